@@ -1,0 +1,27 @@
+import type { DecisionKind, Reason } from './reasons.js'
+
+/** The outcome of policy for one message: exactly one decision and one reason. Plain data. */
+export interface Decision {
+  decision: DecisionKind
+  reason: Reason
+  /** deliver: the party whose adapter receives the original bytes */
+  deliverTo?: string
+  /** forward: the losing party the message was addressed to */
+  fromParty?: string
+  /** forward: the acquiring supplier that gets the notice */
+  toParty?: string
+  /** the MPxN the decision was judged on, when there was one */
+  mpxn?: string
+  /** GBCS 0xDF or safety-listed */
+  critical: boolean
+  /** supply start date of the gaining supplier, for stale-CoS decisions */
+  supplyStartDate?: string
+}
+
+export interface PolicySettings {
+  tenants: readonly string[]
+  nonCritical: 'drop' | 'quarantine'
+  safetyListedCodes: ReadonlySet<string>
+  consumptionDataCodes: ReadonlySet<string>
+  graceWorkingDays: number
+}
