@@ -1,0 +1,6 @@
+export { decide } from './decide.js'
+export type { GraceCalendar } from './decide.js'
+export { policySettings } from './settings.js'
+export { REASONS, DECISIONS } from './reasons.js'
+export type { DecisionKind, Reason } from './reasons.js'
+export type { Decision, PolicySettings } from './types.js'

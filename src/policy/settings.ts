@@ -1,0 +1,14 @@
+import type { Config } from '../config/types.js'
+import type { PolicySettings } from './types.js'
+
+/** Built once per configuration (style §5: do the work at configuration time). */
+export function policySettings(config: Config): PolicySettings {
+  const upper = (codes: readonly string[]) => new Set(codes.map((c) => c.toUpperCase()))
+  return {
+    tenants: [...config.tenants],
+    nonCritical: config.policy.nonCritical,
+    safetyListedCodes: upper(config.policy.safetyListedCodes),
+    consumptionDataCodes: upper(config.policy.consumptionDataCodes),
+    graceWorkingDays: config.policy.graceWorkingDays,
+  }
+}
