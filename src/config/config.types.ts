@@ -59,6 +59,10 @@ export interface GatewayConfig {
      */
     keepAliveTimeoutMs?: number;
     /**
+     * On SIGTERM: keep the listener open this long answering 503 (readyz too) so load balancers stop sending, before closing it.
+     */
+    drainDelayMs?: number;
+    /**
      * On SIGTERM: time to finish in-flight requests and flush before exiting.
      */
     shutdownGraceMs?: number;

@@ -15,6 +15,6 @@ export type Config = Resolved<Omit<GatewayConfig, 'server'>> & {
   readonly server: Resolved<Omit<ServerSection, 'tls'>> & {
     readonly tls?: Resolved<Omit<TlsSection, 'ca'>> & { readonly ca?: string }
   }
-  /** folder of the configuration file (or of the embedded demo), for messages */
+  /** absolute path of the configuration file, or EMBEDDED_DEMO ('<embedded demo>') */
   readonly configFile: string
 }
