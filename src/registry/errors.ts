@@ -1,0 +1,30 @@
+// Registry error codes (style §3: DCCGW_ERR_<AREA>_<WHAT>). Row-level problems are not errors:
+// they are reported in the LoadReport and the row is skipped.
+
+export type RegistryErrorCode =
+  | 'DCCGW_ERR_REGISTRY_READ' // file missing or unreadable, bad gzip
+  | 'DCCGW_ERR_REGISTRY_HEADER' // a header row whose columns are not the contract's
+  | 'DCCGW_ERR_REGISTRY_EMPTY' // no valid rows
+  | 'DCCGW_ERR_REGISTRY_REJECT_RATIO' // rejected share above registry.maxRejectRatio
+  | 'DCCGW_ERR_REGISTRY_PARTIES' // parties.yaml invalid or inconsistent
+  | 'DCCGW_ERR_REGISTRY_LIMIT' // more MPIDs or rows than the compact index can hold
+
+export interface RowProblem {
+  file: string
+  line: number
+  reason: string
+}
+
+/** A fatal registry load failure: the file, the rule, and the first row reasons. */
+export class RegistryLoadError extends Error {
+  override readonly name = 'RegistryLoadError'
+  constructor(
+    readonly code: RegistryErrorCode,
+    readonly file: string,
+    message: string,
+    readonly reasons: readonly RowProblem[] = [],
+  ) {
+    const first = reasons.slice(0, 5).map((r) => `\n  ${r.file}:${r.line}: ${r.reason}`).join('')
+    super(`${file}: ${message}${first}`)
+  }
+}

@@ -1,0 +1,11 @@
+// The registry's front door (architecture.md): other folders import only from here.
+export { loadRegistry, type RegistryPaths, type LoadOptions } from './load.js'
+export { lookupFacts, deviceOf, DCC_USER_ID } from './lookup.js'
+export { ukDayOf, ukDayNumberOf } from './uk-day.js'
+export { parseDay, formatDay, daysFromCivil, MS_PER_DAY } from './day.js'
+export { checkMpan, checkMprn, checkMpxn } from './check-digits.js'
+export { formatLoadReport, progressPrinter, type LoadReport, type FileReport, type LoadProgress } from './report.js'
+export { RegistryLoadError, type RegistryErrorCode, type RowProblem } from './errors.js'
+export { parseParties, loadParties } from './parties.js'
+export { CompactRegistry, type RegistrySnapshot, type DeviceStatus, DEVICE_STATUSES, DEVICE_TYPES } from './registry-index.js'
+export * from './types.js'

@@ -1,0 +1,85 @@
+// devices.csv (contract §5): `device_id,device_type,mpxn[,device_status]`, one row per device and
+// MPxN. device_id is an EUI-64 `00-12-34-56-78-AB-CD-EF` (any case); device_type one of the DUIS
+// DeviceType values; device_status (optional) one of the DUIS DeviceStatus values (SR 8.2).
+// An MPxN without registration rows is kept in a small side table (MpxnFacts.known = false).
+import { buildKeyTable, findSlot, type MpxnTable } from './build-periods.js'
+import { readLines, fields, splitFields } from './csv-rows.js'
+import { checkHeader, fieldText, FileTally } from './file-tally.js'
+import { eui, mpxnKeyCodes, parseEuiCodes } from './keys.js'
+import { DEVICE_STATUSES, DEVICE_TYPES } from './registry-index.js'
+import type { LoadProgress, LoadReport } from './report.js'
+import { DeviceRows, ORPHAN_BIT } from './staging.js'
+
+export const DEVICE_COLUMNS = ['device_id', 'device_type', 'mpxn', 'device_status'] as const
+
+function pack(a: Uint8Array, s: number, e: number): number {
+  let v = 0
+  for (let i = s; i < e; i++) v = v * 256 + (a[i]! >= 97 && a[i]! <= 122 ? a[i]! - 32 : a[i]!)
+  return v
+}
+const TYPE_CODES = new Map(DEVICE_TYPES.map((t, i) => [pack(Buffer.from(t), 0, t.length), i + 1]))
+const STATUS_CODES = new Map(DEVICE_STATUSES.map((t, i) => [t.toLowerCase(), i + 1]))
+
+export async function readDevices(
+  file: string,
+  main: MpxnTable,
+  report: LoadReport,
+  onProgress?: (p: LoadProgress) => void,
+): Promise<{ rows: DeviceRows; orphans: MpxnTable; tally: FileTally }> {
+  const tally = new FileTally(file, report)
+  const rows = new DeviceRows(1 << 16)
+  const orphanOf = new Map<number, number>()
+  let first = true
+
+  const onLine = (buf: Buffer, s: number, e: number, line: number): void => {
+    const n = splitFields(buf, s, e)
+    if (n === 1 && fields[0] === fields[1]) return tally.skip(line)
+    if (first) {
+      first = false
+      if (!parseEuiCodes(buf, fields[0]!, fields[1]!) && /^[a-z_ ]+$/i.test(buf.toString('latin1', fields[0]!, fields[1]!))) {
+        const names: string[] = []
+        for (let i = 0; i < Math.min(n, 6); i++) names.push(buf.toString('latin1', fields[i * 2]!, fields[i * 2 + 1]!))
+        checkHeader(names, DEVICE_COLUMNS, 1, file)
+        tally.header = true
+        return tally.skip(line)
+      }
+    }
+    if (n < 3 || n > 4) return tally.reject(line, `expected 3 or 4 columns (${DEVICE_COLUMNS.join(',')}), got ${n > 6 ? 'more than 6' : n}`)
+    if (!parseEuiCodes(buf, fields[0]!, fields[1]!) || fields[1]! - fields[0]! !== 23)
+      return tally.reject(line, `device_id ${fieldText(buf, fields[0]!, fields[1]!)} is not an EUI-64 like 00-12-34-56-78-AB-CD-EF`)
+    const type = fields[3]! - fields[2]! <= 6 ? TYPE_CODES.get(pack(buf, fields[2]!, fields[3]!)) : undefined
+    if (type === undefined) return tally.reject(line, `device_type ${fieldText(buf, fields[2]!, fields[3]!)} is not one of ${DEVICE_TYPES.join(' ')}`)
+    const key = mpxnKeyCodes(buf, fields[4]!, fields[5]!)
+    if (key < 0) return tally.reject(line, `mpxn ${fieldText(buf, fields[4]!, fields[5]!)} is not 1–13 digits`)
+    let status = 0
+    if (n === 4 && fields[7]! > fields[6]!) {
+      status = STATUS_CODES.get(buf.toString('latin1', fields[6]!, fields[7]!).toLowerCase()) ?? -1
+      if (status < 0) return tally.reject(line, `device_status ${fieldText(buf, fields[6]!, fields[7]!)} is not a DUIS DeviceStatus (${DEVICE_STATUSES.join(', ')})`)
+    }
+    tally.accept()
+    let ref = findSlot(main, key)
+    if (ref < 0) {
+      report.devicesWithUnregisteredMpxn++
+      let o = orphanOf.get(key)
+      if (o === undefined) orphanOf.set(key, (o = orphanOf.size))
+      ref = (ORPHAN_BIT | o) >>> 0
+    }
+    rows.push(eui.hi, eui.lo, ref, type, status)
+  }
+
+  const { bytes } = await readLines(file, onLine, (lines, b, total) =>
+    onProgress?.({ file, rows: tally.rows, bytes: b, totalBytes: total }))
+  tally.bytes = bytes
+
+  // Orphan MPxNs: provisional numbers (first-seen order) -> slots in their own key table.
+  const { table: orphans, order } = buildKeyTable(Float64Array.from(orphanOf.keys()))
+  if (orphanOf.size > 0) {
+    const slotOf = new Uint32Array(order.length)
+    for (let i = 0; i < order.length; i++) slotOf[order[i]!] = i
+    for (let i = 0; i < rows.n; i++) {
+      const r = rows.ref[i]!
+      if (r & ORPHAN_BIT) rows.ref[i] = (ORPHAN_BIT | slotOf[r & 0x7fffffff]!) >>> 0
+    }
+  }
+  return { rows, orphans, tally }
+}

@@ -1,0 +1,101 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import type { Envelope, HeaderId } from '../envelope/types.js'
+import { loadRegistry } from './load.js'
+import { lookupFacts } from './lookup.js'
+import type { CompactRegistry } from './registry-index.js'
+import { writeWorld } from '../../test/fixtures/registry/world.js'
+import type { RegistryIndex } from './types.js'
+
+const ACME_USER = '90-B3-D5-1F-30-01-00-00'
+const SOLAR_USER = '90-B3-D5-1F-30-05-00-00'
+const DCC = '90-B3-D5-1F-30-00-00-02'
+const METER = '00-12-34-56-78-AB-CD-EF'
+const CHF = '00-12-34-56-78-AB-CD-F3'
+const id = (originator: string, target: string): HeaderId => ({ raw: `${originator}:${target}:1`, originator, target, counter: '1' })
+
+function env(over: Partial<Envelope>): Envelope {
+  return {
+    schemaVersion: '5.4', responseCode: 'I0', responseDateTime: '', responseTime: Date.parse('2025-03-14T08:15:30Z'),
+    kind: 'device_alert', bodyElement: 'DeviceAlertMessage', mpxns: [], deviceIds: [], hasGbcsPayload: true, hasSignature: false, ...over,
+  }
+}
+
+let index: CompactRegistry
+beforeAll(async () => {
+  const regs = [
+    '1200012345679,ACME,2023-01-01', '1200012345679,BRIT,2025-03-01', // CoS Acme -> Brite on 2025-03-01
+    '1200012345679,ACME,2025-09-01', //                                    ...and back
+    '3938424403,ACMG,2024-01-01', '1312345678907,SOLR,2021-05-01', '1800021679848,CEEE,2020-01-01',
+  ].join('\n')
+  const devs = [`${METER},ESME,1200012345679`, `${CHF},CHF,1200012345679`, `${CHF},CHF,3938424403`,
+    '00-12-34-56-78-AB-CD-F4,ESME,1312345678907', '00-12-34-56-78-AB-CD-F9,GSME,500301'].join('\n')
+  index = (await loadRegistry(writeWorld(regs, devs), { maxRejectRatio: 0 })).index
+})
+
+describe('lookupFacts', () => {
+  it('device alert after an unfinished CoS: device from ResponseID, period of the gaining supplier, recipient last period', () => {
+    const f = lookupFacts(env({ responseId: id(METER, ACME_USER) }), index)
+    expect(f).toMatchObject({ messageDay: '2025-03-14', recipientUserId: ACME_USER, deviceId: METER, deviceKnown: true, mpxnSource: 'device' })
+    expect(f.recipient).toEqual({ partyId: 'ACME', role: 'IS', mpids: ['ACME', 'ACMG'] })
+    expect(f.mpxns).toEqual([{
+      mpxn: '1200012345679', known: true,
+      period: { mpid: 'BRIT', from: '2025-03-01', to: '2025-09-01', partyId: 'BRITE', reachable: true },
+      recipientLastPeriod: { mpid: 'ACME', from: '2023-01-01', to: '2025-03-01' },
+    }])
+  })
+  it('judges at the UK local day: the day before, on and after the supply start date', () => {
+    const at = (iso: string) => lookupFacts(env({ responseId: id(METER, ACME_USER), responseTime: Date.parse(iso) }), index).mpxns[0]!
+    expect(at('2025-02-28T23:59:59Z').period?.mpid).toBe('ACME')
+    expect(at('2025-02-28T23:59:59Z').recipientLastPeriod).toBeUndefined()
+    expect(at('2025-03-01T00:00:00Z').period?.mpid).toBe('BRIT')
+    expect(at('2025-03-02T12:00:00Z').period?.mpid).toBe('BRIT')
+    expect(at('2025-08-31T23:30:00Z').period?.mpid).toBe('ACME') // BST: already 2025-09-01 in London
+    expect(at('2025-08-31T23:30:00Z').recipientLastPeriod).toEqual({ mpid: 'ACME', from: '2023-01-01', to: '2025-03-01' })
+  })
+  it('takes MPxNs from the body of a DCC alert; the DCC is never the device', () => {
+    const f = lookupFacts(env({ kind: 'dcc_alert', bodyElement: 'DCCAlertMessage', responseId: id(DCC, ACME_USER), mpxns: ['1200012345679', '9999999999'] }), index)
+    expect(f.mpxnSource).toBe('body')
+    expect(f.deviceId).toBeUndefined()
+    expect(f.mpxns.map((m) => [m.mpxn, m.known, m.period?.partyId])).toEqual([['1200012345679', true, 'BRITE'], ['9999999999', false, undefined]])
+  })
+  it('finds the device from body DeviceID, SMETS1 originator, RequestID target, GBCS originator', () => {
+    const viaBody = lookupFacts(env({ responseId: id(DCC, ACME_USER), deviceIds: [CHF] }), index)
+    expect(viaBody.deviceId).toBe(CHF)
+    expect(viaBody.mpxns.map((m) => m.mpxn).sort()).toEqual(['1200012345679', '3938424403'])
+    expect(lookupFacts(env({ smets1Originator: METER, responseId: id(DCC, ACME_USER) }), index).deviceId).toBe(METER)
+    const reqOnly = lookupFacts(env({ requestId: id(ACME_USER, METER) }), index)
+    expect(reqOnly).toMatchObject({ recipientUserId: ACME_USER, deviceId: METER, mpxnSource: 'device' })
+    const gbcs = lookupFacts(env({ gbcs: { firstByte: 0xdf, originator: METER, recipient: ACME_USER } }), index)
+    expect(gbcs).toMatchObject({ recipientUserId: ACME_USER, deviceId: METER, deviceKnown: true })
+  })
+  it('unknown device, device with an unregistered MPxN, unknown recipient', () => {
+    const unknown = lookupFacts(env({ responseId: id('00-00-00-00-00-00-00-01', ACME_USER) }), index)
+    expect(unknown).toMatchObject({ deviceKnown: false, mpxnSource: 'none', mpxns: [] })
+    const orphan = lookupFacts(env({ responseId: id('00-12-34-56-78-ab-cd-f9', ACME_USER) }), index)
+    expect(orphan).toMatchObject({ deviceId: '00-12-34-56-78-AB-CD-F9', deviceKnown: true, mpxnSource: 'device', mpxns: [{ mpxn: '500301', known: false }] })
+    const stranger = lookupFacts(env({ responseId: id(METER, '90-B3-D5-1F-30-0F-00-00') }), index)
+    expect(stranger.recipientUserId).toBe('90-B3-D5-1F-30-0F-00-00')
+    expect(stranger.recipient).toBeUndefined()
+    expect(stranger.mpxns[0]!.recipientLastPeriod).toBeUndefined()
+  })
+  it('recipient user ID in any case; active delegation (SoLR) and an unreachable period party', () => {
+    const f = lookupFacts(env({ responseId: id('00-12-34-56-78-AB-CD-F4', SOLAR_USER.toLowerCase()) }), index)
+    expect(f.recipient).toMatchObject({ partyId: 'SOLAR', delegateTo: 'ACME' })
+    expect(f.mpxns[0]!.period).toMatchObject({ partyId: 'SOLAR', reachable: false })
+    const after = lookupFacts(env({ responseId: id('00-12-34-56-78-AB-CD-F4', SOLAR_USER), responseTime: Date.parse('2025-06-01T12:00:00Z') }), index)
+    expect(after.recipient?.delegateTo).toBeUndefined()
+    const cee = lookupFacts(env({ mpxns: ['1800021679848'] }), index)
+    expect(cee.mpxns[0]!.period).toEqual({ mpid: 'CEEE', from: '2020-01-01', partyId: 'CEE', reachable: false })
+  })
+  it('gives the same facts through the plain RegistryIndex interface', () => {
+    const plain: RegistryIndex = {
+      loadedAt: 0, counts: index.counts,
+      party: (i) => index.party(i), parties: () => index.parties(), partyByUserId: (u) => index.partyByUserId(u),
+      partyByMpid: (m) => index.partyByMpid(m), periods: (m) => index.periods(m), periodAt: (m, d) => index.periodAt(m, d),
+      mpxnsOfDevice: (d) => index.mpxnsOfDevice(d), deviceType: (d) => index.deviceType(d),
+    }
+    for (const e of [env({ responseId: id(METER, ACME_USER) }), env({ deviceIds: [CHF], requestId: id(ACME_USER, CHF) }),
+      env({ mpxns: ['1200012345679', '1'], responseId: id(DCC, SOLAR_USER), responseTime: Date.parse('2026-01-01T00:00:00Z') })])
+      expect(lookupFacts(e, plain)).toEqual(lookupFacts(e, index))
+  })
+})

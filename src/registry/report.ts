@@ -1,0 +1,102 @@
+// What a load did, for `registry check` (contract §1) and the reload log line.
+import type { RowProblem } from './errors.js'
+import type { RegistryCounts } from './types.js'
+
+export const MAX_REASONS = 20
+
+export interface FileReport {
+  file: string
+  /** data lines read (header and blank lines excluded) */
+  rows: number
+  loaded: number
+  rejected: number
+  bytes: number
+  ms: number
+}
+
+export interface LoadReport {
+  files: FileReport[]
+  /** the first MAX_REASONS rejected rows, with file:line */
+  reasons: RowProblem[]
+  /** registration rows whose MPAN/MPRN check digit fails (warning only; domain §6) */
+  checkDigitWarnings: number
+  /** registration rows whose MPID no party holds (kept) */
+  unknownMpidWarnings: number
+  unknownMpids: string[]
+  /** duplicate / same-start / overlapping periods and conflicting device rows, resolved by rule */
+  overlaps: number
+  overlapSamples: RowProblem[]
+  /** consecutive touching periods of the same MPID merged into one */
+  mergedPeriods: number
+  /** device rows naming an MPxN with no registration rows (kept; MpxnFacts.known = false) */
+  devicesWithUnregisteredMpxn: number
+  counts: RegistryCounts
+  memory: { indexBytes: number; heapUsedDelta: number; externalDelta: number; arrayBuffersDelta: number; rss: number }
+  loadMs: number
+}
+
+export function emptyReport(): LoadReport {
+  return {
+    files: [], reasons: [], checkDigitWarnings: 0, unknownMpidWarnings: 0, unknownMpids: [],
+    overlaps: 0, overlapSamples: [], mergedPeriods: 0, devicesWithUnregisteredMpxn: 0,
+    counts: { registrations: 0, mpxns: 0, devices: 0, parties: 0, userIds: 0 },
+    memory: { indexBytes: 0, heapUsedDelta: 0, externalDelta: 0, arrayBuffersDelta: 0, rss: 0 },
+    loadMs: 0,
+  }
+}
+
+const MiB = (n: number) => `${(n / 1048576).toFixed(1)} MiB`
+const num = (n: number) => n.toLocaleString('en-GB')
+const dMiB = (n: number) => (n >= 0 ? '+' : '') + MiB(n)
+
+/** Human text for `registry check`. */
+export function formatLoadReport(r: LoadReport): string {
+  const out: string[] = []
+  const c = r.counts
+  out.push(`registry loaded in ${(r.loadMs / 1000).toFixed(2)} s: ${num(c.mpxns)} MPxNs, ${num(c.registrations)} periods, ` +
+    `${num(c.devices)} devices, ${num(c.parties)} parties, ${num(c.userIds)} user IDs`)
+  for (const f of r.files)
+    out.push(`  ${f.file}: ${num(f.loaded)} loaded, ${num(f.rejected)} rejected of ${num(f.rows)} rows (${MiB(f.bytes)}, ${(f.ms / 1000).toFixed(2)} s)`)
+  if (r.reasons.length) {
+    const total = r.files.reduce((s, f) => s + f.rejected, 0)
+    out.push(`rejected rows (first ${r.reasons.length} of ${num(total)}):`)
+    for (const p of r.reasons) out.push(`  ${p.file}:${p.line}: ${p.reason}`)
+  }
+  out.push(`warnings: ${num(r.checkDigitWarnings)} check-digit failures (kept), ${num(r.unknownMpidWarnings)} rows with an MPID no party holds` +
+    (r.unknownMpids.length ? ` (${r.unknownMpids.join(', ')}${r.unknownMpids.length >= 10 ? ', …' : ''})` : '') +
+    `, ${num(r.devicesWithUnregisteredMpxn)} device rows with an unregistered MPxN`)
+  out.push(`overlaps resolved: ${num(r.overlaps)}; touching same-supplier periods merged: ${num(r.mergedPeriods)}`)
+  for (const p of r.overlapSamples) out.push(`  ${p.file}:${p.line}: ${p.reason}`)
+  const m = r.memory
+  out.push(`memory: index ${MiB(m.indexBytes)}, heap ${dMiB(m.heapUsedDelta)}, external ${dMiB(m.externalDelta)} ` +
+    `(array buffers ${dMiB(m.arrayBuffersDelta)}), rss ${MiB(m.rss)}`)
+  return out.join('\n')
+}
+
+export interface LoadProgress {
+  file: string
+  rows: number
+  bytes: number
+  totalBytes: number
+}
+
+/** onProgress callback that prints rows/s and an ETA on one line when `stream` is a TTY. */
+export function progressPrinter(stream: NodeJS.WriteStream): (p: LoadProgress) => void {
+  if (!stream.isTTY) return () => {}
+  let file = ''
+  let t0 = 0
+  let last = 0
+  return (p) => {
+    const now = Date.now()
+    if (p.file !== file) {
+      if (file) stream.write('\n')
+      file = p.file
+      t0 = now
+    } else if (now - last < 200 && p.bytes < p.totalBytes) return
+    last = now
+    const s = Math.max((now - t0) / 1000, 1e-3)
+    const eta = p.bytes > 0 && p.totalBytes > p.bytes ? ((p.totalBytes - p.bytes) * s) / p.bytes : 0
+    const pct = p.totalBytes ? ((100 * p.bytes) / p.totalBytes).toFixed(0) : '?'
+    stream.write(`\r${p.file}: ${num(p.rows)} rows, ${num(Math.round(p.rows / s))} rows/s, ${pct}%, ETA ${eta.toFixed(0)} s   `)
+  }
+}

@@ -1,0 +1,86 @@
+// Growable column buffers for rows as they stream in (plain ArrayBuffers: dropped after the build).
+import { OPEN_DAY } from './day.js'
+
+type Typed = Float64Array | Uint32Array | Uint16Array | Uint8Array
+
+function grow<T extends Typed>(a: T, cap: number): T {
+  const b = new (a.constructor as new (n: number) => T)(cap)
+  b.set(a)
+  return b
+}
+
+/** Accepted registration rows, in file order. `to` = OPEN_DAY when effective_to is absent. */
+export class RegistrationRows {
+  n = 0
+  key: Float64Array
+  from: Uint16Array
+  to: Uint16Array
+  mpid: Uint16Array
+  constructor(cap = 1024) {
+    this.key = new Float64Array(cap)
+    this.from = new Uint16Array(cap)
+    this.to = new Uint16Array(cap)
+    this.mpid = new Uint16Array(cap)
+  }
+  /** drop the buffers (after the build) */
+  release(): void {
+    this.n = 0
+    this.key = new Float64Array(0)
+    this.from = this.to = this.mpid = new Uint16Array(0)
+  }
+  push(key: number, from: number, to: number, mpid: number): void {
+    if (this.n === this.key.length) {
+      const cap = Math.ceil(this.n * 1.5) + 1024
+      this.key = grow(this.key, cap)
+      this.from = grow(this.from, cap)
+      this.to = grow(this.to, cap)
+      this.mpid = grow(this.mpid, cap)
+    }
+    const i = this.n++
+    this.key[i] = key
+    this.from[i] = from
+    this.to[i] = to
+    this.mpid[i] = mpid
+  }
+}
+
+/** Accepted device rows. `ref` = MPxN slot in the main table, or ORPHAN_BIT | orphan number. */
+export class DeviceRows {
+  n = 0
+  hi: Uint32Array
+  lo: Uint32Array
+  ref: Uint32Array
+  type: Uint8Array
+  status: Uint8Array
+  constructor(cap = 1024) {
+    this.hi = new Uint32Array(cap)
+    this.lo = new Uint32Array(cap)
+    this.ref = new Uint32Array(cap)
+    this.type = new Uint8Array(cap)
+    this.status = new Uint8Array(cap)
+  }
+  release(): void {
+    this.n = 0
+    this.hi = this.lo = this.ref = new Uint32Array(0)
+    this.type = this.status = new Uint8Array(0)
+  }
+  push(hi: number, lo: number, ref: number, type: number, status: number): void {
+    if (this.n === this.hi.length) {
+      const cap = Math.ceil(this.n * 1.5) + 1024
+      this.hi = grow(this.hi, cap)
+      this.lo = grow(this.lo, cap)
+      this.ref = grow(this.ref, cap)
+      this.type = grow(this.type, cap)
+      this.status = grow(this.status, cap)
+    }
+    const i = this.n++
+    this.hi[i] = hi
+    this.lo[i] = lo
+    this.ref[i] = ref
+    this.type[i] = type
+    this.status[i] = status
+  }
+}
+
+export const ORPHAN_BIT = 0x80000000
+export { OPEN_DAY }
