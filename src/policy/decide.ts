@@ -87,6 +87,7 @@ function decideStale(
     fromParty,
     critical,
     ...(lost.recipientLastPeriod?.to !== undefined && { supplyStartDate: lost.recipientLastPeriod.to }),
+    ...(lost.period.partyId !== undefined && { toParty: lost.period.partyId }),
   }
   const consumption =
     env.responseContent === 'DSPScheduledMessage' ||

@@ -8,7 +8,7 @@ export interface Decision {
   deliverTo?: string
   /** forward: the losing party the message was addressed to */
   fromParty?: string
-  /** forward: the acquiring supplier that gets the notice */
+  /** stale-CoS decisions: the acquiring supplier (for forward, the one that gets the notice) */
   toParty?: string
   /** the MPxN the decision was judged on, when there was one */
   mpxn?: string
