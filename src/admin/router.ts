@@ -1,0 +1,104 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Database } from 'better-sqlite3'
+import { IngressErrors } from '../ingress/errors.js'
+import { sendError, sendJson } from '../ingress/http-util.js'
+import { getObligation, getQuarantine, getQuarantineBody, listObligations, listQuarantine } from '../store/index.js'
+import { checkBearer } from './auth.js'
+import { staleCosReport } from './stale-cos.js'
+
+export interface AdminDeps {
+  token: string
+  db: () => Database
+  reloadRegistry(): Promise<unknown>
+  releaseQuarantined(id: string, actor: string): Promise<unknown>
+  deleteQuarantined(id: string, actor: string): Promise<boolean>
+  acknowledge(id: string, actor: string): Promise<'ok' | 'not-found' | 'already'>
+  now(): number
+}
+
+const QUARANTINE_ID = /^\/admin\/quarantine\/([0-9a-f-]{36})(\/release)?$/
+const OBLIGATION_ACK = /^\/admin\/obligations\/([0-9a-f-]{36})\/ack$/
+
+/** Admin API (contract §8). Every route needs the bearer token. */
+export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url: URL, deps: AdminDeps): Promise<void> {
+  const auth = checkBearer(req.headers.authorization, deps.token)
+  if (auth === 'missing') return sendError(res, IngressErrors.UNAUTHORIZED, 'send Authorization: Bearer <admin.token>', {}, { 'www-authenticate': 'Bearer' })
+  if (auth === 'wrong') return sendError(res, IngressErrors.FORBIDDEN, 'the bearer token is not the configured admin.token')
+  req.resume()
+  const actor = `admin-api:${req.socket.remoteAddress ?? 'unknown'}`
+  const path = url.pathname
+  const q = url.searchParams
+  const method = req.method ?? 'GET'
+
+  if (path === '/admin/registry/reload' && method === 'POST') {
+    try {
+      return sendJson(res, 200, await deps.reloadRegistry())
+    } catch (err) {
+      return sendError(res, IngressErrors.CONFLICT, `reload failed, still serving the previous index: ${(err as Error).message}`)
+    }
+  }
+  if (path === '/admin/quarantine' && method === 'GET') {
+    const limit = Math.min(Math.max(Number(q.get('limit') ?? 100) || 100, 1), 1000)
+    const since = q.get('since')
+    const sinceMs = since === null ? undefined : Date.parse(since)
+    if (sinceMs !== undefined && Number.isNaN(sinceMs)) return sendError(res, IngressErrors.BAD_REQUEST, `since=${since}: expected an ISO date or date-time`)
+    try {
+      return sendJson(res, 200, listQuarantine(deps.db(), {
+        limit,
+        ...(q.get('reason') !== null && { reason: q.get('reason')! }),
+        ...(q.get('mpxn') !== null && { mpxn: q.get('mpxn')! }),
+        ...(sinceMs !== undefined && { since: sinceMs }),
+        ...(q.get('cursor') !== null && { cursor: q.get('cursor')! }),
+      }))
+    } catch (err) {
+      return sendError(res, IngressErrors.BAD_REQUEST, (err as Error).message)
+    }
+  }
+  const qm = QUARANTINE_ID.exec(path)
+  if (qm !== null) {
+    const id = qm[1]!
+    if (qm[2] === '/release' && method === 'POST') {
+      try {
+        return sendJson(res, 200, await deps.releaseQuarantined(id, actor))
+      } catch (err) {
+        const e = err as { code?: string; message: string }
+        return sendError(res, e.code === 'DCCGW_ERR_NOT_FOUND' ? IngressErrors.NOT_FOUND : IngressErrors.CONFLICT, e.message)
+      }
+    }
+    if (qm[2] === undefined && method === 'GET') {
+      const row = getQuarantine(deps.db(), id)
+      if (row === undefined) return sendError(res, IngressErrors.NOT_FOUND, `no quarantined message ${id}`)
+      if (q.get('raw') === '1') {
+        const body = getQuarantineBody(deps.db(), id)!
+        res.writeHead(200, { 'content-type': row.contentType ?? 'application/octet-stream', 'content-length': body.byteLength })
+        return void res.end(body)
+      }
+      return sendJson(res, 200, row)
+    }
+    if (qm[2] === undefined && method === 'DELETE') {
+      return (await deps.deleteQuarantined(id, actor))
+        ? sendJson(res, 200, { deleted: id })
+        : sendError(res, IngressErrors.NOT_FOUND, `no quarantined message ${id}`)
+    }
+  }
+  if (path === '/admin/obligations' && method === 'GET') {
+    const status = q.get('status') ?? 'open'
+    if (!['open', 'overdue', 'done', 'all'].includes(status)) return sendError(res, IngressErrors.BAD_REQUEST, `status=${status}: expected open, overdue, done or all`)
+    return sendJson(res, 200, { items: listObligations(deps.db(), status as 'open', deps.now()) })
+  }
+  const om = OBLIGATION_ACK.exec(path)
+  if (om !== null && method === 'POST') {
+    const r = await deps.acknowledge(om[1]!, actor)
+    if (r === 'not-found') return sendError(res, IngressErrors.NOT_FOUND, `no obligation ${om[1]}`)
+    return sendJson(res, 200, { ...getObligation(deps.db(), om[1]!), alreadyAcknowledged: r === 'already' })
+  }
+  if (path === '/admin/reports/stale-cos' && method === 'GET') {
+    const since = q.get('since')
+    const format = q.get('format') ?? 'json'
+    const report = staleCosReport(deps.db(), since === null ? undefined : Date.parse(since), deps.now())
+    if (format === 'csv') return void (res.writeHead(200, { 'content-type': 'text/csv' }), res.end(report.csv()))
+    if (format === 'md') return void (res.writeHead(200, { 'content-type': 'text/markdown' }), res.end(report.markdown()))
+    return sendJson(res, 200, { rows: report.rows })
+  }
+  sendError(res, IngressErrors.NOT_FOUND, `no admin route for ${method} ${path}`)
+}

@@ -1,0 +1,150 @@
+import type { Logger } from 'pino'
+import type { GatewayMetrics } from '../metrics/index.js'
+import type { SpoolItem } from '../store/types.js'
+import { backoffDelay } from './backoff.js'
+import type { AttemptResult, Sender } from './types.js'
+
+/** What the dispatcher needs of the store (the SQLite store, or another behind the same shape). */
+export interface SpoolStore {
+  dueSpool(now: number, limit: number): SpoolItem[]
+  nextDueAt(): number | null
+  completeDelivery(item: SpoolItem, now: number): Promise<void>
+  scheduleRetry(item: SpoolItem, at: number, error: string): Promise<void>
+  rejectDelivery(item: SpoolItem, detail: string, now: number): Promise<string>
+}
+
+export interface DispatcherOptions {
+  concurrency: number
+  retryBaseMs: number
+  retryMaxMs: number
+  pollIntervalMs: number
+}
+
+/**
+ * Drives the spool: picks due items (oldest first), hands each to its target's sender, and
+ * records the outcome durably (done, retry later with jittered backoff, or quarantine on a
+ * rejection). The spool table is the queue, so a restart resumes where the last run stopped.
+ *
+ * States of a spool item: due -> in flight -> (deleted | due later | quarantined).
+ */
+export class Dispatcher {
+  #store: SpoolStore
+  #senderFor: (item: SpoolItem) => Sender
+  #opts: DispatcherOptions
+  #metrics: GatewayMetrics
+  #log: Logger
+  #inFlight = new Map<number, Promise<void>>()
+  #timer: NodeJS.Timeout | undefined
+  #running = false
+  #pumping = false
+  #again = false
+
+  constructor(store: SpoolStore, senderFor: (item: SpoolItem) => Sender, opts: DispatcherOptions, metrics: GatewayMetrics, log: Logger) {
+    this.#store = store
+    this.#senderFor = senderFor
+    this.#opts = opts
+    this.#metrics = metrics
+    this.#log = log
+  }
+
+  get inFlight(): number {
+    return this.#inFlight.size
+  }
+
+  start(): void {
+    this.#running = true
+    this.wake()
+  }
+
+  /** New work was spooled: look now rather than at the next poll. */
+  wake(): void {
+    if (!this.#running) return
+    if (this.#pumping) {
+      this.#again = true
+      return
+    }
+    setImmediate(() => this.#pump())
+  }
+
+  /** Stops picking new items and waits for the ones in flight. */
+  async stop(): Promise<void> {
+    this.#running = false
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    await Promise.allSettled([...this.#inFlight.values()])
+  }
+
+  #pump(): void {
+    if (!this.#running || this.#pumping) return
+    this.#pumping = true
+    try {
+      do {
+        this.#again = false
+        const free = this.#opts.concurrency - this.#inFlight.size
+        if (free <= 0) break
+        const now = Date.now()
+        const items = this.#store.dueSpool(now, free + this.#inFlight.size)
+        for (const item of items) {
+          if (this.#inFlight.size >= this.#opts.concurrency) break
+          if (this.#inFlight.has(item.id)) continue
+          const p = this.#attempt(item).finally(() => {
+            this.#inFlight.delete(item.id)
+            this.wake()
+          })
+          this.#inFlight.set(item.id, p)
+        }
+      } while (this.#again)
+    } catch (err) {
+      this.#log.error({ err }, 'spool scan failed')
+    } finally {
+      this.#pumping = false
+    }
+    this.#armTimer()
+  }
+
+  #armTimer(): void {
+    if (!this.#running) return
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    let wait = this.#opts.pollIntervalMs
+    try {
+      const next = this.#store.nextDueAt()
+      if (next !== null) wait = Math.max(5, Math.min(wait, next - Date.now()))
+    } catch {
+      // store closed or failing: poll again later
+    }
+    this.#timer = setTimeout(() => this.#pump(), wait)
+    this.#timer.unref()
+  }
+
+  async #attempt(item: SpoolItem): Promise<void> {
+    const sender = this.#senderFor(item)
+    const stop = this.#metrics.delivery.startTimer({ target: sender.label })
+    let result: AttemptResult
+    try {
+      result = await sender.send(item)
+    } catch (err) {
+      result = { outcome: 'retry', error: (err as Error).message }
+    }
+    stop()
+    this.#metrics.deliveryAttempts.inc({ target: sender.label, outcome: result.outcome })
+    const now = Date.now()
+    const log = { messageId: item.messageId, target: sender.label, attempts: item.attempts + 1 }
+    try {
+      if (result.outcome === 'ok') {
+        await this.#store.completeDelivery(item, now)
+        this.#log.debug(log, 'delivered')
+      } else if (result.outcome === 'retry') {
+        const at = now + backoffDelay(item.attempts, this.#opts.retryBaseMs, this.#opts.retryMaxMs)
+        await this.#store.scheduleRetry(item, at, result.error)
+        this.#log.warn({ ...log, error: result.error, retryAt: new Date(at).toISOString() }, 'delivery failed, will retry')
+      } else {
+        const quarantineId = await this.#store.rejectDelivery(item, result.error, now)
+        this.#metrics.decisions.inc({ decision: 'quarantine', reason: 'adapter-rejected' })
+        this.#log.warn({ ...log, error: result.error, quarantineId, decision: 'quarantine', reason: 'adapter-rejected' }, 'target rejected the message')
+      }
+    } catch (err) {
+      // The outcome could not be recorded (store failing): the item stays due and is retried;
+      // the target's Idempotency-Key handling absorbs the repeat.
+      this.#log.error({ ...log, err }, 'could not record delivery outcome')
+    }
+  }
+}

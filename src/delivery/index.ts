@@ -1,0 +1,7 @@
+export { Dispatcher } from './dispatcher.js'
+export type { DispatcherOptions, SpoolStore } from './dispatcher.js'
+export { SenderDirectory, outboxDir } from './senders.js'
+export { backoffDelay } from './backoff.js'
+export { classifyStatus } from './target-http.js'
+export { safeName } from './target-outbox.js'
+export type { AttemptResult, Sender } from './types.js'

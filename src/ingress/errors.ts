@@ -1,0 +1,42 @@
+// The ingress error catalogue (style §3): every coded error maps once to RFC 9457 problem+json.
+// README's error table is checked against this list by a test.
+
+export interface ErrorDef {
+  code: string
+  status: number
+  title: string
+}
+
+function def(code: string, status: number, title: string): ErrorDef {
+  return { code, status, title }
+}
+
+export const IngressErrors = {
+  BODY_TOO_LARGE: def('DCCGW_ERR_BODY_TOO_LARGE', 413, 'Body too large'),
+  MEDIA_TYPE: def('DCCGW_ERR_MEDIA_TYPE', 415, 'Unsupported media type'),
+  MALFORMED: def('DCCGW_ERR_MALFORMED', 422, 'Not a usable DUIS document'),
+  NOT_READY: def('DCCGW_ERR_NOT_READY', 503, 'Gateway not ready'),
+  DRAINING: def('DCCGW_ERR_DRAINING', 503, 'Gateway shutting down'),
+  OVERLOADED: def('DCCGW_ERR_OVERLOADED', 503, 'Gateway overloaded'),
+  STORE_UNAVAILABLE: def('DCCGW_ERR_STORE_UNAVAILABLE', 503, 'Store unavailable'),
+  NOT_FOUND: def('DCCGW_ERR_NOT_FOUND', 404, 'Not found'),
+  METHOD: def('DCCGW_ERR_METHOD', 405, 'Method not allowed'),
+  UNAUTHORIZED: def('DCCGW_ERR_UNAUTHORIZED', 401, 'Authentication required'),
+  FORBIDDEN: def('DCCGW_ERR_FORBIDDEN', 403, 'Wrong credentials'),
+  BAD_REQUEST: def('DCCGW_ERR_BAD_REQUEST', 400, 'Bad request'),
+  CONFLICT: def('DCCGW_ERR_CONFLICT', 409, 'Conflict'),
+  INTERNAL: def('DCCGW_ERR_INTERNAL', 500, 'Internal error'),
+} as const
+
+export interface Problem {
+  type: string
+  title: string
+  status: number
+  detail: string
+  [extra: string]: unknown
+}
+
+/** RFC 9457 problem details; `type` is a stable URN built from the code. */
+export function problem(err: ErrorDef, detail: string, extra: Record<string, unknown> = {}): Problem {
+  return { type: `urn:dcc-alert-gateway:error:${err.code}`, title: err.title, status: err.status, detail, code: err.code, ...extra }
+}

@@ -1,0 +1,127 @@
+import { createServer as createHttpServer } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import { readFileSync } from 'node:fs'
+import type { Logger } from 'pino'
+import type { Config } from '../config/types.js'
+import type { GatewayMetrics } from '../metrics/index.js'
+import { IngressErrors } from './errors.js'
+import type { Problem } from './errors.js'
+import { isXmlContentType, readBody, sendError, sendJson, sendProblem } from './http-util.js'
+
+export type IngestOutcome =
+  | { status: 200; body: { messageId: string; decision: string; reason: string; duplicate?: true } }
+  | { status: 422 | 503; problem: Problem; headers?: Record<string, string> }
+
+export interface IngressHandlers {
+  /** readiness: registry loaded, store open, not draining; returns why not */
+  notReadyReason(): { draining: boolean; detail: string } | undefined
+  ingest(body: Buffer, contentType: string, receivedAt: number): Promise<IngestOutcome>
+  metricsText(): Promise<{ contentType: string; body: string }>
+  /** everything under /admin/ */
+  admin(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>
+}
+
+/** HTTP(S) listener: ingress (contract §2), health, metrics and the admin API (contract §8). */
+export function createIngressServer(config: Config, h: IngressHandlers, metrics: GatewayMetrics, log: Logger): Server {
+  const retryAfter = { 'retry-after': String(config.limits.retryAfterSeconds) }
+  let inFlight = 0
+
+  async function onIngest(req: IncomingMessage, res: ServerResponse, receivedAt: number): Promise<void> {
+    const reject = (status: number) => metrics.ingressRejected.inc({ status: String(status) })
+    const notReady = h.notReadyReason()
+    if (notReady !== undefined) {
+      reject(503)
+      req.resume()
+      return sendError(res, notReady.draining ? IngressErrors.DRAINING : IngressErrors.NOT_READY, notReady.detail, {}, retryAfter)
+    }
+    const contentType = req.headers['content-type']
+    if (!isXmlContentType(contentType)) {
+      reject(415)
+      req.resume()
+      return sendError(res, IngressErrors.MEDIA_TYPE, `Content-Type ${JSON.stringify(contentType ?? '(none)')} is not application/xml or text/xml`)
+    }
+    const limit = config.limits.maxBodyBytes
+    const declared = Number(req.headers['content-length'] ?? NaN)
+    if (declared > limit) {
+      reject(413)
+      res.setHeader('connection', 'close')
+      return sendError(res, IngressErrors.BODY_TOO_LARGE, `body is ${declared} bytes; limit is ${limit} (limits.maxBodyBytes)`)
+    }
+    if (inFlight >= config.limits.maxInFlight) {
+      reject(503)
+      req.resume()
+      return sendError(res, IngressErrors.OVERLOADED, `${inFlight} requests in flight (limits.maxInFlight)`, {}, retryAfter)
+    }
+    inFlight++
+    metrics.inFlight.set(inFlight)
+    try {
+      const read = await readBody(req, limit)
+      if (!read.ok) {
+        if (read.tooLarge) {
+          reject(413)
+          res.setHeader('connection', 'close')
+          return sendError(res, IngressErrors.BODY_TOO_LARGE, `body exceeds ${limit} bytes (limits.maxBodyBytes)`)
+        }
+        return void res.destroy()
+      }
+      const out = await h.ingest(read.body, contentType!, receivedAt)
+      if (out.status === 200) return sendJson(res, 200, out.body)
+      reject(out.status)
+      sendProblem(res, out.problem, out.headers)
+    } finally {
+      inFlight--
+      metrics.inFlight.set(inFlight)
+    }
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const receivedAt = Date.now()
+    const url = new URL(req.url ?? '/', 'http://gateway')
+    const path = url.pathname
+    if (path === config.ingress.path) {
+      if (req.method !== 'POST') return sendError(res, IngressErrors.METHOD, `${req.method} ${path}: use POST`, {}, { allow: 'POST' })
+      return onIngest(req, res, receivedAt)
+    }
+    if (path === '/healthz' && req.method === 'GET') return sendJson(res, 200, { status: 'ok' })
+    if (path === '/readyz' && req.method === 'GET') {
+      const nr = h.notReadyReason()
+      return nr === undefined
+        ? sendJson(res, 200, { status: 'ready' })
+        : sendJson(res, 503, { status: nr.draining ? 'draining' : 'not-ready', detail: nr.detail }, retryAfter)
+    }
+    if (path === '/metrics' && req.method === 'GET' && config.metrics.enabled) {
+      const m = await h.metricsText()
+      res.writeHead(200, { 'content-type': m.contentType })
+      return void res.end(m.body)
+    }
+    if (path.startsWith('/admin/')) return h.admin(req, res, url)
+    sendError(res, IngressErrors.NOT_FOUND, `no route for ${req.method} ${path}`)
+  }
+
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    route(req, res).catch((err: unknown) => {
+      log.error({ err }, 'request failed')
+      if (!res.headersSent) sendError(res, IngressErrors.INTERNAL, 'internal error; see the gateway log')
+      else res.destroy()
+    })
+  }
+
+  const tls = config.server.tls
+  const server: Server = tls
+    ? (createHttpsServer(
+        {
+          cert: readFileSync(tls.cert),
+          key: readFileSync(tls.key),
+          ...(tls.ca !== undefined && { ca: readFileSync(tls.ca) }),
+          requestCert: tls.ca !== undefined,
+          rejectUnauthorized: tls.requireClientCert,
+        },
+        handler,
+      ) as unknown as Server)
+    : createHttpServer(handler)
+  server.requestTimeout = config.server.requestTimeoutMs
+  server.headersTimeout = config.server.headersTimeoutMs
+  server.keepAliveTimeout = config.server.keepAliveTimeoutMs
+  return server
+}

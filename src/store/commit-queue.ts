@@ -1,0 +1,105 @@
+import type { Database } from 'better-sqlite3'
+
+type Op = () => unknown
+interface Pending {
+  op: Op
+  resolve: (v: unknown) => void
+  reject: (e: unknown) => void
+}
+
+/**
+ * Group commit: operations queued within `intervalMs` (or until `maxBatch` are waiting) run in
+ * one SQLite transaction, so one fsync covers the whole batch. Each caller's promise settles
+ * only after COMMIT returns: that is when a 200 may be sent.
+ *
+ * An operation that throws a non-SQLite error (a bug or a constraint) fails alone; an I/O error
+ * (disk full, read-only) fails the whole batch, and everything in it is rolled back.
+ */
+export class CommitQueue {
+  #db: Database
+  #pending: Pending[] = []
+  #timer: NodeJS.Timeout | undefined
+  #intervalMs: number
+  #maxBatch: number
+  #flushing = false
+  /** called after every commit with its batch size and duration */
+  onCommit: ((size: number, seconds: number) => void) | undefined
+
+  constructor(db: Database, intervalMs: number, maxBatch: number) {
+    this.#db = db
+    this.#intervalMs = intervalMs
+    this.#maxBatch = maxBatch
+  }
+
+  get depth(): number {
+    return this.#pending.length
+  }
+
+  run<T>(op: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ op, resolve: resolve as (v: unknown) => void, reject })
+      if (this.#pending.length >= this.#maxBatch) this.#schedule(0)
+      else this.#schedule(this.#intervalMs)
+    })
+  }
+
+  #schedule(ms: number): void {
+    if (this.#timer !== undefined) {
+      if (ms > 0) return
+      clearTimeout(this.#timer)
+    }
+    this.#timer = ms > 0 ? setTimeout(() => this.flush(), ms) : (setImmediate(() => this.flush()) as unknown as NodeJS.Timeout)
+  }
+
+  /** Commits everything queued now. Synchronous: better-sqlite3 blocks for the fsync. */
+  flush(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer)
+      clearImmediate(this.#timer as unknown as NodeJS.Immediate)
+      this.#timer = undefined
+    }
+    if (this.#flushing) return
+    this.#flushing = true
+    try {
+      while (this.#pending.length > 0) this.#commitBatch(this.#pending.splice(0, this.#maxBatch))
+    } finally {
+      this.#flushing = false
+    }
+  }
+
+  #commitBatch(batch: Pending[]): void {
+    const started = process.hrtime.bigint()
+    const results: { ok: boolean; value: unknown }[] = []
+    try {
+      this.#db.transaction(() => {
+        for (const p of batch) {
+          // A savepoint per op lets one failing op roll back alone.
+          this.#db.exec('SAVEPOINT op')
+          try {
+            results.push({ ok: true, value: p.op() })
+            this.#db.exec('RELEASE op')
+          } catch (err) {
+            this.#db.exec('ROLLBACK TO op; RELEASE op')
+            if (isIoError(err)) throw err
+            results.push({ ok: false, value: err })
+          }
+        }
+      })()
+    } catch (err) {
+      for (const p of batch) p.reject(err)
+      return
+    }
+    this.onCommit?.(batch.length, Number(process.hrtime.bigint() - started) / 1e9)
+    batch.forEach((p, i) => {
+      const r = results[i]!
+      if (r.ok) p.resolve(r.value)
+      else p.reject(r.value)
+    })
+  }
+}
+
+/** SQLITE_FULL, SQLITE_IOERR*, SQLITE_READONLY*, SQLITE_CANTOPEN, SQLITE_CORRUPT… */
+export function isIoError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code
+  return typeof code === 'string' && /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|CORRUPT|NOTADB|BUSY|LOCKED|PROTOCOL)/.test(code)
+}

@@ -1,0 +1,5 @@
+export { SqliteStore } from './sqlite-store.js'
+export type { StoreOptions } from './sqlite-store.js'
+export { isIoError } from './commit-queue.js'
+export type * from './types.js'
+export * from './queries.js'

@@ -1,0 +1,105 @@
+import type { Database } from 'better-sqlite3'
+
+// One SQLite file, WAL mode. Tables:
+//   messages     dedupe + audit: one metadata row per accepted message (never a payload)
+//   spool        deliveries not yet acknowledged by their target (adapter or notice)
+//   quarantine   raw bytes kept for inspection and release
+//   originals    originals of forwarded critical alerts ("the original is kept", contract §3)
+//   obligations  acknowledgement duties (critical-forward, install-code)
+//   admin_audit  who did what through the admin API or CLI
+const MIGRATIONS: string[] = [
+  `CREATE TABLE messages (
+     message_id TEXT PRIMARY KEY,
+     received_at INTEGER NOT NULL,
+     response_time INTEGER,
+     kind TEXT NOT NULL,
+     alert_code TEXT,
+     decision TEXT NOT NULL,
+     reason TEXT NOT NULL,
+     party TEXT,
+     to_party TEXT,
+     mpxn TEXT,
+     supply_start_date TEXT,
+     quarantine_id TEXT,
+     obligation_id TEXT
+   ) WITHOUT ROWID;
+   CREATE INDEX messages_received ON messages(received_at);
+   CREATE INDEX messages_stale ON messages(party, mpxn) WHERE supply_start_date IS NOT NULL;
+   CREATE TABLE spool (
+     id INTEGER PRIMARY KEY,
+     message_id TEXT NOT NULL,
+     target TEXT NOT NULL,
+     party TEXT NOT NULL,
+     mpxn TEXT,
+     content_type TEXT NOT NULL,
+     body BLOB NOT NULL,
+     headers TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     last_error TEXT,
+     obligation_id TEXT
+   );
+   CREATE INDEX spool_due ON spool(next_attempt_at, id);
+   CREATE TABLE quarantine (
+     id TEXT PRIMARY KEY,
+     message_id TEXT,
+     received_at INTEGER NOT NULL,
+     reason TEXT NOT NULL,
+     detail TEXT,
+     kind TEXT,
+     party TEXT,
+     mpxn TEXT,
+     content_type TEXT,
+     size INTEGER NOT NULL,
+     body BLOB NOT NULL,
+     released_at INTEGER,
+     released_by TEXT
+   ) WITHOUT ROWID;
+   CREATE INDEX quarantine_received ON quarantine(received_at);
+   CREATE TABLE originals (
+     message_id TEXT PRIMARY KEY,
+     received_at INTEGER NOT NULL,
+     content_type TEXT NOT NULL,
+     body BLOB NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE obligations (
+     id TEXT PRIMARY KEY,
+     type TEXT NOT NULL,
+     status TEXT NOT NULL,
+     message_id TEXT,
+     from_party TEXT,
+     to_party TEXT NOT NULL,
+     mpxn TEXT,
+     alert_code TEXT,
+     alert_time INTEGER,
+     created_at INTEGER NOT NULL,
+     due_at INTEGER NOT NULL,
+     level INTEGER NOT NULL DEFAULT 0,
+     notified_at INTEGER,
+     acked_at INTEGER,
+     acked_by TEXT,
+     notice TEXT NOT NULL,
+     text TEXT NOT NULL
+   ) WITHOUT ROWID;
+   CREATE INDEX obligations_status ON obligations(status, due_at);
+   CREATE TABLE admin_audit (
+     id INTEGER PRIMARY KEY,
+     at INTEGER NOT NULL,
+     actor TEXT NOT NULL,
+     action TEXT NOT NULL,
+     target TEXT,
+     detail TEXT
+   );`,
+]
+
+/** Applies what `PRAGMA user_version` says is missing, in one transaction each. */
+export function migrate(db: Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!)
+      db.pragma(`user_version = ${v + 1}`)
+    })()
+  }
+}

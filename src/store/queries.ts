@@ -1,0 +1,123 @@
+import type { Database } from 'better-sqlite3'
+import type { ObligationRow, ObligationStatus, QuarantineRow } from './types.js'
+
+// Read-side queries for the admin API and the CLI. Writes go through the commit queue.
+
+const QUARANTINE_COLUMNS = `id, message_id AS messageId, received_at AS receivedAt, reason, detail, kind, party, mpxn,
+  content_type AS contentType, size, released_at AS releasedAt, released_by AS releasedBy`
+
+export interface QuarantineFilter {
+  reason?: string
+  mpxn?: string
+  since?: number
+  limit: number
+  /** opaque cursor from the previous page: `<receivedAt>:<id>` */
+  cursor?: string
+}
+
+/** Newest first, keyset-paginated (stable under inserts). */
+export function listQuarantine(db: Database, f: QuarantineFilter): { items: QuarantineRow[]; nextCursor: string | null } {
+  const where: string[] = []
+  const args: (string | number)[] = []
+  if (f.reason !== undefined) where.push('reason = ?'), args.push(f.reason)
+  if (f.mpxn !== undefined) where.push('mpxn = ?'), args.push(f.mpxn)
+  if (f.since !== undefined) where.push('received_at >= ?'), args.push(f.since)
+  if (f.cursor !== undefined) {
+    const [at, id] = decodeCursor(f.cursor)
+    where.push('(received_at < ? OR (received_at = ? AND id < ?))')
+    args.push(at, at, id)
+  }
+  const sql = `SELECT ${QUARANTINE_COLUMNS} FROM quarantine ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+    ORDER BY received_at DESC, id DESC LIMIT ?`
+  const items = db.prepare(sql).all(...args, f.limit + 1) as QuarantineRow[]
+  const more = items.length > f.limit
+  if (more) items.pop()
+  const last = items[items.length - 1]
+  return { items, nextCursor: more && last ? Buffer.from(`${last.receivedAt}:${last.id}`).toString('base64url') : null }
+}
+
+function decodeCursor(c: string): [number, string] {
+  const s = Buffer.from(c, 'base64url').toString('utf8')
+  const i = s.indexOf(':')
+  const at = Number(s.slice(0, i))
+  if (i < 0 || !Number.isFinite(at)) throw Object.assign(new Error('cursor is not one this gateway issued'), { code: 'DCCGW_ERR_BAD_REQUEST' })
+  return [at, s.slice(i + 1)]
+}
+
+export function getQuarantine(db: Database, id: string): QuarantineRow | undefined {
+  return db.prepare(`SELECT ${QUARANTINE_COLUMNS} FROM quarantine WHERE id = ?`).get(id) as QuarantineRow | undefined
+}
+
+export function getQuarantineBody(db: Database, id: string): Buffer | undefined {
+  return (db.prepare('SELECT body FROM quarantine WHERE id = ?').get(id) as { body: Buffer } | undefined)?.body
+}
+
+export function quarantineCounts(db: Database): { reason: string; n: number }[] {
+  return db.prepare('SELECT reason, COUNT(*) AS n FROM quarantine GROUP BY reason').all() as { reason: string; n: number }[]
+}
+
+const OBLIGATION_COLUMNS = `id, type, status, message_id AS messageId, from_party AS fromParty, to_party AS toParty, mpxn,
+  alert_code AS alertCode, alert_time AS alertTime, created_at AS createdAt, due_at AS dueAt, level,
+  notified_at AS notifiedAt, acked_at AS ackedAt, acked_by AS ackedBy, notice, text`
+
+function toObligation(r: Omit<ObligationRow, 'notice'> & { notice: string }): ObligationRow {
+  return { ...r, notice: JSON.parse(r.notice) as Record<string, unknown> }
+}
+
+/**
+ * `open` = not yet acknowledged (open, notified, overdue, escalated); `overdue` = not acknowledged
+ * and past due at `now`; `done` = acknowledged.
+ */
+export function listObligations(db: Database, status: 'open' | 'overdue' | 'done' | 'all', now: number, limit = 1000): ObligationRow[] {
+  const pending = "status NOT IN ('acknowledged')"
+  const where =
+    status === 'all' ? '1' : status === 'done' ? "status = 'acknowledged'" : status === 'overdue' ? `${pending} AND due_at < ?` : pending
+  const args = status === 'overdue' ? [now, limit] : [limit]
+  const rows = db.prepare(`SELECT ${OBLIGATION_COLUMNS} FROM obligations WHERE ${where} ORDER BY due_at LIMIT ?`).all(...args)
+  return (rows as (Omit<ObligationRow, 'notice'> & { notice: string })[]).map(toObligation)
+}
+
+export function getObligation(db: Database, id: string): ObligationRow | undefined {
+  const r = db.prepare(`SELECT ${OBLIGATION_COLUMNS} FROM obligations WHERE id = ?`).get(id)
+  return r === undefined ? undefined : toObligation(r as Omit<ObligationRow, 'notice'> & { notice: string })
+}
+
+export function obligationCounts(db: Database, now: number): { type: string; status: ObligationStatus; n: number }[] {
+  return db
+    .prepare(
+      `SELECT type, CASE WHEN status IN ('open', 'notified') AND due_at < ? THEN 'overdue' ELSE status END AS status, COUNT(*) AS n
+       FROM obligations GROUP BY 1, 2`,
+    )
+    .all(now) as { type: string; status: ObligationStatus; n: number }[]
+}
+
+export interface StaleCosRow {
+  party: string
+  mpxn: string
+  supplyStartDate: string
+  acquirer: string | null
+  messages: number
+  criticalForwarded: number
+  dropped: number
+  quarantined: number
+  byKind: string
+  firstSeen: number
+  lastSeen: number
+}
+
+/**
+ * Per MPxN and losing party: traffic that still arrived after the supply start date, the evidence
+ * that SR 6.23 (Update Security Credentials, CoS) was not run. Built from metadata audit rows only.
+ */
+export function staleCosRows(db: Database, since?: number): StaleCosRow[] {
+  return db
+    .prepare(
+      `SELECT party, mpxn, supply_start_date AS supplyStartDate, MAX(to_party) AS acquirer, COUNT(*) AS messages,
+         SUM(decision = 'forward') AS criticalForwarded, SUM(decision = 'drop') AS dropped,
+         SUM(decision = 'quarantine') AS quarantined,
+         group_concat(DISTINCT kind) AS byKind, MIN(received_at) AS firstSeen, MAX(received_at) AS lastSeen
+       FROM messages WHERE supply_start_date IS NOT NULL AND received_at >= ?
+       GROUP BY party, mpxn, supply_start_date ORDER BY supply_start_date, mpxn`,
+    )
+    .all(since ?? 0) as StaleCosRow[]
+}

@@ -1,0 +1,297 @@
+import { randomUUID } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import type { Database as Db, Statement } from 'better-sqlite3'
+import { CommitQueue } from './commit-queue.js'
+import { migrate } from './migrations.js'
+import type { AcceptedRecord, CommitOutcome, MalformedRecord, SpoolItem } from './types.js'
+
+export interface StoreOptions {
+  /** folder for gateway.db */
+  path: string
+  commitIntervalMs: number
+  commitBatch: number
+  synchronous: 'FULL' | 'NORMAL'
+}
+
+type StatementName =
+  | 'insertMessage' | 'messageById' | 'insertSpool' | 'insertQuarantine' | 'insertOriginal' | 'insertObligation'
+  | 'dueSpool' | 'nextDue' | 'deleteSpool' | 'retrySpool' | 'spoolDepth' | 'rejectMessage' | 'markNotified'
+  | 'purgeMessages'
+export type Statements = Record<StatementName, Statement>
+
+/** Bound statements, prepared once when the store opens (style §5). */
+function prepare(db: Db): Record<StatementName, Statement> {
+  return {
+    insertMessage: db.prepare(
+      `INSERT OR IGNORE INTO messages (message_id, received_at, response_time, kind, alert_code, decision, reason,
+         party, to_party, mpxn, supply_start_date, quarantine_id, obligation_id)
+       VALUES (@messageId, @receivedAt, @responseTime, @kind, @alertCode, @decision, @reason,
+         @party, @toParty, @mpxn, @supplyStartDate, @quarantineId, @obligationId)`,
+    ),
+    messageById: db.prepare(
+      'SELECT decision, reason, quarantine_id AS quarantineId, obligation_id AS obligationId FROM messages WHERE message_id = ?',
+    ),
+    insertSpool: db.prepare(
+      `INSERT INTO spool (message_id, target, party, mpxn, content_type, body, headers, next_attempt_at, created_at, obligation_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    insertQuarantine: db.prepare(
+      `INSERT INTO quarantine (id, message_id, received_at, reason, detail, kind, party, mpxn, content_type, size, body)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    insertOriginal: db.prepare(
+      'INSERT OR IGNORE INTO originals (message_id, received_at, content_type, body) VALUES (?, ?, ?, ?)',
+    ),
+    insertObligation: db.prepare(
+      `INSERT INTO obligations (id, type, status, message_id, from_party, to_party, mpxn, alert_code, alert_time,
+         created_at, due_at, notice, text) VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    dueSpool: db.prepare(
+      `SELECT id, message_id AS messageId, target, party, mpxn, content_type AS contentType, body, headers, attempts,
+         next_attempt_at AS nextAttemptAt, created_at AS createdAt, obligation_id AS obligationId
+       FROM spool WHERE next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`,
+    ),
+    nextDue: db.prepare('SELECT MIN(next_attempt_at) AS at FROM spool'),
+    deleteSpool: db.prepare('DELETE FROM spool WHERE id = ?'),
+    retrySpool: db.prepare('UPDATE spool SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
+    spoolDepth: db.prepare('SELECT target, COUNT(*) AS n, MIN(created_at) AS oldest FROM spool GROUP BY target'),
+    rejectMessage: db.prepare("UPDATE messages SET decision = 'quarantine', reason = ?, quarantine_id = ? WHERE message_id = ?"),
+    markNotified: db.prepare(
+      "UPDATE obligations SET status = CASE WHEN status = 'open' THEN 'notified' ELSE status END, notified_at = ? WHERE id = ?",
+    ),
+    purgeMessages: db.prepare('DELETE FROM messages WHERE received_at < ?'),
+  }
+}
+
+
+/**
+ * The embedded SQLite store: dedupe, spool, quarantine, audit and obligations in one WAL database,
+ * written through one group-commit queue (see commit-queue.ts).
+ */
+export class SqliteStore {
+  readonly db: Db
+  readonly queue: CommitQueue
+  readonly sql: Statements
+  #closed = false
+
+  constructor(opts: StoreOptions) {
+    mkdirSync(opts.path, { recursive: true })
+    this.db = new Database(join(opts.path, 'gateway.db'))
+    this.db.pragma('journal_mode = WAL')
+    this.db.pragma(`synchronous = ${opts.synchronous}`)
+    // Purged quarantine bytes are overwritten, not left in free pages (privacy).
+    this.db.pragma('secure_delete = ON')
+    this.db.pragma('busy_timeout = 5000')
+    migrate(this.db)
+    this.sql = prepare(this.db)
+    this.queue = new CommitQueue(this.db, opts.commitIntervalMs, opts.commitBatch)
+  }
+
+  get open(): boolean {
+    return !this.#closed && this.db.open
+  }
+
+  /** Makes a decision durable (dedupe + spool/quarantine/audit/obligation); settles after COMMIT. */
+  commitAccepted(rec: AcceptedRecord): Promise<CommitOutcome> {
+    return this.queue.run(() => this.#writeAccepted(rec))
+  }
+
+  /** Keeps the raw bytes of a document that could not be parsed (contract §2, 422). */
+  commitMalformed(rec: MalformedRecord): Promise<string> {
+    return this.queue.run(() => {
+      const id = randomUUID()
+      this.sql.insertQuarantine.run(
+        id, null, rec.receivedAt, 'malformed', `${rec.code}: ${rec.detail}`, 'invalid', null, null,
+        rec.contentType, rec.body.byteLength, Buffer.from(rec.body.buffer, rec.body.byteOffset, rec.body.byteLength),
+      )
+      return id
+    })
+  }
+
+  #writeAccepted(rec: AcceptedRecord): CommitOutcome {
+    const d = rec.decision
+    const quarantineId = d.decision === 'quarantine' ? randomUUID() : null
+    const obligationId = d.decision === 'forward' ? (rec.obligation?.id ?? null) : null
+    const inserted = this.sql.insertMessage.run(this.#messageRow(rec, quarantineId, obligationId))
+    if (inserted.changes === 0) return this.#duplicate(rec.messageId)
+    this.#writeEffects(rec, quarantineId)
+    return {
+      messageId: rec.messageId, decision: d.decision, reason: d.reason, duplicate: false,
+      ...(quarantineId !== null && { quarantineId }),
+      ...(obligationId !== null && { obligationId }),
+    }
+  }
+
+  #messageRow(rec: AcceptedRecord, quarantineId: string | null, obligationId: string | null) {
+    const d = rec.decision
+    return {
+      messageId: rec.messageId,
+      receivedAt: rec.receivedAt,
+      responseTime: rec.responseTime,
+      kind: rec.kind,
+      alertCode: rec.alertCode ?? null,
+      decision: d.decision,
+      reason: d.reason,
+      party: rec.recipientParty ?? d.deliverTo ?? null,
+      toParty: d.toParty ?? null,
+      mpxn: d.mpxn ?? null,
+      supplyStartDate: d.supplyStartDate ?? null,
+      quarantineId,
+      obligationId,
+    }
+  }
+
+  /** What a decision writes besides its messages row: spool, quarantine, original + obligation. */
+  #writeEffects(rec: AcceptedRecord, quarantineId: string | null): void {
+    const d = rec.decision
+    const body = Buffer.from(rec.body.buffer, rec.body.byteOffset, rec.body.byteLength)
+    const now = rec.receivedAt
+    const headers = JSON.stringify(rec.headers)
+    switch (d.decision) {
+      case 'deliver':
+        this.sql.insertSpool.run(rec.messageId, 'adapter', d.deliverTo!, d.mpxn ?? null, rec.contentType, body, headers, now, now, null)
+        break
+      case 'quarantine':
+        this.sql.insertQuarantine.run(
+          quarantineId, rec.messageId, now, d.reason, rec.detail ?? null, rec.kind, rec.recipientParty ?? null,
+          d.mpxn ?? null, rec.contentType, body.byteLength, body,
+        )
+        break
+      case 'forward': {
+        const o = rec.obligation
+        if (o === undefined) throw new Error(`forward decision for ${rec.messageId} has no obligation`)
+        this.sql.insertOriginal.run(rec.messageId, now, rec.contentType, body)
+        this.sql.insertObligation.run(
+          o.id, o.type, rec.messageId, o.fromParty ?? null, o.toParty, o.mpxn ?? null, o.alertCode ?? null,
+          o.alertTime ?? null, now, o.dueAt, JSON.stringify(o.notice), o.text,
+        )
+        const notice = Buffer.from(JSON.stringify({ ...o.notice, text: o.text }))
+        this.sql.insertSpool.run(rec.messageId, 'notice', o.toParty, o.mpxn ?? null, 'application/json', notice, headers, now, now, o.id)
+        break
+      }
+      case 'drop':
+        // Metadata-only audit row; the payload is never written.
+        break
+    }
+  }
+
+  #duplicate(messageId: string): CommitOutcome {
+    const row = this.sql.messageById.get(messageId) as
+      | { decision: CommitOutcome['decision']; reason: CommitOutcome['reason']; quarantineId: string | null; obligationId: string | null }
+      | undefined
+    if (row === undefined) throw new Error(`duplicate ${messageId} vanished`)
+    return {
+      messageId, decision: row.decision, reason: row.reason, duplicate: true,
+      ...(row.quarantineId !== null && { quarantineId: row.quarantineId }),
+      ...(row.obligationId !== null && { obligationId: row.obligationId }),
+    }
+  }
+
+  /**
+   * Replaces a quarantined message's decision (operator release, re-evaluated against the current
+   * index): the quarantine row and its bytes go, the new decision's effects are written, and the
+   * action is audited, all in one transaction.
+   */
+  releaseQuarantined(quarantineId: string, rec: AcceptedRecord, actor: string): Promise<CommitOutcome> {
+    return this.queue.run(() => {
+      if (rec.decision.decision === 'quarantine') throw new Error('a release cannot quarantine again')
+      const gone = this.db.prepare('DELETE FROM quarantine WHERE id = ?').run(quarantineId)
+      if (gone.changes === 0) throw Object.assign(new Error(`quarantine ${quarantineId} not found`), { code: 'DCCGW_ERR_NOT_FOUND' })
+      this.db.prepare('DELETE FROM messages WHERE message_id = ?').run(rec.messageId)
+      const obligationId = rec.decision.decision === 'forward' ? (rec.obligation?.id ?? null) : null
+      this.sql.insertMessage.run(this.#messageRow(rec, null, obligationId))
+      this.#writeEffects(rec, null)
+      this.audit(actor, 'quarantine.release', quarantineId, `${rec.decision.decision}/${rec.decision.reason}`)
+      const d = rec.decision
+      return { messageId: rec.messageId, decision: d.decision, reason: d.reason, duplicate: false, ...(obligationId !== null && { obligationId }) }
+    })
+  }
+
+  /** Deletes a quarantined message and its bytes (secure_delete overwrites them). */
+  deleteQuarantined(id: string, actor: string): Promise<boolean> {
+    return this.queue.run(() => {
+      const gone = this.db.prepare('DELETE FROM quarantine WHERE id = ?').run(id).changes > 0
+      if (gone) this.audit(actor, 'quarantine.delete', id, null)
+      return gone
+    })
+  }
+
+  /** Purges quarantined messages received before `olderThan`; returns how many. */
+  purgeQuarantine(olderThan: number, actor: string): Promise<number> {
+    return this.queue.run(() => {
+      const n = this.db.prepare('DELETE FROM quarantine WHERE received_at < ?').run(olderThan).changes
+      if (n > 0) this.audit(actor, 'quarantine.purge', null, `${n} older than ${new Date(olderThan).toISOString()}`)
+      return n
+    })
+  }
+
+  acknowledgeObligation(id: string, actor: string, now: number): Promise<'ok' | 'not-found' | 'already'> {
+    return this.queue.run(() => {
+      const row = this.db.prepare('SELECT status FROM obligations WHERE id = ?').get(id) as { status: string } | undefined
+      if (row === undefined) return 'not-found'
+      if (row.status === 'acknowledged') return 'already'
+      this.db.prepare("UPDATE obligations SET status = 'acknowledged', acked_at = ?, acked_by = ? WHERE id = ?").run(now, actor, id)
+      this.audit(actor, 'obligation.ack', id, null)
+      return 'ok'
+    })
+  }
+
+  /** Who did what (admin API, CLI). Call inside a queued operation or on its own. */
+  audit(actor: string, action: string, target: string | null, detail: string | null): void {
+    this.db.prepare('INSERT INTO admin_audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)').run(Date.now(), actor, action, target, detail)
+  }
+
+  /** Spool items due now, oldest first. */
+  dueSpool(now: number, limit: number): SpoolItem[] {
+    const rows = this.sql.dueSpool.all(now, limit) as (Omit<SpoolItem, 'headers'> & { headers: string })[]
+    return rows.map((r) => ({ ...r, headers: JSON.parse(r.headers) as Record<string, string> }))
+  }
+
+  nextDueAt(): number | null {
+    return (this.sql.nextDue.get() as { at: number | null }).at
+  }
+
+  spoolDepth(): { target: string; n: number; oldest: number }[] {
+    return this.sql.spoolDepth.all() as { target: string; n: number; oldest: number }[]
+  }
+
+  /** Delivered: the spool row goes, and a notice marks its obligation notified. */
+  completeDelivery(item: SpoolItem, now: number): Promise<void> {
+    return this.queue.run(() => {
+      this.sql.deleteSpool.run(item.id)
+      if (item.obligationId !== null) this.sql.markNotified.run(now, item.obligationId)
+    })
+  }
+
+  scheduleRetry(item: SpoolItem, at: number, error: string): Promise<void> {
+    return this.queue.run(() => void this.sql.retrySpool.run(at, error.slice(0, 500), item.id))
+  }
+
+  /** The adapter refused the message (4xx): it moves to quarantine as `adapter-rejected`. */
+  rejectDelivery(item: SpoolItem, detail: string, now: number): Promise<string> {
+    return this.queue.run(() => {
+      const id = randomUUID()
+      this.sql.deleteSpool.run(item.id)
+      this.sql.insertQuarantine.run(
+        id, item.messageId, now, 'adapter-rejected', detail.slice(0, 500), null, item.party, item.mpxn,
+        item.contentType, item.body.byteLength, item.body,
+      )
+      this.sql.rejectMessage.run('adapter-rejected', id, item.messageId)
+      return id
+    })
+  }
+
+  /** Forget message IDs (and their audit rows) older than the retention. */
+  purgeMessages(olderThan: number): Promise<number> {
+    return this.queue.run(() => this.sql.purgeMessages.run(olderThan).changes)
+  }
+
+  close(): void {
+    if (this.#closed) return
+    this.queue.flush()
+    this.#closed = true
+    this.db.close()
+  }
+}

@@ -1,0 +1,112 @@
+import type { MessageKind } from '../envelope/types.js'
+import type { Decision } from '../policy/types.js'
+
+/** A message that got a decision: what the store makes durable before the 200. */
+export interface AcceptedRecord {
+  messageId: string
+  receivedAt: number
+  kind: MessageKind
+  responseTime: number
+  /** AlertCode / FutureDatedAlertCode / GBCSHexAlertCode, or the DCCAlertCode */
+  alertCode?: string
+  /** the party the message was addressed to */
+  recipientParty?: string
+  decision: Decision
+  contentType: string
+  /** original bytes; written only for deliver, forward and quarantine, never for drop */
+  body: Uint8Array
+  /** quarantine: why, for the operator */
+  detail?: string
+  /** forward: the obligation that opens with the notice (built by obligations/) */
+  obligation?: ObligationDraft
+  /** extra delivery headers (X-DCC-Gateway-*) decided at ingest */
+  headers: Record<string, string>
+}
+
+/** Bytes that never became a DUIS message (contract §2: 422, raw bytes kept). */
+export interface MalformedRecord {
+  receivedAt: number
+  contentType: string
+  body: Uint8Array
+  code: string
+  detail: string
+}
+
+export interface CommitOutcome {
+  messageId: string
+  decision: Decision['decision']
+  reason: Decision['reason']
+  duplicate: boolean
+  quarantineId?: string
+  obligationId?: string
+}
+
+export type SpoolTarget = 'adapter' | 'notice'
+
+export interface SpoolItem {
+  id: number
+  messageId: string
+  target: SpoolTarget
+  party: string
+  mpxn: string | null
+  contentType: string
+  body: Buffer
+  headers: Record<string, string>
+  attempts: number
+  nextAttemptAt: number
+  createdAt: number
+  obligationId: string | null
+}
+
+export type ObligationType = 'critical-forward' | 'install-code'
+export type ObligationStatus = 'open' | 'notified' | 'acknowledged' | 'overdue' | 'escalated'
+
+export interface ObligationDraft {
+  id: string
+  type: ObligationType
+  fromParty?: string
+  toParty: string
+  mpxn?: string
+  alertCode?: string
+  alertTime?: number
+  dueAt: number
+  /** the notice sent to the acquiring party: metadata only, never the GBCS payload */
+  notice: Record<string, unknown>
+  /** plain-text rendering of the notice */
+  text: string
+}
+
+export interface ObligationRow {
+  id: string
+  type: ObligationType
+  status: ObligationStatus
+  messageId: string | null
+  fromParty: string | null
+  toParty: string
+  mpxn: string | null
+  alertCode: string | null
+  alertTime: number | null
+  createdAt: number
+  dueAt: number
+  level: number
+  notifiedAt: number | null
+  ackedAt: number | null
+  ackedBy: string | null
+  notice: Record<string, unknown>
+  text: string
+}
+
+export interface QuarantineRow {
+  id: string
+  messageId: string | null
+  receivedAt: number
+  reason: string
+  detail: string | null
+  kind: string | null
+  party: string | null
+  mpxn: string | null
+  contentType: string | null
+  size: number
+  releasedAt: number | null
+  releasedBy: string | null
+}
