@@ -1,0 +1,113 @@
+import { writeSync } from 'node:fs'
+import { startGateway } from '../gateway.js'
+import type { Config } from '../config/types.js'
+import { staleCosReport } from '../admin/index.js'
+import { SqliteStore, getQuarantine, getQuarantineBody, listObligations, listQuarantine } from '../store/index.js'
+import { CliError, configFrom, EXIT, table } from './common.js'
+
+// Operator commands on the same SQLite store the admin API uses (WAL allows a second process).
+
+function openStore(config: Config): SqliteStore {
+  return new SqliteStore({ path: config.store.path, commitIntervalMs: 0, commitBatch: 64, synchronous: config.store.synchronous })
+}
+
+const iso = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString())
+
+export async function quarantineList(opts: { config?: string; reason?: string; limit?: string; json?: boolean }): Promise<void> {
+  const store = openStore(configFrom(opts))
+  try {
+    const page = listQuarantine(store.db, { limit: Number(opts.limit ?? 100), ...(opts.reason !== undefined && { reason: opts.reason }) })
+    if (opts.json) return void process.stdout.write(JSON.stringify(page, null, 2) + '\n')
+    const rows = page.items.map((q) => ({ ...q, received: iso(q.receivedAt) }))
+    process.stdout.write(table(rows, ['id', 'received', 'reason', 'kind', 'party', 'size', 'messageId']))
+    process.stdout.write(`${page.items.length} shown${page.nextCursor ? ' (more: use the admin API cursor)' : ''}\n`)
+  } finally {
+    store.close()
+  }
+}
+
+export async function quarantineShow(id: string, opts: { config?: string; raw?: boolean }): Promise<void> {
+  const store = openStore(configFrom(opts))
+  try {
+    const row = getQuarantine(store.db, id)
+    if (row === undefined) throw new CliError(`no quarantined message ${id}`)
+    if (opts.raw) return void writeSync(1, getQuarantineBody(store.db, id)!)
+    process.stdout.write(JSON.stringify({ ...row, receivedAtIso: iso(row.receivedAt) }, null, 2) + '\n')
+  } finally {
+    store.close()
+  }
+}
+
+export async function quarantineDelete(id: string, opts: { config?: string }): Promise<number> {
+  const store = openStore(configFrom(opts))
+  try {
+    if (!(await store.deleteQuarantined(id, 'cli'))) throw new CliError(`no quarantined message ${id}`)
+    process.stdout.write(`deleted ${id}\n`)
+    return EXIT.OK
+  } finally {
+    store.close()
+  }
+}
+
+export async function quarantinePurge(opts: { config?: string; olderThanDays?: string }): Promise<void> {
+  const config = configFrom(opts)
+  const days = Number(opts.olderThanDays ?? config.store.quarantineRetentionDays)
+  if (!Number.isFinite(days) || days < 0) throw new CliError(`--older-than-days ${opts.olderThanDays}: expected a number of days`, EXIT.USAGE)
+  const store = openStore(config)
+  try {
+    const n = await store.purgeQuarantine(Date.now() - days * 86_400_000, 'cli')
+    process.stdout.write(`purged ${n} quarantined message(s) older than ${days} day(s)\n`)
+  } finally {
+    store.close()
+  }
+}
+
+/**
+ * `quarantine release ID`: re-evaluates against the current registry files and delivers. It runs
+ * the release through a gateway instance on a free local port so the decision logic is the one
+ * the server uses; the running gateway's dispatcher picks the spooled delivery up.
+ */
+export async function quarantineRelease(id: string, opts: { config?: string }): Promise<void> {
+  const config = configFrom(opts)
+  const gw = await startGateway({ ...config, server: { ...config.server, port: 0, host: '127.0.0.1' } } as Config, {
+    log: (await import('pino')).pino({ level: 'warn' }),
+  })
+  try {
+    const res = await fetch(`${gw.url}/admin/quarantine/${encodeURIComponent(id)}/release`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${config.admin.token}` },
+    })
+    const body = (await res.json()) as Record<string, unknown>
+    if (!res.ok) throw new CliError(`release failed: ${String(body.detail ?? res.status)}`)
+    process.stdout.write(`released ${id}: ${String(body.decision)} (${String(body.reason)})\n`)
+  } finally {
+    await gw.close(1000)
+  }
+}
+
+export async function obligationsList(opts: { config?: string; overdue?: boolean; all?: boolean; json?: boolean }): Promise<void> {
+  const store = openStore(configFrom(opts))
+  try {
+    const items = listObligations(store.db, opts.overdue ? 'overdue' : opts.all ? 'all' : 'open', Date.now())
+    if (opts.json) return void process.stdout.write(JSON.stringify(items, null, 2) + '\n')
+    const rows = items.map((o) => ({ ...o, due: iso(o.dueAt), alert: o.alertCode, created: iso(o.createdAt) }))
+    process.stdout.write(table(rows, ['id', 'type', 'status', 'toParty', 'fromParty', 'alert', 'created', 'due', 'level']))
+    process.stdout.write(`${items.length} obligation(s)\n`)
+  } finally {
+    store.close()
+  }
+}
+
+export async function reportStaleCos(opts: { config?: string; since?: string; format?: string }): Promise<void> {
+  const since = opts.since === undefined ? undefined : Date.parse(opts.since)
+  if (since !== undefined && Number.isNaN(since)) throw new CliError(`--since ${opts.since}: expected a date YYYY-MM-DD`, EXIT.USAGE)
+  const format = opts.format ?? 'md'
+  if (format !== 'csv' && format !== 'md') throw new CliError(`--format ${format}: expected csv or md`, EXIT.USAGE)
+  const store = openStore(configFrom(opts))
+  try {
+    const report = staleCosReport(store.db, since, Date.now())
+    process.stdout.write(format === 'csv' ? report.csv() : report.markdown())
+  } finally {
+    store.close()
+  }
+}

@@ -1,0 +1,101 @@
+// The one-way flow of a DUIS document, in one place (style §2):
+//   bytes -> parseEnvelope -> lookupFacts -> decide -> store (durable) -> delivery (spool)
+import { randomUUID } from 'node:crypto'
+import type { Envelope, EnvelopeLimits, EnvelopeRejection } from './envelope/types.js'
+import { messageIdOf, parseEnvelope } from './envelope/index.js'
+import type { RegistryFacts, RegistryIndex } from './registry/types.js'
+import { lookupFacts } from './registry/index.js'
+import { decide } from './policy/index.js'
+import type { Decision, GraceCalendar, PolicySettings } from './policy/index.js'
+import type { AcceptedRecord } from './store/types.js'
+import { buildCriticalNotice } from './obligations/notice.js'
+
+/** The pure part: parse, look up, decide. Runs on the main thread or in a pool worker. */
+export type Evaluation =
+  | { ok: false; rejection: EnvelopeRejection }
+  | { ok: true; env: Envelope; messageId: string; facts: RegistryFacts; decision: Decision }
+
+export interface EvaluateContext {
+  limits: EnvelopeLimits
+  registry: RegistryIndex
+  policy: PolicySettings
+  calendar: GraceCalendar
+}
+
+export function evaluate(body: Uint8Array, ctx: EvaluateContext): Evaluation {
+  const parsed = parseEnvelope(body, ctx.limits)
+  if (!parsed.ok) return { ok: false, rejection: parsed.error }
+  const env = parsed.value
+  const facts = lookupFacts(env, ctx.registry)
+  const decision = decide(env, facts, ctx.policy, ctx.calendar)
+  return { ok: true, env, messageId: messageIdOf(env, body), facts, decision }
+}
+
+export interface RecordContext {
+  registry: RegistryIndex
+  /** end of the n-th working day after an instant (obligations calendar) */
+  deadline(epochMs: number, workingDays: number): number
+}
+
+/** Turns an evaluation into what the store makes durable: headers, and for a forward the obligation. */
+export function toAcceptedRecord(
+  ev: Extract<Evaluation, { ok: true }>,
+  body: Uint8Array,
+  contentType: string,
+  receivedAt: number,
+  ctx: RecordContext,
+): AcceptedRecord {
+  const { env, decision, facts, messageId } = ev
+  const headers: Record<string, string> = {
+    'x-dcc-gateway-decision': decision.decision,
+    'x-dcc-gateway-reason': decision.reason,
+  }
+  if (decision.mpxn !== undefined) headers['x-dcc-gateway-mpxn'] = decision.mpxn
+  const alertCode = env.alertCode ?? env.dccAlertCode
+  const rec: AcceptedRecord = {
+    messageId,
+    receivedAt,
+    kind: env.kind,
+    responseTime: env.responseTime,
+    decision,
+    contentType,
+    body,
+    headers,
+    ...(alertCode !== undefined && { alertCode }),
+    ...(facts.recipient !== undefined && { recipientParty: facts.recipient.partyId }),
+  }
+  if (decision.decision === 'quarantine') rec.detail = quarantineDetail(decision, facts)
+  if (decision.decision === 'forward') {
+    const to = ctx.registry.party(decision.toParty!)
+    if (to === undefined) throw new Error(`forward to unknown party ${decision.toParty}`)
+    const from = decision.fromParty !== undefined ? ctx.registry.party(decision.fromParty) : undefined
+    rec.obligation = buildCriticalNotice({
+      obligationId: randomUUID(),
+      messageId,
+      env,
+      decision,
+      to,
+      dueAt: ctx.deadline(receivedAt, 1),
+      ...(facts.deviceId !== undefined && { deviceId: facts.deviceId }),
+      ...(from !== undefined && { from }),
+    })
+  }
+  return rec
+}
+
+function quarantineDetail(d: Decision, f: RegistryFacts): string {
+  switch (d.reason) {
+    case 'unknown-recipient':
+      return f.recipientUserId === undefined
+        ? 'no recipient User ID in ResponseID, RequestID or the GBCS header'
+        : `User ID ${f.recipientUserId} is not a party this gateway serves`
+    case 'unknown-device':
+      return `device ${f.deviceId} is not in devices.csv`
+    case 'unknown-mpxn':
+      return 'no registration period covers the message day'
+    case 'unknown-acquirer':
+      return 'the acquiring supplier is not in parties.yaml or has no endpoint or e-mail contact'
+    default:
+      return d.reason
+  }
+}
