@@ -1,0 +1,158 @@
+// Test harness: a real gateway (from dist/, built by `npm test`) on port 0, real HTTP adapter and
+// webhook servers on port 0, a temporary world copied from examples/demo. No mocked fetch.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parse, stringify } from 'yaml'
+import { pino } from 'pino'
+import { loadConfig, startGateway, type Gateway } from '../../dist/index.js'
+
+export const ROOT = resolve(import.meta.dirname, '../..')
+export const DEMO = join(ROOT, 'examples/demo')
+export const ACME_USER = '90-B3-D5-1F-30-01-00-00'
+
+export interface Received {
+  path: string
+  headers: IncomingMessage['headers']
+  body: Buffer
+}
+
+/** A recording HTTP server. `respond` picks the status per request (default 200). */
+export class Recorder {
+  readonly received: Received[] = []
+  respond: (r: Received, n: number) => number = () => 200
+  #server: Server
+  url = ''
+
+  constructor() {
+    this.#server = createServer((req, res) => {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        const r = { path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks) }
+        this.received.push(r)
+        res.writeHead(this.respond(r, this.received.length))
+        res.end()
+      })
+    })
+  }
+
+  async listen(port = 0): Promise<this> {
+    this.#server.listen(port, '127.0.0.1')
+    await once(this.#server, 'listening')
+    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`
+    return this
+  }
+
+  get port(): number {
+    return Number(new URL(this.url).port)
+  }
+
+  /** delivered = answered 2xx */
+  ok(): Received[] {
+    return this.received.filter((_r, i) => this.statuses[i]! < 300)
+  }
+
+  get statuses(): number[] {
+    return this.received.map((r, i) => this.respond(r, i + 1))
+  }
+
+  async close(): Promise<void> {
+    this.#server.closeAllConnections()
+    await new Promise((r) => this.#server.close(r))
+  }
+}
+
+export interface World {
+  dir: string
+  configFile: string
+}
+
+/**
+ * A copy of the demo world in a temp folder, with ACME's adapter and BRITE's critical-alert
+ * endpoint pointed at the given URLs. `extra` is merged into the gateway config.
+ */
+export function makeWorld(opts: { adapterUrl?: string; noticeUrl?: string; extra?: Record<string, unknown> } = {}): World {
+  const dir = mkdtempSync(join(tmpdir(), 'dccgw-'))
+  for (const f of ['registrations.csv', 'devices.csv']) copyFileSync(join(DEMO, f), join(dir, f))
+  const parties = parse(readFileSync(join(DEMO, 'parties.yaml'), 'utf8')) as Record<string, any>[]
+  for (const p of parties) {
+    if (p.id === 'ACME' && opts.adapterUrl) p.adapter = { url: opts.adapterUrl }
+    if (p.id === 'BRITE' && opts.noticeUrl) p.criticalAlerts = { ...p.criticalAlerts, endpoint: opts.noticeUrl }
+  }
+  writeFileSync(join(dir, 'parties.yaml'), stringify(parties))
+  const config = {
+    server: { host: '127.0.0.1', port: 0 },
+    tenants: ['ACME'],
+    registry: { registrations: 'registrations.csv', devices: 'devices.csv', parties: 'parties.yaml' },
+    policy: { nonCritical: 'drop' },
+    store: { path: './data', synchronous: 'NORMAL' },
+    admin: { token: 'test-token' },
+    delivery: { retryBaseMs: 20, retryMaxMs: 200, pollIntervalMs: 50 },
+    ...opts.extra,
+  }
+  const configFile = join(dir, 'gateway.yaml')
+  writeFileSync(configFile, stringify(config))
+  return { dir, configFile }
+}
+
+export async function startInProcess(world: World): Promise<Gateway> {
+  return startGateway(loadConfig({ file: world.configFile, env: {} }), { log: pino({ level: 'silent' }) })
+}
+
+export interface PostResult {
+  status: number
+  json: any
+  headers: Headers
+}
+
+export async function post(url: string, body: string | Buffer, contentType = 'application/xml'): Promise<PostResult> {
+  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': contentType } })
+  const text = await res.text()
+  return { status: res.status, json: text ? JSON.parse(text) : undefined, headers: res.headers }
+}
+
+export async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    const v = fn()
+    if (v !== undefined && v !== false) return v
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+/** The gateway as a child process (`dcc-alert-gateway serve --config`), for crash/restart tests. */
+export class GatewayProcess {
+  child: ChildProcess | undefined
+  url = ''
+  output = ''
+
+  constructor(readonly world: World) {}
+
+  async start(): Promise<this> {
+    this.output = ''
+    const child = spawn(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'serve', '--config', this.world.configFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DCC_GATEWAY_LOG_LEVEL: 'warn' },
+    })
+    this.child = child
+    child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()))
+    child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()))
+    const m = await waitFor('gateway to listen', () => /listening on (http\S+)/.exec(this.output) ?? (child.exitCode !== null && false), 20_000)
+    this.url = m[1]!
+    return this
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
+    const child = this.child!
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode
+    child.kill(signal)
+    const [code] = (await once(child, 'exit')) as [number | null]
+    return code
+  }
+}
