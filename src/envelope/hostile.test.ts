@@ -29,19 +29,24 @@ const generated: Array<[string, string, Buffer]> = [
   ['random bytes 1 MiB', 'any', Buffer.from(Array.from({ length: 1 << 20 }, (_, k) => (k * 2654435761) >>> 24))],
 ]
 
+// Bounded time, not speed (speed is measured in bench/): a hang or a quadratic blow-up on these
+// inputs takes seconds to minutes, while a linear scan takes milliseconds. 1 s leaves room for a
+// loaded 2-core CI machine (a 50 ms bound once failed there at 76 ms).
+const BOUND_MS = 1000
+
 describe('hostile seeds', () => {
-  it.each(readFixtures('test/fixtures/hostile'))('%s is rejected in < 50 ms', (_name, body) => {
+  it.each(readFixtures('test/fixtures/hostile'))('%s is rejected in bounded time', (_name, body) => {
     const r = timed(body)
     expect(r.code).toMatch(/^DCCGW_ERR_ENVELOPE_/)
-    expect(r.ms).toBeLessThan(50)
+    expect(r.ms).toBeLessThan(BOUND_MS)
   })
-  it.each(generated)('%s -> %s, in < 50 ms', (_name, want, body) => {
+  it.each(generated)('%s -> %s, in bounded time', (_name, want, body) => {
     timed(body) // warm up
     const r = timed(body)
     if (want === 'ok') expect(r.code).toBe('ok')
     else if (want === 'any') expect(r.code).toMatch(/^DCCGW_ERR_ENVELOPE_/)
     else expect(r.code).toBe(`DCCGW_ERR_ENVELOPE_${want}`)
-    expect(r.ms).toBeLessThan(50)
+    expect(r.ms).toBeLessThan(BOUND_MS)
   })
 })
 
