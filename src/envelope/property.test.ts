@@ -46,13 +46,13 @@ function apply(doc: string, m: Record<string, unknown>): Uint8Array {
 }
 
 describe('parseEnvelope on mutated fixtures', () => {
-  it('never throws; returns ok or a coded rejection within 50 ms', () => {
+  it('never throws; returns ok or a coded rejection in bounded time', () => {
     fc.assert(
       fc.property(fc.nat({ max: seeds.length - 1 }), mutation, (k, m) => {
         const body = apply(seeds[k]!, m)
         const t0 = performance.now()
         const r = parseEnvelope(body, L)
-        expect(performance.now() - t0).toBeLessThan(50)
+        expect(performance.now() - t0).toBeLessThan(1000) // a hang, not speed: see hostile.test.ts
         if (!r.ok) {
           expect(codes.has(r.error.code)).toBe(true)
           expect(r.error.detail.length).toBeGreaterThan(0)
