@@ -5,6 +5,9 @@
 // (UTC+1) runs from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of
 // October. The rule is computed, not looked up with Intl, and the two instants are cached per
 // year. It matches the tz database from 1996 on; earlier years are outside the gateway's use.
+// The civil-date arithmetic and the BST rule are the registry's (src/registry/day.ts, uk-day.ts):
+// one implementation, so a registration day and an obligation day can never disagree.
+import { bstWindow, civilFromDays, daysFromCivil, daysInMonth, ukDayNumberOf as registryUkDayNumberOf } from '../registry/index.js'
 
 /** A calendar date `YYYY-MM-DD` (no time, no zone). */
 export type IsoDate = string
@@ -64,9 +67,7 @@ export function addDays(date: IsoDate, n: number): IsoDate {
 
 /** Day number of the Europe/London calendar date at the instant `epochMs`. */
 export function ukDayNumberOf(epochMs: number): number {
-  // BST never spans 1 January, so the UTC year picks the right transitions.
-  const year = civilFromDays(Math.floor(epochMs / DAY_MS)).y
-  return Math.floor((epochMs + ukOffsetMs(epochMs, year)) / DAY_MS)
+  return registryUkDayNumberOf(epochMs)
 }
 
 /** The Europe/London calendar date at the instant `epochMs`. */
@@ -91,52 +92,12 @@ export function ukMidnightUtc(date: IsoDate): number {
 
 // --- summer time -------------------------------------------------------------------------
 
-const bstCache = new Map<number, readonly [start: number, end: number]>()
-
 /** [start, end) of BST in `year`, epoch ms. */
 export function bstPeriod(year: number): readonly [start: number, end: number] {
-  let period = bstCache.get(year)
-  if (!period) {
-    period = [lastSundayDayNumber(year, 3) * DAY_MS + HOUR_MS, lastSundayDayNumber(year, 10) * DAY_MS + HOUR_MS]
-    bstCache.set(year, period)
-  }
-  return period
+  return bstWindow(year)
 }
 
 function ukOffsetMs(epochMs: number, year: number): number {
-  const [start, end] = bstPeriod(year)
+  const [start, end] = bstWindow(year)
   return epochMs >= start && epochMs < end ? HOUR_MS : 0
-}
-
-function lastSundayDayNumber(year: number, month: number): number {
-  const last = daysFromCivil(year, month, daysInMonth(year, month))
-  return last - weekdayOfDayNumber(last)
-}
-
-// --- civil calendar (H. Hinnant, "chrono-compatible low-level date algorithms") -----------
-
-function daysFromCivil(y: number, m: number, d: number): number {
-  const yy = m <= 2 ? y - 1 : y
-  const era = Math.floor(yy / 400)
-  const yoe = yy - era * 400
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy
-  return era * 146097 + doe - 719468
-}
-
-function civilFromDays(n: number): { y: number; m: number; d: number } {
-  const z = n + 719468
-  const era = Math.floor(z / 146097)
-  const doe = z - era * 146097
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365)
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100))
-  const mp = Math.floor((5 * doy + 2) / 153)
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1
-  const m = mp < 10 ? mp + 3 : mp - 9
-  return { y: yoe + era * 400 + (m <= 2 ? 1 : 0), m, d }
-}
-
-function daysInMonth(y: number, m: number): number {
-  if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28
-  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31
 }

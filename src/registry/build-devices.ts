@@ -2,7 +2,8 @@
 // per device and MPxN (contract §5: a CHF or GPF lists the meters of its premises).
 // Exact duplicate rows (same device, same MPxN) collapse. A device listed with different types or
 // statuses keeps the last row's values on all its rows (reported as 'type-conflict').
-import { bucketBitsFor, bucketSort, sharedU32, sharedU8, sortRange } from './key-table.js'
+import { bucketBitsFor, sharedU32, sharedU8, sortRange } from './key-table.js'
+import { partitionRows, rowsOf, scatter, sortPartition } from './partition.js'
 import { hash2 } from './keys.js'
 import type { DeviceRows } from './staging.js'
 
@@ -19,68 +20,76 @@ export interface DeviceTable {
   devices: number
 }
 
+/** device rows per hash bucket, on average (see key-table.ts) */
+export const ROWS_PER_BUCKET = 4
+
 export type DeviceIssueSink = (row: number, kind: 'duplicate' | 'type-conflict', otherRow: number) => void
 
 export function buildDevices(rows: DeviceRows, onIssue: DeviceIssueSink): DeviceTable {
   const n = rows.n
-  const bits = bucketBitsFor(n)
-  const { starts: rowStarts, order } = bucketSort(n, bits, (i) => hash2(rows.hi[i]!, rows.lo[i]!))
-  // gather into bucket order once (see build-periods.ts); order[x] is the file row of position x
-  const hi = new Uint32Array(n)
-  const lo = new Uint32Array(n)
-  const ref = new Uint32Array(n)
-  const type = new Uint8Array(n)
-  const status = new Uint8Array(n)
-  for (let x = 0; x < n; x++) {
-    const r = order[x]!
-    hi[x] = rows.hi[r]!
-    lo[x] = rows.lo[r]!
-    ref[x] = rows.ref[r]!
-    type[x] = rows.type[r]!
-    status[x] = rows.status[r]!
-  }
+  const bits = bucketBitsFor(n, ROWS_PER_BUCKET)
+  const bucketOf = new Uint32Array(n)
+  for (let i = 0; i < n; i++) bucketOf[i] = hash2(rows.hi[i]!, rows.lo[i]!) >>> (32 - bits)
+  // two-level build (partition.ts); row[x] is the file row of position x
+  const part = partitionRows(bucketOf, n, bits)
+  const hi = scatter(rows.hi, n, part)
+  const lo = scatter(rows.lo, n, part)
+  const ref = scatter(rows.ref, n, part)
+  const type = scatter(rows.type, n, part)
+  const status = scatter(rows.status, n, part)
+  const bucket = scatter(bucketOf, n, part)
+  const row = rowsOf(n, part)
   rows.release()
-  const pos = new Uint32Array(n)
-  for (let x = 0; x < n; x++) pos[x] = x
   const nb = 2 ** bits
   const less = (a: number, b: number) =>
-    hi[a]! < hi[b]! || (hi[a] === hi[b] && (lo[a]! < lo[b]! || (lo[a] === lo[b] && ref[a]! < ref[b]!)))
+    hi[a]! < hi[b]! || (hi[a] === hi[b] && (lo[a]! < lo[b]! || (lo[a] === lo[b] && (ref[a]! < ref[b]! || (ref[a] === ref[b] && row[a]! < row[b]!)))))
   const drop = new Uint8Array(n)
+  const order = new Uint32Array(n) // positions in final (bucket, device, ref) order
+  const lstarts = new Uint32Array(2 ** part.lbits + 1)
+  const starts = sharedU32(nb + 1)
   let kept = 0
   let devices = 0
-  for (let b = 0; b < nb; b++) {
-    const s = rowStarts[b]!
-    const e = rowStarts[b + 1]!
-    if (e - s > 1) sortRange(pos, s, e, less)
-    for (let g = s; g < e; ) {
-      const h = hi[pos[g]!]!
-      const l = lo[pos[g]!]!
-      let ge = g + 1
-      while (ge < e && hi[pos[ge]!] === h && lo[pos[ge]!] === l) ge++
-      // the last row in the file decides type and status (positions keep file order per bucket)
-      let last = pos[g]!
-      for (let j = g + 1; j < ge; j++) if (pos[j]! > last) last = pos[j]!
-      for (let j = g; j < ge; j++) {
-        const x = pos[j]!
-        if (j > g && ref[x] === ref[pos[j - 1]!]) {
-          drop[x] = 1
-          onIssue(order[x]!, 'duplicate', order[pos[j - 1]!]!)
-          continue
+  for (let q = 0; q < part.parts; q++) {
+    const ps = part.starts[q]!
+    const view = order.subarray(ps)
+    sortPartition(bucket, ps, part.starts[q + 1]!, part.lbits, view, lstarts)
+    const nl = 2 ** part.lbits
+    for (let lb = 0; lb < nl; lb++) {
+      starts[q * nl + lb] = kept
+      const s = lstarts[lb]!
+      const e = lstarts[lb + 1]!
+      if (e - s > 1) sortRange(view, s, e, less)
+      for (let g = s; g < e; ) {
+        const h = hi[view[g]!]!
+        const l = lo[view[g]!]!
+        let ge = g + 1
+        while (ge < e && hi[view[ge]!] === h && lo[view[ge]!] === l) ge++
+        // the last row in the file decides type and status
+        let last = view[g]!
+        for (let j = g + 1; j < ge; j++) if (row[view[j]!]! > row[last]!) last = view[j]!
+        for (let j = g; j < ge; j++) {
+          const x = view[j]!
+          if (j > g && ref[x] === ref[view[j - 1]!]) {
+            drop[x] = 1
+            onIssue(row[x]!, 'duplicate', row[view[j - 1]!]!)
+            continue
+          }
+          if (type[x] !== type[last] || status[x] !== status[last]) {
+            onIssue(row[x]!, 'type-conflict', row[last]!)
+            type[x] = type[last]!
+            status[x] = status[last]!
+          }
+          kept++
         }
-        if (type[x] !== type[last] || status[x] !== status[last]) {
-          onIssue(order[x]!, 'type-conflict', order[last]!)
-          type[x] = type[last]!
-          status[x] = status[last]!
-        }
-        kept++
+        devices++
+        g = ge
       }
-      devices++
-      g = ge
     }
   }
+  starts[nb] = kept
   const t: DeviceTable = {
     bits,
-    starts: sharedU32(nb + 1),
+    starts,
     hi: sharedU32(kept),
     lo: sharedU32(kept),
     ref: sharedU32(kept),
@@ -89,20 +98,16 @@ export function buildDevices(rows: DeviceRows, onIssue: DeviceIssueSink): Device
     devices,
   }
   let o = 0
-  for (let b = 0; b < nb; b++) {
-    t.starts[b] = o
-    for (let j = rowStarts[b]!; j < rowStarts[b + 1]!; j++) {
-      const x = pos[j]!
-      if (drop[x]) continue
-      t.hi[o] = hi[x]!
-      t.lo[o] = lo[x]!
-      t.ref[o] = ref[x]!
-      t.type[o] = type[x]!
-      t.status[o] = status[x]!
-      o++
-    }
+  for (let j = 0; j < n; j++) {
+    const x = order[j]!
+    if (drop[x]) continue
+    t.hi[o] = hi[x]!
+    t.lo[o] = lo[x]!
+    t.ref[o] = ref[x]!
+    t.type[o] = type[x]!
+    t.status[o] = status[x]!
+    o++
   }
-  t.starts[nb] = o
   return t
 }
 

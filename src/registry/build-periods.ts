@@ -1,4 +1,4 @@
-// Registration rows -> the MPxN table: per MPxN, its supply periods sorted by start.
+// Registration rows -> the MPxN table (mpxn-table.ts): per MPxN, its supply periods sorted by start.
 //
 // Rules (contract §5: "a period ends where the next begins"), applied per MPxN to rows sorted by
 // effective_from, ties in file order:
@@ -8,163 +8,130 @@
 //     one past it is truncated to the next start                                -> 'overlap'
 //  4. consecutive periods of the same MPID that touch are merged (a re-registration by the same
 //     supplier is not a change of supplier; counted, not reported)
-import { bucketBitsFor, bucketSort, sharedF64, sharedU16, sharedU32, sortRange } from './key-table.js'
+//  5. at most MAX_PERIODS (63) periods per MPxN are kept: the most recent ones   -> 'history'
+//     (63 changes of supplier for one meter point is far past anything real; responsibility is
+//     judged at recent dates, so the oldest history is what goes)
+import { bucketBitsFor, sharedF64, sharedU16, sharedU32, sortRange } from './key-table.js'
 import { hashMpxnKey } from './keys.js'
+import { COUNT_UNIT, MAX_PERIODS, SLOTS_PER_BUCKET, type MpxnTable } from './mpxn-table.js'
+import { partitionRows, rowsOf, scatter, sortPartition } from './partition.js'
 import { OPEN_DAY, type RegistrationRows } from './staging.js'
 
-export interface MpxnTable {
-  bits: number
-  /** bucket b holds MPxN slots starts[b]..starts[b+1] */
-  starts: Uint32Array
-  keys: Float64Array
-  /** periods of slot i are pStart[i]..pStart[i+1] */
-  pStart: Uint32Array
-  pFrom: Uint16Array
-  /** effective end (exclusive), OPEN_DAY when open */
-  pTo: Uint16Array
-  pMpid: Uint16Array
-}
+export type { MpxnTable } from './mpxn-table.js'
+export { findSlot, buildKeyTable } from './mpxn-table.js'
 
-export type PeriodIssueKind = 'duplicate' | 'same-start' | 'overlap'
+export type PeriodIssueKind = 'duplicate' | 'same-start' | 'overlap' | 'history'
 export type PeriodIssueSink = (row: number, kind: PeriodIssueKind, otherRow: number) => void
 
 const DROPPED = OPEN_DAY // a start day can never be OPEN_DAY, so it marks a dropped row
 
 export function buildPeriods(rows: RegistrationRows, onIssue: PeriodIssueSink): { table: MpxnTable; merged: number } {
   const n = rows.n
-  const bits = bucketBitsFor(n)
-  const { starts: rowStarts, order } = bucketSort(n, bits, (i) => hashMpxnKey(rows.key[i]!))
-  // Gather the columns into bucket order once: every later pass then reads memory sequentially
-  // (reading through `order` instead costs a cache miss per column per row, ~3x the build time).
-  // order[x] stays the file row of position x, for line numbers in reports.
-  const key = new Float64Array(n)
-  const from = new Uint16Array(n)
-  const to = new Uint16Array(n)
-  const mpid = new Uint16Array(n)
-  for (let x = 0; x < n; x++) {
-    const r = order[x]!
-    key[x] = rows.key[r]!
-    from[x] = rows.from[r]!
-    to[x] = rows.to[r]!
-    mpid[x] = rows.mpid[r]!
-  }
+  const bits = bucketBitsFor(n, SLOTS_PER_BUCKET)
+  const bucketOf = new Uint32Array(n)
+  for (let i = 0; i < n; i++) bucketOf[i] = hashMpxnKey(rows.key[i]!) >>> (32 - bits)
+  const part = partitionRows(bucketOf, n, bits)
+  const key = scatter(rows.key, n, part)
+  const from = scatter(rows.from, n, part)
+  const to = scatter(rows.to, n, part)
+  const mpid = scatter(rows.mpid, n, part)
+  const bucket = scatter(bucketOf, n, part)
+  const row = rowsOf(n, part) // file row of each position, for line numbers in reports
   rows.release()
-  const pos = new Uint32Array(n)
-  for (let x = 0; x < n; x++) pos[x] = x
+
   const nb = 2 ** bits
-  const less = (a: number, b: number) => key[a]! < key[b]! || (key[a] === key[b] && from[a]! < from[b]!)
-  const issue = (x: number, kind: PeriodIssueKind, other: number) => onIssue(order[x]!, kind, order[other]!)
+  const starts = sharedU32(2 * nb + 2)
+  const slotsTmp = new Float64Array(n)
+  const perTmp = new Uint16Array(3 * n)
+  const order = new Uint32Array(part.maxSize)
+  const lstarts = new Uint32Array(2 ** part.lbits + 1)
+  const less = (a: number, b: number) =>
+    key[a]! < key[b]! || (key[a] === key[b] && (from[a]! < from[b]! || (from[a] === from[b] && row[a]! < row[b]!)))
+  const issue = (x: number, kind: PeriodIssueKind, other: number) => onIssue(row[x]!, kind, row[other]!)
   const kept: number[] = []
   let merged = 0
-  let slots = 0
-  let periods = 0
-
-  // Pass 1: sort each bucket, resolve each MPxN's rows in place (ends into `to`, drops marked).
-  for (let b = 0; b < nb; b++) {
-    const s = rowStarts[b]!
-    const e = rowStarts[b + 1]!
-    if (e - s > 1) sortRange(pos, s, e, less)
-    for (let g = s; g < e; ) {
-      const k = key[pos[g]!]!
-      let ge = g + 1
-      while (ge < e && key[pos[ge]!] === k) ge++
-      kept.length = 0
-      for (let j = g; j < ge; j++) {
-        const r = pos[j]!
-        const last = kept.length > 0 ? kept[kept.length - 1]! : -1
-        if (last >= 0 && from[last] === from[r]) {
-          const dup = mpid[last] === mpid[r] && to[last] === to[r]
-          issue(r, dup ? 'duplicate' : 'same-start', last)
-          from[dup ? r : last] = DROPPED
-          if (!dup) kept[kept.length - 1] = r
-          continue
-        }
-        kept.push(r)
-      }
-      for (let j = 0; j + 1 < kept.length; j++) {
-        const cur = kept[j]!
-        const nextFrom = from[kept[j + 1]!]!
-        if (to[cur] === OPEN_DAY || to[cur]! >= nextFrom) {
-          if (to[cur] !== OPEN_DAY && to[cur]! > nextFrom) issue(cur, 'overlap', kept[j + 1]!)
-          to[cur] = nextFrom
-        }
-      }
-      let prev = kept[0]!
-      let count = 1
-      for (let j = 1; j < kept.length; j++) {
-        const cur = kept[j]!
-        if (mpid[cur] === mpid[prev] && to[prev] === from[cur]) {
-          to[prev] = to[cur]!
-          from[cur] = DROPPED
-          merged++
-        } else {
-          prev = cur
-          count++
-        }
-      }
-      slots++
-      periods += count
-      g = ge
-    }
-  }
-
-  // Pass 2: copy survivors into exact-size shared arrays.
-  const table: MpxnTable = {
-    bits,
-    starts: sharedU32(nb + 1),
-    keys: sharedF64(slots),
-    pStart: sharedU32(slots + 1),
-    pFrom: sharedU16(periods),
-    pTo: sharedU16(periods),
-    pMpid: sharedU16(periods),
-  }
   let slot = 0
   let p = 0
-  for (let b = 0; b < nb; b++) {
-    table.starts[b] = slot
-    const e = rowStarts[b + 1]!
-    for (let g = rowStarts[b]!; g < e; ) {
-      const k = key[pos[g]!]!
-      table.keys[slot] = k
-      table.pStart[slot] = p
-      for (; g < e && key[pos[g]!] === k; g++) {
-        const r = pos[g]!
-        if (from[r] === DROPPED) continue
-        table.pFrom[p] = from[r]!
-        table.pTo[p] = to[r]!
-        table.pMpid[p] = mpid[r]!
-        p++
+
+  for (let q = 0; q < part.parts; q++) {
+    const ps = part.starts[q]!
+    sortPartition(bucket, ps, part.starts[q + 1]!, part.lbits, order, lstarts)
+    const nl = 2 ** part.lbits
+    for (let lb = 0; lb < nl; lb++) {
+      const b = q * nl + lb
+      starts[2 * b] = slot
+      starts[2 * b + 1] = p
+      const s = lstarts[lb]!
+      const e = lstarts[lb + 1]!
+      if (e - s > 1) sortRange(order, s, e, less)
+      for (let g = s; g < e; ) {
+        const k = key[order[g]!]!
+        let ge = g + 1
+        while (ge < e && key[order[ge]!] === k) ge++
+        resolveGroup(order, g, ge)
+        const first = p
+        for (const r of kept) {
+          if (from[r] === DROPPED) continue
+          perTmp[p * 3] = from[r]!
+          perTmp[p * 3 + 1] = to[r]!
+          perTmp[p * 3 + 2] = mpid[r]!
+          p++
+        }
+        slotsTmp[slot++] = k * COUNT_UNIT + (p - first)
+        g = ge
       }
-      slot++
     }
   }
-  table.starts[nb] = slot
-  table.pStart[slot] = p
-  return { table, merged }
-}
+  starts[2 * nb] = slot
+  starts[2 * nb + 1] = p
 
-/** Slot of an MPxN key, or -1. */
-export function findSlot(t: MpxnTable, k: number): number {
-  const b = hashMpxnKey(k) >>> (32 - t.bits)
-  const e = t.starts[b + 1]!
-  for (let i = t.starts[b]!; i < e; i++) if (t.keys[i] === k) return i
-  return -1
-}
-
-/** A key-only table (MPxNs named by devices but absent from registrations). */
-export function buildKeyTable(keys: Float64Array): { table: MpxnTable; order: Uint32Array } {
-  const bits = bucketBitsFor(keys.length)
-  const { starts, order } = bucketSort(keys.length, bits, (i) => hashMpxnKey(keys[i]!))
-  const t: MpxnTable = {
-    bits,
-    starts: sharedU32(starts.length),
-    keys: sharedF64(keys.length),
-    pStart: sharedU32(keys.length + 1),
-    pFrom: sharedU16(0),
-    pTo: sharedU16(0),
-    pMpid: sharedU16(0),
+  /** Rules 1–5 on one MPxN's rows order[g..ge) (sorted by start); survivors left in `kept`. */
+  function resolveGroup(ord: Uint32Array, g: number, ge: number): void {
+    kept.length = 0
+    for (let j = g; j < ge; j++) {
+      const r = ord[j]!
+      const last = kept.length > 0 ? kept[kept.length - 1]! : -1
+      if (last >= 0 && from[last] === from[r]) {
+        const dup = mpid[last] === mpid[r] && to[last] === to[r]
+        issue(r, dup ? 'duplicate' : 'same-start', last)
+        if (!dup) kept[kept.length - 1] = r
+        continue
+      }
+      kept.push(r)
+    }
+    for (let j = 0; j + 1 < kept.length; j++) {
+      const cur = kept[j]!
+      const nextFrom = from[kept[j + 1]!]!
+      if (to[cur] === OPEN_DAY || to[cur]! >= nextFrom) {
+        if (to[cur] !== OPEN_DAY && to[cur]! > nextFrom) issue(cur, 'overlap', kept[j + 1]!)
+        to[cur] = nextFrom
+      }
+    }
+    let prev = kept[0]!
+    let count = 1
+    for (let j = 1; j < kept.length; j++) {
+      const cur = kept[j]!
+      if (mpid[cur] === mpid[prev] && to[prev] === from[cur]) {
+        to[prev] = to[cur]!
+        from[cur] = DROPPED
+        merged++
+      } else {
+        prev = cur
+        count++
+      }
+    }
+    for (let j = 0; j < kept.length && count > MAX_PERIODS; j++) {
+      const r = kept[j]!
+      if (from[r] === DROPPED) continue
+      issue(r, 'history', kept[kept.length - 1]!)
+      from[r] = DROPPED
+      count--
+    }
   }
-  t.starts.set(starts)
-  for (let i = 0; i < order.length; i++) t.keys[i] = keys[order[i]!]!
-  return { table: t, order }
+
+  // exact-size shared arrays (the temporaries are garbage, or freed with the load worker)
+  const table: MpxnTable = { bits, starts, slots: sharedF64(slot), periods: sharedU16(3 * p) }
+  table.slots.set(slotsTmp.subarray(0, slot))
+  table.periods.set(perTmp.subarray(0, 3 * p))
+  return { table, merged }
 }

@@ -21,7 +21,7 @@ export function daysFromCivil(y: number, m: number, d: number): number {
   return era * 146097 + doe - 719468
 }
 
-function daysInMonth(y: number, m: number): number {
+export function daysInMonth(y: number, m: number): number {
   if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28
   return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31
 }
@@ -55,8 +55,8 @@ function checkedDay(y: number, m: number, d: number): number {
 
 const pad2 = (n: number) => (n < 10 ? '0' : '') + n
 
-/** `YYYY-MM-DD` of a day number (years 0..9999). */
-export function formatDay(n: number): string {
+/** Civil date of a day number (Hinnant's civil_from_days). */
+export function civilFromDays(n: number): { y: number; m: number; d: number } {
   const z = n + 719468
   const era = Math.floor(z / 146097)
   const doe = z - era * 146097
@@ -65,6 +65,11 @@ export function formatDay(n: number): string {
   const mp = Math.floor((5 * doy + 2) / 153)
   const d = doy - Math.floor((153 * mp + 2) / 5) + 1
   const m = mp < 10 ? mp + 3 : mp - 9
-  const y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+  return { y: yoe + era * 400 + (m <= 2 ? 1 : 0), m, d }
+}
+
+/** `YYYY-MM-DD` of a day number (years 0..9999). */
+export function formatDay(n: number): string {
+  const { y, m, d } = civilFromDays(n)
   return `${String(y).padStart(4, '0')}-${pad2(m)}-${pad2(d)}`
 }

@@ -18,6 +18,8 @@ export interface RowProblem {
 /** A fatal registry load failure: the file, the rule, and the first row reasons. */
 export class RegistryLoadError extends Error {
   override readonly name = 'RegistryLoadError'
+  /** the message without the file prefix and reasons */
+  readonly detail: string
   constructor(
     readonly code: RegistryErrorCode,
     readonly file: string,
@@ -26,5 +28,6 @@ export class RegistryLoadError extends Error {
   ) {
     const first = reasons.slice(0, 5).map((r) => `\n  ${r.file}:${r.line}: ${r.reason}`).join('')
     super(`${file}: ${message}${first}`)
+    this.detail = message
   }
 }

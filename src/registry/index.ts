@@ -1,8 +1,8 @@
 // The registry's front door (architecture.md): other folders import only from here.
 export { loadRegistry, type RegistryPaths, type LoadOptions } from './load.js'
 export { lookupFacts, deviceOf, DCC_USER_ID } from './lookup.js'
-export { ukDayOf, ukDayNumberOf } from './uk-day.js'
-export { parseDay, formatDay, daysFromCivil, MS_PER_DAY } from './day.js'
+export { ukDayOf, ukDayNumberOf, bstWindow } from './uk-day.js'
+export { parseDay, formatDay, daysFromCivil, civilFromDays, daysInMonth, MS_PER_DAY } from './day.js'
 export { checkMpan, checkMprn, checkMpxn } from './check-digits.js'
 export { formatLoadReport, progressPrinter, type LoadReport, type FileReport, type LoadProgress } from './report.js'
 export { RegistryLoadError, type RegistryErrorCode, type RowProblem } from './errors.js'

@@ -1,92 +1,59 @@
-// loadRegistry: parties.yaml, then registrations.csv, then devices.csv -> a new CompactRegistry.
-// Side-effect free: it builds a new index beside any live one and throws RegistryLoadError on a
-// fatal problem, so a failed reload leaves the caller's current index untouched (contract §5).
-import { buildPeriods } from './build-periods.js'
-import { buildDevices } from './build-devices.js'
-import type { FileTally } from './file-tally.js'
-import { readDevices } from './load-devices.js'
-import { readRegistrations } from './load-registrations.js'
-import { MpidTable } from './mpid-table.js'
-import { loadParties } from './parties.js'
-import { CompactRegistry } from './registry-index.js'
-import { emptyReport, MAX_REASONS, type LoadProgress, type LoadReport } from './report.js'
+// loadRegistry: the registry loader the gateway and the CLI call. It runs loadRegistryHere
+// (load-here.ts) in a worker thread when the compiled worker is there (dist/), so that
+//  - a reload never blocks the event loop: the main thread only adopts the finished snapshot
+//    (the swap pause measured in bench/registry.bench.ts is this adoption, well under 1 ms);
+//  - the build's temporary memory (staging columns, sort scratch: ~2x the index) leaves with the
+//    thread instead of staying in the gateway's heap and RSS.
+// Elsewhere (unit tests from source) it loads on the calling thread. Same result either way.
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import { RegistryLoadError, type RegistryErrorCode, type RowProblem } from './errors.js'
+import { loadRegistryHere, type LoadOptions, type RegistryPaths } from './load-here.js'
+import type { LoadWorkerData } from './load-worker.js'
+import { CompactRegistry, type RegistrySnapshot } from './registry-index.js'
+import type { LoadProgress, LoadReport } from './report.js'
 
-export interface RegistryPaths {
-  registrations: string
-  devices: string
-  parties: string
-}
+export type { LoadOptions, RegistryPaths } from './load-here.js'
+export { loadRegistryHere } from './load-here.js'
 
-export interface LoadOptions {
-  /** registry.maxRejectRatio: rejected share of a file above which it is fatal (0..1) */
-  maxRejectRatio: number
-  onProgress?: (p: LoadProgress) => void
-}
-
-function issueSink(report: LoadReport, tally: FileTally) {
-  return (row: number, reason: string, other: number) => {
-    report.overlaps++
-    if (report.overlapSamples.length < MAX_REASONS)
-      report.overlapSamples.push({ file: tally.file, line: tally.lineOf(row), reason: `${reason} (see line ${tally.lineOf(other)})` })
+let workerUrl: URL | null | undefined
+/** The worker entry: the compiled .js beside this file (not there when running from source). */
+function loadWorkerUrl(): URL | undefined {
+  if (workerUrl === undefined) {
+    const js = new URL('./load-worker.js', import.meta.url)
+    workerUrl = existsSync(fileURLToPath(js)) ? js : null
   }
+  return workerUrl ?? undefined
 }
 
-const PERIOD_RULES = {
-  duplicate: 'duplicate period, collapsed',
-  'same-start': 'same effective_from as another row with a different supplier or end; the later row in the file wins',
-  overlap: 'effective_to runs past the next supply start; the period ends at the next start',
-} as const
+type WorkerReply =
+  | { progress: LoadProgress }
+  | { snapshot: RegistrySnapshot; report: LoadReport }
+  | { error: { code: RegistryErrorCode; file: string; detail: string; reasons: RowProblem[] } | { message: string } }
 
 export async function loadRegistry(
   paths: RegistryPaths,
   opts: LoadOptions,
 ): Promise<{ index: CompactRegistry; report: LoadReport }> {
-  const t0 = performance.now()
-  const mem0 = process.memoryUsage()
-  const report = emptyReport()
-
-  const tp = performance.now()
-  const parties = await loadParties(paths.parties)
-  report.files.push({ file: paths.parties, rows: parties.length, loaded: parties.length, rejected: 0, bytes: 0, ms: performance.now() - tp })
-  const mpids = new MpidTable(parties.flatMap((p) => p.mpids))
-
-  const reg = await readRegistrations(paths.registrations, mpids, report, opts.onProgress)
-  reg.tally.finish(opts.maxRejectRatio)
-  const regSink = issueSink(report, reg.tally)
-  const { table: main, merged } = buildPeriods(reg.rows, (row, kind, other) => regSink(row, PERIOD_RULES[kind], other))
-  report.mergedPeriods = merged
-  reg.rows.release() // staging no longer needed: collectable before devices load
-
-  const dev = await readDevices(paths.devices, main, report, opts.onProgress)
-  dev.tally.finish(opts.maxRejectRatio)
-  const devSink = issueSink(report, dev.tally)
-  const devices = buildDevices(dev.rows, (row, kind, other) =>
-    devSink(row, kind === 'duplicate' ? 'duplicate device row, collapsed' : 'device listed with another type or status; the last row wins', other))
-
-  const index = new CompactRegistry({
-    loadedAt: Date.now(),
-    counts: {
-      registrations: main.pFrom.length,
-      mpxns: main.keys.length,
-      devices: devices.devices,
-      parties: parties.length,
-      userIds: parties.reduce((n, p) => n + p.userIds.length, 0),
-    },
-    parties,
-    mpids: mpids.names,
-    main,
-    orphans: dev.orphans,
-    devices,
+  const url = opts.inThread ? undefined : loadWorkerUrl()
+  if (!url) return loadRegistryHere(paths, opts)
+  const data: LoadWorkerData = { paths, maxRejectRatio: opts.maxRejectRatio, progress: opts.onProgress !== undefined }
+  const worker = new Worker(url, { workerData: data })
+  return new Promise((resolve, reject) => {
+    let result: { index: CompactRegistry; report: LoadReport } | undefined
+    let failure: Error | undefined
+    worker.on('message', (m: WorkerReply) => {
+      if ('progress' in m) opts.onProgress?.(m.progress)
+      else if ('snapshot' in m) result = { index: CompactRegistry.fromShared(m.snapshot), report: m.report }
+      else if ('code' in m.error) failure = new RegistryLoadError(m.error.code, m.error.file, m.error.detail, m.error.reasons)
+      else failure = new Error(`registry load failed: ${m.error.message}`)
+    })
+    worker.on('error', (err) => (failure ??= new Error(`registry load worker failed: ${err.message}`)))
+    // settle on exit: by then the worker's build memory is released
+    worker.on('exit', (code) => {
+      if (result) resolve(result)
+      else reject(failure ?? new Error(`registry load worker exited with code ${code} and no result`))
+    })
   })
-  const mem1 = process.memoryUsage()
-  report.counts = index.counts
-  report.memory = {
-    indexBytes: index.byteSize(),
-    heapUsedDelta: mem1.heapUsed - mem0.heapUsed,
-    externalDelta: mem1.external - mem0.external,
-    arrayBuffersDelta: mem1.arrayBuffers - mem0.arrayBuffers,
-    rss: mem1.rss,
-  }
-  report.loadMs = performance.now() - t0
-  return { index, report }
 }

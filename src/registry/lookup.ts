@@ -45,17 +45,18 @@ export function deviceOf(env: Envelope, index: RegistryIndex): string | undefine
 function compactFacts(ix: CompactRegistry, mpxn: string, slot: number, day: number, recipient: Party | undefined): MpxnFacts {
   const f: MpxnFacts = { mpxn, known: slot >= 0 }
   if (slot < 0) return f
-  const m = ix.main
-  const p = ix.periodIndexAt(slot, day)
+  // the caller's slotOf / rangeOfSlot left this slot's periods in ix.periodRange
+  const { p: first, n } = ix.periodRange
+  const p = ix.periodInRange(day)
   if (p >= 0) {
-    const party = ix.mpidParty[m.pMpid[p]!]
+    const party = ix.mpidParty[ix.periodMpid(p)]
     f.period = Object.assign(ix.period(p), { partyId: party?.id, reachable: isReachable(party) })
     if (!party) delete f.period.partyId
   }
   if (recipient) {
-    for (let q = m.pStart[slot + 1]! - 1; q >= m.pStart[slot]!; q--) {
-      const to = m.pTo[q]!
-      if (to !== OPEN_DAY && to <= day && ix.mpidParty[m.pMpid[q]!] === recipient) {
+    for (let q = first + n - 1; q >= first; q--) {
+      const to = ix.periodTo(q)
+      if (to !== OPEN_DAY && to <= day && ix.mpidParty[ix.periodMpid(q)] === recipient) {
         f.recipientLastPeriod = ix.period(q)
         break
       }
@@ -116,7 +117,9 @@ export function lookupFacts(env: Envelope, index: RegistryIndex): RegistryFacts 
     for (let r = deviceRow, e = ix.deviceRowsEnd(deviceRow); r < e; r++) {
       const ref = ix.dev.ref[r]!
       const slot = ref >= 0x80000000 ? -1 : ref // orphans: named by a device, no registration rows
-      facts.mpxns.push(compactFacts(ix, ix.mpxnOfRef(ref), slot, dayNum, rp))
+      const mpxn = ix.mpxnOfRef(ref)
+      if (slot >= 0) ix.rangeOfSlot(slot)
+      facts.mpxns.push(compactFacts(ix, mpxn, slot, dayNum, rp))
     }
   } else if (deviceMpxns && deviceMpxns.length > 0) {
     facts.mpxnSource = 'device'

@@ -1,8 +1,8 @@
 // The compact registration index (issue: "Registration index at national scale"). MPxNs,
-// periods and devices live in SharedArrayBuffer-backed typed arrays (build-periods.ts,
+// periods and devices live in SharedArrayBuffer-backed typed arrays (mpxn-table.ts,
 // build-devices.ts); only parties (tens) are objects. Immutable once built: a reload builds a new
 // instance and the caller swaps the reference.
-import { findSlot, type MpxnTable } from './build-periods.js'
+import { findSlot, hit, keyOfSlot, lookupBatch, periodIn, slotRange, type MpxnTable } from './mpxn-table.js'
 import { findDeviceRow, type DeviceTable } from './build-devices.js'
 import { formatDay, OPEN_DAY, parseDay } from './day.js'
 import { eui, mpxnKey, mpxnOfKey, parseEui } from './keys.js'
@@ -93,23 +93,56 @@ export class CompactRegistry implements RegistryIndex {
     return this.#byMpid.get(mpid) ?? this.#byMpid.get(mpid.toUpperCase())
   }
 
-  /** Main-table slot of an MPxN (has registration rows), or -1. */
+  /**
+   * Main-table slot of an MPxN (has registration rows), or -1. On a hit, `periodRange` holds its
+   * periods [p, p + n) until the next lookup.
+   */
   slotOf(mpxn: string): number {
     const k = mpxnKey(mpxn)
     return k < 0 ? -1 : findSlot(this.main, k)
   }
-  /** Period number (into main.pFrom/pTo/pMpid) covering day number `day`, or -1. */
+  /** Slot of a numeric MPxN key (keys.ts mpxnKey), or -1; sets `periodRange` like slotOf. */
+  slotOfKey(key: number): number {
+    return findSlot(this.main, key)
+  }
+  /** Period range of the last slotOf / slotOfKey hit (or of `rangeOfSlot`). */
+  get periodRange(): { readonly p: number; readonly n: number } {
+    return hit
+  }
+  /** Sets `periodRange` to the periods of a known slot (e.g. a device's ref). */
+  rangeOfSlot(slot: number): { readonly p: number; readonly n: number } {
+    slotRange(this.main, slot)
+    return hit
+  }
+  /** Period number covering day number `day` for a slot, or -1. */
   periodIndexAt(slot: number, day: number): number {
-    const m = this.main
-    for (let p = m.pStart[slot + 1]! - 1; p >= m.pStart[slot]!; p--) {
-      if (m.pFrom[p]! <= day) return day < m.pTo[p]! ? p : -1
-    }
-    return -1
+    slotRange(this.main, slot)
+    return periodIn(this.main.periods, hit.p, hit.n, day)
+  }
+  /** Period covering day number `day` among the periods of the last hit, or -1 (no second hash). */
+  periodInRange(day: number): number {
+    return periodIn(this.main.periods, hit.p, hit.n, day)
+  }
+  /**
+   * Batched lookup of numeric MPxN keys (mpxn-table.ts): out[i] = period covering day number
+   * `day`, -1 none, -2 unknown MPxN. Faster than one lookup at a time: cache misses overlap.
+   */
+  lookupKeys(keys: Float64Array, day: number, out: Int32Array, count = keys.length): void {
+    lookupBatch(this.main, keys, 0, count, day, out)
+  }
+  periodFrom(p: number): number {
+    return this.main.periods[p * 3]!
+  }
+  periodTo(p: number): number {
+    return this.main.periods[p * 3 + 1]!
+  }
+  periodMpid(p: number): number {
+    return this.main.periods[p * 3 + 2]!
   }
   period(p: number): SupplyPeriod {
-    const m = this.main
-    const to = m.pTo[p]!
-    const sp: SupplyPeriod = { mpid: this.mpidNames[m.pMpid[p]!]!, from: formatDay(m.pFrom[p]!) }
+    const per = this.main.periods
+    const to = per[p * 3 + 1]!
+    const sp: SupplyPeriod = { mpid: this.mpidNames[per[p * 3 + 2]!]!, from: formatDay(per[p * 3]!) }
     if (to !== OPEN_DAY) sp.to = formatDay(to)
     return sp
   }
@@ -117,15 +150,16 @@ export class CompactRegistry implements RegistryIndex {
   periods(mpxn: string): readonly SupplyPeriod[] {
     const slot = this.slotOf(mpxn)
     if (slot < 0) return []
+    const { p, n } = hit
     const out: SupplyPeriod[] = []
-    for (let p = this.main.pStart[slot]!; p < this.main.pStart[slot + 1]!; p++) out.push(this.period(p))
+    for (let q = p; q < p + n; q++) out.push(this.period(q))
     return out
   }
   periodAt(mpxn: string, day: string): SupplyPeriod | undefined {
     const slot = this.slotOf(mpxn)
     const d = parseDay(day)
     if (slot < 0 || d < 0) return undefined
-    const p = this.periodIndexAt(slot, d)
+    const p = periodIn(this.main.periods, hit.p, hit.n, d)
     return p < 0 ? undefined : this.period(p)
   }
 
@@ -135,7 +169,7 @@ export class CompactRegistry implements RegistryIndex {
   }
   /** MPxN string of a device-table ref. */
   mpxnOfRef(ref: number): string {
-    return ref & ORPHAN_BIT ? mpxnOfKey(this.orphans.keys[ref & 0x7fffffff]!) : mpxnOfKey(this.main.keys[ref]!)
+    return mpxnOfKey(ref & ORPHAN_BIT ? keyOfSlot(this.orphans, ref & 0x7fffffff) : keyOfSlot(this.main, ref))
   }
   /** Rows of the device starting at `row` (exclusive end). */
   deviceRowsEnd(row: number): number {

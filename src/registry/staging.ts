@@ -44,39 +44,44 @@ export class RegistrationRows {
   }
 }
 
-/** Accepted device rows. `ref` = MPxN slot in the main table, or ORPHAN_BIT | orphan number. */
+/**
+ * Accepted device rows. `mkey` = the MPxN key as read; `ref` (MPxN slot in the main table, or
+ * ORPHAN_BIT | orphan number) is filled in one batch after the file (load-devices.ts), not per row.
+ */
 export class DeviceRows {
   n = 0
   hi: Uint32Array
   lo: Uint32Array
-  ref: Uint32Array
+  mkey: Float64Array
+  ref: Uint32Array = new Uint32Array(0)
   type: Uint8Array
   status: Uint8Array
   constructor(cap = 1024) {
     this.hi = new Uint32Array(cap)
     this.lo = new Uint32Array(cap)
-    this.ref = new Uint32Array(cap)
+    this.mkey = new Float64Array(cap)
     this.type = new Uint8Array(cap)
     this.status = new Uint8Array(cap)
   }
   release(): void {
     this.n = 0
     this.hi = this.lo = this.ref = new Uint32Array(0)
+    this.mkey = new Float64Array(0)
     this.type = this.status = new Uint8Array(0)
   }
-  push(hi: number, lo: number, ref: number, type: number, status: number): void {
+  push(hi: number, lo: number, mkey: number, type: number, status: number): void {
     if (this.n === this.hi.length) {
       const cap = Math.ceil(this.n * 1.5) + 1024
       this.hi = grow(this.hi, cap)
       this.lo = grow(this.lo, cap)
-      this.ref = grow(this.ref, cap)
+      this.mkey = grow(this.mkey, cap)
       this.type = grow(this.type, cap)
       this.status = grow(this.status, cap)
     }
     const i = this.n++
     this.hi[i] = hi
     this.lo[i] = lo
-    this.ref[i] = ref
+    this.mkey[i] = mkey
     this.type[i] = type
     this.status[i] = status
   }

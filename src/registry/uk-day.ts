@@ -28,6 +28,13 @@ function transitions(y: number): number {
   return i
 }
 
+/** [start, end) of BST in year `y` (epoch ms): 01:00 UTC on the last Sundays of March and October. */
+export function bstWindow(y: number): readonly [start: number, end: number] {
+  if (y < FIRST || y > LAST) return [lastSundayDay(y, 3) * MS_PER_DAY + HOUR, lastSundayDay(y, 10) * MS_PER_DAY + HOUR]
+  const i = transitions(y)
+  return [cache[i]!, cache[i + 1]!]
+}
+
 let yStart = 0
 let yEnd = -1
 let yCached = 0
