@@ -25,10 +25,17 @@ export interface EvaluateContext {
 export function evaluate(body: Uint8Array, ctx: EvaluateContext): Evaluation {
   const parsed = parseEnvelope(body, ctx.limits)
   if (!parsed.ok) return { ok: false, rejection: parsed.error }
-  const env = parsed.value
+  return judge(parsed.value, messageIdOf(parsed.value, body), ctx)
+}
+
+/**
+ * Look up and decide an envelope parsed elsewhere (a pool worker that only parses: src/pool's
+ * `lookups: 'main'` mode). evaluate() = parseEnvelope + judge.
+ */
+export function judge(env: Envelope, messageId: string, ctx: Omit<EvaluateContext, 'limits'>): Extract<Evaluation, { ok: true }> {
   const facts = lookupFacts(env, ctx.registry)
   const decision = decide(env, facts, ctx.policy, ctx.calendar)
-  return { ok: true, env, messageId: messageIdOf(env, body), facts, decision }
+  return { ok: true, env, messageId, facts, decision }
 }
 
 export interface RecordContext {

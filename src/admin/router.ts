@@ -2,11 +2,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Database } from 'better-sqlite3'
 import { IngressErrors } from '../ingress/errors.js'
 import { sendError, sendJson } from '../ingress/http-util.js'
-import { getObligation, getQuarantine, getQuarantineBody, listObligations, listQuarantine } from '../store/index.js'
+import { getObligation, getQuarantine, getQuarantineBody, listObligations, listQuarantine, obligationEvents } from '../store/index.js'
+import type { WorkingDayCalendar } from '../obligations/index.js'
 import { checkBearer } from './auth.js'
+import { adminActor, handleAuditRoutes } from './audit.js'
+import type { AuditDeps } from './audit.js'
 import { staleCosReport } from './stale-cos.js'
 
-export interface AdminDeps {
+export interface AdminDeps extends AuditDeps {
   token: string
   db: () => Database
   reloadRegistry(): Promise<unknown>
@@ -14,10 +17,15 @@ export interface AdminDeps {
   deleteQuarantined(id: string, actor: string): Promise<boolean>
   acknowledge(id: string, actor: string): Promise<'ok' | 'not-found' | 'already'>
   now(): number
+  /** working days elapsed in the stale-CoS report */
+  calendar?: WorkingDayCalendar
+  /** records an admin action that the store does not audit itself (registry reload) */
+  audit?(actor: string, action: string, target: string | null, detail: string | null): Promise<void>
 }
 
 const QUARANTINE_ID = /^\/admin\/quarantine\/([0-9a-f-]{36})(\/release)?$/
 const OBLIGATION_ACK = /^\/admin\/obligations\/([0-9a-f-]{36})\/ack$/
+const OBLIGATION_ID = /^\/admin\/obligations\/([0-9a-f-]{36})$/
 
 /** Admin API (contract §8). Every route needs the bearer token. */
 export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url: URL, deps: AdminDeps): Promise<void> {
@@ -25,18 +33,22 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url
   if (auth === 'missing') return sendError(res, IngressErrors.UNAUTHORIZED, 'send Authorization: Bearer <admin.token>', {}, { 'www-authenticate': 'Bearer' })
   if (auth === 'wrong') return sendError(res, IngressErrors.FORBIDDEN, 'the bearer token is not the configured admin.token')
   req.resume()
-  const actor = `admin-api:${req.socket.remoteAddress ?? 'unknown'}`
+  const actor = adminActor(req)
   const path = url.pathname
   const q = url.searchParams
   const method = req.method ?? 'GET'
 
   if (path === '/admin/registry/reload' && method === 'POST') {
     try {
-      return sendJson(res, 200, await deps.reloadRegistry())
+      const loaded = await deps.reloadRegistry()
+      await deps.audit?.(actor, 'registry.reload', null, 'ok')
+      return sendJson(res, 200, loaded)
     } catch (err) {
+      await deps.audit?.(actor, 'registry.reload', null, `failed: ${(err as Error).message}`.slice(0, 500))
       return sendError(res, IngressErrors.CONFLICT, `reload failed, still serving the previous index: ${(err as Error).message}`)
     }
   }
+  if (await handleAuditRoutes(req, res, url, deps, actor)) return
   if (path === '/admin/quarantine' && method === 'GET') {
     const limit = Math.min(Math.max(Number(q.get('limit') ?? 100) || 100, 1), 1000)
     const since = q.get('since')
@@ -86,6 +98,12 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url
     if (!['open', 'overdue', 'done', 'all'].includes(status)) return sendError(res, IngressErrors.BAD_REQUEST, `status=${status}: expected open, overdue, done or all`)
     return sendJson(res, 200, { items: listObligations(deps.db(), status as 'open', deps.now()) })
   }
+  const oid = OBLIGATION_ID.exec(path)
+  if (oid !== null && method === 'GET') {
+    const o = getObligation(deps.db(), oid[1]!)
+    if (o === undefined) return sendError(res, IngressErrors.NOT_FOUND, `no obligation ${oid[1]}`)
+    return sendJson(res, 200, { ...o, events: obligationEvents(deps.db(), o.id) })
+  }
   const om = OBLIGATION_ACK.exec(path)
   if (om !== null && method === 'POST') {
     const r = await deps.acknowledge(om[1]!, actor)
@@ -95,7 +113,7 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url
   if (path === '/admin/reports/stale-cos' && method === 'GET') {
     const since = q.get('since')
     const format = q.get('format') ?? 'json'
-    const report = staleCosReport(deps.db(), since === null ? undefined : Date.parse(since), deps.now())
+    const report = staleCosReport(deps.db(), since === null ? undefined : Date.parse(since), deps.now(), deps.calendar)
     if (format === 'csv') return void (res.writeHead(200, { 'content-type': 'text/csv' }), res.end(report.csv()))
     if (format === 'md') return void (res.writeHead(200, { 'content-type': 'text/markdown' }), res.end(report.markdown()))
     return sendJson(res, 200, { rows: report.rows })

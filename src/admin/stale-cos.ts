@@ -1,25 +1,46 @@
 import type { Database } from 'better-sqlite3'
+import type { WorkingDayCalendar } from '../obligations/index.js'
+import { ukDateOf } from '../obligations/index.js'
 import { staleCosRows } from '../store/index.js'
 import type { StaleCosRow } from '../store/index.js'
 
+export type StaleCosReportRow = StaleCosRow & {
+  firstSeenIso: string
+  lastSeenIso: string
+  /** working days from the supply start date to the report day (calendar.region) */
+  workingDaysSinceSsd: number | null
+  /** working days from the supply start date to the last message: how long SR 6.23 was missing */
+  workingDaysToLastSeen: number | null
+}
+
 export interface StaleCosReport {
-  rows: (StaleCosRow & { firstSeenIso: string; lastSeenIso: string })[]
+  rows: StaleCosReportRow[]
   csv(): string
   markdown(): string
 }
 
-const COLUMNS = ['party', 'mpxn', 'supplyStartDate', 'acquirer', 'messages', 'criticalForwarded', 'dropped', 'quarantined', 'byKind', 'firstSeenIso', 'lastSeenIso'] as const
+const COLUMNS = [
+  'party', 'mpxn', 'supplyStartDate', 'acquirer', 'messages', 'deviceAlerts', 'dccAlerts', 'responses', 'smets1',
+  'criticalForwarded', 'dropped', 'quarantined', 'firstSeenIso', 'lastSeenIso', 'workingDaysSinceSsd', 'workingDaysToLastSeen',
+] as const
 
 /**
  * The stale-CoS report (contract §1 `report stale-cos`): per MPxN the tenant lost, the traffic
- * that still reached it after the supply start date. MPxNs appear here by design: the report is
- * for the operator and the acquiring supplier, never for logs or metrics.
+ * that still reached it after the supply start date, counted by message kind, with the working
+ * days that passed: the evidence that SR 6.23 (Update Security Credentials, CoS) was not run.
+ * Built from the metadata audit rows only (messages table), never from payloads. MPxNs appear
+ * here by design: the report is for the operator and the acquiring supplier, never for logs or
+ * metrics.
  */
-export function staleCosReport(db: Database, since: number | undefined, _now: number): StaleCosReport {
+export function staleCosReport(db: Database, since: number | undefined, now: number, calendar?: WorkingDayCalendar): StaleCosReport {
+  const today = ukDateOf(now)
+  const wd = (from: string, to: string) => (calendar === undefined ? null : calendar.workingDaysBetween(from, to))
   const rows = staleCosRows(db, since).map((r) => ({
     ...r,
     firstSeenIso: new Date(r.firstSeen).toISOString(),
     lastSeenIso: new Date(r.lastSeen).toISOString(),
+    workingDaysSinceSsd: wd(r.supplyStartDate, today),
+    workingDaysToLastSeen: wd(r.supplyStartDate, ukDateOf(r.lastSeen)),
   }))
   const cell = (v: unknown) => {
     const s = v === null || v === undefined ? '' : String(v)

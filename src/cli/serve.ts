@@ -9,7 +9,8 @@ export async function serve(opts: { config?: string }): Promise<number | void> {
   const gw = await startGateway(config)
   const demo = config.configFile === EMBEDDED_DEMO
   const sample = join(packageRoot(), 'examples', 'demo', 'duis', 'critical-alert-acme-supplied.xml')
-  const out = process.stdout
+  // The banner is for a person: stderr, so stdout carries only JSON log lines for log shippers.
+  const out = process.stderr
   out.write(`\ndcc-alert-gateway listening on ${gw.url}\n`)
   out.write(`  ingress  POST ${gw.url}${config.ingress.path}\n  health   ${gw.url}/healthz  ${gw.url}/readyz\n`)
   if (config.metrics.enabled) out.write(`  metrics  ${gw.url}/metrics\n`)
@@ -22,7 +23,11 @@ export async function serve(opts: { config?: string }): Promise<number | void> {
   }
 
   const stop = (signal: string) => {
-    process.stdout.write(`${signal}: draining…\n`)
+    process.stderr.write(`${signal}: draining…\n`)
+    // gw.close() keeps to the grace period; this only catches a stop that hangs anyway (exit 1:
+    // not a clean stop). A second SIGTERM/SIGINT kills the process at once (listeners are `once`).
+    const { drainDelayMs, shutdownGraceMs } = config.server
+    setTimeout(() => process.exit(1), drainDelayMs + shutdownGraceMs + 2000).unref()
     gw.close().then(
       () => process.exit(0),
       () => process.exit(1),
@@ -32,7 +37,7 @@ export async function serve(opts: { config?: string }): Promise<number | void> {
   process.once('SIGINT', () => stop('SIGINT'))
   process.on('SIGHUP', () => {
     gw.reloadRegistry().then(
-      (r) => process.stdout.write(`registry reloaded: ${JSON.stringify(r.counts)}\n`),
+      (r) => process.stderr.write(`registry reloaded: ${JSON.stringify(r.counts)}\n`),
       (err: Error) => process.stderr.write(`registry reload failed, still serving the previous index: ${err.message}\n`),
     )
   })

@@ -2,6 +2,9 @@ import { writeSync } from 'node:fs'
 import { startGateway } from '../gateway.js'
 import type { Config } from '../config/types.js'
 import { staleCosReport } from '../admin/index.js'
+import { contactsAt, createCalendar, levelName } from '../obligations/index.js'
+import { loadParties } from '../registry/index.js'
+import type { Party } from '../registry/types.js'
 import { SqliteStore, getQuarantine, getQuarantineBody, listObligations, listQuarantine } from '../store/index.js'
 import { CliError, configFrom, EXIT, table } from './common.js'
 
@@ -85,13 +88,37 @@ export async function quarantineRelease(id: string, opts: { config?: string }): 
   }
 }
 
+/**
+ * `obligations list [--overdue|--all]`: one line per obligation with its state, the contact level
+ * it has reached and who that is (from parties.yaml), and whether it is past its deadline now.
+ */
 export async function obligationsList(opts: { config?: string; overdue?: boolean; all?: boolean; json?: boolean }): Promise<void> {
-  const store = openStore(configFrom(opts))
+  const config = configFrom(opts)
+  const store = openStore(config)
   try {
-    const items = listObligations(store.db, opts.overdue ? 'overdue' : opts.all ? 'all' : 'open', Date.now())
+    const now = Date.now()
+    const items = listObligations(store.db, opts.overdue ? 'overdue' : opts.all ? 'all' : 'open', now)
     if (opts.json) return void process.stdout.write(JSON.stringify(items, null, 2) + '\n')
-    const rows = items.map((o) => ({ ...o, due: iso(o.dueAt), alert: o.alertCode, created: iso(o.createdAt) }))
-    process.stdout.write(table(rows, ['id', 'type', 'status', 'toParty', 'fromParty', 'alert', 'created', 'due', 'level']))
+    const parties = new Map<string, Party>()
+    try {
+      for (const p of await loadParties(config.registry.parties)) parties.set(p.id, p)
+    } catch {
+      // parties.yaml unreadable: the table still shows levels, without names
+    }
+    const rows = items.map((o) => {
+      const pending = o.status !== 'acknowledged'
+      return {
+        ...o,
+        status: pending && o.dueAt < now && o.status !== 'overdue' ? `${o.status} (overdue)` : o.status,
+        level: levelName(o.level),
+        contact: contactsAt(parties.get(o.toParty), o.level).map((c) => c.email ?? c.name).join(' ') || '-',
+        mpxn: o.mpxn ?? '',
+        alert: o.alertCode ?? '',
+        due: iso(o.dueAt),
+        acked: o.ackedAt === null ? '' : `${iso(o.ackedAt)} ${o.ackedBy ?? ''}`.trim(),
+      }
+    })
+    process.stdout.write(table(rows, ['id', 'type', 'status', 'level', 'contact', 'toParty', 'fromParty', 'mpxn', 'alert', 'due', 'acked']))
     process.stdout.write(`${items.length} obligation(s)\n`)
   } finally {
     store.close()
@@ -103,9 +130,10 @@ export async function reportStaleCos(opts: { config?: string; since?: string; fo
   if (since !== undefined && Number.isNaN(since)) throw new CliError(`--since ${opts.since}: expected a date YYYY-MM-DD`, EXIT.USAGE)
   const format = opts.format ?? 'md'
   if (format !== 'csv' && format !== 'md') throw new CliError(`--format ${format}: expected csv or md`, EXIT.USAGE)
-  const store = openStore(configFrom(opts))
+  const config = configFrom(opts)
+  const store = openStore(config)
   try {
-    const report = staleCosReport(store.db, since, Date.now())
+    const report = staleCosReport(store.db, since, Date.now(), createCalendar(config.calendar))
     process.stdout.write(format === 'csv' ? report.csv() : report.markdown())
   } finally {
     store.close()

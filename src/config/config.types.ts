@@ -66,6 +66,14 @@ export interface GatewayConfig {
      * On SIGTERM: time to finish in-flight requests and flush before exiting.
      */
     shutdownGraceMs?: number;
+    /**
+     * Most TCP connections open at once (all clients); further connections are closed at once.
+     */
+    maxConnections?: number;
+    /**
+     * Most requests served on one keep-alive connection before it is closed; 0 = no limit.
+     */
+    maxRequestsPerSocket?: number;
   };
   /**
    * The DUIS ingress endpoint.
@@ -108,6 +116,14 @@ export interface GatewayConfig {
      * Retry-After sent with 503.
      */
     retryAfterSeconds?: number;
+    /**
+     * Bytes of undelivered deliveries (adapter and notice spool) above which ingress answers 503 DCCGW_ERR_SPOOL_FULL; 0 = no bound.
+     */
+    maxSpoolBytes?: number;
+    /**
+     * Age of the oldest undelivered delivery above which ingress answers 503 DCCGW_ERR_SPOOL_FULL (the target has been failing too long); 0 = no bound.
+     */
+    maxSpoolAgeSeconds?: number;
   };
   /**
    * Party ids (from parties.yaml) whose traffic this gateway handles.
@@ -187,6 +203,14 @@ export interface GatewayConfig {
      * How often the spool is scanned for due deliveries when idle.
      */
     pollIntervalMs?: number;
+    /**
+     * Consecutive failed attempts (retryable outcomes) to one target URL that open its circuit breaker: no attempts until the cool-down ends.
+     */
+    breakerFailures?: number;
+    /**
+     * How long an open breaker waits before letting one probe attempt through (half-open); a success closes it, a failure opens it again.
+     */
+    breakerCooldownMs?: number;
   };
   /**
    * Durable store.
@@ -213,9 +237,68 @@ export interface GatewayConfig {
      */
     synchronous?: "FULL" | "NORMAL";
     /**
-     * Quarantined messages older than this are purged.
+     * Quarantined messages, and the kept originals of forwarded critical alerts, older than this are purged.
      */
     quarantineRetentionDays?: number;
+    /**
+     * Metadata audit rows (one per accepted message, the evidence for the stale-CoS report) are kept this long, and at least dedupe.window.
+     */
+    auditRetentionDays?: number;
+    /**
+     * Total quarantined bytes kept; above it the oldest quarantined messages are purged first (hourly housekeeping, or POST /admin/quarantine/purge); 0 = no bound.
+     */
+    quarantineMaxBytes?: number;
+    /**
+     * Most decisions waiting for a commit; beyond it ingress answers 503 + Retry-After (DCCGW_ERR_OVERLOADED) instead of queueing.
+     */
+    maxQueueDepth?: number;
+    /**
+     * Clustered mode (store.kind nats): the NATS JetStream cluster that holds the spool, decisions, quarantine and obligations for every gateway instance. See docs/cluster.md.
+     */
+    nats?: {
+      /**
+       * NATS server URLs; list every node of the cluster (the client fails over between them).
+       *
+       * @minItems 1
+       */
+      servers?: [string, ...string[]];
+      /**
+       * NATS credentials file (.creds: user JWT + NKey seed), relative to the config file; empty = none.
+       */
+      credentialsFile?: string;
+      /**
+       * User name for user/password authentication; empty = none.
+       */
+      user?: string;
+      /**
+       * Password for user/password authentication.
+       */
+      pass?: string;
+      /**
+       * Token authentication; empty = none.
+       */
+      token?: string;
+      /**
+       * Prefix of the stream, KV bucket and consumer names (<prefix>_SPOOL, <prefix>_QUARANTINE, <prefix>_ORIGINALS, <prefix>_AUDIT, <prefix>_decisions, <prefix>_obligations, <prefix>_delivery); lower-cased it prefixes the subjects.
+       */
+      prefix?: string;
+      /**
+       * Replicas of every stream and bucket: 3 in a cluster (a 200 survives the loss of one node), 1 for a single server.
+       */
+      replicas?: number;
+      /**
+       * A delivery an instance holds this long without acknowledging it (or signalling progress) goes to another instance: how soon a dead instance's deliveries move.
+       */
+      ackWaitMs?: number;
+      /**
+       * Most deliveries leased but not yet acknowledged across all instances (includes retries waiting for their delay).
+       */
+      maxAckPending?: number;
+      /**
+       * How long a write waits for JetStream's acknowledgement before ingress answers 503.
+       */
+      publishTimeoutMs?: number;
+    };
   };
   /**
    * Duplicate detection (contract section 6).
@@ -242,6 +325,60 @@ export interface GatewayConfig {
      * Days that are working days although the calendar says otherwise, YYYY-MM-DD.
      */
     extraWorkingDays?: string[];
+  };
+  /**
+   * E-mail notices to the acquiring supplier's contacts (nodemailer). E-mail is sent whenever host is set and the contact of the current level has an e-mail address.
+   */
+  smtp?: {
+    /**
+     * SMTP server host; empty (the default) disables e-mail notices.
+     */
+    host?: string;
+    /**
+     * SMTP server port.
+     */
+    port?: number;
+    /**
+     * TLS from the first byte (port 465); false = STARTTLS when the server offers it.
+     */
+    secure?: boolean;
+    /**
+     * Verify the SMTP server's TLS certificate.
+     */
+    rejectUnauthorized?: boolean;
+    /**
+     * Sender address of notices.
+     */
+    from?: string;
+    /**
+     * SMTP AUTH user; empty = no authentication.
+     */
+    user?: string;
+    /**
+     * SMTP AUTH password (prefer DCC_GATEWAY_SMTP_PASS).
+     */
+    pass?: string;
+  };
+  /**
+   * Acknowledgement duties: escalation scheduler and signed acknowledgement links.
+   */
+  obligations?: {
+    /**
+     * How often open obligations are checked against their deadlines (overdue, escalation).
+     */
+    checkIntervalMs?: number;
+    /**
+     * Base URL the acknowledgement links in notices point at (e.g. https://gateway.example.com); empty = the gateway's listening URL.
+     */
+    publicUrl?: string;
+    /**
+     * HMAC secret that signs acknowledgement links; empty = generated once and kept in <store.path>/ack-link.key.
+     */
+    ackSecret?: string;
+    /**
+     * Calendar days an acknowledgement link stays valid after it is issued.
+     */
+    ackLinkTtlDays?: number;
   };
   /**
    * Admin API under /admin/.
@@ -283,11 +420,24 @@ export interface GatewayConfig {
     decisions?: boolean;
   };
   /**
-   * Worker pool that parses envelopes.
+   * Message-level security (contract section 4: a DUIS document may carry an enveloped XML signature).
+   */
+  security?: {
+    /**
+     * Verify the enveloped DUIS XML signature (ECDSA-SHA256, exclusive c14n, Reference URI="") of every document against security.dccCertificates; a missing or failing signature is quarantined with reason bad-signature.
+     */
+    verifySignatures?: boolean;
+    /**
+     * PEM files (absolute, or relative to the configuration file) holding the DCC signing certificates or public keys a signature may verify against.
+     */
+    dccCertificates?: string[];
+  };
+  /**
+   * Worker pool (piscina) that parses, looks up and decides (src/pool). Default 0: on the 2-core reference machine the main thread is faster (README, Performance).
    */
   pool?: {
     /**
-     * Worker threads; 0 = parse on the main thread.
+     * Worker threads; 0 = evaluate on the main thread.
      */
     size?: number;
     /**
@@ -295,8 +445,12 @@ export interface GatewayConfig {
      */
     batchSize?: number;
     /**
-     * Longest wait to fill a batch.
+     * Longest wait to fill a batch while every worker is busy (a batch goes at once when a worker is idle).
      */
     batchWaitMicros?: number;
+    /**
+     * Most messages waiting for or being evaluated by the workers; beyond it ingress answers 503 + Retry-After (DCCGW_ERR_OVERLOADED).
+     */
+    maxQueue?: number;
   };
 }

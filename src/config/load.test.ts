@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -16,6 +16,13 @@ policy: { nonCritical: drop }   # or quarantine
 store: { path: ./data }         # SQLite files live here
 admin: { token: change-me }
 `
+
+// The "expected one of" lists follow the schema, so a new setting does not break these tests.
+const schema = JSON.parse(readFileSync(join(packageRoot(), 'schemas/config.schema.json'), 'utf8')) as {
+  properties: Record<string, { properties?: Record<string, unknown> }>
+}
+const SECTIONS = Object.keys(schema.properties).join(', ')
+const STORE_KEYS = Object.keys(schema.properties.store!.properties!).join(', ')
 
 const dirs: string[] = []
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
@@ -116,7 +123,7 @@ dedupe: { window: 7 days }
     expect(lines).toEqual(expect.arrayContaining([
       `${f}: /policy/nonCritical must be one of "drop", "quarantine" (got "delete")`,
       `${f}: /server/port must be integer (got "80a")`,
-      `${f}: unknown field /store/pth (expected one of kind, path, commitIntervalMs, commitBatch, synchronous, quarantineRetentionDays)`,
+      `${f}: unknown field /store/pth (expected one of ${STORE_KEYS})`,
       `${f}: /limits/maxBodyBytes must be >= 1024 (got 10)`,
       `${f}: /dedupe/window must match ^[0-9]+[smhd]$ (got "7 days")`,
     ]))
@@ -133,7 +140,7 @@ dedupe: { window: 7 days }
   it('an unknown top-level section and a missing tls key', () => {
     const { file } = world('sever: {}\nserver: { tls: { cert: c.pem } }\n')
     expect(problems(() => loadConfig({ file, env: {} }))).toEqual([
-      `${file}: unknown field /sever (expected one of server, ingress, limits, tenants, registry, policy, delivery, store, dedupe, calendar, admin, metrics, log, pool)`,
+      `${file}: unknown field /sever (expected one of ${SECTIONS})`,
       `${file}: /server/tls/key is required`,
     ])
   })
@@ -221,8 +228,8 @@ describe('loadConfig: DCC_GATEWAY_<SECTION>_<KEY> overrides', () => {
 
   it('unknown sections and keys are errors naming the variable', () => {
     expect(problems(() => loadConfig({ file, env: { DCC_GATEWAY_STORE_PTH: 'x', DCC_GATEWAY_SERVR_PORT: '1' } }))).toEqual([
-      'DCC_GATEWAY_SERVR_PORT: unknown setting (expected DCC_GATEWAY_<SECTION>_<KEY>, SECTION one of server, ingress, limits, tenants, registry, policy, delivery, store, dedupe, calendar, admin, metrics, log, pool)',
-      'DCC_GATEWAY_STORE_PTH: unknown setting in section store (expected one of kind, path, commitIntervalMs, commitBatch, synchronous, quarantineRetentionDays)',
+      `DCC_GATEWAY_SERVR_PORT: unknown setting (expected DCC_GATEWAY_<SECTION>_<KEY>, SECTION one of ${SECTIONS})`,
+      `DCC_GATEWAY_STORE_PTH: unknown setting in section store (expected one of ${STORE_KEYS})`,
     ])
   })
 

@@ -2,12 +2,15 @@ import type { Logger } from 'pino'
 import type { GatewayMetrics } from '../metrics/index.js'
 import type { SpoolItem } from '../store/types.js'
 import { backoffDelay } from './backoff.js'
+import { BreakerBoard } from './breaker-board.js'
+import type { CircuitBreaker } from './circuit-breaker.js'
 import type { AttemptResult, Sender } from './types.js'
 
 /** What the dispatcher needs of the store (the SQLite store, or another behind the same shape). */
 export interface SpoolStore {
-  dueSpool(now: number, limit: number): SpoolItem[]
-  nextDueAt(): number | null
+  /** due items, oldest first, only the oldest of each target+MPxN, none of the `blocked` keys */
+  dueSpool(now: number, limit: number, blocked?: readonly string[]): SpoolItem[]
+  nextDueAt(blocked?: readonly string[]): number | null
   completeDelivery(item: SpoolItem, now: number): Promise<void>
   scheduleRetry(item: SpoolItem, at: number, error: string): Promise<void>
   rejectDelivery(item: SpoolItem, detail: string, now: number): Promise<string>
@@ -18,6 +21,10 @@ export interface DispatcherOptions {
   retryBaseMs: number
   retryMaxMs: number
   pollIntervalMs: number
+  /** consecutive retryable failures that open a target's circuit breaker */
+  breakerFailures: number
+  /** open breaker: wait before one half-open probe */
+  breakerCooldownMs: number
 }
 
 /**
@@ -26,6 +33,8 @@ export interface DispatcherOptions {
  * rejection). The spool table is the queue, so a restart resumes where the last run stopped.
  *
  * States of a spool item: due -> in flight -> (deleted | due later | quarantined).
+ * Per MPxN and target at most one item is in flight, in spool-id order (the store's dueSpool
+ * returns only the oldest of each); a target whose circuit breaker is open is skipped.
  */
 export class Dispatcher {
   #store: SpoolStore
@@ -34,10 +43,13 @@ export class Dispatcher {
   #metrics: GatewayMetrics
   #log: Logger
   #inFlight = new Map<number, Promise<void>>()
+  /** "<target> <mpxn>" of the items in flight: never two at once for one household */
+  #busyMpxn = new Set<string | undefined>()
   #timer: NodeJS.Timeout | undefined
   #running = false
   #pumping = false
   #again = false
+  #breakers: BreakerBoard
 
   constructor(store: SpoolStore, senderFor: (item: SpoolItem) => Sender, opts: DispatcherOptions, metrics: GatewayMetrics, log: Logger) {
     this.#store = store
@@ -45,6 +57,7 @@ export class Dispatcher {
     this.#opts = opts
     this.#metrics = metrics
     this.#log = log
+    this.#breakers = new BreakerBoard({ failures: opts.breakerFailures, cooldownMs: opts.breakerCooldownMs }, metrics, log)
   }
 
   get inFlight(): number {
@@ -82,11 +95,17 @@ export class Dispatcher {
         const free = this.#opts.concurrency - this.#inFlight.size
         if (free <= 0) break
         const now = Date.now()
-        const items = this.#store.dueSpool(now, free + this.#inFlight.size)
+        const items = this.#store.dueSpool(now, free + this.#inFlight.size, this.#breakers.blocked(now))
         for (const item of items) {
           if (this.#inFlight.size >= this.#opts.concurrency) break
-          if (this.#inFlight.has(item.id)) continue
-          const p = this.#attempt(item).finally(() => {
+          if (this.#inFlight.has(item.id) || this.#busyMpxn.has(mpxnKey(item))) continue
+          const sender = this.#senderFor(item)
+          const breaker = this.#breakers.forItem(item, sender)
+          if (!breaker.tryAcquire(now)) continue
+          const key = mpxnKey(item)
+          if (key !== undefined) this.#busyMpxn.add(key)
+          const p = this.#attempt(item, sender, breaker).finally(() => {
+            if (key !== undefined) this.#busyMpxn.delete(key)
             this.#inFlight.delete(item.id)
             this.wake()
           })
@@ -106,8 +125,11 @@ export class Dispatcher {
     if (this.#timer !== undefined) clearTimeout(this.#timer)
     let wait = this.#opts.pollIntervalMs
     try {
-      const next = this.#store.nextDueAt()
-      if (next !== null) wait = Math.max(5, Math.min(wait, next - Date.now()))
+      const now = Date.now()
+      const next = this.#store.nextDueAt(this.#breakers.blocked(now))
+      if (next !== null) wait = Math.max(5, Math.min(wait, next - now))
+      const probe = this.#breakers.nextProbeAt()
+      if (probe !== undefined) wait = Math.max(5, Math.min(wait, probe - now))
     } catch {
       // store closed or failing: poll again later
     }
@@ -115,8 +137,7 @@ export class Dispatcher {
     this.#timer.unref()
   }
 
-  async #attempt(item: SpoolItem): Promise<void> {
-    const sender = this.#senderFor(item)
+  async #attempt(item: SpoolItem, sender: Sender, breaker: CircuitBreaker): Promise<void> {
     const stop = this.#metrics.delivery.startTimer({ target: sender.label })
     let result: AttemptResult
     try {
@@ -125,6 +146,8 @@ export class Dispatcher {
       result = { outcome: 'retry', error: (err as Error).message }
     }
     stop()
+    // A rejection (4xx) means the target is up and answering: only retryable outcomes count.
+    this.#breakers.report(breaker, sender.label, result.outcome !== 'retry', Date.now())
     this.#metrics.deliveryAttempts.inc({ target: sender.label, outcome: result.outcome })
     const now = Date.now()
     const log = { messageId: item.messageId, target: sender.label, attempts: item.attempts + 1 }
@@ -147,4 +170,8 @@ export class Dispatcher {
       this.#log.error({ ...log, err }, 'could not record delivery outcome')
     }
   }
+}
+
+function mpxnKey(item: SpoolItem): string | undefined {
+  return item.mpxn === null ? undefined : `${item.target} ${item.mpxn}`
 }

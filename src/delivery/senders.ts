@@ -2,8 +2,11 @@ import { resolve } from 'node:path'
 import type { Config } from '../config/types.js'
 import type { RegistryIndex } from '../registry/types.js'
 import type { SpoolItem } from '../store/types.js'
+import { emailsAt } from '../obligations/index.js'
 import { HttpSender } from './target-http.js'
+import { NoticeSender, withAckLink } from './target-notice.js'
 import { OutboxSender } from './target-outbox.js'
+import { SmtpSender } from './target-smtp.js'
 import type { Sender } from './types.js'
 
 /**
@@ -16,18 +19,47 @@ export class SenderDirectory {
   #outbox: OutboxSender
   #registry: () => RegistryIndex
   #config: Config
+  #smtp: SmtpSender | undefined
+  #ackLink: ((obligationId: string, dueAt: number) => string) | undefined
+  /** notice channels already done per spool item (see NoticeSender) */
+  #noticeDone = new Set<string>()
 
-  constructor(config: Config, registry: () => RegistryIndex) {
+  constructor(config: Config, registry: () => RegistryIndex, opts: { ackLink?: (obligationId: string, dueAt: number) => string } = {}) {
     this.#config = config
     this.#registry = registry
     this.#outbox = new OutboxSender(outboxDir(config))
+    this.#ackLink = opts.ackLink
+    const smtp = config.smtp
+    if (smtp.host !== '') this.#smtp = new SmtpSender({ ...smtp, timeoutMs: config.delivery.timeoutMs })
   }
 
   senderFor(item: SpoolItem): Sender {
     const party = this.#registry().party(item.party)
-    const url = item.target === 'notice' ? party?.criticalAlerts?.endpoint : party?.adapter?.url
-    if (url === undefined) return this.#outbox
-    const label = item.target === 'notice' ? 'notice' : 'adapter'
+    if (item.target === 'notice') return this.#noticeSender(item, party)
+    const url = party?.adapter?.url
+    return url === undefined ? this.#outbox : this.#httpSender('adapter', url)
+  }
+
+  /**
+   * Notice channels (README "Notices"): webhook when the party has an endpoint; e-mail when SMTP
+   * is configured and the contacts of the notice's level (primary, secondary, escalation) have
+   * addresses; the outbox folder only when neither. Non-DCC-User parties are reached the same way.
+   */
+  #noticeSender(item: SpoolItem, party: ReturnType<RegistryIndex['party']>): Sender {
+    const endpoint = party?.criticalAlerts?.endpoint
+    const level = Number((JSON.parse(item.body.toString('utf8')) as { level?: unknown }).level ?? 0) || 0
+    const to = this.#smtp === undefined ? [] : emailsAt(party, level)
+    const webhook = endpoint === undefined ? undefined : this.#httpSender('notice', endpoint)
+    const email = this.#smtp !== undefined && to.length > 0 ? { sender: this.#smtp, to } : undefined
+    const link = this.#ackLink
+    return new NoticeSender(
+      { ...(webhook && { webhook }), ...(email && { email }), ...(!webhook && !email && { outbox: this.#outbox }) },
+      this.#noticeDone,
+      link === undefined ? (i) => i : (i) => withAckLink(i, link),
+    )
+  }
+
+  #httpSender(label: string, url: string): HttpSender {
     const key = `${label} ${url}`
     let sender = this.#http.get(key)
     if (sender === undefined) {
@@ -39,6 +71,7 @@ export class SenderDirectory {
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.#http.values()].map((s) => s.close()))
+    await this.#smtp?.close()
   }
 }
 

@@ -23,3 +23,5 @@ export { NS_DS, NS_RA, NS_SUG } from './names.js'
 export function parseEnvelope(body: Uint8Array, limits: EnvelopeLimits): ParseResult {
   return scanEnvelope(body, limits)
 }
+export { loadVerificationKeys, verifyEnvelopedSignature, type SignatureCheck } from './signature-verify.js'
+export { DIGEST_SHA256, ECDSA_SHA256, ENVELOPED_SIGNATURE, EXC_C14N, EcdsaSha256, signEnvelopedDuis } from './signature-algorithm.js'

@@ -1,5 +1,5 @@
 // Property: for any mutation of a valid document, parseEnvelope returns (never throws) ok or a
-// coded rejection, quickly. Fixed seed, bounded runs, so failures reproduce.
+// coded rejection, quickly. Fixed seed, bounded runs, so failures reproduce (env overrides below).
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { readFixtures } from '../../test/fixtures/duis/read-fixtures.js'
@@ -61,7 +61,8 @@ describe('parseEnvelope on mutated fixtures', () => {
           for (const id of [r.value.responseId, r.value.requestId]) if (id) expect(BigInt(id.counter) < 1n << 64n).toBe(true)
         }
       }),
-      { seed: 20250314, numRuns: 500 },
+      // CI: fixed seed, 500 runs. Longer local run: DCCGW_FUZZ_RUNS=100000 [DCCGW_FUZZ_SEED=n] npx vitest run src/envelope/property.test.ts
+      { seed: Number(process.env.DCCGW_FUZZ_SEED ?? 20250314), numRuns: Number(process.env.DCCGW_FUZZ_RUNS ?? 500) },
     )
   })
 })

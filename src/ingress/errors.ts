@@ -19,12 +19,16 @@ export const IngressErrors = {
   DRAINING: def('DCCGW_ERR_DRAINING', 503, 'Gateway shutting down'),
   OVERLOADED: def('DCCGW_ERR_OVERLOADED', 503, 'Gateway overloaded'),
   STORE_UNAVAILABLE: def('DCCGW_ERR_STORE_UNAVAILABLE', 503, 'Store unavailable'),
+  SPOOL_FULL: def('DCCGW_ERR_SPOOL_FULL', 503, 'Delivery spool full'),
   NOT_FOUND: def('DCCGW_ERR_NOT_FOUND', 404, 'Not found'),
   METHOD: def('DCCGW_ERR_METHOD', 405, 'Method not allowed'),
   UNAUTHORIZED: def('DCCGW_ERR_UNAUTHORIZED', 401, 'Authentication required'),
   FORBIDDEN: def('DCCGW_ERR_FORBIDDEN', 403, 'Wrong credentials'),
+  CLIENT_CERT: def('DCCGW_ERR_CLIENT_CERT', 403, 'Client certificate not allowed'),
   BAD_REQUEST: def('DCCGW_ERR_BAD_REQUEST', 400, 'Bad request'),
   CONFLICT: def('DCCGW_ERR_CONFLICT', 409, 'Conflict'),
+  ACK_LINK_INVALID: def('DCCGW_ERR_ACK_LINK_INVALID', 403, 'Acknowledgement link not valid'),
+  ACK_LINK_EXPIRED: def('DCCGW_ERR_ACK_LINK_EXPIRED', 410, 'Acknowledgement link expired'),
   INTERNAL: def('DCCGW_ERR_INTERNAL', 500, 'Internal error'),
 } as const
 

@@ -1,7 +1,16 @@
-// Front door of src/obligations (working-day calendar; acknowledgement duties to follow).
+// Front door of src/obligations: the working-day calendar and the acknowledgement duties
+// (critical-forward notices, escalation, signed acknowledgement links, install-code duties).
 export { createCalendar } from './calendar.js'
 export type { CalendarOptions, CalendarRegion, WorkingDayCalendar } from './calendar.js'
 export {
   addDays, dateOfDayNumber, dayNumber, isIsoDate, ukDateOf, ukDayNumberOf, ukMidnightUtc, weekday, isWeekend,
 } from './days.js'
 export type { IsoDate } from './days.js'
+export { buildCriticalNotice, activeDelegation } from './notice.js'
+export { renderNoticeText, type NoticeJson } from './notice-text.js'
+export { CONTACT_LEVELS, contactsAt, emailsAt, levelName, nextLevel, type ContactLevel } from './contacts.js'
+export { ACK_PATH, createAckLinks, loadAckSecret, type AckLinks, type AckTokenCheck } from './ack-link.js'
+export { handleAckLink, type AckRouteDeps } from './ack-route.js'
+export { planEscalation, ESCALATION_WORKING_DAYS } from './escalation.js'
+export { installCodeDrafts, INSTALL_CODE_WORKING_DAYS } from './install-code.js'
+export { ObligationScheduler, type ObligationStore, type SchedulerDeps } from './scheduler.js'

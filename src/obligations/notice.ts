@@ -3,6 +3,9 @@ import type { Decision } from '../policy/types.js'
 import type { Party } from '../registry/types.js'
 import type { ObligationDraft } from '../store/types.js'
 import { alertName } from './alert-names.js'
+import { levelName } from './contacts.js'
+import { ukDateOf } from './days.js'
+import { renderNoticeText, type NoticeJson } from './notice-text.js'
 
 export interface NoticeInput {
   obligationId: string
@@ -13,7 +16,7 @@ export interface NoticeInput {
   from?: Party
   to: Party
   dueAt: number
-  /** signed acknowledgement link, when the gateway has a public URL */
+  /** signed acknowledgement link; normally added when the notice is sent (delivery) */
   ackUrl?: string
 }
 
@@ -21,22 +24,37 @@ export interface NoticeInput {
  * The critical-alert notice to the acquiring supplier (contract §4; SEC guidance "Managing
  * critical alerts": human readable, at least MPxN, alert code and alert timestamp as in the
  * DCC XML, acknowledged within 1 working day). Metadata only: never the GBCS payload.
+ *
+ * SoLR (MP134A): when the losing party's traffic is delegated to a Shared Resource Provider at
+ * the alert's day, the notice names both: the failed supplier whose credentials the meter holds
+ * (`fromParty`) and the SRP that handles its traffic and forwards the alert (`forwardedBy`).
  */
 export function buildCriticalNotice(n: NoticeInput): ObligationDraft {
   const code = n.env.alertCode
-  const notice = {
+  const delegation = activeDelegation(n.from, ukDateOf(n.env.responseTime))
+  const notice: NoticeJson = {
+    type: 'critical-forward',
     mpxn: n.decision.mpxn ?? null,
     alertCode: code ?? null,
     alertName: alertName(code),
     alertTime: n.env.responseDateTime,
     deviceId: n.deviceId ?? null,
     fromParty: n.decision.fromParty ?? null,
+    fromPartyName: n.from?.name ?? null,
     toParty: n.to.id,
+    toPartyName: n.to.name,
     obligationId: n.obligationId,
     acknowledgeBy: new Date(n.dueAt).toISOString(),
     messageId: n.messageId,
     supplyStartDate: n.decision.supplyStartDate ?? null,
     reason: n.decision.reason,
+    level: 0,
+    contactLevel: levelName(0),
+    ...(delegation !== undefined && {
+      forwardedBy: delegation.to,
+      delegation: { from: delegation.from, until: delegation.until ?? null, reason: delegation.reason ?? null },
+    }),
+    ...(n.ackUrl !== undefined && { ackUrl: n.ackUrl }),
   }
   return {
     id: n.obligationId,
@@ -48,32 +66,32 @@ export function buildCriticalNotice(n: NoticeInput): ObligationDraft {
     alertTime: n.env.responseTime,
     dueAt: n.dueAt,
     notice,
-    text: renderNoticeText(notice, n.from, n.to, n.ackUrl),
+    text: renderNoticeText(notice),
   }
 }
 
-function renderNoticeText(
-  n: { mpxn: string | null; alertCode: string | null; alertName: string; alertTime: string; deviceId: string | null; obligationId: string; acknowledgeBy: string; supplyStartDate: string | null },
-  from: Party | undefined,
-  to: Party,
-  ackUrl: string | undefined,
-): string {
-  const lines = [
-    `To ${to.name} (${to.id}): a critical smart meter alert for a supply point you now supply.`,
-    '',
-    `  MPxN:          ${n.mpxn ?? 'unknown'}`,
-    `  Alert:         ${n.alertCode ?? '-'} ${n.alertName}`,
-    `  Alert time:    ${n.alertTime} (as in the DCC message)`,
-    `  Device:        ${n.deviceId ?? 'unknown'}`,
-    `  Supply start:  ${n.supplyStartDate ?? 'unknown'}`,
-    '',
-    `The meter still holds the security credentials of ${from ? `${from.name} (${from.id})` : 'the previous supplier'},`,
-    'so the alert was sent there. Please act on it for the customer now, and run SR 6.23',
-    '(Update Security Credentials, CoS) so that future alerts reach you directly.',
-    '',
-    `Acknowledge by ${n.acknowledgeBy} (1 working day): reference ${n.obligationId}.`,
-  ]
-  if (ackUrl !== undefined) lines.push(`Acknowledge here: ${ackUrl}`)
-  lines.push('If you are not the current supplier, pass this on to the supplier that is within 1 working day.')
-  return lines.join('\n') + '\n'
+/** The delegation of `party` in force on `day` (from inclusive, until exclusive). */
+export function activeDelegation(party: Party | undefined, day: string): Party['delegations'][number] | undefined {
+  return party?.delegations.find((d) => d.from <= day && (d.until === undefined || day < d.until))
+}
+
+/**
+ * The notice for the next contact level (escalation): same facts, the new level and deadline,
+ * re-rendered text. `previous` is the level whose deadline nobody met.
+ */
+export function escalatedNotice(
+  base: Record<string, unknown>,
+  previous: { level: number; dueAt: number },
+  level: number,
+  dueAt: number,
+): NoticeJson & { text: string } {
+  const notice = {
+    ...(base as unknown as NoticeJson),
+    level,
+    contactLevel: levelName(level),
+    acknowledgeBy: new Date(dueAt).toISOString(),
+    escalatedFrom: { contactLevel: levelName(previous.level), missedDeadline: new Date(previous.dueAt).toISOString() },
+  }
+  delete (notice as { ackUrl?: string }).ackUrl
+  return { ...notice, text: renderNoticeText(notice) }
 }

@@ -18,6 +18,7 @@ export const REASONS = {
   'unknown-acquirer': 'a critical alert must be forwarded but the acquiring supplier is unknown or has no endpoint or contact',
   malformed: 'not well-formed XML, not a DUIS Response, or missing required header fields',
   'adapter-rejected': 'the adapter answered with a 4xx other than 408 or 429',
+  'bad-signature': 'security.verifySignatures is on and the enveloped XML signature is missing or does not verify against security.dccCertificates',
   'operator-released': 'released from quarantine by an operator and delivered as is',
 } as const
 

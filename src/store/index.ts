@@ -1,5 +1,7 @@
 export { SqliteStore } from './sqlite-store.js'
 export type { StoreOptions } from './sqlite-store.js'
 export { isIoError } from './commit-queue.js'
+export { isStoreUnavailable, storeUnavailable } from './gateway-store.js'
+export type { GatewayStore } from './gateway-store.js'
 export type * from './types.js'
 export * from './queries.js'

@@ -6,6 +6,7 @@ import type { Database } from 'better-sqlite3'
 //   quarantine   raw bytes kept for inspection and release
 //   originals    originals of forwarded critical alerts ("the original is kept", contract §3)
 //   obligations  acknowledgement duties (critical-forward, install-code)
+//   obligation_events  every obligation status transition (open, notified, overdue, escalated, acknowledged)
 //   admin_audit  who did what through the admin API or CLI
 const MIGRATIONS: string[] = [
   `CREATE TABLE messages (
@@ -91,6 +92,23 @@ const MIGRATIONS: string[] = [
      target TEXT,
      detail TEXT
    );`,
+  // 2 (issue 6): obligation history (every status transition, durable and audited) and a subject
+  // key so that a registry reload never opens the same install-code obligation twice.
+  `ALTER TABLE obligations ADD COLUMN subject TEXT;
+   CREATE UNIQUE INDEX obligations_subject ON obligations(subject) WHERE subject IS NOT NULL;
+   CREATE TABLE obligation_events (
+     id INTEGER PRIMARY KEY,
+     obligation_id TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     status TEXT NOT NULL,
+     level INTEGER NOT NULL,
+     due_at INTEGER NOT NULL,
+     actor TEXT NOT NULL,
+     detail TEXT
+   );
+   CREATE INDEX obligation_events_obligation ON obligation_events(obligation_id, id);`,
+  // 3 (issue 9): per-MPxN delivery order looks up the oldest spool row of a target and MPxN.
+  `CREATE INDEX spool_mpxn ON spool(target, mpxn, id);`,
 ]
 
 /** Applies what `PRAGMA user_version` says is missing, in one transaction each. */

@@ -85,10 +85,37 @@ export function getObligation(db: Database, id: string): ObligationRow | undefin
 export function obligationCounts(db: Database, now: number): { type: string; status: ObligationStatus; n: number }[] {
   return db
     .prepare(
-      `SELECT type, CASE WHEN status IN ('open', 'notified') AND due_at < ? THEN 'overdue' ELSE status END AS status, COUNT(*) AS n
+      `SELECT type, CASE WHEN status IN ('open', 'notified', 'escalated') AND due_at < ? THEN 'overdue' ELSE status END AS status, COUNT(*) AS n
        FROM obligations GROUP BY 1, 2`,
     )
     .all(now) as { type: string; status: ObligationStatus; n: number }[]
+}
+
+/**
+ * Obligations the scheduler must look at: not acknowledged, past due, and not already overdue
+ * with no contact level left (status 'overdue' is terminal until someone acknowledges).
+ */
+export function dueObligations(db: Database, now: number, limit = 500): ObligationRow[] {
+  const rows = db
+    .prepare(`SELECT ${OBLIGATION_COLUMNS} FROM obligations WHERE status IN ('open', 'notified', 'escalated') AND due_at < ? ORDER BY due_at LIMIT ?`)
+    .all(now, limit)
+  return (rows as (Omit<ObligationRow, 'notice'> & { notice: string })[]).map(toObligation)
+}
+
+export interface ObligationEventRow {
+  at: number
+  status: ObligationStatus
+  level: number
+  dueAt: number
+  actor: string
+  detail: string | null
+}
+
+/** The history of one obligation, oldest first (the proof that a duty was met or escalated). */
+export function obligationEvents(db: Database, id: string): ObligationEventRow[] {
+  return db
+    .prepare('SELECT at, status, level, due_at AS dueAt, actor, detail FROM obligation_events WHERE obligation_id = ? ORDER BY id')
+    .all(id) as ObligationEventRow[]
 }
 
 export interface StaleCosRow {
@@ -100,7 +127,11 @@ export interface StaleCosRow {
   criticalForwarded: number
   dropped: number
   quarantined: number
-  byKind: string
+  /** messages by kind (envelope MessageKind) */
+  deviceAlerts: number
+  dccAlerts: number
+  responses: number
+  smets1: number
   firstSeen: number
   lastSeen: number
 }
@@ -115,7 +146,8 @@ export function staleCosRows(db: Database, since?: number): StaleCosRow[] {
       `SELECT party, mpxn, supply_start_date AS supplyStartDate, MAX(to_party) AS acquirer, COUNT(*) AS messages,
          SUM(decision = 'forward') AS criticalForwarded, SUM(decision = 'drop') AS dropped,
          SUM(decision = 'quarantine') AS quarantined,
-         group_concat(DISTINCT kind) AS byKind, MIN(received_at) AS firstSeen, MAX(received_at) AS lastSeen
+         SUM(kind = 'device_alert') AS deviceAlerts, SUM(kind = 'dcc_alert') AS dccAlerts,
+         SUM(kind = 'response') AS responses, SUM(kind = 'smets1') AS smets1, MIN(received_at) AS firstSeen, MAX(received_at) AS lastSeen
        FROM messages WHERE supply_start_date IS NOT NULL AND received_at >= ?
        GROUP BY party, mpxn, supply_start_date ORDER BY supply_start_date, mpxn`,
     )

@@ -5,7 +5,9 @@ import Database from 'better-sqlite3'
 import type { Database as Db, Statement } from 'better-sqlite3'
 import { CommitQueue } from './commit-queue.js'
 import { migrate } from './migrations.js'
-import type { AcceptedRecord, CommitOutcome, MalformedRecord, SpoolItem } from './types.js'
+import { applyObligationTransitions, markObligationNotified, openObligations, recordObligationEvent } from './obligation-writes.js'
+import { dueObligations } from './queries.js'
+import type { AcceptedRecord, CommitOutcome, MalformedRecord, ObligationDraft, ObligationRow, ObligationTransition, SpoolItem } from './types.js'
 
 export interface StoreOptions {
   /** folder for gateway.db */
@@ -18,8 +20,17 @@ export interface StoreOptions {
 type StatementName =
   | 'insertMessage' | 'messageById' | 'insertSpool' | 'insertQuarantine' | 'insertOriginal' | 'insertObligation'
   | 'dueSpool' | 'nextDue' | 'deleteSpool' | 'retrySpool' | 'spoolDepth' | 'rejectMessage' | 'markNotified'
-  | 'purgeMessages'
+  | 'purgeMessages' | 'spoolBounds'
 export type Statements = Record<StatementName, Statement>
+
+/**
+ * A spool row may be attempted when it is the oldest (lowest id) of its target and MPxN, so one
+ * household's deliveries reach the target in arrival order and never two at once (issue #9), and
+ * when its target is not held back by an open circuit breaker (`@blocked`: a JSON array of
+ * "<target> <party>" keys).
+ */
+const SPOOL_READY = `(s.mpxn IS NULL OR s.id = (SELECT MIN(h.id) FROM spool h WHERE h.target = s.target AND h.mpxn = s.mpxn))
+  AND (s.target || ' ' || s.party) NOT IN (SELECT value FROM json_each(@blocked))`
 
 /** Bound statements, prepared once when the store opens (style §5). */
 function prepare(db: Db): Record<StatementName, Statement> {
@@ -51,9 +62,10 @@ function prepare(db: Db): Record<StatementName, Statement> {
     dueSpool: db.prepare(
       `SELECT id, message_id AS messageId, target, party, mpxn, content_type AS contentType, body, headers, attempts,
          next_attempt_at AS nextAttemptAt, created_at AS createdAt, obligation_id AS obligationId
-       FROM spool WHERE next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`,
+       FROM spool s WHERE next_attempt_at <= ? AND ${SPOOL_READY} ORDER BY next_attempt_at, id LIMIT ?`,
     ),
-    nextDue: db.prepare('SELECT MIN(next_attempt_at) AS at FROM spool'),
+    nextDue: db.prepare(`SELECT MIN(next_attempt_at) AS at FROM spool s WHERE ${SPOOL_READY}`),
+    spoolBounds: db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(length(body)), 0) AS bytes, MIN(created_at) AS oldest FROM spool'),
     deleteSpool: db.prepare('DELETE FROM spool WHERE id = ?'),
     retrySpool: db.prepare('UPDATE spool SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
     spoolDepth: db.prepare('SELECT target, COUNT(*) AS n, MIN(created_at) AS oldest FROM spool GROUP BY target'),
@@ -167,6 +179,7 @@ export class SqliteStore {
           o.id, o.type, rec.messageId, o.fromParty ?? null, o.toParty, o.mpxn ?? null, o.alertCode ?? null,
           o.alertTime ?? null, now, o.dueAt, JSON.stringify(o.notice), o.text,
         )
+        recordObligationEvent(this.db, o.id, now, { status: 'open', level: 0, dueAt: o.dueAt, detail: d.reason }, 'gateway')
         const notice = Buffer.from(JSON.stringify({ ...o.notice, text: o.text }))
         this.sql.insertSpool.run(rec.messageId, 'notice', o.toParty, o.mpxn ?? null, 'application/json', notice, headers, now, now, o.id)
         break
@@ -227,15 +240,44 @@ export class SqliteStore {
     })
   }
 
+  /** Purges the oldest quarantined messages until at most `maxBytes` remain (store.quarantineMaxBytes). */
+  purgeQuarantineOverSize(maxBytes: number, actor: string): Promise<number> {
+    return this.queue.run(() => {
+      const n = this.db.prepare(
+        `DELETE FROM quarantine WHERE id IN (
+           SELECT id FROM (SELECT id, SUM(size) OVER (ORDER BY received_at DESC, id DESC) AS kept FROM quarantine) WHERE kept > ?)`,
+      ).run(maxBytes).changes
+      if (n > 0) this.audit(actor, 'quarantine.purge', null, `${n} oldest over ${maxBytes} bytes`)
+      return n
+    })
+  }
+
   acknowledgeObligation(id: string, actor: string, now: number): Promise<'ok' | 'not-found' | 'already'> {
     return this.queue.run(() => {
       const row = this.db.prepare('SELECT status FROM obligations WHERE id = ?').get(id) as { status: string } | undefined
       if (row === undefined) return 'not-found'
       if (row.status === 'acknowledged') return 'already'
       this.db.prepare("UPDATE obligations SET status = 'acknowledged', acked_at = ?, acked_by = ? WHERE id = ?").run(now, actor, id)
+      const cur = this.db.prepare('SELECT level, due_at AS dueAt FROM obligations WHERE id = ?').get(id) as { level: number; dueAt: number }
+      recordObligationEvent(this.db, id, now, { status: 'acknowledged', level: cur.level, dueAt: cur.dueAt, detail: `was ${row.status}` }, actor)
       this.audit(actor, 'obligation.ack', id, null)
       return 'ok'
     })
+  }
+
+  /** Scheduler transitions (overdue, escalated), with their events and notices; returns the ids changed. */
+  applyObligationTransitions(list: readonly ObligationTransition[], now: number, actor: string): Promise<string[]> {
+    return this.queue.run(() => applyObligationTransitions(this.db, list, now, actor))
+  }
+
+  /** Obligations the scheduler must look at now (queries.ts dueObligations). */
+  dueObligations(now: number): ObligationRow[] {
+    return dueObligations(this.db, now)
+  }
+
+  /** Obligations that no message opened (install-code on a registry reload); returns the ids opened. */
+  openObligations(drafts: readonly ObligationDraft[], now: number, actor: string): Promise<string[]> {
+    return this.queue.run(() => openObligations(this.db, drafts, now, actor))
   }
 
   /** Who did what (admin API, CLI). Call inside a queued operation or on its own. */
@@ -244,13 +286,18 @@ export class SqliteStore {
   }
 
   /** Spool items due now, oldest first. */
-  dueSpool(now: number, limit: number): SpoolItem[] {
-    const rows = this.sql.dueSpool.all(now, limit) as (Omit<SpoolItem, 'headers'> & { headers: string })[]
+  dueSpool(now: number, limit: number, blocked: readonly string[] = []): SpoolItem[] {
+    const rows = this.sql.dueSpool.all(now, limit, { blocked: JSON.stringify(blocked) }) as (Omit<SpoolItem, 'headers'> & { headers: string })[]
     return rows.map((r) => ({ ...r, headers: JSON.parse(r.headers) as Record<string, string> }))
   }
 
-  nextDueAt(): number | null {
-    return (this.sql.nextDue.get() as { at: number | null }).at
+  nextDueAt(blocked: readonly string[] = []): number | null {
+    return (this.sql.nextDue.get({ blocked: JSON.stringify(blocked) }) as { at: number | null }).at
+  }
+
+  /** Undelivered deliveries in all: count, bytes and the oldest's creation time (spool bounds). */
+  spoolBounds(): { n: number; bytes: number; oldest: number | null } {
+    return this.sql.spoolBounds.get() as { n: number; bytes: number; oldest: number | null }
   }
 
   spoolDepth(): { target: string; n: number; oldest: number }[] {
@@ -261,7 +308,7 @@ export class SqliteStore {
   completeDelivery(item: SpoolItem, now: number): Promise<void> {
     return this.queue.run(() => {
       this.sql.deleteSpool.run(item.id)
-      if (item.obligationId !== null) this.sql.markNotified.run(now, item.obligationId)
+      if (item.obligationId !== null) markObligationNotified(this.db, item.obligationId, now)
     })
   }
 
@@ -286,6 +333,11 @@ export class SqliteStore {
   /** Forget message IDs (and their audit rows) older than the retention. */
   purgeMessages(olderThan: number): Promise<number> {
     return this.queue.run(() => this.sql.purgeMessages.run(olderThan).changes)
+  }
+
+  /** Forget the kept originals of forwarded critical alerts received before `olderThan`. */
+  purgeOriginals(olderThan: number): Promise<number> {
+    return this.queue.run(() => this.db.prepare('DELETE FROM originals WHERE received_at < ?').run(olderThan).changes)
   }
 
   close(): void {

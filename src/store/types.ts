@@ -74,6 +74,30 @@ export interface ObligationDraft {
   notice: Record<string, unknown>
   /** plain-text rendering of the notice */
   text: string
+  /** install-code: the message-less key that makes opening idempotent (`install-code:<device>:<mpxn>:<party>`) */
+  subject?: string
+}
+
+/** One step of an obligation's life (table obligation_events). */
+export interface ObligationEvent {
+  status: ObligationStatus
+  /** contact level after the step: 0 primary, 1 secondary, 2 escalation */
+  level: number
+  dueAt: number
+  detail?: string
+}
+
+/**
+ * A change the obligation scheduler asks for: applied only while the row still has the status
+ * and level it was planned from (an acknowledgement in between wins), atomically with its events
+ * and the notice for the new contact level.
+ */
+export interface ObligationTransition {
+  id: string
+  expect: { status: ObligationStatus; level: number }
+  /** in order; the last one is the row's new state */
+  events: ObligationEvent[]
+  notice?: { key: string; toParty: string; mpxn: string | null; body: Buffer }
 }
 
 export interface ObligationRow {

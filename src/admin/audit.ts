@@ -1,0 +1,69 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Database } from 'better-sqlite3'
+import { IngressErrors } from '../ingress/errors.js'
+import { sendError, sendJson } from '../ingress/http-util.js'
+import { clientCommonName } from '../ingress/tls-options.js'
+
+// The admin audit trail (issue #9: every admin action audited, who, when, what). Rows are written
+// by the store in the same transaction as the action (release, delete, purge, ack) or right after
+// it (registry reload); GET /admin/audit reads them, newest first.
+
+export interface AuditRow {
+  id: number
+  at: number
+  atIso: string
+  actor: string
+  action: string
+  target: string | null
+  detail: string | null
+}
+
+export interface AuditDeps {
+  db: () => Database
+  /** runs the retention rules now (age, then size); returns what was purged */
+  purgeQuarantine?(actor: string): Promise<{ byAge: number; bySize: number }>
+}
+
+/** Who: the admin API, the verified client certificate CN when mTLS is on, and the peer address. */
+export function adminActor(req: IncomingMessage): string {
+  const cn = clientCommonName(req)
+  const addr = req.socket.remoteAddress ?? 'unknown'
+  return cn === undefined ? `admin-api:${addr}` : `admin-api:CN=${cn}@${addr}`
+}
+
+export function listAudit(db: Database, f: { action?: string; since?: number; limit: number }): AuditRow[] {
+  const where: string[] = []
+  const args: (string | number)[] = []
+  if (f.action !== undefined) where.push('action = ?'), args.push(f.action)
+  if (f.since !== undefined) where.push('at >= ?'), args.push(f.since)
+  const rows = db
+    .prepare(`SELECT id, at, actor, action, target, detail FROM admin_audit ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`)
+    .all(...args, f.limit) as Omit<AuditRow, 'atIso'>[]
+  return rows.map((r) => ({ ...r, atIso: new Date(r.at).toISOString() }))
+}
+
+/**
+ * `GET /admin/audit?action=&since=&limit=` and `POST /admin/quarantine/purge` (the hourly
+ * retention, run now). Returns false when the route is not one of these.
+ */
+export async function handleAuditRoutes(req: IncomingMessage, res: ServerResponse, url: URL, deps: AuditDeps, actor: string): Promise<boolean> {
+  const method = req.method ?? 'GET'
+  if (url.pathname === '/admin/audit' && method === 'GET') {
+    const q = url.searchParams
+    const limit = Math.min(Math.max(Number(q.get('limit') ?? 100) || 100, 1), 1000)
+    const since = q.get('since')
+    const sinceMs = since === null ? undefined : Date.parse(since)
+    if (sinceMs !== undefined && Number.isNaN(sinceMs)) {
+      sendError(res, IngressErrors.BAD_REQUEST, `since=${since}: expected an ISO date or date-time`)
+      return true
+    }
+    const action = q.get('action')
+    sendJson(res, 200, { items: listAudit(deps.db(), { limit, ...(action !== null && { action }), ...(sinceMs !== undefined && { since: sinceMs }) }) })
+    return true
+  }
+  if (url.pathname === '/admin/quarantine/purge' && method === 'POST' && deps.purgeQuarantine !== undefined) {
+    sendJson(res, 200, await deps.purgeQuarantine(actor))
+    return true
+  }
+  return false
+}

@@ -1,0 +1,93 @@
+import { CompactRegistry, DEVICE_STATUSES } from '../registry/index.js'
+import type { Party, RegistryIndex, SupplyPeriod } from '../registry/types.js'
+import type { ObligationDraft } from '../store/types.js'
+import type { WorkingDayCalendar } from './calendar.js'
+import { levelName } from './contacts.js'
+import { renderNoticeText, type NoticeJson } from './notice-text.js'
+
+// Install-code obligations (SECMP0121, DCC CR4280): a SMETS2 meter installed without WAN stays
+// InstalledNotCommissioned; if the customer switches meanwhile, the installing supplier must give
+// the gaining supplier the install code within 5 working days.
+//
+// On a registry reload, only devices whose devices.csv `device_status` is InstalledNotCommissioned
+// are looked at (one pass over a Uint8Array; a lookup per such device), so the check stays cheap
+// at national scale. An MPxN "moved" when its latest registration period belonged to a tenant in
+// the old index and belongs to another party in the new one (a CoS is registered ahead of its
+// supply start date, so the latest period is the supplier going forward).
+
+export const INSTALL_CODE_WORKING_DAYS = 5
+const NOT_COMMISSIONED = DEVICE_STATUSES.indexOf('InstalledNotCommissioned') + 1
+
+export interface InstallCodeContext {
+  tenants: readonly string[]
+  calendar: WorkingDayCalendar
+  now: number
+  newId: () => string
+}
+
+export function installCodeDrafts(prev: RegistryIndex, next: RegistryIndex, ctx: InstallCodeContext): ObligationDraft[] {
+  if (!(next instanceof CompactRegistry)) return []
+  const d = next.dev
+  const out: ObligationDraft[] = []
+  for (let r = 0; r < d.status.length; r++) {
+    if (d.status[r] !== NOT_COMMISSIONED) continue
+    const mpxn = next.mpxnOfRef(d.ref[r]!)
+    const before = latest(prev, mpxn)
+    const after = latest(next, mpxn)
+    if (before === undefined || after === undefined) continue
+    const from = prev.partyByMpid(before.mpid)
+    const to = next.partyByMpid(after.mpid)
+    if (from === undefined || to === undefined || from.id === to.id || !ctx.tenants.includes(from.id)) continue
+    out.push(installCodeDraft(formatEui(d.hi[r]!, d.lo[r]!), mpxn, after, from, to, ctx))
+  }
+  return out
+}
+
+function latest(index: RegistryIndex, mpxn: string): SupplyPeriod | undefined {
+  const periods = index.periods(mpxn)
+  return periods[periods.length - 1]
+}
+
+function installCodeDraft(deviceId: string, mpxn: string, period: SupplyPeriod, from: Party, to: Party, ctx: InstallCodeContext): ObligationDraft {
+  const id = ctx.newId()
+  const dueAt = ctx.calendar.deadline(ctx.now, INSTALL_CODE_WORKING_DAYS)
+  const notice: NoticeJson = {
+    type: 'install-code',
+    mpxn,
+    alertCode: null,
+    alertName: 'Install code for a non-commissioned device',
+    alertTime: null,
+    deviceId,
+    deviceStatus: 'InstalledNotCommissioned',
+    fromParty: from.id,
+    fromPartyName: from.name,
+    toParty: to.id,
+    toPartyName: to.name,
+    obligationId: id,
+    acknowledgeBy: new Date(dueAt).toISOString(),
+    messageId: null,
+    supplyStartDate: period.from,
+    reason: 'install-code',
+    level: 0,
+    contactLevel: levelName(0),
+  }
+  return {
+    id,
+    type: 'install-code',
+    fromParty: from.id,
+    toParty: to.id,
+    mpxn,
+    dueAt,
+    notice,
+    text: renderNoticeText(notice),
+    subject: `install-code:${deviceId}:${mpxn}:${to.id}:${period.from}`,
+  }
+}
+
+const HEX = '0123456789ABCDEF'
+/** Upper-case dashed EUI-64 of the device table's two Uint32 halves. */
+function formatEui(hi: number, lo: number): string {
+  const out: string[] = []
+  for (const x of [hi, lo]) for (let sh = 24; sh >= 0; sh -= 8) out.push(HEX[(x >>> (sh + 4)) & 15]! + HEX[(x >>> sh) & 15]!)
+  return out.join('-')
+}

@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto'
+import type { Logger } from 'pino'
+import { Counter, type Registry } from 'prom-client'
+import type { RegistryIndex } from '../registry/types.js'
+import type { ObligationDraft, ObligationRow, ObligationTransition } from '../store/types.js'
+import type { WorkingDayCalendar } from './calendar.js'
+import { planEscalation } from './escalation.js'
+import { installCodeDrafts } from './install-code.js'
+
+/** What the scheduler needs of the store (kept as a shape so pool workers that load this folder's front door never load SQLite). */
+export interface ObligationStore {
+  readonly open: boolean
+  /** not acknowledged, past due, not terminally overdue */
+  dueObligations(now: number): ObligationRow[]
+  applyObligationTransitions(list: readonly ObligationTransition[], now: number, actor: string): Promise<string[]>
+  openObligations(drafts: readonly ObligationDraft[], now: number, actor: string): Promise<string[]>
+}
+
+export interface SchedulerDeps {
+  store: ObligationStore
+  registry: () => RegistryIndex
+  calendar: WorkingDayCalendar
+  tenants: readonly string[]
+  now: () => number
+  log: Logger
+  /** prom-client registry the obligation counters join (dccgw_obligations{type,status} is refreshed by the gateway) */
+  metrics: Registry
+  /** new notices were spooled: the dispatcher should look now */
+  wake: () => void
+}
+
+/**
+ * The obligation timer: every `intervalMs` it moves obligations past their deadline to overdue
+ * and escalates them to the next contact level (escalation.ts), durably and with their events;
+ * on a registry swap it opens install-code obligations (install-code.ts). The clock is injected
+ * (GatewayOptions.now), so tests drive deadlines without waiting.
+ */
+export class ObligationScheduler {
+  #deps: SchedulerDeps
+  #timer: NodeJS.Timeout | undefined
+  #running: Promise<number> | undefined
+  readonly #overdue: Counter<'type'>
+  readonly #transitions: Counter<'type' | 'status'>
+
+  constructor(deps: SchedulerDeps) {
+    this.#deps = deps
+    const get = (name: string) => deps.metrics.getSingleMetric(name)
+    this.#overdue = (get('dccgw_obligations_overdue_total') as Counter<'type'> | undefined) ?? new Counter({
+      name: 'dccgw_obligations_overdue_total', help: 'Obligations that passed a deadline unacknowledged, by type.', labelNames: ['type'], registers: [deps.metrics],
+    })
+    this.#transitions = (get('dccgw_obligation_transitions_total') as Counter<'type' | 'status'> | undefined) ?? new Counter({
+      name: 'dccgw_obligation_transitions_total', help: 'Obligation status changes made by the scheduler or a reload (overdue, escalated, open), by type.', labelNames: ['type', 'status'], registers: [deps.metrics],
+    })
+  }
+
+  start(intervalMs: number): void {
+    this.stop()
+    this.#timer = setInterval(() => void this.tick().catch((err: unknown) => this.#deps.log.error({ err }, 'obligation check failed')), intervalMs)
+    this.#timer.unref()
+    void this.tick().catch((err: unknown) => this.#deps.log.error({ err }, 'obligation check failed'))
+  }
+
+  /** Stops the timer and waits for a check in progress. */
+  async stop(): Promise<void> {
+    if (this.#timer !== undefined) clearInterval(this.#timer)
+    this.#timer = undefined
+    await this.#running?.catch(() => undefined)
+  }
+
+  /** One check (never two at once); returns how many obligations changed. */
+  tick(): Promise<number> {
+    this.#running ??= this.#check().finally(() => (this.#running = undefined))
+    return this.#running
+  }
+
+  async #check(): Promise<number> {
+    const { store, calendar, log } = this.#deps
+    if (!store.open) return 0
+    const now = this.#deps.now()
+    const rows = store.dueObligations(now)
+    if (rows.length === 0) return 0
+    const registry = this.#deps.registry()
+    const plans = rows.map((r) => planEscalation(r, registry.party(r.toParty), calendar, now))
+    const changed = new Set(await store.applyObligationTransitions(plans, now, 'scheduler'))
+    for (const p of plans) {
+      if (!changed.has(p.id)) continue
+      const type = rows.find((r) => r.id === p.id)!.type
+      this.#overdue.inc({ type })
+      for (const e of p.events) this.#transitions.inc({ type, status: e.status })
+      const last = p.events[p.events.length - 1]!
+      log.warn({ obligationId: p.id, type, status: last.status, level: last.level, dueAt: new Date(last.dueAt).toISOString() }, 'obligation overdue')
+    }
+    if (plans.some((p) => p.notice !== undefined && changed.has(p.id))) this.#deps.wake()
+    return changed.size
+  }
+
+  /** After a reload: install-code obligations for tenant MPxNs that moved with a non-commissioned device. */
+  async onRegistrySwap(prev: RegistryIndex, next: RegistryIndex): Promise<number> {
+    const { store, calendar, tenants, log } = this.#deps
+    const started = performance.now()
+    const drafts = installCodeDrafts(prev, next, { tenants, calendar, now: this.#deps.now(), newId: randomUUID })
+    const opened = drafts.length === 0 ? [] : await store.openObligations(drafts, this.#deps.now(), 'registry-reload')
+    if (opened.length > 0) {
+      this.#transitions.inc({ type: 'install-code', status: 'open' }, opened.length)
+      this.#deps.wake()
+    }
+    log.info({ candidates: drafts.length, opened: opened.length, ms: Math.round(performance.now() - started) }, 'install-code check after registry reload')
+    return opened.length
+  }
+}

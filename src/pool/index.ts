@@ -1,0 +1,5 @@
+// src/pool: the pure pipeline stages (parse -> lookup -> decide) on piscina workers, in batches.
+export { EvaluatePool, WORKER_FILE, type PoolOptions, type PoolOutcome } from './evaluate-pool.js'
+export { workerSetup } from './setup.js'
+export { toWire, fromWire } from './types.js'
+export type { BatchTask, BatchResult, LookupSite, Parsed, WireSnapshot, WorkerSetup } from './types.js'

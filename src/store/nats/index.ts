@@ -1,0 +1,22 @@
+// The clustered store (store.kind nats): NATS JetStream behind the GatewayStore surface.
+// gateway.ts loads this folder only in that mode, so the embedded mode never loads the NATS client.
+import type { Config } from '../../config/types.js'
+import { parseDuration } from '../../config/index.js'
+import { NatsStore } from './nats-store.js'
+import { natsOptionsFrom } from './options.js'
+
+export { NatsStore } from './nats-store.js'
+export { natsOptionsFrom, natsNames } from './options.js'
+export type { NatsStoreOptions, NatsConfigSection } from './options.js'
+
+/** Connects to `store.nats.servers`, creates or checks the streams and buckets, starts leasing. */
+export function openNatsStore(config: Config): Promise<NatsStore> {
+  return NatsStore.open(
+    natsOptionsFrom(config.store.nats, {
+      configFile: config.configFile,
+      dedupeWindowMs: parseDuration(config.dedupe.window),
+      quarantineRetentionDays: config.store.quarantineRetentionDays,
+      concurrency: config.delivery.concurrency,
+    }),
+  )
+}

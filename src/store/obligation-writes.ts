@@ -1,0 +1,91 @@
+import type { Database as Db, Statement } from 'better-sqlite3'
+import type { ObligationDraft, ObligationEvent, ObligationStatus, ObligationTransition } from './types.js'
+
+// Obligation writes (issue 6). Every status transition of an obligation writes one row in
+// obligation_events in the same transaction as the change itself, so the history that proves a
+// duty was met (or escalated) is as durable as the state. Call these inside a queued operation.
+//
+// States: open -> notified -> acknowledged
+//                \-> overdue -> escalated (next contact level, new deadline) -> ... -> acknowledged
+
+const cache = new WeakMap<Db, Record<'event' | 'update' | 'notifiedFirst' | 'notifiedAgain' | 'insert' | 'spool' | 'status', Statement>>()
+
+function stmts(db: Db) {
+  let s = cache.get(db)
+  if (s === undefined) {
+    s = {
+      event: db.prepare(
+        'INSERT INTO obligation_events (obligation_id, at, status, level, due_at, actor, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      update: db.prepare('UPDATE obligations SET status = ?, level = ?, due_at = ? WHERE id = ? AND status = ? AND level = ?'),
+      notifiedFirst: db.prepare("UPDATE obligations SET status = 'notified', notified_at = ? WHERE id = ? AND status = 'open'"),
+      notifiedAgain: db.prepare('UPDATE obligations SET notified_at = ? WHERE id = ?'),
+      insert: db.prepare(
+        `INSERT OR IGNORE INTO obligations (id, type, status, message_id, from_party, to_party, mpxn, alert_code, alert_time,
+           created_at, due_at, notice, text, subject) VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      spool: db.prepare(
+        `INSERT INTO spool (message_id, target, party, mpxn, content_type, body, headers, next_attempt_at, created_at, obligation_id)
+         VALUES (?, 'notice', ?, ?, 'application/json', ?, '{}', ?, ?, ?)`,
+      ),
+      status: db.prepare('SELECT status, level, due_at AS dueAt FROM obligations WHERE id = ?'),
+    }
+    cache.set(db, s)
+  }
+  return s
+}
+
+export function recordObligationEvent(db: Db, id: string, at: number, e: ObligationEvent, actor: string): void {
+  stmts(db).event.run(id, at, e.status, e.level, e.dueAt, actor, e.detail ?? null)
+}
+
+/** A notice reached its target: the first one moves open -> notified (audited). */
+export function markObligationNotified(db: Db, id: string, now: number): void {
+  const s = stmts(db)
+  if (s.notifiedFirst.run(now, id).changes > 0) {
+    const row = s.status.get(id) as { level: number; dueAt: number }
+    recordObligationEvent(db, id, now, { status: 'notified', level: row.level, dueAt: row.dueAt }, 'delivery')
+  } else {
+    s.notifiedAgain.run(now, id)
+  }
+}
+
+/** Applies scheduler transitions; returns the ids that changed (the others were acknowledged meanwhile). */
+export function applyObligationTransitions(db: Db, list: readonly ObligationTransition[], now: number, actor: string): string[] {
+  const s = stmts(db)
+  const changed: string[] = []
+  for (const t of list) {
+    const last = t.events[t.events.length - 1]
+    if (last === undefined) continue
+    if (s.update.run(last.status, last.level, last.dueAt, t.id, t.expect.status, t.expect.level).changes === 0) continue
+    for (const e of t.events) recordObligationEvent(db, t.id, now, e, actor)
+    if (t.notice !== undefined) s.spool.run(t.notice.key, t.notice.toParty, t.notice.mpxn, t.notice.body, now, now, t.id)
+    changed.push(t.id)
+  }
+  return changed
+}
+
+/**
+ * Opens obligations that do not come from a message (install-code, SECMP0121): the row, its
+ * `open` event and its first notice. A draft whose `subject` is already open is skipped.
+ */
+export function openObligations(db: Db, drafts: readonly ObligationDraft[], now: number, actor: string): string[] {
+  const s = stmts(db)
+  const opened: string[] = []
+  for (const o of drafts) {
+    const key = `${o.type}:${o.id}`
+    const r = s.insert.run(
+      o.id, o.type, null, o.fromParty ?? null, o.toParty, o.mpxn ?? null, o.alertCode ?? null, o.alertTime ?? null,
+      now, o.dueAt, JSON.stringify(o.notice), o.text, o.subject ?? null,
+    )
+    if (r.changes === 0) continue
+    recordObligationEvent(db, o.id, now, { status: 'open', level: 0, dueAt: o.dueAt, ...(o.subject !== undefined && { detail: o.subject }) }, actor)
+    s.spool.run(key, o.toParty, o.mpxn ?? null, Buffer.from(JSON.stringify({ ...o.notice, text: o.text })), now, now, o.id)
+    opened.push(o.id)
+  }
+  return opened
+}
+
+export function obligationStatus(db: Db, id: string): { status: ObligationStatus; level: number; dueAt: number } | undefined {
+  return stmts(db).status.get(id) as { status: ObligationStatus; level: number; dueAt: number } | undefined
+}
