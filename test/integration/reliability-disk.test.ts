@@ -1,0 +1,64 @@
+// Issue #9, 3: disk trouble. The store's database is capped with SQLite `PRAGMA max_page_count`
+// (a size-limited file: writes past the cap fail with SQLITE_FULL exactly as on a full disk, and
+// it works without root or a mount). Ingress must answer 503 + Retry-After, acknowledge nothing it
+// did not store, and recover by itself when space returns.
+import Database from 'better-sqlite3'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { makeWorld, Recorder, startInProcess } from './harness.js'
+import { alert, DEVICES, mixedMessage, postRaw, sleep } from './reliability-support.js'
+
+const cleanup: (() => Promise<unknown>)[] = []
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined)
+})
+
+describe('store full', () => {
+  it('answers 503 STORE_UNAVAILABLE while the database cannot grow, stores nothing it did not acknowledge, and recovers', async () => {
+    const adapter = await new Recorder().listen()
+    adapter.respond = () => 503 // keep deliveries in the spool so the database must grow
+    const world = makeWorld({ adapterUrl: adapter.url, extra: { limits: { retryAfterSeconds: 5 }, delivery: { breakerCooldownMs: 60_000, breakerFailures: 1 } } })
+    const gw = await startInProcess(world)
+    cleanup.push(() => adapter.close(), () => gw.close())
+    expect((await postRaw(`${gw.url}/duis`, alert(DEVICES.acme, 1))).status).toBe(200)
+
+    // The disk is full: the file may not grow by a single page.
+    const pages = gw.store.db.pragma('page_count', { simple: true }) as number
+    gw.store.db.pragma(`max_page_count = ${pages}`)
+    const answers: { n: number; status: number; code?: string; retryAfter?: unknown; id?: string; expect: string }[] = []
+    for (let n = 100; n < 160; n++) {
+      const m = mixedMessage(n)
+      const body = m.body + '<!--' + 'x'.repeat(8000) + '-->' // big enough that every write needs new pages
+      const a = await postRaw(`${gw.url}/duis`, body)
+      answers.push({ n, status: a.status, code: a.json?.code, retryAfter: a.headers['retry-after'], id: a.json?.messageId, expect: m.expect })
+    }
+    const failed = answers.filter((a) => a.status === 503)
+    expect(failed.length).toBeGreaterThan(50) // a few may fit in free pages left by the first commit
+    for (const a of failed) expect([a.code, a.retryAfter]).toEqual(['DCCGW_ERR_STORE_UNAVAILABLE', '5'])
+    expect(answers.every((a) => a.status === 503 || a.status === 200 || a.status === 422)).toBe(true)
+    expect((await fetch(`${gw.url}/healthz`)).status).toBe(200)
+
+    // Space returns: the next messages are accepted without a restart.
+    gw.store.db.pragma('max_page_count = 1073741823')
+    await sleep(50)
+    const after = await postRaw(`${gw.url}/duis`, alert(DEVICES.acme, 2))
+    expect(after.status).toBe(200)
+    const retried = await postRaw(`${gw.url}/duis`, mixedMessage(failed[0]!.n).body)
+    expect(retried.status).not.toBe(503)
+    await gw.close()
+
+    // Nothing acknowledged that is not stored, and nothing stored that got a 503.
+    const db = new Database(join(world.dir, 'data', 'gateway.db'), { readonly: true })
+    try {
+      const ids = (db.prepare('SELECT message_id AS id FROM messages').all() as { id: string }[]).map((r) => r.id)
+      for (const a of answers.filter((x) => x.status === 200)) expect(ids).toContain(a.id)
+      const stored = new Set(ids)
+      const unacked = failed.filter((a) => a.expect !== 'malformed').map((a) => mixedMessage(a.n))
+      // a 503'd message has no row (its id is derived from its ResponseID counter)
+      for (const m of unacked) expect([...stored].some((id) => id.includes(`:${m.n}@`)), `#${m.n}`).toBe(m.n === failed[0]!.n && retried.status === 200)
+      expect(stored.has(after.json.messageId)).toBe(true)
+    } finally {
+      db.close()
+    }
+  }, 60_000)
+})

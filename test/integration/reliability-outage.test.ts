@@ -1,0 +1,149 @@
+// Issue #9, 2: adapter outage. The gateway keeps accepting into the spool up to limits.maxSpoolBytes
+// / maxSpoolAgeSeconds, then answers 503 DCCGW_ERR_SPOOL_FULL + Retry-After; the circuit breaker
+// stops hammering the failing adapter; when it returns the spool drains in order per MPxN, never
+// two in flight for one MPxN; metrics show depth, age, bytes and the breaker state throughout.
+import { once } from 'node:events'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import { makeWorld, startInProcess } from './harness.js'
+import { alert, DEVICES, metricValue, postRaw, sleep } from './reliability-support.js'
+
+const cleanup: (() => Promise<unknown>)[] = []
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined)
+})
+
+/** An adapter that answers `status()` after `delayMs`, recording arrival order and overlap per MPxN. */
+class Adapter {
+  status = () => 200
+  delayMs = 15
+  hits = 0
+  readonly order: { key: string; mpxn: string }[] = []
+  readonly inFlight = new Map<string, number>()
+  maxInFlightPerMpxn = 0
+  #server: Server | undefined
+  port = 0
+
+  async listen(port = 0): Promise<this> {
+    this.#server = createServer((req, res) => {
+      this.hits++
+      const mpxn = String(req.headers['x-dcc-gateway-mpxn'])
+      const n = (this.inFlight.get(mpxn) ?? 0) + 1
+      this.inFlight.set(mpxn, n)
+      this.maxInFlightPerMpxn = Math.max(this.maxInFlightPerMpxn, n)
+      req.resume()
+      req.on('end', () => setTimeout(() => {
+        this.inFlight.set(mpxn, this.inFlight.get(mpxn)! - 1)
+        const status = this.status()
+        if (status < 300) this.order.push({ key: String(req.headers['idempotency-key']), mpxn })
+        res.writeHead(status).end()
+      }, this.delayMs))
+    })
+    this.#server.listen(port, '127.0.0.1')
+    await once(this.#server, 'listening')
+    this.port = (this.#server.address() as AddressInfo).port
+    return this
+  }
+
+  async close(): Promise<void> {
+    if (this.#server === undefined) return
+    this.#server.closeAllConnections()
+    await new Promise((r) => this.#server!.close(r))
+    this.#server = undefined
+  }
+}
+
+const metrics = async (url: string) => (await fetch(`${url}/metrics`)).text()
+
+describe('adapter outage', () => {
+  it('spools up to limits.maxSpoolBytes, then 503 SPOOL_FULL; the breaker stops hammering; the spool drains in order per MPxN', async () => {
+    const adapter = await new Adapter().listen()
+    adapter.status = () => 503 // phase 1: up but failing
+    const port = adapter.port
+    const world = makeWorld({
+      adapterUrl: `http://127.0.0.1:${port}`,
+      extra: {
+        limits: { maxSpoolBytes: 40_000, maxSpoolAgeSeconds: 0, retryAfterSeconds: 3 },
+        delivery: { retryBaseMs: 10, retryMaxMs: 40, pollIntervalMs: 20, breakerFailures: 3, breakerCooldownMs: 400, concurrency: 8 },
+      },
+    })
+    const gw = await startInProcess(world)
+    cleanup.push(() => gw.close(), () => adapter.close())
+
+    // Accept until the spool bound answers 503, alternating two households.
+    const accepted: { id: string; mpxn: string }[] = []
+    let full: Awaited<ReturnType<typeof postRaw>> | undefined
+    for (let n = 1; n <= 400 && full === undefined; n++) {
+      const device = n % 2 ? DEVICES.acme : DEVICES.acmeGas
+      const a = await postRaw(`${gw.url}/duis`, alert(device, n))
+      if (a.status === 200) accepted.push({ id: a.json.messageId, mpxn: n % 2 ? '1200012345679' : '3938424403' })
+      else full = a
+      if (n % 10 === 0) await sleep(250) // let the spool guard re-measure (every 200 ms)
+    }
+    expect(full?.status).toBe(503)
+    expect(full?.json).toMatchObject({ code: 'DCCGW_ERR_SPOOL_FULL', status: 503 })
+    expect(full?.headers['retry-after']).toBe('3')
+    expect(accepted.length).toBeGreaterThan(10)
+
+    // The breaker opened: over 1.5 s of outage the adapter saw a handful of probes, not a retry storm
+    // (without it, 8 concurrent items retrying every <= 40 ms would make hundreds of attempts).
+    await sleep(300)
+    const hitsBefore = adapter.hits
+    await sleep(1500)
+    const during = adapter.hits - hitsBefore
+    expect(during).toBeLessThanOrEqual(8)
+    let m = await metrics(gw.url)
+    expect(metricValue(m, 'dccgw_delivery_breaker_state', 'target="adapter"')).toBeGreaterThanOrEqual(1)
+    expect(metricValue(m, 'dccgw_spool_depth', 'target="adapter"')).toBe(accepted.length)
+    expect(metricValue(m, 'dccgw_spool_oldest_age_seconds', 'target="adapter"')).toBeGreaterThan(1)
+    expect(metricValue(m, 'dccgw_spool_bytes')).toBeGreaterThanOrEqual(40_000)
+
+    // Phase 2: the adapter is gone altogether (connection refused) for a while; still 503 at ingress.
+    await adapter.close()
+    await sleep(600)
+    expect((await postRaw(`${gw.url}/duis`, alert(DEVICES.acme, 9999))).status).toBe(503)
+
+    // Phase 3: it returns on the same port; the spool drains, in order per MPxN, one at a time each.
+    const back = await new Adapter().listen(port)
+    cleanup.push(() => back.close())
+    const until = Date.now() + 20_000
+    while (back.order.length < accepted.length && Date.now() < until) await sleep(50)
+    expect(back.order).toHaveLength(accepted.length)
+    expect(back.maxInFlightPerMpxn).toBe(1)
+    for (const mpxn of ['1200012345679', '3938424403']) {
+      expect(back.order.filter((o) => o.mpxn === mpxn).map((o) => o.key)).toEqual(accepted.filter((a) => a.mpxn === mpxn).map((a) => a.id))
+    }
+    m = await metrics(gw.url)
+    expect(metricValue(m, 'dccgw_delivery_breaker_state', 'target="adapter"')).toBe(0)
+    expect(metricValue(m, 'dccgw_spool_depth', 'target="adapter"')).toBe(0)
+    await sleep(250)
+    expect((await postRaw(`${gw.url}/duis`, alert(DEVICES.acme, 10_000))).status).toBe(200)
+  }, 60_000)
+
+  it('answers 503 SPOOL_FULL once the oldest undelivered message is older than limits.maxSpoolAgeSeconds', async () => {
+    const adapter = await new Adapter().listen()
+    const port = adapter.port
+    await adapter.close() // down from the start
+    const gw = await startInProcess(makeWorld({
+      adapterUrl: `http://127.0.0.1:${port}`,
+      extra: { limits: { maxSpoolAgeSeconds: 1, maxSpoolBytes: 0 }, delivery: { retryBaseMs: 10, retryMaxMs: 50, pollIntervalMs: 20, breakerCooldownMs: 200 } },
+    }))
+    cleanup.push(() => gw.close())
+    expect((await postRaw(`${gw.url}/duis`, alert(DEVICES.acme, 1))).status).toBe(200)
+    expect((await postRaw(`${gw.url}/duis`, alert(DEVICES.acme, 2))).status).toBe(200)
+    await sleep(1300)
+    const a = await postRaw(`${gw.url}/duis`, alert(DEVICES.acme, 3))
+    expect(a.status).toBe(503)
+    expect(a.json.code).toBe('DCCGW_ERR_SPOOL_FULL')
+    expect(a.json.detail).toMatch(/maxSpoolAgeSeconds/)
+    expect(a.headers['retry-after']).toBeDefined()
+    const back = await new Adapter().listen(port)
+    cleanup.push(() => back.close())
+    const until = Date.now() + 10_000
+    while (back.order.length < 2 && Date.now() < until) await sleep(50)
+    expect(back.order.map((o) => o.key)).toHaveLength(2)
+    await sleep(300)
+    expect((await postRaw(`${gw.url}/duis`, alert(DEVICES.acme, 3))).status).toBe(200)
+  }, 30_000)
+})
