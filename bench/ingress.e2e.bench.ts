@@ -1,0 +1,236 @@
+// bench: ingress end to end, accepted messages/s and latency over HTTP keep-alive (autocannon),
+// real gateway (dist/, child process, durable acks: store.synchronous FULL and NORMAL) against a
+// bare node:http server that reads the body and answers 200. Same run, same machine, contenders
+// interleaved, medians of RUNS runs; then p99 at half of each gateway's median peak rate.
+//   npm run bench:ingress            (RUNS=3 SECONDS=5 CONNECTIONS=64 POOL_SIZES=0,1,2 PROFILE=1)
+// Writes bench/results/ingress.e2e.{json,md}. PROFILE=1 adds one --cpu-prof run of the gateway
+// (FULL, pool 0) and lists its top self-time frames.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import autocannon from 'autocannon'
+import { parse, stringify } from 'yaml'
+import { buildDuisDocument } from '../dist/index.js'
+import { generateWorld, type WorldManifest } from './world.js'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const RUNS = Number(process.env.RUNS ?? 3)
+const SECONDS = Number(process.env.SECONDS ?? 5)
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? 64)
+const POOL_SIZES = (process.env.POOL_SIZES ?? '0,1,2').split(',').map(Number)
+const PROFILE = process.env.PROFILE !== '0'
+const MARK = '777777777777'
+const WORLD_MPXNS = Number(process.env.WORLD_MPXNS ?? 20_000)
+
+// A generated world (bench/world.ts, seed 1) so traffic spreads over many households, as the
+// spool delivers one MPxN's messages in order. Mix per 20 messages: 12 deliver (responsible, the
+// tenant's current meters), 5 drop (stale-CoS non-critical), 2 quarantine (unknown device),
+// 1 forward (stale-CoS critical). One template per device, split at the counter.
+const worldDir = mkdtempSync(join(os.tmpdir(), 'dccgw-bench-world-'))
+const manifest: WorldManifest = await generateWorld({ mpxns: WORLD_MPXNS, seed: 1 }, worldDir)
+const tenantUser = '90-B3-D5-1F-30-10-00-00'
+
+function tenantDevices(limit: number): string[] {
+  const current = new Map<string, string>() // mpxn -> supplier of its latest period
+  for (const line of readFileSync(join(worldDir, 'registrations.csv'), 'utf8').split('\n').slice(1)) {
+    const [mpxn, mpid, , to] = line.split(',')
+    if (mpxn && !to) current.set(mpxn, mpid!)
+  }
+  const out: string[] = []
+  for (const line of readFileSync(join(worldDir, 'devices.csv'), 'utf8').split('\n').slice(1)) {
+    const [device, type, mpxn] = line.split(',')
+    if ((type === 'ESME' || type === 'GSME') && /^[EG]000$/.test(current.get(mpxn ?? '') ?? '')) out.push(device!)
+    if (out.length >= limit) break
+  }
+  return out
+}
+
+function templates(): string[][] {
+  const t = (device: string, user: string, alertCode: string, gbcsCritical: boolean, when: string) =>
+    buildDuisDocument({ kind: 'device_alert', device, alertCode, gbcsCritical, counter: MARK, responseId: `${device}:${user}:${MARK}`, responseDateTime: when }).split(MARK)
+  const late = '2025-10-15T08:15:30.120Z' // after every stale-CoS supply start date in the manifest
+  const own = tenantDevices(1200).map((d) => t(d, tenantUser, '8F12', false, late))
+  const stale = manifest.staleCos.filter((c) => c.ssd < late.slice(0, 10)).flatMap((c) => c.devices.map((d) => ({ d, u: c.losingUserId })))
+  const drops = stale.map((x) => t(x.d, x.u, '8F12', false, late))
+  const forwards = stale.map((x) => t(x.d, x.u, '8F35', true, late))
+  const unknown = Array.from({ length: 50 }, (_, k) => t(`00-99-99-99-99-99-99-${k.toString(16).padStart(2, '0').toUpperCase()}`, tenantUser, '8F12', false, late))
+  const out: string[][] = []
+  for (let k = 0; out.length < 20_000; k++) {
+    const slot = k % 20
+    const pick = <T>(xs: T[]) => xs[k % xs.length]!
+    out.push(slot < 12 ? pick(own) : slot < 17 ? pick(drops) : slot < 19 ? pick(unknown) : pick(forwards))
+  }
+  return out
+}
+const mix = templates()
+let counter = 1_000_000
+
+interface Target { url: string; child: ChildProcess; dir?: string }
+
+async function waitListening(child: ChildProcess, re: RegExp): Promise<string> {
+  let out = ''
+  return new Promise((resolve, reject) => {
+    const on = (d: Buffer) => {
+      out += d.toString()
+      const m = re.exec(out)
+      if (m) resolve(m[1]!)
+    }
+    child.stdout!.on('data', on)
+    child.stderr!.on('data', on)
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)))
+  })
+}
+
+const BARE = `const http = require('node:http')
+const s = http.createServer((req, res) => { const c = []; req.on('data', (d) => c.push(d)); req.on('end', () => {
+  const body = '{"ok":true}'; res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }); res.end(body) }) })
+s.keepAliveTimeout = 65000; s.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + s.address().port))`
+
+async function startBare(): Promise<Target> {
+  const child = spawn(process.execPath, ['-e', BARE], { stdio: ['ignore', 'pipe', 'pipe'] })
+  return { child, url: await waitListening(child, /listening on (http\S+)/) }
+}
+
+function makeWorld(adapterUrl: string): string {
+  const dir = mkdtempSync(join(os.tmpdir(), 'dccgw-bench-'))
+  const parties = parse(readFileSync(join(worldDir, 'parties.yaml'), 'utf8')) as Record<string, unknown>[]
+  for (const p of parties) if (p.id === manifest.tenant) p.adapter = { url: adapterUrl }
+  writeFileSync(join(dir, 'parties.yaml'), stringify(parties))
+  return dir
+}
+
+async function startGateway(adapterUrl: string, synchronous: 'FULL' | 'NORMAL', pool: number, nodeArgs: string[] = []): Promise<Target> {
+  const dir = makeWorld(adapterUrl)
+  const config = {
+    server: { host: '127.0.0.1', port: 0 }, tenants: [manifest.tenant],
+    registry: { registrations: join(worldDir, 'registrations.csv'), devices: join(worldDir, 'devices.csv'), parties: 'parties.yaml' },
+    store: { path: './data', synchronous }, pool: { size: pool }, log: { level: 'warn' }, metrics: { processMetrics: false },
+  }
+  writeFileSync(join(dir, 'gateway.yaml'), stringify(config))
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/cli/main.js'), 'serve', '--config', join(dir, 'gateway.yaml')], { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir })
+  return { child, dir, url: await waitListening(child, /listening on (http\S+)/) }
+}
+
+async function stop(t: Target): Promise<void> {
+  if (t.child.exitCode === null) {
+    const exited = new Promise((r) => t.child.once('exit', r))
+    t.child.kill('SIGTERM')
+    await exited
+  }
+}
+
+interface Sample { rate: number; p50: number; p99: number; non2xx: number; errors: number }
+
+async function load(url: string, seconds: number, overallRate?: number): Promise<Sample> {
+  const r = await autocannon({
+    url: `${url}/duis`, connections: CONNECTIONS, pipelining: 1, duration: seconds, ...(overallRate !== undefined && { overallRate }),
+    requests: [{ method: 'POST', headers: { 'content-type': 'application/xml' },
+      setupRequest: (req) => {
+        const n = counter++
+        const parts = mix[n % mix.length]!
+        return { ...req, body: parts.join(String(n)) }
+      } }],
+  })
+  return { rate: r['2xx'] / seconds, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+async function main(): Promise<void> {
+  const bare = await startBare()
+  const contenders: { name: string; start: () => Promise<Target>; gateway: boolean }[] = [
+    { name: 'bare node:http', start: async () => bare, gateway: false },
+  ]
+  for (const size of POOL_SIZES) for (const sync of ['FULL', 'NORMAL'] as const) {
+    if (size > 0 && sync === 'NORMAL') continue // the pool's effect is read on FULL
+    contenders.push({ name: `gateway ${sync} pool.size=${size}`, start: () => startGateway(bare.url, sync, size), gateway: true })
+  }
+  const peak: Record<string, Sample[]> = Object.fromEntries(contenders.map((c) => [c.name, []]))
+  for (let run = 0; run < RUNS; run++) {
+    for (const c of contenders) {
+      const t = await c.start()
+      await load(t.url, 1) // warm up
+      const s = await load(t.url, SECONDS)
+      peak[c.name]!.push(s)
+      process.stdout.write(`run ${run + 1} ${c.name}: ${s.rate.toFixed(0)}/s p50 ${s.p50} ms p99 ${s.p99} ms\n`)
+      if (c.gateway) { await stop(t); rmSync(t.dir!, { recursive: true, force: true }) }
+    }
+  }
+  const summary = contenders.map((c) => {
+    const xs = peak[c.name]!
+    return { name: c.name, rate: median(xs.map((s) => s.rate)), p50: median(xs.map((s) => s.p50)), p99: median(xs.map((s) => s.p99)), runs: xs }
+  })
+  const bareRate = summary[0]!.rate
+  // p99 at half of the median peak, for the durable gateways on the main thread
+  const half: { name: string; rate: number; p99: number[]; p50: number[] }[] = []
+  for (const c of contenders.filter((x) => x.gateway && x.name.endsWith('pool.size=0'))) {
+    const rate = Math.round(summary.find((s) => s.name === c.name)!.rate / 2)
+    const h = { name: c.name, rate, p99: [] as number[], p50: [] as number[] }
+    for (let run = 0; run < RUNS; run++) {
+      const t = await c.start()
+      await load(t.url, 1, rate)
+      const s = await load(t.url, SECONDS, rate)
+      h.p99.push(s.p99)
+      h.p50.push(s.p50)
+      await stop(t)
+      rmSync(t.dir!, { recursive: true, force: true })
+    }
+    half.push(h)
+  }
+  const profile = PROFILE ? await cpuProfile(bare.url) : []
+  await stop(bare)
+  rmSync(worldDir, { recursive: true, force: true })
+  writeResults({ bareRate, summary, half, profile })
+}
+
+/** One FULL pool-0 run under --cpu-prof: the gateway's top frames by self time. */
+async function cpuProfile(adapterUrl: string): Promise<{ frame: string; selfPct: number }[]> {
+  const profDir = mkdtempSync(join(os.tmpdir(), 'dccgw-prof-'))
+  const t = await startGateway(adapterUrl, 'FULL', 0, ['--cpu-prof', `--cpu-prof-dir=${profDir}`])
+  await load(t.url, SECONDS)
+  await stop(t)
+  const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))!
+  const prof = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as {
+    nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]; samples: number[]
+  }
+  const byId = new Map(prof.nodes.map((n) => [n.id, n.callFrame]))
+  const self = new Map<string, number>()
+  for (const id of prof.samples) {
+    const f = byId.get(id)!
+    const where = f.url ? `${f.url.replace(/^file:\/\//, '').replace(ROOT, '').replace(/.*node_modules\//, '')}:${f.lineNumber + 1}` : ''
+    const key = `${f.functionName || '(anonymous)'} ${where}`.trim()
+    self.set(key, (self.get(key) ?? 0) + 1)
+  }
+  rmSync(profDir, { recursive: true, force: true })
+  rmSync(t.dir!, { recursive: true, force: true })
+  return [...self].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([frame, n]) => ({ frame, selfPct: Math.round((1000 * n) / prof.samples.length) / 10 }))
+}
+
+function writeResults(r: { bareRate: number; summary: { name: string; rate: number; p50: number; p99: number; runs: Sample[] }[]; half: { name: string; rate: number; p99: number[]; p50: number[] }[]; profile: { frame: string; selfPct: number }[] }): void {
+  const machine = `${os.cpus()[0]?.model.trim()} (${os.cpus().length} CPUs), Node ${process.version}`
+  const out = join(ROOT, 'bench/results')
+  mkdirSync(out, { recursive: true })
+  writeFileSync(join(out, 'ingress.e2e.json'), JSON.stringify({ machine, date: new Date().toISOString(), runs: RUNS, seconds: SECONDS, connections: CONNECTIONS, ...r }, null, 2) + '\n')
+  const f0 = (n: number) => Math.round(n).toLocaleString('en-GB')
+  const lines = [
+    '# ingress.e2e', '',
+    `Machine: ${machine}, ${new Date().toISOString()}. autocannon ${CONNECTIONS} keep-alive connections, ${SECONDS} s per run after a 1 s warm-up,`,
+    `${RUNS} interleaved runs per contender, medians. Traffic: device alerts over a generated world of ${WORLD_MPXNS.toLocaleString('en-GB')} MPxNs (bench/world.ts, seed 1),`,
+    'per 20: 12 deliver, 5 drop, 2 quarantine, 1 forward; deliveries go to the bare server as the adapter (notices to outbox files).',
+    'Gateway = `dist/cli/main.js serve` in a child process, fresh store per run; the load generator shares the machine.',
+    'Regenerate: `npm run bench:ingress`.', '',
+    '| contender | accepted msg/s | x bare | p50 ms | p99 ms | runs (msg/s) |', '|---|---:|---:|---:|---:|---|',
+    ...r.summary.map((s) => `| ${s.name} | ${f0(s.rate)} | ${(s.rate / r.bareRate).toFixed(2)} | ${s.p50} | ${s.p99} | ${s.runs.map((x) => f0(x.rate)).join(', ')} |`),
+    '', '## p99 at half the peak rate', '',
+    '| gateway | offered msg/s | p50 ms (median) | p99 ms (median) | p99 runs |', '|---|---:|---:|---:|---|',
+    ...r.half.map((h) => `| ${h.name} | ${f0(h.rate)} | ${median(h.p50)} | ${median(h.p99)} | ${h.p99.join(', ')} |`),
+  ]
+  if (r.profile.length > 0) lines.push('', '## Top self-time frames (gateway FULL, pool.size=0, --cpu-prof, one run at peak)', '',
+    '| frame | self % |', '|---|---:|', ...r.profile.map((p) => `| \`${p.frame}\` | ${p.selfPct} |`))
+  writeFileSync(join(out, 'ingress.e2e.md'), lines.join('\n') + '\n')
+  process.stdout.write(lines.join('\n') + '\n')
+}
+
+await main()
