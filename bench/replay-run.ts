@@ -1,0 +1,171 @@
+// One benchmark run: traffic (generated once, cached), a recording sink, then for each round the
+// same replay through the baseline proxy and through the real gateway (a child process from
+// dist/), interleaved, with zero-loss accounting on every gateway round.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { stringify } from 'yaml'
+import { account, type Accounting } from './report-accounting.js'
+import { percentiles, replayAll, type ReplayResult } from './replay.js'
+import { cpuSeconds, metricSum, peakRssMiB, ROOT, scrapeMetrics, startBaselineProcess, startGatewayProcess, startSinkProcess, waitForDrain } from './replay-procs.js'
+import { fetchReceipts, resetSink } from './sink.js'
+import { loadTraffic, type Traffic, type TrafficParams } from './traffic.js'
+import { POLICY } from './traffic-mix.js'
+import { loadWorldModel, writeRunParties } from './traffic-world.js'
+
+export interface BenchOptions extends TrafficParams {
+  name: string
+  quick: boolean
+  rounds: number
+  concurrency: number
+  cacheDir: string
+  /** the command line, for the report */
+  command?: string
+  log?: (line: string) => void
+}
+
+export interface RoundStats {
+  target: 'gateway' | 'baseline'
+  round: number
+  /** messages per second over the replay (first request to last response) */
+  throughput: number
+  replayMs: number
+  /** gateway: after the last response, until dccgw_spool_depth was 0 */
+  drainMs: number
+  p50: number
+  p95: number
+  p99: number
+  max: number
+  /** CPU seconds of the server process during replay + drain, and as % of one core */
+  cpuSeconds: number
+  cpuPercent: number
+  peakRssMiB: number
+  retries: number
+  timeline: number[]
+  bucketMs: number
+  registryLoadSeconds?: number
+  accounting?: Accounting
+  /** baseline: messages missing, duplicated or altered at the sink */
+  baselineProblems?: string[]
+}
+
+export interface BenchResult {
+  name: string
+  date: string
+  command: string
+  machine: { cpus: number; cpuModel: string; memGiB: number; node: string; platform: string; note: string }
+  params: Omit<BenchOptions, 'log' | 'cacheDir' | 'command'>
+  world: { dir: string; tenant: string; failed: string; mpans: number; mprns: number; devices: number; registrationRows: number }
+  mix: Record<string, number>
+  rounds: RoundStats[]
+  ok: boolean
+}
+
+function stats(target: RoundStats['target'], round: number, r: ReplayResult, drainMs: number, cpu: number, rss: number): RoundStats {
+  const [p50, p95, p99, max] = percentiles(r.latencyMs, [50, 95, 99, 100])
+  const wall = (r.elapsedMs + drainMs) / 1000
+  return {
+    target, round, throughput: r.sent / (r.elapsedMs / 1000), replayMs: r.elapsedMs, drainMs,
+    p50: p50!, p95: p95!, p99: p99!, max: max!, cpuSeconds: cpu, cpuPercent: (100 * cpu) / wall,
+    peakRssMiB: rss, retries: r.retries, timeline: r.timeline, bucketMs: r.bucketMs,
+  }
+}
+
+async function baselineRound(t: Traffic, o: BenchOptions, sinkUrl: string, round: number): Promise<RoundStats> {
+  await resetSink(sinkUrl)
+  const proxy = await startBaselineProcess(sinkUrl, o.concurrency)
+  try {
+    const cpu0 = cpuSeconds(proxy.pid)
+    const r = await replayAll(`${proxy.url}/duis`, t.bodies, o.concurrency)
+    const s = stats('baseline', round, r, 0, cpuSeconds(proxy.pid) - cpu0, peakRssMiB(proxy.pid))
+    const receipts = await fetchReceipts(sinkUrl)
+    const problems: string[] = []
+    const got = new Map<string, string>()
+    for (const x of receipts) {
+      if (got.has(x.k)) problems.push(`#${x.k} twice at the sink`)
+      got.set(x.k, x.h)
+    }
+    for (let i = 0; i < t.bodies.length && problems.length < 25; i++) {
+      if (r.status[i] !== 200) problems.push(`#${i}: HTTP ${r.status[i]}`)
+      else if (got.get(String(i)) !== t.hashes[i]) problems.push(`#${i}: missing or altered at the sink`)
+    }
+    s.baselineProblems = problems
+    return s
+  } finally {
+    await proxy.stop()
+  }
+}
+
+async function gatewayRound(t: Traffic, o: BenchOptions, sinkUrl: string, round: number, tenant: string): Promise<RoundStats> {
+  await resetSink(sinkUrl)
+  mkdirSync(join(o.cacheDir, 'runs'), { recursive: true })
+  const dir = mkdtempSync(join(o.cacheDir, 'runs', 'gw-'))
+  const config = {
+    server: { host: '127.0.0.1', port: 0 },
+    tenants: [tenant],
+    registry: { registrations: join(t.worldDir, 'registrations.csv'), devices: join(t.worldDir, 'devices.csv'), parties: writeRunParties(t.worldDir, dir, sinkUrl) },
+    policy: POLICY,
+    store: { path: join(dir, 'data') },
+    admin: { token: 'bench' },
+    log: { level: 'warn' },
+  }
+  const configFile = join(dir, 'gateway.yaml')
+  writeFileSync(configFile, stringify(config))
+  const gw = await startGatewayProcess(configFile)
+  try {
+    const cpu0 = cpuSeconds(gw.pid)
+    const r = await replayAll(`${gw.url}/duis`, t.bodies, o.concurrency)
+    const drainMs = await waitForDrain(gw.url, 600_000)
+    const s = stats('gateway', round, r, drainMs, cpuSeconds(gw.pid) - cpu0, peakRssMiB(gw.pid))
+    const metrics = await scrapeMetrics(gw.url)
+    s.registryLoadSeconds = metricSum(metrics, 'dccgw_registry_load_duration_seconds')
+    s.accounting = account({ expected: t.expected, hashes: t.hashes, replay: r, receipts: await fetchReceipts(sinkUrl), metrics })
+    return s
+  } finally {
+    await gw.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+export async function runBenchmark(o: BenchOptions): Promise<BenchResult> {
+  const log = o.log ?? (() => {})
+  const t = await loadTraffic(o.cacheDir, o, log)
+  const w = loadWorldModel(t.worldDir)
+  log(`traffic: ${t.bodies.length} documents, ${(t.bodies.reduce((s, b) => s + b.length, 0) / 2 ** 20).toFixed(1)} MiB; world ${t.worldDir}`)
+  const sink = await startSinkProcess()
+  const rounds: RoundStats[] = []
+  try {
+    for (let round = 1; round <= o.rounds; round++) {
+      // Interleaved, alternating which goes first, so drift on a shared machine hits both.
+      const order = round % 2 === 1 ? (['baseline', 'gateway'] as const) : (['gateway', 'baseline'] as const)
+      for (const target of order) {
+        const s = target === 'gateway' ? await gatewayRound(t, o, sink.url, round, w.tenant) : await baselineRound(t, o, sink.url, round)
+        rounds.push(s)
+        const acc = s.accounting ? `; accounting ${s.accounting.ok ? 'ok' : `FAILED (${s.accounting.problemCount} problems)`}` : ''
+        log(`round ${round} ${target}: ${s.throughput.toFixed(0)} msg/s, replay ${(s.replayMs / 1000).toFixed(1)} s` +
+          `${target === 'gateway' ? ` + drain ${(s.drainMs / 1000).toFixed(1)} s` : ''}, p50 ${s.p50.toFixed(2)} p99 ${s.p99.toFixed(2)} ms, ` +
+          `CPU ${s.cpuPercent.toFixed(0)}%, peak RSS ${s.peakRssMiB.toFixed(0)} MiB${acc}`)
+      }
+    }
+  } finally {
+    await sink.stop()
+  }
+  const { log: _l, cacheDir: _c, command: _cmd, ...params } = o
+  const m = w.manifest
+  const ok = rounds.every((s) => (s.accounting ? s.accounting.ok : (s.baselineProblems ?? []).length === 0))
+  return {
+    name: o.name,
+    date: new Date().toISOString(),
+    command: o.command ?? (o.quick ? 'npm run bench -- --quick' : 'npm run bench'),
+    machine: {
+      cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version, platform: `${process.platform} ${process.arch}`,
+      note: 'shared with other engineers working on the same machine during the run',
+    },
+    params,
+    world: { dir: w.dir.replace(`${ROOT}/`, ''), tenant: w.tenant, failed: w.failed, mpans: m.mpans, mprns: m.mprns, devices: m.devices, registrationRows: m.registrationRows },
+    mix: t.mix,
+    rounds,
+    ok,
+  }
+}

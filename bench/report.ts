@@ -1,0 +1,97 @@
+// The benchmark report: bench/results/<date>-<name>.json (everything), .md (summary) and .svg
+// (chart). Medians over rounds; the ratio is gateway / baseline throughput on the same machine.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { BenchResult, RoundStats } from './replay-run.js'
+import { OUTCOMES } from './report-accounting.js'
+import { renderSvg } from './report-svg.js'
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+}
+
+export interface Summary {
+  target: RoundStats['target']
+  rounds: number
+  throughput: number
+  replaySeconds: number
+  drainSeconds: number
+  p50: number
+  p95: number
+  p99: number
+  cpuPercent: number
+  peakRssMiB: number
+}
+
+export function summarise(rounds: RoundStats[], target: RoundStats['target']): Summary {
+  const rs = rounds.filter((r) => r.target === target)
+  const med = (f: (r: RoundStats) => number) => median(rs.map(f))
+  return {
+    target, rounds: rs.length, throughput: med((r) => r.throughput), replaySeconds: med((r) => r.replayMs / 1000),
+    drainSeconds: med((r) => r.drainMs / 1000), p50: med((r) => r.p50), p95: med((r) => r.p95), p99: med((r) => r.p99),
+    cpuPercent: med((r) => r.cpuPercent), peakRssMiB: Math.max(...rs.map((r) => r.peakRssMiB)),
+  }
+}
+
+/** The round whose throughput is the median of its target's rounds (for the chart). */
+function medianRound(rounds: RoundStats[], target: RoundStats['target']): RoundStats {
+  const rs = rounds.filter((r) => r.target === target).sort((a, b) => a.throughput - b.throughput)
+  return rs[Math.floor((rs.length - 1) / 2)]!
+}
+
+const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a')
+
+export function renderMarkdown(r: BenchResult, base: string): string {
+  const g = summarise(r.rounds, 'gateway')
+  const b = summarise(r.rounds, 'baseline')
+  const gws = r.rounds.filter((x) => x.target === 'gateway')
+  const acc = gws[gws.length - 1]?.accounting
+  const lines = [
+    `# Benchmark: ${r.name} (${r.date.slice(0, 10)})`,
+    '',
+    `Command: \`${r.command}\`. Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memGiB} GiB, Node ${r.machine.node}, ${r.machine.platform}` +
+      ` (${r.machine.note}). ${r.params.rounds} round(s), gateway and baseline interleaved; medians. Concurrency ${r.params.concurrency} (HTTP/1.1 keep-alive, undici Pool).`,
+    '',
+    `World: ${r.world.mpans + r.world.mprns} MPxNs (${r.world.mpans} MPANs, ${r.world.mprns} MPRNs), ${r.world.devices} devices, ${r.world.registrationRows} registration rows;` +
+      ` tenant ${r.world.tenant} (the losing supplier), ${r.world.failed} failed with the tenant as SRP; ${r.params.no623Share * 100}% of the tenant's lost switches never had SR 6.23 run.`,
+    '',
+    `Result: **${r.ok ? 'PASS: 0 lost, 0 duplicated, every outcome as the oracle expected' : 'FAIL: accounting mismatch (see JSON)'}**`,
+    '',
+    '| | gateway | pass-through baseline | ratio / target |',
+    '|---|---|---|---|',
+    `| throughput (msg/s) | ${f(g.throughput, 0)} | ${f(b.throughput, 0)} | ${f(g.throughput / b.throughput, 2)}× (target ≥ 0.5×) |`,
+    `| replay of ${r.params.messages} documents (s) | ${f(g.replaySeconds)} | ${f(b.replaySeconds)} | target < 15 s |`,
+    `| spool drained after the last response (s) | ${f(g.drainSeconds)} | – | |`,
+    `| latency p50 / p95 / p99 (ms) | ${f(g.p50, 2)} / ${f(g.p95, 2)} / ${f(g.p99, 2)} | ${f(b.p50, 2)} / ${f(b.p95, 2)} / ${f(b.p99, 2)} | p99 target < 25 ms |`,
+    `| CPU of the server process (% of one core) | ${f(g.cpuPercent, 0)} | ${f(b.cpuPercent, 0)} | |`,
+    `| peak RSS (VmHWM, MiB) | ${f(g.peakRssMiB, 0)} | ${f(b.peakRssMiB, 0)} | |`,
+    '',
+    `![throughput and latency](${base}.svg)`,
+    '',
+  ]
+  if (acc) {
+    lines.push('Accounting (last gateway round): sent = delivered + forwarded + dropped + quarantined + rejected', '',
+      `| source | ${OUTCOMES.join(' | ')} | total |`, `|---|${OUTCOMES.map(() => '---').join('|')}|---|`)
+    for (const [name, t] of [['oracle', acc.oracle], ['replayer', acc.replayer], ['sink', acc.sink], ['metrics', acc.metrics]] as const)
+      lines.push(`| ${name} | ${OUTCOMES.map((o) => t[o]).join(' | ')} | ${t.total} |`)
+    lines.push('', `Sink duplicates per Idempotency-Key: ${acc.sink.duplicates}. Delivered bodies compared by sha256 with the bytes sent. Problems: ${acc.problemCount}.`, '')
+    if (acc.problems.length > 0) lines.push(...acc.problems.map((p) => `- ${p}`), '')
+  }
+  lines.push('Expected mix (oracle):', '', '| decision/reason | messages |', '|---|---|',
+    ...Object.entries(r.mix).sort((x, y) => y[1] - x[1]).map(([k, v]) => `| ${k} | ${v} |`), '',
+    '| round | target | msg/s | replay s | drain s | p50 ms | p99 ms | CPU % | peak RSS MiB |', '|---|---|---|---|---|---|---|---|---|',
+    ...r.rounds.map((x) => `| ${x.round} | ${x.target} | ${f(x.throughput, 0)} | ${f(x.replayMs / 1000)} | ${f(x.drainMs / 1000)} | ${f(x.p50, 2)} | ${f(x.p99, 2)} | ${f(x.cpuPercent, 0)} | ${f(x.peakRssMiB, 0)} |`), '')
+  return lines.join('\n')
+}
+
+/** Writes <dir>/<date>-<name>.{json,md,svg}; returns the base path. */
+export function writeReport(r: BenchResult, dir: string): string {
+  mkdirSync(dir, { recursive: true })
+  const base = `${r.date.slice(0, 10)}-${r.name}`
+  const svgRuns = [medianRound(r.rounds, 'gateway'), medianRound(r.rounds, 'baseline')]
+  writeFileSync(join(dir, `${base}.json`), JSON.stringify({ ...r, summary: { gateway: summarise(r.rounds, 'gateway'), baseline: summarise(r.rounds, 'baseline') } }, null, 1) + '\n')
+  writeFileSync(join(dir, `${base}.md`), renderMarkdown(r, base))
+  writeFileSync(join(dir, `${base}.svg`), renderSvg(`${r.name}: ${r.params.messages} DUIS documents, gateway vs pass-through`, svgRuns))
+  return join(dir, base)
+}

@@ -1,0 +1,96 @@
+// Recording sink: the tenant's adapter, the acquiring suppliers' critical-alert endpoints and the
+// baseline's target in one node:http server, run as its own process so that its work is not
+// charged to the replayer. Records per request: target (path), Idempotency-Key, sha256 of the
+// body, the X-DCC-Gateway-Decision/Reason headers and, for notices, the notice's routing fields.
+// Never keeps a body.
+//   node --import tsx bench/sink.ts      prints "SINK_URL http://127.0.0.1:PORT"
+//   GET  /_receipts   NDJSON of every receipt so far        POST /_reset   forget them
+import { createHash } from 'node:crypto'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+export interface Receipt {
+  /** request path: /adapter/<party>, /notice/<party> or /baseline */
+  t: string
+  /** Idempotency-Key (gateway) or X-Bench-Seq (baseline) */
+  k: string
+  /** sha256 hex of the body */
+  h: string
+  d?: string
+  r?: string
+  /** notices: the routing fields of the JSON notice */
+  n?: { mpxn: string | null; alertCode: string | null; toParty: string | null; fromParty: string | null; messageId: string | null }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name]
+  return Array.isArray(v) ? v[0] : v
+}
+
+export function startSink(port = 0): Promise<{ url: string; close(): Promise<void> }> {
+  let receipts: Receipt[] = []
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const path = req.url ?? '/'
+      if (req.method === 'GET' && path === '/_receipts') {
+        res.writeHead(200, { 'content-type': 'application/x-ndjson' })
+        for (let i = 0; i < receipts.length; i += 5000) res.write(receipts.slice(i, i + 5000).map((r) => JSON.stringify(r)).join('\n') + '\n')
+        res.end()
+        return
+      }
+      if (req.method === 'POST' && path === '/_reset') {
+        receipts = []
+        res.writeHead(204).end()
+        return
+      }
+      const body = Buffer.concat(chunks)
+      const r: Receipt = { t: path, k: header(req, 'idempotency-key') ?? header(req, 'x-bench-seq') ?? '', h: createHash('sha256').update(body).digest('hex') }
+      const d = header(req, 'x-dcc-gateway-decision')
+      const reason = header(req, 'x-dcc-gateway-reason')
+      if (d) r.d = d
+      if (reason) r.r = reason
+      if (path.startsWith('/notice/')) {
+        try {
+          const j = JSON.parse(body.toString('utf8')) as Record<string, string | null>
+          r.n = { mpxn: j.mpxn ?? null, alertCode: j.alertCode ?? null, toParty: j.toParty ?? null, fromParty: j.fromParty ?? null, messageId: j.messageId ?? null }
+        } catch {
+          r.n = { mpxn: null, alertCode: null, toParty: null, fromParty: null, messageId: null }
+        }
+      }
+      receipts.push(r)
+      res.writeHead(200, { 'content-length': '0' }).end()
+    })
+  })
+  server.keepAliveTimeout = 65_000
+  return new Promise((resolve) => {
+    server.listen(port, '127.0.0.1', () => {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      resolve({
+        url,
+        close: () => new Promise<void>((r) => {
+          server.closeAllConnections()
+          server.close(() => r())
+        }),
+      })
+    })
+  })
+}
+
+/** Fetches and parses every receipt from a sink. */
+export async function fetchReceipts(sinkUrl: string): Promise<Receipt[]> {
+  const res = await fetch(`${sinkUrl}/_receipts`)
+  const text = await res.text()
+  return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Receipt)
+}
+
+export async function resetSink(sinkUrl: string): Promise<void> {
+  await fetch(`${sinkUrl}/_reset`, { method: 'POST' })
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const s = await startSink()
+  process.stdout.write(`SINK_URL ${s.url}\n`)
+  process.once('SIGTERM', () => void s.close().then(() => process.exit(0)))
+}

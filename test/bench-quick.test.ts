@@ -1,0 +1,98 @@
+// Issue #8 in CI: the quick benchmark (`npm run bench -- --quick`: 20,000 documents over a
+// 100k-MPxN world) replayed through the real gateway (dist/, child process) and the pass-through
+// baseline, with the three-way zero-loss accounting. Fails on any accounting difference, never on
+// speed. The second block shows the accounting can fail: each kind of loss is named.
+import { describe, expect, it } from 'vitest'
+import { runBenchmark } from '../bench/replay-run.js'
+import { benchOptions } from '../bench/replay.bench.js'
+import { account, type AccountingInput } from '../bench/report-accounting.js'
+import type { ReplayResult } from '../bench/replay.js'
+import type { Receipt } from '../bench/sink.js'
+import type { Expected } from '../bench/traffic-oracle.js'
+
+describe('bench --quick', () => {
+  it('replays 20k documents with 0 lost, 0 duplicated and every outcome as the oracle expects', { timeout: 240_000 }, async () => {
+    const { out: _out, ...o } = benchOptions(['--quick'])
+    const r = await runBenchmark(o)
+    const gw = r.rounds.find((x) => x.target === 'gateway')!
+    const base = r.rounds.find((x) => x.target === 'baseline')!
+    const acc = gw.accounting!
+    expect(acc.problems).toEqual([])
+    expect(acc.ok).toBe(true)
+    expect(acc.sent).toBe(20_000)
+    for (const src of [acc.replayer, acc.sink, acc.metrics]) expect(src).toMatchObject({ ...acc.oracle })
+    expect(acc.sink.duplicates).toBe(0)
+    // the mix exercises every path: deliver, forward, drop, quarantine, 422
+    for (const o of ['delivered', 'forwarded', 'dropped', 'quarantined', 'rejected'] as const) expect(acc.oracle[o]).toBeGreaterThan(0)
+    expect(base.baselineProblems).toEqual([])
+    expect(r.ok).toBe(true)
+  })
+})
+
+describe('zero-loss accounting', () => {
+  // Three messages: one delivered, one forwarded (notice to SUP05), one dropped.
+  const expected: Expected[] = [
+    { status: 200, decision: 'deliver', reason: 'responsible', party: 'SUP00' },
+    { status: 200, decision: 'forward', reason: 'stale-cos-critical', party: 'SUP05', mpxns: ['1200012345679'] },
+    { status: 200, decision: 'drop', reason: 'stale-cos-consumption' },
+  ]
+  const hashes = ['a1', 'b2', 'c3']
+  function input(): AccountingInput {
+    const replay: ReplayResult = {
+      url: 'http://x/duis', concurrency: 1, sent: 3, elapsedMs: 1, status: Int16Array.from([200, 200, 200]),
+      decision: ['deliver', 'forward', 'drop'], reason: ['responsible', 'stale-cos-critical', 'stale-cos-consumption'],
+      messageId: ['m0', 'm1', 'm2'], duplicate: new Uint8Array(3), latencyMs: new Float64Array(3), retries: 0, errors: [], timeline: [3], bucketMs: 250,
+    }
+    const receipts: Receipt[] = [
+      { t: '/adapter/SUP00', k: 'm0', h: 'a1', d: 'deliver', r: 'responsible' },
+      { t: '/notice/SUP05', k: 'm1', h: 'zz', n: { mpxn: '1200012345679', alertCode: '8F35', toParty: 'SUP05', fromParty: 'SUP00', messageId: 'm1' } },
+    ]
+    const metrics = new Map<string, number>([
+      ['dccgw_messages_received_total{kind="device_alert"}', 3],
+      ['dccgw_decisions_total{decision="deliver",reason="responsible"}', 1],
+      ['dccgw_decisions_total{decision="forward",reason="stale-cos-critical"}', 1],
+      ['dccgw_decisions_total{decision="drop",reason="stale-cos-consumption"}', 1],
+    ])
+    return { expected, hashes, replay, receipts, metrics }
+  }
+
+  it('balances when the three sources agree with the oracle', () => {
+    const a = account(input())
+    expect(a.problems).toEqual([])
+    expect(a.replayer).toEqual({ delivered: 1, forwarded: 1, dropped: 1, quarantined: 0, rejected: 0, total: 3 })
+  })
+
+  it('names a delivery that never reached the sink', () => {
+    const i = input()
+    i.receipts = i.receipts.slice(1)
+    const a = account(i)
+    expect(a.ok).toBe(false)
+    expect(a.problems.join('\n')).toContain('#0 m0: delivered by the gateway but never reached the sink')
+  })
+
+  it('names a duplicate at the sink and a body that differs from the bytes sent', () => {
+    const i = input()
+    i.receipts = [{ ...i.receipts[0]!, h: 'tampered' }, ...i.receipts, i.receipts[0]!]
+    const text = account(i).problems.join('\n')
+    expect(text).toContain('#0 m0: delivered body differs from the bytes sent')
+    expect(text).toContain('sink: m0 received twice at /adapter/SUP00')
+  })
+
+  it('names an outcome the oracle did not expect and a metrics counter that disagrees', () => {
+    const i = input()
+    i.replay.decision[2] = 'quarantine'
+    i.replay.reason[2] = 'unknown-device'
+    i.metrics.set('dccgw_decisions_total{decision="drop",reason="stale-cos-consumption"}', 0)
+    const text = account(i).problems.join('\n')
+    expect(text).toContain('#2 m2: got quarantine/unknown-device, oracle expects drop/stale-cos-consumption')
+    expect(text).toMatch(/dropped: oracle 1, replayer 0, sink 0, metrics 0/)
+  })
+
+  it('names a notice sent to the wrong acquiring supplier', () => {
+    const i = input()
+    const notice = i.receipts[1]!
+    i.receipts = [i.receipts[0]!, { ...notice, t: '/notice/SUP07', n: { ...notice.n!, toParty: 'SUP07' } }]
+    const text = account(i).problems.join('\n')
+    expect(text).toContain('#1 m1: went to SUP07, oracle expects SUP05')
+  })
+})
