@@ -100,8 +100,15 @@ export function makeWorld(opts: { adapterUrl?: string; noticeUrl?: string; extra
   return { dir, configFile }
 }
 
+/**
+ * DCC_GATEWAY_POOL_* from the environment reach in-process gateways too, so the whole suite can run
+ * on the worker pool: `DCC_GATEWAY_POOL_SIZE=2 npx vitest run test/integration` (issue #4).
+ */
+export const poolEnv = (): Record<string, string> =>
+  Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('DCC_GATEWAY_POOL_') && e[1] !== undefined))
+
 export async function startInProcess(world: World): Promise<Gateway> {
-  return startGateway(loadConfig({ file: world.configFile, env: {} }), { log: pino({ level: 'silent' }) })
+  return startGateway(loadConfig({ file: world.configFile, env: poolEnv() }), { log: pino({ level: 'silent' }) })
 }
 
 export interface PostResult {
@@ -111,7 +118,8 @@ export interface PostResult {
 }
 
 export async function post(url: string, body: string | Buffer, contentType = 'application/xml'): Promise<PostResult> {
-  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': contentType } })
+  const payload = typeof body === 'string' ? body : new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
+  const res = await fetch(url, { method: 'POST', body: payload, headers: { 'content-type': contentType } })
   const text = await res.text()
   return { status: res.status, json: text ? JSON.parse(text) : undefined, headers: res.headers }
 }
