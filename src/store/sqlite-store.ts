@@ -5,6 +5,7 @@ import Database from 'better-sqlite3'
 import type { Database as Db, Statement } from 'better-sqlite3'
 import { CommitQueue } from './commit-queue.js'
 import { migrate } from './migrations.js'
+import { decisionRecord } from './decision-record.js'
 import { applyObligationTransitions, markObligationNotified, openObligations, recordObligationEvent } from './obligation-writes.js'
 import { dueObligations } from './queries.js'
 import type { AcceptedRecord, CommitOutcome, MalformedRecord, ObligationDraft, ObligationRow, ObligationTransition, SpoolItem } from './types.js'
@@ -126,32 +127,13 @@ export class SqliteStore {
     const d = rec.decision
     const quarantineId = d.decision === 'quarantine' ? randomUUID() : null
     const obligationId = d.decision === 'forward' ? (rec.obligation?.id ?? null) : null
-    const inserted = this.sql.insertMessage.run(this.#messageRow(rec, quarantineId, obligationId))
+    const inserted = this.sql.insertMessage.run(decisionRecord(rec, quarantineId, obligationId))
     if (inserted.changes === 0) return this.#duplicate(rec.messageId)
     this.#writeEffects(rec, quarantineId)
     return {
       messageId: rec.messageId, decision: d.decision, reason: d.reason, duplicate: false,
       ...(quarantineId !== null && { quarantineId }),
       ...(obligationId !== null && { obligationId }),
-    }
-  }
-
-  #messageRow(rec: AcceptedRecord, quarantineId: string | null, obligationId: string | null) {
-    const d = rec.decision
-    return {
-      messageId: rec.messageId,
-      receivedAt: rec.receivedAt,
-      responseTime: rec.responseTime,
-      kind: rec.kind,
-      alertCode: rec.alertCode ?? null,
-      decision: d.decision,
-      reason: d.reason,
-      party: rec.recipientParty ?? d.deliverTo ?? null,
-      toParty: d.toParty ?? null,
-      mpxn: d.mpxn ?? null,
-      supplyStartDate: d.supplyStartDate ?? null,
-      quarantineId,
-      obligationId,
     }
   }
 
@@ -214,7 +196,7 @@ export class SqliteStore {
       if (gone.changes === 0) throw Object.assign(new Error(`quarantine ${quarantineId} not found`), { code: 'DCCGW_ERR_NOT_FOUND' })
       this.db.prepare('DELETE FROM messages WHERE message_id = ?').run(rec.messageId)
       const obligationId = rec.decision.decision === 'forward' ? (rec.obligation?.id ?? null) : null
-      this.sql.insertMessage.run(this.#messageRow(rec, null, obligationId))
+      this.sql.insertMessage.run(decisionRecord(rec, null, obligationId))
       this.#writeEffects(rec, null)
       this.audit(actor, 'quarantine.release', quarantineId, `${rec.decision.decision}/${rec.decision.reason}`)
       const d = rec.decision

@@ -1,44 +1,11 @@
 import { headers } from '@nats-io/transport-node'
 import type { MsgHdrs } from '@nats-io/transport-node'
-import type { AcceptedRecord, CommitOutcome, ObligationRow, QuarantineRow, SpoolTarget } from '../types.js'
+import type { CommitOutcome, ObligationRow, QuarantineRow, SpoolTarget } from '../types.js'
 
 // The shapes kept in JetStream. The same fields as the SQLite tables (migrations.ts), as JSON.
-
-/** Value of the decisions bucket: the `messages` audit row. Metadata only, never a payload. */
-export interface DecisionRecord {
-  messageId: string
-  receivedAt: number
-  responseTime: number
-  kind: string
-  alertCode: string | null
-  decision: CommitOutcome['decision']
-  reason: CommitOutcome['reason']
-  party: string | null
-  toParty: string | null
-  mpxn: string | null
-  supplyStartDate: string | null
-  quarantineId: string | null
-  obligationId: string | null
-}
-
-export function decisionRecord(rec: AcceptedRecord, quarantineId: string | null, obligationId: string | null): DecisionRecord {
-  const d = rec.decision
-  return {
-    messageId: rec.messageId,
-    receivedAt: rec.receivedAt,
-    responseTime: rec.responseTime,
-    kind: rec.kind,
-    alertCode: rec.alertCode ?? null,
-    decision: d.decision,
-    reason: d.reason,
-    party: rec.recipientParty ?? d.deliverTo ?? null,
-    toParty: d.toParty ?? null,
-    mpxn: d.mpxn ?? null,
-    supplyStartDate: d.supplyStartDate ?? null,
-    quarantineId,
-    obligationId,
-  }
-}
+// The decisions bucket holds DecisionRecord (../decision-record.ts).
+import type { DecisionRecord } from '../decision-record.js'
+export { decisionRecord, type DecisionRecord } from '../decision-record.js'
 
 export function outcomeOf(r: DecisionRecord, duplicate: boolean): CommitOutcome {
   return {
