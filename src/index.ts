@@ -1,6 +1,6 @@
 // Programmatic entry: what the CLI, the integration tests and the benchmarks use.
-export { startGateway, createLogger } from './gateway.js'
-export type { Gateway, GatewayOptions } from './gateway.js'
+export { startGateway, createLogger } from './gateway/index.js'
+export type { Gateway, GatewayOptions } from './gateway/index.js'
 export { loadConfig, ConfigError, EMBEDDED_DEMO } from './config/index.js'
 export type { Config } from './config/types.js'
 export { evaluate } from './pipeline.js'

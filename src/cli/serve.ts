@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { EMBEDDED_DEMO } from '../config/index.js'
-import { startGateway } from '../gateway.js'
+import { startGateway } from '../gateway/index.js'
 import { configFrom, packageRoot } from './common.js'
 
 /** `serve`: runs until SIGTERM/SIGINT (graceful drain, exit 0); SIGHUP reloads the registry. */

@@ -1,5 +1,5 @@
 import { writeSync } from 'node:fs'
-import { startGateway } from '../gateway.js'
+import { startGateway } from '../gateway/index.js'
 import type { Config } from '../config/types.js'
 import { staleCosReport } from '../admin/index.js'
 import { contactsAt, createCalendar, levelName } from '../obligations/index.js'

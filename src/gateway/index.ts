@@ -1,0 +1,235 @@
+// Assembly: config -> registry, store, delivery, ingress. The CLI's `serve` and the integration
+// tests both start the gateway through startGateway().
+import type { AddressInfo } from 'node:net'
+import type { Server } from 'node:http'
+import { dirname, resolve } from 'node:path'
+import type { Logger } from 'pino'
+import type { Config } from '../config/types.js'
+import { handleAdmin } from '../admin/index.js'
+import { Dispatcher, SenderDirectory } from '../delivery/index.js'
+import { createIngressServer } from '../ingress/server.js'
+import { SpoolLimit } from '../ingress/limits-spool.js'
+import { loadVerificationKeys } from '../envelope/index.js'
+import { GatewayMetrics } from '../metrics/index.js'
+import { ObligationScheduler, createAckLinks, createCalendar, handleAckLink, loadAckSecret } from '../obligations/index.js'
+import type { WorkingDayCalendar } from '../obligations/index.js'
+import { policySettings } from '../policy/index.js'
+import { EvaluatePool, workerSetup } from '../pool/index.js'
+import type { PoolOutcome } from '../pool/index.js'
+import type { RegistryIndex } from '../registry/types.js'
+import { SqliteStore, getObligation, obligationCounts, quarantineCounts } from '../store/index.js'
+import type { GatewayStore } from '../store/index.js'
+import type { NatsStore } from '../store/nats/index.js'
+import { evaluate } from '../pipeline.js'
+import { createIngest } from './ingest.js'
+import { createRelease } from './release.js'
+import { startHousekeeping } from './housekeeping.js'
+import { within } from './within.js'
+import { loadAndMeasure } from './registry-load.js'
+export { createLogger } from './logger.js'
+import { createLogger } from './logger.js'
+import type { EvaluateContext } from '../pipeline.js'
+
+/** What the spool bounds and the obligation timer need besides GatewayStore (both kinds have it). */
+type NatsStoreShape = Pick<SqliteStore, 'spoolBounds' | 'dueObligations' | 'applyObligationTransitions' | 'openObligations'>
+
+export interface GatewayOptions {
+  log?: Logger
+  /** injected clock for obligations (tests); defaults to Date.now */
+  now?: () => number
+}
+
+export interface Gateway {
+  readonly url: string
+  readonly config: Config
+  readonly metrics: GatewayMetrics
+  /** the SQLite store (store.kind sqlite); throws with store.kind nats */
+  readonly store: SqliteStore
+  /** the store behind the gateway, whichever kind */
+  readonly gatewayStore: GatewayStore
+  registry(): RegistryIndex
+  reloadRegistry(): Promise<{ loadedAt: string; counts: RegistryIndex['counts']; ms: number }>
+  /** the obligation timer (overdue, escalation, install-code); tick() runs one check now */
+  readonly obligations: ObligationScheduler
+  /** Stop accepting (readyz 503), finish in-flight requests, stop delivery, close the store. */
+  close(graceMs?: number): Promise<void>
+}
+
+export async function startGateway(config: Config, opts: GatewayOptions = {}): Promise<Gateway> {
+  const log = opts.log ?? createLogger(config)
+  const now = opts.now ?? Date.now
+  const metrics = new GatewayMetrics({ processMetrics: config.metrics.processMetrics })
+  const calendar: WorkingDayCalendar = createCalendar(config.calendar)
+  const policy = policySettings(config)
+
+  let registry = await loadAndMeasure(config, metrics, log)
+  // store.kind: the embedded SQLite store, or NATS JetStream shared by every instance
+  // (docs/cluster.md; the NATS client is loaded only in that mode).
+  const nats: NatsStore | undefined = config.store.kind === 'nats' ? await (await import('../store/nats/index.js')).openNatsStore(config) : undefined
+  const sqlite = nats === undefined
+    ? new SqliteStore({
+        path: config.store.path,
+        commitIntervalMs: config.store.commitIntervalMs,
+        commitBatch: config.store.commitBatch,
+        synchronous: config.store.synchronous,
+      })
+    : undefined
+  const store: GatewayStore & NatsStoreShape = (nats ?? sqlite)!
+  /** the SQLite-only parts (admin queries, group-commit queue) */
+  const sqliteOnly = (): SqliteStore => {
+    if (sqlite === undefined) throw Object.assign(new Error('not available with store.kind nats (docs/cluster.md)'), { code: 'DCCGW_ERR_NOT_FOUND' })
+    return sqlite
+  }
+  if (sqlite !== undefined) sqlite.queue.onCommit = (size) => metrics.commitBatch.observe(size)
+  if (nats !== undefined) nats.onError = (err, what) => log.warn({ err }, what)
+  let draining = false
+
+  // Signed acknowledgement links in notices (issue 6); the base URL is known once listening.
+  let publicUrl = config.obligations.publicUrl
+  const ackLinks = createAckLinks(loadAckSecret(config.obligations.ackSecret, config.store.path), () => publicUrl, config.obligations.ackLinkTtlDays)
+  const senders = new SenderDirectory(config, () => registry, { ackLink: (id, dueAt) => ackLinks.url(id, dueAt) })
+  const dispatcher = new Dispatcher(store, (item) => senders.senderFor(item), config.delivery, metrics, log)
+  if (nats !== undefined) nats.onSpoolReady = () => dispatcher.wake()
+  const obligations = new ObligationScheduler({
+    store, registry: () => registry, calendar, tenants: config.tenants, now, log, metrics: metrics.registry, wake: () => dispatcher.wake(),
+  })
+  const evalCtx = (): EvaluateContext => ({ limits: config.limits, registry, policy, calendar })
+  const recordCtx = (index: RegistryIndex = registry) => ({ registry: index, deadline: (ms: number, wd: number) => calendar.deadline(ms, wd) })
+  // pool.size 0: parse, look up and decide inline (measured faster on 2 cores: README, Performance).
+  const pool = config.pool.size > 0
+    ? new EvaluatePool({ ...config.pool, lookups: 'worker', setup: workerSetup(config), registry, policy, calendar })
+    : undefined
+  const evaluateInline = (body: Buffer): PoolOutcome => ({ kind: 'evaluated', ev: evaluate(body, evalCtx()), registry })
+
+  const signatureKeys = config.security.verifySignatures
+    ? loadVerificationKeys(config.security.dccCertificates.map((f) => resolve(dirname(config.configFile), f)))
+    : undefined
+  const spoolLimit = new SpoolLimit(store, config.limits, metrics)
+  const ingest = createIngest({
+    config, metrics, log, store, spoolLimit, signatureKeys,
+    commitBacklog: () => sqlite?.queue.depth ?? 0,
+    evaluate: (body) => (pool ? pool.evaluate(body) : evaluateInline(body)),
+    recordCtx,
+    wake: () => dispatcher.wake(),
+  })
+
+  const release = createRelease({
+    store, sqlite, nats, evalCtx, recordCtx: () => recordCtx(), metrics, log, now, wake: () => dispatcher.wake(),
+  })
+
+  async function reloadRegistry() {
+    const started = performance.now()
+    const next = await loadAndMeasure(config, metrics, log)
+    const prev = registry
+    registry = next // atomic: each evaluation reads `registry` once, synchronously
+    pool?.setRegistry(next) // each batch is decided wholly on one index (src/pool)
+    // SECMP0121: tenant MPxNs that moved with a non-commissioned device open install-code duties.
+    await obligations.onRegistrySwap(prev, next).catch((err: unknown) => log.error({ err }, 'install-code check failed'))
+    return { loadedAt: new Date(next.loadedAt).toISOString(), counts: next.counts, ms: Math.round(performance.now() - started) }
+  }
+
+  const server: Server = createIngressServer(
+    config,
+    {
+      notReadyReason: () =>
+        draining ? { draining: true, detail: 'shutting down' } : !store.open ? { draining: false, detail: 'store closed' } : undefined,
+      // an injected clock (tests) also stamps receipt, so deadlines follow it
+      ingest: (body, contentType, receivedAt) => ingest(body, contentType, opts.now ? now() : receivedAt),
+      ack: (req, res, url) =>
+        handleAckLink(req, res, url, {
+          links: ackLinks,
+          obligation: (id) => getObligation(sqliteOnly().db, id),
+          acknowledge: (id, actor) => store.acknowledgeObligation(id, actor, now()),
+          now,
+        }),
+      metricsText: async () => {
+        refreshGauges()
+        if (pool) metrics.setPool(pool.sample())
+        return { contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }
+      },
+      admin: (req, res, url) =>
+        handleAdmin(req, res, url, {
+          token: config.admin.token,
+          db: () => sqliteOnly().db,
+          reloadRegistry,
+          releaseQuarantined: release,
+          deleteQuarantined: (id, actor) => store.deleteQuarantined(id, actor),
+          acknowledge: (id, actor) => store.acknowledgeObligation(id, actor, now()),
+          now,
+          calendar,
+          audit: (actor, action, target, detail) => nats !== undefined ? nats.audit(actor, action, target, detail) : sqliteOnly().queue.run(() => sqliteOnly().audit(actor, action, target, detail)),
+          purgeQuarantine: async (actor) => ({
+            byAge: await store.purgeQuarantine(now() - config.store.quarantineRetentionDays * 86_400_000, actor),
+            bySize: config.store.quarantineMaxBytes > 0 && sqlite !== undefined ? await sqlite.purgeQuarantineOverSize(config.store.quarantineMaxBytes, actor) : 0,
+          }),
+        }),
+    },
+    metrics,
+    log,
+  )
+
+  function refreshGauges(): void {
+    if (!store.open) return
+    const t = now()
+    metrics.setSpool(store.spoolDepth(), t)
+    if (sqlite === undefined) return // store.kind nats: spool gauges only (docs/cluster.md)
+    metrics.setQuarantine(quarantineCounts(sqlite.db))
+    metrics.setObligations(obligationCounts(sqlite.db, t))
+  }
+
+  const housekeeping = startHousekeeping(config, store, sqlite, now, log)
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(config.server.port, config.server.host, () => resolve())
+  })
+  dispatcher.start()
+  const addr = server.address() as AddressInfo
+  const scheme = config.server.tls ? 'https' : 'http'
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
+  const url = `${scheme}://${host}:${addr.port}`
+  if (publicUrl === '') publicUrl = url
+  obligations.start(config.obligations.checkIntervalMs)
+  log.info({ url, tenants: config.tenants }, 'gateway listening')
+
+  let closing: Promise<void> | undefined
+  return {
+    url,
+    config,
+    metrics,
+    get store() {
+      return sqliteOnly()
+    },
+    gatewayStore: store,
+    registry: () => registry,
+    reloadRegistry,
+    obligations,
+    close(graceMs = config.server.shutdownGraceMs) {
+      closing ??= (async () => {
+        draining = true
+        clearInterval(housekeeping)
+        if (config.server.drainDelayMs > 0) await new Promise((r) => setTimeout(r, config.server.drainDelayMs))
+        // The whole stop fits in graceMs: in-flight requests get most of it, then connections are
+        // cut (an unanswered request was never accepted: the sender retries), then delivery gets
+        // what is left; the store's last group commit is flushed whatever happened.
+        const deadline = Date.now() + graceMs
+        const reserve = Math.min(1000, Math.floor(graceMs / 4))
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+        server.closeIdleConnections()
+        // keep-alive connections go idle as their last response is sent: close them as they do
+        const sweep = setInterval(() => server.closeIdleConnections(), 25)
+        const timer = setTimeout(() => server.closeAllConnections(), Math.max(0, graceMs - reserve))
+        await closed
+        clearInterval(sweep)
+        clearTimeout(timer)
+        const stopped = await within(dispatcher.stop().then(() => senders.close()), deadline - Date.now() - reserve)
+        if (!stopped) log.warn('deliveries still in flight at the end of the grace period; they stay spooled and are retried')
+        await pool?.close()
+        await obligations.stop()
+        await store.close()
+        log.info('gateway stopped')
+      })()
+      return closing
+    },
+  }
+}

@@ -1,0 +1,16 @@
+import { pino } from 'pino'
+import type { Logger } from 'pino'
+import pinoPretty from 'pino-pretty'
+import type { Config } from '../config/types.js'
+
+/**
+ * pino JSON lines (contract §10), one object per line for pipes, files, containers and log
+ * shippers; pino-pretty only when the destination is a terminal (a person is reading).
+ * `dest` is for tests; by default stdout.
+ */
+export function createLogger(config: Config, dest?: NodeJS.WritableStream & { isTTY?: boolean }): Logger {
+  const opts = { level: config.log.level, base: { service: 'dcc-alert-gateway' } }
+  const tty = (dest ?? process.stdout).isTTY === true
+  if (tty) return pino(opts, pinoPretty({ colorize: dest === undefined, sync: true, ...(dest !== undefined && { destination: dest }) }))
+  return dest === undefined ? pino(opts) : pino(opts, dest)
+}
