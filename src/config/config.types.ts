@@ -233,6 +233,10 @@ export interface GatewayConfig {
      */
     commitBatch?: number;
     /**
+     * WAL checkpoints run every this many ms in a worker thread, off the event loop; 0 = SQLite's automatic checkpoint inside commits (stalls requests while it fsyncs).
+     */
+    checkpointIntervalMs?: number;
+    /**
      * SQLite synchronous pragma: FULL fsyncs every commit (a 200 survives power loss), NORMAL survives a process crash.
      */
     synchronous?: "FULL" | "NORMAL";

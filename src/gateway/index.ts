@@ -72,6 +72,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
         commitIntervalMs: config.store.commitIntervalMs,
         commitBatch: config.store.commitBatch,
         synchronous: config.store.synchronous,
+        checkpointIntervalMs: config.store.checkpointIntervalMs,
       })
     : undefined
   const store: GatewayStore & NatsStoreShape = (nats ?? sqlite)!

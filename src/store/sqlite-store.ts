@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { Database as Db, Statement } from 'better-sqlite3'
 import { CommitQueue } from './commit-queue.js'
+import { Checkpointer } from './checkpointer.js'
 import { migrate } from './migrations.js'
 import { decisionRecord } from './decision-record.js'
 import { applyObligationTransitions, markObligationNotified, openObligations, recordObligationEvent } from './obligation-writes.js'
@@ -16,6 +17,8 @@ export interface StoreOptions {
   commitIntervalMs: number
   commitBatch: number
   synchronous: 'FULL' | 'NORMAL'
+  /** > 0: WAL checkpoints every this many ms in a worker thread, off the event loop (checkpointer.ts) */
+  checkpointIntervalMs?: number
 }
 
 type StatementName =
@@ -88,6 +91,7 @@ export class SqliteStore {
   readonly queue: CommitQueue
   readonly sql: Statements
   #closed = false
+  #checkpointer: Checkpointer
 
   constructor(opts: StoreOptions) {
     mkdirSync(opts.path, { recursive: true })
@@ -100,6 +104,7 @@ export class SqliteStore {
     migrate(this.db)
     this.sql = prepare(this.db)
     this.queue = new CommitQueue(this.db, opts.commitIntervalMs, opts.commitBatch)
+    this.#checkpointer = new Checkpointer(this.db, join(opts.path, 'gateway.db'), opts.synchronous, opts.checkpointIntervalMs ?? 0)
   }
 
   get open(): boolean {
@@ -322,10 +327,12 @@ export class SqliteStore {
     return this.queue.run(() => this.db.prepare('DELETE FROM originals WHERE received_at < ?').run(olderThan).changes)
   }
 
-  close(): void {
-    if (this.#closed) return
+  /** Flushes the last group commit and closes; the checkpointer (if any) stops after. */
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve()
     this.queue.flush()
     this.#closed = true
     this.db.close()
+    return this.#checkpointer.stop()
   }
 }

@@ -1,0 +1,30 @@
+// WAL checkpoints run on a worker thread (src/store/checkpointer.ts), not inside the commits that
+// answer requests. Without it, the main connection keeps SQLite's automatic checkpoint (1000 pages)
+// and the first expectation fails; if the worker never checkpointed, the WAL would grow past the
+// bound below (it is never checkpointed by the main connection).
+import { mkdtempSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { expect, it } from 'vitest'
+import { SqliteStore } from '../../dist/store/index.js'
+
+it('checkpoints the WAL on a worker thread and keeps it bounded', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dccgw-ckpt-'))
+  const store = new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL', checkpointIntervalMs: 20 })
+  try {
+    expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0)
+    const blob = Buffer.alloc(4096, 7)
+    const insert = store.db.prepare('INSERT INTO originals (message_id, received_at, content_type, body) VALUES (?, ?, ?, ?)')
+    let n = 0
+    for (let round = 0; round < 20; round++) {
+      await store.queue.run(() => {
+        for (let i = 0; i < 100; i++, n++) insert.run(`m${n}`, Date.now(), 'application/xml', blob)
+      })
+      await new Promise((r) => setTimeout(r, 40)) // the checkpointer runs every 20 ms
+    }
+    // 2000 rows x 4 KiB = ~8 MiB written; a WAL nobody checkpoints would hold all of it.
+    expect(statSync(join(dir, 'gateway.db-wal')).size).toBeLessThan(4 * 1024 * 1024)
+  } finally {
+    await store.close()
+  }
+})
