@@ -2,7 +2,7 @@
 // same replay through the baseline proxy and through the real gateway (a child process from
 // dist/), interleaved, with zero-loss accounting on every gateway round.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, totalmem } from 'node:os'
+import { cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { account, type Accounting } from './report-accounting.js'
@@ -160,7 +160,8 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResult> {
     machine: {
       cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memGiB: Math.round(totalmem() / 2 ** 30),
       node: process.version, platform: `${process.platform} ${process.arch}`,
-      note: 'shared with other engineers working on the same machine during the run',
+      // a fact, not a claim: what else the machine was doing shows in its load average
+      note: `1-minute load average ${loadavg()[0]!.toFixed(1)} at the end of the run`,
     },
     params,
     world: { dir: w.dir.replace(`${ROOT}/`, ''), tenant: w.tenant, failed: w.failed, mpans: m.mpans, mprns: m.mprns, devices: m.devices, registrationRows: m.registrationRows },
