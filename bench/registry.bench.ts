@@ -9,7 +9,7 @@
 // while a reload runs under a lookupFacts load. Writes bench/results/registry.{json,md}.
 import { execFileSync } from 'node:child_process'
 import { createReadStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse as csvParse } from 'csv-parse'
@@ -255,7 +255,7 @@ async function main() {
   const sw = (r: Record<string, unknown>, k: string) => (r[k] as { maxStallMs: number } | undefined)
   const md = [
     `# Registry index benchmark`, '', `${machine}; median of ${runs} runs; 1M random keys, half hits. ` +
-    'Machine shared with other work while measured: absolute figures are noisy, ratios in one run are not.', '',
+    `1-minute load average ${loadavg()[0]!.toFixed(1)} when written; ratios within one run hold whatever the load.`, '',
     '| MPxNs | periods | devices | load s | RSS MiB | index MiB | index B/MPxN | MPxN table MiB (first version) |',
     '|---|---|---|---|---|---|---|---|',
     ...results.map((r) => `| ${f(r.mpxns)} | ${f(r.periods)} | ${f(r.devices)} | ${f((r.loadMs as number) / 1000, 1)} | ${f(r.rssMiB)} | ${f(r.indexMiB)} | ${f(r.indexBytesPerMpxn, 1)} | ${f(r.mpxnTableMiB)} (${f(r.oldMpxnTableMiB)}) |`),
