@@ -2,14 +2,13 @@
 // it prints returns 200 with a decision. Run as a new user would: a fresh working directory.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, it } from 'vitest'
-import { ROOT, waitFor } from './harness.js'
+import { ROOT, tempDir, waitFor } from './harness.js'
 
 it('serves the embedded demo and the printed curl line gets a decision', async () => {
-  const cwd = mkdtempSync(join(tmpdir(), 'dccgw-demo-'))
+  const cwd = tempDir('dccgw-demo-')
   const child = spawn(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'serve'], {
     cwd,
     env: { ...process.env, DCC_GATEWAY_SERVER_PORT: '0', DCC_GATEWAY_CONFIG: '' },

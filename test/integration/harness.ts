@@ -3,10 +3,11 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { afterAll } from 'vitest'
 import { parse, stringify } from 'yaml'
 import { pino } from 'pino'
 import { loadConfig, startGateway, type Gateway } from '../../dist/index.js'
@@ -67,6 +68,19 @@ export class Recorder {
   }
 }
 
+// Temporary folders (worlds, stores, outboxes) go after the test file that made them: a hook
+// registered while the importing file is collected attaches to that file's root suite.
+const created: string[] = []
+afterAll(() => {
+  for (const d of created.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+export function tempDir(prefix = 'dccgw-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix))
+  created.push(d)
+  return d
+}
+
 export interface World {
   dir: string
   configFile: string
@@ -77,7 +91,7 @@ export interface World {
  * endpoint pointed at the given URLs. `extra` is merged into the gateway config.
  */
 export function makeWorld(opts: { adapterUrl?: string; noticeUrl?: string; extra?: Record<string, unknown> } = {}): World {
-  const dir = mkdtempSync(join(tmpdir(), 'dccgw-'))
+  const dir = tempDir()
   for (const f of ['registrations.csv', 'devices.csv']) copyFileSync(join(DEMO, f), join(dir, f))
   const parties = parse(readFileSync(join(DEMO, 'parties.yaml'), 'utf8')) as Record<string, any>[]
   for (const p of parties) {

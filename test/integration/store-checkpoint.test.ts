@@ -2,14 +2,14 @@
 // answer requests. Without it, the main connection keeps SQLite's automatic checkpoint (1000 pages)
 // and the first expectation fails; if the worker never checkpointed, the WAL would grow past the
 // bound below (it is never checkpointed by the main connection).
-import { mkdtempSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, it } from 'vitest'
 import { SqliteStore } from '../../dist/store/index.js'
+import { tempDir } from './harness.js'
 
 it('checkpoints the WAL on a worker thread and keeps it bounded', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dccgw-ckpt-'))
+  const dir = tempDir('dccgw-ckpt-')
   const store = new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL', checkpointIntervalMs: 20 })
   try {
     expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0)
