@@ -108,7 +108,14 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url
   if (om !== null && method === 'POST') {
     const r = await deps.acknowledge(om[1]!, actor)
     if (r === 'not-found') return sendError(res, IngressErrors.NOT_FOUND, `no obligation ${om[1]}`)
-    return sendJson(res, 200, { ...getObligation(deps.db(), om[1]!), alreadyAcknowledged: r === 'already' })
+    // store.kind nats has no SQLite read side (docs/cluster.md): answer with what is known
+    let row: object = { id: om[1]!, status: 'acknowledged' }
+    try {
+      row = getObligation(deps.db(), om[1]!) ?? row
+    } catch {
+      // not available with this store kind
+    }
+    return sendJson(res, 200, { ...row, alreadyAcknowledged: r === 'already' })
   }
   if (path === '/admin/reports/stale-cos' && method === 'GET') {
     const since = q.get('since')

@@ -30,8 +30,8 @@ export { createLogger } from './logger.js'
 import { createLogger } from './logger.js'
 import type { EvaluateContext } from '../pipeline.js'
 
-/** What the spool bounds and the obligation timer need besides GatewayStore (both kinds have it). */
-type NatsStoreShape = Pick<SqliteStore, 'spoolBounds' | 'dueObligations' | 'applyObligationTransitions' | 'openObligations'>
+/** What the spool bounds need besides GatewayStore (both kinds have it). */
+type NatsStoreShape = Pick<SqliteStore, 'spoolBounds'>
 
 export interface GatewayOptions {
   log?: Logger

@@ -1,4 +1,4 @@
-import type { AcceptedRecord, CommitOutcome, MalformedRecord, SpoolItem } from './types.js'
+import type { AcceptedRecord, CommitOutcome, MalformedRecord, ObligationDraft, ObligationRow, ObligationTransition, SpoolItem } from './types.js'
 import { isIoError } from './commit-queue.js'
 
 /**
@@ -31,6 +31,14 @@ export interface GatewayStore {
   releaseQuarantined(quarantineId: string, rec: AcceptedRecord, actor: string): Promise<CommitOutcome>
   deleteQuarantined(id: string, actor: string): Promise<boolean>
   acknowledgeObligation(id: string, actor: string, now: number): Promise<'ok' | 'not-found' | 'already'>
+
+  // obligations, driven by the obligation timer (obligations/scheduler.ts)
+  /** not acknowledged, past due (open, notified or escalated), oldest first */
+  dueObligations(now: number): ObligationRow[]
+  /** compare-and-set per obligation; returns the ids changed by this call */
+  applyObligationTransitions(list: readonly ObligationTransition[], now: number, actor: string): Promise<string[]>
+  /** obligations that come from a registry reload (install-code); returns the ids opened */
+  openObligations(drafts: readonly ObligationDraft[], now: number, actor: string): Promise<string[]>
 
   // housekeeping
   purgeMessages(olderThan: number): Promise<number>

@@ -1,11 +1,12 @@
 import type { NatsConnection } from '@nats-io/transport-node'
 import type { GatewayStore } from '../gateway-store.js'
 import { storeUnavailable } from '../gateway-store.js'
-import type { AcceptedRecord, CommitOutcome, MalformedRecord, ObligationRow, QuarantineRow, SpoolItem } from '../types.js'
+import type { AcceptedRecord, CommitOutcome, MalformedRecord, ObligationDraft, ObligationRow, ObligationTransition, QuarantineRow, SpoolItem } from '../types.js'
 import { derivedUuid, messageKey } from './ids.js'
 import { commitAccepted, commitMalformed, readDecision, withDerivedId, writeEffect } from './ingest.js'
 import type { NatsStoreOptions } from './options.js'
 import { fromJson, quarantineHeaders, readQuarantineRow, toJson } from './records.js'
+import { ObligationMirror, applyTransitions, openDrafts } from './obligations.js'
 import { SpoolConsumer } from './spool-consumer.js'
 import { connectNats, ensureTopology } from './topology.js'
 import type { Topology } from './topology.js'
@@ -22,6 +23,7 @@ export class NatsStore implements GatewayStore {
   #depth: { target: string; n: number; oldest: number }[] = []
   #bounds: { n: number; bytes: number; oldest: number | null } = { n: 0, bytes: 0, oldest: null }
   #depthTimer: NodeJS.Timeout
+  readonly #obligations = new ObligationMirror()
   /** logs what the background loops could not do (set by the gateway) */
   onError: ((err: unknown, what: string) => void) | undefined
 
@@ -41,6 +43,7 @@ export class NatsStore implements GatewayStore {
       const consumer = await t.js.consumers.get(t.names.spoolStream, t.names.deliveryConsumer)
       const spool = new SpoolConsumer(consumer, o.concurrency, o.ackWaitMs)
       const store = new NatsStore(t, spool)
+      await store.#obligations.start(t)
       spool.start()
       void store.#refreshDepth()
       return store
@@ -164,18 +167,19 @@ export class NatsStore implements GatewayStore {
     return 'ok'
   }
 
-  // Obligation escalation (obligations/scheduler.ts) is not clustered yet: obligations are kept and
-  // acknowledged in the obligations bucket, but no instance moves them to overdue (docs/cluster.md).
-  dueObligations(_now: number): ObligationRow[] {
-    return []
+  /** Obligations the scheduler must look at now, from this instance's mirror of the bucket. */
+  dueObligations(now: number): ObligationRow[] {
+    return this.#obligations.due(now)
   }
 
-  async applyObligationTransitions(): Promise<string[]> {
-    return []
+  /** Compare-and-set per obligation: when instances race, one wins and only it spools the notice. */
+  applyObligationTransitions(list: readonly ObligationTransition[], now: number, actor: string): Promise<string[]> {
+    return applyTransitions(this.#t, list, now, actor, (...a) => this.audit(...a))
   }
 
-  async openObligations(): Promise<string[]> {
-    return []
+  /** Install-code obligations from a reload: every instance reloads, one opens each (derived id). */
+  openObligations(drafts: readonly ObligationDraft[], now: number, actor: string): Promise<string[]> {
+    return openDrafts(this.#t, drafts, now, actor, (...a) => this.audit(...a))
   }
 
   /** The decisions bucket's TTL (dedupe.window) forgets message IDs: nothing to do here. */
@@ -193,6 +197,7 @@ export class NatsStore implements GatewayStore {
     if (this.#closed) return
     this.#closed = true
     clearInterval(this.#depthTimer)
+    this.#obligations.stop()
     await this.#spool.stop()
     await this.#t.nc.drain().catch(() => this.#t.nc.close())
   }

@@ -1,0 +1,68 @@
+// Issue #10 (and #6 in clustered mode): critical-forward obligations escalate when store.kind is
+// nats. Two gateway instances share one JetStream; both run the obligation timer on the same
+// (injected) clock, and the obligations bucket's compare-and-set lets exactly one of them escalate
+// and spool the next notice. Before this, NatsStore.dueObligations returned [] and nothing escalated.
+import { pino } from 'pino'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildDuisDocument, loadConfig, startGateway, type Gateway } from '../../dist/index.js'
+import { NatsCluster } from '../cluster-harness.js'
+import { ACME_USER, makeWorld, post, Recorder, waitFor } from './harness.js'
+
+const STALE_DEVICE = '00-12-34-56-78-AB-CD-F0' // MPAN 1412345678901: ACME until 2025-03-01, then BRIT(E)
+let clock = Date.parse('2025-03-14T09:00:00Z')
+const now = () => clock
+
+let cluster: NatsCluster
+let webhook: Recorder
+const gateways: Gateway[] = []
+
+beforeAll(async () => {
+  cluster = await NatsCluster.start(1)
+  webhook = await new Recorder().listen()
+  const world = makeWorld({
+    noticeUrl: `${webhook.url}/notices`,
+    extra: { store: { kind: 'nats', path: './data', nats: { servers: cluster.urls, replicas: 1 } }, obligations: { checkIntervalMs: 3_600_000 } },
+  })
+  for (let i = 0; i < 2; i++) {
+    gateways.push(await startGateway(loadConfig({ file: world.configFile, env: {} }), { log: pino({ level: 'silent' }), now }))
+  }
+}, 60_000)
+
+afterAll(async () => {
+  for (const g of gateways) await g.close(2000)
+  await webhook?.close()
+  await cluster?.stop()
+})
+
+describe('clustered mode: obligations', () => {
+  it('escalates an unacknowledged critical forward once, whichever instance gets there', async () => {
+    const [a, b] = gateways as [Gateway, Gateway]
+    const doc = buildDuisDocument({
+      kind: 'device_alert', alertCode: '8F3D', gbcsCritical: true, device: STALE_DEVICE, counter: 4242,
+      responseId: `${STALE_DEVICE}:${ACME_USER}:4242`, responseDateTime: '2025-03-14T08:15:30Z',
+    })
+    const r = await post(`${a.url}/duis`, doc)
+    expect(r.json).toMatchObject({ decision: 'forward', reason: 'stale-cos-critical' })
+    const first = await waitFor('the first notice', () => webhook.received.find((x) => x.headers['idempotency-key'] === r.json.messageId), 20_000)
+    const obligationId = JSON.parse(first.body.toString()).obligationId as string
+
+    // both instances see it in their mirror of the obligations bucket, not yet due
+    for (const g of [a, b]) await waitFor('the mirror', () => g.gatewayStore.dueObligations(clock + 30 * 86_400_000).some((o) => o.id === obligationId) || undefined)
+    expect(a.gatewayStore.dueObligations(clock)).toEqual([])
+
+    clock += 7 * 86_400_000 // a week later: past the 1-working-day deadline, unacknowledged
+    const [na, nb] = await Promise.all([a.obligations.tick(), b.obligations.tick()])
+    expect(na + nb).toBe(1)
+    const notices = () => webhook.received.filter((x) => JSON.parse(x.body.toString()).obligationId === obligationId)
+    await waitFor('the escalation notice', () => notices().length >= 2 || undefined, 20_000)
+    await new Promise((res) => setTimeout(res, 500))
+    expect(notices()).toHaveLength(2)
+
+    // the new state is in the bucket: escalated, one level up, a later deadline; acknowledging ends it
+    await waitFor('the escalated state in both mirrors', () =>
+      [a, b].every((g) => g.gatewayStore.dueObligations(clock + 30 * 86_400_000).some((o) => o.id === obligationId && o.status === 'escalated' && o.level === 1)) || undefined)
+    const ack = await fetch(`${b.url}/admin/obligations/${obligationId}/ack`, { method: 'POST', headers: { authorization: 'Bearer test-token' } })
+    expect(ack.status).toBe(200)
+    await waitFor('acknowledged in the mirror', () => !a.gatewayStore.dueObligations(clock + 30 * 86_400_000).some((o) => o.id === obligationId) || undefined)
+  })
+})
