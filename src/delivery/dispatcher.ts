@@ -145,7 +145,7 @@ export class Dispatcher {
     } catch (err) {
       result = { outcome: 'retry', error: (err as Error).message }
     }
-    stop()
+    stop({ outcome: result.outcome })
     // A rejection (4xx) means the target is up and answering: only retryable outcomes count.
     this.#breakers.report(breaker, sender.label, result.outcome !== 'retry', Date.now())
     this.#metrics.deliveryAttempts.inc({ target: sender.label, outcome: result.outcome })

@@ -37,7 +37,7 @@ export class GatewayMetrics {
   readonly spoolOldestAge: Gauge<'target'>
   readonly quarantine: Gauge<'reason'>
   readonly processing: Histogram
-  readonly delivery: Histogram<'target'>
+  readonly delivery: Histogram<'target' | 'outcome'>
   readonly registryEntries: Gauge<'kind'>
   readonly registryLoaded: Gauge
   readonly registrySource: Gauge<'file'>
@@ -62,7 +62,7 @@ export class GatewayMetrics {
     this.spoolOldestAge = new Gauge({ name: 'dccgw_spool_oldest_age_seconds', help: 'Age of the oldest spooled delivery, by target (0 when empty).', labelNames: ['target'], registers: [r] })
     this.quarantine = new Gauge({ name: 'dccgw_quarantine_messages', help: 'Messages held in quarantine, by reason.', labelNames: ['reason'], registers: [r] })
     this.processing = new Histogram({ name: 'dccgw_processing_seconds', help: 'Ingress to durable decision.', buckets: PROCESSING_BUCKETS, registers: [r] })
-    this.delivery = new Histogram({ name: 'dccgw_delivery_seconds', help: 'One delivery attempt, by target.', labelNames: ['target'], buckets: DELIVERY_BUCKETS, registers: [r] })
+    this.delivery = new Histogram({ name: 'dccgw_delivery_seconds', help: 'One delivery attempt, by target (adapter, notice, outbox) and outcome (ok, retry, rejected).', labelNames: ['target', 'outcome'], buckets: DELIVERY_BUCKETS, registers: [r] })
     this.registryEntries = new Gauge({ name: 'dccgw_registry_entries', help: 'Registry index entries by kind (registrations, mpxns, devices, parties, user_ids).', labelNames: ['kind'], registers: [r] })
     this.registryLoaded = new Gauge({ name: 'dccgw_registry_loaded_timestamp_seconds', help: 'When the registry in use was loaded.', registers: [r] })
     this.registrySource = new Gauge({ name: 'dccgw_registry_source_timestamp_seconds', help: 'Modification time of each registry file (registrations, devices, parties) as read by the load in use: how old the data is.', labelNames: ['file'], registers: [r] })

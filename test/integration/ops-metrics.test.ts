@@ -50,7 +50,7 @@ describe('metrics on a running gateway (contract §9)', () => {
   it('reports delivery attempts and latency per target and outcome', () => {
     expect(series('dccgw_delivery_attempts_total', { target: 'adapter', outcome: 'ok' })[0]?.value).toBe(3)
     expect(series('dccgw_delivery_attempts_total', { target: 'notice', outcome: 'ok' })[0]?.value).toBe(1)
-    expect(series('dccgw_delivery_seconds_count', { target: 'adapter' })[0]?.value).toBe(3)
+    expect(series('dccgw_delivery_seconds_count', { target: 'adapter', outcome: 'ok' })[0]?.value).toBe(3)
   })
 
   it('exports spool depth and oldest age, quarantine by reason and obligations by status, zero-filled', () => {
