@@ -1,0 +1,55 @@
+import Database from 'better-sqlite3'
+import { describe, expect, it } from 'vitest'
+import { CommitQueue } from './commit-queue.js'
+
+function setup() {
+  const db = new Database(':memory:')
+  db.exec('CREATE TABLE t (k TEXT PRIMARY KEY)')
+  const insert = db.prepare('INSERT INTO t (k) VALUES (?)')
+  const keys = () => (db.prepare('SELECT k FROM t ORDER BY k').all() as { k: string }[]).map((r) => r.k)
+  // a long interval: the batch is committed by the explicit flush below, all in one transaction
+  const q = new CommitQueue(db, 10_000, 64)
+  return { db, insert, keys, q }
+}
+
+describe('CommitQueue group commit', () => {
+  it('commits a batch in one transaction and settles each operation with its own result', async () => {
+    const { insert, keys, q } = setup()
+    let batches = 0
+    q.onCommit = () => batches++
+    const all = Promise.all(['a', 'b', 'c'].map((k) => q.run(() => insert.run(k).changes)))
+    q.flush()
+    expect(await all).toEqual([1, 1, 1])
+    expect(keys()).toEqual(['a', 'b', 'c'])
+    expect(batches).toBe(1)
+  })
+
+  it('lets one failing operation fail alone: the others in its batch are committed', async () => {
+    const { insert, keys, q } = setup()
+    const a = q.run(() => insert.run('a'))
+    const bad = q.run(() => {
+      insert.run('b') // written, then rolled back with its operation
+      throw new TypeError('a bug in one operation')
+    })
+    const c = q.run(() => insert.run('c'))
+    q.flush()
+    await expect(bad).rejects.toThrow('a bug in one operation')
+    await a
+    await c
+    expect(keys()).toEqual(['a', 'c'])
+  })
+
+  it('fails the whole batch, and keeps nothing of it, on an I/O error', async () => {
+    const { insert, keys, q } = setup()
+    const ops = [
+      q.run(() => insert.run('a')),
+      q.run(() => {
+        throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' })
+      }),
+      q.run(() => insert.run('c')),
+    ]
+    q.flush()
+    for (const p of ops) await expect(p).rejects.toThrow('database or disk is full')
+    expect(keys()).toEqual([])
+  })
+})
