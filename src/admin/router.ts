@@ -2,15 +2,23 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Database } from 'better-sqlite3'
 import { IngressErrors } from '../ingress/errors.js'
 import { sendError, sendJson } from '../ingress/http-util.js'
-import { getObligation, getQuarantine, getQuarantineBody, listObligations, listQuarantine, obligationEvents } from '../store/index.js'
+import { getObligation, listObligations, obligationEvents } from '../store/index.js'
+import type { QuarantineFilter, QuarantineRow } from '../store/index.js'
 import type { WorkingDayCalendar } from '../obligations/index.js'
 import { checkBearer } from './auth.js'
 import { adminActor, handleAuditRoutes } from './audit.js'
 import type { AuditDeps } from './audit.js'
 import { staleCosReport } from './stale-cos.js'
 
+/** The quarantine's read side, whichever store holds it (SQLite tables or the JetStream stream). */
+export interface QuarantineReader {
+  list(f: QuarantineFilter): Promise<{ items: QuarantineRow[]; nextCursor: string | null }>
+  get(id: string): Promise<{ row: QuarantineRow; body: Buffer } | undefined>
+}
+
 export interface AdminDeps extends AuditDeps {
   token: string
+  quarantine: QuarantineReader
   db: () => Database
   reloadRegistry(): Promise<unknown>
   releaseQuarantined(id: string, actor: string): Promise<unknown>
@@ -55,7 +63,7 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url
     const sinceMs = since === null ? undefined : Date.parse(since)
     if (sinceMs !== undefined && Number.isNaN(sinceMs)) return sendError(res, IngressErrors.BAD_REQUEST, `since=${since}: expected an ISO date or date-time`)
     try {
-      return sendJson(res, 200, listQuarantine(deps.db(), {
+      return sendJson(res, 200, await deps.quarantine.list({
         limit,
         ...(q.get('reason') !== null && { reason: q.get('reason')! }),
         ...(q.get('mpxn') !== null && { mpxn: q.get('mpxn')! }),
@@ -78,10 +86,10 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url
       }
     }
     if (qm[2] === undefined && method === 'GET') {
-      const row = getQuarantine(deps.db(), id)
-      if (row === undefined) return sendError(res, IngressErrors.NOT_FOUND, `no quarantined message ${id}`)
+      const held = await deps.quarantine.get(id)
+      if (held === undefined) return sendError(res, IngressErrors.NOT_FOUND, `no quarantined message ${id}`)
+      const { row, body } = held
       if (q.get('raw') === '1') {
-        const body = getQuarantineBody(deps.db(), id)!
         res.writeHead(200, { 'content-type': row.contentType ?? 'application/octet-stream', 'content-length': body.byteLength })
         return void res.end(body)
       }

@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path'
 import type { Logger } from 'pino'
 import type { Config } from '../config/types.js'
 import { handleAdmin } from '../admin/index.js'
+import type { QuarantineReader } from '../admin/index.js'
 import { Dispatcher, SenderDirectory } from '../delivery/index.js'
 import { createIngressServer } from '../ingress/server.js'
 import { SpoolLimit } from '../ingress/limits-spool.js'
@@ -17,7 +18,7 @@ import { policySettings } from '../policy/index.js'
 import { EvaluatePool, workerSetup } from '../pool/index.js'
 import type { PoolOutcome } from '../pool/index.js'
 import type { RegistryIndex } from '../registry/types.js'
-import { SqliteStore, getObligation, obligationCounts, quarantineCounts } from '../store/index.js'
+import { SqliteStore, getObligation, getQuarantine, getQuarantineBody, listQuarantine, obligationCounts, quarantineCounts } from '../store/index.js'
 import type { GatewayStore } from '../store/index.js'
 import type { NatsStore } from '../store/nats/index.js'
 import { evaluate } from '../pipeline.js'
@@ -129,6 +130,18 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     return { loadedAt: new Date(next.loadedAt).toISOString(), counts: next.counts, ms: Math.round(performance.now() - started) }
   }
 
+  // the quarantine's read side: SQLite tables, or the JetStream stream in clustered mode
+  const quarantineReader: QuarantineReader = nats !== undefined
+    ? { list: (f) => nats.listQuarantined(f), get: (id) => nats.quarantined(id) }
+    : {
+        list: async (f) => listQuarantine(sqliteOnly().db, f),
+        get: async (id) => {
+          const row = getQuarantine(sqliteOnly().db, id)
+          const body = row === undefined ? undefined : getQuarantineBody(sqliteOnly().db, id)
+          return row === undefined || body === undefined ? undefined : { row, body }
+        },
+      }
+
   const server: Server = createIngressServer(
     config,
     {
@@ -152,6 +165,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
         handleAdmin(req, res, url, {
           token: config.admin.token,
           db: () => sqliteOnly().db,
+          quarantine: quarantineReader,
           reloadRegistry,
           releaseQuarantined: release,
           deleteQuarantined: (id, actor) => store.deleteQuarantined(id, actor),

@@ -138,13 +138,14 @@ export async function post(url: string, body: string | Buffer, contentType = 'ap
   return { status: res.status, json: text ? JSON.parse(text) : undefined, headers: res.headers }
 }
 
-export async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+/** Polls `fn` every `everyMs` until it returns a value (not undefined or false), or times out. */
+export async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 10_000, everyMs = 20): Promise<T> {
   const until = Date.now() + timeoutMs
   for (;;) {
     const v = fn()
     if (v !== undefined && v !== false) return v
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
+    await new Promise((r) => setTimeout(r, everyMs))
   }
 }
 

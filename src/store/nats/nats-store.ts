@@ -7,6 +7,8 @@ import { commitAccepted, commitMalformed, readDecision, withDerivedId, writeEffe
 import type { NatsStoreOptions } from './options.js'
 import { fromJson, quarantineHeaders, readQuarantineRow, toJson } from './records.js'
 import { ObligationMirror, applyTransitions, openDrafts } from './obligations.js'
+import { listQuarantineStream } from './quarantine-list.js'
+import type { QuarantineFilter } from '../queries.js'
 import { SpoolConsumer } from './spool-consumer.js'
 import { connectNats, ensureTopology } from './topology.js'
 import type { Topology } from './topology.js'
@@ -126,6 +128,11 @@ export class NatsStore implements GatewayStore {
     const row = m === null ? undefined : readQuarantineRow(m.header)
     if (m === null || row === undefined) return undefined
     return { row, body: Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength) }
+  }
+
+  /** GET /admin/quarantine in clustered mode: newest first, metadata only. */
+  listQuarantined(f: QuarantineFilter): Promise<{ items: QuarantineRow[]; nextCursor: string | null }> {
+    return listQuarantineStream(this.#t, f)
   }
 
   /** Who did what (admin API): one JSON message on <P>_AUDIT. */
