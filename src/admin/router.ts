@@ -2,8 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Database } from 'better-sqlite3'
 import { IngressErrors } from '../ingress/errors.js'
 import { sendError, sendJson } from '../ingress/http-util.js'
-import { getObligation, listObligations, obligationEvents } from '../store/index.js'
-import type { QuarantineFilter, QuarantineRow } from '../store/index.js'
+import type { ObligationEventRow, ObligationRow, QuarantineFilter, QuarantineRow } from '../store/index.js'
 import type { WorkingDayCalendar } from '../obligations/index.js'
 import { checkBearer } from './auth.js'
 import { adminActor, handleAuditRoutes } from './audit.js'
@@ -16,9 +15,18 @@ export interface QuarantineReader {
   get(id: string): Promise<{ row: QuarantineRow; body: Buffer } | undefined>
 }
 
+/** The obligations' read side: SQLite tables, or the NATS bucket's mirror in clustered mode. */
+export interface ObligationReader {
+  list(status: 'open' | 'overdue' | 'done' | 'all', now: number): ObligationRow[]
+  get(id: string): ObligationRow | undefined
+  /** the status history (SQLite keeps it in obligation_events; NATS in the audit stream: []) */
+  events(id: string): ObligationEventRow[]
+}
+
 export interface AdminDeps extends AuditDeps {
   token: string
   quarantine: QuarantineReader
+  obligations: ObligationReader
   db: () => Database
   reloadRegistry(): Promise<unknown>
   releaseQuarantined(id: string, actor: string): Promise<unknown>
@@ -104,26 +112,21 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url
   if (path === '/admin/obligations' && method === 'GET') {
     const status = q.get('status') ?? 'open'
     if (!['open', 'overdue', 'done', 'all'].includes(status)) return sendError(res, IngressErrors.BAD_REQUEST, `status=${status}: expected open, overdue, done or all`)
-    return sendJson(res, 200, { items: listObligations(deps.db(), status as 'open', deps.now()) })
+    return sendJson(res, 200, { items: deps.obligations.list(status as 'open', deps.now()) })
   }
   const oid = OBLIGATION_ID.exec(path)
   if (oid !== null && method === 'GET') {
-    const o = getObligation(deps.db(), oid[1]!)
+    const o = deps.obligations.get(oid[1]!)
     if (o === undefined) return sendError(res, IngressErrors.NOT_FOUND, `no obligation ${oid[1]}`)
-    return sendJson(res, 200, { ...o, events: obligationEvents(deps.db(), o.id) })
+    return sendJson(res, 200, { ...o, events: deps.obligations.events(o.id) })
   }
   const om = OBLIGATION_ACK.exec(path)
   if (om !== null && method === 'POST') {
     const r = await deps.acknowledge(om[1]!, actor)
     if (r === 'not-found') return sendError(res, IngressErrors.NOT_FOUND, `no obligation ${om[1]}`)
-    // store.kind nats has no SQLite read side (docs/cluster.md): answer with what is known
-    let row: object = { id: om[1]!, status: 'acknowledged' }
-    try {
-      row = getObligation(deps.db(), om[1]!) ?? row
-    } catch {
-      // not available with this store kind
-    }
-    return sendJson(res, 200, { ...row, alreadyAcknowledged: r === 'already' })
+    // the NATS mirror may not have seen the acknowledgement yet: the status is known all the same
+    const row = deps.obligations.get(om[1]!)
+    return sendJson(res, 200, { ...row, id: om[1]!, status: 'acknowledged', alreadyAcknowledged: r === 'already' })
   }
   if (path === '/admin/reports/stale-cos' && method === 'GET') {
     const since = q.get('since')

@@ -6,7 +6,7 @@ import { dirname, resolve } from 'node:path'
 import type { Logger } from 'pino'
 import type { Config } from '../config/types.js'
 import { handleAdmin } from '../admin/index.js'
-import type { QuarantineReader } from '../admin/index.js'
+import type { ObligationReader, QuarantineReader } from '../admin/index.js'
 import { Dispatcher, SenderDirectory } from '../delivery/index.js'
 import { createIngressServer } from '../ingress/server.js'
 import { SpoolLimit } from '../ingress/limits-spool.js'
@@ -18,7 +18,7 @@ import { policySettings } from '../policy/index.js'
 import { EvaluatePool, workerSetup } from '../pool/index.js'
 import type { PoolOutcome } from '../pool/index.js'
 import type { RegistryIndex } from '../registry/types.js'
-import { SqliteStore, getObligation, getQuarantine, getQuarantineBody, listQuarantine, obligationCounts, quarantineCounts } from '../store/index.js'
+import { SqliteStore, getObligation, getQuarantine, getQuarantineBody, listObligations, listQuarantine, obligationCounts, obligationEvents, quarantineCounts } from '../store/index.js'
 import type { GatewayStore } from '../store/index.js'
 import type { NatsStore } from '../store/nats/index.js'
 import { evaluate } from '../pipeline.js'
@@ -142,6 +142,14 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
         },
       }
 
+  const obligationReader: ObligationReader = nats !== undefined
+    ? { list: (status, t) => nats.listObligations(status, t), get: (id) => nats.obligation(id), events: () => [] }
+    : {
+        list: (status, t) => listObligations(sqliteOnly().db, status, t),
+        get: (id) => getObligation(sqliteOnly().db, id),
+        events: (id) => obligationEvents(sqliteOnly().db, id),
+      }
+
   const server: Server = createIngressServer(
     config,
     {
@@ -152,7 +160,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       ack: (req, res, url) =>
         handleAckLink(req, res, url, {
           links: ackLinks,
-          obligation: (id) => getObligation(sqliteOnly().db, id),
+          obligation: (id) => obligationReader.get(id),
           acknowledge: (id, actor) => store.acknowledgeObligation(id, actor, now()),
           now,
         }),
@@ -166,6 +174,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
           token: config.admin.token,
           db: () => sqliteOnly().db,
           quarantine: quarantineReader,
+          obligations: obligationReader,
           reloadRegistry,
           releaseQuarantined: release,
           deleteQuarantined: (id, actor) => store.deleteQuarantined(id, actor),

@@ -63,9 +63,17 @@ describe('clustered mode: obligations', () => {
     // the new state is in the bucket: escalated, one level up, a later deadline; acknowledging ends it
     await waitFor('the escalated state in both mirrors', () =>
       [a, b].every((g) => g.gatewayStore.dueObligations(clock + 30 * 86_400_000).some((o) => o.id === obligationId && o.status === 'escalated' && o.level === 1)) || undefined)
-    const ack = await fetch(`${b.url}/admin/obligations/${obligationId}/ack`, { method: 'POST', headers: { authorization: 'Bearer test-token' } })
+    // the admin read side answers from the mirror, on either instance
+    const auth = { authorization: 'Bearer test-token' }
+    const open = (await fetch(`${b.url}/admin/obligations?status=open`, { headers: auth }).then((x) => x.json())) as any
+    expect(open.items.find((o: { id: string }) => o.id === obligationId)).toMatchObject({ status: 'escalated', level: 1, toParty: 'BRITE' })
+    const one = (await fetch(`${a.url}/admin/obligations/${obligationId}`, { headers: auth }).then((x) => x.json())) as any
+    expect(one).toMatchObject({ id: obligationId, type: 'critical-forward', mpxn: '1412345678901' })
+    const ack = await fetch(`${b.url}/admin/obligations/${obligationId}/ack`, { method: 'POST', headers: auth })
     expect(ack.status).toBe(200)
     await waitFor('acknowledged in the mirror', () => !a.gatewayStore.dueObligations(clock + 30 * 86_400_000).some((o) => o.id === obligationId) || undefined)
+    const done = (await fetch(`${a.url}/admin/obligations?status=done`, { headers: auth }).then((x) => x.json())) as any
+    expect(done.items.map((o: { id: string }) => o.id)).toContain(obligationId)
   })
 })
 

@@ -174,6 +174,15 @@ export class NatsStore implements GatewayStore {
     return 'ok'
   }
 
+  /** GET /admin/obligations in clustered mode, from this instance's mirror of the bucket. */
+  listObligations(status: 'open' | 'overdue' | 'done' | 'all', now: number): ObligationRow[] {
+    return this.#obligations.list(status, now)
+  }
+
+  obligation(id: string): ObligationRow | undefined {
+    return this.#obligations.get(id)
+  }
+
   /** Obligations the scheduler must look at now, from this instance's mirror of the bucket. */
   dueObligations(now: number): ObligationRow[] {
     return this.#obligations.due(now)

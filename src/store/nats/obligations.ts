@@ -31,6 +31,17 @@ export class ObligationMirror {
     this.#stop?.()
   }
 
+  get(id: string): ObligationRow | undefined {
+    return this.#rows.get(id)
+  }
+
+  /** Same rules as the SQLite queries.ts listObligations: by due time. */
+  list(status: 'open' | 'overdue' | 'done' | 'all', now: number, limit = 1000): ObligationRow[] {
+    const keep = (r: ObligationRow) =>
+      status === 'all' ? true : status === 'done' ? r.status === 'acknowledged' : r.status !== 'acknowledged' && (status === 'open' || r.dueAt < now)
+    return [...this.#rows.values()].filter(keep).sort((a, b) => a.dueAt - b.dueAt).slice(0, limit)
+  }
+
   /** Same rule as the SQLite query: open, notified or escalated, past due, oldest first. */
   due(now: number, limit = 500): ObligationRow[] {
     const due: ObligationRow[] = []
