@@ -4,10 +4,10 @@
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { ROOT } from './integration/harness.js'
-import { parseExposition, startBusyGateway, type BusyGateway } from './integration/ops-world.js'
+import { exportedMetricNames } from './integration/ops-world.js'
 import { requireBinary } from './deploy-binaries.js'
 import { parsePromql, PROMETHEUS_SYNTHETIC } from './deploy-promql.js'
 
@@ -65,13 +65,10 @@ describe('Prometheus alert rules (deploy/prometheus)', () => {
 })
 
 describe('alert rules against a running gateway', () => {
-  let busy: BusyGateway
   let exported: Set<string>
   beforeAll(async () => {
-    busy = await startBusyGateway()
-    exported = new Set(parseExposition(await busy.scrape()).map((s) => s.name))
+    exported = await exportedMetricNames()
   })
-  afterAll(() => busy.close())
 
   it('select only metrics the gateway exports', () => {
     const missing = rules.flatMap((r) => parsePromql(r.expr).metrics.filter((m) => !exported.has(m) && !PROMETHEUS_SYNTHETIC.has(m)).map((m) => `${m} (${r.alert})`))

@@ -4,11 +4,11 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DashboardCursorSync, ThresholdsMode } from '@grafana/schema'
 import type { Dashboard, Panel, RowPanel } from '@grafana/schema'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import dashboardJson from '../deploy/grafana/dashboards/dcc-alert-gateway.json' with { type: 'json' }
 import { ROOT } from './integration/harness.js'
-import { parseExposition, startBusyGateway, type BusyGateway } from './integration/ops-world.js'
+import { exportedMetricNames } from './integration/ops-world.js'
 import { expandGrafanaVariables, parsePromql, PROMETHEUS_SYNTHETIC } from './deploy-promql.js'
 
 /**
@@ -122,13 +122,10 @@ describe('Grafana dashboard (deploy/grafana/dashboards)', () => {
 })
 
 describe('dashboard queries against a running gateway', () => {
-  let busy: BusyGateway
   let exported: Set<string>
   beforeAll(async () => {
-    busy = await startBusyGateway()
-    exported = new Set(parseExposition(await busy.scrape()).map((s) => s.name))
+    exported = await exportedMetricNames()
   })
-  afterAll(() => busy.close())
 
   it('names only metrics the gateway exports (histograms as _bucket/_sum/_count)', () => {
     const missing = new Set<string>()

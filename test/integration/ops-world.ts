@@ -56,6 +56,16 @@ export async function startBusyGateway(): Promise<BusyGateway> {
   }
 }
 
+/** The metric names a gateway exports once it has seen every kind of traffic (started, scraped, closed). */
+export async function exportedMetricNames(): Promise<Set<string>> {
+  const busy = await startBusyGateway()
+  try {
+    return new Set(parseExposition(await busy.scrape()).map((s) => s.name))
+  } finally {
+    await busy.close()
+  }
+}
+
 export interface Sample {
   name: string
   labels: Record<string, string>

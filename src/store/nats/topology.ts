@@ -60,22 +60,18 @@ export async function ensureTopology(nc: NatsConnection, o: NatsStoreOptions): P
     duplicate_window: nanos(o.dedupeWindowMs),
     discard: DiscardPolicy.New,
   })
-  await ensureStream(jsm, {
+  // Quarantined messages and kept originals: one message per subject (id), kept for the
+  // quarantine retention, de-duplicated within the shorter of that and the dedupe window.
+  const retained = (name: string, subjects: string) => ({
     ...common,
-    name: names.quarantineStream,
-    subjects: [names.quarantineSubjects],
+    name,
+    subjects: [subjects],
     max_msgs_per_subject: 1,
     max_age: nanos(o.quarantineRetentionMs),
     duplicate_window: nanos(Math.min(o.dedupeWindowMs, o.quarantineRetentionMs)),
   })
-  await ensureStream(jsm, {
-    ...common,
-    name: names.originalsStream,
-    subjects: [names.originalSubjects],
-    max_msgs_per_subject: 1,
-    max_age: nanos(o.quarantineRetentionMs),
-    duplicate_window: nanos(Math.min(o.dedupeWindowMs, o.quarantineRetentionMs)),
-  })
+  await ensureStream(jsm, retained(names.quarantineStream, names.quarantineSubjects))
+  await ensureStream(jsm, retained(names.originalsStream, names.originalSubjects))
   await ensureStream(jsm, { ...common, name: names.auditStream, subjects: [names.auditSubject] })
   const kvm = new Kvm(js)
   const decisions = await kvm.create(names.decisionsBucket, { replicas: o.replicas, history: 1, ttl: o.dedupeWindowMs, storage: StorageType.File })
