@@ -23,7 +23,7 @@ export interface StoreOptions {
 
 type StatementName =
   | 'insertMessage' | 'messageById' | 'insertSpool' | 'insertQuarantine' | 'insertOriginal' | 'insertObligation'
-  | 'dueSpool' | 'nextDue' | 'deleteSpool' | 'retrySpool' | 'spoolDepth' | 'rejectMessage' | 'markNotified'
+  | 'dueSpool' | 'nextDue' | 'deleteSpool' | 'retrySpool' | 'spoolDepth' | 'rejectMessage'
   | 'purgeMessages' | 'spoolBounds'
 export type Statements = Record<StatementName, Statement>
 
@@ -74,9 +74,6 @@ function prepare(db: Db): Record<StatementName, Statement> {
     retrySpool: db.prepare('UPDATE spool SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
     spoolDepth: db.prepare('SELECT target, COUNT(*) AS n, MIN(created_at) AS oldest FROM spool GROUP BY target'),
     rejectMessage: db.prepare("UPDATE messages SET decision = 'quarantine', reason = ?, quarantine_id = ? WHERE message_id = ?"),
-    markNotified: db.prepare(
-      "UPDATE obligations SET status = CASE WHEN status = 'open' THEN 'notified' ELSE status END, notified_at = ? WHERE id = ?",
-    ),
     purgeMessages: db.prepare('DELETE FROM messages WHERE received_at < ?'),
   }
 }
