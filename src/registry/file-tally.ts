@@ -1,5 +1,6 @@
 // Per-file bookkeeping while rows stream in: counts, the first reasons, and the lines that did
 // not become staged rows (so a staged row's line number can be recovered without storing it).
+import { fields } from './csv-rows.js'
 import { RegistryLoadError, type RowProblem } from './errors.js'
 import { MAX_REASONS, type FileReport, type LoadReport } from './report.js'
 
@@ -62,12 +63,25 @@ export function fieldText(buf: Buffer, a: number, b: number): string {
  * A first line is a header when its first field does not look like data (contract: "header row
  * optional"); its columns must then be the contract's, in order, or the file is fatal.
  */
-export function checkHeader(names: string[], expected: readonly string[], optional: number, file: string): void {
+/**
+ * The header row just split into `fields` (csv-rows.ts): its names must be `expected` (the last
+ * `optional` columns may be missing), else the file is fatal. Marks the tally and skips the line.
+ */
+export function acceptHeader(buf: Buffer, n: number, expected: readonly string[], optional: number, file: string, tally: FileTally, line: number): void {
+  const names: string[] = []
+  for (let i = 0; i < Math.min(n, 6); i++) names.push(buf.toString('latin1', fields[i * 2]!, fields[i * 2 + 1]!))
   const want = expected.slice(0, expected.length - optional)
   const ok = names.length >= want.length && names.length <= expected.length &&
-    names.every((n, i) => n.toLowerCase() === expected[i])
+    names.every((name, i) => name.toLowerCase() === expected[i])
   if (!ok) throw new RegistryLoadError('DCCGW_ERR_REGISTRY_HEADER', file,
     `header "${names.join(',')}" is not "${expected.join(',')}"${optional ? ' (last column optional)' : ''}`)
+  tally.header = true
+  tally.skip(line)
+}
+
+/** The reason for a row with the wrong number of columns. */
+export function columnCountProblem(n: number, expected: readonly string[]): string {
+  return `expected ${expected.length - 1} or ${expected.length} columns (${expected.join(',')}), got ${n > 6 ? 'more than 6' : n}`
 }
 
 export type { RowProblem }

@@ -4,7 +4,7 @@
 // An MPxN without registration rows is kept in a small side table (MpxnFacts.known = false).
 import { buildKeyTable, lookupBatch, type MpxnTable } from './mpxn-table.js'
 import { readLines, fields, splitFields } from './csv-rows.js'
-import { checkHeader, fieldText, FileTally } from './file-tally.js'
+import { acceptHeader, columnCountProblem, fieldText, FileTally } from './file-tally.js'
 import { eui, mpxnKeyCodes, parseEuiCodes } from './keys.js'
 import { DEVICE_STATUSES, DEVICE_TYPES } from './registry-index.js'
 import type { LoadProgress, LoadReport } from './report.js'
@@ -36,14 +36,10 @@ export async function readDevices(
     if (first) {
       first = false
       if (!parseEuiCodes(buf, fields[0]!, fields[1]!) && /^[a-z_ ]+$/i.test(buf.toString('latin1', fields[0]!, fields[1]!))) {
-        const names: string[] = []
-        for (let i = 0; i < Math.min(n, 6); i++) names.push(buf.toString('latin1', fields[i * 2]!, fields[i * 2 + 1]!))
-        checkHeader(names, DEVICE_COLUMNS, 1, file)
-        tally.header = true
-        return tally.skip(line)
+        return acceptHeader(buf, n, DEVICE_COLUMNS, 1, file, tally, line)
       }
     }
-    if (n < 3 || n > 4) return tally.reject(line, `expected 3 or 4 columns (${DEVICE_COLUMNS.join(',')}), got ${n > 6 ? 'more than 6' : n}`)
+    if (n < 3 || n > 4) return tally.reject(line, columnCountProblem(n, DEVICE_COLUMNS))
     if (!parseEuiCodes(buf, fields[0]!, fields[1]!) || fields[1]! - fields[0]! !== 23)
       return tally.reject(line, `device_id ${fieldText(buf, fields[0]!, fields[1]!)} is not an EUI-64 like 00-12-34-56-78-AB-CD-EF`)
     const type = fields[3]! - fields[2]! <= 6 ? TYPE_CODES.get(pack(buf, fields[2]!, fields[3]!)) : undefined
@@ -59,7 +55,7 @@ export async function readDevices(
     rows.push(eui.hi, eui.lo, key, type, status)
   }
 
-  const { bytes } = await readLines(file, onLine, (lines, b, total) =>
+  const { bytes } = await readLines(file, onLine, (_lines, b, total) =>
     onProgress?.({ file, rows: tally.rows, bytes: b, totalBytes: total }))
   tally.bytes = bytes
   const orphanOf = resolveRefs(rows, main, report)

@@ -5,7 +5,7 @@
 import { checkMpxnKey } from './check-digits.js'
 import { OPEN_DAY, parseDayCodes } from './day.js'
 import { readLines, fields, splitFields } from './csv-rows.js'
-import { checkHeader, fieldText, FileTally } from './file-tally.js'
+import { acceptHeader, columnCountProblem, fieldText, FileTally } from './file-tally.js'
 import { mpxnKeyCodes } from './keys.js'
 import type { MpidTable } from './mpid-table.js'
 import type { LoadProgress, LoadReport } from './report.js'
@@ -31,14 +31,10 @@ export async function readRegistrations(
       first = false
       const c = buf[fields[0]!]!
       if (!(c >= 48 && c <= 57)) {
-        const names: string[] = []
-        for (let i = 0; i < Math.min(n, 6); i++) names.push(buf.toString('latin1', fields[i * 2]!, fields[i * 2 + 1]!))
-        checkHeader(names, REGISTRATION_COLUMNS, 1, file)
-        tally.header = true
-        return tally.skip(line)
+        return acceptHeader(buf, n, REGISTRATION_COLUMNS, 1, file, tally, line)
       }
     }
-    if (n < 3 || n > 4) return tally.reject(line, `expected 3 or 4 columns (${REGISTRATION_COLUMNS.join(',')}), got ${n > 6 ? 'more than 6' : n}`)
+    if (n < 3 || n > 4) return tally.reject(line, columnCountProblem(n, REGISTRATION_COLUMNS))
     const key = mpxnKeyCodes(buf, fields[0]!, fields[1]!)
     if (key < 0) return tally.reject(line, `mpxn ${fieldText(buf, fields[0]!, fields[1]!)} is not 1–13 digits`)
     const mpid = mpids.code(buf, fields[2]!, fields[3]!)
@@ -63,7 +59,7 @@ export async function readRegistrations(
     rows.push(key, from, to, mpid)
   }
 
-  const { bytes } = await readLines(file, onLine, (lines, b, total) =>
+  const { bytes } = await readLines(file, onLine, (_lines, b, total) =>
     onProgress?.({ file, rows: tally.rows, bytes: b, totalBytes: total }))
   tally.bytes = bytes
   return { rows, tally }

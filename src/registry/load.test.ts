@@ -57,6 +57,7 @@ describe('loadRegistry', () => {
     const { index, report } = await loadRegistry(w, { maxRejectRatio: 0.9 })
     expect(report.reasons.map((r) => [r.line, r.file === w.registrations])).toEqual([[3, true], [4, true], [5, true], [6, true], [9, true]])
     expect(report.reasons[0]!.reason).toMatch(/mpxn "12000123456x9" is not 1–13 digits/)
+    expect(report.reasons[4]!.reason).toBe('expected 3 or 4 columns (mpxn,supplier_mpid,effective_from,effective_to), got 2')
     expect(report.checkDigitWarnings).toBe(1)
     expect(report.unknownMpidWarnings).toBe(1)
     expect(report.unknownMpids).toEqual(['ZZZZ'])
