@@ -6,8 +6,14 @@ import { HEADER_ID_EXPECTED, parseHeaderId } from './header-id.js'
 import { BODY_KINDS } from './names.js'
 import type { BodyElement, Envelope, HeaderId, ParseResult } from './types.js'
 
+/** Envelope fields the collector fills as they are (finishEnvelope copies them over unchanged). */
+type CopiedFields =
+  | 'serviceReference' | 'serviceReferenceVariant' | 'responseContent' | 'alertCode' | 'dccAlertCode' | 'dccAlertType'
+  | 'mpxns' | 'deviceIds' | 'smets1Originator' | 'hasGbcsPayload' | 'hasSignature'
+  | 'throttledAlertSequenceId' | 'throttledAlertCount'
+
 /** Raw values as read; offsets (-1 when unknown) locate a rejection. */
-export interface Collected {
+export interface Collected extends Pick<Envelope, CopiedFields> {
   schemaVersion?: string
   requestId?: string
   requestIdAt?: number
@@ -16,20 +22,7 @@ export interface Collected {
   responseCode?: string
   responseDateTime?: string
   responseDateTimeAt?: number
-  serviceReference?: string
-  serviceReferenceVariant?: string
-  responseContent?: string
-  alertCode?: string
-  dccAlertCode?: string
-  dccAlertType?: string
-  mpxns: string[]
-  deviceIds: string[]
-  smets1Originator?: string
   gbcsText?: string
-  hasGbcsPayload: boolean
-  hasSignature: boolean
-  throttledAlertSequenceId?: string
-  throttledAlertCount?: string
 }
 
 // Response/@schemaVersion is xs:decimal: any decimal is accepted (5.0 .. 5.4 today; versions mix).
