@@ -1,15 +1,12 @@
 // Issue 3 acceptance: retries, rejection to quarantine, and what survives a crash and restart.
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { buildDuisDocument } from '../../dist/index.js'
-import { ACME_USER, GatewayProcess, makeWorld, post, Recorder, startInProcess, waitFor } from './harness.js'
+import { cleanupAfter, ACME_USER, GatewayProcess, makeWorld, post, Recorder, startInProcess, waitFor } from './harness.js'
 
 const DEVICE = '00-12-34-56-78-AB-CD-EF'
 const doc = (n: number) =>
   buildDuisDocument({ kind: 'device_alert', device: DEVICE, counter: n, responseId: `${DEVICE}:${ACME_USER}:${n}`, responseDateTime: '2025-03-14T08:15:30Z' })
-const cleanup: (() => Promise<unknown>)[] = []
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c()
-})
+const cleanup = cleanupAfter()
 
 describe('delivery to the adapter (contract §4)', () => {
   it('retries 503 twice, then delivers once on 200, with the same Idempotency-Key', async () => {

@@ -7,7 +7,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { afterAll } from 'vitest'
+import { afterAll, afterEach } from 'vitest'
 import { parse, stringify } from 'yaml'
 import { pino } from 'pino'
 import { loadConfig, startGateway, type Gateway } from '../../dist/index.js'
@@ -79,6 +79,23 @@ export function tempDir(prefix = 'dccgw-'): string {
   const d = mkdtempSync(join(tmpdir(), prefix))
   created.push(d)
   return d
+}
+
+/**
+ * Teardown steps for the calling test file: push a step (sync or async); after each test (or, with
+ * `after: 'all'`, after the file) they run last-pushed first. `ignoreErrors` keeps one failing step
+ * from stopping the rest.
+ */
+export function cleanupAfter(opts: { after?: 'each' | 'all'; ignoreErrors?: boolean } = {}): (() => unknown)[] {
+  const steps: (() => unknown)[] = []
+  const hook = opts.after === 'all' ? afterAll : afterEach
+  hook(async () => {
+    for (const c of steps.splice(0).reverse()) {
+      const run = Promise.resolve().then(c)
+      await (opts.ignoreErrors ? run.catch(() => undefined) : run)
+    }
+  })
+  return steps
 }
 
 export interface World {

@@ -5,15 +5,12 @@
 import { request as httpRequest } from 'node:http'
 import { readdirSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { hostileCorpus, type HostileCase } from '../fixtures/hostile/corpus.js'
-import { GatewayProcess, makeWorld } from './harness.js'
+import { cleanupAfter, GatewayProcess, makeWorld } from './harness.js'
 import { alert, DEVICES, postRaw, type Answer } from './reliability-support.js'
 
-const cleanup: (() => Promise<unknown>)[] = []
-afterAll(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined)
-})
+const cleanup = cleanupAfter({ after: 'all', ignoreErrors: true })
 
 /** Like postRaw, but honours the case's content type (none at all when '') and chunked encoding. */
 /**

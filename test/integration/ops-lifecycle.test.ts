@@ -8,14 +8,11 @@ import type { Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { afterEach, describe, expect, it } from 'vitest'
-import { GatewayProcess, makeWorld, post, waitFor } from './harness.js'
+import { describe, expect, it } from 'vitest'
+import { cleanupAfter, GatewayProcess, makeWorld, post, waitFor } from './harness.js'
 import { alertDoc, OWN_DEVICE, parseExposition } from './ops-world.js'
 
-const cleanup: (() => Promise<unknown> | unknown)[] = []
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c()
-})
+const cleanup = cleanupAfter()
 
 /** An adapter that accepts connections and never answers: deliveries hang until the gateway gives up. */
 async function hangingAdapter(): Promise<{ url: string; server: Server }> {

@@ -5,16 +5,13 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { Writable } from 'node:stream'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createLogger, loadConfig } from '../../dist/index.js'
-import { makeWorld, post, ROOT, waitFor } from './harness.js'
+import { cleanupAfter, makeWorld, post, ROOT, waitFor } from './harness.js'
 import { alertDoc, OWN_DEVICE } from './ops-world.js'
 
 const MPAN = '1200012345679' // OWN_DEVICE's
-const cleanup: (() => unknown)[] = []
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c()
-})
+const cleanup = cleanupAfter()
 
 async function runGateway(env: Record<string, string>) {
   const world = makeWorld()

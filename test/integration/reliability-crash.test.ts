@@ -19,16 +19,13 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { afterAll, describe, expect, it } from 'vitest'
-import { GatewayProcess, makeWorld, Recorder } from './harness.js'
+import { describe, expect, it } from 'vitest'
+import { cleanupAfter, GatewayProcess, makeWorld, Recorder } from './harness.js'
 import { mixedMessage, pool, sendUntilFinal, sleep } from './reliability-support.js'
 
 const MESSAGES = Number(process.env.CRASH_LOOP_MESSAGES ?? 1500)
 const ROUNDS = Number(process.env.CRASH_LOOP_ROUNDS ?? 3)
-const cleanup: (() => Promise<unknown>)[] = []
-afterAll(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined)
-})
+const cleanup = cleanupAfter({ after: 'all', ignoreErrors: true })
 
 describe('crash loop (SIGKILL during a replay)', () => {
   it(`${MESSAGES} messages, ${ROUNDS} SIGKILLs: every 200 durable, delivered exactly once per Idempotency-Key, nothing else`, async () => {

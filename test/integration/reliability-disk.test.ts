@@ -4,14 +4,11 @@
 // did not store, and recover by itself when space returns.
 import Database from 'better-sqlite3'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { makeWorld, Recorder, startInProcess } from './harness.js'
+import { describe, expect, it } from 'vitest'
+import { cleanupAfter, makeWorld, Recorder, startInProcess } from './harness.js'
 import { alert, DEVICES, mixedMessage, postRaw, sleep } from './reliability-support.js'
 
-const cleanup: (() => Promise<unknown>)[] = []
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined)
-})
+const cleanup = cleanupAfter({ ignoreErrors: true })
 
 describe('store full', () => {
   it('answers 503 STORE_UNAVAILABLE while the database cannot grow, stores nothing it did not acknowledge, and recovers', async () => {

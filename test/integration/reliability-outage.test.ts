@@ -5,14 +5,11 @@
 import { once } from 'node:events'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { afterEach, describe, expect, it } from 'vitest'
-import { makeWorld, startInProcess } from './harness.js'
+import { describe, expect, it } from 'vitest'
+import { cleanupAfter, makeWorld, startInProcess } from './harness.js'
 import { alert, DEVICES, metricValue, postRaw, sleep } from './reliability-support.js'
 
-const cleanup: (() => Promise<unknown>)[] = []
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined)
-})
+const cleanup = cleanupAfter({ ignoreErrors: true })
 
 /** An adapter that answers `status()` after `delayMs`, recording arrival order and overlap per MPxN. */
 class Adapter {

@@ -5,15 +5,12 @@
 import { generateKeyPairSync } from 'node:crypto'
 import { appendFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { signEnvelopedDuis } from '../../dist/envelope/index.js'
-import { makeWorld, Recorder, startInProcess } from './harness.js'
+import { cleanupAfter, makeWorld, Recorder, startInProcess } from './harness.js'
 import { adminJson, alert, DEVICES, postRaw, sleep } from './reliability-support.js'
 
-const cleanup: (() => Promise<unknown>)[] = []
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined)
-})
+const cleanup = cleanupAfter({ ignoreErrors: true })
 
 describe('quarantine lifecycle', () => {
   it('unknown-device -> fix devices.csv -> reload -> release -> delivered; every admin action audited', async () => {

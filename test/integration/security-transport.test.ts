@@ -6,16 +6,13 @@ import { request as httpsRequest } from 'node:https'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { generate } from 'selfsigned'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeWorld, startInProcess } from './harness.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { cleanupAfter, makeWorld, startInProcess } from './harness.js'
 import { alert, DEVICES, postRaw, sleep } from './reliability-support.js'
 
 type Pem = { cert: string; key: string }
 let ca: Pem, server: Pem, dcc: Pem, other: Pem, rogue: Pem
-const cleanup: (() => Promise<unknown>)[] = []
-afterAll(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined)
-})
+const cleanup = cleanupAfter({ after: 'all', ignoreErrors: true })
 
 async function issue(cn: string, signer?: Pem, isCa = false): Promise<Pem> {
   const r = await generate([{ name: 'commonName', value: cn }], {
