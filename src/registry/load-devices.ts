@@ -8,6 +8,7 @@ import { acceptHeader, columnCountProblem, fieldText, FileTally } from './file-t
 import { eui, mpxnKeyCodes, parseEuiCodes } from './keys.js'
 import { DEVICE_STATUSES, DEVICE_TYPES } from './registry-index.js'
 import type { LoadProgress, LoadReport } from './report.js'
+import type { RunningCrc } from './sources.js'
 import { DeviceRows, ORPHAN_BIT } from './staging.js'
 
 export const DEVICE_COLUMNS = ['device_id', 'device_type', 'mpxn', 'device_status'] as const
@@ -25,6 +26,7 @@ export async function readDevices(
   main: MpxnTable,
   report: LoadReport,
   onProgress?: (p: LoadProgress) => void,
+  crc?: RunningCrc,
 ): Promise<{ rows: DeviceRows; orphans: MpxnTable; tally: FileTally }> {
   const tally = new FileTally(file, report)
   const rows = new DeviceRows(1 << 16)
@@ -56,7 +58,7 @@ export async function readDevices(
   }
 
   const { bytes } = await readLines(file, onLine, (_lines, b, total) =>
-    onProgress?.({ file, rows: tally.rows, bytes: b, totalBytes: total }))
+    onProgress?.({ file, rows: tally.rows, bytes: b, totalBytes: total }), crc)
   tally.bytes = bytes
   const orphanOf = resolveRefs(rows, main, report)
 

@@ -9,6 +9,7 @@ import { acceptHeader, columnCountProblem, fieldText, FileTally } from './file-t
 import { mpxnKeyCodes } from './keys.js'
 import type { MpidTable } from './mpid-table.js'
 import type { LoadProgress, LoadReport } from './report.js'
+import type { RunningCrc } from './sources.js'
 import { RegistrationRows } from './staging.js'
 
 export const REGISTRATION_COLUMNS = ['mpxn', 'supplier_mpid', 'effective_from', 'effective_to'] as const
@@ -18,6 +19,7 @@ export async function readRegistrations(
   mpids: MpidTable,
   report: LoadReport,
   onProgress?: (p: LoadProgress) => void,
+  crc?: RunningCrc,
 ): Promise<{ rows: RegistrationRows; tally: FileTally }> {
   const tally = new FileTally(file, report)
   const rows = new RegistrationRows(1 << 16)
@@ -60,7 +62,7 @@ export async function readRegistrations(
   }
 
   const { bytes } = await readLines(file, onLine, (_lines, b, total) =>
-    onProgress?.({ file, rows: tally.rows, bytes: b, totalBytes: total }))
+    onProgress?.({ file, rows: tally.rows, bytes: b, totalBytes: total }), crc)
   tally.bytes = bytes
   return { rows, tally }
 }

@@ -19,6 +19,13 @@ export const DEVICE_STATUSES = [
 export type DeviceStatus = (typeof DEVICE_STATUSES)[number]
 
 /**
+ * Names the in-memory layout of the tables below and the rules that build them. A compiled
+ * snapshot (snapshot-file.ts) written under another layout is refused as stale and rebuilt:
+ * change this whenever a table gains, loses or re-encodes an array, or a build rule changes.
+ */
+export const INDEX_LAYOUT = 'main{starts,slots,periods} orphans{starts,slots,periods} devices{starts,hi,lo,ref,type,status} v1'
+
+/**
  * Plain-object form of an index: typed arrays over SharedArrayBuffers plus parties. A structured
  * clone (postMessage to a worker) shares the buffers instead of copying them.
  */

@@ -33,6 +33,12 @@ export interface LoadReport {
   counts: RegistryCounts
   memory: { indexBytes: number; heapUsedDelta: number; externalDelta: number; arrayBuffersDelta: number; rss: number }
   loadMs: number
+  /** where the index came from: a compiled snapshot (issue #17) or the files */
+  source: 'files' | 'snapshot'
+  /** the snapshot file read, when source = snapshot */
+  snapshot?: string
+  /** snapshots tried and refused (corrupt, truncated, stale), newest first, with the reason */
+  snapshotsRefused: { file: string; reason: string }[]
 }
 
 export function emptyReport(): LoadReport {
@@ -42,6 +48,8 @@ export function emptyReport(): LoadReport {
     counts: { registrations: 0, mpxns: 0, devices: 0, parties: 0, userIds: 0 },
     memory: { indexBytes: 0, heapUsedDelta: 0, externalDelta: 0, arrayBuffersDelta: 0, rss: 0 },
     loadMs: 0,
+    source: 'files',
+    snapshotsRefused: [],
   }
 }
 
@@ -53,8 +61,9 @@ const dMiB = (n: number) => (n >= 0 ? '+' : '') + MiB(n)
 export function formatLoadReport(r: LoadReport): string {
   const out: string[] = []
   const c = r.counts
-  out.push(`registry loaded in ${(r.loadMs / 1000).toFixed(2)} s: ${num(c.mpxns)} MPxNs, ${num(c.registrations)} periods, ` +
+  out.push(`registry loaded in ${(r.loadMs / 1000).toFixed(2)} s${r.snapshot ? ` from snapshot ${r.snapshot}` : ''}: ${num(c.mpxns)} MPxNs, ${num(c.registrations)} periods, ` +
     `${num(c.devices)} devices, ${num(c.parties)} parties, ${num(c.userIds)} user IDs`)
+  for (const x of r.snapshotsRefused) out.push(`  snapshot refused, ${x.file}: ${x.reason}`)
   for (const f of r.files)
     out.push(`  ${f.file}: ${num(f.loaded)} loaded, ${num(f.rejected)} rejected of ${num(f.rows)} rows (${MiB(f.bytes)}, ${(f.ms / 1000).toFixed(2)} s)`)
   if (r.reasons.length) {
