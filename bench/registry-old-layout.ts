@@ -42,7 +42,7 @@ export function oldLayoutOf(ix: CompactRegistry): OldTable {
     for (let q = r.p; q < r.p + r.n; q++, p++) {
       t.pFrom[p] = m.periods[q * 3]!
       t.pTo[p] = m.periods[q * 3 + 1]!
-      t.pMpid[p] = m.periods[q * 3 + 2]!
+      t.pMpid[p] = m.periods[q * 3 + 2]! & 0x7fff // without the implied-end flag
     }
   }
   t.pStart[n] = p

@@ -2,16 +2,29 @@
 // MPxN. device_id is an EUI-64 `00-12-34-56-78-AB-CD-EF` (any case); device_type one of the DUIS
 // DeviceType values; device_status (optional) one of the DUIS DeviceStatus values (SR 8.2).
 // An MPxN without registration rows is kept in a small side table (MpxnFacts.known = false).
+//
+// Built straight into the final device table like the MPxN table (load-registrations.ts: count
+// per bucket, validate and fill, compact each bucket in place). Exact duplicate rows
+// (same device, same MPxN) collapse; a device listed with different types or statuses keeps the
+// last row's values on all its rows ('type-conflict').
+import { countPass, csvPass, locateRows, sameBytes, type CsvKind } from './csv-pass.js'
+import { fields } from './csv-rows.js'
+import { findDeviceRow, ORPHAN_BIT, ROWS_PER_BUCKET, type DeviceTable } from './device-table.js'
+import { fieldText, FileTally } from './file-tally.js'
+import { IssueSamples } from './issue-samples.js'
+import { sharedU32, sharedU8, sortRange } from './key-table.js'
+import { eui, hash2, mpxnKeyCodes, parseEuiCodes } from './keys.js'
 import { buildKeyTable, lookupBatch, type MpxnTable } from './mpxn-table.js'
-import { readLines, fields, splitFields } from './csv-rows.js'
-import { acceptHeader, columnCountProblem, fieldText, FileTally } from './file-tally.js'
-import { eui, mpxnKeyCodes, parseEuiCodes } from './keys.js'
 import { DEVICE_STATUSES, DEVICE_TYPES } from './registry-index.js'
 import type { LoadProgress, LoadReport } from './report.js'
-import type { RunningCrc } from './sources.js'
-import { DeviceRows, ORPHAN_BIT } from './staging.js'
+import { RunningCrc } from './sources.js'
 
 export const DEVICE_COLUMNS = ['device_id', 'device_type', 'mpxn', 'device_status'] as const
+
+export const DEVICES: CsvKind = {
+  columns: DEVICE_COLUMNS, optional: 1, minColumns: 3,
+  isHeader: (buf) => !parseEuiCodes(buf, fields[0]!, fields[1]!) && /^[a-z_ ]+$/i.test(buf.toString('latin1', fields[0]!, fields[1]!)),
+}
 
 function pack(a: Uint8Array, s: number, e: number): number {
   let v = 0
@@ -21,84 +34,200 @@ function pack(a: Uint8Array, s: number, e: number): number {
 const TYPE_CODES = new Map(DEVICE_TYPES.map((t, i) => [pack(Buffer.from(t), 0, t.length), i + 1]))
 const STATUS_CODES = new Map(DEVICE_STATUSES.map((t, i) => [t.toLowerCase(), i + 1]))
 
-export async function readDevices(
+/** Values of the last row checkDevice accepted (scratch); the EUI-64 is in keys.ts `eui`. */
+export const devRow = { hi: 0, lo: 0, key: 0, type: 0, status: 0 }
+
+/** Field checks of columns 1–4 of a device row (fields split). */
+export function checkDevice(buf: Buffer, n: number): string | undefined {
+  if (!parseEuiCodes(buf, fields[0]!, fields[1]!) || fields[1]! - fields[0]! !== 23)
+    return `device_id ${fieldText(buf, fields[0]!, fields[1]!)} is not an EUI-64 like 00-12-34-56-78-AB-CD-EF`
+  const type = fields[3]! - fields[2]! <= 6 ? TYPE_CODES.get(pack(buf, fields[2]!, fields[3]!)) : undefined
+  if (type === undefined) return `device_type ${fieldText(buf, fields[2]!, fields[3]!)} is not one of ${DEVICE_TYPES.join(' ')}`
+  const key = mpxnKeyCodes(buf, fields[4]!, fields[5]!)
+  if (key < 0) return `mpxn ${fieldText(buf, fields[4]!, fields[5]!)} is not 1–13 digits`
+  let status = 0
+  if (n >= 4 && fields[7]! > fields[6]!) {
+    status = STATUS_CODES.get(buf.toString('latin1', fields[6]!, fields[7]!).toLowerCase()) ?? -1
+    if (status < 0) return `device_status ${fieldText(buf, fields[6]!, fields[7]!)} is not a DUIS DeviceStatus (${DEVICE_STATUSES.join(', ')})`
+  }
+  devRow.hi = eui.hi
+  devRow.lo = eui.lo
+  devRow.key = key
+  devRow.type = type
+  devRow.status = status
+  return undefined
+}
+
+const BATCH = 4096
+/** The shortest row there can be, `<EUI-64>,CAD,1` and a line break: bounds the rows by the size. */
+const MIN_ROW_BYTES = 30
+
+export async function buildDevices(
   file: string,
   main: MpxnTable,
   report: LoadReport,
+  maxRejectRatio: number,
   onProgress?: (p: LoadProgress) => void,
   crc?: RunningCrc,
-): Promise<{ rows: DeviceRows; orphans: MpxnTable; tally: FileTally }> {
-  const tally = new FileTally(file, report)
-  const rows = new DeviceRows(1 << 16)
-  let first = true
-
-  const onLine = (buf: Buffer, s: number, e: number, line: number): void => {
-    const n = splitFields(buf, s, e)
-    if (n === 1 && fields[0] === fields[1]) return tally.skip(line)
-    if (first) {
-      first = false
-      if (!parseEuiCodes(buf, fields[0]!, fields[1]!) && /^[a-z_ ]+$/i.test(buf.toString('latin1', fields[0]!, fields[1]!))) {
-        return acceptHeader(buf, n, DEVICE_COLUMNS, 1, file, tally, line)
-      }
-    }
-    if (n < 3 || n > 4) return tally.reject(line, columnCountProblem(n, DEVICE_COLUMNS))
-    if (!parseEuiCodes(buf, fields[0]!, fields[1]!) || fields[1]! - fields[0]! !== 23)
-      return tally.reject(line, `device_id ${fieldText(buf, fields[0]!, fields[1]!)} is not an EUI-64 like 00-12-34-56-78-AB-CD-EF`)
-    const type = fields[3]! - fields[2]! <= 6 ? TYPE_CODES.get(pack(buf, fields[2]!, fields[3]!)) : undefined
-    if (type === undefined) return tally.reject(line, `device_type ${fieldText(buf, fields[2]!, fields[3]!)} is not one of ${DEVICE_TYPES.join(' ')}`)
-    const key = mpxnKeyCodes(buf, fields[4]!, fields[5]!)
-    if (key < 0) return tally.reject(line, `mpxn ${fieldText(buf, fields[4]!, fields[5]!)} is not 1–13 digits`)
-    let status = 0
-    if (n === 4 && fields[7]! > fields[6]!) {
-      status = STATUS_CODES.get(buf.toString('latin1', fields[6]!, fields[7]!).toLowerCase()) ?? -1
-      if (status < 0) return tally.reject(line, `device_status ${fieldText(buf, fields[6]!, fields[7]!)} is not a DUIS DeviceStatus (${DEVICE_STATUSES.join(', ')})`)
-    }
-    tally.accept()
-    rows.push(eui.hi, eui.lo, key, type, status)
+): Promise<{ table: DeviceTable; orphans: MpxnTable; tally: FileTally }> {
+  const counted = await countPass(file, MIN_ROW_BYTES, ROWS_PER_BUCKET, (buf) =>
+    fields[1]! - fields[0]! === 23 && parseEuiCodes(buf, fields[0]!, fields[1]!) ? hash2(eui.hi, eui.lo) : -1)
+  const bits = counted.bits
+  const shift = 32 - bits
+  const nb = 2 ** bits
+  // starts[b]: bucket b's first row; fill[b]: its next free row (rows the fill pass rejects leave
+  // a gap before the next bucket, which the compaction skips)
+  const starts = sharedU32(nb + 1)
+  const fill = counted.counts
+  let at = 0
+  for (let b = 0; b < nb; b++) {
+    const c = fill[b]!
+    starts[b] = fill[b] = at
+    at += c
   }
+  starts[nb] = at
 
-  const { bytes } = await readLines(file, onLine, (_lines, b, total) =>
-    onProgress?.({ file, rows: tally.rows, bytes: b, totalBytes: total }), crc)
-  tally.bytes = bytes
-  const orphanOf = resolveRefs(rows, main, report)
+  const hi = sharedU32(at)
+  const lo = sharedU32(at)
+  const ref = sharedU32(at)
+  const type = sharedU8(at)
+  const status = sharedU8(at)
+  // MPxN key -> main-table slot in batches: the random lookups overlap (issue #5 measured 12.3 s of
+  // a 29.8 s load at 10M in per-row lookups). Unregistered MPxNs get provisional orphan numbers.
+  const bKey = new Float64Array(BATCH)
+  const bPos = new Uint32Array(BATCH)
+  const bOut = new Int32Array(BATCH)
+  const orphanOf = new Map<number, number>()
+  let inBatch = 0
+  const flush = () => {
+    lookupBatch(main, bKey, 0, inBatch, -1, bOut)
+    for (let j = 0; j < inBatch; j++) {
+      const s = bOut[j]!
+      if (s >= 0) {
+        ref[bPos[j]!] = s
+        continue
+      }
+      report.devicesWithUnregisteredMpxn++
+      let o = orphanOf.get(bKey[j]!)
+      if (o === undefined) orphanOf.set(bKey[j]!, (o = orphanOf.size))
+      ref[bPos[j]!] = (ORPHAN_BIT | o) >>> 0
+    }
+    inBatch = 0
+  }
+  const tally = new FileTally(file, report)
+  const fillCrc = crc ?? new RunningCrc() // a fresh one: the CRC of this pass alone
+  await csvPass(file, DEVICES, checkDevice, () => {
+    const pos = fill[hash2(devRow.hi, devRow.lo) >>> shift]!++
+    hi[pos] = devRow.hi
+    lo[pos] = devRow.lo
+    type[pos] = devRow.type
+    status[pos] = devRow.status
+    bKey[inBatch] = devRow.key
+    bPos[inBatch++] = pos
+    if (inBatch === BATCH) flush()
+  }, { tally, ...(onProgress && { onProgress }), crc: fillCrc })
+  flush()
+  sameBytes(file, counted.crc, fillCrc.value)
+  tally.finish(maxRejectRatio)
 
-  // Orphan MPxNs: provisional numbers (first-seen order) -> slots in their own key table.
+  // orphan MPxNs: provisional numbers (first-seen order) -> slots in their own key table
   const { table: orphans, order } = buildKeyTable(Float64Array.from(orphanOf.keys()))
   if (orphanOf.size > 0) {
     const slotOf = new Uint32Array(order.length)
     for (let i = 0; i < order.length; i++) slotOf[order[i]!] = i
-    for (let i = 0; i < rows.n; i++) {
-      const r = rows.ref[i]!
-      if (r & ORPHAN_BIT) rows.ref[i] = (ORPHAN_BIT | slotOf[r & 0x7fffffff]!) >>> 0
+    for (let i = 0; i < at; i++) {
+      const r = ref[i]!
+      if (r & ORPHAN_BIT) ref[i] = (ORPHAN_BIT | slotOf[r & 0x7fffffff]!) >>> 0
     }
   }
-  return { rows, orphans, tally }
+
+  // per bucket, in place: sort by (device, MPxN ref, file order), collapse duplicates, unify type
+  const issues = new IssueSamples(report)
+  const sc = new DeviceScratch()
+  let kept = 0
+  let devices = 0
+  for (let b = 0; b < nb; b++) {
+    const rs = starts[b]!
+    const m = fill[b]! - rs
+    starts[b] = kept
+    if (m > 0) {
+      sc.load(hi, lo, ref, type, status, rs, m)
+      const o = sc.order
+      for (let g = 0; g < m; ) {
+        const h = sc.hi[o[g]!]!
+        const l = sc.lo[o[g]!]!
+        let ge = g + 1
+        while (ge < m && sc.hi[o[ge]!] === h && sc.lo[o[ge]!] === l) ge++
+        // the last row in the file decides type and status (local index = file order)
+        let last = o[g]!
+        for (let j = g + 1; j < ge; j++) if (o[j]! > last) last = o[j]!
+        const occ = (x: number) => {
+          let k = 0
+          for (let j = g; j < ge; j++) if (o[j]! < x) k++
+          return k
+        }
+        for (let j = g; j < ge; j++) {
+          const x = o[j]!
+          if (j > g && sc.ref[x] === sc.ref[o[j - 1]!]) {
+            issues.add(`${h}:${l}`, occ(x), occ(o[j - 1]!), 'duplicate device row, collapsed')
+            continue
+          }
+          if (sc.type[x] !== sc.type[last] || sc.status[x] !== sc.status[last])
+            issues.add(`${h}:${l}`, occ(x), occ(last), 'device listed with another type or status; the last row wins')
+          hi[kept] = h
+          lo[kept] = l
+          ref[kept] = sc.ref[x]!
+          type[kept] = sc.type[last]!
+          status[kept] = sc.status[last]!
+          kept++
+        }
+        devices++
+        g = ge
+      }
+    }
+  }
+  starts[nb] = kept
+  if (issues.samples.length > 0)
+    issues.finish(file, await locateRows(file, DEVICES, checkDevice, () => `${devRow.hi}:${devRow.lo}`, issues.wanted()))
+  const table: DeviceTable = {
+    bits, starts,
+    hi: new Uint32Array(hi.buffer, 0, kept),
+    lo: new Uint32Array(lo.buffer, 0, kept),
+    ref: new Uint32Array(ref.buffer, 0, kept),
+    type: new Uint8Array(type.buffer, 0, kept),
+    status: new Uint8Array(status.buffer, 0, kept),
+    devices,
+  }
+  return { table, orphans, tally }
 }
 
-/**
- * MPxN key -> main-table slot for every staged row, in batches (mpxn-table.ts lookupBatch: the
- * random lookups overlap instead of stalling one by one; issue #5 measured 12.3 s of a 29.8 s load
- * in per-row lookups at 10M). Unregistered MPxNs get provisional orphan numbers, first-seen order.
- */
-function resolveRefs(rows: DeviceRows, main: MpxnTable, report: LoadReport): Map<number, number> {
-  const n = rows.n
-  const ref = new Uint32Array(n)
-  const slots = new Int32Array(n)
-  lookupBatch(main, rows.mkey, 0, n, -1, slots)
-  const orphanOf = new Map<number, number>()
-  for (let i = 0; i < n; i++) {
-    const s = slots[i]!
-    if (s >= 0) {
-      ref[i] = s
-      continue
+/** One bucket's rows, sorted by (device, ref, file order); grows to the largest bucket. */
+class DeviceScratch {
+  hi = new Uint32Array(64)
+  lo = new Uint32Array(64)
+  ref = new Uint32Array(64)
+  type = new Uint8Array(64)
+  status = new Uint8Array(64)
+  order = new Uint32Array(64)
+
+  load(hi: Uint32Array, lo: Uint32Array, ref: Uint32Array, type: Uint8Array, status: Uint8Array, rs: number, m: number): void {
+    if (m > this.hi.length) {
+      const cap = Math.max(m, this.hi.length * 2)
+      this.hi = new Uint32Array(cap)
+      this.lo = new Uint32Array(cap)
+      this.ref = new Uint32Array(cap)
+      this.type = new Uint8Array(cap)
+      this.status = new Uint8Array(cap)
+      this.order = new Uint32Array(cap)
     }
-    report.devicesWithUnregisteredMpxn++
-    const key = rows.mkey[i]!
-    let o = orphanOf.get(key)
-    if (o === undefined) orphanOf.set(key, (o = orphanOf.size))
-    ref[i] = (ORPHAN_BIT | o) >>> 0
+    this.hi.set(hi.subarray(rs, rs + m))
+    this.lo.set(lo.subarray(rs, rs + m))
+    this.ref.set(ref.subarray(rs, rs + m))
+    this.type.set(type.subarray(rs, rs + m))
+    this.status.set(status.subarray(rs, rs + m))
+    for (let i = 0; i < m; i++) this.order[i] = i
+    const { hi: H, lo: L, ref: R } = this
+    if (m > 1)
+      sortRange(this.order, 0, m, (a, b) => H[a]! < H[b]! || (H[a] === H[b] && (L[a]! < L[b]! || (L[a] === L[b] && (R[a]! < R[b]! || (R[a] === R[b] && a < b))))))
   }
-  rows.ref = ref
-  rows.mkey = new Float64Array(0)
-  return orphanOf
 }

@@ -4,15 +4,12 @@
 // the next start.
 // Side-effect free: it builds a new index beside any live one and throws RegistryLoadError on a
 // fatal problem, so a failed reload leaves the caller's current index untouched (contract §5).
-import { buildPeriods } from './build-periods.js'
-import { buildDevices } from './build-devices.js'
-import type { FileTally } from './file-tally.js'
-import { readDevices } from './load-devices.js'
-import { readRegistrations } from './load-registrations.js'
+import { buildDevices } from './load-devices.js'
+import { buildRegistrations } from './load-registrations.js'
 import { MpidTable } from './mpid-table.js'
 import { loadParties } from './parties.js'
 import { CompactRegistry, INDEX_LAYOUT } from './registry-index.js'
-import { emptyReport, MAX_REASONS, type LoadProgress, type LoadReport } from './report.js'
+import { emptyReport, type LoadProgress, type LoadReport } from './report.js'
 import { loadNewestSnapshot, saveSnapshot, type SnapshotOptions } from './snapshot-store.js'
 import { crcOfFile, RunningCrc, statOf, type SourceStamp } from './sources.js'
 
@@ -71,21 +68,6 @@ async function stampOf(role: string, path: string): Promise<SourceStamp> {
   }
 }
 
-function issueSink(report: LoadReport, tally: FileTally) {
-  return (row: number, reason: string, other: number) => {
-    report.overlaps++
-    if (report.overlapSamples.length < MAX_REASONS)
-      report.overlapSamples.push({ file: tally.file, line: tally.lineOf(row), reason: `${reason} (see line ${tally.lineOf(other)})` })
-  }
-}
-
-const PERIOD_RULES = {
-  duplicate: 'duplicate period, collapsed',
-  'same-start': 'same effective_from as another row with a different supplier or end; the later row in the file wins',
-  overlap: 'effective_to runs past the next supply start; the period ends at the next start',
-  history: 'more than 63 supply periods for this MPxN; the oldest are dropped',
-} as const
-
 export async function loadRegistryHere(paths: RegistryPaths, opts: LoadOptions): Promise<LoadResult> {
   const t0 = performance.now()
   const mem0 = process.memoryUsage()
@@ -111,21 +93,15 @@ export async function loadRegistryHere(paths: RegistryPaths, opts: LoadOptions):
   const mpids = new MpidTable(parties.flatMap((p) => p.mpids))
 
   const regCrc = new RunningCrc()
-  const reg = await readRegistrations(paths.registrations, mpids, report, opts.onProgress, regCrc)
+  const reg = await buildRegistrations(paths.registrations, mpids, report, opts.maxRejectRatio, opts.onProgress, regCrc)
   stamps.registrations.crc32 = regCrc.value
-  reg.tally.finish(opts.maxRejectRatio)
-  const regSink = issueSink(report, reg.tally)
-  const { table: main, merged } = buildPeriods(reg.rows, (row, kind, other) => regSink(row, PERIOD_RULES[kind], other))
-  report.mergedPeriods = merged
-  reg.rows.release() // staging no longer needed: collectable before devices load
+  report.mergedPeriods = reg.merged
+  const main = reg.table
 
   const devCrc = new RunningCrc()
-  const dev = await readDevices(paths.devices, main, report, opts.onProgress, devCrc)
+  const dev = await buildDevices(paths.devices, main, report, opts.maxRejectRatio, opts.onProgress, devCrc)
   stamps.devices.crc32 = devCrc.value
-  dev.tally.finish(opts.maxRejectRatio)
-  const devSink = issueSink(report, dev.tally)
-  const devices = buildDevices(dev.rows, (row, kind, other) =>
-    devSink(row, kind === 'duplicate' ? 'duplicate device row, collapsed' : 'device listed with another type or status; the last row wins', other))
+  const devices = dev.table
 
   const index = new CompactRegistry({
     loadedAt: Date.now(),

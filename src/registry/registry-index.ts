@@ -3,10 +3,10 @@
 // build-devices.ts); only parties (tens) are objects. Immutable once built: a reload builds a new
 // instance and the caller swaps the reference.
 import { findSlot, hit, keyOfSlot, lookupBatch, periodIn, slotRange, type MpxnTable } from './mpxn-table.js'
-import { findDeviceRow, type DeviceTable } from './build-devices.js'
+import { findDeviceRow, ORPHAN_BIT, type DeviceTable } from './device-table.js'
+import { MPID_MASK } from './period-rules.js'
 import { formatDay, OPEN_DAY, parseDay } from './day.js'
 import { eui, mpxnKey, mpxnOfKey, parseEui } from './keys.js'
-import { ORPHAN_BIT } from './staging.js'
 import type { DeviceType, Party, RegistryCounts, RegistryIndex, SupplyPeriod, UserRole } from './types.js'
 
 /** Device types in storage order (index + 1 is the stored code; 0 = none). */
@@ -23,7 +23,7 @@ export type DeviceStatus = (typeof DEVICE_STATUSES)[number]
  * snapshot (snapshot-file.ts) written under another layout is refused as stale and rebuilt:
  * change this whenever a table gains, loses or re-encodes an array, or a build rule changes.
  */
-export const INDEX_LAYOUT = 'main{starts,slots,periods} orphans{starts,slots,periods} devices{starts,hi,lo,ref,type,status} v1'
+export const INDEX_LAYOUT = 'main{starts,slots,periods(mpid|implied-end)} orphans{starts,slots,periods} devices{starts,hi,lo,ref,type,status} v1'
 
 /**
  * Plain-object form of an index: typed arrays over SharedArrayBuffers plus parties. A structured
@@ -144,12 +144,12 @@ export class CompactRegistry implements RegistryIndex {
     return this.main.periods[p * 3 + 1]!
   }
   periodMpid(p: number): number {
-    return this.main.periods[p * 3 + 2]!
+    return this.main.periods[p * 3 + 2]! & MPID_MASK
   }
   period(p: number): SupplyPeriod {
     const per = this.main.periods
     const to = per[p * 3 + 1]!
-    const sp: SupplyPeriod = { mpid: this.mpidNames[per[p * 3 + 2]!]!, from: formatDay(per[p * 3]!) }
+    const sp: SupplyPeriod = { mpid: this.mpidNames[per[p * 3 + 2]! & MPID_MASK]!, from: formatDay(per[p * 3]!) }
     if (to !== OPEN_DAY) sp.to = formatDay(to)
     return sp
   }
