@@ -71,8 +71,8 @@ function genericFacts(index: RegistryIndex, mpxn: string, day: string, recipient
   const at = periods.find((p) => p.from <= day && (p.to === undefined || day < p.to))
   if (at) {
     const party = index.partyByMpid(at.mpid)
-    f.period = { ...at, reachable: isReachable(party) }
-    if (party) f.period.partyId = party.id
+    f.period = { ...at, partyId: party?.id, reachable: isReachable(party) } // the compact path's key order
+    if (!party) delete f.period.partyId
   }
   if (recipient) {
     let last: SupplyPeriod | undefined
@@ -100,24 +100,30 @@ export function lookupFacts(env: Envelope, index: RegistryIndex): RegistryFacts 
   }
   const device = deviceOf(env, index)
   const ix = index instanceof CompactRegistry ? index : undefined
+  // a delta overlay (delta.ts) answers for the MPxNs and devices it changed: those go the generic way
+  const ov = ix?.hasOverlay === true
   let deviceRow = -1
   let deviceMpxns: readonly string[] | undefined
   if (device) {
     facts.deviceId = device.toUpperCase()
-    if (ix) deviceRow = ix.deviceRowOf(device)
+    if (ix && !(ov && ix.overlayDevice(device))) deviceRow = ix.deviceRowOf(device)
     else deviceMpxns = index.mpxnsOfDevice(device)
-    facts.deviceKnown = ix ? deviceRow >= 0 : deviceMpxns !== undefined
+    facts.deviceKnown = deviceRow >= 0 || deviceMpxns !== undefined
   }
   if (env.mpxns.length > 0) {
     facts.mpxnSource = 'body'
     for (const m of env.mpxns)
-      facts.mpxns.push(ix ? compactFacts(ix, m, ix.slotOf(m), dayNum, rp) : genericFacts(index, m, messageDay, rp))
+      facts.mpxns.push(ix && !(ov && ix.inOverlay(m)) ? compactFacts(ix, m, ix.slotOf(m), dayNum, rp) : genericFacts(index, m, messageDay, rp))
   } else if (ix && deviceRow >= 0) {
     facts.mpxnSource = 'device'
     for (let r = deviceRow, e = ix.deviceRowsEnd(deviceRow); r < e; r++) {
       const ref = ix.dev.ref[r]!
       const slot = ref >= 0x80000000 ? -1 : ref // orphans: named by a device, no registration rows
       const mpxn = ix.mpxnOfRef(ref)
+      if (ov && ix.inOverlay(mpxn)) {
+        facts.mpxns.push(genericFacts(index, mpxn, messageDay, rp))
+        continue
+      }
       if (slot >= 0) ix.rangeOfSlot(slot)
       facts.mpxns.push(compactFacts(ix, mpxn, slot, dayNum, rp))
     }

@@ -38,6 +38,27 @@ export interface RegistrySnapshot {
   main: MpxnTable
   orphans: MpxnTable
   devices: DeviceTable
+  /** changes applied by delta files on top of the tables (delta.ts), until compacted */
+  overlay?: OverlayData
+}
+
+/**
+ * Delta changes over the tables (issue #17), plain data (it rides to the pool workers as JSON).
+ * An entry replaces what the tables say about its MPxN or device.
+ */
+export interface OverlayData {
+  /** delta files applied, in order */
+  deltas: { name: string; crc32: number }[]
+  /** MPxN key -> its periods, flat [from, to, MPID code (| IMPLIED_END)]...; [] = no registration rows */
+  mpxns: [number, number[]][]
+  /** device EUI-64 (upper-case, dashed) -> [type, status, MPxN keys]; type 0 = the device is gone */
+  devices: [string, number, number, number[]][]
+}
+
+interface OverlayDevice {
+  type: number
+  status: number
+  keys: readonly number[]
 }
 
 export class CompactRegistry implements RegistryIndex {
@@ -54,6 +75,10 @@ export class CompactRegistry implements RegistryIndex {
   readonly #byId = new Map<string, Party>()
   readonly #byUser = new Map<string, { party: Party; role: UserRole }>()
   readonly #byMpid = new Map<string, Party>()
+  readonly #ovMpxns: ReadonlyMap<number, readonly number[]>
+  readonly #ovDevices: ReadonlyMap<string, OverlayDevice>
+  /** a delta overlay is in use: lookups check it before the tables */
+  readonly hasOverlay: boolean
 
   constructor(s: RegistrySnapshot) {
     this.#snapshot = s
@@ -70,6 +95,28 @@ export class CompactRegistry implements RegistryIndex {
     }
     this.mpidNames = s.mpids
     this.mpidParty = s.mpids.map((m) => this.#byMpid.get(m))
+    this.#ovMpxns = new Map(s.overlay?.mpxns)
+    this.#ovDevices = new Map(s.overlay?.devices.map(([id, type, status, keys]) => [id, { type, status, keys }]))
+    this.hasOverlay = this.#ovMpxns.size + this.#ovDevices.size > 0
+  }
+
+  /** The overlay's periods of an MPxN key (flat triples), or undefined when the tables answer. */
+  overlayPeriods(key: number): readonly number[] | undefined {
+    return this.#ovMpxns.get(key)
+  }
+  /** The MPxN is answered by the overlay (only meaningful when hasOverlay). */
+  inOverlay(mpxn: string): boolean {
+    return this.#ovMpxns.has(mpxnKey(mpxn))
+  }
+  /** The overlay's entry of a device (any case), or undefined when the tables answer. */
+  overlayDevice(deviceId: string): OverlayDevice | undefined {
+    return this.hasOverlay ? this.#ovDevices.get(deviceId.toUpperCase()) : undefined
+  }
+  #flatPeriod(flat: readonly number[], i: number): SupplyPeriod {
+    const to = flat[i + 1]!
+    const sp: SupplyPeriod = { mpid: this.mpidNames[flat[i + 2]! & MPID_MASK]!, from: formatDay(flat[i]!) }
+    if (to !== OPEN_DAY) sp.to = formatDay(to)
+    return sp
   }
 
   static fromShared(s: RegistrySnapshot): CompactRegistry {
@@ -79,7 +126,7 @@ export class CompactRegistry implements RegistryIndex {
     return this.#snapshot
   }
 
-  /** Bytes held in typed arrays (the index proper; parties not counted). */
+  /** Bytes held in typed arrays (the index proper; parties and a delta overlay not counted). */
   byteSize(): number {
     let n = 0
     for (const t of [this.main, this.orphans, this.dev])
@@ -155,6 +202,12 @@ export class CompactRegistry implements RegistryIndex {
   }
 
   periods(mpxn: string): readonly SupplyPeriod[] {
+    const ov = this.hasOverlay ? this.#ovMpxns.get(mpxnKey(mpxn)) : undefined
+    if (ov) {
+      const out: SupplyPeriod[] = []
+      for (let i = 0; i < ov.length; i += 3) out.push(this.#flatPeriod(ov, i))
+      return out
+    }
     const slot = this.slotOf(mpxn)
     if (slot < 0) return []
     const { p, n } = hit
@@ -163,8 +216,13 @@ export class CompactRegistry implements RegistryIndex {
     return out
   }
   periodAt(mpxn: string, day: string): SupplyPeriod | undefined {
-    const slot = this.slotOf(mpxn)
     const d = parseDay(day)
+    const ov = this.hasOverlay ? this.#ovMpxns.get(mpxnKey(mpxn)) : undefined
+    if (ov) {
+      for (let i = ov.length - 3; i >= 0; i -= 3) if (ov[i]! <= d) return d < ov[i + 1]! ? this.#flatPeriod(ov, i) : undefined
+      return undefined
+    }
+    const slot = this.slotOf(mpxn)
     if (slot < 0 || d < 0) return undefined
     const p = periodIn(this.main.periods, hit.p, hit.n, d)
     return p < 0 ? undefined : this.period(p)
@@ -186,6 +244,8 @@ export class CompactRegistry implements RegistryIndex {
     return e
   }
   mpxnsOfDevice(deviceId: string): readonly string[] | undefined {
+    const ov = this.overlayDevice(deviceId)
+    if (ov) return ov.type === 0 ? undefined : ov.keys.map(mpxnOfKey)
     const row = this.deviceRowOf(deviceId)
     if (row < 0) return undefined
     const out: string[] = []
@@ -193,11 +253,15 @@ export class CompactRegistry implements RegistryIndex {
     return out
   }
   deviceType(deviceId: string): DeviceType | undefined {
+    const ov = this.overlayDevice(deviceId)
+    if (ov) return DEVICE_TYPES[ov.type - 1]
     const row = this.deviceRowOf(deviceId)
     return row < 0 ? undefined : DEVICE_TYPES[this.dev.type[row]! - 1]
   }
   /** DUIS DeviceStatus from the optional 4th devices.csv column; undefined when not given. */
   deviceStatus(deviceId: string): DeviceStatus | undefined {
+    const ov = this.overlayDevice(deviceId)
+    if (ov) return ov.type === 0 ? undefined : DEVICE_STATUSES[ov.status - 1]
     const row = this.deviceRowOf(deviceId)
     return row < 0 ? undefined : DEVICE_STATUSES[this.dev.status[row]! - 1]
   }
