@@ -10,7 +10,8 @@ import type { Envelope } from '../envelope/types.js'
 import { applyDelta, DeltaError } from './delta.js'
 import { loadRegistry } from './load.js'
 import { lookupFacts } from './lookup.js'
-import type { CompactRegistry } from './registry-index.js'
+import { CompactRegistry } from './registry-index.js'
+import { compactSnapshot } from './compact.js'
 
 let dir: string
 let m: WorldManifest
@@ -121,6 +122,7 @@ describe('registry deltas', () => {
 
     const a = await applyDelta(base.index, 'regs.csv', Buffer.from(regDelta.join('\n') + '\n'))
     expect(a.summary).toMatchObject({ kind: 'registrations', removed: expect.any(Number), added: addedRegs.length })
+    const baseAnswers = answers(base.index, Array.from({ length: m.devices + 2 }, (_, c) => deviceIdOf(c)).concat(devAdded.map((r) => r[0]!)))
     const b = await applyDelta(a.index, 'devs.csv', Buffer.from(devDelta.join('\r\n')))
     expect(b.summary).toMatchObject({ kind: 'devices', devicesChanged: expect.any(Number) })
     expect(b.index.hasOverlay).toBe(true)
@@ -145,6 +147,16 @@ describe('registry deltas', () => {
     // and the deltas changed something: the base answers differently
     expect(answers(base.index, devices).filter((x, i) => x !== want[i]).length).toBeGreaterThan(150)
     expect(b.index.periods('1200012345679')).toEqual([{ mpid: 'E000', from: '2020-01-01', to: '2021-01-01' }])
+
+    // compaction folds the overlay into new tables: same answers, no overlay, deltas recorded
+    const c = new CompactRegistry(compactSnapshot(b.index.toShared()))
+    expect(c.hasOverlay).toBe(false)
+    expect(c.toShared().baked?.map((x) => x.name)).toEqual(['regs.csv', 'devs.csv'])
+    const compacted = answers(c, devices)
+    expect(compacted.map((x, i) => [x, want[i]]).filter(([x, y]) => x !== y).slice(0, 3)).toEqual([])
+    expect(c.counts).toEqual(rebuilt.index.counts)
+    // and the base index (whose tables the overlay and the compaction read) still answers as before
+    expect(answers(base.index, devices)).toEqual(baseAnswers)
     expect(b.index.periods('1312345678333')).toEqual([{ mpid: 'E002', from: '2020-01-01', to: '2023-03-01' }, { mpid: 'E005', from: '2023-06-01' }])
   })
 

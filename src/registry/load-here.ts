@@ -10,7 +10,7 @@ import { MpidTable } from './mpid-table.js'
 import { loadParties } from './parties.js'
 import { CompactRegistry, INDEX_LAYOUT } from './registry-index.js'
 import { emptyReport, type LoadProgress, type LoadReport } from './report.js'
-import { loadNewestSnapshot, saveSnapshot, type SnapshotOptions } from './snapshot-store.js'
+import { loadNewestSnapshot, saveIndexSnapshot, type SnapshotOptions } from './snapshot-store.js'
 import { crcOfFile, RunningCrc, statOf, type SourceStamp } from './sources.js'
 
 export interface RegistryPaths {
@@ -54,7 +54,7 @@ export function writeSnapshotOf(r: LoadResult, opts: LoadOptions): SnapshotWrite
   if (!opts.snapshots) return { skipped: 'snapshots are off' }
   if (r.builtFrom === null) return { skipped: 'loaded from a snapshot' }
   try {
-    return saveSnapshot(opts.snapshots, r.index.toShared(), { layout: INDEX_LAYOUT, sources: r.builtFrom, deltas: [] })
+    return saveIndexSnapshot(opts.snapshots, r.index.toShared())
   } catch (err) {
     return { error: `writing a snapshot into ${opts.snapshots.dir} failed: ${(err as Error).message}` }
   }
@@ -76,7 +76,7 @@ export async function loadRegistryHere(paths: RegistryPaths, opts: LoadOptions):
   if (opts.snapshots && opts.snapshots.use !== false) {
     const found = await loadNewestSnapshot(opts.snapshots, { ...paths }, INDEX_LAYOUT, report.snapshotsRefused)
     if (found) {
-      const index = new CompactRegistry({ ...found.snapshot, loadedAt: Date.now() })
+      const index = new CompactRegistry({ ...found.snapshot, loadedAt: Date.now(), sources: found.header.sources, baked: found.header.deltas })
       report.source = 'snapshot'
       report.snapshot = found.file
       finishReport(report, index, mem0, t0)
@@ -117,6 +117,7 @@ export async function loadRegistryHere(paths: RegistryPaths, opts: LoadOptions):
     main,
     orphans: dev.orphans,
     devices,
+    sources: [stamps.registrations, stamps.devices, stamps.parties],
   })
   finishReport(report, index, mem0, t0)
   return { index, report, builtFrom: [stamps.registrations, stamps.devices, stamps.parties] }

@@ -7,6 +7,7 @@ import { findDeviceRow, ORPHAN_BIT, type DeviceTable } from './device-table.js'
 import { MPID_MASK } from './period-rules.js'
 import { formatDay, OPEN_DAY, parseDay } from './day.js'
 import { eui, mpxnKey, mpxnOfKey, parseEui } from './keys.js'
+import type { SourceStamp } from './sources.js'
 import type { DeviceType, Party, RegistryCounts, RegistryIndex, SupplyPeriod, UserRole } from './types.js'
 
 /** Device types in storage order (index + 1 is the stored code; 0 = none). */
@@ -40,6 +41,10 @@ export interface RegistrySnapshot {
   devices: DeviceTable
   /** changes applied by delta files on top of the tables (delta.ts), until compacted */
   overlay?: OverlayData
+  /** delta files already folded into the tables (compact.ts), in order */
+  baked?: { name: string; crc32: number }[]
+  /** the source files the tables were built from (a snapshot's header, or the build's stamps) */
+  sources?: SourceStamp[]
 }
 
 /**

@@ -5,7 +5,7 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { readSnapshotFile, SnapshotError, writeSnapshotFile, type SnapshotHeader } from './snapshot-file.js'
 import { sourceChanged, type SourceStamp } from './sources.js'
-import type { RegistrySnapshot } from './registry-index.js'
+import { INDEX_LAYOUT, type RegistrySnapshot } from './registry-index.js'
 
 export interface SnapshotOptions {
   /** folder holding the snapshots */
@@ -62,6 +62,13 @@ export async function loadNewestSnapshot(
     }
   }
   return undefined
+}
+
+/** Snapshot of an index without an overlay (compact it first): its sources and folded deltas. */
+export function saveIndexSnapshot(o: SnapshotOptions, s: RegistrySnapshot): { file: string; bytes: number; ms: number } {
+  if (s.overlay && (s.overlay.mpxns.length > 0 || s.overlay.devices.length > 0)) throw new Error('an index with a delta overlay is compacted before it is written')
+  if (!s.sources) throw new Error('the index does not record its source files')
+  return saveSnapshot(o, s, { layout: INDEX_LAYOUT, sources: s.sources, deltas: s.baked ?? [] })
 }
 
 let seq = 0
