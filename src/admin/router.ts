@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Database } from 'better-sqlite3'
 import { IngressErrors } from '../ingress/errors.js'
-import { sendError, sendJson } from '../ingress/http-util.js'
+import { readBody, sendError, sendJson } from '../ingress/http-util.js'
 import type { ObligationEventRow, ObligationRow, QuarantineFilter, QuarantineRow } from '../store/index.js'
 import type { WorkingDayCalendar } from '../obligations/index.js'
 import { checkBearer } from './auth.js'
@@ -29,6 +29,8 @@ export interface AdminDeps extends AuditDeps {
   obligations: ObligationReader
   db: () => Database
   reloadRegistry(): Promise<unknown>
+  /** POST /admin/registry/apply-delta (issue #17): throws an error with `reasons` when refused */
+  applyRegistryDelta?(name: string, body: Buffer): Promise<unknown>
   releaseQuarantined(id: string, actor: string): Promise<unknown>
   deleteQuarantined(id: string, actor: string): Promise<boolean>
   acknowledge(id: string, actor: string): Promise<'ok' | 'not-found' | 'already'>
@@ -39,6 +41,9 @@ export interface AdminDeps extends AuditDeps {
   audit?(actor: string, action: string, target: string | null, detail: string | null): Promise<void>
 }
 
+/** a delta file posted to the admin API: 10k rows are ~0.5 MB */
+const DELTA_MAX_BYTES = 64 << 20
+
 const QUARANTINE_ID = /^\/admin\/quarantine\/([0-9a-f-]{36})(\/release)?$/
 const OBLIGATION_ACK = /^\/admin\/obligations\/([0-9a-f-]{36})\/ack$/
 const OBLIGATION_ID = /^\/admin\/obligations\/([0-9a-f-]{36})$/
@@ -48,11 +53,25 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url
   const auth = checkBearer(req.headers.authorization, deps.token)
   if (auth === 'missing') return sendError(res, IngressErrors.UNAUTHORIZED, 'send Authorization: Bearer <admin.token>', {}, { 'www-authenticate': 'Bearer' })
   if (auth === 'wrong') return sendError(res, IngressErrors.FORBIDDEN, 'the bearer token is not the configured admin.token')
-  req.resume()
   const actor = adminActor(req)
   const path = url.pathname
   const q = url.searchParams
   const method = req.method ?? 'GET'
+  if (path === '/admin/registry/apply-delta' && method === 'POST' && deps.applyRegistryDelta) {
+    const name = q.get('name') ?? 'api.csv'
+    const body = await readBody(req, DELTA_MAX_BYTES)
+    if (!body.ok) return sendError(res, body.tooLarge ? IngressErrors.BODY_TOO_LARGE : IngressErrors.BAD_REQUEST, body.tooLarge ? `a delta is at most ${DELTA_MAX_BYTES} bytes` : body.error.message)
+    try {
+      const summary = await deps.applyRegistryDelta(name, body.body)
+      await deps.audit?.(actor, 'registry.delta', name, 'ok')
+      return sendJson(res, 200, summary)
+    } catch (err) {
+      const e = err as Error & { reasons?: unknown[] }
+      await deps.audit?.(actor, 'registry.delta', name, `refused: ${e.message}`.slice(0, 500))
+      return sendError(res, e.reasons ? IngressErrors.BAD_REQUEST : IngressErrors.CONFLICT, `delta not applied, still serving the previous index: ${e.message}`, e.reasons ? { reasons: e.reasons } : {})
+    }
+  }
+  req.resume()
 
   if (path === '/admin/registry/reload' && method === 'POST') {
     try {

@@ -26,7 +26,7 @@ import { createIngest } from './ingest.js'
 import { createRelease } from './release.js'
 import { startHousekeeping } from './housekeeping.js'
 import { within } from './within.js'
-import { loadAndMeasure } from './registry-load.js'
+import { loadAndMeasure, RegistryUpdates } from './registry-load.js'
 export { createLogger } from './logger.js'
 import { createLogger } from './logger.js'
 import type { EvaluateContext } from '../pipeline.js'
@@ -119,14 +119,26 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     store, sqlite, nats, evalCtx, recordCtx: () => recordCtx(), metrics, log, now, wake: () => dispatcher.wake(),
   })
 
-  async function reloadRegistry() {
-    const started = performance.now()
-    const next = await loadAndMeasure(config, metrics, log)
-    const prev = registry
+  const swapRegistry = (next: typeof registry) => {
     registry = next // atomic: each evaluation reads `registry` once, synchronously
     pool?.setRegistry(next) // each batch is decided wholly on one index (src/pool)
-    // SECMP0121: tenant MPxNs that moved with a non-commissioned device open install-code duties.
-    await obligations.onRegistrySwap(prev, next).catch((err: unknown) => log.error({ err }, 'install-code check failed'))
+  }
+  // SECMP0121: tenant MPxNs that moved with a non-commissioned device open install-code duties.
+  const installCodeCheck = (prev: RegistryIndex, next: RegistryIndex) => obligations.onRegistrySwap(prev, next).catch((err: unknown) => log.error({ err }, 'install-code check failed'))
+  // delta updates and their compaction (issue #17); kept deltas re-applied after every load
+  const updates = new RegistryUpdates(config, metrics, log, () => registry, swapRegistry, installCodeCheck)
+  swapRegistry(await updates.catchUp(registry))
+
+  async function reloadRegistry() {
+    const started = performance.now()
+    const loaded = await loadAndMeasure(config, metrics, log)
+    const next = await updates.exclusive(async () => {
+      const caught = await updates.catchUp(loaded)
+      const prev = registry
+      swapRegistry(caught)
+      await installCodeCheck(prev, caught)
+      return caught
+    })
     return { loadedAt: new Date(next.loadedAt).toISOString(), counts: next.counts, ms: Math.round(performance.now() - started) }
   }
 
@@ -176,6 +188,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
           quarantine: quarantineReader,
           obligations: obligationReader,
           reloadRegistry,
+          applyRegistryDelta: (name, body) => updates.apply(name, body),
           releaseQuarantined: release,
           deleteQuarantined: (id, actor) => store.deleteQuarantined(id, actor),
           acknowledge: (id, actor) => store.acknowledgeObligation(id, actor, now()),
@@ -214,6 +227,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const url = `${scheme}://${host}:${addr.port}`
   if (publicUrl === '') publicUrl = url
   obligations.start(config.obligations.checkIntervalMs)
+  updates.start()
   log.info({ url, tenants: config.tenants }, 'gateway listening')
 
   let closing: Promise<void> | undefined
@@ -232,6 +246,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       closing ??= (async () => {
         draining = true
         clearInterval(housekeeping)
+        updates.stop()
         if (config.server.drainDelayMs > 0) await new Promise((r) => setTimeout(r, config.server.drainDelayMs))
         // The whole stop fits in graceMs: in-flight requests get most of it, then connections are
         // cut (an unanswered request was never accepted: the sender retries), then delivery gets

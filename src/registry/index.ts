@@ -11,3 +11,5 @@ export { RegistryLoadError, type RegistryErrorCode, type RowProblem } from './er
 export { parseParties, loadParties } from './parties.js'
 export { CompactRegistry, INDEX_LAYOUT, type RegistrySnapshot, type DeviceStatus, DEVICE_STATUSES, DEVICE_TYPES } from './registry-index.js'
 export * from './types.js'
+export { applyDelta, DeltaError, type DeltaSummary, REGISTRATION_DELTA_COLUMNS, DEVICE_DELTA_COLUMNS } from './delta.js'
+export { DeltaFolder, compactIndex, type CompactResult } from './delta-folder.js'
