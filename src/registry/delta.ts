@@ -50,9 +50,15 @@ export interface DeltaSummary {
   ms: number
 }
 
-const yieldNow = () => new Promise<void>((r) => setImmediate(r))
-/** rows handled between yields to the event loop: a delta never stalls it for long */
-const SLICE = 1000
+/** the longest a delta holds the event loop before it yields (messages are decided in between) */
+const SLICE_MS = 3
+let sliceStart = 0
+/** Yields to the event loop when the current slice has run SLICE_MS. */
+async function breathe(): Promise<void> {
+  if (performance.now() - sliceStart < SLICE_MS) return
+  await new Promise<void>((r) => setImmediate(r))
+  sliceStart = performance.now()
+}
 
 type RegOp = { add: boolean; from: number; to: number; mpid: number; toGiven: boolean; line: number }
 type DevOp = { add: boolean; key: number; type: number; status: number; line: number }
@@ -63,6 +69,7 @@ type DevOp = { add: boolean; key: number; type: number; status: number; line: nu
  */
 export async function applyDelta(index: CompactRegistry, name: string, text: Buffer): Promise<{ index: CompactRegistry; summary: DeltaSummary }> {
   const t0 = performance.now()
+  sliceStart = t0
   const lines = splitLines(text)
   if (lines.length === 0) throw new DeltaError(name, 'empty delta')
   const [s0, e0] = lines[0]!
@@ -89,7 +96,7 @@ export async function applyDelta(index: CompactRegistry, name: string, text: Buf
   let rows = 0
   let added = 0
   for (let li = 1; li < lines.length; li++) {
-    if (li % SLICE === 0) await yieldNow()
+    if ((li & 63) === 0) await breathe()
     const [s, e] = lines[li]!
     const line = li + 1
     let n = splitFields(text, s, e)
@@ -146,7 +153,7 @@ export async function applyDelta(index: CompactRegistry, name: string, text: Buf
   let k = 0
   const sc = new PeriodScratch(() => {})
   for (const [key, ops] of regOps) {
-    if (++k % SLICE === 0) await yieldNow()
+    if ((++k & 15) === 0) await breathe()
     const rowsNow = rowsOf(index, key)
     for (const op of ops) {
       if (op.add) {
@@ -174,7 +181,7 @@ export async function applyDelta(index: CompactRegistry, name: string, text: Buf
   }
   let removed = 0
   for (const [id, d] of devOps) {
-    if (++k % SLICE === 0) await yieldNow()
+    if ((++k & 15) === 0) await breathe()
     const cur = deviceOf(index, id, d.hi, d.lo)
     const wasKnown = cur.type !== 0
     for (const op of d.ops) {
