@@ -15,7 +15,7 @@
 //             and the longest stall; then the compaction in its worker (time, peak RSS).
 // Writes bench/results/registry.{json,md}.
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -132,34 +132,44 @@ function lookupRates(index: CompactRegistry, m: WorldManifest): Record<string, n
 
 /** A 10k-row delta: 5k registration rows (1,250 supply starts moved: 2.5k rows; 2.5k new), 5k device rows (2.5k devices moved). */
 function delta10k(dir: string, m: WorldManifest): { regs: Buffer; devs: Buffer } {
-  const regLines = readFileSync(join(dir, 'registrations.csv'), 'latin1')
   const rnd = prng(21)
-  const regs = ['op,mpxn,supplier_mpid,effective_from']
-  // rows from the file (so that a remove matches): sample lines at random offsets
-  const sampleLine = (text: string) => {
-    const at = Math.floor(rnd() * (text.length - 200))
-    const s = text.indexOf('\n', at) + 1
-    return text.slice(s, text.indexOf('\n', s)).split(',')
+  // rows from the files (so that a remove matches): the line after a random offset
+  const sampler = (file: string) => {
+    const fd = openSync(file, 'r')
+    const size = fstatSync(fd).size
+    const buf = Buffer.alloc(512)
+    return {
+      line: () => {
+        const n = readSync(fd, buf, 0, buf.length, Math.floor(rnd() * (size - buf.length)))
+        const text = buf.toString('latin1', 0, n)
+        const s = text.indexOf('\n') + 1
+        return text.slice(s, text.indexOf('\n', s)).split(',')
+      },
+      close: () => closeSync(fd),
+    }
   }
+  const regFile = sampler(join(dir, 'registrations.csv'))
+  const regs = ['op,mpxn,supplier_mpid,effective_from']
   const seen = new Set<string>()
   while (regs.length < 1 + 1250 * 2) {
-    const [mpxn, mpid, from] = sampleLine(regLines)
-    if (!mpxn || seen.has(mpxn)) continue
+    const [mpxn, mpid, from] = regFile.line()
+    if (!mpxn || !from || seen.has(mpxn)) continue
     seen.add(mpxn)
-    const moved = new Date(Date.parse(from!) + 3 * 86_400_000).toISOString().slice(0, 10)
+    const moved = new Date(Date.parse(from) + 3 * 86_400_000).toISOString().slice(0, 10)
     regs.push(`remove,${mpxn},${mpid},${from}`, `add,${mpxn},${mpid},${moved}`)
   }
+  regFile.close()
   for (let i = 0; i < 2500; i++) regs.push(`add,${mpanOf(Math.floor(rnd() * m.mpans))},E007,2025-09-01`)
-  const devText = readFileSync(join(dir, 'devices.csv'), 'latin1')
+  const devFile = sampler(join(dir, 'devices.csv'))
   const devs = ['op,device_id,device_type,mpxn']
   const seenD = new Set<string>()
   while (devs.length < 1 + 5000) {
-    const [id, type, mpxn] = sampleLine(devText)
-    if (!id || seenD.has(`${id}${mpxn}`) || type === 'CHF') continue
-    seenD.add(`${id}${mpxn}`)
-    devs.push(`remove,${id},${type},${mpxn}`)
-    if (devs.length < 1 + 5000) devs.push(`add,${id},${type},${mpanOf(Math.floor(rnd() * m.mpans))}`)
+    const [id, type, mpxn] = devFile.line()
+    if (!id || !mpxn || seenD.has(id) || type === 'CHF') continue
+    seenD.add(id)
+    devs.push(`remove,${id},${type},${mpxn}`, `add,${id},${type},${mpanOf(Math.floor(rnd() * m.mpans))}`)
   }
+  devFile.close()
   return { regs: Buffer.from(regs.join('\n') + '\n'), devs: Buffer.from(devs.join('\n') + '\n') }
 }
 
@@ -191,12 +201,15 @@ async function child(kind: string, dir: string, snapDir: string): Promise<Record
     out.indexBytes = r.index.byteSize()
     return out
   }
-  const r = await loadRegistry(paths, { maxRejectRatio: 0.01, snapshots })
-  if (r.report.source !== 'snapshot') throw new Error(`expected a snapshot start: ${JSON.stringify(r.report.snapshotsRefused)}`)
+  let index: CompactRegistry
+  {
+    const r = await loadRegistry(paths, { maxRejectRatio: 0.01, snapshots })
+    if (r.report.source !== 'snapshot') throw new Error(`expected a snapshot start: ${JSON.stringify(r.report.snapshotsRefused)}`)
+    index = r.index // only `index` refers to it: a reload's swap leaves the old one to the collector
+  }
   out.readyMs = performance.now() - t0
   out.peakAtReady = hwm()
-  out.mpxns = r.index.counts.mpxns
-  let index: CompactRegistry = r.index
+  out.mpxns = index.counts.mpxns
   const envs = alerts(m, 100_000)
   if (kind === 'snapshot') {
     out.peak = hwm()
@@ -268,7 +281,7 @@ async function main() {
     }
     const snapDir = join(here, '.cache', `snapshots-${size}`)
     const run = (kind: string) => {
-      const a = ['--expose-gc', '--max-old-space-size=16384', childJs, '--child', kind, '--dir', dir, '--snap', snapDir, '--baseline', arg('baseline', '')]
+      const a = ['--expose-gc', childJs, '--child', kind, '--dir', dir, '--snap', snapDir, '--baseline', arg('baseline', '')]
       const r = JSON.parse(execFileSync(process.execPath, a, { maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] }).toString()) as Record<string, unknown>
       console.error(JSON.stringify({ size, loadavg: loadavg()[0], ...r }))
       return { ...r, loadavg1: loadavg()[0] }
