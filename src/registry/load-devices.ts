@@ -75,17 +75,17 @@ export async function buildDevices(
   const bits = counted.bits
   const shift = 32 - bits
   const nb = 2 ** bits
-  // starts[b]: bucket b's first row; fill[b]: its next free row (rows the fill pass rejects leave
-  // a gap before the next bucket, which the compaction skips)
+  // during the fill starts[b] is bucket b's next free row. Rows the fill pass rejects leave a gap
+  // before the next bucket (type 0: every kept row has a type), which the compaction skips.
   const starts = sharedU32(nb + 1)
-  const fill = counted.counts
   let at = 0
   for (let b = 0; b < nb; b++) {
-    const c = fill[b]!
-    starts[b] = fill[b] = at
+    const c = counted.counts[b]!
+    starts[b] = at
     at += c
   }
   starts[nb] = at
+  counted.counts = new Uint32Array(0)
 
   const hi = sharedU32(at)
   const lo = sharedU32(at)
@@ -117,7 +117,7 @@ export async function buildDevices(
   const tally = new FileTally(file, report)
   const fillCrc = crc ?? new RunningCrc() // a fresh one: the CRC of this pass alone
   await csvPass(file, DEVICES, checkDevice, () => {
-    const pos = fill[hash2(devRow.hi, devRow.lo) >>> shift]!++
+    const pos = starts[hash2(devRow.hi, devRow.lo) >>> shift]!++
     hi[pos] = devRow.hi
     lo[pos] = devRow.lo
     type[pos] = devRow.type
@@ -146,12 +146,21 @@ export async function buildDevices(
   const sc = new DeviceScratch()
   let kept = 0
   let devices = 0
-  for (let b = 0; b < nb; b++) {
-    const rs = starts[b]!
-    const m = fill[b]! - rs
-    starts[b] = kept
-    if (m > 0) {
-      sc.load(hi, lo, ref, type, status, rs, m)
+  // rows lie in bucket order: walk them once, a bucket's rows are the next run of rows whose
+  // hash falls in it (gaps skipped), and starts[] is rewritten behind the walk
+  let r = 0
+  let b = 0
+  while (b < nb) {
+    while (r < at && type[r] === 0) r++
+    const rb = r < at ? hash2(hi[r]!, lo[r]!) >>> shift : nb
+    while (b < rb) starts[b++] = kept
+    if (b === nb) break
+    let re = r + 1
+    while (re < at && type[re] !== 0 && hash2(hi[re]!, lo[re]!) >>> shift === b) re++
+    starts[b++] = kept
+    const m = re - r
+    {
+      sc.load(hi, lo, ref, type, status, r, m)
       const o = sc.order
       for (let g = 0; g < m; ) {
         const h = sc.hi[o[g]!]!
@@ -185,6 +194,7 @@ export async function buildDevices(
         g = ge
       }
     }
+    r = re
   }
   starts[nb] = kept
   if (issues.samples.length > 0)
