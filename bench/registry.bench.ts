@@ -201,12 +201,10 @@ async function child(kind: string, dir: string, snapDir: string): Promise<Record
     out.indexBytes = r.index.byteSize()
     return out
   }
-  let index: CompactRegistry
-  {
-    const r = await loadRegistry(paths, { maxRejectRatio: 0.01, snapshots })
-    if (r.report.source !== 'snapshot') throw new Error(`expected a snapshot start: ${JSON.stringify(r.report.snapshotsRefused)}`)
-    index = r.index // only `index` refers to it: a reload's swap leaves the old one to the collector
-  }
+  let first: Awaited<ReturnType<typeof loadRegistry>> | undefined = await loadRegistry(paths, { maxRejectRatio: 0.01, snapshots })
+  if (first.report.source !== 'snapshot') throw new Error(`expected a snapshot start: ${JSON.stringify(first.report.snapshotsRefused)}`)
+  let index: CompactRegistry = first.index
+  first = undefined // only `index` refers to it now: a reload's swap leaves the old one to the collector
   out.readyMs = performance.now() - t0
   out.peakAtReady = hwm()
   out.mpxns = index.counts.mpxns
@@ -224,6 +222,7 @@ async function child(kind: string, dir: string, snapDir: string): Promise<Record
       index = next.index // the swap; the old index is garbage from here
       return next.report.source
     })
+    out.indexBytes = index.byteSize()
     gc()
     await wait(50)
     gc()
