@@ -70,9 +70,10 @@ type DevOp = { add: boolean; key: number; type: number; status: number; line: nu
 export async function applyDelta(index: CompactRegistry, name: string, text: Buffer): Promise<{ index: CompactRegistry; summary: DeltaSummary }> {
   const t0 = performance.now()
   sliceStart = t0
-  const lines = splitLines(text)
-  if (lines.length === 0) throw new DeltaError(name, 'empty delta')
-  const [s0, e0] = lines[0]!
+  const nextLine = lineReader(text)
+  const first = nextLine()
+  if (!first) throw new DeltaError(name, 'empty delta')
+  const [s0, e0] = first
   const hn = splitFields(text, s0, e0)
   const header: string[] = []
   for (let i = 0; i < Math.min(hn, 7); i++) header.push(text.toString('latin1', fields[i * 2]!, fields[i * 2 + 1]!).toLowerCase())
@@ -95,10 +96,9 @@ export async function applyDelta(index: CompactRegistry, name: string, text: Buf
   const devOps = new Map<string, { hi: number; lo: number; ops: DevOp[] }>()
   let rows = 0
   let added = 0
-  for (let li = 1; li < lines.length; li++) {
-    if ((li & 63) === 0) await breathe()
-    const [s, e] = lines[li]!
-    const line = li + 1
+  for (let line = 2, l = nextLine(); l; line++, l = nextLine()) {
+    if ((line & 63) === 0) await breathe()
+    const [s, e] = l
     let n = splitFields(text, s, e)
     if (n === 1 && fields[0] === fields[1]) continue
     rows++
@@ -220,17 +220,20 @@ function matches(header: string[], cols: readonly string[], optional: number): b
   return header.length >= cols.length - optional && header.length <= cols.length && header.every((h, i) => h === cols[i])
 }
 
-/** [start, end) of each line (without the line break), a UTF-8 BOM skipped. */
-function splitLines(text: Buffer): [number, number][] {
-  const out: [number, number][] = []
+/**
+ * The lines of `text` one at a time, as [start, end) without the line break (a UTF-8 BOM skipped):
+ * found as the parse goes, so that finding them is sliced with the rest of the work.
+ */
+function lineReader(text: Buffer): () => [number, number] | undefined {
   let pos = text[0] === 0xef && text[1] === 0xbb && text[2] === 0xbf ? 3 : 0
-  while (pos < text.length) {
+  return () => {
+    if (pos >= text.length) return undefined
     let nl = text.indexOf(10, pos)
     if (nl < 0) nl = text.length
-    out.push([pos, nl > pos && text[nl - 1] === 13 ? nl - 1 : nl])
+    const l: [number, number] = [pos, nl > pos && text[nl - 1] === 13 ? nl - 1 : nl]
     pos = nl + 1
+    return l
   }
-  return out
 }
 
 /** An MPxN's periods as the index answers them (overlay first), flat triples. */
