@@ -12,7 +12,7 @@ import { fields } from './csv-rows.js'
 import { findDeviceRow, ORPHAN_BIT, ROWS_PER_BUCKET, type DeviceTable } from './device-table.js'
 import { fieldText, FileTally } from './file-tally.js'
 import { IssueSamples } from './issue-samples.js'
-import { sharedU32, sharedU8, sortRange } from './key-table.js'
+import { sharedU32, sharedU8 } from './key-table.js'
 import { eui, hash2, mpxnKeyCodes, parseEuiCodes } from './keys.js'
 import { buildKeyTable, lookupBatch, type MpxnTable } from './mpxn-table.js'
 import { DEVICE_STATUSES, DEVICE_TYPES } from './registry-index.js'
@@ -170,19 +170,14 @@ export async function buildDevices(
         // the last row in the file decides type and status (local index = file order)
         let last = o[g]!
         for (let j = g + 1; j < ge; j++) if (o[j]! > last) last = o[j]!
-        const occ = (x: number) => {
-          let k = 0
-          for (let j = g; j < ge; j++) if (o[j]! < x) k++
-          return k
-        }
         for (let j = g; j < ge; j++) {
           const x = o[j]!
           if (j > g && sc.ref[x] === sc.ref[o[j - 1]!]) {
-            issues.add(`${h}:${l}`, occ(x), occ(o[j - 1]!), 'duplicate device row, collapsed')
+            issues.add(`${h}:${l}`, occ(o, g, ge, x), occ(o, g, ge, o[j - 1]!), 'duplicate device row, collapsed')
             continue
           }
           if (sc.type[x] !== sc.type[last] || sc.status[x] !== sc.status[last])
-            issues.add(`${h}:${l}`, occ(x), occ(last), 'device listed with another type or status; the last row wins')
+            issues.add(`${h}:${l}`, occ(o, g, ge, x), occ(o, g, ge, last), 'device listed with another type or status; the last row wins')
           hi[kept] = h
           lo[kept] = l
           ref[kept] = sc.ref[x]!
@@ -211,6 +206,13 @@ export async function buildDevices(
   return { table, orphans, tally }
 }
 
+/** Occurrence of local row x among a device's rows order[g..ge) in file order. */
+function occ(o: Uint32Array, g: number, ge: number, x: number): number {
+  let k = 0
+  for (let j = g; j < ge; j++) if (o[j]! < x) k++
+  return k
+}
+
 /** One bucket's rows, sorted by (device, ref, file order); grows to the largest bucket. */
 class DeviceScratch {
   hi = new Uint32Array(64)
@@ -230,14 +232,24 @@ class DeviceScratch {
       this.status = new Uint8Array(cap)
       this.order = new Uint32Array(cap)
     }
-    this.hi.set(hi.subarray(rs, rs + m))
-    this.lo.set(lo.subarray(rs, rs + m))
-    this.ref.set(ref.subarray(rs, rs + m))
-    this.type.set(type.subarray(rs, rs + m))
-    this.status.set(status.subarray(rs, rs + m))
-    for (let i = 0; i < m; i++) this.order[i] = i
-    const { hi: H, lo: L, ref: R } = this
-    if (m > 1)
-      sortRange(this.order, 0, m, (a, b) => H[a]! < H[b]! || (H[a] === H[b] && (L[a]! < L[b]! || (L[a] === L[b] && (R[a]! < R[b]! || (R[a] === R[b] && a < b))))))
+    const { hi: H, lo: L, ref: R, order } = this
+    for (let i = 0; i < m; i++) {
+      H[i] = hi[rs + i]!
+      L[i] = lo[rs + i]!
+      R[i] = ref[rs + i]!
+      this.type[i] = type[rs + i]!
+      this.status[i] = status[rs + i]!
+    }
+    // insertion sort by (device, ref, file order), no closure: it runs per bucket
+    for (let i = 0; i < m; i++) {
+      let j = i - 1
+      while (j >= 0) {
+        const x = order[j]!
+        if (H[x]! < H[i]! || (H[x] === H[i] && (L[x]! < L[i]! || (L[x] === L[i] && R[x]! <= R[i]!)))) break
+        order[j + 1] = x
+        j--
+      }
+      order[j + 1] = i
+    }
   }
 }

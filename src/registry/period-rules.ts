@@ -13,7 +13,6 @@
 // next period's start (IMPLIED_END on its MPID code): a delta (delta.ts) turns an MPxN's periods
 // back into rows, applies its changes and runs these rules again, as a rebuild of the changed
 // files would.
-import { sortRange } from './key-table.js'
 import { MAX_PERIODS } from './mpxn-table.js'
 import { OPEN_DAY } from './day.js'
 
@@ -61,10 +60,21 @@ export class PeriodScratch {
     this.order = new Uint32Array(cap)
   }
 
+  /** Insertion sort of order[0..n) by (key, from, file order); no closure: it runs per bucket. */
   #sort(): void {
-    const { key, from } = this
-    for (let i = 0; i < this.n; i++) this.order[i] = i
-    sortRange(this.order, 0, this.n, (a, b) => key[a]! < key[b]! || (key[a] === key[b] && (from[a]! < from[b]! || (from[a] === from[b] && a < b))))
+    const { key, from, order } = this
+    for (let i = 0; i < this.n; i++) {
+      let j = i - 1
+      const k = key[i]!
+      const f = from[i]!
+      while (j >= 0) {
+        const o = order[j]!
+        if (key[o]! < k || (key[o] === k && from[o]! <= f)) break // equal (key, from): o is earlier in the file
+        order[j + 1] = o
+        j--
+      }
+      order[j + 1] = i
+    }
   }
 
   /** Rows [rs, re) as staged by the build: key in slots[i], [from, to, mpid] in periods[3i..]. */
@@ -101,11 +111,14 @@ export class PeriodScratch {
     return k
   }
 
+  #issue(r: number, kind: PeriodIssueKind, other: number, g: number, ge: number): void {
+    this.onIssue(this.key[r]!, this.#occ(r, g, ge), this.#occ(other, g, ge), kind)
+  }
+
   /** Rules 1–5 on one MPxN's rows order[g..ge); writes its periods at `out[3p..]`, returns the next p. */
   resolveGroup(g: number, ge: number, out: Uint16Array, p: number): number {
     const { from, to, mpid, implied, order } = this
     const kept = this.#kept
-    const issue = (r: number, kind: PeriodIssueKind, other: number) => this.onIssue(this.key[r]!, this.#occ(r, g, ge), this.#occ(other, g, ge), kind)
     kept.length = 0
     for (let j = g; j < ge; j++) {
       const r = order[j]!
@@ -113,7 +126,7 @@ export class PeriodScratch {
       const last = kept.length > 0 ? kept[kept.length - 1]! : -1
       if (last >= 0 && from[last] === from[r]) {
         const dup = mpid[last] === mpid[r] && to[last] === to[r]
-        issue(r, dup ? 'duplicate' : 'same-start', last)
+        this.#issue(r, dup ? 'duplicate' : 'same-start', last, g, ge)
         if (!dup) kept[kept.length - 1] = r
         continue
       }
@@ -123,7 +136,7 @@ export class PeriodScratch {
       const cur = kept[j]!
       const nextFrom = from[kept[j + 1]!]!
       if (to[cur] === OPEN_DAY || to[cur]! > nextFrom) {
-        if (to[cur] !== OPEN_DAY) issue(cur, 'overlap', kept[j + 1]!)
+        if (to[cur] !== OPEN_DAY) this.#issue(cur, 'overlap', kept[j + 1]!, g, ge)
         to[cur] = nextFrom
         implied[cur] = 1
       }
@@ -145,7 +158,7 @@ export class PeriodScratch {
     for (let j = 0; j < kept.length && count > MAX_PERIODS; j++) {
       const r = kept[j]!
       if (from[r] === DROPPED) continue
-      issue(r, 'history', kept[kept.length - 1]!)
+      this.#issue(r, 'history', kept[kept.length - 1]!, g, ge)
       from[r] = DROPPED
       count--
     }
