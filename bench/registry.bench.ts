@@ -242,6 +242,9 @@ async function child(kind: string, dir: string, snapDir: string): Promise<Record
       return [a.summary, b.summary]
     })
     out.delta = { rows: u.result.reduce((n, s) => n + s.rows, 0), ms: u.ms, maxStallMs: u.maxStallMs, p99StallMs: u.p99StallMs, summaries: u.result }
+    // control: the same lookup slices for as long, with no delta: the stalls the machine itself causes
+    const ctl = await underLoad(() => index, envs, () => wait(Math.max(300, u.ms)))
+    out.control = { ms: ctl.ms, maxStallMs: ctl.maxStallMs, p99StallMs: ctl.p99StallMs }
     const c = await underLoad(() => index, envs, () => compactIndex(index, undefined))
     index = new CompactRegistry({ ...c.result.snapshot, loadedAt: Date.now() })
     out.compact = { ms: c.ms, maxStallMs: c.maxStallMs }
@@ -300,7 +303,13 @@ async function main() {
   const file = join(here, 'results', 'registry.json')
   // keep the sizes measured in earlier invocations (30M runs separately, late)
   const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { results?: { size: number }[] }).results ?? [] : []
-  const merged = [...prev.filter((p) => 'runs' in p && !sizes.includes(p.size)), ...results].sort((a, b) => (a.size as number) - (b.size as number))
+  // and, for a size measured again, the kinds not measured this time (--only)
+  const kept = prev.filter((p): p is { size: number; runs: Record<string, unknown[]> } => 'runs' in p)
+  for (const r of results as { size: number; runs: Record<string, unknown[]> }[]) {
+    const old = kept.find((p) => p.size === r.size)
+    if (old) r.runs = { ...old.runs, ...r.runs }
+  }
+  const merged = [...kept.filter((p) => !sizes.includes(p.size)), ...results].sort((a, b) => (a.size as number) - (b.size as number))
   writeFileSync(file, JSON.stringify({ machine, date: new Date().toISOString(), results: merged }, null, 1))
   console.log(report(machine, merged))
   writeFileSync(join(here, 'results', 'registry.md'), report(machine, merged))
@@ -329,7 +338,7 @@ function report(machine: string, results: Record<string, unknown>[]): string {
       `${f(MB(med(x['reload-files'], (q) => q.peak)))} (${f(per(med(x['reload-files'], (q) => q.peak)), 1)}) | ` +
       `${f(med(x['reload-files'], (q) => q.reload.maxStallMs), 1)} | ${f(MB(x.files?.[0]?.indexBytes ?? NaN))} | ${f(MB(x.files?.[0]?.snapshot?.bytes ?? NaN))} |`)
     if (x.snapshot) rates.push(`| ${f(mpxns)} | ${f(med(x.snapshot, (q) => q.batchedPerSec))} | ${f(med(x.snapshot, (q) => q.numericKeysPerSec))} | ${f(med(x.snapshot, (q) => q.fromStringsPerSec))} | ${f(med(x.snapshot, (q) => q.devicePerSec))} | ${f(med(x.snapshot, (q) => q.lookupFactsPerSec))} |`)
-    if (x.delta) deltas.push(`| ${f(mpxns)} | ${f(x.delta[0]!.delta.rows)} | ${f(med(x.delta, (q) => q.delta.ms))} (${n(x.delta)}) | ${f(med(x.delta, (q) => q.delta.maxStallMs), 1)} | ${f(med(x.delta, (q) => q.delta.p99StallMs), 2)} | ${f(med(x.delta, (q) => q.compact.ms) / 1000, 1)} | ${f(med(x.delta, (q) => q.compact.maxStallMs), 1)} | ${f(MB(med(x.delta, (q) => q.peak)))} |`)
+    if (x.delta) deltas.push(`| ${f(mpxns)} | ${f(x.delta[0]!.delta.rows)} | ${f(med(x.delta, (q) => q.delta.ms))} (${n(x.delta)}) | ${f(med(x.delta, (q) => q.delta.maxStallMs), 1)} | ${f(med(x.delta, (q) => q.delta.p99StallMs), 2)} | ${f(med(x.delta, (q) => q.control?.maxStallMs ?? NaN), 1)} | ${f(med(x.delta, (q) => q.compact.ms) / 1000, 1)} | ${f(med(x.delta, (q) => q.compact.maxStallMs), 1)} | ${f(MB(med(x.delta, (q) => q.peak)))} |`)
   }
   const loads = (results as { runs: Record<string, Run[]> }[]).flatMap((r) => Object.values(r.runs).flat().map((q) => q.loadavg1 as number))
   return [
@@ -348,8 +357,8 @@ function report(machine: string, results: Record<string, unknown>[]): string {
     '|---|---|---|---|---|---|',
     ...rates, '',
     'Delta updates under a lookupFacts load (slices of 100 lookups on the event loop): 10k rows = 5k registration rows (supply starts moved, new supply starts) + 5k device rows (devices moved):', '',
-    '| MPxNs | rows | apply ms (runs) | longest stall ms | p99 stall ms | compaction s (worker) | longest stall during compaction ms | peak MB |',
-    '|---|---|---|---|---|---|---|---|',
+    '| MPxNs | rows | apply ms (runs) | longest stall ms | p99 stall ms | control: longest stall ms with no delta | compaction s (worker) | longest stall during compaction ms | peak MB |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...deltas, '',
     ...(baseline.length ? ['In-run baseline: the loader before issue #17 on the same files in the same runs (ratio = new / old, medians):', '',
       '| MPxNs | old ready from files s (runs) | old peak MB (B/MPxN) | ready ratio | peak ratio |', '|---|---|---|---|---|', ...baseline, ''] : []),
