@@ -3,7 +3,6 @@
 // staging every row in memory. The pass that validates reports with file:line (a FileTally); a
 // later pass (locateRows) sees the same rows and skips the same ones quietly.
 import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
 import { createGunzip } from 'node:zlib'
 import { fields, readLines, splitFields } from './csv-rows.js'
 import { acceptHeader, columnCountProblem, type FileTally } from './file-tally.js'
@@ -64,56 +63,36 @@ export async function csvPass(file: string, kind: CsvKind, check: RowCheck, onRo
   return valid
 }
 
+/** Hash-bucket bits for a file: `perBucket` rows per bucket over its lines (a raw newline count). */
+export async function bucketBitsOf(file: string, perBucket: number): Promise<number> {
+  return bucketBitsFor(await countLines(file), perBucket)
+}
+
 /**
- * Rows per hash bucket, counted cheaply (issue #17): the identity field only, no validation (the
- * fill pass validates). Rows it counts that the fill pass rejects leave a gap at the end of their
- * bucket's range, which the compaction skips. `hashOf` returns the row's 32-bit hash, or -1 when
- * its first field is not an identity (a header, a malformed row). The buckets are sized from the
- * line count (`perBucket` rows each): counted at an upper bound of bits (from the file size and
- * the shortest possible row, or a line count first for .gz) and folded down once the lines are known.
+ * Rows per hash bucket, counted cheaply (issue #17) straight into the final table's bucket array
+ * (`counts[bucket * stride]`, no other allocation): the identity field only, no validation (the fill
+ * pass validates). Rows it counts that the fill pass rejects leave a gap at the end of their
+ * bucket's range, which the compaction skips. `hashOf` returns the row's 32-bit hash, or -1 when its
+ * first field is not an identity (a header, a malformed row). Returns the CRC-32 of the bytes read.
  */
 export async function countPass(
   file: string,
-  minRowBytes: number,
-  perBucket: number,
+  bits: number,
   hashOf: (buf: Buffer, n: number) => number,
-): Promise<{ bits: number; counts: Uint32Array; lines: number; crc: number }> {
-  let upper: number
-  if (file.endsWith('.gz')) upper = bucketBitsFor(await countLines(file), perBucket)
-  else {
-    let size = 0
-    try {
-      size = (await stat(file)).size
-    } catch {
-      // the fill pass reports the file as unreadable
-    }
-    upper = bucketBitsFor(Math.ceil(size / minRowBytes), perBucket)
-  }
-  const shift = 32 - upper
-  let counts = new Uint32Array(2 ** upper)
-  let lines = 0
+  counts: Uint32Array,
+  stride: number,
+): Promise<number> {
+  const shift = 32 - bits
   const crc = new RunningCrc()
   try {
     await readLines(file, (buf, s, e) => {
-      lines++
       const h = hashOf(buf, firstField(buf, s, e))
-      if (h >= 0) counts[h >>> shift]!++
+      if (h >= 0) counts[(h >>> shift) * stride]!++
     }, undefined, crc)
   } catch {
     // unreadable: the fill pass reports it with the file name
   }
-  const bits = Math.min(upper, bucketBitsFor(lines, perBucket))
-  if (bits < upper) {
-    const fold = 2 ** (upper - bits)
-    const out = new Uint32Array(2 ** bits)
-    for (let b = 0; b < out.length; b++) {
-      let c = 0
-      for (let j = b * fold; j < (b + 1) * fold; j++) c += counts[j]!
-      out[b] = c
-    }
-    counts = out
-  }
-  return { bits, counts, lines, crc: crc.value }
+  return crc.value
 }
 
 /** The fill pass must read the bytes the count pass read: else its rows overflow their buckets. */
@@ -140,7 +119,7 @@ function firstField(buf: Buffer, s: number, e: number): number {
   return 1
 }
 
-/** Lines in a file, without parsing (sizes the buckets of a .gz file). */
+/** Lines in a file, without parsing (sizes the hash buckets). */
 async function countLines(file: string): Promise<number> {
   let n = 0
   let last = 10

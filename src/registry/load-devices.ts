@@ -7,7 +7,7 @@
 // per bucket, validate and fill, compact each bucket in place). Exact duplicate rows
 // (same device, same MPxN) collapse; a device listed with different types or statuses keeps the
 // last row's values on all its rows ('type-conflict').
-import { countPass, csvPass, locateRows, sameBytes, type CsvKind } from './csv-pass.js'
+import { bucketBitsOf, countPass, csvPass, locateRows, sameBytes, type CsvKind } from './csv-pass.js'
 import { fields } from './csv-rows.js'
 import { findDeviceRow, ORPHAN_BIT, ROWS_PER_BUCKET, type DeviceTable } from './device-table.js'
 import { fieldText, FileTally } from './file-tally.js'
@@ -59,8 +59,6 @@ export function checkDevice(buf: Buffer, n: number): string | undefined {
 }
 
 const BATCH = 4096
-/** The shortest row there can be, `<EUI-64>,CAD,1` and a line break: bounds the rows by the size. */
-const MIN_ROW_BYTES = 30
 
 export async function buildDevices(
   file: string,
@@ -70,22 +68,22 @@ export async function buildDevices(
   onProgress?: (p: LoadProgress) => void,
   crc?: RunningCrc,
 ): Promise<{ table: DeviceTable; orphans: MpxnTable; tally: FileTally }> {
-  const counted = await countPass(file, MIN_ROW_BYTES, ROWS_PER_BUCKET, (buf) =>
-    fields[1]! - fields[0]! === 23 && parseEuiCodes(buf, fields[0]!, fields[1]!) ? hash2(eui.hi, eui.lo) : -1)
-  const bits = counted.bits
+  const bits = await bucketBitsOf(file, ROWS_PER_BUCKET)
   const shift = 32 - bits
   const nb = 2 ** bits
-  // during the fill starts[b] is bucket b's next free row. Rows the fill pass rejects leave a gap
-  // before the next bucket (type 0: every kept row has a type), which the compaction skips.
+  // starts[b] counts bucket b's rows, then (prefix sums) is its next free row during the fill. Rows
+  // the fill pass rejects leave a gap before the next bucket (type 0: every kept row has a type),
+  // which the compaction skips.
   const starts = sharedU32(nb + 1)
+  const countCrc = await countPass(file, bits, (buf) =>
+    fields[1]! - fields[0]! === 23 && parseEuiCodes(buf, fields[0]!, fields[1]!) ? hash2(eui.hi, eui.lo) : -1, starts, 1)
   let at = 0
   for (let b = 0; b < nb; b++) {
-    const c = counted.counts[b]!
+    const c = starts[b]!
     starts[b] = at
     at += c
   }
   starts[nb] = at
-  counted.counts = new Uint32Array(0)
 
   const hi = sharedU32(at)
   const lo = sharedU32(at)
@@ -127,7 +125,7 @@ export async function buildDevices(
     if (inBatch === BATCH) flush()
   }, { tally, ...(onProgress && { onProgress }), crc: fillCrc })
   flush()
-  sameBytes(file, counted.crc, fillCrc.value)
+  sameBytes(file, countCrc, fillCrc.value)
   tally.finish(maxRejectRatio)
 
   // orphan MPxNs: provisional numbers (first-seen order) -> slots in their own key table

@@ -1,6 +1,7 @@
 // registrations.csv (contract §5): `mpxn,supplier_mpid,effective_from[,effective_to]` -> the MPxN
 // table (mpxn-table.ts), built straight into its final arrays (issue #17, bounded peak):
-//   1. count rows per hash bucket, reading only the MPxN of each line (csv-pass.ts countPass);
+//   1. count the lines (sizes the hash buckets), then the rows per bucket, reading only the MPxN of
+//      each line (csv-pass.ts countPass), straight into the table's bucket array;
 //   2. read again, validating each row (rejections reported with file:line), and write it at its
 //      bucket's next free place in the final arrays (a rows-sized `slots` and `periods`), file
 //      order kept inside a bucket;
@@ -14,7 +15,7 @@
 import { checkMpxnKey } from './check-digits.js'
 import { OPEN_DAY, parseDayCodes } from './day.js'
 import { fields } from './csv-rows.js'
-import { countPass, csvPass, locateRows, sameBytes, type CsvKind } from './csv-pass.js'
+import { bucketBitsOf, countPass, csvPass, locateRows, sameBytes, type CsvKind } from './csv-pass.js'
 import { fieldText, FileTally } from './file-tally.js'
 import { IssueSamples } from './issue-samples.js'
 import { sharedF64, sharedU16, sharedU32 } from './key-table.js'
@@ -34,9 +35,6 @@ export const REGISTRATIONS: CsvKind = {
     return !(c >= 48 && c <= 57)
   },
 }
-
-/** The shortest row there can be, `1,ABCD,2020-01-01` and a line break: bounds the rows by the size. */
-const MIN_ROW_BYTES = 18
 
 /** Values of the last row checkRegistration accepted (scratch). */
 export const regRow = { key: 0, mpid: 0, from: 0, to: 0 }
@@ -73,22 +71,22 @@ export async function buildRegistrations(
   crc?: RunningCrc,
 ): Promise<{ table: MpxnTable; merged: number; tally: FileTally }> {
   const check = registrationCheck(mpids)
-  const counted = await countPass(file, MIN_ROW_BYTES, SLOTS_PER_BUCKET, (buf) => {
-    const k = mpxnKeyCodes(buf, fields[0]!, fields[1]!)
-    return k < 0 ? -1 : hashMpxnKey(k)
-  })
-  const bits = counted.bits
+  const bits = await bucketBitsOf(file, SLOTS_PER_BUCKET)
   const shift = 32 - bits
   const nb = 2 ** bits
-  // while building, bucket b's rows are [2b+1] (first row) up to [2b] (next free row)
+  // [2b] counts bucket b's rows, then (prefix sums) is its next free row while [2b+1] is its first
   const starts = sharedU32(2 * nb + 2)
+  const countCrc = await countPass(file, bits, (buf) => {
+    const k = mpxnKeyCodes(buf, fields[0]!, fields[1]!)
+    return k < 0 ? -1 : hashMpxnKey(k)
+  }, starts, 2)
   let at = 0
   for (let b = 0; b < nb; b++) {
+    const c = starts[2 * b]!
     starts[2 * b] = starts[2 * b + 1] = at
-    at += counted.counts[b]!
+    at += c
   }
   starts[2 * nb] = starts[2 * nb + 1] = at
-  counted.counts = new Uint32Array(0)
   const slots = sharedF64(at) // MPxN key per row now; one slot per MPxN after the compaction
   const periods = sharedU16(3 * at)
 
@@ -110,7 +108,7 @@ export async function buildRegistrations(
       }
     }
   }, { tally, ...(onProgress && { onProgress }), crc: fillCrc })
-  sameBytes(file, counted.crc, fillCrc.value)
+  sameBytes(file, countCrc, fillCrc.value)
   tally.finish(maxRejectRatio)
 
   // per bucket: rows [starts[2b+1], starts[2b]) -> slots and periods written from the front
