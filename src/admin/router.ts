@@ -70,12 +70,16 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url
     const since = q.get('since')
     const sinceMs = since === null ? undefined : Date.parse(since)
     if (sinceMs !== undefined && Number.isNaN(sinceMs)) return sendError(res, IngressErrors.BAD_REQUEST, `since=${since}: expected an ISO date or date-time`)
+    const critical = q.get('critical')
+    if (critical !== null && critical !== 'true' && critical !== 'false') return sendError(res, IngressErrors.BAD_REQUEST, `critical=${critical}: expected true or false`)
     try {
       return sendJson(res, 200, await deps.quarantine.list({
         limit,
         ...(q.get('reason') !== null && { reason: q.get('reason')! }),
         ...(q.get('mpxn') !== null && { mpxn: q.get('mpxn')! }),
         ...(sinceMs !== undefined && { since: sinceMs }),
+        ...(critical !== null && { critical: critical === 'true' }),
+        ...(q.get('alertCode') !== null && { alertCode: q.get('alertCode')! }),
         ...(q.get('cursor') !== null && { cursor: q.get('cursor')! }),
       }))
     } catch (err) {

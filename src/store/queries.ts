@@ -4,48 +4,58 @@ import type { ObligationRow, ObligationStatus, QuarantineRow } from './types.js'
 // Read-side queries for the admin API and the CLI. Writes go through the commit queue.
 
 const QUARANTINE_COLUMNS = `id, message_id AS messageId, received_at AS receivedAt, reason, detail, kind, party, mpxn,
-  content_type AS contentType, size, released_at AS releasedAt, released_by AS releasedBy`
+  content_type AS contentType, size, released_at AS releasedAt, released_by AS releasedBy, critical, alert_code AS alertCode`
+
+/** SQLite has no boolean: `critical` comes back as 0/1. */
+function quarantineRow(r: Omit<QuarantineRow, 'critical'> & { critical: number }): QuarantineRow {
+  return { ...r, critical: r.critical === 1 }
+}
 
 export interface QuarantineFilter {
   reason?: string
   mpxn?: string
   since?: number
+  /** only critical (true) or only non-critical (false) messages */
+  critical?: boolean
+  alertCode?: string
   limit: number
-  /** opaque cursor from the previous page: `<receivedAt>:<id>` */
+  /** opaque cursor from the previous page: `<critical>:<receivedAt>:<id>` */
   cursor?: string
 }
 
-/** Newest first, keyset-paginated (stable under inserts). */
+/** Critical first, then newest first; keyset-paginated (stable under inserts). */
 export function listQuarantine(db: Database, f: QuarantineFilter): { items: QuarantineRow[]; nextCursor: string | null } {
   const where: string[] = []
   const args: (string | number)[] = []
   if (f.reason !== undefined) where.push('reason = ?'), args.push(f.reason)
   if (f.mpxn !== undefined) where.push('mpxn = ?'), args.push(f.mpxn)
   if (f.since !== undefined) where.push('received_at >= ?'), args.push(f.since)
+  if (f.critical !== undefined) where.push('critical = ?'), args.push(f.critical ? 1 : 0)
+  if (f.alertCode !== undefined) where.push('alert_code = ? COLLATE NOCASE'), args.push(f.alertCode)
   if (f.cursor !== undefined) {
-    const [at, id] = decodeCursor(f.cursor)
-    where.push('(received_at < ? OR (received_at = ? AND id < ?))')
-    args.push(at, at, id)
+    const [critical, at, id] = decodeCursor(f.cursor)
+    where.push('(critical < ? OR (critical = ? AND (received_at < ? OR (received_at = ? AND id < ?))))')
+    args.push(critical, critical, at, at, id)
   }
   const sql = `SELECT ${QUARANTINE_COLUMNS} FROM quarantine ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-    ORDER BY received_at DESC, id DESC LIMIT ?`
-  const items = db.prepare(sql).all(...args, f.limit + 1) as QuarantineRow[]
+    ORDER BY critical DESC, received_at DESC, id DESC LIMIT ?`
+  const items = (db.prepare(sql).all(...args, f.limit + 1) as (Omit<QuarantineRow, 'critical'> & { critical: number })[]).map(quarantineRow)
   const more = items.length > f.limit
   if (more) items.pop()
   const last = items[items.length - 1]
-  return { items, nextCursor: more && last ? Buffer.from(`${last.receivedAt}:${last.id}`).toString('base64url') : null }
+  const cursor = last && `${last.critical ? 1 : 0}:${last.receivedAt}:${last.id}`
+  return { items, nextCursor: more && cursor ? Buffer.from(cursor).toString('base64url') : null }
 }
 
-function decodeCursor(c: string): [number, string] {
-  const s = Buffer.from(c, 'base64url').toString('utf8')
-  const i = s.indexOf(':')
-  const at = Number(s.slice(0, i))
-  if (i < 0 || !Number.isFinite(at)) throw Object.assign(new Error('cursor is not one this gateway issued'), { code: 'DCCGW_ERR_BAD_REQUEST' })
-  return [at, s.slice(i + 1)]
+function decodeCursor(c: string): [number, number, string] {
+  const m = /^([01]):(\d+):(.+)$/.exec(Buffer.from(c, 'base64url').toString('utf8'))
+  if (m === null) throw Object.assign(new Error('cursor is not one this gateway issued'), { code: 'DCCGW_ERR_BAD_REQUEST' })
+  return [Number(m[1]), Number(m[2]), m[3]!]
 }
 
 export function getQuarantine(db: Database, id: string): QuarantineRow | undefined {
-  return db.prepare(`SELECT ${QUARANTINE_COLUMNS} FROM quarantine WHERE id = ?`).get(id) as QuarantineRow | undefined
+  const r = db.prepare(`SELECT ${QUARANTINE_COLUMNS} FROM quarantine WHERE id = ?`).get(id) as (Omit<QuarantineRow, 'critical'> & { critical: number }) | undefined
+  return r && quarantineRow(r)
 }
 
 export function getQuarantineBody(db: Database, id: string): Buffer | undefined {

@@ -24,7 +24,7 @@ export interface StoreOptions {
 type StatementName =
   | 'insertMessage' | 'messageById' | 'insertSpool' | 'insertQuarantine' | 'insertOriginal' | 'insertObligation'
   | 'dueSpool' | 'nextDue' | 'deleteSpool' | 'retrySpool' | 'spoolDepth' | 'rejectMessage'
-  | 'purgeMessages' | 'spoolBounds'
+  | 'purgeMessages' | 'spoolBounds' | 'alertCodeOf'
 export type Statements = Record<StatementName, Statement>
 
 /**
@@ -53,8 +53,8 @@ function prepare(db: Db): Record<StatementName, Statement> {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     insertQuarantine: db.prepare(
-      `INSERT INTO quarantine (id, message_id, received_at, reason, detail, kind, party, mpxn, content_type, size, body)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO quarantine (id, message_id, received_at, reason, detail, kind, party, mpxn, content_type, size, body, critical, alert_code)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     insertOriginal: db.prepare(
       'INSERT OR IGNORE INTO originals (message_id, received_at, content_type, body) VALUES (?, ?, ?, ?)',
@@ -73,6 +73,7 @@ function prepare(db: Db): Record<StatementName, Statement> {
     deleteSpool: db.prepare('DELETE FROM spool WHERE id = ?'),
     retrySpool: db.prepare('UPDATE spool SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
     spoolDepth: db.prepare('SELECT target, COUNT(*) AS n, MIN(created_at) AS oldest FROM spool GROUP BY target'),
+    alertCodeOf: db.prepare('SELECT alert_code FROM messages WHERE message_id = ?'),
     rejectMessage: db.prepare("UPDATE messages SET decision = 'quarantine', reason = ?, quarantine_id = ? WHERE message_id = ?"),
     purgeMessages: db.prepare('DELETE FROM messages WHERE received_at < ?'),
   }
@@ -119,7 +120,7 @@ export class SqliteStore {
       const id = randomUUID()
       this.sql.insertQuarantine.run(
         id, null, rec.receivedAt, 'malformed', `${rec.code}: ${rec.detail}`, 'invalid', null, null,
-        rec.contentType, rec.body.byteLength, Buffer.from(rec.body.buffer, rec.body.byteOffset, rec.body.byteLength),
+        rec.contentType, rec.body.byteLength, Buffer.from(rec.body.buffer, rec.body.byteOffset, rec.body.byteLength), 0, null,
       )
       return id
     })
@@ -152,7 +153,7 @@ export class SqliteStore {
       case 'quarantine':
         this.sql.insertQuarantine.run(
           quarantineId, rec.messageId, now, d.reason, rec.detail ?? null, rec.kind, rec.recipientParty ?? null,
-          d.mpxn ?? null, rec.contentType, body.byteLength, body,
+          d.mpxn ?? null, rec.contentType, body.byteLength, body, d.critical ? 1 : 0, rec.alertCode ?? null,
         )
         break
       case 'forward': {
@@ -307,7 +308,7 @@ export class SqliteStore {
       this.sql.deleteSpool.run(item.id)
       this.sql.insertQuarantine.run(
         id, item.messageId, now, 'adapter-rejected', detail.slice(0, 500), null, item.party, item.mpxn,
-        item.contentType, item.body.byteLength, item.body,
+        item.contentType, item.body.byteLength, item.body, 0, this.sql.alertCodeOf.pluck().get(item.messageId) ?? null,
       )
       this.sql.rejectMessage.run('adapter-rejected', id, item.messageId)
       return id

@@ -133,4 +133,8 @@ export interface QuarantineRow {
   size: number
   releasedAt: number | null
   releasedBy: string | null
+  /** GBCS 0xDF or safety-listed (the decision's `critical`); false for bytes that never parsed */
+  critical: boolean
+  /** AlertCode / DCCAlertCode when the message had one */
+  alertCode: string | null
 }

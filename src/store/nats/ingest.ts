@@ -49,6 +49,7 @@ export async function commitMalformed(t: Topology, rec: MalformedRecord): Promis
   const row: QuarantineRow = {
     id, messageId: null, receivedAt: rec.receivedAt, reason: 'malformed', detail: `${rec.code}: ${rec.detail}`, kind: 'invalid',
     party: null, mpxn: null, contentType: rec.contentType, size: rec.body.byteLength, releasedAt: null, releasedBy: null,
+    critical: false, alertCode: null,
   }
   await t.js.publish(t.names.quarantineSubject(id), rec.body, { headers: quarantineHeaders(row), msgID: `malformed:${id}` })
   return id
@@ -80,7 +81,7 @@ export async function writeEffect(
       const row: QuarantineRow = {
         id: quarantineId!, messageId: rec.messageId, receivedAt: rec.receivedAt, reason: d.reason, detail: rec.detail ?? null,
         kind: rec.kind, party: rec.recipientParty ?? null, mpxn: d.mpxn ?? null, contentType: rec.contentType,
-        size: rec.body.byteLength, releasedAt: null, releasedBy: null,
+        size: rec.body.byteLength, releasedAt: null, releasedBy: null, critical: d.critical, alertCode: rec.alertCode ?? null,
       }
       return (await t.js.publish(t.names.quarantineSubject(quarantineId!), rec.body, { headers: quarantineHeaders(row), msgID })).duplicate
     }

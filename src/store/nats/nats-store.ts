@@ -99,14 +99,15 @@ export class NatsStore implements GatewayStore {
   async rejectDelivery(item: SpoolItem, detail: string, now: number): Promise<string> {
     const seq = this.#spool.msgOf(item.id)?.seq ?? 0
     const id = derivedUuid(`adapter-rejected:${seq}`, item.messageId)
+    const t = this.#t
+    const key = messageKey(item.messageId)
+    const seen = await readDecision(t, key)
     const row: QuarantineRow = {
       id, messageId: item.messageId, receivedAt: now, reason: 'adapter-rejected', detail: detail.slice(0, 500), kind: null,
       party: item.party, mpxn: item.mpxn, contentType: item.contentType, size: item.body.byteLength, releasedAt: null, releasedBy: null,
+      critical: false, alertCode: seen?.alertCode ?? null,
     }
-    const t = this.#t
     await t.js.publish(t.names.quarantineSubject(id), item.body, { headers: quarantineHeaders(row), msgID: `rejected:${seq}:${item.messageId}` })
-    const key = messageKey(item.messageId)
-    const seen = await readDecision(t, key)
     if (seen !== undefined) await t.decisions.put(key, toJson({ ...seen, decision: 'quarantine', reason: 'adapter-rejected', quarantineId: id }))
     this.#spool.release(item.id, 'term')
     return id

@@ -24,6 +24,8 @@ export async function listQuarantineStream(t: Topology, f: QuarantineFilter): Pr
     if (f.reason !== undefined && row.reason !== f.reason) continue
     if (f.mpxn !== undefined && row.mpxn !== f.mpxn) continue
     if (f.since !== undefined && row.receivedAt < f.since) continue
+    if (f.critical !== undefined && (row.critical ?? false) !== f.critical) continue
+    if (f.alertCode !== undefined && (row.alertCode ?? '').toUpperCase() !== f.alertCode.toUpperCase()) continue
     items.push(row)
   }
   return { items, nextCursor: seq >= first ? Buffer.from(`seq:${seq + 1}`).toString('base64url') : null }
