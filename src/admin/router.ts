@@ -4,7 +4,8 @@ import { IngressErrors } from '../ingress/errors.js'
 import { sendError, sendJson } from '../ingress/http-util.js'
 import type { ObligationEventRow, ObligationRow, QuarantineFilter, QuarantineRow } from '../store/index.js'
 import type { WorkingDayCalendar } from '../obligations/index.js'
-import { checkBearer } from './auth.js'
+import { authenticateBearer, isReadOnlyMethod } from './auth.js'
+import type { Credential } from './auth.js'
 import { adminActor, handleAuditRoutes } from './audit.js'
 import type { AuditDeps } from './audit.js'
 import { staleCosReport } from './stale-cos.js'
@@ -24,7 +25,8 @@ export interface ObligationReader {
 }
 
 export interface AdminDeps extends AuditDeps {
-  token: string
+  /** admin.token and admin.tokens, resolved (src/admin/auth.ts) */
+  credentials: readonly Credential[]
   quarantine: QuarantineReader
   obligations: ObligationReader
   db: () => Database
@@ -45,11 +47,15 @@ const OBLIGATION_ID = /^\/admin\/obligations\/([0-9a-f-]{36})$/
 
 /** Admin API (contract §8). Every route needs the bearer token. */
 export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url: URL, deps: AdminDeps): Promise<void> {
-  const auth = checkBearer(req.headers.authorization, deps.token)
+  const auth = authenticateBearer(req.headers.authorization, deps.credentials)
   if (auth === 'missing') return sendError(res, IngressErrors.UNAUTHORIZED, 'send Authorization: Bearer <admin.token>', {}, { 'www-authenticate': 'Bearer' })
-  if (auth === 'wrong') return sendError(res, IngressErrors.FORBIDDEN, 'the bearer token is not the configured admin.token')
+  if (auth === 'wrong') return sendError(res, IngressErrors.FORBIDDEN, 'the bearer token is not one of admin.token or admin.tokens')
   req.resume()
-  const actor = adminActor(req)
+  // a viewer reads everything and changes nothing (admin.tokens roles)
+  if (auth.role !== 'operator' && !isReadOnlyMethod(req.method)) {
+    return sendError(res, IngressErrors.FORBIDDEN, `credential ${auth.name} has the viewer role: ${req.method} needs an operator`)
+  }
+  const actor = adminActor(req, auth.name)
   const path = url.pathname
   const q = url.searchParams
   const method = req.method ?? 'GET'

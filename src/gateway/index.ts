@@ -5,7 +5,7 @@ import type { Server } from 'node:http'
 import { dirname, resolve } from 'node:path'
 import type { Logger } from 'pino'
 import type { Config } from '../config/types.js'
-import { handleAdmin } from '../admin/index.js'
+import { adminCredentials, handleAdmin } from '../admin/index.js'
 import type { ObligationReader, QuarantineReader } from '../admin/index.js'
 import { Dispatcher, SenderDirectory } from '../delivery/index.js'
 import { createIngressServer } from '../ingress/server.js'
@@ -130,6 +130,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     return { loadedAt: new Date(next.loadedAt).toISOString(), counts: next.counts, ms: Math.round(performance.now() - started) }
   }
 
+  const credentials = adminCredentials(config.admin) // hashed once
+
   // the quarantine's read side: SQLite tables, or the JetStream stream in clustered mode
   const quarantineReader: QuarantineReader = nats !== undefined
     ? { list: (f) => nats.listQuarantined(f), get: (id) => nats.quarantined(id) }
@@ -171,7 +173,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       },
       admin: (req, res, url) =>
         handleAdmin(req, res, url, {
-          token: config.admin.token,
+          credentials,
           db: () => sqliteOnly().db,
           quarantine: quarantineReader,
           obligations: obligationReader,
