@@ -7,6 +7,8 @@ import type { Logger } from 'pino'
 import type { Config } from '../config/types.js'
 import { adminCredentials, handleAdmin } from '../admin/index.js'
 import type { ObligationReader, QuarantineReader } from '../admin/index.js'
+import { createConsole } from '../console/index.js'
+import type { ReloadOutcome } from '../console/index.js'
 import { Dispatcher, SenderDirectory } from '../delivery/index.js'
 import { createIngressServer } from '../ingress/server.js'
 import { SpoolLimit } from '../ingress/limits-spool.js'
@@ -63,7 +65,9 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const calendar: WorkingDayCalendar = createCalendar(config.calendar)
   const policy = policySettings(config)
 
+  const firstLoad = performance.now()
   let registry = await loadAndMeasure(config, metrics, log)
+  const firstLoadMs = Math.round(performance.now() - firstLoad)
   // store.kind: the embedded SQLite store, or NATS JetStream shared by every instance
   // (docs/cluster.md; the NATS client is loaded only in that mode).
   const nats: NatsStore | undefined = config.store.kind === 'nats' ? await (await import('../store/nats/index.js')).openNatsStore(config) : undefined
@@ -119,9 +123,15 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     store, sqlite, nats, evalCtx, recordCtx: () => recordCtx(), metrics, log, now, wake: () => dispatcher.wake(),
   })
 
+  // the last load's outcome, whoever asked (start, SIGHUP, admin API, console): the console shows it
+  let lastReload: ReloadOutcome = { at: registry.loadedAt, ok: true, detail: 'loaded at start', ms: firstLoadMs }
   async function reloadRegistry() {
     const started = performance.now()
-    const next = await loadAndMeasure(config, metrics, log)
+    const next = await loadAndMeasure(config, metrics, log).catch((err: unknown) => {
+      lastReload = { at: now(), ok: false, detail: (err as Error).message, ms: Math.round(performance.now() - started) }
+      throw err
+    })
+    lastReload = { at: now(), ok: true, detail: 'ok', ms: Math.round(performance.now() - started) }
     const prev = registry
     registry = next // atomic: each evaluation reads `registry` once, synchronously
     pool?.setRegistry(next) // each batch is decided wholly on one index (src/pool)
@@ -131,6 +141,9 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   }
 
   const credentials = adminCredentials(config.admin) // hashed once
+  /** an admin action the store does not audit itself (registry reload, console sign-in) */
+  const audit = (actor: string, action: string, target: string | null, detail: string | null): Promise<void> =>
+    nats !== undefined ? nats.audit(actor, action, target, detail) : sqliteOnly().queue.run(() => sqliteOnly().audit(actor, action, target, detail))
 
   // the quarantine's read side: SQLite tables, or the JetStream stream in clustered mode
   const quarantineReader: QuarantineReader = nats !== undefined
@@ -152,6 +165,14 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
         events: (id) => obligationEvents(sqliteOnly().db, id),
       }
 
+  const operatorConsole = createConsole({
+    credentials, tls: config.server.tls !== undefined, sessionMinutes: config.admin.sessionMinutes,
+    quarantine: quarantineReader, obligations: obligationReader, db: () => sqlite?.db,
+    spoolDepth: () => store.spoolDepth(), registry: () => registry, registryFiles: { registrations: config.registry.registrations, devices: config.registry.devices, parties: config.registry.parties }, lastReload: () => lastReload,
+    reloadRegistry, releaseQuarantined: release, deleteQuarantined: (id, actor) => store.deleteQuarantined(id, actor),
+    acknowledge: (id, actor) => store.acknowledgeObligation(id, actor, now()), audit, calendar, now,
+  })
+
   const server: Server = createIngressServer(
     config,
     {
@@ -171,6 +192,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
         if (pool) metrics.setPool(pool.sample())
         return { contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }
       },
+      console: (req, res, url) => operatorConsole.handle(req, res, url),
       admin: (req, res, url) =>
         handleAdmin(req, res, url, {
           credentials,
@@ -183,7 +205,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
           acknowledge: (id, actor) => store.acknowledgeObligation(id, actor, now()),
           now,
           calendar,
-          audit: (actor, action, target, detail) => nats !== undefined ? nats.audit(actor, action, target, detail) : sqliteOnly().queue.run(() => sqliteOnly().audit(actor, action, target, detail)),
+          audit,
           purgeQuarantine: async (actor) => ({
             byAge: await store.purgeQuarantine(now() - config.store.quarantineRetentionDays * 86_400_000, actor),
             bySize: config.store.quarantineMaxBytes > 0 && sqlite !== undefined ? await sqlite.purgeQuarantineOverSize(config.store.quarantineMaxBytes, actor) : 0,
