@@ -7,9 +7,9 @@ import type { Html } from './html.js'
 // legend and in the image's label for screen readers.
 
 const DECISIONS = ['deliver', 'forward', 'drop', 'quarantine'] as const
-const W = 720
-const H = 180
-const PAD = { left: 40, right: 8, top: 8, bottom: 22 }
+const W = 1000
+const H = 200
+const PAD = { left: 44, right: 28, top: 10, bottom: 34 }
 
 export function decisionsChart(rows: readonly DecisionMinute[], now: number, minutes = 60): Html {
   const end = Math.floor(now / 60_000) * 60_000 + 60_000
@@ -40,11 +40,11 @@ export function decisionsChart(rows: readonly DecisionMinute[], now: number, min
   const label = `Messages by decision per minute over the last ${minutes} minutes: ${DECISIONS.map((d) => `${d} ${totals[d]}`).join(', ')}`
   const ticks = [0, 15, 30, 45, 60].filter((m) => m <= minutes)
   return html`<figure class="chart">
-<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${label}" preserveAspectRatio="xMidYMid meet">
+<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${label}" preserveAspectRatio="xMinYMid meet">
   <line class="axis" x1="${PAD.left}" y1="${PAD.top + plotH}" x2="${W - PAD.right}" y2="${PAD.top + plotH}"/>
   <text class="tick" x="${PAD.left - 4}" y="${PAD.top + 10}" text-anchor="end">${peak}</text>
   <text class="tick" x="${PAD.left - 4}" y="${PAD.top + plotH}" text-anchor="end">0</text>
-  ${ticks.map((m) => html`<text class="tick" x="${(PAD.left + (minutes - m) * bw).toFixed(1)}" y="${H - 6}" text-anchor="middle">${m === 0 ? 'now' : `-${m} min`}</text>`)}
+  ${ticks.map((m) => html`<text class="tick" x="${(PAD.left + (minutes - m) * bw).toFixed(1)}" y="${H - 8}" text-anchor="middle">${m === 0 ? 'now' : `-${m} min`}</text>`)}
   ${bars}
 </svg>
 <figcaption><ul class="legend">${DECISIONS.map((d) => html`<li><span class="swatch d-${d}" aria-hidden="true"></span>${d} <strong>${totals[d]}</strong></li>`)}</ul>

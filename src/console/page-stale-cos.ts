@@ -2,7 +2,7 @@ import { staleCosReport } from '../admin/index.js'
 import type { StaleCosReport, StaleCosReportRow } from '../admin/index.js'
 import { consoleHref, html } from './html.js'
 import type { Html } from './html.js'
-import { unavailable } from './layout.js'
+import { unavailable, utc } from './layout.js'
 import type { ConsoleDeps } from './types.js'
 
 // `/console/stale-cos`: the stale-CoS report (src/admin/stale-cos.ts) as a table sorted on the
@@ -64,5 +64,5 @@ ${rows.length === 0
     ? html`<p>No stale change of supplier: every lost household has stopped sending traffic.</p>`
     : html`<div class="scroll"><table class="sortable"><caption class="sr-only">Stale change-of-supplier households; column headers sort</caption>
 <thead><tr>${head}</tr></thead>
-<tbody>${rows.map((r) => html`<tr>${COLUMNS.map(([key, , num]) => html`<td${num ? html` class="num"` : ''}>${r[key]}</td>`)}</tr>`)}</tbody></table></div>`}`
+<tbody>${rows.map((r) => html`<tr>${COLUMNS.map(([key, , num]) => html`<td${num ? html` class="num"` : ''}>${key === 'lastSeenIso' ? utc(r.lastSeen) : r[key]}</td>`)}</tr>`)}</tbody></table></div>`}`
 }

@@ -30,9 +30,9 @@ const QUARANTINE_ACTION = new RegExp(`^/console/quarantine/${ID}/(release|delete
 const OBLIGATION_ITEM = new RegExp(`^/console/obligations/${ID}$`)
 const OBLIGATION_ACK = new RegExp(`^/console/obligations/${ID}/ack$`)
 
-/** the static assets (a stylesheet the ack page can share, and the countdown script) */
+/** the static assets (a stylesheet the ack page can share, the countdown script, the icon) */
 const ASSETS: Record<string, { type: string; body: Buffer }> = Object.fromEntries(
-  [['console.css', 'text/css; charset=utf-8'], ['console.js', 'text/javascript; charset=utf-8']].map(([name, type]) => [
+  [['console.css', 'text/css; charset=utf-8'], ['console.js', 'text/javascript; charset=utf-8'], ['favicon.svg', 'image/svg+xml']].map(([name, type]) => [
     `/console/assets/${name}`,
     { type: type!, body: readFileSync(new URL(`../../assets/console/${name}`, import.meta.url)) },
   ]),
