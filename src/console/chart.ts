@@ -44,7 +44,7 @@ export function decisionsChart(rows: readonly DecisionMinute[], now: number, min
   <line class="axis" x1="${PAD.left}" y1="${PAD.top + plotH}" x2="${W - PAD.right}" y2="${PAD.top + plotH}"/>
   <text class="tick" x="${PAD.left - 4}" y="${PAD.top + 10}" text-anchor="end">${peak}</text>
   <text class="tick" x="${PAD.left - 4}" y="${PAD.top + plotH}" text-anchor="end">0</text>
-  ${ticks.map((m) => html`<text class="tick" x="${(PAD.left + (minutes - m) * bw).toFixed(1)}" y="${H - 8}" text-anchor="middle">${m === 0 ? 'now' : `-${m} min`}</text>`)}
+  ${ticks.map((m) => html`<text class="tick" x="${(PAD.left + (minutes - m) * bw).toFixed(1)}" y="${H - 8}" text-anchor="${m === 0 ? 'end' : m === minutes ? 'start' : 'middle'}">${m === 0 ? 'now' : `-${m} min`}</text>`)}
   ${bars}
 </svg>
 <figcaption><ul class="legend">${DECISIONS.map((d) => html`<li><span class="swatch d-${d}" aria-hidden="true"></span>${d} <strong>${totals[d]}</strong></li>`)}</ul>
