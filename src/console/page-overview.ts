@@ -1,4 +1,5 @@
 import { decisionsPerMinute, quarantineByReason } from '../store/index.js'
+import type { DecisionMinute } from '../store/index.js'
 import { ukDateOf } from '../obligations/index.js'
 import { decisionsChart } from './chart.js'
 import { consoleHref, html } from './html.js'
@@ -6,11 +7,26 @@ import type { Html } from './html.js'
 import { duration, facts, unavailable, utc, when } from './layout.js'
 import type { ConsoleDeps } from './types.js'
 
+/**
+ * The chart's per-minute counts, read at most every CHART_TTL_MS: the hour's messages are the
+ * overview's costliest read (~25 ms for 30k messages, bench/results/console.md) and a bar is a
+ * minute wide, so a few seconds' lag is invisible.
+ */
+export const CHART_TTL_MS = 5_000
+
+export interface ChartCache {
+  at: number
+  rows: DecisionMinute[]
+}
+
 /** `/console/`: the day's numbers from the gateway's own state (works without Prometheus). */
-export async function overviewBody(d: ConsoleDeps): Promise<Html> {
+export async function overviewBody(d: ConsoleDeps, cache: { chart?: ChartCache } = {}): Promise<Html> {
   const now = d.now()
   const db = d.db()
-  const chart = db === undefined ? unavailable('The decisions chart') : decisionsChart(decisionsPerMinute(db, now - 3_600_000, now + 60_000), now)
+  if (db !== undefined && (cache.chart === undefined || now - cache.chart.at >= CHART_TTL_MS || now < cache.chart.at)) {
+    cache.chart = { at: now, rows: decisionsPerMinute(db, now - 3_600_000, now + 60_000) }
+  }
+  const chart = db === undefined || cache.chart === undefined ? unavailable('The decisions chart') : decisionsChart(cache.chart.rows, now)
 
   const spool = d.spoolDepth()
   const spoolTable = spool.length === 0

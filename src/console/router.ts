@@ -46,6 +46,7 @@ export interface ConsoleHandler {
 export function createConsole(d: ConsoleDeps): ConsoleHandler {
   const sessions = new SessionStore(d.sessionMinutes * 60_000, d.now)
   const cookie = (s: Session) => sessionCookie(s.id, d.sessionMinutes * 60, d.tls)
+  const overviewCache = {}
   const actorOf = (s: Session, req: IncomingMessage) => `console:${s.name}@${req.socket.remoteAddress ?? 'unknown'}`
 
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -71,7 +72,7 @@ export function createConsole(d: ConsoleDeps): ConsoleHandler {
 
     const show = (title: string, current: NavPath, body: Html) => sendPage(res, 200, page({ title, session, current, body }))
     const q = url.searchParams
-    if (path === '/console/') return show('Overview', '/console/', await overviewBody(d))
+    if (path === '/console/') return show('Overview', '/console/', await overviewBody(d, overviewCache))
     if (path === '/console/quarantine') return show('Quarantine', '/console/quarantine', await quarantineBody(d, session, worklistQuery(q)))
     const qi = QUARANTINE_ITEM.exec(path)
     if (qi !== null) {
