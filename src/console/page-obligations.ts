@@ -20,7 +20,9 @@ export function countdown(dueAt: number, now: number, done: boolean): Html {
   return html`<time class="countdown${late ? ' overdue' : ''}" datetime="${new Date(dueAt).toISOString()}" data-due="${dueAt}" title="${utc(dueAt)}">${late ? `overdue by ${duration(now - dueAt)}` : `due in ${duration(dueAt - now)}`}</time>`
 }
 
-const pending = (o: ObligationRow) => o.status !== 'acknowledged'
+/** statuses that still await an acknowledgement (any other: done, nothing to acknowledge here) */
+const PENDING: ReadonlySet<string> = new Set(['open', 'notified', 'overdue', 'escalated'])
+const pending = (o: ObligationRow) => PENDING.has(o.status)
 
 export function obligationsBody(d: ConsoleDeps, s: Session, view: ObligationView): Html {
   const now = d.now()

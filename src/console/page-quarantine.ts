@@ -19,6 +19,7 @@ export interface WorklistQuery {
   reason: string
   critical: '' | 'true' | 'false'
   mpxn: string
+  alertCode: string
   since: string
   cursor: string
 }
@@ -29,6 +30,7 @@ export function worklistQuery(q: URLSearchParams): WorklistQuery {
     reason: (q.get('reason') ?? '').trim(),
     critical: critical === 'true' || critical === 'false' ? critical : '',
     mpxn: (q.get('mpxn') ?? '').trim(),
+    alertCode: (q.get('alertCode') ?? '').trim(),
     since: (q.get('since') ?? '').trim(),
     cursor: q.get('cursor') ?? '',
   }
@@ -43,6 +45,7 @@ export async function quarantineBody(d: ConsoleDeps, s: Session, w: WorklistQuer
     limit: PAGE,
     ...(w.reason !== '' && { reason: w.reason }),
     ...(w.mpxn !== '' && { mpxn: w.mpxn }),
+    ...(w.alertCode !== '' && { alertCode: w.alertCode }),
     ...(sinceMs !== undefined && !Number.isNaN(sinceMs) && { since: sinceMs }),
     ...(w.critical !== '' && { critical: w.critical === 'true' }),
     ...(w.cursor !== '' && { cursor: w.cursor }),
@@ -53,7 +56,7 @@ export async function quarantineBody(d: ConsoleDeps, s: Session, w: WorklistQuer
   } catch (err) {
     problems.push((err as Error).message)
   }
-  const filters = { reason: w.reason, critical: w.critical, mpxn: w.mpxn, since: w.since }
+  const filters = { reason: w.reason, critical: w.critical, mpxn: w.mpxn, alertCode: w.alertCode, since: w.since }
   return html`${filterForm(w)}
 ${problems.map((p) => html`<p class="flash error" role="alert">${p}</p>`)}
 ${bulkRelease(d, s, w.reason)}
@@ -86,6 +89,7 @@ function filterForm(w: WorklistQuery): Html {
   }</select></label>
   <label>Critical <select name="critical">${option('', 'either', w.critical)}${option('true', 'critical only', w.critical)}${option('false', 'not critical', w.critical)}</select></label>
   <label>MPxN <input name="mpxn" value="${w.mpxn}" inputmode="numeric" autocomplete="off" size="14"></label>
+  <label>Alert code <input name="alertCode" value="${w.alertCode}" autocomplete="off" size="6"></label>
   <label>Received since <input name="since" type="date" value="${w.since}"></label>
   <button type="submit">Filter</button>
   <a href="/console/quarantine">Clear</a>
