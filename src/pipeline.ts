@@ -33,7 +33,7 @@ export function evaluate(body: Uint8Array, ctx: EvaluateContext): Evaluation {
  * `lookups: 'main'` mode). evaluate() = parseEnvelope + judge.
  */
 export function judge(env: Envelope, messageId: string, ctx: Omit<EvaluateContext, 'limits'>): Extract<Evaluation, { ok: true }> {
-  const facts = lookupFacts(env, ctx.registry)
+  const facts = lookupFacts(env, ctx.registry, ctx.policy.dccUserIds)
   const decision = decide(env, facts, ctx.policy, ctx.calendar)
   return { ok: true, env, messageId, facts, decision }
 }

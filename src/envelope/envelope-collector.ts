@@ -149,6 +149,8 @@ export class EnvelopeCollector {
         return this.#capture(DCC_ALERT_CODE, at, c.dccAlertCode !== undefined, local)
       } else if (body === 'SMETS1ResponseMessage' && local === 'SMETS1SignedResponse') {
         this.#inSmets1 = d
+      } else if (body === 'SMETS1ResponseMessage' && local === 'DSPScheduleID') {
+        c.dspScheduled = true // SMETS1 DSP-scheduled read (domain §2): consumption data
       }
     } else if (d === 5) {
       const parent = this.#locals[3]
