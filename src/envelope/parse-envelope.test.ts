@@ -87,6 +87,10 @@ describe('valid fixtures', () => {
   it('future-dated 8F66, SMETS1, E4 with only a RequestID, PowerOutageEvent, inventory', () => {
     expect(parse('future-dated-8F66-response.xml')).toMatchObject({ kind: 'response', responseContent: 'FutureDatedDeviceAlertMessage', alertCode: '8F66', gbcs: { firstByte: 0xdd } })
     expect(parse('smets1-response-with-alert-8F0F.xml')).toMatchObject({ kind: 'smets1', bodyElement: 'SMETS1ResponseMessage', smets1Originator: DEV, alertCode: '8F0F' })
+    expect(parse('smets1-response-with-alert-8F0F.xml').dspScheduled).toBeUndefined()
+    // issue #14 rule 7: a SMETS1 DSP-scheduled read (DSPScheduleID before SMETS1SignedResponse)
+    expect(parse('smets1-dsp-scheduled-read.xml')).toMatchObject({ kind: 'smets1', smets1Originator: DEV, serviceReferenceVariant: '4.6.1', dspScheduled: true })
+    expect(parse('smets1-dsp-scheduled-read.xml').alertCode).toBeUndefined()
     const e4 = parse('e4-response-request-id-only.xml')
     expect(e4).toMatchObject({ responseCode: 'E4', serviceReferenceVariant: '4.1.1', requestId: { originator: USER, target: DEV, counter: '1005' } })
     expect(e4.responseId).toBeUndefined()
