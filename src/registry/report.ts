@@ -59,9 +59,9 @@ export function formatLoadReport(r: LoadReport): string {
   const c = r.counts
   out.push(`registry loaded in ${(r.loadMs / 1000).toFixed(2)} s: ${num(c.mpxns)} MPxNs, ${num(c.registrations)} periods, ` +
     `${num(c.devices)} devices, ${num(c.parties)} parties, ${num(c.userIds)} user IDs`)
-  out.push(`device -> MPxN links (devices.csv mpxn_role): ${num(r.exportMpanLinks)} export MPAN${r.exportMpanLinks === 1 ? '' : 's'}, the rest import or gas`)
   for (const f of r.files)
     out.push(`  ${f.file}: ${num(f.loaded)} loaded, ${num(f.rejected)} rejected of ${num(f.rows)} rows (${MiB(f.bytes)}, ${(f.ms / 1000).toFixed(2)} s)`)
+  out.push(`device -> MPxN links (devices.csv mpxn_role): ${num(r.exportMpanLinks)} export MPAN${r.exportMpanLinks === 1 ? '' : 's'}, the rest import or gas`)
   if (r.reasons.length) {
     const total = r.files.reduce((s, f) => s + f.rejected, 0)
     out.push(`rejected rows (first ${r.reasons.length} of ${num(total)}):`)
