@@ -100,6 +100,8 @@ function quarantineDetail(d: Decision, f: RegistryFacts): string {
       return `device ${f.deviceId} is not in devices.csv`
     case 'unknown-mpxn':
       return 'no registration period covers the message day'
+    case 'never-supplied':
+      return 'the addressed party never supplied the MPxN before the message day (a registrations file behind a gain?)'
     case 'unknown-acquirer':
       return 'the acquiring supplier is not in parties.yaml or has no endpoint or e-mail contact'
     default:
