@@ -72,8 +72,16 @@ function ownParties(index: RegistryIndex, rp: Party, delegate: string | undefine
   const own = [rp]
   const to = delegate === undefined ? undefined : index.party(delegate)
   if (to) own.push(to)
-  for (const p of index.parties()) if (p !== rp && p !== to && activeDelegate(p, day) === rp.id) own.push(p)
+  for (const p of delegatingParties(index)) if (p !== rp && p !== to && activeDelegate(p, day) === rp.id) own.push(p)
   return own
+}
+
+/** Parties with any delegation, once per index (an index is immutable; most parties have none). */
+const delegating = new WeakMap<RegistryIndex, readonly Party[]>()
+function delegatingParties(index: RegistryIndex): readonly Party[] {
+  let list = delegating.get(index)
+  if (list === undefined) delegating.set(index, (list = index.parties().filter((p) => p.delegations.length > 0)))
+  return list
 }
 
 function compactFacts(ix: CompactRegistry, mpxn: string, slot: number, day: number, own: readonly Party[] | undefined): MpxnFacts {
