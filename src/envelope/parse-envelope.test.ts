@@ -102,6 +102,8 @@ describe('valid fixtures', () => {
       deviceIds: [DEV, '00-12-34-56-78-AB-CD-F2', '00-12-34-56-78-AB-CD-F3', '00-12-34-56-78-AB-CD-F5', '00-12-34-56-78-AB-CD-F6'],
     })
     expect(parse('dcc-alert-N24-device-status-change-export-mpan.xml').mpxns).toEqual(['1200012345679', '1030006718997'])
+    expect(parse('dcc-alert-N24-device-status-change-export-mpan.xml').exportMpans).toEqual(['1030006718997']) // issue #14 rule 3
+    expect(parse('dcc-alert-AD1-power-outage.xml').exportMpans).toBeUndefined()
   })
   it('throttle fields pass through; alert codes are upper-cased', () => {
     expect(parse('device-alert-throttled.xml')).toMatchObject({ throttledAlertSequenceId: '17', throttledAlertCount: '250' })

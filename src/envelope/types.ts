@@ -63,6 +63,8 @@ export interface Envelope {
   dccAlertType?: string
   /** MPxNs named in the body (ImportMPxN, SecondaryImportMPAN, ExportMPAN), deduplicated */
   mpxns: string[]
+  /** of `mpxns`, those named as ExportMPAN (judged against the ES role); absent when none */
+  exportMpans?: string[]
   /** Device IDs named in the body (upper-case EUI-64), deduplicated */
   deviceIds: string[]
   /** SMETS1 `ra:BusinessOriginatorID` (upper-case EUI-64) */

@@ -122,6 +122,11 @@ describe('lookupFacts', () => {
     expect(after.mpxns[0]!.recipientLastPeriod).toBeUndefined()
   })
 
+  it('marks a body ExportMPAN as the export role (issue #14 rule 3)', () => {
+    const f = lookupFacts(env({ requestId: id(ACME_USER, METER), mpxns: ['1200012345679', '1800021679848'], exportMpans: ['1800021679848'] }), index)
+    expect(f.mpxns.map((m) => [m.mpxn, m.role])).toEqual([['1200012345679', undefined], ['1800021679848', 'export']])
+  })
+
   it('gives the same facts through the plain RegistryIndex interface', () => {
     const plain: RegistryIndex = {
       loadedAt: 0, counts: index.counts,

@@ -160,8 +160,11 @@ export function lookupFacts(env: Envelope, index: RegistryIndex, dcc: ReadonlySe
   }
   if (env.mpxns.length > 0) {
     facts.mpxnSource = 'body'
-    for (const m of env.mpxns)
-      facts.mpxns.push(ix ? compactFacts(ix, m, ix.slotOf(m), dayNum, own) : genericFacts(index, m, messageDay, facts.recipient))
+    for (const m of env.mpxns) {
+      const f = ix ? compactFacts(ix, m, ix.slotOf(m), dayNum, own) : genericFacts(index, m, messageDay, facts.recipient)
+      if (env.exportMpans?.includes(m)) f.role = 'export'
+      facts.mpxns.push(f)
+    }
   } else if (ix && deviceRow >= 0) {
     facts.mpxnSource = 'device'
     for (let r = deviceRow, e = ix.deviceRowsEnd(deviceRow); r < e; r++) {

@@ -82,7 +82,7 @@ export interface MpxnFacts {
   mpxn: string
   /** any registration rows at all for this MPxN */
   known: boolean
-  /** 'export' when the device lists this MPAN as its export MPAN (devices.csv mpxn_role); else absent */
+  /** 'export' for the device's export MPAN (devices.csv mpxn_role) or a body ExportMPAN; else absent */
   role?: 'export'
   /** the period covering the message day */
   period?: SupplyPeriod & {
