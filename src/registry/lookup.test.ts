@@ -107,7 +107,7 @@ describe('lookupFacts', () => {
     const ack = env({ kind: 'response', bodyElement: 'ResponseMessage', hasGbcsPayload: false, responseId: id(OTHER_DCC, ACME_USER) })
     expect(lookupFacts(ack, index).deviceId).toBe(OTHER_DCC)
     expect(lookupFacts(ack, index, new Set([OTHER_DCC])).deviceId).toBeUndefined()
-    const dsp = env({ kind: 'response', bodyElement: 'ResponseMessage', hasGbcsPayload: false, requestId: id(ACME_USER, OTHER_DCC.toLowerCase()), deviceIds: [METER] })
+    const dsp = env({ kind: 'response', bodyElement: 'ResponseMessage', hasGbcsPayload: false, requestId: id(ACME_USER, OTHER_DCC), deviceIds: [METER] })
     expect(lookupFacts(dsp, index, new Set([OTHER_DCC])).dccService).toBe(true)
     expect(lookupFacts(dsp, index).dccService).toBeUndefined()
   })

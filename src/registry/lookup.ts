@@ -28,9 +28,12 @@ export function activeDelegate(p: Party, day: string): string | undefined {
   return undefined
 }
 
-/** `dcc` holds upper-case EUI-64s (policy settings build it once); header IDs are upper case. */
+/**
+ * `dcc` holds upper-case EUI-64s (policy settings build it once) and the envelope normalises
+ * header IDs to upper case (HeaderId), so one lookup, no case folding per message.
+ */
 function isDcc(id: string | undefined, dcc: ReadonlySet<string>): boolean {
-  return id !== undefined && (dcc.has(id) || dcc.has(id.toUpperCase()))
+  return id !== undefined && dcc.has(id)
 }
 
 function isDeviceCandidate(id: string | undefined, index: RegistryIndex, dcc: ReadonlySet<string>): id is string {
@@ -68,21 +71,26 @@ export function deviceOf(env: Envelope, index: RegistryIndex, dcc: ReadonlySet<s
  * the party it delegates to (SoLR: the Shared Resource Provider) and the parties that delegate to
  * it (issue #14 rule 1: "the addressed party, or the party it serves by delegation").
  */
-function ownParties(index: RegistryIndex, rp: Party, delegate: string | undefined, day: string): Party[] {
-  const own = [rp]
+function ownParties(index: RegistryIndex, rp: Party, delegate: string | undefined, day: string): Own {
+  const last = lastOwn.get(rp)
+  if (last !== undefined && last.day === day && last.index === index) return last
   const to = delegate === undefined ? undefined : index.party(delegate)
-  if (to) own.push(to)
-  for (const p of delegatingParties(index)) if (p !== rp && p !== to && activeDelegate(p, day) === rp.id) own.push(p)
+  const parties = [rp]
+  if (to) parties.push(to)
+  for (const p of index.parties()) if (p !== rp && p !== to && p.delegations.length > 0 && activeDelegate(p, day) === rp.id) parties.push(p)
+  const own: Own = { index, day, parties, mpids: parties.length > 1 ? parties.flatMap((p) => p.mpids) : rp.mpids }
+  lastOwn.set(rp, own)
   return own
 }
 
-/** Parties with any delegation, once per index (an index is immutable; most parties have none). */
-const delegating = new WeakMap<RegistryIndex, readonly Party[]>()
-function delegatingParties(index: RegistryIndex): readonly Party[] {
-  let list = delegating.get(index)
-  if (list === undefined) delegating.set(index, (list = index.parties().filter((p) => p.delegations.length > 0)))
-  return list
+interface Own {
+  index: RegistryIndex
+  day: string
+  parties: readonly Party[]
+  mpids: string[]
 }
+/** Per party, the last day's answer: traffic arrives in time order, so most lookups reuse it. */
+const lastOwn = new WeakMap<Party, Own>()
 
 function compactFacts(ix: CompactRegistry, mpxn: string, slot: number, day: number, own: readonly Party[] | undefined): MpxnFacts {
   const f: MpxnFacts = { mpxn, known: slot >= 0 }
@@ -136,13 +144,14 @@ export function lookupFacts(env: Envelope, index: RegistryIndex, dcc: ReadonlySe
   const facts: RegistryFacts = { messageDay, deviceKnown: false, mpxnSource: 'none', mpxns: [] }
   if (recipientUserId) facts.recipientUserId = recipientUserId
   const rp = entry?.party
-  let own: Party[] | undefined
+  let own: readonly Party[] | undefined
   if (entry && rp) {
     facts.recipient = { partyId: rp.id, role: entry.role, mpids: rp.mpids }
     const to = activeDelegate(rp, messageDay)
     if (to) facts.recipient.delegateTo = to
-    own = ownParties(index, rp, to, messageDay)
-    if (own.length > 1) facts.recipient.mpids = own.flatMap((p) => p.mpids)
+    const o = ownParties(index, rp, to, messageDay)
+    own = o.parties
+    facts.recipient.mpids = o.mpids
   }
   if (isDccServiceResponse(env, dcc)) {
     facts.dccService = true
