@@ -99,7 +99,9 @@ function quarantineDetail(d: Decision, f: RegistryFacts): string {
     case 'unknown-device':
       return `device ${f.deviceId} is not in devices.csv`
     case 'unknown-mpxn':
-      return 'no registration period covers the message day'
+      return f.recipient?.role === 'ES' && !f.mpxns.some((m) => m.role === 'export')
+        ? 'the device lists no export MPAN for the ES User'
+        : 'no registration period covers the message day'
     case 'never-supplied':
       return 'the addressed party never supplied the MPxN before the message day (a registrations file behind a gain?)'
     case 'unknown-acquirer':
