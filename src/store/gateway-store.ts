@@ -34,7 +34,7 @@ export interface GatewayStore {
 
   // obligations, driven by the obligation timer (obligations/scheduler.ts)
   /** not acknowledged, past due (open, notified or escalated), oldest first */
-  dueObligations(now: number): ObligationRow[]
+  dueObligations(now: number): Promise<ObligationRow[]>
   /** compare-and-set per obligation; returns the ids changed by this call */
   applyObligationTransitions(list: readonly ObligationTransition[], now: number, actor: string): Promise<string[]>
   /** obligations that come from a registry reload (install-code); returns the ids opened */

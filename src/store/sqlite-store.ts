@@ -256,7 +256,7 @@ export class SqliteStore {
   }
 
   /** Obligations the scheduler must look at now (queries.ts dueObligations). */
-  dueObligations(now: number): ObligationRow[] {
+  async dueObligations(now: number): Promise<ObligationRow[]> {
     return dueObligations(this.db, now)
   }
 

@@ -156,10 +156,10 @@ export async function post(url: string, body: string | Buffer, contentType = 'ap
 }
 
 /** Polls `fn` every `everyMs` until it returns a value (not undefined or false), or times out. */
-export async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 10_000, everyMs = 20): Promise<T> {
+export async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, everyMs = 20): Promise<T> {
   const until = Date.now() + timeoutMs
   for (;;) {
-    const v = fn()
+    const v = await fn()
     if (v !== undefined && v !== false) return v
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, everyMs))

@@ -184,8 +184,14 @@ export class NatsStore implements GatewayStore {
     return this.#obligations.get(id)
   }
 
-  /** Obligations the scheduler must look at now, from this instance's mirror of the bucket. */
-  dueObligations(now: number): ObligationRow[] {
+  /**
+   * Obligations the scheduler must look at now, from this instance's mirror of the bucket once it
+   * holds every change the bucket had when asked (a notice just marked `notified` by a delivery,
+   * an escalation by another instance): a plan made from an older row would fail its
+   * compare-and-set and escalate nothing until the next check.
+   */
+  async dueObligations(now: number): Promise<ObligationRow[]> {
+    await this.#obligations.catchUp(this.#t)
     return this.#obligations.due(now)
   }
 

@@ -15,6 +15,9 @@ type Audit = (actor: string, action: string, target: string | null, detail: stri
 export class ObligationMirror {
   readonly #rows = new Map<string, ObligationRow>()
   #stop: (() => void) | undefined
+  /** the bucket's stream sequence of the newest change applied here */
+  #revision = 0
+  #waiters = new Set<() => void>()
 
   async start(t: Topology): Promise<void> {
     const w = await t.obligations.watch()
@@ -23,8 +26,33 @@ export class ObligationMirror {
       for await (const e of w as AsyncIterable<KvWatchEntry>) {
         if (e.operation === 'PUT' && e.value.byteLength > 0) this.#rows.set(e.key, fromJson<ObligationRow>(e.value))
         else this.#rows.delete(e.key)
+        this.#revision = Math.max(this.#revision, e.revision)
+        for (const wake of this.#waiters) wake()
       }
     })().catch(() => undefined)
+  }
+
+  /**
+   * Waits until this mirror has applied every change the bucket held when called (its stream's
+   * last sequence), so a read that follows sees what another instance or a delivery wrote before
+   * it. Gives up after `timeoutMs` (the caller then works from the mirror as it is: every write
+   * is a compare-and-set, so a stale read costs a skipped step, never a wrong one).
+   */
+  async catchUp(t: Topology, timeoutMs = 5000): Promise<void> {
+    const last = (await t.obligations.status()).streamInfo.state.last_seq
+    if (this.#revision >= last) return
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        this.#waiters.delete(check)
+        resolve()
+      }
+      const check = () => {
+        if (this.#revision >= last) done()
+      }
+      const timer = setTimeout(done, timeoutMs)
+      this.#waiters.add(check)
+    })
   }
 
   stop(): void {
