@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path'
 import { afterAll, afterEach } from 'vitest'
 import { parse, stringify } from 'yaml'
 import { pino } from 'pino'
-import { loadConfig, startGateway, type Gateway } from '../../dist/index.js'
+import { loadConfig, SqliteStore, startGateway, type Gateway } from '../../dist/index.js'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
 export const DEMO = join(ROOT, 'examples/demo')
@@ -195,4 +195,10 @@ export class GatewayProcess {
     const [code] = (await once(child, 'exit')) as [number | null]
     return code
   }
+}
+
+/** The embedded store behind a gateway (store.kind sqlite), for tests that reach into SQLite itself. */
+export function sqliteOf(gw: Gateway): SqliteStore {
+  if (!(gw.store instanceof SqliteStore)) throw new Error('this test needs store.kind sqlite')
+  return gw.store
 }
