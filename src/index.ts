@@ -8,5 +8,3 @@ export { REASONS, DECISIONS } from './policy/index.js'
 export { IngressErrors } from './ingress/errors.js'
 export { buildDuisDocument, buildGbcsStub, parseEnvelope, messageIdOf, DEFAULT_ENVELOPE_LIMITS } from './envelope/index.js'
 export { loadRegistry } from './registry/index.js'
-// the embedded store's class: tests that reach into SQLite itself (harness.ts sqliteOf)
-export { SqliteStore } from './store/index.js'

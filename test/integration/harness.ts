@@ -10,7 +10,8 @@ import { join, resolve } from 'node:path'
 import { afterAll, afterEach } from 'vitest'
 import { parse, stringify } from 'yaml'
 import { pino } from 'pino'
-import { loadConfig, SqliteStore, startGateway, type Gateway } from '../../dist/index.js'
+import { loadConfig, startGateway, type Gateway } from '../../dist/index.js'
+import { SqliteStore } from '../../dist/store/index.js'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
 export const DEMO = join(ROOT, 'examples/demo')
