@@ -5,7 +5,7 @@ import type { GatewayStore } from '../store/index.js'
 
 /**
  * Hourly retention: audit rows (also the dedupe memory), quarantine by age and size, and the kept
- * originals of forwarded critical alerts. Runs through the store's commit queue.
+ * originals of forwarded critical alerts, through the store port (either kind).
  */
 export function startHousekeeping(config: Config, store: GatewayStore, now: () => number, log: Logger): NodeJS.Timeout {
   const dedupeWindowMs = parseDuration(config.dedupe.window)

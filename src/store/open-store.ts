@@ -5,7 +5,8 @@ import { SqliteStore } from './sqlite-store.js'
 export interface OpenStoreOptions {
   /**
    * false: reads and operator actions only (the CLI). A clustered store then takes no deliveries
-   * from the cluster; the embedded one is the same either way (WAL lets a second process in).
+   * from the cluster; the embedded one runs no checkpoint thread (WAL lets a second process in,
+   * and the serving gateway checkpoints).
    */
   lease?: boolean
   /** group commit of the embedded store: 0 commits each write at once (the CLI) */
