@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { IngressErrors } from '../ingress/errors.js'
 import type { ErrorDef } from '../ingress/errors.js'
 import { sendError, sendJson } from '../ingress/http-util.js'
-import { isStoreError } from '../store/index.js'
+import { isStoreError, isStoreUnavailable } from '../store/index.js'
 import type { GatewayStore, StoreError } from '../store/index.js'
 import type { WorkingDayCalendar } from '../obligations/index.js'
 import { checkBearer } from './auth.js'
@@ -43,8 +43,11 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url
   try {
     await route(req, res, url, deps)
   } catch (err) {
-    if (!isStoreError(err) || res.headersSent) throw err
-    sendError(res, storeProblem(err), err.message)
+    if (res.headersSent) throw err
+    if (isStoreError(err)) return sendError(res, storeProblem(err), err.message)
+    // SQLite I/O trouble (disk full, read-only): the store is unavailable, not the request wrong
+    if (isStoreUnavailable(err)) return sendError(res, IngressErrors.STORE_UNAVAILABLE, (err as Error).message)
+    throw err
   }
 }
 
@@ -95,7 +98,7 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, deps: 
         return sendJson(res, 200, await deps.releaseQuarantined(id, actor))
       } catch (err) {
         // not found, store unavailable: the store's status; a document policy still cannot decide: 409
-        if (isStoreError(err)) throw err
+        if (isStoreError(err) || isStoreUnavailable(err)) throw err
         return sendError(res, IngressErrors.CONFLICT, (err as Error).message)
       }
     }

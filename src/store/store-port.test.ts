@@ -427,3 +427,34 @@ describe.each(backends)('store port contract: $name', (backend) => {
     })
   })
 })
+
+describe('nats: JetStream not answering', () => {
+  it('the admin API answers 503 DCCGW_ERR_STORE_UNAVAILABLE, not 500', async () => {
+    cluster ??= await NatsCluster.start(1)
+    const store = await NatsStore.open({
+      servers: cluster.urls, prefix: 'DOWN', replicas: 1, dedupeWindowMs: 86_400_000, quarantineRetentionMs: 30 * 86_400_000,
+      ackWaitMs: 30_000, maxAckPending: 1000, publishTimeoutMs: 1000, concurrency: 4, name: 'store-port contract',
+    }, { lease: false })
+    const server = createServer((req, res) => {
+      void handleAdmin(req, res, new URL(req.url ?? '/', 'http://x'), {
+        token: 't', store, reloadRegistry: async () => ({}), releaseQuarantined: async () => ({}), now: Date.now,
+      }).catch(() => res.writeHead(500).end())
+    })
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    try {
+      await cluster.killNode(0)
+      for (const path of ['/admin/quarantine', `/admin/quarantine/${randomUUID()}`, '/admin/audit']) {
+        const r = await fetch(`${url}${path}`, { headers: { authorization: 'Bearer t' } })
+        expect([path, r.status, ((await r.json()) as { code: string }).code]).toEqual([path, 503, 'DCCGW_ERR_STORE_UNAVAILABLE'])
+      }
+    } finally {
+      cluster.startNode(0)
+      await cluster.waitReady(1)
+      server.closeAllConnections()
+      server.close()
+      await store.close()
+    }
+  }, 60_000)
+})

@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node'
 import type { GatewayStore } from '../gateway-store.js'
-import { notAvailable, notFound, storeUnavailable } from '../store-error.js'
+import { StoreError, notAvailable, notFound, storeUnavailable } from '../store-error.js'
 import type { ObligationEventRow, StaleCosRow } from '../queries.js'
 import type {
   AcceptedRecord, AuditFilter, AuditRow, CommitOutcome, MalformedRecord, ObligationDraft, ObligationListStatus, ObligationRow,
@@ -142,7 +142,7 @@ export class NatsStore implements GatewayStore {
   /** A quarantined message's row and raw bytes, or undefined. */
   async #quarantined(id: string): Promise<{ row: QuarantineRow; body: Buffer } | undefined> {
     const t = this.#t
-    const m = await t.jsm.streams.getMessage(t.names.quarantineStream, { last_by_subj: t.names.quarantineSubject(id) }).catch(() => null)
+    const m = await t.jsm.streams.getMessage(t.names.quarantineStream, { last_by_subj: t.names.quarantineSubject(id) })
     const row = m === null ? undefined : readQuarantineRow(m.header)
     if (m === null || row === undefined) return undefined
     return { row, body: Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength) }
@@ -150,15 +150,15 @@ export class NatsStore implements GatewayStore {
 
   /** GET /admin/quarantine in clustered mode: newest first, metadata only. */
   listQuarantine(f: QuarantineFilter): Promise<{ items: QuarantineRow[]; nextCursor: string | null }> {
-    return listQuarantineStream(this.#t, f)
+    return answered(listQuarantineStream(this.#t, f), 'the quarantine list')
   }
 
   async getQuarantine(id: string): Promise<QuarantineRow | undefined> {
-    return (await this.#quarantined(id))?.row
+    return (await answered(this.#quarantined(id), 'a quarantined message'))?.row
   }
 
   async getQuarantineBody(id: string): Promise<Buffer | undefined> {
-    return (await this.#quarantined(id))?.body
+    return (await answered(this.#quarantined(id), 'a quarantined message'))?.body
   }
 
   /** One subject per message, the reason in its header: counting needs every message read. */
@@ -176,7 +176,7 @@ export class NatsStore implements GatewayStore {
   }
 
   listAudit(f: AuditFilter): Promise<AuditRow[]> {
-    return listAudit(this.#t, f)
+    return answered(listAudit(this.#t, f), 'the audit trail')
   }
 
   /** The decisions bucket is keyed by message and expires with dedupe.window: no per-MPxN history to report from. */
@@ -208,46 +208,59 @@ export class NatsStore implements GatewayStore {
     return { messageId: rec.messageId, decision: d.decision, reason: d.reason, duplicate: false, ...(o !== undefined && { obligationId: o.id }) }
   }
 
-  async deleteQuarantined(id: string, actor: string): Promise<boolean> {
+  deleteQuarantined(id: string, actor: string): Promise<boolean> {
     const t = this.#t
-    const r = await t.jsm.streams.purge(t.names.quarantineStream, { filter: t.names.quarantineSubject(id) })
-    if (r.purged > 0) await this.audit(actor, 'quarantine.delete', id, null)
-    return r.purged > 0
+    return answered((async () => {
+      const r = await t.jsm.streams.purge(t.names.quarantineStream, { filter: t.names.quarantineSubject(id) })
+      if (r.purged > 0) await this.audit(actor, 'quarantine.delete', id, null)
+      return r.purged > 0
+    })(), 'delete')
   }
 
-  async acknowledgeObligation(id: string, actor: string, now: number): Promise<'ok' | 'not-found' | 'already'> {
+  acknowledgeObligation(id: string, actor: string, now: number): Promise<'ok' | 'not-found' | 'already'> {
+    return answered(this.#acknowledge(id, actor, now), 'acknowledge')
+  }
+
+  /** Compare-and-set on the entry's revision; a change by another instance in between: read again. */
+  async #acknowledge(id: string, actor: string, now: number, attempts = 5): Promise<'ok' | 'not-found' | 'already'> {
     const e = await this.#t.obligations.get(id)
     if (e === null || e.operation !== 'PUT') return 'not-found'
     const row = fromJson<StoredObligation>(e.value)
     if (row.status === 'acknowledged') return 'already'
     const next = withEvent({ ...row, status: 'acknowledged', ackedAt: now, ackedBy: actor }, now, { status: 'acknowledged', level: row.level, dueAt: row.dueAt, detail: `was ${row.status}` }, actor)
-    // update(…, revision): a concurrent change by another instance fails this one; the caller retries
-    await this.#t.obligations.update(id, toJson(next), e.revision)
+    try {
+      await this.#t.obligations.update(id, toJson(next), e.revision)
+    } catch (err) {
+      if (attempts <= 1 || (await this.#t.obligations.get(id))?.revision === e.revision) throw err
+      return this.#acknowledge(id, actor, now, attempts - 1)
+    }
     await this.audit(actor, 'obligation.ack', id, null)
     return 'ok'
+  }
+
+  /** The mirror once it holds every change the bucket had when asked (see ObligationMirror.catchUp). */
+  async #mirror(): Promise<ObligationMirror> {
+    await answered(this.#obligations.catchUp(this.#t), 'the obligations bucket')
+    return this.#obligations
   }
 
   // The obligations' read side: this instance's mirror of the bucket, once it holds every change
   // the bucket had when asked (a read follows the writes made before it, on any instance).
 
   async listObligations(status: ObligationListStatus, now: number): Promise<ObligationRow[]> {
-    await this.#obligations.catchUp(this.#t)
-    return this.#obligations.list(status, now)
+    return (await this.#mirror()).list(status, now)
   }
 
   async getObligation(id: string): Promise<ObligationRow | undefined> {
-    await this.#obligations.catchUp(this.#t)
-    return this.#obligations.get(id)
+    return (await this.#mirror()).get(id)
   }
 
   async obligationEvents(id: string): Promise<ObligationEventRow[]> {
-    await this.#obligations.catchUp(this.#t)
-    return this.#obligations.events(id)
+    return (await this.#mirror()).events(id)
   }
 
   async obligationCounts(now: number): Promise<{ type: string; status: ObligationStatus; n: number }[]> {
-    await this.#obligations.catchUp(this.#t)
-    return this.#obligations.counts(now)
+    return (await this.#mirror()).counts(now)
   }
 
   /**
@@ -257,8 +270,7 @@ export class NatsStore implements GatewayStore {
    * compare-and-set and escalate nothing until the next check.
    */
   async dueObligations(now: number): Promise<ObligationRow[]> {
-    await this.#obligations.catchUp(this.#t)
-    return this.#obligations.due(now)
+    return (await this.#mirror()).due(now)
   }
 
   /** Compare-and-set per obligation: when instances race, one wins and only it spools the notice. */
@@ -278,19 +290,19 @@ export class NatsStore implements GatewayStore {
 
   /** The quarantine stream's max_age applies this continuously; this applies `olderThan` now. */
   async purgeQuarantine(olderThan: number, actor: string): Promise<number> {
-    const n = await purgeOlderThan(this.#t, this.#t.names.quarantineStream, olderThan)
+    const n = await answered(purgeOlderThan(this.#t, this.#t.names.quarantineStream, olderThan), 'purge')
     if (n > 0) await this.audit(actor, 'quarantine.purge', null, `${n} older than ${new Date(olderThan).toISOString()}`)
     return n
   }
 
   async purgeQuarantineOverSize(maxBytes: number, actor: string): Promise<number> {
-    const n = await purgeQuarantineOverSize(this.#t, maxBytes)
+    const n = await answered(purgeQuarantineOverSize(this.#t, maxBytes), 'purge')
     if (n > 0) await this.audit(actor, 'quarantine.purge', null, `${n} oldest over ${maxBytes} bytes`)
     return n
   }
 
   purgeOriginals(olderThan: number): Promise<number> {
-    return purgeOlderThan(this.#t, this.#t.names.originalsStream, olderThan)
+    return answered(purgeOlderThan(this.#t, this.#t.names.originalsStream, olderThan), 'purge')
   }
 
   /** Stops leasing (unleased deliveries go back at once), then drains the connection. */
@@ -333,6 +345,17 @@ async function guard<T>(p: Promise<T>, what: string): Promise<T> {
   try {
     return await p
   } catch (err) {
+    if (err instanceof StoreError) throw err
     throw storeUnavailable(`the ${what} could not be made durable in JetStream: ${(err as Error).message}`, err)
+  }
+}
+
+/** A read or an operator action JetStream did not answer (no quorum, timeout): 503, not 500. */
+async function answered<T>(p: Promise<T>, what: string): Promise<T> {
+  try {
+    return await p
+  } catch (err) {
+    if (err instanceof StoreError) throw err
+    throw storeUnavailable(`${what}: JetStream did not answer: ${(err as Error).message}`, err)
   }
 }

@@ -23,7 +23,7 @@ export async function scanStream(
   for (let seq = from; step > 0 ? seq <= to : seq >= to; seq += step) {
     if (scanned++ >= SCAN_LIMIT) return { next: seq }
     if (seq <= 0) break
-    const m = await t.jsm.streams.getMessage(stream, { seq }).catch(() => null)
+    const m = await t.jsm.streams.getMessage(stream, { seq })
     if (m !== null && !visit(m)) return { next: seq + step }
   }
   return { next: undefined }
