@@ -193,7 +193,7 @@ export class NatsStore implements GatewayStore {
   async releaseQuarantined(quarantineId: string, rec: AcceptedRecord, actor: string): Promise<CommitOutcome> {
     if (rec.decision.decision === 'quarantine') throw new Error('a release cannot quarantine again')
     const t = this.#t
-    if ((await this.#quarantined(quarantineId)) === undefined) throw notFound(`no quarantined message ${quarantineId}`)
+    if ((await answered(this.#quarantined(quarantineId), 'release')) === undefined) throw notFound(`no quarantined message ${quarantineId}`)
     const o = rec.decision.decision === 'forward' ? withDerivedId(rec) : undefined
     const d = rec.decision
     await guard((async () => {
