@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { parse, stringify } from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildDuisDocument, buildGbcsStub, type Gateway } from '../../dist/index.js'
-import { ACME_USER, makeWorld, post, Recorder, ROOT, startInProcess, waitFor, type World } from './harness.js'
+import { ACME_USER, makeWorld, post, Recorder, ROOT, sqliteOf, startInProcess, waitFor, type World } from './harness.js'
 
 const STALE_ELEC_DEVICE = '00-12-34-56-78-AB-CD-F0' // MPAN 1412345678901: ACME until 2025-03-01, then BRIT
 const STALE_GAS_DEVICE = '00-12-34-56-78-AB-CD-F1' // MPRN 7452731806: ACMG until 2025-02-03, then HOMG
@@ -122,8 +122,8 @@ describe('decisions end to end (contract §3)', () => {
     counter++
     const doc = buildDuisDocument({ kind: 'scheduled_read', device: STALE_ELEC_DEVICE, gbcs: payload, responseDateTime: at, responseId: `${STALE_ELEC_DEVICE}:${ACME_USER}:${counter}` })
     expect((await post(ingress, doc)).json).toMatchObject({ decision: 'drop' })
-    gw.store.queue.flush()
-    gw.store.db.pragma('wal_checkpoint(TRUNCATE)')
+    sqliteOf(gw).queue.flush()
+    sqliteOf(gw).db.pragma('wal_checkpoint(TRUNCATE)')
     const needles = [payload, Buffer.from(payload, 'base64').toString('latin1')]
     for (const file of walk(join(world.dir, 'data'))) {
       const bytes = readFileSync(file).toString('latin1')
