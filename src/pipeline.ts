@@ -33,7 +33,7 @@ export function evaluate(body: Uint8Array, ctx: EvaluateContext): Evaluation {
  * `lookups: 'main'` mode). evaluate() = parseEnvelope + judge.
  */
 export function judge(env: Envelope, messageId: string, ctx: Omit<EvaluateContext, 'limits'>): Extract<Evaluation, { ok: true }> {
-  const facts = lookupFacts(env, ctx.registry)
+  const facts = lookupFacts(env, ctx.registry, ctx.policy.dccUserIds)
   const decision = decide(env, facts, ctx.policy, ctx.calendar)
   return { ok: true, env, messageId, facts, decision }
 }
@@ -99,7 +99,11 @@ function quarantineDetail(d: Decision, f: RegistryFacts): string {
     case 'unknown-device':
       return `device ${f.deviceId} is not in devices.csv`
     case 'unknown-mpxn':
-      return 'no registration period covers the message day'
+      return f.recipient?.role === 'ES' && !f.mpxns.some((m) => m.role === 'export')
+        ? 'the device lists no export MPAN for the ES User'
+        : 'no registration period covers the message day'
+    case 'never-supplied':
+      return 'the addressed party never supplied the MPxN before the message day (a registrations file behind a gain?)'
     case 'unknown-acquirer':
       return 'the acquiring supplier is not in parties.yaml or has no endpoint or e-mail contact'
     default:

@@ -1,8 +1,6 @@
-import type { Database } from 'better-sqlite3'
 import type { WorkingDayCalendar } from '../obligations/index.js'
 import { ukDateOf } from '../obligations/index.js'
-import { staleCosRows } from '../store/index.js'
-import type { StaleCosRow } from '../store/index.js'
+import type { GatewayStore, StaleCosRow } from '../store/index.js'
 
 export type StaleCosReportRow = StaleCosRow & {
   firstSeenIso: string
@@ -28,14 +26,16 @@ const COLUMNS = [
  * The stale-CoS report (contract §1 `report stale-cos`): per MPxN the tenant lost, the traffic
  * that still reached it after the supply start date, counted by message kind, with the working
  * days that passed: the evidence that SR 6.23 (Update Security Credentials, CoS) was not run.
- * Built from the metadata audit rows only (messages table), never from payloads. MPxNs appear
+ * Built from the metadata audit rows only (the store's staleCosRows), never from payloads. MPxNs appear
  * here by design: the report is for the operator and the acquiring supplier, never for logs or
  * metrics.
  */
-export function staleCosReport(db: Database, since: number | undefined, now: number, calendar?: WorkingDayCalendar): StaleCosReport {
+export async function staleCosReport(
+  store: Pick<GatewayStore, 'staleCosRows'>, since: number | undefined, now: number, calendar?: WorkingDayCalendar,
+): Promise<StaleCosReport> {
   const today = ukDateOf(now)
   const wd = (from: string, to: string) => (calendar === undefined ? null : calendar.workingDaysBetween(from, to))
-  const rows = staleCosRows(db, since).map((r) => ({
+  const rows = (await store.staleCosRows(since)).map((r) => ({
     ...r,
     firstSeenIso: new Date(r.firstSeen).toISOString(),
     lastSeenIso: new Date(r.lastSeen).toISOString(),

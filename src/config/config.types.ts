@@ -314,6 +314,17 @@ export interface GatewayConfig {
     window?: string;
   };
   /**
+   * The DCC itself.
+   */
+  dcc?: {
+    /**
+     * The DCC's own User IDs (EUI-64, any case): a ResponseID originator or RequestID target in this list is the DCC, never a device (DCC alerts, acknowledgements, responses to DCC service requests such as SR 8.2). Default: the DCC Boxed ACB/DSP ID.
+     *
+     * @minItems 1
+     */
+    userIds?: [string, ...string[]];
+  };
+  /**
    * Working-day calendar for obligations.
    */
   calendar?: {

@@ -1,4 +1,4 @@
-import { countQuarantineByReason, quarantineIdsByReason } from '../store/index.js'
+import { ask } from './layout.js'
 import { BULK_MAX } from './page-quarantine.js'
 import type { ConsoleDeps } from './types.js'
 
@@ -25,10 +25,10 @@ export async function release(d: ConsoleDeps, id: string, actor: string): Promis
 
 export async function remove(d: ConsoleDeps, id: string, reason: string, actor: string): Promise<ActionResult> {
   if (reason.length < 3) return { ok: false, text: 'Give a reason for deleting (at least 3 characters).', location: `/console/quarantine/${id}` }
-  const gone = await d.deleteQuarantined(id, actor)
+  const gone = await d.store.deleteQuarantined(id, actor)
   if (!gone) return { ok: false, text: `No quarantined message ${id}.`, location: '/console/quarantine' }
   // the store's quarantine.delete row has no detail: the operator's reason goes in its own row
-  await d.audit(actor, 'quarantine.delete-reason', id, reason.slice(0, 300))
+  await d.store.writeAudit(actor, 'quarantine.delete-reason', id, reason.slice(0, 300))
   return { ok: true, text: `Deleted ${id}.`, location: '/console/quarantine' }
 }
 
@@ -39,14 +39,14 @@ export async function remove(d: ConsoleDeps, id: string, reason: string, actor: 
  */
 export async function releaseAll(d: ConsoleDeps, reason: string, confirmed: number, actor: string): Promise<ActionResult> {
   const back = `/console/quarantine?reason=${encodeURIComponent(reason)}`
-  const db = d.db()
-  if (db === undefined) return { ok: false, text: 'Releasing a whole reason needs the SQLite store.', location: back }
-  const n = countQuarantineByReason(db, reason)
+  const count = await ask(() => d.store.countQuarantineByReason(reason))
+  if (!count.ok) return { ok: false, text: `Releasing a whole reason needs the SQLite store: ${count.why}.`, location: back }
+  const n = count.value
   if (n !== confirmed) return { ok: false, text: `The count changed: ${n} messages are now quarantined as ${reason}, not ${confirmed}. Check and confirm again.`, location: back }
   const tally = new Map<string, number>()
   let failed = 0
   let firstError = ''
-  for (const id of quarantineIdsByReason(db, reason, Math.min(n, BULK_MAX))) {
+  for (const id of await d.store.quarantineIdsByReason(reason, Math.min(n, BULK_MAX))) {
     try {
       const out = await d.releaseQuarantined(id, actor)
       const key = `${out.decision} (${out.reason})`
@@ -57,7 +57,7 @@ export async function releaseAll(d: ConsoleDeps, reason: string, confirmed: numb
     }
   }
   const outcome = [...tally].map(([k, v]) => `${v} ${k}`).join(', ') || 'none released'
-  await d.audit(actor, 'quarantine.release-all', null, `${reason}: ${outcome}${failed ? `; ${failed} failed` : ''}`.slice(0, 500))
+  await d.store.writeAudit(actor, 'quarantine.release-all', null, `${reason}: ${outcome}${failed ? `; ${failed} failed` : ''}`.slice(0, 500))
   return {
     ok: failed === 0,
     text: `Released ${reason}: ${outcome}.${failed ? ` ${failed} could not be released (first: ${firstError}).` : ''}${n > BULK_MAX ? ` ${n - BULK_MAX} remain: confirm again.` : ''}`,
@@ -66,7 +66,7 @@ export async function releaseAll(d: ConsoleDeps, reason: string, confirmed: numb
 }
 
 export async function acknowledge(d: ConsoleDeps, id: string, actor: string): Promise<ActionResult> {
-  const r = await d.acknowledge(id, actor)
+  const r = await d.store.acknowledgeObligation(id, actor, d.now())
   if (r === 'not-found') return { ok: false, text: `No obligation ${id}.`, location: '/console/obligations' }
   return { ok: true, text: r === 'already' ? 'It was already acknowledged.' : 'Acknowledged.', location: `/console/obligations/${id}` }
 }
@@ -74,11 +74,11 @@ export async function acknowledge(d: ConsoleDeps, id: string, actor: string): Pr
 export async function reload(d: ConsoleDeps, actor: string): Promise<ActionResult> {
   try {
     await d.reloadRegistry()
-    await d.audit(actor, 'registry.reload', null, 'ok')
+    await d.store.writeAudit(actor, 'registry.reload', null, 'ok')
     const c = d.registry().counts
     return { ok: true, text: `Registry reloaded: ${c.registrations} registrations, ${c.devices} devices, ${c.parties} parties.`, location: '/console/registry' }
   } catch (err) {
-    await d.audit(actor, 'registry.reload', null, `failed: ${message(err)}`.slice(0, 500))
+    await d.store.writeAudit(actor, 'registry.reload', null, `failed: ${message(err)}`.slice(0, 500))
     return { ok: false, text: `Reload failed, still serving the previous index: ${message(err)}`, location: '/console/registry' }
   }
 }

@@ -1,3 +1,4 @@
+import { isStoreError } from '../store/index.js'
 import { html } from './html.js'
 import type { Html, HtmlValue } from './html.js'
 import type { Session } from './session.js'
@@ -99,6 +100,23 @@ export function facts(rows: readonly (readonly [string, HtmlValue])[]): Html {
   return html`<dl class="facts">${rows.map(([k, v]) => html`<dt>${k}</dt><dd>${v === '' || v === null || v === undefined ? html`<span class="muted">none</span>` : v}</dd>`)}</dl>`
 }
 
-export function unavailable(what: string): Html {
-  return html`<p class="notice">${what} is not available with <code>store.kind: nats</code>: the clustered store keeps no SQLite tables to read it from (docs/cluster.md).</p>`
+/** A store's answer, or why this kind of store cannot give it (its not-available StoreError). */
+export type Answer<T> = { ok: true; value: T } | { ok: false; why: string }
+
+/**
+ * Reads through the store port; what the store cannot answer (the clustered store keeps no
+ * SQLite tables to summarise) becomes `ok: false`, shown with `unavailable`, never a 500.
+ * Any other error is thrown.
+ */
+export async function ask<T>(read: () => Promise<T>): Promise<Answer<T>> {
+  try {
+    return { ok: true, value: await read() }
+  } catch (err) {
+    if (isStoreError(err) && err.code === 'DCCGW_ERR_NOT_AVAILABLE') return { ok: false, why: err.message }
+    throw err
+  }
+}
+
+export function unavailable(what: string, why: string): Html {
+  return html`<p class="notice">${what} needs the SQLite store: ${why}.</p>`
 }

@@ -1,7 +1,6 @@
-import { auditActions, auditPage } from '../store/index.js'
 import { consoleHref, html } from './html.js'
 import type { Html } from './html.js'
-import { unavailable, utc } from './layout.js'
+import { ask, unavailable, utc } from './layout.js'
 import type { ConsoleDeps } from './types.js'
 
 // `/console/audit`: who did what and when (admin API, console, CLI), newest first, filterable by
@@ -9,22 +8,22 @@ import type { ConsoleDeps } from './types.js'
 
 const PAGE = 100
 
-export function auditBody(d: ConsoleDeps, q: URLSearchParams): Html {
-  const db = d.db()
-  if (db === undefined) return unavailable('The audit log view')
+export async function auditBody(d: ConsoleDeps, q: URLSearchParams): Promise<Html> {
   const actor = (q.get('actor') ?? '').trim()
   const action = (q.get('action') ?? '').trim()
   const since = (q.get('since') ?? '').trim()
   const before = Number(q.get('before') ?? NaN)
   const sinceMs = since === '' ? undefined : Date.parse(since)
-  const page = auditPage(db, {
+  const answer = await ask(() => d.store.auditPage({
     limit: PAGE,
     ...(actor !== '' && { actor }),
     ...(action !== '' && { action }),
     ...(sinceMs !== undefined && !Number.isNaN(sinceMs) && { since: sinceMs }),
     ...(Number.isInteger(before) && { before }),
-  })
-  const actions = auditActions(db)
+  }))
+  if (!answer.ok) return unavailable('The audit log view', answer.why)
+  const page = answer.value
+  const actions = await d.store.auditActions()
   const filters = { actor, action, since }
   return html`<form class="filters" method="get" action="/console/audit" role="search" aria-label="Filter the audit log">
   <label>Actor contains <input name="actor" value="${actor}" autocomplete="off"></label>

@@ -24,9 +24,9 @@ export function countdown(dueAt: number, now: number, done: boolean): Html {
 const PENDING: ReadonlySet<string> = new Set(['open', 'notified', 'overdue', 'escalated'])
 const pending = (o: ObligationRow) => PENDING.has(o.status)
 
-export function obligationsBody(d: ConsoleDeps, s: Session, view: ObligationView): Html {
+export async function obligationsBody(d: ConsoleDeps, s: Session, view: ObligationView): Promise<Html> {
   const now = d.now()
-  const rows = d.obligations.list(view, now)
+  const rows = await d.store.listObligations(view, now)
   return html`<nav class="tabs" aria-label="Which obligations"><ul>${OBLIGATION_VIEWS.map(
     (v) => html`<li><a href="${consoleHref('/console/obligations', { status: v === 'open' ? undefined : v })}"${v === view ? html` aria-current="page"` : ''}>${v}</a></li>`,
   )}</ul></nav>
@@ -46,13 +46,13 @@ function ackForm(s: Session, o: ObligationRow, compact: boolean): Html {
   return html`<form method="post" action="/console/obligations/${o.id}/ack">${csrfField(s)}<button type="submit"${compact ? html` aria-label="Acknowledge ${o.type} for ${o.toParty} ${o.mpxn ?? ''}"` : ''}>Acknowledge</button></form>`
 }
 
-export function obligationBody(d: ConsoleDeps, s: Session, id: string): Html | undefined {
-  const o = d.obligations.get(id)
+export async function obligationBody(d: ConsoleDeps, s: Session, id: string): Promise<Html | undefined> {
+  const o = await d.store.getObligation(id)
   if (o === undefined) return undefined
   const now = d.now()
   const party = d.registry().party(o.toParty)
   const contacts = party?.criticalAlerts?.contacts ?? []
-  const events = d.obligations.events(id)
+  const events = await d.store.obligationEvents(id)
   return html`<p><a href="/console/obligations">Back to the obligations</a></p>
 <div class="grid">
 <section aria-labelledby="h-duty"><h2 id="h-duty">Duty</h2>
@@ -82,7 +82,7 @@ ${contacts.length === 0
 </div>
 <section aria-labelledby="h-trail"><h2 id="h-trail">Event trail</h2>
 ${events.length === 0
-    ? html`<p class="muted">No recorded events${d.db() === undefined ? ' (store.kind nats keeps them in the audit stream)' : ''}.</p>`
+    ? html`<p class="muted">No recorded events.</p>`
     : html`<ol class="trail">${events.map((e) => html`<li><time datetime="${new Date(e.at).toISOString()}">${utc(e.at)}</time> <strong>${e.status}</strong> level ${levelName(e.level)}, due ${utc(e.dueAt)}, by ${e.actor}${e.detail === null ? '' : html`: ${e.detail}`}</li>`)}</ol>`}
 </section>`
 }

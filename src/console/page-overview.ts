@@ -1,10 +1,10 @@
-import { decisionsPerMinute, quarantineByReason } from '../store/index.js'
 import type { DecisionMinute } from '../store/index.js'
 import { ukDateOf } from '../obligations/index.js'
 import { decisionsChart } from './chart.js'
 import { consoleHref, html } from './html.js'
 import type { Html } from './html.js'
-import { duration, facts, unavailable, utc, when } from './layout.js'
+import { ask, duration, facts, unavailable, utc, when } from './layout.js'
+import type { Answer } from './layout.js'
 import type { ConsoleDeps } from './types.js'
 
 /**
@@ -16,19 +16,19 @@ export const CHART_TTL_MS = 5_000
 
 export interface ChartCache {
   at: number
-  rows: DecisionMinute[]
+  rows: Answer<DecisionMinute[]>
 }
 
 /** `/console/`: the day's numbers from the gateway's own state (works without Prometheus). */
 export async function overviewBody(d: ConsoleDeps, cache: { chart?: ChartCache } = {}): Promise<Html> {
   const now = d.now()
-  const db = d.db()
-  if (db !== undefined && (cache.chart === undefined || now - cache.chart.at >= CHART_TTL_MS || now < cache.chart.at)) {
-    cache.chart = { at: now, rows: decisionsPerMinute(db, now - 3_600_000, now + 60_000) }
+  if (cache.chart === undefined || now - cache.chart.at >= CHART_TTL_MS || now < cache.chart.at) {
+    cache.chart = { at: now, rows: await ask(() => d.store.decisionsPerMinute(now - 3_600_000, now + 60_000)) }
   }
-  const chart = db === undefined || cache.chart === undefined ? unavailable('The decisions chart') : decisionsChart(cache.chart.rows, now)
+  const perMinute = cache.chart.rows
+  const chart = perMinute.ok ? decisionsChart(perMinute.value, now) : unavailable('The decisions chart', perMinute.why)
 
-  const spool = d.spoolDepth()
+  const spool = d.store.spoolDepth()
   const spoolTable = spool.length === 0
     ? html`<p>Nothing waiting: every accepted message has been delivered.</p>`
     : html`<table><thead><tr><th scope="col">Target</th><th scope="col" class="num">Waiting</th><th scope="col">Oldest</th></tr></thead><tbody>${spool.map(
@@ -36,9 +36,10 @@ export async function overviewBody(d: ConsoleDeps, cache: { chart?: ChartCache }
       )}</tbody></table>`
 
   let quarantine: Html
-  if (db === undefined) quarantine = unavailable('Counting the quarantine by reason')
+  const counted = await ask(() => d.store.quarantineByReason())
+  if (!counted.ok) quarantine = unavailable('Counting the quarantine by reason', counted.why)
   else {
-    const byReason = quarantineByReason(db)
+    const byReason = counted.value
     const critical = byReason.filter((r) => r.critical).reduce((s, r) => s + r.n, 0)
     const all = byReason.reduce((s, r) => s + r.n, 0)
     quarantine = html`<p class="big"><a href="/console/quarantine">${all} quarantined</a>${critical > 0 ? html`, <a class="critical" href="${consoleHref('/console/quarantine', { critical: 'true' })}">${critical} critical</a>` : ''}</p>
@@ -47,7 +48,7 @@ ${byReason.length === 0 ? '' : html`<table><thead><tr><th scope="col">Reason</th
     )}</tbody></table>`}`
   }
 
-  const open = d.obligations.list('open', now)
+  const open = await d.store.listObligations('open', now)
   const today = ukDateOf(now)
   const overdue = open.filter((o) => o.dueAt < now)
   const dueToday = open.filter((o) => o.dueAt >= now && ukDateOf(o.dueAt) === today)

@@ -11,9 +11,9 @@ import type { ConsoleDeps } from './types.js'
 // raw document is shown only on request, as text inside <pre>.
 
 export async function quarantineItemBody(d: ConsoleDeps, s: Session, id: string, raw: boolean): Promise<Html | undefined> {
-  const held = await d.quarantine.get(id)
-  if (held === undefined) return undefined
-  const { row, body } = held
+  const row = await d.store.getQuarantine(id)
+  const body = row === undefined ? undefined : await d.store.getQuarantineBody(id)
+  if (row === undefined || body === undefined) return undefined
   const now = d.now()
   const parsed = parseEnvelope(body, DEFAULT_ENVELOPE_LIMITS)
   const env = parsed.ok ? parsed.value : undefined

@@ -1,10 +1,9 @@
 import { REASONS } from '../policy/index.js'
-import { countQuarantineByReason } from '../store/index.js'
 import type { QuarantineFilter, QuarantineRow } from '../store/index.js'
 import { alertName } from '../obligations/index.js'
 import { consoleHref, html } from './html.js'
 import type { Html } from './html.js'
-import { canChange, csrfField, duration, utc } from './layout.js'
+import { ask, canChange, csrfField, duration, unavailable, utc } from './layout.js'
 import type { Session } from './session.js'
 import type { ConsoleDeps } from './types.js'
 
@@ -52,14 +51,14 @@ export async function quarantineBody(d: ConsoleDeps, s: Session, w: WorklistQuer
   }
   let page: { items: QuarantineRow[]; nextCursor: string | null } = { items: [], nextCursor: null }
   try {
-    if (problems.length === 0) page = await d.quarantine.list(f)
+    if (problems.length === 0) page = await d.store.listQuarantine(f)
   } catch (err) {
     problems.push((err as Error).message)
   }
   const filters = { reason: w.reason, critical: w.critical, mpxn: w.mpxn, alertCode: w.alertCode, since: w.since }
   return html`${filterForm(w)}
 ${problems.map((p) => html`<p class="flash error" role="alert">${p}</p>`)}
-${bulkRelease(d, s, w.reason)}
+${await bulkRelease(d, s, w.reason)}
 ${page.items.length === 0
     ? html`<p>No quarantined message matches${w.cursor !== '' ? ' on this page' : ''}.</p>`
     : html`<div class="scroll"><table class="worklist">
@@ -97,11 +96,11 @@ function filterForm(w: WorklistQuery): Html {
 }
 
 /** After a registry fix: release every message of one reason, confirming the count first. */
-function bulkRelease(d: ConsoleDeps, s: Session, reason: string): Html | '' {
+async function bulkRelease(d: ConsoleDeps, s: Session, reason: string): Promise<Html | ''> {
   if (reason === '' || !canChange(s)) return ''
-  const db = d.db()
-  if (db === undefined) return html`<p class="notice">Releasing a whole reason at once needs the SQLite store; release messages one by one.</p>`
-  const n = countQuarantineByReason(db, reason)
+  const count = await ask(() => d.store.countQuarantineByReason(reason))
+  if (!count.ok) return unavailable('Releasing a whole reason at once (release messages one by one)', count.why)
+  const n = count.value
   if (n === 0) return ''
   return html`<form class="bulk" method="post" action="/console/quarantine/release-all">
   ${csrfField(s)}<input type="hidden" name="reason" value="${reason}"><input type="hidden" name="count" value="${n}">

@@ -3,7 +3,8 @@ import type { StaleCosReport, StaleCosReportRow } from '../admin/index.js'
 import type { WorkingDayCalendar } from '../obligations/index.js'
 import { consoleHref, html } from './html.js'
 import type { Html } from './html.js'
-import { unavailable, utc } from './layout.js'
+import { ask, unavailable, utc } from './layout.js'
+import type { Answer } from './layout.js'
 import type { ConsoleDeps } from './types.js'
 
 // `/console/stale-cos`: the stale-CoS report (src/admin/stale-cos.ts) as a table sorted on the
@@ -36,11 +37,9 @@ export function staleCosQuery(q: URLSearchParams): StaleCosQuery {
   return { sort, dir: q.get('dir') === 'asc' ? 'asc' : q.get('dir') === 'desc' ? 'desc' : 'desc', since: q.get('since') ?? '' }
 }
 
-export function staleCosOf(d: ConsoleDeps, since: string): StaleCosReport | undefined {
-  const db = d.db()
-  if (db === undefined) return undefined
+export function staleCosOf(d: ConsoleDeps, since: string): Promise<Answer<StaleCosReport>> {
   const ms = since === '' ? undefined : Date.parse(since)
-  return staleCosReport(db, ms === undefined || Number.isNaN(ms) ? undefined : ms, d.now(), memoized(d.calendar))
+  return ask(() => staleCosReport(d.store, ms === undefined || Number.isNaN(ms) ? undefined : ms, d.now(), memoized(d.calendar)))
 }
 
 /**
@@ -60,9 +59,10 @@ function memoized(calendar: WorkingDayCalendar): WorkingDayCalendar {
   })
 }
 
-export function staleCosBody(d: ConsoleDeps, q: StaleCosQuery): Html {
-  const report = staleCosOf(d, q.since)
-  if (report === undefined) return unavailable('The stale-CoS report')
+export async function staleCosBody(d: ConsoleDeps, q: StaleCosQuery): Promise<Html> {
+  const answer = await staleCosOf(d, q.since)
+  if (!answer.ok) return unavailable('The stale-CoS report', answer.why)
+  const report = answer.value
   const sign = q.dir === 'asc' ? 1 : -1
   const rows = [...report.rows].sort((a, b) => {
     const x = a[q.sort] ?? ''

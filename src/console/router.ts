@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { matchCredential } from '../admin/index.js'
+import { isStoreError, isStoreUnavailable } from '../store/index.js'
 import * as act from './actions.js'
 import type { ActionResult } from './actions.js'
 import { COOKIE, cookieValue, crossSite, readForm, redirect, sendPage, sendText, sessionCookie } from './http.js'
@@ -49,7 +50,21 @@ export function createConsole(d: ConsoleDeps): ConsoleHandler {
   const overviewCache = {}
   const actorOf = (s: Session, req: IncomingMessage) => `console:${s.name}@${req.socket.remoteAddress ?? 'unknown'}`
 
+  /**
+   * A store that does not answer (503: no quorum, disk full) or refuses a request (its StoreError
+   * status) gets a page saying so, as the admin API answers a problem body: never a bare 500.
+   */
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    try {
+      await route(req, res, url)
+    } catch (err) {
+      if (res.headersSent || !(isStoreError(err) || isStoreUnavailable(err))) throw err
+      const status = isStoreError(err) ? err.status : 503
+      sendPage(res, status, shell('Store not answering', html`<main id="main"><h1>The store did not answer</h1><p>${(err as Error).message}</p><p>Nothing was changed by this request unless the page said so. <a href="/console/">Try again</a></p></main>`))
+    }
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const path = url.pathname
     const method = req.method ?? 'GET'
     const asset = ASSETS[path]
@@ -82,20 +97,20 @@ export function createConsole(d: ConsoleDeps): ConsoleHandler {
     if (path === '/console/obligations') {
       const status = q.get('status') ?? 'open'
       const view: ObligationView = (OBLIGATION_VIEWS as readonly string[]).includes(status) ? (status as ObligationView) : 'open'
-      return show('Obligations', '/console/obligations', obligationsBody(d, session, view))
+      return show('Obligations', '/console/obligations', await obligationsBody(d, session, view))
     }
     const oi = OBLIGATION_ITEM.exec(path)
     if (oi !== null) {
-      const body = obligationBody(d, session, oi[1]!)
+      const body = await obligationBody(d, session, oi[1]!)
       return body === undefined ? sendPage(res, 404, notFound(session)) : show('Obligation', '/console/obligations', body)
     }
-    if (path === '/console/stale-cos') return show('Stale change of supplier', '/console/stale-cos', staleCosBody(d, staleCosQuery(q)))
+    if (path === '/console/stale-cos') return show('Stale change of supplier', '/console/stale-cos', await staleCosBody(d, staleCosQuery(q)))
     if (path === '/console/stale-cos.csv') {
-      const report = staleCosOf(d, q.get('since') ?? '')
-      if (report === undefined) return sendPage(res, 404, notFound(session))
-      return sendText(res, 200, 'text/csv; charset=utf-8', report.csv(), { 'content-disposition': 'attachment; filename="stale-cos.csv"' })
+      const report = await staleCosOf(d, q.get('since') ?? '')
+      if (!report.ok) return sendPage(res, 404, notFound(session))
+      return sendText(res, 200, 'text/csv; charset=utf-8', report.value.csv(), { 'content-disposition': 'attachment; filename="stale-cos.csv"' })
     }
-    if (path === '/console/audit') return show('Audit log', '/console/audit', auditBody(d, q))
+    if (path === '/console/audit') return show('Audit log', '/console/audit', await auditBody(d, q))
     if (path === '/console/registry') return show('Registry', '/console/registry', await registryBody(d, session))
     return sendPage(res, 404, notFound(session))
   }
@@ -113,7 +128,7 @@ export function createConsole(d: ConsoleDeps): ConsoleHandler {
     const old = cookieValue(req, COOKIE)
     if (old !== undefined) sessions.end(old) // a new session id at each sign-in (no fixation)
     const s = sessions.create(credential)
-    await d.audit(actorOf(s, req), 'console.sign-in', null, s.role)
+    await d.store.writeAudit(actorOf(s, req), 'console.sign-in', null, s.role)
     return redirect(res, safeNext(form?.get('next') ?? null), { 'set-cookie': cookie(s) })
   }
 

@@ -1,8 +1,7 @@
-import type { Database } from 'better-sqlite3'
-import type { Credential, ObligationReader, QuarantineReader } from '../admin/index.js'
+import type { Credential } from '../admin/index.js'
 import type { WorkingDayCalendar } from '../obligations/index.js'
 import type { RegistryIndex } from '../registry/types.js'
-import type { CommitOutcome } from '../store/index.js'
+import type { CommitOutcome, GatewayStore } from '../store/index.js'
 
 /** The last registry load or reload, whoever asked for it (start, SIGHUP, admin API, console). */
 export interface ReloadOutcome {
@@ -13,28 +12,32 @@ export interface ReloadOutcome {
 }
 
 /**
- * What the console reads and does: the same functions the admin router uses (src/admin/router.ts),
- * plus the few reads only the console needs. `db()` is undefined with store.kind nats: the pages
- * that need SQLite say so instead of failing.
+ * What the console needs of the store (the port in src/store/gateway-store.ts, either kind): the
+ * admin API's reads and actions plus the console's summaries. A store that cannot answer one of
+ * these throws its not-available StoreError: the page says so instead of failing.
  */
+export type ConsoleStore = Pick<
+  GatewayStore,
+  | 'listQuarantine' | 'getQuarantine' | 'getQuarantineBody' | 'deleteQuarantined'
+  | 'listObligations' | 'getObligation' | 'obligationEvents' | 'acknowledgeObligation'
+  | 'writeAudit' | 'staleCosRows' | 'spoolDepth'
+  | 'decisionsPerMinute' | 'quarantineByReason' | 'countQuarantineByReason' | 'quarantineIdsByReason' | 'auditPage' | 'auditActions'
+>
+
+/** What the console reads and does: the store port plus the gateway's own functions. */
 export interface ConsoleDeps {
   credentials: readonly Credential[]
   /** served over TLS: the session cookie is Secure */
   tls: boolean
   /** admin.sessionMinutes */
   sessionMinutes: number
-  quarantine: QuarantineReader
-  obligations: ObligationReader
-  db(): Database | undefined
-  spoolDepth(): { target: string; n: number; oldest: number }[]
+  store: ConsoleStore
   registry(): RegistryIndex
   registryFiles: Readonly<Record<'registrations' | 'devices' | 'parties', string>>
   lastReload(): ReloadOutcome | undefined
   reloadRegistry(): Promise<unknown>
+  /** re-evaluates and releases (gateway/release.ts) */
   releaseQuarantined(id: string, actor: string): Promise<CommitOutcome>
-  deleteQuarantined(id: string, actor: string): Promise<boolean>
-  acknowledge(id: string, actor: string): Promise<'ok' | 'not-found' | 'already'>
-  audit(actor: string, action: string, target: string | null, detail: string | null): Promise<void>
   calendar: WorkingDayCalendar
   now(): number
 }

@@ -6,7 +6,6 @@ import { dirname, resolve } from 'node:path'
 import type { Logger } from 'pino'
 import type { Config } from '../config/types.js'
 import { adminCredentials, handleAdmin } from '../admin/index.js'
-import type { ObligationReader, QuarantineReader } from '../admin/index.js'
 import { createConsole } from '../console/index.js'
 import type { ReloadOutcome } from '../console/index.js'
 import { Dispatcher, SenderDirectory } from '../delivery/index.js'
@@ -20,9 +19,8 @@ import { policySettings } from '../policy/index.js'
 import { EvaluatePool, workerSetup } from '../pool/index.js'
 import type { PoolOutcome } from '../pool/index.js'
 import type { RegistryIndex } from '../registry/types.js'
-import { SqliteStore, getObligation, getQuarantine, getQuarantineBody, listObligations, listQuarantine, obligationCounts, obligationEvents, quarantineCounts } from '../store/index.js'
+import { isStoreError, openStore } from '../store/index.js'
 import type { GatewayStore } from '../store/index.js'
-import type { NatsStore } from '../store/nats/index.js'
 import { evaluate } from '../pipeline.js'
 import { createIngest } from './ingest.js'
 import { createRelease } from './release.js'
@@ -32,9 +30,6 @@ import { loadAndMeasure } from './registry-load.js'
 export { createLogger } from './logger.js'
 import { createLogger } from './logger.js'
 import type { EvaluateContext } from '../pipeline.js'
-
-/** What the spool bounds need besides GatewayStore (both kinds have it). */
-type NatsStoreShape = Pick<SqliteStore, 'spoolBounds'>
 
 export interface GatewayOptions {
   log?: Logger
@@ -46,9 +41,9 @@ export interface Gateway {
   readonly url: string
   readonly config: Config
   readonly metrics: GatewayMetrics
-  /** the SQLite store (store.kind sqlite); throws with store.kind nats */
-  readonly store: SqliteStore
-  /** the store behind the gateway, whichever kind */
+  /** the store behind the gateway, whichever kind (the port in src/store/gateway-store.ts) */
+  readonly store: GatewayStore
+  /** the same store (the name this property had before `store` covered both kinds) */
   readonly gatewayStore: GatewayStore
   registry(): RegistryIndex
   reloadRegistry(): Promise<{ loadedAt: string; counts: RegistryIndex['counts']; ms: number }>
@@ -68,26 +63,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const firstLoad = performance.now()
   let registry = await loadAndMeasure(config, metrics, log)
   const firstLoadMs = Math.round(performance.now() - firstLoad)
-  // store.kind: the embedded SQLite store, or NATS JetStream shared by every instance
-  // (docs/cluster.md; the NATS client is loaded only in that mode).
-  const nats: NatsStore | undefined = config.store.kind === 'nats' ? await (await import('../store/nats/index.js')).openNatsStore(config) : undefined
-  const sqlite = nats === undefined
-    ? new SqliteStore({
-        path: config.store.path,
-        commitIntervalMs: config.store.commitIntervalMs,
-        commitBatch: config.store.commitBatch,
-        synchronous: config.store.synchronous,
-        checkpointIntervalMs: config.store.checkpointIntervalMs,
-      })
-    : undefined
-  const store: GatewayStore & NatsStoreShape = (nats ?? sqlite)!
-  /** the SQLite-only parts (admin queries, group-commit queue) */
-  const sqliteOnly = (): SqliteStore => {
-    if (sqlite === undefined) throw Object.assign(new Error('not available with store.kind nats (docs/cluster.md)'), { code: 'DCCGW_ERR_NOT_FOUND' })
-    return sqlite
-  }
-  if (sqlite !== undefined) sqlite.queue.onCommit = (size) => metrics.commitBatch.observe(size)
-  if (nats !== undefined) nats.onError = (err, what) => log.warn({ err }, what)
+  // store.kind: the embedded SQLite store, or NATS JetStream shared by every instance (openStore)
+  const store: GatewayStore = await openStore(config)
   let draining = false
 
   // Signed acknowledgement links in notices (issue 6); the base URL is known once listening.
@@ -95,7 +72,11 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const ackLinks = createAckLinks(loadAckSecret(config.obligations.ackSecret, config.store.path), () => publicUrl, config.obligations.ackLinkTtlDays)
   const senders = new SenderDirectory(config, () => registry, { ackLink: (id, dueAt) => ackLinks.url(id, dueAt) })
   const dispatcher = new Dispatcher(store, (item) => senders.senderFor(item), config.delivery, metrics, log)
-  if (nats !== undefined) nats.onSpoolReady = () => dispatcher.wake()
+  store.setHooks({
+    onCommit: (size) => metrics.commitBatch.observe(size),
+    onError: (err, what) => log.warn({ err }, what),
+    onSpoolReady: () => dispatcher.wake(),
+  })
   const obligations = new ObligationScheduler({
     store, registry: () => registry, calendar, tenants: config.tenants, now, log, metrics: metrics.registry, wake: () => dispatcher.wake(),
   })
@@ -113,14 +94,14 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const spoolLimit = new SpoolLimit(store, config.limits, metrics)
   const ingest = createIngest({
     config, metrics, log, store, spoolLimit, signatureKeys,
-    commitBacklog: () => sqlite?.queue.depth ?? 0,
+    commitBacklog: () => store.backlog,
     evaluate: (body) => (pool ? pool.evaluate(body) : evaluateInline(body)),
     recordCtx,
     wake: () => dispatcher.wake(),
   })
 
   const release = createRelease({
-    store, sqlite, nats, evalCtx, recordCtx: () => recordCtx(), metrics, log, now, wake: () => dispatcher.wake(),
+    store, evalCtx, recordCtx: () => recordCtx(), metrics, log, now, wake: () => dispatcher.wake(),
   })
 
   // the last load's outcome, whoever asked (start, SIGHUP, admin API, console): the console shows it
@@ -141,36 +122,11 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   }
 
   const credentials = adminCredentials(config.admin) // hashed once
-  /** an admin action the store does not audit itself (registry reload, console sign-in) */
-  const audit = (actor: string, action: string, target: string | null, detail: string | null): Promise<void> =>
-    nats !== undefined ? nats.audit(actor, action, target, detail) : sqliteOnly().queue.run(() => sqliteOnly().audit(actor, action, target, detail))
-
-  // the quarantine's read side: SQLite tables, or the JetStream stream in clustered mode
-  const quarantineReader: QuarantineReader = nats !== undefined
-    ? { list: (f) => nats.listQuarantined(f), get: (id) => nats.quarantined(id) }
-    : {
-        list: async (f) => listQuarantine(sqliteOnly().db, f),
-        get: async (id) => {
-          const row = getQuarantine(sqliteOnly().db, id)
-          const body = row === undefined ? undefined : getQuarantineBody(sqliteOnly().db, id)
-          return row === undefined || body === undefined ? undefined : { row, body }
-        },
-      }
-
-  const obligationReader: ObligationReader = nats !== undefined
-    ? { list: (status, t) => nats.listObligations(status, t), get: (id) => nats.obligation(id), events: () => [] }
-    : {
-        list: (status, t) => listObligations(sqliteOnly().db, status, t),
-        get: (id) => getObligation(sqliteOnly().db, id),
-        events: (id) => obligationEvents(sqliteOnly().db, id),
-      }
 
   const operatorConsole = createConsole({
-    credentials, tls: config.server.tls !== undefined, sessionMinutes: config.admin.sessionMinutes,
-    quarantine: quarantineReader, obligations: obligationReader, db: () => sqlite?.db,
-    spoolDepth: () => store.spoolDepth(), registry: () => registry, registryFiles: { registrations: config.registry.registrations, devices: config.registry.devices, parties: config.registry.parties }, lastReload: () => lastReload,
-    reloadRegistry, releaseQuarantined: release, deleteQuarantined: (id, actor) => store.deleteQuarantined(id, actor),
-    acknowledge: (id, actor) => store.acknowledgeObligation(id, actor, now()), audit, calendar, now,
+    credentials, tls: config.server.tls !== undefined, sessionMinutes: config.admin.sessionMinutes, store,
+    registry: () => registry, registryFiles: { registrations: config.registry.registrations, devices: config.registry.devices, parties: config.registry.parties }, lastReload: () => lastReload,
+    reloadRegistry, releaseQuarantined: release, calendar, now,
   })
 
   const server: Server = createIngressServer(
@@ -183,12 +139,12 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       ack: (req, res, url) =>
         handleAckLink(req, res, url, {
           links: ackLinks,
-          obligation: (id) => obligationReader.get(id),
+          obligation: (id) => store.getObligation(id),
           acknowledge: (id, actor) => store.acknowledgeObligation(id, actor, now()),
           now,
         }),
       metricsText: async () => {
-        refreshGauges()
+        await refreshGauges()
         if (pool) metrics.setPool(pool.sample())
         return { contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }
       },
@@ -196,19 +152,14 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       admin: (req, res, url) =>
         handleAdmin(req, res, url, {
           credentials,
-          db: () => sqliteOnly().db,
-          quarantine: quarantineReader,
-          obligations: obligationReader,
+          store,
           reloadRegistry,
           releaseQuarantined: release,
-          deleteQuarantined: (id, actor) => store.deleteQuarantined(id, actor),
-          acknowledge: (id, actor) => store.acknowledgeObligation(id, actor, now()),
           now,
           calendar,
-          audit,
           purgeQuarantine: async (actor) => ({
             byAge: await store.purgeQuarantine(now() - config.store.quarantineRetentionDays * 86_400_000, actor),
-            bySize: config.store.quarantineMaxBytes > 0 && sqlite !== undefined ? await sqlite.purgeQuarantineOverSize(config.store.quarantineMaxBytes, actor) : 0,
+            bySize: config.store.quarantineMaxBytes > 0 ? await store.purgeQuarantineOverSize(config.store.quarantineMaxBytes, actor) : 0,
           }),
         }),
     },
@@ -216,16 +167,19 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     log,
   )
 
-  function refreshGauges(): void {
+  async function refreshGauges(): Promise<void> {
     if (!store.open) return
     const t = now()
     metrics.setSpool(store.spoolDepth(), t)
-    if (sqlite === undefined) return // store.kind nats: spool gauges only (docs/cluster.md)
-    metrics.setQuarantine(quarantineCounts(sqlite.db))
-    metrics.setObligations(obligationCounts(sqlite.db, t))
+    // a store that cannot count (store.kind nats: quarantine per reason) leaves that gauge out (docs/cluster.md)
+    const skip = (what: string) => (err: unknown) => void (isStoreError(err) || log.warn({ err }, `${what} gauge not refreshed`))
+    await Promise.all([
+      store.quarantineCounts().then((c) => metrics.setQuarantine(c), skip('quarantine')),
+      store.obligationCounts(t).then((c) => metrics.setObligations(c), skip('obligations')),
+    ])
   }
 
-  const housekeeping = startHousekeeping(config, store, sqlite, now, log)
+  const housekeeping = startHousekeeping(config, store, now, log)
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -245,9 +199,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     url,
     config,
     metrics,
-    get store() {
-      return sqliteOnly()
-    },
+    store,
     gatewayStore: store,
     registry: () => registry,
     reloadRegistry,

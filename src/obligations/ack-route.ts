@@ -13,7 +13,7 @@ import { levelName } from './contacts.js'
 
 export interface AckRouteDeps {
   links: AckLinks
-  obligation(id: string): ObligationRow | undefined
+  obligation(id: string): Promise<ObligationRow | undefined>
   acknowledge(id: string, actor: string): Promise<'ok' | 'not-found' | 'already'>
   now(): number
 }
@@ -32,9 +32,9 @@ export async function handleAckLink(req: IncomingMessage, res: ServerResponse, u
   if (method === 'POST') {
     const r = await deps.acknowledge(id, `ack-link:${req.socket.remoteAddress ?? 'unknown'}`)
     if (r === 'not-found') return sendError(res, IngressErrors.NOT_FOUND, `no obligation ${id}`)
-    return page(res, 200, 'Acknowledged', `<p>${r === 'already' ? 'This was already acknowledged.' : 'Thank you: the acknowledgement is recorded.'}</p>${summary(deps.obligation(id)!)}`)
+    return page(res, 200, 'Acknowledged', `<p>${r === 'already' ? 'This was already acknowledged.' : 'Thank you: the acknowledgement is recorded.'}</p>${summary((await deps.obligation(id))!)}`)
   }
-  const o = deps.obligation(id)
+  const o = await deps.obligation(id)
   if (o === undefined) return sendError(res, IngressErrors.NOT_FOUND, `no obligation ${id}`)
   if (o.status === 'acknowledged') return page(res, 200, 'Already acknowledged', summary(o))
   const action = `${url.pathname}?token=${encodeURIComponent(url.searchParams.get('token')!)}`

@@ -11,7 +11,7 @@ import { installCodeDrafts } from './install-code.js'
 export interface ObligationStore {
   readonly open: boolean
   /** not acknowledged, past due, not terminally overdue */
-  dueObligations(now: number): ObligationRow[]
+  dueObligations(now: number): Promise<ObligationRow[]>
   applyObligationTransitions(list: readonly ObligationTransition[], now: number, actor: string): Promise<string[]>
   openObligations(drafts: readonly ObligationDraft[], now: number, actor: string): Promise<string[]>
 }
@@ -77,7 +77,7 @@ export class ObligationScheduler {
     const { store, calendar, log } = this.#deps
     if (!store.open) return 0
     const now = this.#deps.now()
-    const rows = store.dueObligations(now)
+    const rows = await store.dueObligations(now)
     if (rows.length === 0) return 0
     const registry = this.#deps.registry()
     const plans = rows.map((r) => planEscalation(r, registry.party(r.toParty), calendar, now))

@@ -1,7 +1,8 @@
 // Device rows -> the device table: rows grouped per device (EUI-64 as two Uint32 halves), one row
 // per device and MPxN (contract §5: a CHF or GPF lists the meters of its premises).
-// Exact duplicate rows (same device, same MPxN) collapse. A device listed with different types or
-// statuses keeps the last row's values on all its rows (reported as 'type-conflict').
+// Exact duplicate rows (same device, same MPxN) collapse; when they differ in mpxn_role the last
+// row's role is kept. A device listed with different types or statuses keeps the last row's values
+// on all its rows (reported as 'type-conflict').
 import { bucketBitsFor, sharedU32, sharedU8, sortRange } from './key-table.js'
 import { partitionRows, rowsOf, scatter, sortPartition } from './partition.js'
 import { hash2 } from './keys.js'
@@ -17,6 +18,12 @@ export interface DeviceTable {
   ref: Uint32Array
   type: Uint8Array
   status: Uint8Array
+  /**
+   * Per row (device -> MPxN link), parallel to `ref`: the devices.csv mpxn_role of the MPxN for
+   * this device, MPXN_ROLE_IMPORT (0) or MPXN_ROLE_EXPORT (1) (issue #14: import and export MPANs
+   * are judged separately).
+   */
+  role: Uint8Array
   devices: number
 }
 
@@ -37,6 +44,7 @@ export function buildDevices(rows: DeviceRows, onIssue: DeviceIssueSink): Device
   const ref = scatter(rows.ref, n, part)
   const type = scatter(rows.type, n, part)
   const status = scatter(rows.status, n, part)
+  const role = scatter(rows.role, n, part)
   const bucket = scatter(bucketOf, n, part)
   const row = rowsOf(n, part)
   rows.release()
@@ -70,6 +78,10 @@ export function buildDevices(rows: DeviceRows, onIssue: DeviceIssueSink): Device
         for (let j = g; j < ge; j++) {
           const x = view[j]!
           if (j > g && ref[x] === ref[view[j - 1]!]) {
+            // sorted by row within a ref: x is the later row; its role wins on the kept row
+            let k = j - 1
+            while (drop[view[k]!]) k--
+            role[view[k]!] = role[x]!
             drop[x] = 1
             onIssue(row[x]!, 'duplicate', row[view[j - 1]!]!)
             continue
@@ -95,6 +107,7 @@ export function buildDevices(rows: DeviceRows, onIssue: DeviceIssueSink): Device
     ref: sharedU32(kept),
     type: sharedU8(kept),
     status: sharedU8(kept),
+    role: sharedU8(kept),
     devices,
   }
   let o = 0
@@ -106,6 +119,7 @@ export function buildDevices(rows: DeviceRows, onIssue: DeviceIssueSink): Device
     t.ref[o] = ref[x]!
     t.type[o] = type[x]!
     t.status[o] = status[x]!
+    t.role[o] = role[x]!
     o++
   }
   return t

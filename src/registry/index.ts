@@ -1,6 +1,6 @@
 // The registry's front door (architecture.md): other folders import only from here.
 export { loadRegistry, type RegistryPaths, type LoadOptions } from './load.js'
-export { lookupFacts, deviceOf, DCC_USER_ID } from './lookup.js'
+export { lookupFacts, deviceOf, isDccServiceResponse, DCC_USER_ID, DEFAULT_DCC_USER_IDS } from './lookup.js'
 export { ukDayOf, ukDayNumberOf, bstWindow } from './uk-day.js'
 export { parseDay, formatDay, daysFromCivil, civilFromDays, daysInMonth, MS_PER_DAY } from './day.js'
 export { checkMpan, checkMprn, checkMpxn } from './check-digits.js'

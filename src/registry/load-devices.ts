@@ -1,6 +1,8 @@
-// devices.csv (contract §5): `device_id,device_type,mpxn[,device_status]`, one row per device and
-// MPxN. device_id is an EUI-64 `00-12-34-56-78-AB-CD-EF` (any case); device_type one of the DUIS
-// DeviceType values; device_status (optional) one of the DUIS DeviceStatus values (SR 8.2).
+// devices.csv (contract §5): `device_id,device_type,mpxn[,device_status[,mpxn_role]]`, one row per
+// device and MPxN. device_id is an EUI-64 `00-12-34-56-78-AB-CD-EF` (any case); device_type one of
+// the DUIS DeviceType values; device_status (optional) one of the DUIS DeviceStatus values (SR 8.2);
+// mpxn_role (optional) `import` or `export`, empty or absent = import (SR 8.2 ImportMPxN /
+// ExportMPAN); export only for a 13-digit MPAN.
 // An MPxN without registration rows is kept in a small side table (MpxnFacts.known = false).
 import { buildKeyTable, lookupBatch, type MpxnTable } from './mpxn-table.js'
 import { readLines, fields, splitFields } from './csv-rows.js'
@@ -8,9 +10,11 @@ import { acceptHeader, columnCountProblem, fieldText, FileTally } from './file-t
 import { eui, mpxnKeyCodes, parseEuiCodes } from './keys.js'
 import { DEVICE_STATUSES, DEVICE_TYPES } from './registry-index.js'
 import type { LoadProgress, LoadReport } from './report.js'
-import { DeviceRows, ORPHAN_BIT } from './staging.js'
+import { DeviceRows, MPXN_ROLE_EXPORT, MPXN_ROLE_IMPORT, ORPHAN_BIT } from './staging.js'
 
-export const DEVICE_COLUMNS = ['device_id', 'device_type', 'mpxn', 'device_status'] as const
+export const DEVICE_COLUMNS = ['device_id', 'device_type', 'mpxn', 'device_status', 'mpxn_role'] as const
+const ROLE_CODES = new Map([['import', MPXN_ROLE_IMPORT], ['export', MPXN_ROLE_EXPORT]])
+const MPAN_DIGITS = 13
 
 function pack(a: Uint8Array, s: number, e: number): number {
   let v = 0
@@ -36,10 +40,10 @@ export async function readDevices(
     if (first) {
       first = false
       if (!parseEuiCodes(buf, fields[0]!, fields[1]!) && /^[a-z_ ]+$/i.test(buf.toString('latin1', fields[0]!, fields[1]!))) {
-        return acceptHeader(buf, n, DEVICE_COLUMNS, 1, file, tally, line)
+        return acceptHeader(buf, n, DEVICE_COLUMNS, 2, file, tally, line)
       }
     }
-    if (n < 3 || n > 4) return tally.reject(line, columnCountProblem(n, DEVICE_COLUMNS))
+    if (n < 3 || n > 5) return tally.reject(line, columnCountProblem(n, DEVICE_COLUMNS, 3))
     if (!parseEuiCodes(buf, fields[0]!, fields[1]!) || fields[1]! - fields[0]! !== 23)
       return tally.reject(line, `device_id ${fieldText(buf, fields[0]!, fields[1]!)} is not an EUI-64 like 00-12-34-56-78-AB-CD-EF`)
     const type = fields[3]! - fields[2]! <= 6 ? TYPE_CODES.get(pack(buf, fields[2]!, fields[3]!)) : undefined
@@ -47,12 +51,20 @@ export async function readDevices(
     const key = mpxnKeyCodes(buf, fields[4]!, fields[5]!)
     if (key < 0) return tally.reject(line, `mpxn ${fieldText(buf, fields[4]!, fields[5]!)} is not 1–13 digits`)
     let status = 0
-    if (n === 4 && fields[7]! > fields[6]!) {
+    if (n >= 4 && fields[7]! > fields[6]!) {
       status = STATUS_CODES.get(buf.toString('latin1', fields[6]!, fields[7]!).toLowerCase()) ?? -1
       if (status < 0) return tally.reject(line, `device_status ${fieldText(buf, fields[6]!, fields[7]!)} is not a DUIS DeviceStatus (${DEVICE_STATUSES.join(', ')})`)
     }
+    let role = MPXN_ROLE_IMPORT
+    if (n === 5 && fields[9]! > fields[8]!) {
+      role = ROLE_CODES.get(buf.toString('latin1', fields[8]!, fields[9]!).toLowerCase()) ?? -1
+      if (role < 0) return tally.reject(line, `mpxn_role ${fieldText(buf, fields[8]!, fields[9]!)} is not import or export`)
+      if (role === MPXN_ROLE_EXPORT && fields[5]! - fields[4]! !== MPAN_DIGITS)
+        return tally.reject(line, `mpxn_role export needs a 13-digit MPAN (mpxn ${fieldText(buf, fields[4]!, fields[5]!)})`)
+    }
     tally.accept()
-    rows.push(eui.hi, eui.lo, key, type, status)
+    if (role === MPXN_ROLE_EXPORT) report.exportMpanLinks++
+    rows.push(eui.hi, eui.lo, key, type, status, role)
   }
 
   const { bytes } = await readLines(file, onLine, (_lines, b, total) =>

@@ -40,7 +40,7 @@ function issueSink(report: LoadReport, tally: FileTally) {
 const PERIOD_RULES = {
   duplicate: 'duplicate period, collapsed',
   'same-start': 'same effective_from as another row with a different supplier or end; the later row in the file wins',
-  overlap: 'effective_to runs past the next supply start; the period ends at the next start',
+  overlap: 'effective_to is on or after the next effective_from (a one-day overlap or more); the later start wins, the period ends the day before it',
   history: 'more than 63 supply periods for this MPxN; the oldest are dropped',
 } as const
 
@@ -60,7 +60,10 @@ export async function loadRegistryHere(
   const reg = await readRegistrations(paths.registrations, mpids, report, opts.onProgress)
   reg.tally.finish(opts.maxRejectRatio)
   const regSink = issueSink(report, reg.tally)
-  const { table: main, merged } = buildPeriods(reg.rows, (row, kind, other) => regSink(row, PERIOD_RULES[kind], other))
+  const { table: main, merged } = buildPeriods(reg.rows, (row, kind, other) => {
+    if (kind === 'overlap') report.endOverlaps++
+    regSink(row, PERIOD_RULES[kind], other)
+  })
   report.mergedPeriods = merged
   reg.rows.release() // staging no longer needed: collectable before devices load
 

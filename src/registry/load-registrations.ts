@@ -1,7 +1,8 @@
 // registrations.csv (contract §5): `mpxn,supplier_mpid,effective_from[,effective_to]`.
 // Row rules: MPxN 1–13 digits (DUIS ImportMPxN); MPID 4 alphanumerics; dates real calendar dates
-// YYYY-MM-DD; effective_to after effective_from. A failing check digit or an MPID no party holds
-// is a counted warning; the row is kept.
+// YYYY-MM-DD; effective_to (the last day supplied, inclusive, as in the industry's registration
+// data) on or after effective_from. A failing check digit or an MPID no party holds is a counted
+// warning; the row is kept. Stored ends are exclusive (effective_to + 1): staging.ts, mpxn-table.ts.
 import { checkMpxnKey } from './check-digits.js'
 import { OPEN_DAY, parseDayCodes } from './day.js'
 import { readLines, fields, splitFields } from './csv-rows.js'
@@ -43,9 +44,10 @@ export async function readRegistrations(
     if (from < 0) return tally.reject(line, `effective_from ${fieldText(buf, fields[4]!, fields[5]!)} is not a calendar date YYYY-MM-DD (1970–2149)`)
     let to = OPEN_DAY
     if (n === 4 && fields[7]! > fields[6]!) {
-      to = parseDayCodes(buf, fields[6]!, fields[7]! - fields[6]!)
-      if (to < 0) return tally.reject(line, `effective_to ${fieldText(buf, fields[6]!, fields[7]!)} is not a calendar date YYYY-MM-DD (1970–2149)`)
-      if (to <= from) return tally.reject(line, `effective_to ${fieldText(buf, fields[6]!, fields[7]!)} is not after effective_from`)
+      const last = parseDayCodes(buf, fields[6]!, fields[7]! - fields[6]!)
+      if (last < 0) return tally.reject(line, `effective_to ${fieldText(buf, fields[6]!, fields[7]!)} is not a calendar date YYYY-MM-DD (1970–2149)`)
+      if (last < from) return tally.reject(line, `effective_to ${fieldText(buf, fields[6]!, fields[7]!)} is before effective_from`)
+      to = last + 1 // inclusive last day -> exclusive end (MAX_DAY + 1 = OPEN_DAY: open, in 2149)
     }
     tally.accept()
     if (!checkMpxnKey(key)) report.checkDigitWarnings++

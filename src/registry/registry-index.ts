@@ -6,8 +6,8 @@ import { findSlot, hit, keyOfSlot, lookupBatch, periodIn, slotRange, type MpxnTa
 import { findDeviceRow, type DeviceTable } from './build-devices.js'
 import { formatDay, OPEN_DAY, parseDay } from './day.js'
 import { eui, mpxnKey, mpxnOfKey, parseEui } from './keys.js'
-import { ORPHAN_BIT } from './staging.js'
-import type { DeviceType, Party, RegistryCounts, RegistryIndex, SupplyPeriod, UserRole } from './types.js'
+import { MPXN_ROLE_EXPORT, ORPHAN_BIT } from './staging.js'
+import type { DeviceType, MpxnRole, Party, RegistryCounts, RegistryIndex, SupplyPeriod, UserRole } from './types.js'
 
 /** Device types in storage order (index + 1 is the stored code; 0 = none). */
 export const DEVICE_TYPES: readonly DeviceType[] = ['ESME', 'GSME', 'CHF', 'GPF', 'PPMID', 'IHD', 'CAD', 'HCALCS']
@@ -143,7 +143,7 @@ export class CompactRegistry implements RegistryIndex {
     const per = this.main.periods
     const to = per[p * 3 + 1]!
     const sp: SupplyPeriod = { mpid: this.mpidNames[per[p * 3 + 2]!]!, from: formatDay(per[p * 3]!) }
-    if (to !== OPEN_DAY) sp.to = formatDay(to)
+    if (to !== OPEN_DAY) sp.to = formatDay(to - 1) // stored exclusive; SupplyPeriod.to is the last day
     return sp
   }
 
@@ -183,6 +183,13 @@ export class CompactRegistry implements RegistryIndex {
     if (row < 0) return undefined
     const out: string[] = []
     for (let r = row, e = this.deviceRowsEnd(row); r < e; r++) out.push(this.mpxnOfRef(this.dev.ref[r]!))
+    return out
+  }
+  mpxnRolesOfDevice(deviceId: string): readonly MpxnRole[] | undefined {
+    const row = this.deviceRowOf(deviceId)
+    if (row < 0) return undefined
+    const out: MpxnRole[] = []
+    for (let r = row, e = this.deviceRowsEnd(row); r < e; r++) out.push(this.dev.role[r] === MPXN_ROLE_EXPORT ? 'export' : 'import')
     return out
   }
   deviceType(deviceId: string): DeviceType | undefined {

@@ -9,7 +9,7 @@ function grow<T extends Typed>(a: T, cap: number): T {
   return b
 }
 
-/** Accepted registration rows, in file order. `to` = OPEN_DAY when effective_to is absent. */
+/** Accepted registration rows, in file order. `to` = effective_to + 1 (exclusive end), OPEN_DAY when absent. */
 export class RegistrationRows {
   n = 0
   key: Float64Array
@@ -56,20 +56,23 @@ export class DeviceRows {
   ref: Uint32Array = new Uint32Array(0)
   type: Uint8Array
   status: Uint8Array
+  /** mpxn_role per row: MPXN_ROLE_IMPORT (0) or MPXN_ROLE_EXPORT (1) */
+  role: Uint8Array
   constructor(cap = 1024) {
     this.hi = new Uint32Array(cap)
     this.lo = new Uint32Array(cap)
     this.mkey = new Float64Array(cap)
     this.type = new Uint8Array(cap)
     this.status = new Uint8Array(cap)
+    this.role = new Uint8Array(cap)
   }
   release(): void {
     this.n = 0
     this.hi = this.lo = this.ref = new Uint32Array(0)
     this.mkey = new Float64Array(0)
-    this.type = this.status = new Uint8Array(0)
+    this.type = this.status = this.role = new Uint8Array(0)
   }
-  push(hi: number, lo: number, mkey: number, type: number, status: number): void {
+  push(hi: number, lo: number, mkey: number, type: number, status: number, role: number): void {
     if (this.n === this.hi.length) {
       const cap = Math.ceil(this.n * 1.5) + 1024
       this.hi = grow(this.hi, cap)
@@ -77,6 +80,7 @@ export class DeviceRows {
       this.mkey = grow(this.mkey, cap)
       this.type = grow(this.type, cap)
       this.status = grow(this.status, cap)
+      this.role = grow(this.role, cap)
     }
     const i = this.n++
     this.hi[i] = hi
@@ -84,8 +88,12 @@ export class DeviceRows {
     this.mkey[i] = mkey
     this.type[i] = type
     this.status[i] = status
+    this.role[i] = role
   }
 }
 
 export const ORPHAN_BIT = 0x80000000
+/** devices.csv mpxn_role, stored per device -> MPxN link (DeviceTable.role) */
+export const MPXN_ROLE_IMPORT = 0
+export const MPXN_ROLE_EXPORT = 1
 export { OPEN_DAY }

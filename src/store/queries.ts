@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3'
-import type { ObligationRow, ObligationStatus, QuarantineRow } from './types.js'
+import type { AuditFilter, AuditRow, ObligationListStatus, ObligationRow, ObligationStatus, QuarantineRow } from './types.js'
+import { badRequest } from './store-error.js'
 
 // Read-side queries for the admin API and the CLI. Writes go through the commit queue.
 
@@ -49,7 +50,7 @@ export function listQuarantine(db: Database, f: QuarantineFilter): { items: Quar
 
 function decodeCursor(c: string): [number, number, string] {
   const m = /^([01]):(\d+):(.+)$/.exec(Buffer.from(c, 'base64url').toString('utf8'))
-  if (m === null) throw Object.assign(new Error('cursor is not one this gateway issued'), { code: 'DCCGW_ERR_BAD_REQUEST' })
+  if (m === null) throw badRequest('cursor is not one this gateway issued')
   return [Number(m[1]), Number(m[2]), m[3]!]
 }
 
@@ -78,7 +79,7 @@ function toObligation(r: Omit<ObligationRow, 'notice'> & { notice: string }): Ob
  * `open` = not yet acknowledged (open, notified, overdue, escalated); `overdue` = not acknowledged
  * and past due at `now`; `done` = acknowledged.
  */
-export function listObligations(db: Database, status: 'open' | 'overdue' | 'done' | 'all', now: number, limit = 1000): ObligationRow[] {
+export function listObligations(db: Database, status: ObligationListStatus, now: number, limit = 1000): ObligationRow[] {
   const pending = "status NOT IN ('acknowledged')"
   const where =
     status === 'all' ? '1' : status === 'done' ? "status = 'acknowledged'" : status === 'overdue' ? `${pending} AND due_at < ?` : pending
@@ -162,4 +163,16 @@ export function staleCosRows(db: Database, since?: number): StaleCosRow[] {
        GROUP BY party, mpxn, supply_start_date ORDER BY supply_start_date, mpxn`,
     )
     .all(since ?? 0) as StaleCosRow[]
+}
+
+/** The admin audit trail, newest first (GET /admin/audit). */
+export function listAudit(db: Database, f: AuditFilter): AuditRow[] {
+  const where: string[] = []
+  const args: (string | number)[] = []
+  if (f.action !== undefined) where.push('action = ?'), args.push(f.action)
+  if (f.since !== undefined) where.push('at >= ?'), args.push(f.since)
+  const rows = db
+    .prepare(`SELECT id, at, actor, action, target, detail FROM admin_audit ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`)
+    .all(...args, f.limit) as Omit<AuditRow, 'atIso'>[]
+  return rows.map((r) => ({ ...r, atIso: new Date(r.at).toISOString() }))
 }

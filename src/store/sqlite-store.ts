@@ -8,8 +8,19 @@ import { Checkpointer } from './checkpointer.js'
 import { migrate } from './migrations.js'
 import { decisionRecord } from './decision-record.js'
 import { applyObligationTransitions, markObligationNotified, openObligations, recordObligationEvent } from './obligation-writes.js'
-import { dueObligations } from './queries.js'
-import type { AcceptedRecord, CommitOutcome, MalformedRecord, ObligationDraft, ObligationRow, ObligationTransition, SpoolItem } from './types.js'
+import {
+  dueObligations, getObligation, getQuarantine, getQuarantineBody, listAudit, listObligations, listQuarantine, obligationCounts,
+  obligationEvents, quarantineCounts, staleCosRows,
+} from './queries.js'
+import type { ObligationEventRow, QuarantineFilter, StaleCosRow } from './queries.js'
+import type { GatewayStore } from './gateway-store.js'
+import * as consoleQueries from './console-queries.js'
+import type { AuditEntry, AuditPageFilter, DecisionMinute, QuarantineReasonCount } from './console-queries.js'
+import { notFound } from './store-error.js'
+import type {
+  AcceptedRecord, AuditFilter, AuditRow, CommitOutcome, MalformedRecord, ObligationDraft, ObligationListStatus, ObligationRow,
+  ObligationStatus, ObligationTransition, QuarantineRow, SpoolItem, StoreHooks,
+} from './types.js'
 
 export interface StoreOptions {
   /** folder for gateway.db */
@@ -84,7 +95,9 @@ function prepare(db: Db): Record<StatementName, Statement> {
  * The embedded SQLite store: dedupe, spool, quarantine, audit and obligations in one WAL database,
  * written through one group-commit queue (see commit-queue.ts).
  */
-export class SqliteStore {
+export class SqliteStore implements GatewayStore {
+  readonly kind = 'sqlite'
+  /** the connection: for this folder and for tests; nothing outside src/store gets it */
   readonly db: Db
   readonly queue: CommitQueue
   readonly sql: Statements
@@ -107,6 +120,14 @@ export class SqliteStore {
 
   get open(): boolean {
     return !this.#closed && this.db.open
+  }
+
+  get backlog(): number {
+    return this.queue.depth
+  }
+
+  setHooks(hooks: StoreHooks): void {
+    this.queue.onCommit = hooks.onCommit === undefined ? undefined : (size) => hooks.onCommit!(size)
   }
 
   /** Makes a decision durable (dedupe + spool/quarantine/audit/obligation); settles after COMMIT. */
@@ -196,7 +217,7 @@ export class SqliteStore {
     return this.queue.run(() => {
       if (rec.decision.decision === 'quarantine') throw new Error('a release cannot quarantine again')
       const gone = this.db.prepare('DELETE FROM quarantine WHERE id = ?').run(quarantineId)
-      if (gone.changes === 0) throw Object.assign(new Error(`quarantine ${quarantineId} not found`), { code: 'DCCGW_ERR_NOT_FOUND' })
+      if (gone.changes === 0) throw notFound(`no quarantined message ${quarantineId}`)
       this.db.prepare('DELETE FROM messages WHERE message_id = ?').run(rec.messageId)
       const obligationId = rec.decision.decision === 'forward' ? (rec.obligation?.id ?? null) : null
       this.sql.insertMessage.run(decisionRecord(rec, null, obligationId))
@@ -256,13 +277,86 @@ export class SqliteStore {
   }
 
   /** Obligations the scheduler must look at now (queries.ts dueObligations). */
-  dueObligations(now: number): ObligationRow[] {
+  async dueObligations(now: number): Promise<ObligationRow[]> {
     return dueObligations(this.db, now)
   }
 
   /** Obligations that no message opened (install-code on a registry reload); returns the ids opened. */
   openObligations(drafts: readonly ObligationDraft[], now: number, actor: string): Promise<string[]> {
     return this.queue.run(() => openObligations(this.db, drafts, now, actor))
+  }
+
+  // Read side (admin API, CLI): the queries in queries.ts on this connection.
+
+  async listQuarantine(f: QuarantineFilter): Promise<{ items: QuarantineRow[]; nextCursor: string | null }> {
+    return listQuarantine(this.db, f)
+  }
+
+  async getQuarantine(id: string): Promise<QuarantineRow | undefined> {
+    return getQuarantine(this.db, id)
+  }
+
+  async getQuarantineBody(id: string): Promise<Buffer | undefined> {
+    return getQuarantineBody(this.db, id)
+  }
+
+  async quarantineCounts(): Promise<{ reason: string; n: number }[]> {
+    return quarantineCounts(this.db)
+  }
+
+  async listObligations(status: ObligationListStatus, now: number): Promise<ObligationRow[]> {
+    return listObligations(this.db, status, now)
+  }
+
+  async getObligation(id: string): Promise<ObligationRow | undefined> {
+    return getObligation(this.db, id)
+  }
+
+  async obligationEvents(id: string): Promise<ObligationEventRow[]> {
+    return obligationEvents(this.db, id)
+  }
+
+  async obligationCounts(now: number): Promise<{ type: string; status: ObligationStatus; n: number }[]> {
+    return obligationCounts(this.db, now)
+  }
+
+  async listAudit(f: AuditFilter): Promise<AuditRow[]> {
+    return listAudit(this.db, f)
+  }
+
+  async staleCosRows(since?: number): Promise<StaleCosRow[]> {
+    return staleCosRows(this.db, since)
+  }
+
+  // The operator console's reads (console-queries.ts).
+
+  async decisionsPerMinute(from: number, to: number): Promise<DecisionMinute[]> {
+    return consoleQueries.decisionsPerMinute(this.db, from, to)
+  }
+
+  async quarantineByReason(): Promise<QuarantineReasonCount[]> {
+    return consoleQueries.quarantineByReason(this.db)
+  }
+
+  async countQuarantineByReason(reason: string): Promise<number> {
+    return consoleQueries.countQuarantineByReason(this.db, reason)
+  }
+
+  async quarantineIdsByReason(reason: string, limit: number): Promise<string[]> {
+    return consoleQueries.quarantineIdsByReason(this.db, reason, limit)
+  }
+
+  async auditPage(f: AuditPageFilter): Promise<{ items: AuditEntry[]; nextBefore: number | null }> {
+    return consoleQueries.auditPage(this.db, f)
+  }
+
+  async auditActions(): Promise<string[]> {
+    return consoleQueries.auditActions(this.db)
+  }
+
+  /** An admin action the store does not audit itself (registry reload), durable when it resolves. */
+  writeAudit(actor: string, action: string, target: string | null, detail: string | null): Promise<void> {
+    return this.queue.run(() => this.audit(actor, action, target, detail))
   }
 
   /** Who did what (admin API, CLI). Call inside a queued operation or on its own. */

@@ -138,3 +138,33 @@ export interface QuarantineRow {
   /** AlertCode / DCCAlertCode when the message had one */
   alertCode: string | null
 }
+
+/** One admin action (who, when, what): the SQLite admin_audit table, the NATS audit stream. */
+export interface AuditRow {
+  /** SQLite row id, NATS stream sequence: newer is larger */
+  id: number
+  at: number
+  atIso: string
+  actor: string
+  action: string
+  target: string | null
+  detail: string | null
+}
+
+export interface AuditFilter {
+  action?: string
+  since?: number
+  limit: number
+}
+
+export type ObligationListStatus = 'open' | 'overdue' | 'done' | 'all'
+
+/** What the gateway tells a store once it is wired (metrics, logs, the dispatcher's wake). */
+export interface StoreHooks {
+  /** a group commit of `size` decisions was made durable (SQLite) */
+  onCommit?(size: number): void
+  /** a background loop of the store failed (logged as a warning) */
+  onError?(err: unknown, what: string): void
+  /** deliveries may be waiting (NATS: fetched from the shared consumer) */
+  onSpoolReady?(): void
+}

@@ -4,6 +4,8 @@ import { derivedUuid, messageKey } from './ids.js'
 import { decisionRecord, fromJson, outcomeOf, quarantineHeaders, spoolHeaders, toJson } from './records.js'
 import type { DecisionRecord } from './records.js'
 import type { Topology } from './topology.js'
+import { withEvent } from './obligations.js'
+import type { StoredObligation } from './obligations.js'
 
 // Ingest in the clustered mode. The 200 may be sent when commitAccepted resolves (contract §2):
 //
@@ -111,15 +113,16 @@ export function withDerivedId(rec: AcceptedRecord): ObligationDraft | undefined 
   return { ...o, id, notice: { ...o.notice, obligationId: id }, text: o.text.split(o.id).join(id) }
 }
 
-function obligationRow(rec: AcceptedRecord, o: ObligationDraft): ObligationRow {
-  return {
+function obligationRow(rec: AcceptedRecord, o: ObligationDraft): StoredObligation {
+  const row: ObligationRow = {
     id: o.id, type: o.type, status: 'open', messageId: rec.messageId, fromParty: o.fromParty ?? null, toParty: o.toParty,
     mpxn: o.mpxn ?? null, alertCode: o.alertCode ?? null, alertTime: o.alertTime ?? null, createdAt: rec.receivedAt,
     dueAt: o.dueAt, level: 0, notifiedAt: null, ackedAt: null, ackedBy: null, notice: o.notice, text: o.text,
   }
+  return withEvent(row, rec.receivedAt, { status: 'open', level: 0, dueAt: o.dueAt, detail: rec.decision.reason }, 'gateway')
 }
 
-async function putObligationOnce(t: Topology, row: ObligationRow): Promise<void> {
+async function putObligationOnce(t: Topology, row: StoredObligation): Promise<void> {
   try {
     await t.obligations.create(row.id, toJson(row))
   } catch (err) {
