@@ -63,7 +63,7 @@ describe('critical-forward obligation: webhook + e-mail, escalation, restart, si
     const [mail] = await waitFor('e-mail to the primary contact', () => smtp.to('critical@brite.example').length > 0 && smtp.to('critical@brite.example'))
     expect(mail!.to).toEqual(['critical@brite.example'])
     expect(mail!.subject).toContain('8F3D')
-    for (const part of ['MPxN:          1412345678901', '8F3D Authentication failure', `Alert time:    ${ALERT_AT}`,
+    for (const part of ['MPxN:          1412345678901', '8F3D Trusted Source Authentication Failure', `Alert time:    ${ALERT_AT}`,
       `Device:        ${STALE_ELEC_DEVICE}`, 'What to do:', 'SR 6.23', 'Acknowledge by 2025-12-02T00:00:00.000Z', `Acknowledge here: ${ackUrl}`]) {
       expect(mail!.text).toContain(part)
     }
