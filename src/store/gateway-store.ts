@@ -23,14 +23,18 @@ export interface GatewayStore {
   nextDueAt(blocked?: readonly string[]): number | null
   completeDelivery(item: SpoolItem, now: number): Promise<void>
   scheduleRetry(item: SpoolItem, at: number, error: string): Promise<void>
-  rejectDelivery(item: SpoolItem, detail: string, now: number): Promise<string>
+  /** `critical`: the message is a critical alert (its quarantine row says so) and its obligation opens */
+  rejectDelivery(item: SpoolItem, detail: string, now: number, critical?: { obligation?: ObligationDraft }): Promise<string>
   /** per target: waiting deliveries and the oldest one's creation time (gauges) */
   spoolDepth(): { target: string; n: number; oldest: number }[]
 
   // operator actions (admin API, CLI)
   releaseQuarantined(quarantineId: string, rec: AcceptedRecord, actor: string): Promise<CommitOutcome>
-  deleteQuarantined(id: string, actor: string): Promise<boolean>
+  /** a critical message whose obligation is open needs `reason` (DCCGW_ERR_REASON_REQUIRED without) */
+  deleteQuarantined(id: string, actor: string, reason?: string): Promise<boolean>
   acknowledgeObligation(id: string, actor: string, now: number): Promise<'ok' | 'not-found' | 'already'>
+  /** the receiver is not the supplier: `redirected`, and the onward obligation when a party was named */
+  redirectObligation(id: string, actor: string, detail: string, onward: ObligationDraft | undefined, now: number): Promise<'ok' | 'not-found' | 'already'>
 
   // obligations, driven by the obligation timer (obligations/scheduler.ts)
   /** not acknowledged, past due (open, notified or escalated), oldest first */

@@ -1,5 +1,8 @@
 import type { Database } from 'better-sqlite3'
 import type { ObligationRow, ObligationStatus, QuarantineRow } from './types.js'
+import { DONE_STATUSES } from './types.js'
+
+const DONE_SQL = DONE_STATUSES.map((s) => `'${s}'`).join(', ')
 
 // Read-side queries for the admin API and the CLI. Writes go through the commit queue.
 
@@ -75,13 +78,13 @@ function toObligation(r: Omit<ObligationRow, 'notice'> & { notice: string }): Ob
 }
 
 /**
- * `open` = not yet acknowledged (open, notified, overdue, escalated); `overdue` = not acknowledged
- * and past due at `now`; `done` = acknowledged.
+ * `open` = not yet done (open, notified, overdue, escalated); `overdue` = not done and past due at
+ * `now`; `done` = acknowledged, redirected or closed (DONE_STATUSES).
  */
 export function listObligations(db: Database, status: 'open' | 'overdue' | 'done' | 'all', now: number, limit = 1000): ObligationRow[] {
-  const pending = "status NOT IN ('acknowledged')"
+  const pending = `status NOT IN (${DONE_SQL})`
   const where =
-    status === 'all' ? '1' : status === 'done' ? "status = 'acknowledged'" : status === 'overdue' ? `${pending} AND due_at < ?` : pending
+    status === 'all' ? '1' : status === 'done' ? `status IN (${DONE_SQL})` : status === 'overdue' ? `${pending} AND due_at < ?` : pending
   const args = status === 'overdue' ? [now, limit] : [limit]
   const rows = db.prepare(`SELECT ${OBLIGATION_COLUMNS} FROM obligations WHERE ${where} ORDER BY due_at LIMIT ?`).all(...args)
   return (rows as (Omit<ObligationRow, 'notice'> & { notice: string })[]).map(toObligation)

@@ -8,7 +8,9 @@ import { Checkpointer } from './checkpointer.js'
 import { migrate } from './migrations.js'
 import { decisionRecord } from './decision-record.js'
 import { applyObligationTransitions, markObligationNotified, openObligations, recordObligationEvent } from './obligation-writes.js'
+import { NOT_HELD, closeQuarantinedObligation, openQuarantinedObligation, openQuarantinedObligationId, redirectObligation } from './obligation-writes.js'
 import { dueObligations } from './queries.js'
+import { DONE_STATUSES } from './types.js'
 import type { AcceptedRecord, CommitOutcome, MalformedRecord, ObligationDraft, ObligationRow, ObligationTransition, SpoolItem } from './types.js'
 
 export interface StoreOptions {
@@ -129,7 +131,7 @@ export class SqliteStore {
   #writeAccepted(rec: AcceptedRecord): CommitOutcome {
     const d = rec.decision
     const quarantineId = d.decision === 'quarantine' ? randomUUID() : null
-    const obligationId = d.decision === 'forward' ? (rec.obligation?.id ?? null) : null
+    const obligationId = d.decision === 'forward' || (d.decision === 'quarantine' && d.critical) ? (rec.obligation?.id ?? null) : null
     const inserted = this.sql.insertMessage.run(decisionRecord(rec, quarantineId, obligationId))
     if (inserted.changes === 0) return this.#duplicate(rec.messageId)
     this.#writeEffects(rec, quarantineId)
@@ -155,6 +157,8 @@ export class SqliteStore {
           quarantineId, rec.messageId, now, d.reason, rec.detail ?? null, rec.kind, rec.recipientParty ?? null,
           d.mpxn ?? null, rec.contentType, body.byteLength, body, d.critical ? 1 : 0, rec.alertCode ?? null,
         )
+        // issue 15: a critical alert in quarantine has a clock (critical-quarantined obligation)
+        if (rec.obligation !== undefined && d.critical) openQuarantinedObligation(this.db, rec.obligation, rec.messageId, quarantineId!, now)
         break
       case 'forward': {
         const o = rec.obligation
@@ -197,6 +201,7 @@ export class SqliteStore {
       if (rec.decision.decision === 'quarantine') throw new Error('a release cannot quarantine again')
       const gone = this.db.prepare('DELETE FROM quarantine WHERE id = ?').run(quarantineId)
       if (gone.changes === 0) throw Object.assign(new Error(`quarantine ${quarantineId} not found`), { code: 'DCCGW_ERR_NOT_FOUND' })
+      closeQuarantinedObligation(this.db, quarantineId, rec.receivedAt, actor, `released: ${rec.decision.decision}/${rec.decision.reason}`)
       this.db.prepare('DELETE FROM messages WHERE message_id = ?').run(rec.messageId)
       const obligationId = rec.decision.decision === 'forward' ? (rec.obligation?.id ?? null) : null
       this.sql.insertMessage.run(decisionRecord(rec, null, obligationId))
@@ -207,11 +212,18 @@ export class SqliteStore {
     })
   }
 
-  /** Deletes a quarantined message and its bytes (secure_delete overwrites them). */
-  deleteQuarantined(id: string, actor: string): Promise<boolean> {
+  /**
+   * Deletes a quarantined message and its bytes (secure_delete overwrites them). A critical one
+   * whose obligation is open needs a reason, which closes the obligation (issue 15).
+   */
+  deleteQuarantined(id: string, actor: string, reason?: string): Promise<boolean> {
     return this.queue.run(() => {
+      if (openQuarantinedObligationId(this.db, id) !== undefined) {
+        if (!reason) throw Object.assign(new Error(`quarantined message ${id} is a critical alert with an open obligation: give a reason to delete it`), { code: 'DCCGW_ERR_REASON_REQUIRED' })
+        closeQuarantinedObligation(this.db, id, Date.now(), actor, `deleted: ${reason}`)
+      }
       const gone = this.db.prepare('DELETE FROM quarantine WHERE id = ?').run(id).changes > 0
-      if (gone) this.audit(actor, 'quarantine.delete', id, null)
+      if (gone) this.audit(actor, 'quarantine.delete', id, reason ?? null)
       return gone
     })
   }
@@ -219,7 +231,8 @@ export class SqliteStore {
   /** Purges quarantined messages received before `olderThan`; returns how many. */
   purgeQuarantine(olderThan: number, actor: string): Promise<number> {
     return this.queue.run(() => {
-      const n = this.db.prepare('DELETE FROM quarantine WHERE received_at < ?').run(olderThan).changes
+      // never a critical alert whose obligation is still open (issue 15)
+      const n = this.db.prepare(`DELETE FROM quarantine WHERE received_at < ? AND ${NOT_HELD}`).run(olderThan).changes
       if (n > 0) this.audit(actor, 'quarantine.purge', null, `${n} older than ${new Date(olderThan).toISOString()}`)
       return n
     })
@@ -230,7 +243,8 @@ export class SqliteStore {
     return this.queue.run(() => {
       const n = this.db.prepare(
         `DELETE FROM quarantine WHERE id IN (
-           SELECT id FROM (SELECT id, SUM(size) OVER (ORDER BY received_at DESC, id DESC) AS kept FROM quarantine) WHERE kept > ?)`,
+           SELECT id FROM (SELECT id, SUM(size) OVER (ORDER BY received_at DESC, id DESC) AS kept FROM quarantine WHERE ${NOT_HELD})
+           WHERE kept > ?)`,
       ).run(maxBytes).changes
       if (n > 0) this.audit(actor, 'quarantine.purge', null, `${n} oldest over ${maxBytes} bytes`)
       return n
@@ -241,12 +255,21 @@ export class SqliteStore {
     return this.queue.run(() => {
       const row = this.db.prepare('SELECT status FROM obligations WHERE id = ?').get(id) as { status: string } | undefined
       if (row === undefined) return 'not-found'
-      if (row.status === 'acknowledged') return 'already'
+      if (DONE_STATUSES.includes(row.status as never)) return 'already'
       this.db.prepare("UPDATE obligations SET status = 'acknowledged', acked_at = ?, acked_by = ? WHERE id = ?").run(now, actor, id)
       const cur = this.db.prepare('SELECT level, due_at AS dueAt FROM obligations WHERE id = ?').get(id) as { level: number; dueAt: number }
       recordObligationEvent(this.db, id, now, { status: 'acknowledged', level: cur.level, dueAt: cur.dueAt, detail: `was ${row.status}` }, actor)
       this.audit(actor, 'obligation.ack', id, null)
       return 'ok'
+    })
+  }
+
+  /** "Not the supplier": ends the obligation as redirected, opening the onward one when a party was named. */
+  redirectObligation(id: string, actor: string, detail: string, onward: ObligationDraft | undefined, now: number): Promise<'ok' | 'not-found' | 'already'> {
+    return this.queue.run(() => {
+      const r = redirectObligation(this.db, id, now, actor, detail, onward)
+      if (r === 'ok') this.audit(actor, 'obligation.redirect', id, onward?.toParty ?? null)
+      return r
     })
   }
 
@@ -301,15 +324,19 @@ export class SqliteStore {
     return this.queue.run(() => void this.sql.retrySpool.run(at, error.slice(0, 500), item.id))
   }
 
-  /** The adapter refused the message (4xx): it moves to quarantine as `adapter-rejected`. */
-  rejectDelivery(item: SpoolItem, detail: string, now: number): Promise<string> {
+  /**
+   * The adapter refused the message (4xx): it moves to quarantine as `adapter-rejected`. The
+   * gateway re-reads a critical alert's bytes and passes `critical` with its obligation (issue 15).
+   */
+  rejectDelivery(item: SpoolItem, detail: string, now: number, critical?: { obligation?: ObligationDraft }): Promise<string> {
     return this.queue.run(() => {
       const id = randomUUID()
       this.sql.deleteSpool.run(item.id)
       this.sql.insertQuarantine.run(
         id, item.messageId, now, 'adapter-rejected', detail.slice(0, 500), null, item.party, item.mpxn,
-        item.contentType, item.body.byteLength, item.body, 0, this.sql.alertCodeOf.pluck().get(item.messageId) ?? null,
+        item.contentType, item.body.byteLength, item.body, critical ? 1 : 0, this.sql.alertCodeOf.pluck().get(item.messageId) ?? null,
       )
+      if (critical?.obligation !== undefined) openQuarantinedObligation(this.db, critical.obligation, item.messageId, id, now)
       this.sql.rejectMessage.run('adapter-rejected', id, item.messageId)
       return id
     })

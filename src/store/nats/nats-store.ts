@@ -5,6 +5,7 @@ import type { AcceptedRecord, CommitOutcome, MalformedRecord, ObligationDraft, O
 import { derivedUuid, messageKey } from './ids.js'
 import { commitAccepted, commitMalformed, readDecision, withDerivedId, writeEffect } from './ingest.js'
 import type { NatsStoreOptions } from './options.js'
+import { DONE_STATUSES, quarantineSubject } from '../types.js'
 import { fromJson, quarantineHeaders, readQuarantineRow, toJson } from './records.js'
 import { ObligationMirror, applyTransitions, openDrafts } from './obligations.js'
 import { listQuarantineStream } from './quarantine-list.js'
@@ -96,7 +97,7 @@ export class NatsStore implements GatewayStore {
   }
 
   /** The adapter refused it (4xx): quarantine the bytes, re-record the decision, term the delivery. */
-  async rejectDelivery(item: SpoolItem, detail: string, now: number): Promise<string> {
+  async rejectDelivery(item: SpoolItem, detail: string, now: number, critical?: { obligation?: ObligationDraft }): Promise<string> {
     const seq = this.#spool.msgOf(item.id)?.seq ?? 0
     const id = derivedUuid(`adapter-rejected:${seq}`, item.messageId)
     const t = this.#t
@@ -105,8 +106,10 @@ export class NatsStore implements GatewayStore {
     const row: QuarantineRow = {
       id, messageId: item.messageId, receivedAt: now, reason: 'adapter-rejected', detail: detail.slice(0, 500), kind: null,
       party: item.party, mpxn: item.mpxn, contentType: item.contentType, size: item.body.byteLength, releasedAt: null, releasedBy: null,
-      critical: false, alertCode: seen?.alertCode ?? null,
+      critical: critical !== undefined, alertCode: seen?.alertCode ?? null,
     }
+    // issue 15: a refused critical alert opens its critical-quarantined obligation (id derived from the subject)
+    if (critical?.obligation !== undefined) await this.openObligations([{ ...critical.obligation, subject: quarantineSubject(id), notice: { ...critical.obligation.notice, quarantineId: id } }], now, 'gateway')
     await t.js.publish(t.names.quarantineSubject(id), item.body, { headers: quarantineHeaders(row), msgID: `rejected:${seq}:${item.messageId}` })
     if (seen !== undefined) await t.decisions.put(key, toJson({ ...seen, decision: 'quarantine', reason: 'adapter-rejected', quarantineId: id }))
     this.#spool.release(item.id, 'term')
@@ -168,10 +171,22 @@ export class NatsStore implements GatewayStore {
     const e = await this.#t.obligations.get(id)
     if (e === null || e.operation !== 'PUT') return 'not-found'
     const row = fromJson<ObligationRow>(e.value)
-    if (row.status === 'acknowledged') return 'already'
+    if (DONE_STATUSES.includes(row.status)) return 'already'
     // update(…, revision): a concurrent change by another instance fails this one; the caller retries
     await this.#t.obligations.update(id, toJson({ ...row, status: 'acknowledged', ackedAt: now, ackedBy: actor }), e.revision)
     await this.audit(actor, 'obligation.ack', id, null)
+    return 'ok'
+  }
+
+  /** "Not the supplier" (issue 15): redirected by compare-and-set, then the onward obligation opens. */
+  async redirectObligation(id: string, actor: string, detail: string, onward: ObligationDraft | undefined, now: number): Promise<'ok' | 'not-found' | 'already'> {
+    const e = await this.#t.obligations.get(id)
+    if (e === null || e.operation !== 'PUT') return 'not-found'
+    const row = fromJson<ObligationRow>(e.value)
+    if (DONE_STATUSES.includes(row.status)) return 'already'
+    await this.#t.obligations.update(id, toJson({ ...row, status: 'redirected', ackedAt: now, ackedBy: actor }), e.revision)
+    await this.audit(actor, 'obligation.redirect', id, detail.slice(0, 500))
+    if (onward !== undefined) await this.openObligations([onward], now, actor)
     return 'ok'
   }
 
