@@ -30,7 +30,8 @@ export interface AdminDeps extends AuditDeps {
   db: () => Database
   reloadRegistry(): Promise<unknown>
   releaseQuarantined(id: string, actor: string): Promise<unknown>
-  deleteQuarantined(id: string, actor: string): Promise<boolean>
+  /** a critical message whose obligation is open needs `reason` (issue 15) */
+  deleteQuarantined(id: string, actor: string, reason?: string): Promise<boolean>
   acknowledge(id: string, actor: string): Promise<'ok' | 'not-found' | 'already'>
   now(): number
   /** working days elapsed in the stale-CoS report */
@@ -108,9 +109,15 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url
       return sendJson(res, 200, row)
     }
     if (qm[2] === undefined && method === 'DELETE') {
-      return (await deps.deleteQuarantined(id, actor))
-        ? sendJson(res, 200, { deleted: id })
-        : sendError(res, IngressErrors.NOT_FOUND, `no quarantined message ${id}`)
+      try {
+        return (await deps.deleteQuarantined(id, actor, q.get('reason')?.trim().slice(0, 500) || undefined))
+          ? sendJson(res, 200, { deleted: id })
+          : sendError(res, IngressErrors.NOT_FOUND, `no quarantined message ${id}`)
+      } catch (err) {
+        const e = err as { code?: string; message: string }
+        if (e.code === 'DCCGW_ERR_REASON_REQUIRED') return sendError(res, IngressErrors.BAD_REQUEST, `${e.message} (?reason=...)`)
+        throw err
+      }
     }
   }
   if (path === '/admin/obligations' && method === 'GET') {

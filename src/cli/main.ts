@@ -30,6 +30,7 @@ q.command('show <id>').option(...configOpt).option('--raw', 'print the raw bytes
 q.command('release <id>').description('re-evaluate against the current registry and deliver').option(...configOpt)
   .action((id, o) => run(() => quarantineRelease(id, o)))
 q.command('delete <id>').description('delete one quarantined message and its bytes').option(...configOpt)
+  .option('--reason <text>', 'why (required for a critical alert whose obligation is open; it closes the obligation)')
   .action((id, o) => run(() => quarantineDelete(id, o)))
 q.command('purge').description('delete quarantined messages older than the retention').option(...configOpt)
   .option('--older-than-days <n>', 'default: store.quarantineRetentionDays').action((o) => run(() => quarantinePurge(o)))

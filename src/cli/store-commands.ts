@@ -41,10 +41,13 @@ export async function quarantineShow(id: string, opts: { config?: string; raw?: 
   }
 }
 
-export async function quarantineDelete(id: string, opts: { config?: string }): Promise<number> {
+export async function quarantineDelete(id: string, opts: { config?: string; reason?: string }): Promise<number> {
   const store = openStore(configFrom(opts))
   try {
-    if (!(await store.deleteQuarantined(id, 'cli'))) throw new CliError(`no quarantined message ${id}`)
+    const gone = await store.deleteQuarantined(id, 'cli', opts.reason).catch((err: { code?: string; message: string }) => {
+      throw err.code === 'DCCGW_ERR_REASON_REQUIRED' ? new CliError(`${err.message} (--reason)`, EXIT.USAGE) : err
+    })
+    if (!gone) throw new CliError(`no quarantined message ${id}`)
     process.stdout.write(`deleted ${id}\n`)
     return EXIT.OK
   } finally {

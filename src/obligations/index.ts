@@ -6,7 +6,7 @@ export {
   addDays, dateOfDayNumber, dayNumber, isIsoDate, ukDateOf, ukDayNumberOf, ukMidnightUtc, weekday, isWeekend,
 } from './days.js'
 export type { IsoDate } from './days.js'
-export { ALERT_WORKING_DAYS, CRITICAL_QUARANTINE_REASONS, alertDeadline, buildCriticalNotice, buildQuarantinedNotice, activeDelegation } from './notice.js'
+export { ALERT_WORKING_DAYS, CRITICAL_QUARANTINE_REASONS, alertDeadline, buildCriticalNotice, buildQuarantinedNotice, activeDelegation, redirectedDraft } from './notice.js'
 export { alertName } from './alert-names.js'
 export { durationWords, ukDayWords, ukDeadlineWords, ukTimeWords } from './uk-time.js'
 export { renderNoticeText, type NoticeJson } from './notice-text.js'

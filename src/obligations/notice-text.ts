@@ -75,6 +75,10 @@ function at(iso: string | null | undefined): string {
   return Number.isNaN(ms) ? 'unknown' : `${iso} (${ukTimeWords(ms)})`
 }
 
+function oneDay(n: NoticeJson): string {
+  return n.escalatedFrom !== undefined ? '1 working day from this escalation' : n.redirectedFrom !== undefined ? '1 working day from the redirect' : '1 working day after the alert'
+}
+
 function lateLines(n: NoticeJson): string[] {
   const received = n.receivedAt === undefined ? NaN : Date.parse(n.receivedAt)
   return [
@@ -119,7 +123,7 @@ function criticalLines(n: NoticeJson): string[] {
     'customer may be off supply or at risk), and run SR 6.23 (Update Security Credentials, CoS)',
     'so that future alerts reach you directly.',
     '',
-    `Acknowledge by ${deadline(Date.parse(n.acknowledgeBy))}, 1 working day after the alert: reference ${n.obligationId}.`,
+    `Acknowledge by ${deadline(Date.parse(n.acknowledgeBy))}, ${oneDay(n)}: reference ${n.obligationId}.`,
     'If you are not the current supplier, say so on the acknowledgement page and name the supplier that',
     'is: the alert is passed on to it (within 1 working day).',
   )
@@ -141,7 +145,7 @@ function quarantinedLines(n: NoticeJson): string[] {
     'quarantine (admin API or console, filter critical=true), then release it, delete it with a reason,',
     'or acknowledge this notice once the alert is handled for the customer.',
     '',
-    `Act by ${deadline(Date.parse(n.acknowledgeBy))}, 1 working day after the alert: reference ${n.obligationId}.`,
+    `Act by ${deadline(Date.parse(n.acknowledgeBy))}, ${oneDay(n)}: reference ${n.obligationId}.`,
   ]
 }
 

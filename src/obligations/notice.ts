@@ -1,7 +1,7 @@
 import type { Envelope } from '../envelope/types.js'
 import type { Decision } from '../policy/types.js'
 import type { Party } from '../registry/types.js'
-import type { ObligationDraft } from '../store/types.js'
+import type { ObligationDraft, ObligationRow } from '../store/types.js'
 import { alertName } from './alert-names.js'
 import { levelName } from './contacts.js'
 import type { WorkingDayCalendar } from './calendar.js'
@@ -177,4 +177,37 @@ export function escalatedNotice(
   }
   delete (notice as { ackUrl?: string }).ackUrl
   return { ...notice, text: renderNoticeText(notice) }
+}
+
+/**
+ * "Not the supplier: pass it on" (issue 15, point 4; guidance: the receiver forwards onward
+ * within 1 working day): the onward obligation to the party the receiver named, with the same
+ * alert facts and a fresh 1-working-day deadline from now. Its subject makes it open once.
+ */
+export function redirectedDraft(row: ObligationRow, to: Party, by: string, dueAt: number, newId: string): ObligationDraft {
+  const base = { ...(row.notice as unknown as NoticeJson) }
+  for (const k of ['ackUrl', 'escalatedFrom', 'late', 'gainingParty', 'gainingPartyName'] as const) delete base[k]
+  const notice: NoticeJson = {
+    ...base,
+    toParty: to.id,
+    toPartyName: to.name,
+    obligationId: newId,
+    acknowledgeBy: new Date(dueAt).toISOString(),
+    level: 0,
+    contactLevel: levelName(0),
+    redirectedFrom: { party: row.toParty, by },
+  }
+  return {
+    id: newId,
+    type: 'critical-forward',
+    ...(row.fromParty !== null && { fromParty: row.fromParty }),
+    toParty: to.id,
+    ...(row.mpxn !== null && { mpxn: row.mpxn }),
+    ...(row.alertCode !== null && { alertCode: row.alertCode }),
+    ...(row.alertTime !== null && { alertTime: row.alertTime }),
+    dueAt,
+    notice,
+    text: renderNoticeText(notice),
+    subject: `redirect:${row.id}:${to.id}`,
+  }
 }
