@@ -54,8 +54,8 @@ export function renderNoticeText(n: NoticeJson): string {
   if (n.escalatedFrom !== undefined) {
     const missed = Date.parse(n.escalatedFrom.missedDeadline)
     lines.unshift(
-      n.escalatedFrom.contactLevel === 'fallback'
-        ? 'ESCALATION to the fallback contact: every contact level of the party below was tried'
+      n.contactLevel === 'fallback'
+        ? `ESCALATION to the fallback contact: nobody at ${n.toPartyName} (${n.toParty}) acknowledged this by ${deadline(missed)}`
         : `ESCALATION (${n.contactLevel} contact): nobody acknowledged this by ${deadline(missed)}`,
       `(${n.escalatedFrom.contactLevel} contact). Please make sure it is acted on now.`,
       '',
