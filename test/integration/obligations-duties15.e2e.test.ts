@@ -14,7 +14,7 @@
 //      redirected and opens a forward obligation to the party named.
 // Each of these fails on the gateway before issue 15 (receipt-based deadlines, no obligation for
 // quarantined alerts, outbox counted as notified, no redirect answer).
-import { existsSync, readdirSync, rmSync } from 'node:fs'
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildDuisDocument, type Gateway } from '../../dist/index.js'
@@ -242,6 +242,44 @@ describe('issue 15 (3): an outbox file is not a notification; unreachable partie
       await gw.close()
       await webhook.close()
       await fallback.close()
+      rmSync(world.dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('issue 15 (6): install-code duties are found at start and escalate to the installing supplier', () => {
+  it('opens on start from files changed while down (once across restarts); overdue goes to the tenant, not the gaining supplier', async () => {
+    const UNCOMMISSIONED = '00-12-34-56-78-AB-CD-F5'
+    const smtp = await new SmtpSink().listen()
+    const world = makeWorld({ extra: { smtp: smtpConfig(smtp), obligations: { checkIntervalMs: 100 } } })
+    const devices = readFileSync(join(world.dir, 'devices.csv'), 'utf8').trim().split('\n')
+    writeFileSync(join(world.dir, 'devices.csv'), [
+      'device_id,device_type,mpxn,device_status',
+      ...devices.slice(1).map((l) => `${l},Commissioned`),
+      `${UNCOMMISSIONED},ESME,1200012345679,InstalledNotCommissioned`,
+    ].join('\n') + '\n')
+    // the CoS reached the files while the gateway was down: no reload will ever see it change
+    appendFileSync(join(world.dir, 'registrations.csv'), '1200012345679,BRIT,2026-04-15\n')
+    const clock = new Clock(Date.parse('2026-04-02T10:05:00.000Z'))
+    let gw = await startOnClock(world, clock)
+    try {
+      const o = await obligationWhere(gw, (x) => x.type === 'install-code', 'install-code at start')
+      expect(o).toMatchObject({ fromParty: 'ACME', toParty: 'BRITE', mpxn: '1200012345679' })
+      expect(o.events[0]).toMatchObject({ status: 'open', actor: 'start' })
+      await gw.close()
+      gw = await startOnClock(world, clock)
+      expect((await admin(gw, '/admin/obligations?status=all')).items.filter((x: any) => x.type === 'install-code')).toHaveLength(1)
+      await waitFor('notice to the gaining supplier', () => smtp.to('critical@brite.example').find((m) => m.text.includes(o.id)))
+
+      clock.set('2026-04-20T09:00:00.000Z') // past 5 working days
+      const mail = await waitFor('escalation to the installer', () => smtp.to('duty@acme.example').find((m) => m.text.includes(o.id)))
+      expect(mail.text).toContain('you installed this meter and owe its install code to Brite Power (acquiring supplier) (BRITE)')
+      expect(smtp.to('ops-lead@brite.example').filter((m) => m.text.includes(o.id))).toHaveLength(0)
+      const row = await admin(gw, `/admin/obligations/${o.id}`)
+      expect(row).toMatchObject({ status: 'escalated', level: 1 })
+    } finally {
+      await gw.close()
+      await smtp.close()
       rmSync(world.dir, { recursive: true, force: true })
     }
   })
