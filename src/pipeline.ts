@@ -72,7 +72,11 @@ export function toAcceptedRecord(
     headers,
     ...(alertCode !== undefined && { alertCode }),
     ...(facts.recipient !== undefined && { recipientParty: facts.recipient.partyId }),
+    responseCode: env.responseCode,
+    ...(env.dccAlertType !== undefined && { dccAlertType: env.dccAlertType }),
   }
+  const audit = staleEvidence(facts)
+  if (audit !== undefined) rec.audit = audit
   // Issue 15 (1): every alert deadline counts from the alert time, not from receipt.
   const dueAt = alertDeadline(ctx, env.responseTime)
   if (decision.decision === 'quarantine') {
@@ -103,6 +107,19 @@ export function toAcceptedRecord(
     })
   }
   return rec
+}
+
+/**
+ * Stale-CoS evidence whatever the decision (issue 15, point 7): the MPxN the addressed party no
+ * longer supplies at the message day, with its successor's supply start date; else the first MPxN
+ * the message names or its device maps to (a SecurityCredentialsUpdated DCC Alert is found by it).
+ */
+function staleEvidence(facts: RegistryFacts): AcceptedRecord['audit'] {
+  const own = new Set(facts.recipient?.mpids ?? [])
+  const lost = facts.mpxns.find((m) => m.period !== undefined && !own.has(m.period.mpid) && m.recipientLastPeriod?.to !== undefined)
+  if (lost !== undefined) return { mpxn: lost.mpxn, supplyStartDate: lost.recipientLastPeriod!.to! }
+  const first = facts.mpxns[0]
+  return first === undefined ? undefined : { mpxn: first.mpxn }
 }
 
 /** The tenant a quarantined critical alert concerns: the one it was addressed to (or serves it), else the first. */

@@ -142,7 +142,15 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url
   if (path === '/admin/reports/stale-cos' && method === 'GET') {
     const since = q.get('since')
     const format = q.get('format') ?? 'json'
-    const report = staleCosReport(deps.db(), since === null ? undefined : Date.parse(since), deps.now(), deps.calendar)
+    const min = q.get('minWorkingDays')
+    if (min !== null && !/^\d{1,4}$/.test(min)) return sendError(res, IngressErrors.BAD_REQUEST, `minWorkingDays=${min}: expected a whole number of working days`)
+    const status = q.get('status')
+    if (status !== null && status !== 'open' && status !== 'resolved') return sendError(res, IngressErrors.BAD_REQUEST, `status=${status}: expected open or resolved`)
+    const report = staleCosReport(deps.db(), {
+      ...(since !== null && { since: Date.parse(since) }),
+      ...(min !== null && { minWorkingDays: Number(min) }),
+      ...(status !== null && { status }),
+    }, deps.now(), deps.calendar)
     if (format === 'csv') return void (res.writeHead(200, { 'content-type': 'text/csv' }), res.end(report.csv()))
     if (format === 'md') return void (res.writeHead(200, { 'content-type': 'text/markdown' }), res.end(report.markdown()))
     return sendJson(res, 200, { rows: report.rows })

@@ -101,7 +101,13 @@ export async function obligationsList(opts: { config?: string; overdue?: boolean
   try {
     const now = Date.now()
     const items = listObligations(store.db, opts.overdue ? 'overdue' : opts.all ? 'all' : 'open', now)
-    if (opts.json) return void process.stdout.write(JSON.stringify(items, null, 2) + '\n')
+    // contract §1: the list includes open stale-CoS cases (the losing supplier still receives traffic)
+    const stale = opts.overdue ? [] : staleCosReport(store.db, { status: 'open' }, now, createCalendar(config.calendar)).rows
+    const staleItems = stale.map((r) => ({
+      id: `stale-cos:${r.party}:${r.mpxn}`, type: 'stale-cos', status: r.status, fromParty: r.party, toParty: r.acquirer, mpxn: r.mpxn,
+      supplyStartDate: r.supplyStartDate, workingDaysSinceSsd: r.workingDaysSinceSsd, messages: r.messages, lastSeen: r.lastSeenIso,
+    }))
+    if (opts.json) return void process.stdout.write(JSON.stringify([...items, ...staleItems], null, 2) + '\n')
     const parties = new Map<string, Party>()
     try {
       for (const p of await loadParties(config.registry.parties)) parties.set(p.id, p)
@@ -123,20 +129,29 @@ export async function obligationsList(opts: { config?: string; overdue?: boolean
     })
     process.stdout.write(table(rows, ['id', 'type', 'status', 'level', 'contact', 'toParty', 'fromParty', 'mpxn', 'alert', 'due', 'acked']))
     process.stdout.write(`${items.length} obligation(s)\n`)
+    if (staleItems.length > 0) {
+      process.stdout.write('\nOpen stale-CoS cases (SR 6.23 not run: the losing supplier still receives traffic)\n')
+      process.stdout.write(table(staleItems.map((s) => ({ ...s, toParty: s.toParty ?? '' })), ['fromParty', 'mpxn', 'supplyStartDate', 'workingDaysSinceSsd', 'messages', 'lastSeen', 'toParty']))
+    }
+    process.stdout.write(`${staleItems.length} open stale-CoS case(s)\n`)
   } finally {
     store.close()
   }
 }
 
-export async function reportStaleCos(opts: { config?: string; since?: string; format?: string }): Promise<void> {
+export async function reportStaleCos(opts: { config?: string; since?: string; format?: string; minWorkingDays?: string }): Promise<void> {
   const since = opts.since === undefined ? undefined : Date.parse(opts.since)
   if (since !== undefined && Number.isNaN(since)) throw new CliError(`--since ${opts.since}: expected a date YYYY-MM-DD`, EXIT.USAGE)
+  const min = opts.minWorkingDays
+  if (min !== undefined && !/^\d{1,4}$/.test(min)) throw new CliError(`--min-working-days ${min}: expected a whole number`, EXIT.USAGE)
   const format = opts.format ?? 'md'
   if (format !== 'csv' && format !== 'md') throw new CliError(`--format ${format}: expected csv or md`, EXIT.USAGE)
   const config = configFrom(opts)
   const store = openStore(config)
   try {
-    const report = staleCosReport(store.db, since, Date.now(), createCalendar(config.calendar))
+    const report = staleCosReport(store.db, {
+      ...(since !== undefined && { since }), ...(min !== undefined && { minWorkingDays: Number(min) }),
+    }, Date.now(), createCalendar(config.calendar))
     process.stdout.write(format === 'csv' ? report.csv() : report.markdown())
   } finally {
     store.close()

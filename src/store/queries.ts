@@ -140,18 +140,22 @@ export interface StaleCosRow {
   criticalForwarded: number
   dropped: number
   quarantined: number
-  /** messages by kind (envelope MessageKind) */
+  /** messages by kind (envelope MessageKind); responses without the E4 ones, counted apart */
   deviceAlerts: number
   dccAlerts: number
   responses: number
+  e4Responses: number
   smets1: number
+  /** by alert time (Header/ResponseDateTime), epoch ms */
   firstSeen: number
   lastSeen: number
 }
 
 /**
  * Per MPxN and losing party: traffic that still arrived after the supply start date, the evidence
- * that SR 6.23 (Update Security Credentials, CoS) was not run. Built from metadata audit rows only.
+ * that SR 6.23 (Update Security Credentials, CoS) was not run. Built from metadata audit rows only:
+ * every row whose addressed party no longer supplied the MPxN at the message time (device alerts,
+ * DCC Alerts, responses, E4 rejections included), whatever was decided.
  */
 export function staleCosRows(db: Database, since?: number): StaleCosRow[] {
   return db
@@ -160,9 +164,22 @@ export function staleCosRows(db: Database, since?: number): StaleCosRow[] {
          SUM(decision = 'forward') AS criticalForwarded, SUM(decision = 'drop') AS dropped,
          SUM(decision = 'quarantine') AS quarantined,
          SUM(kind = 'device_alert') AS deviceAlerts, SUM(kind = 'dcc_alert') AS dccAlerts,
-         SUM(kind = 'response') AS responses, SUM(kind = 'smets1') AS smets1, MIN(received_at) AS firstSeen, MAX(received_at) AS lastSeen
-       FROM messages WHERE supply_start_date IS NOT NULL AND received_at >= ?
+         SUM(kind = 'response' AND COALESCE(response_code, '') <> 'E4') AS responses,
+         SUM(kind = 'response' AND response_code = 'E4') AS e4Responses,
+         SUM(kind = 'smets1') AS smets1, MIN(response_time) AS firstSeen, MAX(response_time) AS lastSeen
+       FROM messages WHERE supply_start_date IS NOT NULL AND party IS NOT NULL AND received_at >= ?
        GROUP BY party, mpxn, supply_start_date ORDER BY supply_start_date, mpxn`,
     )
     .all(since ?? 0) as StaleCosRow[]
+}
+
+/**
+ * Alert times of DCC Alerts SecurityCredentialsUpdated for a device of `mpxn`, oldest first: the
+ * credentials were replaced, so a stale-CoS case on that MPxN is resolved from that day.
+ */
+export function credentialsUpdatedTimes(db: Database, mpxn: string): number[] {
+  return db
+    .prepare("SELECT response_time FROM messages WHERE dcc_alert_type = 'SecurityCredentialsUpdated' AND mpxn = ? ORDER BY response_time")
+    .pluck()
+    .all(mpxn) as number[]
 }

@@ -43,9 +43,9 @@ function prepare(db: Db): Record<StatementName, Statement> {
   return {
     insertMessage: db.prepare(
       `INSERT OR IGNORE INTO messages (message_id, received_at, response_time, kind, alert_code, decision, reason,
-         party, to_party, mpxn, supply_start_date, quarantine_id, obligation_id)
+         party, to_party, mpxn, supply_start_date, quarantine_id, obligation_id, response_code, dcc_alert_type)
        VALUES (@messageId, @receivedAt, @responseTime, @kind, @alertCode, @decision, @reason,
-         @party, @toParty, @mpxn, @supplyStartDate, @quarantineId, @obligationId)`,
+         @party, @toParty, @mpxn, @supplyStartDate, @quarantineId, @obligationId, @responseCode, @dccAlertType)`,
     ),
     messageById: db.prepare(
       'SELECT decision, reason, quarantine_id AS quarantineId, obligation_id AS obligationId FROM messages WHERE message_id = ?',

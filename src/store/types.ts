@@ -24,6 +24,16 @@ export interface AcceptedRecord {
   obligation?: ObligationDraft
   /** extra delivery headers (X-DCC-Gateway-*) decided at ingest */
   headers: Record<string, string>
+  /** stale-CoS evidence (issue 15, point 7): Header/ResponseCode (E4 is counted apart) */
+  responseCode?: string
+  /** DCCAlertMessage/DCCAlert child, e.g. SecurityCredentialsUpdated (it resolves a stale-CoS case) */
+  dccAlertType?: string
+  /**
+   * The MPxN the addressed party no longer supplies and the supply start date of its successor,
+   * from the registry facts, whatever the decision (a DCC Alert, a payload-free E4 response);
+   * or just the MPxN of the device (`supplyStartDate` absent) when the decision named none
+   */
+  audit?: { mpxn: string; supplyStartDate?: string }
 }
 
 /** Bytes that never became a DUIS message (contract §2: 422, raw bytes kept). */

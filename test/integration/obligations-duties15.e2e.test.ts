@@ -18,7 +18,8 @@ import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFil
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildDuisDocument, type Gateway } from '../../dist/index.js'
-import { ACME_USER, makeWorld, post, Recorder, waitFor, type World } from './harness.js'
+import { spawnSync } from 'node:child_process'
+import { ACME_USER, makeWorld, post, Recorder, ROOT, waitFor, type World } from './harness.js'
 import { admin, Clock, smtpConfig, SmtpSink, startOnClock } from './obligations-harness.js'
 
 const STALE_ELEC = '00-12-34-56-78-AB-CD-F0' // MPAN 1412345678901: ACME until 2025-03-01, then BRIT
@@ -174,7 +175,7 @@ describe('issue 15: duties that cannot fall through', () => {
 
   it('(2) retention never purges a critical alert whose obligation is open; delete needs a reason and closes it; release closes it', async () => {
     const before = (await admin(gw, '/admin/quarantine')).items
-    const purged = await fetch(`${gw.url}/admin/quarantine/purge`, { method: 'POST', headers: auth }).then((x) => x.json())
+    const purged = (await fetch(`${gw.url}/admin/quarantine/purge`, { method: 'POST', headers: auth }).then((x) => x.json())) as { byAge: number }
     expect(purged.byAge).toBe(1) // the non-critical one, a week old with a 1-day retention
     const after = (await admin(gw, '/admin/quarantine')).items
     expect(after.map((q: any) => q.id).sort()).toEqual(before.filter((q: any) => q.critical).map((q: any) => q.id).sort())
@@ -280,6 +281,61 @@ describe('issue 15 (6): install-code duties are found at start and escalate to t
     } finally {
       await gw.close()
       await smtp.close()
+      rmSync(world.dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('issue 15 (7): the stale-CoS report counts all the evidence and knows when a case is resolved', () => {
+  it('device alerts, DCC alerts and E4 responses per losing party and MPxN, by alert time; resolved by SecurityCredentialsUpdated; filters; obligations list', async () => {
+    const world = makeWorld({ extra: { obligations: { checkIntervalMs: 100 } } })
+    const clock = new Clock(Date.parse('2026-04-02T10:05:00.000Z'))
+    const gw = await startOnClock(world, clock)
+    const DCC = '90-B3-D5-1F-30-00-00-02'
+    const e4 = (device: string, user: string, at: string) => {
+      counter++
+      return buildDuisDocument({ kind: 'response', responseCode: 'E4', serviceReference: '4.1', serviceReferenceVariant: '4.1.1', responseDateTime: at, requestId: `${user}:${device}:${counter}` })
+    }
+    try {
+      expect((await post(`${gw.url}/duis`, alert(STALE_ELEC, { at: '2026-04-01T10:00:00.000Z' }))).json.decision).toBe('forward')
+      expect((await post(`${gw.url}/duis`, e4(STALE_ELEC, ACME_USER, '2026-04-01T12:00:00.000Z'))).json).toMatchObject({ decision: 'deliver', reason: 'passthrough' })
+      expect((await post(`${gw.url}/duis`, e4(STALE_GAS, ACME_GAS_USER, '2026-03-31T08:00:00.000Z'))).json).toMatchObject({ decision: 'deliver' })
+      counter++
+      const credentials = buildDuisDocument({
+        kind: 'dcc_alert', dccAlertCode: 'N22', responseDateTime: '2026-04-02T09:00:00.000Z', responseId: `${DCC}:${ACME_USER}:${counter}`,
+        dccAlert: { n: 'SecurityCredentialsUpdated', c: [{ n: 'DeviceID', t: STALE_ELEC }] },
+      })
+      expect((await post(`${gw.url}/duis`, credentials)).json).toMatchObject({ decision: 'deliver', reason: 'dcc-alert' })
+
+      const report = await fetch(`${gw.url}/admin/reports/stale-cos`, { headers: auth }).then((x) => x.json()) as { rows: any[] }
+      const elec = report.rows.find((r) => r.mpxn === '1412345678901')
+      expect(elec).toMatchObject({
+        party: 'ACME', supplyStartDate: '2025-03-01', deviceAlerts: 1, dccAlerts: 1, responses: 0, e4Responses: 1,
+        firstSeenIso: '2026-04-01T10:00:00.000Z', lastSeenIso: '2026-04-02T09:00:00.000Z', status: 'resolved', resolvedOn: '2026-04-02',
+        workingDaysSinceSsd: 276,
+      })
+      const gas = report.rows.find((r) => r.mpxn === '7452731806')
+      expect(gas).toMatchObject({ party: 'ACME', supplyStartDate: '2025-02-03', e4Responses: 1, deviceAlerts: 0, status: 'open', resolvedOn: null, workingDaysSinceSsd: 295 })
+
+      const filtered = await fetch(`${gw.url}/admin/reports/stale-cos?minWorkingDays=290`, { headers: auth }).then((x) => x.json()) as { rows: any[] }
+      expect(filtered.rows.map((r) => r.mpxn)).toEqual(['7452731806'])
+      const csv = await fetch(`${gw.url}/admin/reports/stale-cos?format=csv&status=resolved`, { headers: auth }).then((x) => x.text())
+      expect(csv.split('\n')[0]).toContain('status,resolvedOn')
+      expect(csv).toContain('1412345678901')
+      expect(csv).not.toContain('7452731806')
+
+      // the CLI, on the same store: --min-working-days, and `obligations list` with open stale-CoS cases
+      const cli = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'dist/cli/main.js'), ...args, '--config', world.configFile], { encoding: 'utf8' })
+      const md = cli('report', 'stale-cos', '--min-working-days', '290')
+      expect(md.status, md.stderr).toBe(0)
+      expect(md.stdout).toContain('7452731806')
+      expect(md.stdout).not.toContain('1412345678901')
+      const list = cli('obligations', 'list', '--json')
+      expect(list.status, list.stderr).toBe(0)
+      const stale = (JSON.parse(list.stdout) as any[]).filter((x) => x.type === 'stale-cos')
+      expect(stale).toEqual([expect.objectContaining({ status: 'open', mpxn: '7452731806', fromParty: 'ACME', supplyStartDate: '2025-02-03' })])
+    } finally {
+      await gw.close()
       rmSync(world.dir, { recursive: true, force: true })
     }
   })
