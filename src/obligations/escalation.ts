@@ -37,7 +37,9 @@ export function planEscalation(
   const next = nextLevel(party, row.level, opts.fallback)
   if (next === undefined) return { id: row.id, expect, events: [{ ...overdue, detail: `${overdue.detail}; no contact level left` }] }
   const dueAt = calendar.deadline(now, ESCALATION_WORKING_DAYS)
-  const to = party ?? { id: escalationPartyId(row), name: escalationPartyId(row) }
+  const owner = escalationPartyId(row)
+  // the installer (install code): the notice is readdressed to it and names the gaining supplier
+  const to = owner === row.toParty ? undefined : { id: owner, name: party?.name ?? owner }
   const notice = escalatedNotice(row.notice, { level: row.level, dueAt: row.dueAt }, next, dueAt, to)
   return {
     id: row.id,
@@ -46,7 +48,7 @@ export function planEscalation(
     notice: {
       // Idempotency-Key of the webhook POST: one per obligation and level
       key: `${row.messageId ?? `${row.type}:${row.id}`}#${levelName(next)}`,
-      toParty: to.id,
+      toParty: owner,
       mpxn: row.mpxn,
       body: Buffer.from(JSON.stringify(notice)),
     },
