@@ -41,6 +41,7 @@ export class ObligationScheduler {
   #deps: SchedulerDeps
   #timer: NodeJS.Timeout | undefined
   #running: Promise<number> | undefined
+  #again: Promise<number> | undefined
   readonly #overdue: Counter<'type'>
   readonly #transitions: Counter<'type' | 'status'>
 
@@ -69,9 +70,19 @@ export class ObligationScheduler {
     await this.#running?.catch(() => undefined)
   }
 
-  /** One check (never two at once); returns how many obligations changed. */
+  /**
+   * One check (never two at once); returns how many obligations changed. A call during a check
+   * runs one more after it (an obligation opened meanwhile, e.g. a late alert, is not missed).
+   */
   tick(): Promise<number> {
-    this.#running ??= this.#check().finally(() => (this.#running = undefined))
+    if (this.#running !== undefined) {
+      this.#again ??= this.#running.catch(() => 0).then(() => {
+        this.#again = undefined
+        return this.tick()
+      })
+      return this.#again
+    }
+    this.#running = this.#check().finally(() => (this.#running = undefined))
     return this.#running
   }
 

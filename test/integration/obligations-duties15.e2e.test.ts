@@ -31,6 +31,9 @@ const UNKNOWN = '00-12-34-56-78-AB-CD-99'
 const BEFORE_GOOD_FRIDAY = '2026-04-02T10:00:00.000Z'
 const DUE = '2026-04-07T23:00:00.000Z' // end of Tuesday 7 April (BST)
 let counter = 15_000n
+// The injected clock is in April 2026 and stamps spool rows; the spool age bound compares them with
+// the wall clock, so a spooled row would look months old and ingress would answer 503 SPOOL_FULL.
+const PAST_CLOCK = { limits: { maxSpoolAgeSeconds: 0 } }
 
 function alert(device: string, opts: { at: string; recipient?: string; code?: string; critical?: boolean }): string {
   counter++
@@ -73,7 +76,7 @@ describe('issue 15: duties that cannot fall through', () => {
     world = makeWorld({
       noticeUrl: `${webhook.url}/notices`,
       adapterUrl: `${adapter.url}/adapter`,
-      extra: { smtp: smtpConfig(smtp), obligations: { checkIntervalMs: 100 }, store: { path: './data', synchronous: 'NORMAL', quarantineRetentionDays: 1 } },
+      extra: { ...PAST_CLOCK, smtp: smtpConfig(smtp), obligations: { checkIntervalMs: 100 }, store: { path: './data', synchronous: 'NORMAL', quarantineRetentionDays: 1 } },
     })
     gw = await startOnClock(world, clock)
   })
@@ -207,6 +210,7 @@ describe('issue 15 (3): an outbox file is not a notification; unreachable partie
     const world = makeWorld({
       noticeUrl: `${webhook.url}/notices`,
       extra: {
+        ...PAST_CLOCK,
         obligations: { checkIntervalMs: 100, outboxParties: ['ACME'], fallbackContact: { name: 'SECAS helpdesk', endpoint: `${fallback.url}/secas` } },
       },
     })
@@ -252,7 +256,7 @@ describe('issue 15 (6): install-code duties are found at start and escalate to t
   it('opens on start from files changed while down (once across restarts); overdue goes to the tenant, not the gaining supplier', async () => {
     const UNCOMMISSIONED = '00-12-34-56-78-AB-CD-F5'
     const smtp = await new SmtpSink().listen()
-    const world = makeWorld({ extra: { smtp: smtpConfig(smtp), obligations: { checkIntervalMs: 100 } } })
+    const world = makeWorld({ extra: { ...PAST_CLOCK, smtp: smtpConfig(smtp), obligations: { checkIntervalMs: 100 } } })
     const devices = readFileSync(join(world.dir, 'devices.csv'), 'utf8').trim().split('\n')
     writeFileSync(join(world.dir, 'devices.csv'), [
       'device_id,device_type,mpxn,device_status',
@@ -288,7 +292,7 @@ describe('issue 15 (6): install-code duties are found at start and escalate to t
 
 describe('issue 15 (7): the stale-CoS report counts all the evidence and knows when a case is resolved', () => {
   it('device alerts, DCC alerts and E4 responses per losing party and MPxN, by alert time; resolved by SecurityCredentialsUpdated; filters; obligations list', async () => {
-    const world = makeWorld({ extra: { obligations: { checkIntervalMs: 100 } } })
+    const world = makeWorld({ extra: { ...PAST_CLOCK, obligations: { checkIntervalMs: 100 } } })
     const clock = new Clock(Date.parse('2026-04-02T10:05:00.000Z'))
     const gw = await startOnClock(world, clock)
     const DCC = '90-B3-D5-1F-30-00-00-02'
