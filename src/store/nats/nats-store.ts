@@ -157,11 +157,17 @@ export class NatsStore implements GatewayStore {
     const base = seen ?? { messageId: rec.messageId, receivedAt: rec.receivedAt, responseTime: rec.responseTime, kind: rec.kind, alertCode: rec.alertCode ?? null, party: rec.recipientParty ?? null, toParty: null, mpxn: d.mpxn ?? null, supplyStartDate: null }
     await t.decisions.put(key, toJson({ ...base, decision: d.decision, reason: d.reason, quarantineId: null, obligationId: o?.id ?? null }))
     await this.audit(actor, 'quarantine.release', quarantineId, `${d.decision}/${d.reason}`)
+    await this.#closeQuarantined(quarantineId, actor, `released: ${d.decision}/${d.reason}`, rec.receivedAt)
     return { messageId: rec.messageId, decision: d.decision, reason: d.reason, duplicate: false, ...(o !== undefined && { obligationId: o.id }) }
   }
 
-  async deleteQuarantined(id: string, actor: string): Promise<boolean> {
+  async deleteQuarantined(id: string, actor: string, reason?: string): Promise<boolean> {
     const t = this.#t
+    const held = this.#obligations.get(derivedUuid('critical-quarantined', quarantineSubject(id)))
+    if (held !== undefined && !DONE_STATUSES.includes(held.status)) {
+      if (!reason) throw Object.assign(new Error(`quarantined message ${id} is a critical alert with an open obligation: give a reason to delete it`), { code: 'DCCGW_ERR_REASON_REQUIRED' })
+      await this.#closeQuarantined(id, actor, `deleted: ${reason}`, Date.now())
+    }
     const r = await t.jsm.streams.purge(t.names.quarantineStream, { filter: t.names.quarantineSubject(id) })
     if (r.purged > 0) await this.audit(actor, 'quarantine.delete', id, null)
     return r.purged > 0
@@ -188,6 +194,17 @@ export class NatsStore implements GatewayStore {
     await this.audit(actor, 'obligation.redirect', id, detail.slice(0, 500))
     if (onward !== undefined) await this.openObligations([onward], now, actor)
     return 'ok'
+  }
+
+  /** Issue 15: the critical-quarantined obligation of a released or deleted message closes (id derived from its subject). */
+  async #closeQuarantined(quarantineId: string, actor: string, detail: string, now: number): Promise<void> {
+    const id = derivedUuid('critical-quarantined', quarantineSubject(quarantineId))
+    const e = await this.#t.obligations.get(id)
+    if (e === null || e.operation !== 'PUT') return
+    const row = fromJson<ObligationRow>(e.value)
+    if (DONE_STATUSES.includes(row.status)) return
+    await this.#t.obligations.update(id, toJson({ ...row, status: 'closed', ackedAt: now, ackedBy: actor }), e.revision)
+    await this.audit(actor, 'obligation.closed', id, detail.slice(0, 500))
   }
 
   /** GET /admin/obligations in clustered mode, from this instance's mirror of the bucket. */
