@@ -75,12 +75,15 @@ export class ObligationScheduler {
    * runs one more after it (an obligation opened meanwhile, e.g. a late alert, is not missed).
    */
   tick(): Promise<number> {
-    if (this.#running !== undefined) {
-      this.#again ??= this.#running.catch(() => 0).then(() => {
+    const current = this.#running
+    if (current !== undefined) {
+      this.#again ??= current.catch(() => 0).then(() => {
         this.#again = undefined
         return this.tick()
       })
-      return this.#again
+      const again = this.#again
+      // what the check in progress changed counts too: the caller asked "check now"
+      return current.catch(() => 0).then(async (n) => n + (await again))
     }
     this.#running = this.#check().finally(() => (this.#running = undefined))
     return this.#running
