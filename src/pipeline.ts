@@ -77,14 +77,14 @@ export function toAcceptedRecord(
   }
   const audit = staleEvidence(facts)
   if (audit !== undefined) rec.audit = audit
-  // Issue 15 (1): every alert deadline counts from the alert time, not from receipt.
-  const dueAt = alertDeadline(ctx, env.responseTime)
+  // Issue 15 (1): every alert deadline counts from the alert time, not from receipt (computed only
+  // for the decisions that open an obligation: off the hot path of deliveries and drops).
   if (decision.decision === 'quarantine') {
     rec.detail = quarantineDetail(decision, facts)
     const tenant = decision.critical && CRITICAL_QUARANTINE_REASONS.has(decision.reason) ? tenantOf(facts, ctx) : undefined
     if (tenant !== undefined) {
       rec.obligation = buildQuarantinedNotice({
-        obligationId: randomUUID(), messageId, env, reason: decision.reason, detail: rec.detail, tenant, dueAt, receivedAt,
+        obligationId: randomUUID(), messageId, env, reason: decision.reason, detail: rec.detail, tenant, dueAt: alertDeadline(ctx, env.responseTime), receivedAt,
         ...(decision.mpxn !== undefined && { mpxn: decision.mpxn }),
         ...(facts.deviceId !== undefined && { deviceId: facts.deviceId }),
       })
@@ -100,7 +100,7 @@ export function toAcceptedRecord(
       env,
       decision,
       to,
-      dueAt,
+      dueAt: alertDeadline(ctx, env.responseTime),
       receivedAt,
       ...(facts.deviceId !== undefined && { deviceId: facts.deviceId }),
       ...(from !== undefined && { from }),
@@ -115,8 +115,8 @@ export function toAcceptedRecord(
  * the message names or its device maps to (a SecurityCredentialsUpdated DCC Alert is found by it).
  */
 function staleEvidence(facts: RegistryFacts): AcceptedRecord['audit'] {
-  const own = new Set(facts.recipient?.mpids ?? [])
-  const lost = facts.mpxns.find((m) => m.period !== undefined && !own.has(m.period.mpid) && m.recipientLastPeriod?.to !== undefined)
+  const own = facts.recipient?.mpids ?? []
+  const lost = facts.mpxns.find((m) => m.period !== undefined && !own.includes(m.period.mpid) && m.recipientLastPeriod?.to !== undefined)
   if (lost !== undefined) return { mpxn: lost.mpxn, supplyStartDate: lost.recipientLastPeriod!.to! }
   const first = facts.mpxns[0]
   return first === undefined ? undefined : { mpxn: first.mpxn }

@@ -93,6 +93,12 @@ export class SenderDirectory {
     return out.sort()
   }
 
+  /** obligations.fallbackContact is set but only by e-mail, and smtp.host is not: it can never be reached */
+  fallbackUnreachable(): boolean {
+    const f = this.#config.obligations.fallbackContact
+    return f.endpoint === '' && f.email !== '' && this.#smtp === undefined
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled([...this.#http.values()].map((s) => s.close()))
     await this.#smtp?.close()

@@ -224,6 +224,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   // issue 15: parties no notice can reach are named at start; install-code duties from files
   // that changed while the gateway was down open now
   reportUnreachable(senders.unreachableParties(), metrics, log, 'start')
+  if (senders.fallbackUnreachable()) log.warn('obligations.fallbackContact has only an e-mail address and smtp.host is not set: escalations to it reach nobody')
   await obligations.onStart(registry).catch((err: unknown) => log.error({ err }, 'install-code check at start failed'))
   log.info({ url, tenants: config.tenants }, 'gateway listening')
 
