@@ -16,7 +16,7 @@ export type AdminStore = Pick<
   GatewayStore,
   | 'listQuarantine' | 'getQuarantine' | 'getQuarantineBody' | 'deleteQuarantined'
   | 'listObligations' | 'getObligation' | 'obligationEvents' | 'acknowledgeObligation'
-  | 'writeAudit' | 'listAudit' | 'staleCosRows'
+  | 'writeAudit' | 'listAudit' | 'staleCosRows' | 'credentialsUpdatedTimes'
 >
 
 export interface AdminDeps extends AuditDeps {
@@ -120,9 +120,15 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, deps: 
       return sendJson(res, 200, row)
     }
     if (qm[2] === undefined && method === 'DELETE') {
-      return (await store.deleteQuarantined(id, actor))
-        ? sendJson(res, 200, { deleted: id })
-        : sendError(res, IngressErrors.NOT_FOUND, `no quarantined message ${id}`)
+      try {
+        return (await store.deleteQuarantined(id, actor, q.get('reason')?.trim().slice(0, 500) || undefined))
+          ? sendJson(res, 200, { deleted: id })
+          : sendError(res, IngressErrors.NOT_FOUND, `no quarantined message ${id}`)
+      } catch (err) {
+        const e = err as { code?: string; message: string }
+        if (e.code === 'DCCGW_ERR_REASON_REQUIRED') return sendError(res, IngressErrors.BAD_REQUEST, `${e.message} (?reason=...)`)
+        throw err
+      }
     }
   }
   if (path === '/admin/obligations' && method === 'GET') {
@@ -145,7 +151,15 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, deps: 
   if (path === '/admin/reports/stale-cos' && method === 'GET') {
     const since = q.get('since')
     const format = q.get('format') ?? 'json'
-    const report = await staleCosReport(store, since === null ? undefined : Date.parse(since), deps.now(), deps.calendar)
+    const min = q.get('minWorkingDays')
+    if (min !== null && !/^\d{1,4}$/.test(min)) return sendError(res, IngressErrors.BAD_REQUEST, `minWorkingDays=${min}: expected a whole number of working days`)
+    const status = q.get('status')
+    if (status !== null && status !== 'open' && status !== 'resolved') return sendError(res, IngressErrors.BAD_REQUEST, `status=${status}: expected open or resolved`)
+    const report = await staleCosReport(store, {
+      ...(since !== null && { since: Date.parse(since) }),
+      ...(min !== null && { minWorkingDays: Number(min) }),
+      ...(status !== null && { status }),
+    }, deps.now(), deps.calendar)
     if (format === 'csv') return void (res.writeHead(200, { 'content-type': 'text/csv' }), res.end(report.csv()))
     if (format === 'md') return void (res.writeHead(200, { 'content-type': 'text/markdown' }), res.end(report.markdown()))
     return sendJson(res, 200, { rows: report.rows })

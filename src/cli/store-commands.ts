@@ -2,10 +2,11 @@ import { writeSync } from 'node:fs'
 import { startGateway } from '../gateway/index.js'
 import type { Config } from '../config/types.js'
 import { staleCosReport } from '../admin/index.js'
+import type { StaleCosReportRow } from '../admin/index.js'
 import { contactsAt, createCalendar, levelName } from '../obligations/index.js'
 import { loadParties } from '../registry/index.js'
 import type { Party } from '../registry/types.js'
-import { openStore } from '../store/index.js'
+import { isStoreError, openStore } from '../store/index.js'
 import type { GatewayStore } from '../store/index.js'
 import { CliError, configFrom, EXIT, table } from './common.js'
 
@@ -43,9 +44,12 @@ export async function quarantineShow(id: string, opts: { config?: string; raw?: 
   })
 }
 
-export async function quarantineDelete(id: string, opts: { config?: string }): Promise<number> {
+export async function quarantineDelete(id: string, opts: { config?: string; reason?: string }): Promise<number> {
   return withStore(configFrom(opts), async (store) => {
-    if (!(await store.deleteQuarantined(id, 'cli'))) throw new CliError(`no quarantined message ${id}`)
+    const gone = await store.deleteQuarantined(id, 'cli', opts.reason).catch((err: { code?: string; message: string }) => {
+      throw err.code === 'DCCGW_ERR_REASON_REQUIRED' ? new CliError(`${err.message} (--reason)`, EXIT.USAGE) : err
+    })
+    if (!gone) throw new CliError(`no quarantined message ${id}`)
     process.stdout.write(`deleted ${id}\n`)
     return EXIT.OK
   })
@@ -93,7 +97,23 @@ export async function obligationsList(opts: { config?: string; overdue?: boolean
   await withStore(config, async (store) => {
     const now = Date.now()
     const items = await store.listObligations(opts.overdue ? 'overdue' : opts.all ? 'all' : 'open', now)
-    if (opts.json) return void process.stdout.write(JSON.stringify(items, null, 2) + '\n')
+    // contract §1: the list includes open stale-CoS cases (the losing supplier still receives traffic);
+    // a store that cannot report them (store.kind nats) says so instead
+    let stale: StaleCosReportRow[] = []
+    let staleNote = ''
+    if (!opts.overdue) {
+      try {
+        stale = (await staleCosReport(store, { status: 'open' }, now, createCalendar(config.calendar))).rows
+      } catch (err) {
+        if (!isStoreError(err) || err.code !== 'DCCGW_ERR_NOT_AVAILABLE') throw err
+        staleNote = `stale-CoS cases not listed: ${err.message}\n`
+      }
+    }
+    const staleItems = stale.map((r) => ({
+      id: `stale-cos:${r.party}:${r.mpxn}`, type: 'stale-cos', status: r.status, fromParty: r.party, toParty: r.acquirer, mpxn: r.mpxn,
+      supplyStartDate: r.supplyStartDate, workingDaysSinceSsd: r.workingDaysSinceSsd, messages: r.messages, lastSeen: r.lastSeenIso,
+    }))
+    if (opts.json) return void process.stdout.write(JSON.stringify([...items, ...staleItems], null, 2) + '\n')
     const parties = new Map<string, Party>()
     try {
       for (const p of await loadParties(config.registry.parties)) parties.set(p.id, p)
@@ -115,17 +135,26 @@ export async function obligationsList(opts: { config?: string; overdue?: boolean
     })
     process.stdout.write(table(rows, ['id', 'type', 'status', 'level', 'contact', 'toParty', 'fromParty', 'mpxn', 'alert', 'due', 'acked']))
     process.stdout.write(`${items.length} obligation(s)\n`)
+    if (staleItems.length > 0) {
+      process.stdout.write('\nOpen stale-CoS cases (SR 6.23 not run: the losing supplier still receives traffic)\n')
+      process.stdout.write(table(staleItems.map((s) => ({ ...s, toParty: s.toParty ?? '' })), ['fromParty', 'mpxn', 'supplyStartDate', 'workingDaysSinceSsd', 'messages', 'lastSeen', 'toParty']))
+    }
+    process.stdout.write(staleNote || `${staleItems.length} open stale-CoS case(s)\n`)
   })
 }
 
-export async function reportStaleCos(opts: { config?: string; since?: string; format?: string }): Promise<void> {
+export async function reportStaleCos(opts: { config?: string; since?: string; format?: string; minWorkingDays?: string }): Promise<void> {
   const since = opts.since === undefined ? undefined : Date.parse(opts.since)
   if (since !== undefined && Number.isNaN(since)) throw new CliError(`--since ${opts.since}: expected a date YYYY-MM-DD`, EXIT.USAGE)
+  const min = opts.minWorkingDays
+  if (min !== undefined && !/^\d{1,4}$/.test(min)) throw new CliError(`--min-working-days ${min}: expected a whole number`, EXIT.USAGE)
   const format = opts.format ?? 'md'
   if (format !== 'csv' && format !== 'md') throw new CliError(`--format ${format}: expected csv or md`, EXIT.USAGE)
   const config = configFrom(opts)
   await withStore(config, async (store) => {
-    const report = await staleCosReport(store, since, Date.now(), createCalendar(config.calendar))
+    const report = await staleCosReport(store, {
+      ...(since !== undefined && { since }), ...(min !== undefined && { minWorkingDays: Number(min) }),
+    }, Date.now(), createCalendar(config.calendar))
     process.stdout.write(format === 'csv' ? report.csv() : report.markdown())
   })
 }

@@ -394,6 +394,27 @@ export interface GatewayConfig {
      * Calendar days an acknowledgement link stays valid after it is issued.
      */
     ackLinkTtlDays?: number;
+    /**
+     * Party ids whose notices the operator collects from the outbox folder (<store.path>/<delivery.outboxDir>/notices/<party>/). Only for these does writing a notice there count as notifying the party; any other party with no webhook and no e-mail it can be sent stays unnotified, escalates on time and is reported as unreachable (log line, dccgw_unreachable_parties).
+     */
+    outboxParties?: string[];
+    /**
+     * Who gets the notice after the last contact level of a party has not acknowledged (the SECAS helpdesk in the Managing Critical Alerts guidance). Neither email nor endpoint = no fallback: the obligation stays overdue.
+     */
+    fallbackContact?: {
+      /**
+       * Name shown in notices, e.g. SECAS helpdesk.
+       */
+      name?: string;
+      /**
+       * E-mail address (sent when smtp.host is set).
+       */
+      email?: string;
+      /**
+       * Webhook URL that receives the notice JSON, like a party's criticalAlerts.endpoint.
+       */
+      endpoint?: string;
+    };
   };
   /**
    * Admin API under /admin/ and the operator console under /console/ (same credentials).

@@ -25,10 +25,9 @@ export async function release(d: ConsoleDeps, id: string, actor: string): Promis
 
 export async function remove(d: ConsoleDeps, id: string, reason: string, actor: string): Promise<ActionResult> {
   if (reason.length < 3) return { ok: false, text: 'Give a reason for deleting (at least 3 characters).', location: `/console/quarantine/${id}` }
-  const gone = await d.store.deleteQuarantined(id, actor)
+  // the store keeps the reason in its quarantine.delete audit row (and closes a critical duty with it)
+  const gone = await d.store.deleteQuarantined(id, actor, reason.slice(0, 300))
   if (!gone) return { ok: false, text: `No quarantined message ${id}.`, location: '/console/quarantine' }
-  // the store's quarantine.delete row has no detail: the operator's reason goes in its own row
-  await d.store.writeAudit(actor, 'quarantine.delete-reason', id, reason.slice(0, 300))
   return { ok: true, text: `Deleted ${id}.`, location: '/console/quarantine' }
 }
 

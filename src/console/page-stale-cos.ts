@@ -15,6 +15,7 @@ const COLUMNS: readonly (readonly [keyof StaleCosReportRow, string, boolean])[] 
   ['party', 'Losing party', false],
   ['acquirer', 'Acquirer', false],
   ['supplyStartDate', 'Supply start', false],
+  ['status', 'Status', false],
   ['workingDaysToLastSeen', 'Working days to last message', true],
   ['messages', 'Messages', true],
   ['criticalForwarded', 'Critical forwarded', true],
@@ -39,7 +40,7 @@ export function staleCosQuery(q: URLSearchParams): StaleCosQuery {
 
 export function staleCosOf(d: ConsoleDeps, since: string): Promise<Answer<StaleCosReport>> {
   const ms = since === '' ? undefined : Date.parse(since)
-  return ask(() => staleCosReport(d.store, ms === undefined || Number.isNaN(ms) ? undefined : ms, d.now(), memoized(d.calendar)))
+  return ask(() => staleCosReport(d.store, ms === undefined || Number.isNaN(ms) ? {} : { since: ms }, d.now(), memoized(d.calendar)))
 }
 
 /**

@@ -20,7 +20,7 @@ export type ConsoleStore = Pick<
   GatewayStore,
   | 'listQuarantine' | 'getQuarantine' | 'getQuarantineBody' | 'deleteQuarantined'
   | 'listObligations' | 'getObligation' | 'obligationEvents' | 'acknowledgeObligation'
-  | 'writeAudit' | 'staleCosRows' | 'spoolDepth'
+  | 'writeAudit' | 'staleCosRows' | 'credentialsUpdatedTimes' | 'spoolDepth'
   | 'decisionsPerMinute' | 'quarantineByReason' | 'countQuarantineByReason' | 'quarantineIdsByReason' | 'auditPage' | 'auditActions'
 >
 

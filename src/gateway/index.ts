@@ -27,6 +27,7 @@ import { createRelease } from './release.js'
 import { startHousekeeping } from './housekeeping.js'
 import { within } from './within.js'
 import { loadAndMeasure } from './registry-load.js'
+import { redirectAnswer, reportUnreachable, withCriticalRejects } from './obligation-hooks.js'
 export { createLogger } from './logger.js'
 import { createLogger } from './logger.js'
 import type { EvaluateContext } from '../pipeline.js'
@@ -71,7 +72,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   let publicUrl = config.obligations.publicUrl
   const ackLinks = createAckLinks(loadAckSecret(config.obligations.ackSecret, config.store.path), () => publicUrl, config.obligations.ackLinkTtlDays)
   const senders = new SenderDirectory(config, () => registry, { ackLink: (id, dueAt) => ackLinks.url(id, dueAt) })
-  const dispatcher = new Dispatcher(store, (item) => senders.senderFor(item), config.delivery, metrics, log)
+  const dispatcher = new Dispatcher(withCriticalRejects(store, () => evalCtx(), calendar, config.tenants, log), (item) => senders.senderFor(item), config.delivery, metrics, log)
   store.setHooks({
     onCommit: (size) => metrics.commitBatch.observe(size),
     onError: (err, what) => log.warn({ err }, what),
@@ -79,9 +80,10 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   })
   const obligations = new ObligationScheduler({
     store, registry: () => registry, calendar, tenants: config.tenants, now, log, metrics: metrics.registry, wake: () => dispatcher.wake(),
+    fallback: config.obligations.fallbackContact.email !== '' || config.obligations.fallbackContact.endpoint !== '',
   })
   const evalCtx = (): EvaluateContext => ({ limits: config.limits, registry, policy, calendar })
-  const recordCtx = (index: RegistryIndex = registry) => ({ registry: index, deadline: (ms: number, wd: number) => calendar.deadline(ms, wd) })
+  const recordCtx = (index: RegistryIndex = registry) => ({ registry: index, deadline: (ms: number, wd: number) => calendar.deadline(ms, wd), tenants: config.tenants })
   // pool.size 0: parse, look up and decide inline (measured faster on 2 cores: README, Performance).
   const pool = config.pool.size > 0
     ? new EvaluatePool({ ...config.pool, lookups: 'worker', setup: workerSetup(config), registry, policy, calendar })
@@ -98,6 +100,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     evaluate: (body) => (pool ? pool.evaluate(body) : evaluateInline(body)),
     recordCtx,
     wake: () => dispatcher.wake(),
+    // issue 15: an alert already past its deadline on arrival escalates at once
+    overdueOnArrival: () => void obligations.tick().catch((err: unknown) => log.error({ err }, 'obligation check failed')),
   })
 
   const release = createRelease({
@@ -118,6 +122,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     pool?.setRegistry(next) // each batch is decided wholly on one index (src/pool)
     // SECMP0121: tenant MPxNs that moved with a non-commissioned device open install-code duties.
     await obligations.onRegistrySwap(prev, next).catch((err: unknown) => log.error({ err }, 'install-code check failed'))
+    reportUnreachable(senders.unreachableParties(), metrics, log, 'reload')
     return { loadedAt: new Date(next.loadedAt).toISOString(), counts: next.counts, ms: Math.round(performance.now() - started) }
   }
 
@@ -141,6 +146,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
           links: ackLinks,
           obligation: (id) => store.getObligation(id),
           acknowledge: (id, actor) => store.acknowledgeObligation(id, actor, now()),
+          redirect: redirectAnswer({ store, registry: () => registry, calendar, obligation: (id) => store.getObligation(id), now, wake: () => dispatcher.wake() }),
+          parties: () => registry.parties().map((p) => ({ id: p.id, name: p.name })),
           now,
         }),
       metricsText: async () => {
@@ -192,6 +199,11 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const url = `${scheme}://${host}:${addr.port}`
   if (publicUrl === '') publicUrl = url
   obligations.start(config.obligations.checkIntervalMs)
+  // issue 15: parties no notice can reach are named at start; install-code duties from files
+  // that changed while the gateway was down open now
+  reportUnreachable(senders.unreachableParties(), metrics, log, 'start')
+  if (senders.fallbackUnreachable()) log.warn('obligations.fallbackContact has only an e-mail address and smtp.host is not set: escalations to it reach nobody')
+  await obligations.onStart(registry).catch((err: unknown) => log.error({ err }, 'install-code check at start failed'))
   log.info({ url, tenants: config.tenants }, 'gateway listening')
 
   let closing: Promise<void> | undefined

@@ -13,8 +13,8 @@ const DELIVERY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
 /** Spool targets and obligation types/statuses that always have a series (0 when empty), so
  * alert rules compare numbers instead of guarding against absent series. */
 export const SPOOL_TARGETS = ['adapter', 'notice'] as const
-export const OBLIGATION_TYPES = ['critical-forward', 'install-code'] as const
-export const OBLIGATION_STATUSES = ['open', 'notified', 'overdue', 'escalated', 'acknowledged'] as const
+export const OBLIGATION_TYPES = ['critical-forward', 'install-code', 'critical-quarantined'] as const
+export const OBLIGATION_STATUSES = ['open', 'notified', 'overdue', 'escalated', 'acknowledged', 'redirected', 'closed'] as const
 /** Registry files whose modification time is exported (dccgw_registry_source_timestamp_seconds). */
 export const REGISTRY_FILES = ['registrations', 'devices', 'parties'] as const
 export type RegistryFile = (typeof REGISTRY_FILES)[number]
@@ -44,6 +44,9 @@ export class GatewayMetrics {
   readonly registryLoadSeconds: Gauge
   readonly registryReloads: Counter<'outcome'>
   readonly obligations: Gauge<'type' | 'status'>
+  /** issue 15: parties a notice cannot reach (count, and one series per party: suppliers, not customers) */
+  readonly unreachableParties: Gauge
+  readonly unreachableParty: Gauge<'party'>
   readonly commitBatch: Histogram
   readonly inFlight: Gauge
   readonly poolUtilization: Gauge
@@ -68,7 +71,9 @@ export class GatewayMetrics {
     this.registrySource = new Gauge({ name: 'dccgw_registry_source_timestamp_seconds', help: 'Modification time of each registry file (registrations, devices, parties) as read by the load in use: how old the data is.', labelNames: ['file'], registers: [r] })
     this.registryLoadSeconds = new Gauge({ name: 'dccgw_registry_load_duration_seconds', help: 'How long the last successful registry load took.', registers: [r] })
     this.registryReloads = new Counter({ name: 'dccgw_registry_reloads_total', help: 'Registry loads by outcome (ok, failed).', labelNames: ['outcome'], registers: [r] })
-    this.obligations = new Gauge({ name: 'dccgw_obligations', help: 'Obligations by type (critical-forward, install-code) and status (open, notified, overdue, escalated, acknowledged).', labelNames: ['type', 'status'], registers: [r] })
+    this.obligations = new Gauge({ name: 'dccgw_obligations', help: 'Obligations by type (critical-forward, install-code, critical-quarantined) and status (open, notified, overdue, escalated, acknowledged, redirected, closed).', labelNames: ['type', 'status'], registers: [r] })
+    this.unreachableParties = new Gauge({ name: 'dccgw_unreachable_parties', help: 'Parties a notice cannot reach: no webhook, no e-mail this gateway can send (smtp.host), not in obligations.outboxParties.', registers: [r] })
+    this.unreachableParty = new Gauge({ name: 'dccgw_unreachable_party', help: 'One series per party a notice cannot reach (value 1); party ids are suppliers, never customers.', labelNames: ['party'], registers: [r] })
     this.commitBatch = new Histogram({ name: 'dccgw_store_commit_batch_size', help: 'Operations per store transaction.', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512], registers: [r] })
     this.inFlight = new Gauge({ name: 'dccgw_ingress_in_flight', help: 'Requests being processed.', registers: [r] })
     this.poolUtilization = new Gauge({ name: 'dccgw_pool_utilization', help: 'Share of parse/decide worker threads busy, 0..1 (0 without a pool).', registers: [r] })
@@ -102,6 +107,12 @@ export class GatewayMetrics {
   }
 
   /** Obligation counts by type and status; every known type × status reads 0 when empty. */
+  setUnreachable(parties: readonly string[]): void {
+    this.unreachableParties.set(parties.length)
+    this.unreachableParty.reset()
+    for (const party of parties) this.unreachableParty.set({ party }, 1)
+  }
+
   setObligations(rows: readonly { type: string; status: string; n: number }[]): void {
     this.obligations.reset()
     for (const type of OBLIGATION_TYPES) for (const status of OBLIGATION_STATUSES) this.obligations.set({ type, status }, 0)

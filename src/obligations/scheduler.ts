@@ -4,8 +4,8 @@ import { Counter, type Registry } from 'prom-client'
 import type { RegistryIndex } from '../registry/types.js'
 import type { ObligationDraft, ObligationRow, ObligationTransition } from '../store/types.js'
 import type { WorkingDayCalendar } from './calendar.js'
-import { planEscalation } from './escalation.js'
-import { installCodeDrafts } from './install-code.js'
+import { escalationPartyId, planEscalation } from './escalation.js'
+import { installCodeDrafts, installCodeDraftsAtStart } from './install-code.js'
 
 /** What the scheduler needs of the store (kept as a shape so pool workers that load this folder's front door never load SQLite). */
 export interface ObligationStore {
@@ -27,6 +27,8 @@ export interface SchedulerDeps {
   metrics: Registry
   /** new notices were spooled: the dispatcher should look now */
   wake: () => void
+  /** obligations.fallbackContact is configured: escalate to it after a party's last level */
+  fallback?: boolean
 }
 
 /**
@@ -39,6 +41,7 @@ export class ObligationScheduler {
   #deps: SchedulerDeps
   #timer: NodeJS.Timeout | undefined
   #running: Promise<number> | undefined
+  #again: Promise<number> | undefined
   readonly #overdue: Counter<'type'>
   readonly #transitions: Counter<'type' | 'status'>
 
@@ -67,9 +70,22 @@ export class ObligationScheduler {
     await this.#running?.catch(() => undefined)
   }
 
-  /** One check (never two at once); returns how many obligations changed. */
+  /**
+   * One check (never two at once); returns how many obligations changed. A call during a check
+   * runs one more after it (an obligation opened meanwhile, e.g. a late alert, is not missed).
+   */
   tick(): Promise<number> {
-    this.#running ??= this.#check().finally(() => (this.#running = undefined))
+    const current = this.#running
+    if (current !== undefined) {
+      this.#again ??= current.catch(() => 0).then(() => {
+        this.#again = undefined
+        return this.tick()
+      })
+      const again = this.#again
+      // what the check in progress changed counts too: the caller asked "check now"
+      return current.catch(() => 0).then(async (n) => n + (await again))
+    }
+    this.#running = this.#check().finally(() => (this.#running = undefined))
     return this.#running
   }
 
@@ -80,7 +96,8 @@ export class ObligationScheduler {
     const rows = await store.dueObligations(now)
     if (rows.length === 0) return 0
     const registry = this.#deps.registry()
-    const plans = rows.map((r) => planEscalation(r, registry.party(r.toParty), calendar, now))
+    const fallback = this.#deps.fallback ?? false
+    const plans = rows.map((r) => planEscalation(r, registry.party(escalationPartyId(r)), calendar, now, { fallback }))
     const changed = new Set(await store.applyObligationTransitions(plans, now, 'scheduler'))
     for (const p of plans) {
       if (!changed.has(p.id)) continue
@@ -95,16 +112,30 @@ export class ObligationScheduler {
   }
 
   /** After a reload: install-code obligations for tenant MPxNs that moved with a non-commissioned device. */
-  async onRegistrySwap(prev: RegistryIndex, next: RegistryIndex): Promise<number> {
-    const { store, calendar, tenants, log } = this.#deps
+  onRegistrySwap(prev: RegistryIndex, next: RegistryIndex): Promise<number> {
+    const ctx = { tenants: this.#deps.tenants, calendar: this.#deps.calendar, now: this.#deps.now(), newId: randomUUID }
+    return this.#openInstallCodes(installCodeDrafts(prev, next, ctx), 'registry-reload')
+  }
+
+  /**
+   * At start (issue 15, point 6): the files may have changed while the gateway was down, so the
+   * registry's own history is checked (install-code.ts installCodeDraftsAtStart). The subject key
+   * (device, MPxN, party, supply start date) keeps it idempotent across restarts and reloads.
+   */
+  onStart(index: RegistryIndex): Promise<number> {
+    const ctx = { tenants: this.#deps.tenants, calendar: this.#deps.calendar, now: this.#deps.now(), newId: randomUUID }
+    return this.#openInstallCodes(installCodeDraftsAtStart(index, ctx), 'start')
+  }
+
+  async #openInstallCodes(drafts: ObligationDraft[], actor: 'registry-reload' | 'start'): Promise<number> {
+    const { store, log } = this.#deps
     const started = performance.now()
-    const drafts = installCodeDrafts(prev, next, { tenants, calendar, now: this.#deps.now(), newId: randomUUID })
-    const opened = drafts.length === 0 ? [] : await store.openObligations(drafts, this.#deps.now(), 'registry-reload')
+    const opened = drafts.length === 0 ? [] : await store.openObligations(drafts, this.#deps.now(), actor)
     if (opened.length > 0) {
       this.#transitions.inc({ type: 'install-code', status: 'open' }, opened.length)
       this.#deps.wake()
     }
-    log.info({ candidates: drafts.length, opened: opened.length, ms: Math.round(performance.now() - started) }, 'install-code check after registry reload')
+    log.info({ candidates: drafts.length, opened: opened.length, ms: Math.round(performance.now() - started) }, `install-code check at ${actor}`)
     return opened.length
   }
 }

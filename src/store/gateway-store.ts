@@ -41,7 +41,8 @@ export interface GatewayStore {
   nextDueAt(blocked?: readonly string[]): number | null
   completeDelivery(item: SpoolItem, now: number): Promise<void>
   scheduleRetry(item: SpoolItem, at: number, error: string): Promise<void>
-  rejectDelivery(item: SpoolItem, detail: string, now: number): Promise<string>
+  /** `critical`: the message is a critical alert (its quarantine row says so) and its obligation opens */
+  rejectDelivery(item: SpoolItem, detail: string, now: number, critical?: { obligation?: ObligationDraft }): Promise<string>
   /** per target: waiting deliveries and the oldest one's creation time (gauges) */
   spoolDepth(): { target: string; n: number; oldest: number }[]
   /** undelivered deliveries in all: count, bytes and the oldest's creation time (spool bounds) */
@@ -60,7 +61,10 @@ export interface GatewayStore {
    * durable before the held message goes: a failure leaves it quarantined. Unknown id: notFound.
    */
   releaseQuarantined(quarantineId: string, rec: AcceptedRecord, actor: string): Promise<CommitOutcome>
-  deleteQuarantined(id: string, actor: string): Promise<boolean>
+  /** a critical message whose obligation is open needs `reason` (DCCGW_ERR_REASON_REQUIRED without) */
+  deleteQuarantined(id: string, actor: string, reason?: string): Promise<boolean>
+  /** the receiver is not the supplier: `redirected`, and the onward obligation when a party was named */
+  redirectObligation(id: string, actor: string, detail: string, onward: ObligationDraft | undefined, now: number): Promise<'ok' | 'not-found' | 'already'>
 
   // obligations (admin API, CLI, ack links, the obligation timer)
   listObligations(status: ObligationListStatus, now: number): Promise<ObligationRow[]>
@@ -83,6 +87,8 @@ export interface GatewayStore {
   listAudit(f: AuditFilter): Promise<AuditRow[]>
   /** the stale-CoS report's rows (admin/stale-cos.ts) */
   staleCosRows(since?: number): Promise<StaleCosRow[]>
+  /** alert times of DCC Alerts SecurityCredentialsUpdated for a device of `mpxn` (resolves a stale-CoS case) */
+  credentialsUpdatedTimes(mpxn: string): Promise<number[]>
 
   // the operator console's reads (src/console); a store that cannot answer one throws notAvailable
   /** messages by decision per minute received in [from, to) */

@@ -7,5 +7,6 @@ export { StoreError, isStoreError, isStoreUnavailable, notAvailable, notFound, s
 export type { StoreErrorCode } from './store-error.js'
 export type { GatewayStore } from './gateway-store.js'
 export type * from './types.js'
+export { DONE_STATUSES, quarantineSubject } from './types.js'
 export * from './queries.js'
 export type { AuditEntry, AuditPageFilter, DecisionMinute, QuarantineReasonCount } from './console-queries.js'

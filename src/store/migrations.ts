@@ -115,7 +115,14 @@ const MIGRATIONS: string[] = [
   `ALTER TABLE quarantine ADD COLUMN critical INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE quarantine ADD COLUMN alert_code TEXT;
    CREATE INDEX quarantine_worklist ON quarantine(critical DESC, received_at DESC, id DESC);`,
-  // 5 (issue 16): the console's worklist filtered by reason or by MPxN stays a keyset range scan at
+  // 5 (issue 15): the stale-CoS report counts E4 responses apart and closes a case when a DCC Alert
+  // SecurityCredentialsUpdated shows the credentials of a device of the MPxN were replaced (SR 6.23
+  // done); the partial index finds those alerts by MPxN. Critical-quarantined obligations link to
+  // their quarantine row through obligations.subject (migration 2), so they need no column.
+  `ALTER TABLE messages ADD COLUMN response_code TEXT;
+   ALTER TABLE messages ADD COLUMN dcc_alert_type TEXT;
+   CREATE INDEX messages_credentials ON messages(mpxn, response_time) WHERE dcc_alert_type = 'SecurityCredentialsUpdated';`,
+  // 6 (issue 16): the console's worklist filtered by reason or by MPxN stays a keyset range scan at
   // 100k rows (without these a rare MPxN walked every row: ~460 ms, bench/results/console.md), and
   // the count by reason and critical reads the index alone.
   `CREATE INDEX quarantine_reason ON quarantine(reason, critical DESC, received_at DESC, id DESC);

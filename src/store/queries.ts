@@ -1,6 +1,9 @@
 import type { Database } from 'better-sqlite3'
 import type { AuditFilter, AuditRow, ObligationListStatus, ObligationRow, ObligationStatus, QuarantineRow } from './types.js'
+import { DONE_STATUSES } from './types.js'
 import { badRequest } from './store-error.js'
+
+const DONE_SQL = DONE_STATUSES.map((s) => `'${s}'`).join(', ')
 
 // Read-side queries for the admin API and the CLI. Writes go through the commit queue.
 
@@ -76,13 +79,13 @@ function toObligation(r: Omit<ObligationRow, 'notice'> & { notice: string }): Ob
 }
 
 /**
- * `open` = not yet acknowledged (open, notified, overdue, escalated); `overdue` = not acknowledged
- * and past due at `now`; `done` = acknowledged.
+ * `open` = not yet done (open, notified, overdue, escalated); `overdue` = not done and past due at
+ * `now`; `done` = acknowledged, redirected or closed (DONE_STATUSES).
  */
 export function listObligations(db: Database, status: ObligationListStatus, now: number, limit = 1000): ObligationRow[] {
-  const pending = "status NOT IN ('acknowledged')"
+  const pending = `status NOT IN (${DONE_SQL})`
   const where =
-    status === 'all' ? '1' : status === 'done' ? "status = 'acknowledged'" : status === 'overdue' ? `${pending} AND due_at < ?` : pending
+    status === 'all' ? '1' : status === 'done' ? `status IN (${DONE_SQL})` : status === 'overdue' ? `${pending} AND due_at < ?` : pending
   const args = status === 'overdue' ? [now, limit] : [limit]
   const rows = db.prepare(`SELECT ${OBLIGATION_COLUMNS} FROM obligations WHERE ${where} ORDER BY due_at LIMIT ?`).all(...args)
   return (rows as (Omit<ObligationRow, 'notice'> & { notice: string })[]).map(toObligation)
@@ -138,18 +141,22 @@ export interface StaleCosRow {
   criticalForwarded: number
   dropped: number
   quarantined: number
-  /** messages by kind (envelope MessageKind) */
+  /** messages by kind (envelope MessageKind); responses without the E4 ones, counted apart */
   deviceAlerts: number
   dccAlerts: number
   responses: number
+  e4Responses: number
   smets1: number
+  /** by alert time (Header/ResponseDateTime), epoch ms */
   firstSeen: number
   lastSeen: number
 }
 
 /**
  * Per MPxN and losing party: traffic that still arrived after the supply start date, the evidence
- * that SR 6.23 (Update Security Credentials, CoS) was not run. Built from metadata audit rows only.
+ * that SR 6.23 (Update Security Credentials, CoS) was not run. Built from metadata audit rows only:
+ * every row whose addressed party no longer supplied the MPxN at the message time (device alerts,
+ * DCC Alerts, responses, E4 rejections included), whatever was decided.
  */
 export function staleCosRows(db: Database, since?: number): StaleCosRow[] {
   return db
@@ -158,8 +165,10 @@ export function staleCosRows(db: Database, since?: number): StaleCosRow[] {
          SUM(decision = 'forward') AS criticalForwarded, SUM(decision = 'drop') AS dropped,
          SUM(decision = 'quarantine') AS quarantined,
          SUM(kind = 'device_alert') AS deviceAlerts, SUM(kind = 'dcc_alert') AS dccAlerts,
-         SUM(kind = 'response') AS responses, SUM(kind = 'smets1') AS smets1, MIN(received_at) AS firstSeen, MAX(received_at) AS lastSeen
-       FROM messages WHERE supply_start_date IS NOT NULL AND received_at >= ?
+         SUM(kind = 'response' AND COALESCE(response_code, '') <> 'E4') AS responses,
+         SUM(kind = 'response' AND response_code = 'E4') AS e4Responses,
+         SUM(kind = 'smets1') AS smets1, MIN(response_time) AS firstSeen, MAX(response_time) AS lastSeen
+       FROM messages WHERE supply_start_date IS NOT NULL AND party IS NOT NULL AND received_at >= ?
        GROUP BY party, mpxn, supply_start_date ORDER BY supply_start_date, mpxn`,
     )
     .all(since ?? 0) as StaleCosRow[]
@@ -175,4 +184,15 @@ export function listAudit(db: Database, f: AuditFilter): AuditRow[] {
     .prepare(`SELECT id, at, actor, action, target, detail FROM admin_audit ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`)
     .all(...args, f.limit) as Omit<AuditRow, 'atIso'>[]
   return rows.map((r) => ({ ...r, atIso: new Date(r.at).toISOString() }))
+}
+
+/**
+ * Alert times of DCC Alerts SecurityCredentialsUpdated for a device of `mpxn`, oldest first: the
+ * credentials were replaced, so a stale-CoS case on that MPxN is resolved from that day.
+ */
+export function credentialsUpdatedTimes(db: Database, mpxn: string): number[] {
+  return db
+    .prepare("SELECT response_time FROM messages WHERE dcc_alert_type = 'SecurityCredentialsUpdated' AND mpxn = ? ORDER BY response_time")
+    .pluck()
+    .all(mpxn) as number[]
 }

@@ -10,17 +10,19 @@ import { decisionRecord } from './decision-record.js'
 import { applyObligationTransitions, markObligationNotified, openObligations, recordObligationEvent } from './obligation-writes.js'
 import {
   dueObligations, getObligation, getQuarantine, getQuarantineBody, listAudit, listObligations, listQuarantine, obligationCounts,
-  obligationEvents, quarantineCounts, staleCosRows,
+  obligationEvents, quarantineCounts, staleCosRows, credentialsUpdatedTimes,
 } from './queries.js'
 import type { ObligationEventRow, QuarantineFilter, StaleCosRow } from './queries.js'
 import type { GatewayStore } from './gateway-store.js'
 import * as consoleQueries from './console-queries.js'
 import type { AuditEntry, AuditPageFilter, DecisionMinute, QuarantineReasonCount } from './console-queries.js'
-import { notFound } from './store-error.js'
+import { notFound, reasonRequired } from './store-error.js'
 import type {
   AcceptedRecord, AuditFilter, AuditRow, CommitOutcome, MalformedRecord, ObligationDraft, ObligationListStatus, ObligationRow,
   ObligationStatus, ObligationTransition, QuarantineRow, SpoolItem, StoreHooks,
 } from './types.js'
+import { NOT_HELD, closeQuarantinedObligation, openQuarantinedObligation, openQuarantinedObligationId, redirectObligation } from './obligation-writes.js'
+import { DONE_STATUSES } from './types.js'
 
 export interface StoreOptions {
   /** folder for gateway.db */
@@ -52,9 +54,9 @@ function prepare(db: Db): Record<StatementName, Statement> {
   return {
     insertMessage: db.prepare(
       `INSERT OR IGNORE INTO messages (message_id, received_at, response_time, kind, alert_code, decision, reason,
-         party, to_party, mpxn, supply_start_date, quarantine_id, obligation_id)
+         party, to_party, mpxn, supply_start_date, quarantine_id, obligation_id, response_code, dcc_alert_type)
        VALUES (@messageId, @receivedAt, @responseTime, @kind, @alertCode, @decision, @reason,
-         @party, @toParty, @mpxn, @supplyStartDate, @quarantineId, @obligationId)`,
+         @party, @toParty, @mpxn, @supplyStartDate, @quarantineId, @obligationId, @responseCode, @dccAlertType)`,
     ),
     messageById: db.prepare(
       'SELECT decision, reason, quarantine_id AS quarantineId, obligation_id AS obligationId FROM messages WHERE message_id = ?',
@@ -150,7 +152,7 @@ export class SqliteStore implements GatewayStore {
   #writeAccepted(rec: AcceptedRecord): CommitOutcome {
     const d = rec.decision
     const quarantineId = d.decision === 'quarantine' ? randomUUID() : null
-    const obligationId = d.decision === 'forward' ? (rec.obligation?.id ?? null) : null
+    const obligationId = d.decision === 'forward' || (d.decision === 'quarantine' && d.critical) ? (rec.obligation?.id ?? null) : null
     const inserted = this.sql.insertMessage.run(decisionRecord(rec, quarantineId, obligationId))
     if (inserted.changes === 0) return this.#duplicate(rec.messageId)
     this.#writeEffects(rec, quarantineId)
@@ -176,6 +178,8 @@ export class SqliteStore implements GatewayStore {
           quarantineId, rec.messageId, now, d.reason, rec.detail ?? null, rec.kind, rec.recipientParty ?? null,
           d.mpxn ?? null, rec.contentType, body.byteLength, body, d.critical ? 1 : 0, rec.alertCode ?? null,
         )
+        // issue 15: a critical alert in quarantine has a clock (critical-quarantined obligation)
+        if (rec.obligation !== undefined && d.critical) openQuarantinedObligation(this.db, rec.obligation, rec.messageId, quarantineId!, now)
         break
       case 'forward': {
         const o = rec.obligation
@@ -218,6 +222,7 @@ export class SqliteStore implements GatewayStore {
       if (rec.decision.decision === 'quarantine') throw new Error('a release cannot quarantine again')
       const gone = this.db.prepare('DELETE FROM quarantine WHERE id = ?').run(quarantineId)
       if (gone.changes === 0) throw notFound(`no quarantined message ${quarantineId}`)
+      closeQuarantinedObligation(this.db, quarantineId, rec.receivedAt, actor, `released: ${rec.decision.decision}/${rec.decision.reason}`)
       this.db.prepare('DELETE FROM messages WHERE message_id = ?').run(rec.messageId)
       const obligationId = rec.decision.decision === 'forward' ? (rec.obligation?.id ?? null) : null
       this.sql.insertMessage.run(decisionRecord(rec, null, obligationId))
@@ -228,11 +233,18 @@ export class SqliteStore implements GatewayStore {
     })
   }
 
-  /** Deletes a quarantined message and its bytes (secure_delete overwrites them). */
-  deleteQuarantined(id: string, actor: string): Promise<boolean> {
+  /**
+   * Deletes a quarantined message and its bytes (secure_delete overwrites them). A critical one
+   * whose obligation is open needs a reason, which closes the obligation (issue 15).
+   */
+  deleteQuarantined(id: string, actor: string, reason?: string): Promise<boolean> {
     return this.queue.run(() => {
+      if (openQuarantinedObligationId(this.db, id) !== undefined) {
+        if (!reason) throw reasonRequired(id)
+        closeQuarantinedObligation(this.db, id, Date.now(), actor, `deleted: ${reason}`)
+      }
       const gone = this.db.prepare('DELETE FROM quarantine WHERE id = ?').run(id).changes > 0
-      if (gone) this.audit(actor, 'quarantine.delete', id, null)
+      if (gone) this.audit(actor, 'quarantine.delete', id, reason ?? null)
       return gone
     })
   }
@@ -240,7 +252,8 @@ export class SqliteStore implements GatewayStore {
   /** Purges quarantined messages received before `olderThan`; returns how many. */
   purgeQuarantine(olderThan: number, actor: string): Promise<number> {
     return this.queue.run(() => {
-      const n = this.db.prepare('DELETE FROM quarantine WHERE received_at < ?').run(olderThan).changes
+      // never a critical alert whose obligation is still open (issue 15)
+      const n = this.db.prepare(`DELETE FROM quarantine WHERE received_at < ? AND ${NOT_HELD}`).run(olderThan).changes
       if (n > 0) this.audit(actor, 'quarantine.purge', null, `${n} older than ${new Date(olderThan).toISOString()}`)
       return n
     })
@@ -251,7 +264,8 @@ export class SqliteStore implements GatewayStore {
     return this.queue.run(() => {
       const n = this.db.prepare(
         `DELETE FROM quarantine WHERE id IN (
-           SELECT id FROM (SELECT id, SUM(size) OVER (ORDER BY received_at DESC, id DESC) AS kept FROM quarantine) WHERE kept > ?)`,
+           SELECT id FROM (SELECT id, SUM(size) OVER (ORDER BY received_at DESC, id DESC) AS kept FROM quarantine WHERE ${NOT_HELD})
+           WHERE kept > ?)`,
       ).run(maxBytes).changes
       if (n > 0) this.audit(actor, 'quarantine.purge', null, `${n} oldest over ${maxBytes} bytes`)
       return n
@@ -262,12 +276,21 @@ export class SqliteStore implements GatewayStore {
     return this.queue.run(() => {
       const row = this.db.prepare('SELECT status FROM obligations WHERE id = ?').get(id) as { status: string } | undefined
       if (row === undefined) return 'not-found'
-      if (row.status === 'acknowledged') return 'already'
+      if (DONE_STATUSES.includes(row.status as never)) return 'already'
       this.db.prepare("UPDATE obligations SET status = 'acknowledged', acked_at = ?, acked_by = ? WHERE id = ?").run(now, actor, id)
       const cur = this.db.prepare('SELECT level, due_at AS dueAt FROM obligations WHERE id = ?').get(id) as { level: number; dueAt: number }
       recordObligationEvent(this.db, id, now, { status: 'acknowledged', level: cur.level, dueAt: cur.dueAt, detail: `was ${row.status}` }, actor)
       this.audit(actor, 'obligation.ack', id, null)
       return 'ok'
+    })
+  }
+
+  /** "Not the supplier": ends the obligation as redirected, opening the onward one when a party was named. */
+  redirectObligation(id: string, actor: string, detail: string, onward: ObligationDraft | undefined, now: number): Promise<'ok' | 'not-found' | 'already'> {
+    return this.queue.run(() => {
+      const r = redirectObligation(this.db, id, now, actor, detail, onward)
+      if (r === 'ok') this.audit(actor, 'obligation.redirect', id, onward?.toParty ?? null)
+      return r
     })
   }
 
@@ -326,6 +349,10 @@ export class SqliteStore implements GatewayStore {
 
   async staleCosRows(since?: number): Promise<StaleCosRow[]> {
     return staleCosRows(this.db, since)
+  }
+
+  async credentialsUpdatedTimes(mpxn: string): Promise<number[]> {
+    return credentialsUpdatedTimes(this.db, mpxn)
   }
 
   // The operator console's reads (console-queries.ts).
@@ -395,15 +422,19 @@ export class SqliteStore implements GatewayStore {
     return this.queue.run(() => void this.sql.retrySpool.run(at, error.slice(0, 500), item.id))
   }
 
-  /** The adapter refused the message (4xx): it moves to quarantine as `adapter-rejected`. */
-  rejectDelivery(item: SpoolItem, detail: string, now: number): Promise<string> {
+  /**
+   * The adapter refused the message (4xx): it moves to quarantine as `adapter-rejected`. The
+   * gateway re-reads a critical alert's bytes and passes `critical` with its obligation (issue 15).
+   */
+  rejectDelivery(item: SpoolItem, detail: string, now: number, critical?: { obligation?: ObligationDraft }): Promise<string> {
     return this.queue.run(() => {
       const id = randomUUID()
       this.sql.deleteSpool.run(item.id)
       this.sql.insertQuarantine.run(
         id, item.messageId, now, 'adapter-rejected', detail.slice(0, 500), null, item.party, item.mpxn,
-        item.contentType, item.body.byteLength, item.body, 0, this.sql.alertCodeOf.pluck().get(item.messageId) ?? null,
+        item.contentType, item.body.byteLength, item.body, critical ? 1 : 0, this.sql.alertCodeOf.pluck().get(item.messageId) ?? null,
       )
+      if (critical?.obligation !== undefined) openQuarantinedObligation(this.db, critical.obligation, item.messageId, id, now)
       this.sql.rejectMessage.run('adapter-rejected', id, item.messageId)
       return id
     })

@@ -3,7 +3,8 @@ import { isIoError } from './commit-queue.js'
 // The errors a store throws on purpose, each with the HTTP status the admin API answers with
 // (docs/cluster.md, README "Errors"). Anything else a store throws is a bug or an I/O failure.
 
-export type StoreErrorCode = 'DCCGW_ERR_NOT_FOUND' | 'DCCGW_ERR_NOT_AVAILABLE' | 'DCCGW_ERR_BAD_REQUEST' | 'DCCGW_ERR_STORE_UNAVAILABLE'
+export type StoreErrorCode =
+  | 'DCCGW_ERR_NOT_FOUND' | 'DCCGW_ERR_NOT_AVAILABLE' | 'DCCGW_ERR_BAD_REQUEST' | 'DCCGW_ERR_STORE_UNAVAILABLE' | 'DCCGW_ERR_REASON_REQUIRED'
 
 export class StoreError extends Error {
   readonly code: StoreErrorCode
@@ -34,6 +35,14 @@ export function notAvailable(what: string, kind: string): StoreError {
 /** A request the store cannot read (a cursor it did not issue) (400). */
 export function badRequest(detail: string): StoreError {
   return new StoreError('DCCGW_ERR_BAD_REQUEST', 400, detail)
+}
+
+/**
+ * Deleting a quarantined critical alert whose critical-quarantined obligation is open needs the
+ * operator's reason: the deletion closes a duty (Managing Critical Alerts guidance) (400).
+ */
+export function reasonRequired(id: string): StoreError {
+  return new StoreError('DCCGW_ERR_REASON_REQUIRED', 400, `quarantined message ${id} is a critical alert with an open obligation: give a reason to delete it`)
 }
 
 /** Coded error a store throws when a write could not be made durable (NATS: no quorum, timeout). */

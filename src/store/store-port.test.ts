@@ -223,7 +223,11 @@ describe.each(backends)('store port contract: $name', (backend) => {
     expect(await store.deleteQuarantined(id, 'operator-2')).toBe(true)
     expect(await store.getQuarantine(id)).toBeUndefined()
     expect(await store.deleteQuarantined(id, 'operator-2')).toBe(false)
-    expect((await store.listAudit({ action: 'quarantine.delete', limit: 10 })).map((a) => [a.target, a.actor])).toEqual([[id, 'operator-2']])
+    expect((await store.listAudit({ action: 'quarantine.delete', limit: 10 })).map((a) => [a.target, a.actor, a.detail])).toEqual([[id, 'operator-2', null]])
+    // the operator's reason, when given, is the audit row's detail in either store
+    const second = await quarantine()
+    expect(await store.deleteQuarantined(second.id, 'operator-3', 'test device, never installed')).toBe(true)
+    expect((await store.listAudit({ action: 'quarantine.delete', limit: 1 })).map((a) => [a.target, a.detail])).toEqual([[second.id, 'test device, never installed']])
   })
 
   it('applies the retention rules: quarantine by age and by size, kept originals by age', async () => {

@@ -17,10 +17,23 @@ export interface AcceptedRecord {
   body: Uint8Array
   /** quarantine: why, for the operator */
   detail?: string
-  /** forward: the obligation that opens with the notice (built by obligations/) */
+  /**
+   * forward: the obligation that opens with the notice (built by obligations/); quarantine of a
+   * critical alert: its `critical-quarantined` obligation (issue 15), linked to the quarantine row
+   */
   obligation?: ObligationDraft
   /** extra delivery headers (X-DCC-Gateway-*) decided at ingest */
   headers: Record<string, string>
+  /** stale-CoS evidence (issue 15, point 7): Header/ResponseCode (E4 is counted apart) */
+  responseCode?: string
+  /** DCCAlertMessage/DCCAlert child, e.g. SecurityCredentialsUpdated (it resolves a stale-CoS case) */
+  dccAlertType?: string
+  /**
+   * The MPxN the addressed party no longer supplies and the supply start date of its successor,
+   * from the registry facts, whatever the decision (a DCC Alert, a payload-free E4 response);
+   * or just the MPxN of the device (`supplyStartDate` absent) when the decision named none
+   */
+  audit?: { mpxn: string; supplyStartDate?: string }
 }
 
 /** Bytes that never became a DUIS message (contract §2: 422, raw bytes kept). */
@@ -58,8 +71,26 @@ export interface SpoolItem {
   obligationId: string | null
 }
 
-export type ObligationType = 'critical-forward' | 'install-code'
-export type ObligationStatus = 'open' | 'notified' | 'acknowledged' | 'overdue' | 'escalated'
+export type ObligationType = 'critical-forward' | 'install-code' | 'critical-quarantined'
+export type ObligationStatus = 'open' | 'notified' | 'acknowledged' | 'overdue' | 'escalated' | 'redirected' | 'closed'
+
+/**
+ * Statuses that end an obligation: acknowledged; redirected (the receiver said it is not the
+ * supplier and named who is); closed (its quarantined message was released or deleted with a reason).
+ */
+export const DONE_STATUSES: readonly ObligationStatus[] = ['acknowledged', 'redirected', 'closed']
+
+/** The subject that links a critical-quarantined obligation to its quarantine row. */
+export const quarantineSubject = (quarantineId: string): string => `critical-quarantined:${quarantineId}`
+
+/** The receiver's answer on the acknowledgement page (issue 15, point 4). */
+export interface AckAnswer {
+  /** who acknowledged: name and organisation, as typed */
+  name: string
+  organisation: string
+  /** "not the supplier": the party named (from parties.yaml) or free text */
+  redirectTo?: { party?: string; text?: string }
+}
 
 export interface ObligationDraft {
   id: string

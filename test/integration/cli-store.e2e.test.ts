@@ -32,8 +32,8 @@ describe.each([
 ])('CLI store commands, store.kind $kind', ({ kind, reports }) => {
   let world: World
   let gw: Gateway
-  const doc = (device: string, counter: number) => buildDuisDocument({
-    kind: 'device_alert', alertCode: '8F3D', gbcsCritical: true, device, counter,
+  const doc = (device: string, counter: number, critical = true) => buildDuisDocument({
+    kind: 'device_alert', alertCode: critical ? '8F3D' : '8F66', gbcsCritical: critical, device, counter,
     responseId: `${device}:${ACME_USER}:${counter}`, responseDateTime: '2025-03-14T08:15:30Z',
   })
   const held = doc(UNKNOWN_DEVICE, 7001)
@@ -83,7 +83,7 @@ describe.each([
     const r = cli(world, 'report', 'stale-cos', '--format', 'csv')
     if (reports) {
       expect(r.status, r.stderr).toBe(0)
-      expect(r.stdout).toMatch(/^ACME,1412345678901,2025-03-01,BRITE,1,/m)
+      expect(r.stdout).toMatch(/^ACME,1412345678901,2025-03-01,BRITE,open,,1,/m)
     } else {
       expect(r.status).toBe(1)
       expect(r.stderr).toContain('DCCGW_ERR_NOT_AVAILABLE')
@@ -92,18 +92,23 @@ describe.each([
   })
 
   it('quarantine delete, then purge; the gateway sees both', async () => {
-    const del = cli(world, 'quarantine', 'delete', quarantineId)
+    // a critical alert with an open critical-quarantined obligation is deleted only with a reason
+    const bare = cli(world, 'quarantine', 'delete', quarantineId)
+    expect(bare.status).toBe(2)
+    expect(bare.stderr).toContain('--reason')
+    const del = cli(world, 'quarantine', 'delete', quarantineId, '--reason', 'duplicate of a released copy')
     expect([del.status, del.stdout]).toEqual([0, `deleted ${quarantineId}\n`])
     expect((await admin(`/admin/quarantine/${quarantineId}`)).status).toBe(404)
     const again = cli(world, 'quarantine', 'show', quarantineId)
     expect([again.status, again.stderr]).toEqual([1, `no quarantined message ${quarantineId}\n`])
-    await post(`${gw.url}/duis`, doc(UNKNOWN_DEVICE, 7003))
+    // a non-critical one: retention never purges a critical alert whose obligation is open
+    await post(`${gw.url}/duis`, doc(UNKNOWN_DEVICE, 7003, false))
     expect((await admin('/admin/quarantine')).items).toHaveLength(1)
     // --older-than-days 0: everything received before now
     const purge = cli(world, 'quarantine', 'purge', '--older-than-days', '0')
     expect([purge.status, purge.stdout]).toEqual([0, 'purged 1 quarantined message(s) older than 0 day(s)\n'])
     expect((await admin('/admin/quarantine')).items).toEqual([])
     const audit = (await admin('/admin/audit')).items as { action: string; actor: string }[]
-    expect(audit.map((a) => [a.action, a.actor])).toEqual([['quarantine.purge', 'cli'], ['quarantine.delete', 'cli']])
+    expect(audit.filter((a) => a.action.startsWith('quarantine.')).map((a) => [a.action, a.actor])).toEqual([['quarantine.purge', 'cli'], ['quarantine.delete', 'cli']])
   })
 })

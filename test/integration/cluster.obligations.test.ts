@@ -128,3 +128,29 @@ describe('clustered mode: the quarantine read side', () => {
     expect(await raw.text()).toBe(docs[2])
   })
 })
+
+describe('clustered mode: quarantined critical alerts have a clock (issue 15)', () => {
+  it('opens a critical-quarantined obligation per critical quarantined message; delete needs a reason and closes it', async () => {
+    const [a, b] = gateways as [Gateway, Gateway]
+    const auth = { authorization: 'Bearer test-token' }
+    // the three critical unknown-device alerts of the previous test
+    const held = (await fetch(`${a.url}/admin/quarantine?reason=unknown-device&critical=true`, { headers: auth }).then((x) => x.json())) as any
+    expect(held.items).toHaveLength(3)
+    const q = held.items[0]
+    let mine: any
+    await waitFor('critical-quarantined obligations in both mirrors', async () => {
+      const lists = await Promise.all([a, b].map(async (g) => (await g.gatewayStore.dueObligations(clock + 30 * 86_400_000)).filter((o) => o.type === 'critical-quarantined')))
+      mine = lists[1]!.find((o) => o.notice.quarantineId === q.id)
+      return (lists.every((l) => l.length === 3) && mine !== undefined) || undefined
+    })
+    // a week past the alert time (the clock moved above): opened overdue and escalated at once
+    expect(mine).toMatchObject({ toParty: 'ACME', alertCode: '8F0F', status: expect.stringMatching(/open|notified|escalated/) })
+    const bare = await fetch(`${b.url}/admin/quarantine/${q.id}`, { method: 'DELETE', headers: auth })
+    expect(bare.status).toBe(400)
+    const del = await fetch(`${b.url}/admin/quarantine/${q.id}?reason=test`, { method: 'DELETE', headers: auth })
+    expect(del.status).toBe(200)
+    await waitFor('closed in the mirror', async () => (await a.gatewayStore.dueObligations(clock + 30 * 86_400_000)).every((o) => o.id !== mine.id) || undefined)
+    const done = (await fetch(`${a.url}/admin/obligations/${mine.id}`, { headers: auth }).then((x) => x.json())) as any
+    expect(done.status).toBe('closed')
+  })
+})

@@ -123,7 +123,7 @@ if (!HAVE_CHROMIUM) {
     await page.waitForURL(/\/console\/quarantine\/[0-9a-f-]{36}$/)
     const facts = await page.locator('main').innerText()
     expect(facts).toContain('unknown-device')
-    expect(facts).toContain('8F0F Credit below disablement threshold (prepayment mode)')
+    expect(facts).toContain('8F0F Credit Below Disablement Threshold (prepayment mode)')
     expect(facts).toContain('00-12-34-56-78-AB-CD-99:90-B3-D5-1F-30-01-00-00:10')
     await axe(page)
     await shot(page, 'quarantine-item')

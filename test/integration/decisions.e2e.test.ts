@@ -60,7 +60,9 @@ describe('decisions end to end (contract §3)', () => {
     const notice = JSON.parse(n.body.toString())
     expect(notice).toMatchObject({ mpxn: '1412345678901', alertCode: '8F3D', alertTime: at, deviceId: STALE_ELEC_DEVICE, fromParty: 'ACME', toParty: 'BRITE' })
     expect(notice.obligationId).toMatch(/^[0-9a-f-]{36}$/)
-    expect(Date.parse(notice.acknowledgeBy)).toBeGreaterThan(Date.now())
+    // issue 15: due from the alert time (Friday 14 March 2025) -> the end of Monday 17 March, long past: late
+    expect(notice.acknowledgeBy).toBe('2025-03-18T00:00:00.000Z')
+    expect(notice.late.byMs).toBeGreaterThan(0)
     expect(notice.text).toContain('MPxN:          1412345678901')
     expect(n.body.toString()).not.toContain('GBCSPayload')
     const obligations = await fetch(`${gw.url}/admin/obligations?status=open`, { headers: { authorization: 'Bearer test-token' } }).then((x) => x.json() as Promise<any>)

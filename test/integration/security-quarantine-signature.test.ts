@@ -38,7 +38,8 @@ describe('quarantine lifecycle', () => {
     const b = await postRaw(`${gw.url}/duis`, alert('00-12-34-56-78-AB-CD-98', 2))
     const [q2] = (await adminJson(gw.url, '/admin/quarantine')).items
     expect(q2.messageId).toBe(b.json.messageId)
-    await adminJson(gw.url, `/admin/quarantine/${q2.id}`, 'DELETE')
+    // a critical alert with an open critical-quarantined obligation: deleting it needs a reason (issue 15)
+    await adminJson(gw.url, `/admin/quarantine/${q2.id}?reason=${encodeURIComponent('test device, no customer')}`, 'DELETE')
 
     const audit = (await adminJson(gw.url, '/admin/audit')).items as { actor: string; action: string; target: string | null; at: number; atIso: string }[]
     expect(audit.map((r) => [r.action, r.target])).toEqual([
@@ -90,7 +91,8 @@ describe('quarantine lifecycle', () => {
     cleanup.push(() => gw.close())
     const ids: string[] = []
     for (let n = 1; n <= 6; n++) {
-      ids.push((await postRaw(`${gw.url}/duis`, alert(DEVICES.unknown, n))).json.messageId)
+      // non-critical: a critical one is held while its obligation is open (issue 15; test/integration/obligations-duties15)
+      ids.push((await postRaw(`${gw.url}/duis`, alert(DEVICES.unknown, n, { alertCode: '8F66', gbcsCritical: false }))).json.messageId)
       await sleep(5) // distinct received_at, so "oldest" is well defined
     }
     const before = (await adminJson(gw.url, '/admin/quarantine')).items as { messageId: string; size: number }[]

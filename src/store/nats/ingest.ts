@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { AcceptedRecord, CommitOutcome, MalformedRecord, ObligationDraft, ObligationRow, QuarantineRow } from '../types.js'
 import { derivedUuid, messageKey } from './ids.js'
+import { quarantineSubject } from '../types.js'
+import { openDrafts } from './obligations.js'
 import { decisionRecord, fromJson, outcomeOf, quarantineHeaders, spoolHeaders, toJson } from './records.js'
 import type { DecisionRecord } from './records.js'
 import type { Topology } from './topology.js'
@@ -85,7 +87,13 @@ export async function writeEffect(
         kind: rec.kind, party: rec.recipientParty ?? null, mpxn: d.mpxn ?? null, contentType: rec.contentType,
         size: rec.body.byteLength, releasedAt: null, releasedBy: null, critical: d.critical, alertCode: rec.alertCode ?? null,
       }
-      return (await t.js.publish(t.names.quarantineSubject(quarantineId!), rec.body, { headers: quarantineHeaders(row), msgID })).duplicate
+      const held = (await t.js.publish(t.names.quarantineSubject(quarantineId!), rec.body, { headers: quarantineHeaders(row), msgID })).duplicate
+      // issue 15: a quarantined critical alert opens its critical-quarantined obligation (derived id: once)
+      if (rec.obligation !== undefined && d.critical) {
+        const o = rec.obligation
+        await openDrafts(t, [{ ...o, subject: quarantineSubject(quarantineId!), notice: { ...o.notice, quarantineId } }], rec.receivedAt, 'gateway', async () => undefined)
+      }
+      return held
     }
     case 'forward': {
       if (o === undefined) throw new Error(`forward decision for ${rec.messageId} has no obligation`)

@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node'
 import type { GatewayStore } from '../gateway-store.js'
-import { StoreError, notAvailable, notFound, storeUnavailable } from '../store-error.js'
+import { StoreError, notAvailable, notFound, reasonRequired, storeUnavailable } from '../store-error.js'
 import type { ObligationEventRow, StaleCosRow } from '../queries.js'
 import type { AuditEntry, AuditPageFilter, DecisionMinute, QuarantineReasonCount } from '../console-queries.js'
 import type {
@@ -12,6 +12,7 @@ import { purgeOlderThan, purgeQuarantineOverSize } from './retention.js'
 import { derivedUuid, messageKey } from './ids.js'
 import { commitAccepted, commitMalformed, readDecision, withDerivedId, writeEffect } from './ingest.js'
 import type { NatsStoreOptions } from './options.js'
+import { DONE_STATUSES, quarantineSubject } from '../types.js'
 import { fromJson, quarantineHeaders, readQuarantineRow, toJson } from './records.js'
 import { ObligationMirror, applyTransitions, openDrafts, withEvent } from './obligations.js'
 import type { StoredObligation } from './obligations.js'
@@ -114,7 +115,7 @@ export class NatsStore implements GatewayStore {
   }
 
   /** The adapter refused it (4xx): quarantine the bytes, re-record the decision, term the delivery. */
-  async rejectDelivery(item: SpoolItem, detail: string, now: number): Promise<string> {
+  async rejectDelivery(item: SpoolItem, detail: string, now: number, critical?: { obligation?: ObligationDraft }): Promise<string> {
     const seq = this.#spool?.msgOf(item.id)?.seq ?? 0
     const id = derivedUuid(`adapter-rejected:${seq}`, item.messageId)
     const t = this.#t
@@ -123,8 +124,10 @@ export class NatsStore implements GatewayStore {
     const row: QuarantineRow = {
       id, messageId: item.messageId, receivedAt: now, reason: 'adapter-rejected', detail: detail.slice(0, 500), kind: null,
       party: item.party, mpxn: item.mpxn, contentType: item.contentType, size: item.body.byteLength, releasedAt: null, releasedBy: null,
-      critical: false, alertCode: seen?.alertCode ?? null,
+      critical: critical !== undefined, alertCode: seen?.alertCode ?? null,
     }
+    // issue 15: a refused critical alert opens its critical-quarantined obligation (id derived from the subject)
+    if (critical?.obligation !== undefined) await this.openObligations([{ ...critical.obligation, subject: quarantineSubject(id), notice: { ...critical.obligation.notice, quarantineId: id } }], now, 'gateway')
     await t.js.publish(t.names.quarantineSubject(id), item.body, { headers: quarantineHeaders(row), msgID: `rejected:${seq}:${item.messageId}` })
     if (seen !== undefined) await t.decisions.put(key, toJson({ ...seen, decision: 'quarantine', reason: 'adapter-rejected', quarantineId: id }))
     this.#spool?.release(item.id, 'term')
@@ -185,6 +188,10 @@ export class NatsStore implements GatewayStore {
     throw notAvailable('the stale-CoS report', this.kind)
   }
 
+  async credentialsUpdatedTimes(_mpxn: string): Promise<number[]> {
+    throw notAvailable('the stale-CoS report', this.kind)
+  }
+
   // The operator console's summaries: the streams keep no per-decision or per-reason index to
   // count from, and a scan per page view would read every held message (docs/cluster.md).
 
@@ -232,15 +239,22 @@ export class NatsStore implements GatewayStore {
       await t.decisions.put(key, toJson({ ...base, decision: d.decision, reason: d.reason, quarantineId: null, obligationId: o?.id ?? null }))
       await t.jsm.streams.purge(t.names.quarantineStream, { filter: t.names.quarantineSubject(quarantineId) })
       await this.audit(actor, 'quarantine.release', quarantineId, `${d.decision}/${d.reason}`)
+      // a released critical alert's critical-quarantined obligation closes
+      await this.#closeQuarantined(quarantineId, actor, `released: ${d.decision}/${d.reason}`, rec.receivedAt)
     })(), 'release')
     return { messageId: rec.messageId, decision: d.decision, reason: d.reason, duplicate: false, ...(o !== undefined && { obligationId: o.id }) }
   }
 
-  deleteQuarantined(id: string, actor: string): Promise<boolean> {
+  deleteQuarantined(id: string, actor: string, reason?: string): Promise<boolean> {
     const t = this.#t
     return answered((async () => {
+      const held = (await this.#mirror()).get(derivedUuid('critical-quarantined', quarantineSubject(id)))
+      if (held !== undefined && !DONE_STATUSES.includes(held.status)) {
+        if (!reason) throw reasonRequired(id)
+        await this.#closeQuarantined(id, actor, `deleted: ${reason}`, Date.now())
+      }
       const r = await t.jsm.streams.purge(t.names.quarantineStream, { filter: t.names.quarantineSubject(id) })
-      if (r.purged > 0) await this.audit(actor, 'quarantine.delete', id, null)
+      if (r.purged > 0) await this.audit(actor, 'quarantine.delete', id, reason ?? null)
       return r.purged > 0
     })(), 'delete')
   }
@@ -254,7 +268,7 @@ export class NatsStore implements GatewayStore {
     const e = await this.#t.obligations.get(id)
     if (e === null || e.operation !== 'PUT') return 'not-found'
     const row = fromJson<StoredObligation>(e.value)
-    if (row.status === 'acknowledged') return 'already'
+    if (DONE_STATUSES.includes(row.status)) return 'already'
     const next = withEvent({ ...row, status: 'acknowledged', ackedAt: now, ackedBy: actor }, now, { status: 'acknowledged', level: row.level, dueAt: row.dueAt, detail: `was ${row.status}` }, actor)
     try {
       await this.#t.obligations.update(id, toJson(next), e.revision)
@@ -270,6 +284,31 @@ export class NatsStore implements GatewayStore {
   async #mirror(): Promise<ObligationMirror> {
     await answered(this.#obligations.catchUp(this.#t), 'the obligations bucket')
     return this.#obligations
+  }
+
+  /** "Not the supplier" (issue 15): redirected by compare-and-set, then the onward obligation opens. */
+  async redirectObligation(id: string, actor: string, detail: string, onward: ObligationDraft | undefined, now: number): Promise<'ok' | 'not-found' | 'already'> {
+    const e = await this.#t.obligations.get(id)
+    if (e === null || e.operation !== 'PUT') return 'not-found'
+    const row = fromJson<StoredObligation>(e.value)
+    if (DONE_STATUSES.includes(row.status)) return 'already'
+    const next = withEvent({ ...row, status: 'redirected', ackedAt: now, ackedBy: actor }, now, { status: 'redirected', level: row.level, dueAt: row.dueAt, detail: detail.slice(0, 500) }, actor)
+    await this.#t.obligations.update(id, toJson(next), e.revision)
+    await this.audit(actor, 'obligation.redirect', id, detail.slice(0, 500))
+    if (onward !== undefined) await this.openObligations([onward], now, actor)
+    return 'ok'
+  }
+
+  /** Issue 15: the critical-quarantined obligation of a released or deleted message closes (id derived from its subject). */
+  async #closeQuarantined(quarantineId: string, actor: string, detail: string, now: number): Promise<void> {
+    const id = derivedUuid('critical-quarantined', quarantineSubject(quarantineId))
+    const e = await this.#t.obligations.get(id)
+    if (e === null || e.operation !== 'PUT') return
+    const row = fromJson<StoredObligation>(e.value)
+    if (DONE_STATUSES.includes(row.status)) return
+    const next = withEvent({ ...row, status: 'closed', ackedAt: now, ackedBy: actor }, now, { status: 'closed', level: row.level, dueAt: row.dueAt, detail: detail.slice(0, 500) }, actor)
+    await this.#t.obligations.update(id, toJson(next), e.revision)
+    await this.audit(actor, 'obligation.closed', id, detail.slice(0, 500))
   }
 
   // The obligations' read side: this instance's mirror of the bucket, once it holds every change

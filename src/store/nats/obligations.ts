@@ -1,6 +1,7 @@
 import type { KvWatchEntry } from '@nats-io/kv'
 import type { ObligationEventRow } from '../queries.js'
 import type { ObligationDraft, ObligationEvent, ObligationListStatus, ObligationRow, ObligationStatus, ObligationTransition } from '../types.js'
+import { DONE_STATUSES } from '../types.js'
 import { derivedUuid } from './ids.js'
 import { fromJson, spoolHeaders, toJson } from './records.js'
 import type { Topology } from './topology.js'
@@ -90,7 +91,7 @@ export class ObligationMirror {
   /** Same rules as the SQLite queries.ts listObligations: by due time. */
   list(status: ObligationListStatus, now: number, limit = 1000): ObligationRow[] {
     const keep = (r: ObligationRow) =>
-      status === 'all' ? true : status === 'done' ? r.status === 'acknowledged' : r.status !== 'acknowledged' && (status === 'open' || r.dueAt < now)
+      status === 'all' ? true : status === 'done' ? DONE_STATUSES.includes(r.status) : !DONE_STATUSES.includes(r.status) && (status === 'open' || r.dueAt < now)
     return [...this.#rows.values()].filter(keep).sort((a, b) => a.dueAt - b.dueAt).slice(0, limit).map(rowOf)
   }
 
