@@ -91,6 +91,19 @@ describe('Journal', () => {
     await again.close()
   })
 
+  it('reads from any position of a large segment: chunk boundaries and the sparse index', async () => {
+    const j = await openJournal({ segmentBytes: 4 * 1024 * 1024 })
+    const n = 12_000
+    for (let i = 0; i < n; i += 500) await Promise.all(Array.from({ length: 500 }, (_, k) => j.append(body(i + k, 300), { open: false, payload: true })))
+    expect(j.stats().segments).toBe(1) // (4 MiB; records cross the 1 MiB read chunks)
+    for (const from of [1, 257, 3_500, 11_999]) {
+      const recs = await all(j, from)
+      expect(recs.length).toBe(n - from + 1)
+      expect(recs.every((r, k) => r.seq === from + k && r.body.equals(body(from + k - 1, 300)))).toBe(true)
+    }
+    await j.close()
+  })
+
   it('settles an append only after the fdatasync that covers it has returned', async () => {
     let release!: () => void
     const gate = new Promise<void>((r) => (release = r))

@@ -63,6 +63,8 @@ export interface JournalStats {
   bytes: number
   /** the newest sequence number that is durable */
   durableSeq: number
+  /** the projection's position (projectedThrough); durableSeq - projectedSeq is its lag */
+  projectedSeq: number
   openRecords: number
   queued: number
 }
@@ -349,6 +351,7 @@ export class Journal {
       segments: this.#segments.length,
       bytes: this.#segments.length * this.#segmentBytes,
       durableSeq: this.#durableSeq,
+      projectedSeq: this.#projected,
       openRecords: this.#openSeqs.size,
       queued: this.#queue.length,
     }
