@@ -188,7 +188,7 @@ export class Journal {
         // acknowledged record (a spare, or a roll whose first group failed). A damaged header
         // in front of later segments is corruption; on the last one it is a torn first write.
         if (!h.zero && i < segNames.length - 1) throw new JournalCorruptError(name, 0, 'segment header unreadable')
-        await this.#destroy(name, true)
+        await this.#destroy(name, !isZero(await this.#readAll(name))) // a clean spare needs no overwrite
         report.removed.push(name)
         continue
       }
