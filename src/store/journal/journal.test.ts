@@ -32,6 +32,23 @@ async function all(j: Journal, from: number): Promise<JournalRecord[]> {
 }
 
 const segFiles = (): string[] => readdirSync(dir).filter((n) => n.endsWith('.seg')).sort()
+/** where the record with index k (0-based) starts in a segment of records of `size` bytes */
+const recordAt = (k: number, size = 200): number => SEGMENT_HEADER_BYTES + k * (RECORD_HEADER_BYTES + size)
+
+/** a closed journal of `n` records of `size` bytes; returns the segment file names */
+async function closedJournal(n: number, size = 200): Promise<string[]> {
+  const j = await openJournal()
+  for (let i = 0; i < n; i++) await j.append(body(i, size), { open: false, payload: true })
+  await j.close()
+  return segFiles()
+}
+
+/** bytes put straight into a file: a torn write or a damaged sector */
+function scribble(path: string, bytes: Buffer, at: number): void {
+  const fd = openSync(path, 'r+')
+  writeSync(fd, bytes, 0, bytes.length, at)
+  closeSync(fd)
+}
 const errno = (code: string): NodeJS.ErrnoException => Object.assign(new Error(`${code}: injected`), { code })
 
 /** node fs with switchable faults; remembers which file each fdatasync was for */
@@ -133,12 +150,9 @@ describe('Journal', () => {
   })
 
   it('truncates a record torn mid-way at the end of the last segment and goes on', async () => {
-    const j = await openJournal()
-    for (let i = 0; i < 5; i++) await j.append(body(i), { open: true, payload: true })
-    await j.close()
-    const [file] = segFiles()
+    const [file] = await closedJournal(5)
     const path = join(dir, file!)
-    const lastAt = SEGMENT_HEADER_BYTES + 4 * (RECORD_HEADER_BYTES + 200)
+    const lastAt = recordAt(4)
     truncateSync(path, lastAt + RECORD_HEADER_BYTES + 100) // the 5th record cut in the middle of its body
 
     const again = new Journal({ dir, segmentBytes: SEG })
@@ -147,7 +161,7 @@ describe('Journal', () => {
     expect(report.records).toBe(4)
     expect((await all(again, 1)).map((r) => r.seq)).toEqual([1, 2, 3, 4])
     expect(readFileSync(path).subarray(lastAt).every((b) => b === 0)).toBe(true)
-    expect(await again.append(body(9), { open: true, payload: true })).toBe(5)
+    expect(await again.append(body(9), { open: false, payload: true })).toBe(5)
     await again.close()
     const third = new Journal({ dir, segmentBytes: SEG })
     expect(await third.open()).toMatchObject({ records: 5, truncated: null })
@@ -156,14 +170,9 @@ describe('Journal', () => {
   })
 
   it('truncates garbage after the last good record of the last segment', async () => {
-    const j = await openJournal()
-    for (let i = 0; i < 3; i++) await j.append(body(i), { open: false, payload: true })
-    await j.close()
-    const [file] = segFiles()
-    const end = SEGMENT_HEADER_BYTES + 3 * (RECORD_HEADER_BYTES + 200)
-    const fd = openSync(join(dir, file!), 'r+')
-    writeSync(fd, Buffer.from('this is not a record, it is garbage from a torn write'), 0, 53, end)
-    closeSync(fd)
+    const [file] = await closedJournal(3)
+    const end = recordAt(3)
+    scribble(join(dir, file!), Buffer.from('this is not a record, it is garbage from a torn write'), end)
 
     const again = new Journal({ dir, segmentBytes: SEG })
     const report = await again.open()
@@ -174,15 +183,10 @@ describe('Journal', () => {
   })
 
   it('refuses to open on a bad CRC in the middle of a segment that is not the last, naming file and offset', async () => {
-    const j = await openJournal()
-    for (let i = 0; i < 40; i++) await j.append(body(i, 1000), { open: false, payload: true })
-    await j.close()
-    const files = segFiles()
+    const files = await closedJournal(40, 1000)
     expect(files.length).toBeGreaterThanOrEqual(3)
-    const at = SEGMENT_HEADER_BYTES + 2 * (RECORD_HEADER_BYTES + 1000) // the third record of the first segment
-    const fd = openSync(join(dir, files[0]!), 'r+')
-    writeSync(fd, Buffer.from('Z'), 0, 1, at + RECORD_HEADER_BYTES + 500)
-    closeSync(fd)
+    const at = recordAt(2, 1000) // the third record of the first segment
+    scribble(join(dir, files[0]!), Buffer.from('Z'), at + RECORD_HEADER_BYTES + 500)
 
     const again = new Journal({ dir, segmentBytes: SEG })
     const err = await again.open().then(() => undefined, (e: unknown) => e)
@@ -212,9 +216,7 @@ describe('Journal', () => {
     await j.close()
 
     // power cut: the failed group's pages were marked clean and reach the disk torn
-    const fd = openSync(failed, 'r+')
-    writeSync(fd, Buffer.alloc(700, 0xa5), 0, 700, SEGMENT_HEADER_BYTES + 3 * (RECORD_HEADER_BYTES + 200) + 300)
-    closeSync(fd)
+    scribble(failed, Buffer.alloc(700, 0xa5), recordAt(3) + 300)
     const again = new Journal({ dir, segmentBytes: SEG })
     const report = await again.open()
     expect(report).toMatchObject({ records: 6, open: 6 })
@@ -307,10 +309,7 @@ describe('Journal', () => {
   })
 
   it('finishes a retirement a crash interrupted and removes a trailing segment whose header was never written', async () => {
-    const j = await openJournal()
-    for (let i = 0; i < 10; i++) await j.append(body(i, 1000), { open: false, payload: true })
-    await j.close()
-    const [first, second] = segFiles()
+    const [first, second] = await closedJournal(10, 1000)
     renameSync(join(dir, first!), join(dir, first! + '.retiring'))
     // a roll whose first write was torn by a crash: no header, but message bytes behind it
     const torn = Buffer.alloc(SEG)
