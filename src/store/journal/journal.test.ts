@@ -226,6 +226,25 @@ describe('Journal', () => {
     await again.close()
   })
 
+  it('after a failed fdatasync the seal is durable at once: a restart does not count the failed group, though the file still shows it', async () => {
+    const { fs, state } = faultyFs()
+    const j = await openJournal({ fs })
+    for (let i = 0; i < 3; i++) await j.append(body(i), { open: true, payload: true })
+    state.failNextSync = true
+    const failed = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => j.append(body(100 + i), { open: true, payload: true })))
+    expect(failed.every((o) => o.status === 'rejected')).toBe(true)
+    await j.flush()
+    const [{ path }] = state.failedSync as [{ path: string }]
+    expect(readFileSync(path).includes('SECRET-PAYLOAD-104|')).toBe(true) // whole in the page cache
+    await j.close() // the process stops before any further append
+
+    const again = new Journal({ dir, segmentBytes: SEG })
+    expect(await again.open()).toMatchObject({ records: 3, open: 3 })
+    expect(await again.append(body(3), { open: true, payload: true })).toBe(4)
+    expect((await all(again, 1)).map((r) => r.body.toString().split('|')[0])).toEqual([0, 1, 2, 3].map((i) => `SECRET-PAYLOAD-${i}`))
+    await again.close()
+  })
+
   it('ENOSPC at a segment roll rejects the appends waiting for it, then recovers when space returns', async () => {
     const { fs, state } = faultyFs()
     const j = await openJournal({ fs })

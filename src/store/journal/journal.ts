@@ -426,7 +426,9 @@ export class Journal {
           // group's sequence numbers are reused in a new segment; this one ends at its last durable record.
           this.#nextSeq = firstSeq
           await this.#seal(seg)
-          if (this.#failAppends(group, notDurable('write or fdatasync failed; the group was not acknowledged', err))) continue
+          this.#failAppends(group, notDurable('write or fdatasync failed; the group was not acknowledged', err))
+          await this.#startAfterFailure()
+          if (this.#appendsQueued()) continue
           return
         }
         if (fresh) seg.end = SEGMENT_HEADER_BYTES
@@ -463,6 +465,10 @@ export class Journal {
     for (const e of entries) e.reject?.(err)
     if (entries === this.#queue) this.#queue = marks
     else this.#queue.unshift(...marks)
+    return this.#appendsQueued()
+  }
+
+  #appendsQueued(): boolean {
     return this.#queue.some((e) => e.resolve !== undefined)
   }
 
@@ -503,7 +509,26 @@ export class Journal {
     }
   }
 
-  /** Makes the spare segment current. Its header goes out with the first group. */
+  /**
+   * After a failed group: starts the next segment at once and syncs its header alone, so the
+   * seal is on disk. Recovery then reads the sealed segment only up to this header's first
+   * sequence number, even if the page cache still shows the failed group's records as whole. If
+   * this fails too, the next append tries the roll again (docs/journal.md, "Known limits").
+   */
+  async #startAfterFailure(): Promise<void> {
+    try {
+      await this.#roll()
+      const seg = this.#cur!
+      const header = encodeSegmentHeader(seg.id, seg.firstSeq)
+      if ((await this.#fs.writev(this.#fd, [header], 0)) !== header.length) throw new Error('short write')
+      await this.#fs.fdatasync(this.#fd)
+      seg.end = SEGMENT_HEADER_BYTES
+    } catch {
+      if (this.#cur !== undefined) await this.#seal(this.#cur)
+    }
+  }
+
+  /** Makes the spare segment current. Its header goes out with its first group (or alone after a failure). */
   async #roll(): Promise<void> {
     if (this.#cur !== undefined) {
       this.#cur = undefined
