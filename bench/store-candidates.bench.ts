@@ -3,9 +3,9 @@
 // restructured (one row per deliverable message on an INTEGER key, batched inserts and deletes,
 // no secondary index: the due queue lives in memory). 1.5 KB records, 64 appends in flight, each
 // append settled only once durable (fdatasync / synchronous=FULL / lmdb's flushed promise).
-//   npm run bench:store            (RUNS=3 APPENDS=20000 BENCH_DIR=<not tmpfs>)
-// Writes bench/results/store-candidates.{json,md}.
-import { mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs'
+//   npm run bench:store            (RUNS=3 APPENDS=20000 BENCH_DIR=<not tmpfs> LABEL=<suffix>)
+// Writes bench/results/store-candidates.{json,md} (store-candidates.LABEL.{json,md} with LABEL).
+import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, rmSync, statfsSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -22,6 +22,7 @@ const RECORD_BYTES = 1536
 const SEGMENT_BYTES = 16 * 1024 * 1024 // small enough that every run rolls (and preallocates) segments
 const BASE = process.env.BENCH_DIR ?? join(ROOT, 'bench/.store-candidates')
 mkdirSync(BASE, { recursive: true })
+const OUT = `store-candidates${process.env.LABEL ? `.${process.env.LABEL}` : ''}`
 const TMPFS = 0x01021994
 if (statfsSync(BASE).type === TMPFS) throw new Error(`${BASE} is tmpfs: fdatasync costs nothing there; set BENCH_DIR to a real disk`)
 
@@ -130,6 +131,23 @@ const sqlite: Candidate = {
 
 const candidates = [journal, lmdb, sqlite]
 
+/** what one 4 KiB overwrite + fdatasync costs on this disk, median of 500: the floor under every candidate */
+function fdatasyncMicros(): number {
+  const path = join(BASE, 'fsync-probe')
+  const fd = openSync(path, 'w')
+  const page = Buffer.alloc(4096, 1)
+  const us: number[] = []
+  for (let k = 0; k < 500; k++) {
+    const t = performance.now()
+    writeSync(fd, page, 0, page.length, (k % 64) * 4096)
+    fdatasyncSync(fd)
+    us.push((performance.now() - t) * 1000)
+  }
+  closeSync(fd)
+  unlinkSync(path)
+  return us.sort((a, b) => a - b)[us.length >> 1]!
+}
+
 interface Phase {
   perSecond: number
   loopMicrosPerOp: number
@@ -190,6 +208,7 @@ async function runOnce(c: Candidate): Promise<{ append: Phase; settle: Phase }> 
   }
 }
 
+const syncMicros = [fdatasyncMicros()]
 const results: Record<string, { append: Phase[]; settle: Phase[] }> = Object.fromEntries(candidates.map((c) => [c.name, { append: [], settle: [] }]))
 for (const c of candidates) await runOnce(c) // warm up (JIT, page cache, thread pool)
 for (let r = 0; r < RUNS; r++) {
@@ -197,6 +216,7 @@ for (let r = 0; r < RUNS; r++) {
     const one = await runOnce(c)
     results[c.name]!.append.push(one.append)
     results[c.name]!.settle.push(one.settle)
+    syncMicros.push(fdatasyncMicros())
     process.stderr.write(`run ${r + 1}/${RUNS} ${c.name}: ${Math.round(one.append.perSecond)} appends/s, ${one.append.loopMicrosPerOp.toFixed(1)} µs loop\n`)
   }
 }
@@ -224,19 +244,20 @@ const load = os.loadavg().map((l) => l.toFixed(1)).join(' / ')
 const date = new Date().toISOString()
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true })
 writeFileSync(
-  join(ROOT, 'bench/results/store-candidates.json'),
-  JSON.stringify({ machine, date, loadAverageAtEnd: load, runs: RUNS, appendsPerRun: APPENDS, inFlight: IN_FLIGHT, recordBytes: RECORD_BYTES, journalSegmentBytes: SEGMENT_BYTES, rows }, null, 2) + '\n',
+  join(ROOT, `bench/results/${OUT}.json`),
+  JSON.stringify({ machine, date, loadAverageAtEnd: load, fdatasyncMicros: median(syncMicros), runs: RUNS, appendsPerRun: APPENDS, inFlight: IN_FLIGHT, recordBytes: RECORD_BYTES, journalSegmentBytes: SEGMENT_BYTES, rows }, null, 2) + '\n',
 )
 const f0 = (n: number): string => Math.round(n).toLocaleString('en-GB')
 const f1 = (n: number): string => n.toFixed(1)
 const md = [
-  '# store-candidates',
+  `# ${OUT}`,
   '',
   `Machine: ${machine}, ${date}; load average at the end ${load} (1 / 5 / 15 min; the machine is shared).`,
   `${f0(APPENDS)} records of ${RECORD_BYTES} bytes per run and candidate, ${IN_FLIGHT} in flight, ${RUNS} interleaved rounds after a warm-up round, medians;`,
   '"x journal" is the median over rounds of the rate divided by the journal\'s in the same round, the figure that load drifting between rounds disturbs least.',
   'Process CPU is CPU time, not wall time, so it also moves least with load.',
   `Every append settles only once durable. Regenerate: \`npm run bench:store\`.`,
+  `One 4 KiB overwrite + fdatasync on this disk: ${f0(median(syncMicros))} µs (median, probed between rounds).`,
   '',
   '**Durable appends** (the 200 waits for this)',
   '',
@@ -257,5 +278,5 @@ const md = [
   '(they would run on a second connection in a worker), which flatters it a little.',
   '',
 ]
-writeFileSync(join(ROOT, 'bench/results/store-candidates.md'), md.join('\n'))
+writeFileSync(join(ROOT, `bench/results/${OUT}.md`), md.join('\n'))
 console.log(md.join('\n'))
