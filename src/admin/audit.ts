@@ -3,6 +3,7 @@ import { IngressErrors } from '../ingress/errors.js'
 import { sendError, sendJson } from '../ingress/http-util.js'
 import { clientCommonName } from '../ingress/tls-options.js'
 import type { AuditRow, GatewayStore } from '../store/index.js'
+import { LEGACY_TOKEN_NAME } from './auth.js'
 
 // The admin audit trail (issue #9: every admin action audited, who, when, what). Rows are written
 // by the store with the action (release, delete, purge, ack) or right after it (registry reload);
@@ -16,11 +17,16 @@ export interface AuditDeps {
   purgeQuarantine?(actor: string): Promise<{ byAge: number; bySize: number }>
 }
 
-/** Who: the admin API, the verified client certificate CN when mTLS is on, and the peer address. */
-export function adminActor(req: IncomingMessage): string {
+/**
+ * Who: the admin API, the credential's name (admin.tokens), the verified client certificate CN
+ * when mTLS is on, and the peer address. The single admin.token (named `admin`) keeps the form it
+ * had before named credentials (`admin-api:<addr>`), so scripts reading the audit log still match.
+ */
+export function adminActor(req: IncomingMessage, credential: string = LEGACY_TOKEN_NAME): string {
   const cn = clientCommonName(req)
   const addr = req.socket.remoteAddress ?? 'unknown'
-  return cn === undefined ? `admin-api:${addr}` : `admin-api:CN=${cn}@${addr}`
+  const who = [credential === LEGACY_TOKEN_NAME ? undefined : credential, cn === undefined ? undefined : `CN=${cn}`].filter((s) => s !== undefined)
+  return who.length === 0 ? `admin-api:${addr}` : `admin-api:${who.join(',')}@${addr}`
 }
 
 /**

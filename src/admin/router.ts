@@ -5,7 +5,8 @@ import { sendError, sendJson } from '../ingress/http-util.js'
 import { isStoreError, isStoreUnavailable } from '../store/index.js'
 import type { GatewayStore, StoreError } from '../store/index.js'
 import type { WorkingDayCalendar } from '../obligations/index.js'
-import { checkBearer } from './auth.js'
+import { authenticateBearer, isReadOnlyMethod } from './auth.js'
+import type { Credential } from './auth.js'
 import { adminActor, handleAuditRoutes } from './audit.js'
 import type { AuditDeps } from './audit.js'
 import { staleCosReport } from './stale-cos.js'
@@ -19,7 +20,8 @@ export type AdminStore = Pick<
 >
 
 export interface AdminDeps extends AuditDeps {
-  token: string
+  /** admin.token and admin.tokens, resolved (src/admin/auth.ts) */
+  credentials: readonly Credential[]
   store: AdminStore
   reloadRegistry(): Promise<unknown>
   /** re-evaluates and releases (gateway/release.ts) */
@@ -53,11 +55,15 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url
 
 async function route(req: IncomingMessage, res: ServerResponse, url: URL, deps: AdminDeps): Promise<void> {
   const store = deps.store
-  const auth = checkBearer(req.headers.authorization, deps.token)
+  const auth = authenticateBearer(req.headers.authorization, deps.credentials)
   if (auth === 'missing') return sendError(res, IngressErrors.UNAUTHORIZED, 'send Authorization: Bearer <admin.token>', {}, { 'www-authenticate': 'Bearer' })
-  if (auth === 'wrong') return sendError(res, IngressErrors.FORBIDDEN, 'the bearer token is not the configured admin.token')
+  if (auth === 'wrong') return sendError(res, IngressErrors.FORBIDDEN, 'the bearer token is not one of admin.token or admin.tokens')
   req.resume()
-  const actor = adminActor(req)
+  // a viewer reads everything and changes nothing (admin.tokens roles)
+  if (auth.role !== 'operator' && !isReadOnlyMethod(req.method)) {
+    return sendError(res, IngressErrors.FORBIDDEN, `credential ${auth.name} has the viewer role: ${req.method} needs an operator`)
+  }
+  const actor = adminActor(req, auth.name)
   const path = url.pathname
   const q = url.searchParams
   const method = req.method ?? 'GET'

@@ -417,13 +417,34 @@ export interface GatewayConfig {
     };
   };
   /**
-   * Admin API under /admin/.
+   * Admin API under /admin/ and the operator console under /console/ (same credentials).
    */
   admin?: {
     /**
-     * Bearer token; empty disables the admin API (every call 401).
+     * Bearer token; one operator credential, named 'admin' in the audit log. Empty (and no tokens) disables the admin API (every call 401) and the console sign-in.
      */
     token?: string;
+    /**
+     * Named credentials with a role: a viewer reads everything and changes nothing (403 on every state-changing call); an operator may also release, delete, acknowledge and reload. The name is what the audit log records.
+     */
+    tokens?: {
+      /**
+       * Who holds the credential, as the audit log records it.
+       */
+      name: string;
+      /**
+       * The secret (at least 16 characters).
+       */
+      token: string;
+      /**
+       * viewer (read only) or operator.
+       */
+      role: "viewer" | "operator";
+    }[];
+    /**
+     * Console sessions end after this many minutes without a request, and 12 hours after sign-in whatever happens. Sessions are held in memory: a restart signs everyone out.
+     */
+    sessionMinutes?: number;
   };
   /**
    * Prometheus metrics at /metrics.

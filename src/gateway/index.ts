@@ -5,7 +5,9 @@ import type { Server } from 'node:http'
 import { dirname, resolve } from 'node:path'
 import type { Logger } from 'pino'
 import type { Config } from '../config/types.js'
-import { handleAdmin } from '../admin/index.js'
+import { adminCredentials, handleAdmin } from '../admin/index.js'
+import { createConsole } from '../console/index.js'
+import type { ReloadOutcome } from '../console/index.js'
 import { Dispatcher, SenderDirectory } from '../delivery/index.js'
 import { createIngressServer } from '../ingress/server.js'
 import { SpoolLimit } from '../ingress/limits-spool.js'
@@ -59,7 +61,9 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const calendar: WorkingDayCalendar = createCalendar(config.calendar)
   const policy = policySettings(config)
 
+  const firstLoad = performance.now()
   let registry = await loadAndMeasure(config, metrics, log)
+  const firstLoadMs = Math.round(performance.now() - firstLoad)
   // store.kind: the embedded SQLite store, or NATS JetStream shared by every instance (openStore)
   const store: GatewayStore = await openStore(config)
   let draining = false
@@ -104,9 +108,15 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     store, evalCtx, recordCtx: () => recordCtx(), metrics, log, now, wake: () => dispatcher.wake(),
   })
 
+  // the last load's outcome, whoever asked (start, SIGHUP, admin API, console): the console shows it
+  let lastReload: ReloadOutcome = { at: registry.loadedAt, ok: true, detail: 'loaded at start', ms: firstLoadMs }
   async function reloadRegistry() {
     const started = performance.now()
-    const next = await loadAndMeasure(config, metrics, log)
+    const next = await loadAndMeasure(config, metrics, log).catch((err: unknown) => {
+      lastReload = { at: now(), ok: false, detail: (err as Error).message, ms: Math.round(performance.now() - started) }
+      throw err
+    })
+    lastReload = { at: now(), ok: true, detail: 'ok', ms: Math.round(performance.now() - started) }
     const prev = registry
     registry = next // atomic: each evaluation reads `registry` once, synchronously
     pool?.setRegistry(next) // each batch is decided wholly on one index (src/pool)
@@ -115,6 +125,14 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     reportUnreachable(senders.unreachableParties(), metrics, log, 'reload')
     return { loadedAt: new Date(next.loadedAt).toISOString(), counts: next.counts, ms: Math.round(performance.now() - started) }
   }
+
+  const credentials = adminCredentials(config.admin) // hashed once
+
+  const operatorConsole = createConsole({
+    credentials, tls: config.server.tls !== undefined, sessionMinutes: config.admin.sessionMinutes, store,
+    registry: () => registry, registryFiles: { registrations: config.registry.registrations, devices: config.registry.devices, parties: config.registry.parties }, lastReload: () => lastReload,
+    reloadRegistry, releaseQuarantined: release, calendar, now,
+  })
 
   const server: Server = createIngressServer(
     config,
@@ -137,9 +155,10 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
         if (pool) metrics.setPool(pool.sample())
         return { contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }
       },
+      console: (req, res, url) => operatorConsole.handle(req, res, url),
       admin: (req, res, url) =>
         handleAdmin(req, res, url, {
-          token: config.admin.token,
+          credentials,
           store,
           reloadRegistry,
           releaseQuarantined: release,

@@ -1,4 +1,5 @@
 import type { ObligationEventRow, QuarantineFilter, StaleCosRow } from './queries.js'
+import type { AuditEntry, AuditPageFilter, DecisionMinute, QuarantineReasonCount } from './console-queries.js'
 import type {
   AcceptedRecord, AuditFilter, AuditRow, CommitOutcome, MalformedRecord, ObligationDraft, ObligationListStatus, ObligationRow,
   ObligationStatus, ObligationTransition, QuarantineRow, SpoolItem, StoreHooks,
@@ -88,6 +89,20 @@ export interface GatewayStore {
   staleCosRows(since?: number): Promise<StaleCosRow[]>
   /** alert times of DCC Alerts SecurityCredentialsUpdated for a device of `mpxn` (resolves a stale-CoS case) */
   credentialsUpdatedTimes(mpxn: string): Promise<number[]>
+
+  // the operator console's reads (src/console); a store that cannot answer one throws notAvailable
+  /** messages by decision per minute received in [from, to) */
+  decisionsPerMinute(from: number, to: number): Promise<DecisionMinute[]>
+  /** quarantined messages by reason, critical ones counted apart, with the oldest's time */
+  quarantineByReason(): Promise<QuarantineReasonCount[]>
+  /** how many messages one reason holds (confirmed before a bulk release) */
+  countQuarantineByReason(reason: string): Promise<number>
+  /** up to `limit` ids of one reason, oldest first (the bulk release works through them in order) */
+  quarantineIdsByReason(reason: string, limit: number): Promise<string[]>
+  /** the admin audit log, newest first, keyset-paginated by id, filterable by part of the actor */
+  auditPage(f: AuditPageFilter): Promise<{ items: AuditEntry[]; nextBefore: number | null }>
+  /** the audit actions recorded so far (the audit page's filter choices) */
+  auditActions(): Promise<string[]>
 
   // retention (housekeeping, POST /admin/quarantine/purge, CLI purge); each returns how many went
   /** message IDs and their metadata audit rows received before `olderThan` (also the dedupe memory) */

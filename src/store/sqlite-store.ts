@@ -14,6 +14,8 @@ import {
 } from './queries.js'
 import type { ObligationEventRow, QuarantineFilter, StaleCosRow } from './queries.js'
 import type { GatewayStore } from './gateway-store.js'
+import * as consoleQueries from './console-queries.js'
+import type { AuditEntry, AuditPageFilter, DecisionMinute, QuarantineReasonCount } from './console-queries.js'
 import { notFound, reasonRequired } from './store-error.js'
 import type {
   AcceptedRecord, AuditFilter, AuditRow, CommitOutcome, MalformedRecord, ObligationDraft, ObligationListStatus, ObligationRow,
@@ -351,6 +353,32 @@ export class SqliteStore implements GatewayStore {
 
   async credentialsUpdatedTimes(mpxn: string): Promise<number[]> {
     return credentialsUpdatedTimes(this.db, mpxn)
+  }
+
+  // The operator console's reads (console-queries.ts).
+
+  async decisionsPerMinute(from: number, to: number): Promise<DecisionMinute[]> {
+    return consoleQueries.decisionsPerMinute(this.db, from, to)
+  }
+
+  async quarantineByReason(): Promise<QuarantineReasonCount[]> {
+    return consoleQueries.quarantineByReason(this.db)
+  }
+
+  async countQuarantineByReason(reason: string): Promise<number> {
+    return consoleQueries.countQuarantineByReason(this.db, reason)
+  }
+
+  async quarantineIdsByReason(reason: string, limit: number): Promise<string[]> {
+    return consoleQueries.quarantineIdsByReason(this.db, reason, limit)
+  }
+
+  async auditPage(f: AuditPageFilter): Promise<{ items: AuditEntry[]; nextBefore: number | null }> {
+    return consoleQueries.auditPage(this.db, f)
+  }
+
+  async auditActions(): Promise<string[]> {
+    return consoleQueries.auditActions(this.db)
   }
 
   /** An admin action the store does not audit itself (registry reload), durable when it resolves. */

@@ -14,7 +14,7 @@ import { connect } from '@nats-io/transport-node'
 import { jetstreamManager } from '@nats-io/jetstream'
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest'
 import { NatsCluster } from '../../test/cluster-harness.js'
-import { handleAdmin } from '../admin/index.js'
+import { adminCredentials, handleAdmin } from '../admin/index.js'
 import type { Decision } from '../policy/types.js'
 import type { GatewayStore } from './gateway-store.js'
 import { NatsStore } from './nats/index.js'
@@ -223,7 +223,11 @@ describe.each(backends)('store port contract: $name', (backend) => {
     expect(await store.deleteQuarantined(id, 'operator-2')).toBe(true)
     expect(await store.getQuarantine(id)).toBeUndefined()
     expect(await store.deleteQuarantined(id, 'operator-2')).toBe(false)
-    expect((await store.listAudit({ action: 'quarantine.delete', limit: 10 })).map((a) => [a.target, a.actor])).toEqual([[id, 'operator-2']])
+    expect((await store.listAudit({ action: 'quarantine.delete', limit: 10 })).map((a) => [a.target, a.actor, a.detail])).toEqual([[id, 'operator-2', null]])
+    // the operator's reason, when given, is the audit row's detail in either store
+    const second = await quarantine()
+    expect(await store.deleteQuarantined(second.id, 'operator-3', 'test device, never installed')).toBe(true)
+    expect((await store.listAudit({ action: 'quarantine.delete', limit: 1 })).map((a) => [a.target, a.detail])).toEqual([[second.id, 'test device, never installed']])
   })
 
   it('applies the retention rules: quarantine by age and by size, kept originals by age', async () => {
@@ -347,6 +351,44 @@ describe.each(backends)('store port contract: $name', (backend) => {
     }
   })
 
+  it("answers the console's summaries (decisions per minute, quarantine by reason, a reason's ids, audit pages), or says it cannot", async () => {
+    const critical = await quarantine({ critical: true })
+    const older = await quarantine()
+    await quarantine()
+    await store.commitAccepted(record({ decision: 'drop', reason: 'stale-cos-noncritical' }))
+    await store.writeAudit('console:alice@127.0.0.1', 'console.sign-in', null, 'operator')
+    await store.writeAudit('admin-api:1.2.3.4', 'registry.reload', null, 'ok')
+    const t = Date.now()
+    const reads = {
+      perMinute: () => store.decisionsPerMinute(t - 3_600_000, t + 60_000),
+      byReason: () => store.quarantineByReason(),
+      count: () => store.countQuarantineByReason('unknown-device'),
+      ids: () => store.quarantineIdsByReason('unknown-device', 2),
+      page: () => store.auditPage({ actor: 'alice', limit: 10 }),
+      actions: () => store.auditActions(),
+    }
+    if (!backend.reports) {
+      for (const read of Object.values(reads)) await expect(read()).rejects.toMatchObject({ name: 'StoreError', code: 'DCCGW_ERR_NOT_AVAILABLE', status: 404 })
+      return
+    }
+    const perMinute = await reads.perMinute()
+    const total = (decision: string) => perMinute.filter((r) => r.decision === decision).reduce((n, r) => n + r.n, 0)
+    expect([total('quarantine'), total('drop')]).toEqual([3, 1])
+    expect(perMinute.every((r) => r.minute % 60_000 === 0)).toBe(true)
+    expect(await reads.byReason()).toEqual([
+      { reason: 'unknown-device', critical: true, n: 1, oldest: critical.rec.receivedAt },
+      { reason: 'unknown-device', critical: false, n: 2, oldest: older.rec.receivedAt },
+    ])
+    expect(await reads.count()).toBe(3)
+    expect(await store.countQuarantineByReason('adapter-rejected')).toBe(0)
+    expect(await reads.ids()).toEqual([critical.id, older.id])
+    expect(await reads.page()).toEqual({ items: [expect.objectContaining({ actor: 'console:alice@127.0.0.1', action: 'console.sign-in' })], nextBefore: null })
+    const first = await store.auditPage({ limit: 1 })
+    expect(first.items.map((a) => a.action)).toEqual(['registry.reload'])
+    expect((await store.auditPage({ limit: 1, before: first.nextBefore! })).items.map((a) => a.action)).toEqual(['console.sign-in'])
+    expect(await reads.actions()).toEqual(['console.sign-in', 'registry.reload'])
+  })
+
   describe('through the admin API', () => {
     let server: Server
     let url: string
@@ -358,7 +400,7 @@ describe.each(backends)('store port contract: $name', (backend) => {
       server = createServer((req, res) => {
         const u = new URL(req.url ?? '/', 'http://x')
         handleAdmin(req, res, u, {
-          token: 'contract-token', store,
+          credentials: adminCredentials({ token: 'contract-token' }), store,
           reloadRegistry: async () => ({ loaded: true }),
           releaseQuarantined: async (id, actor) => {
             const row = await store.getQuarantine(id)
@@ -437,7 +479,7 @@ describe('nats: JetStream not answering', () => {
     }, { lease: false })
     const server = createServer((req, res) => {
       void handleAdmin(req, res, new URL(req.url ?? '/', 'http://x'), {
-        token: 't', store, reloadRegistry: async () => ({}), releaseQuarantined: async () => ({}), now: Date.now,
+        credentials: adminCredentials({ token: 't' }), store, reloadRegistry: async () => ({}), releaseQuarantined: async () => ({}), now: Date.now,
       }).catch(() => res.writeHead(500).end())
     })
     server.listen(0, '127.0.0.1')

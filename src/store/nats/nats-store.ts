@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node'
 import type { GatewayStore } from '../gateway-store.js'
 import { StoreError, notAvailable, notFound, reasonRequired, storeUnavailable } from '../store-error.js'
 import type { ObligationEventRow, StaleCosRow } from '../queries.js'
+import type { AuditEntry, AuditPageFilter, DecisionMinute, QuarantineReasonCount } from '../console-queries.js'
 import type {
   AcceptedRecord, AuditFilter, AuditRow, CommitOutcome, MalformedRecord, ObligationDraft, ObligationListStatus, ObligationRow,
   ObligationStatus, ObligationTransition, QuarantineRow, SpoolItem, StoreHooks,
@@ -191,6 +192,33 @@ export class NatsStore implements GatewayStore {
     throw notAvailable('the stale-CoS report', this.kind)
   }
 
+  // The operator console's summaries: the streams keep no per-decision or per-reason index to
+  // count from, and a scan per page view would read every held message (docs/cluster.md).
+
+  async decisionsPerMinute(_from: number, _to: number): Promise<DecisionMinute[]> {
+    throw notAvailable('the decisions per minute', this.kind)
+  }
+
+  async quarantineByReason(): Promise<QuarantineReasonCount[]> {
+    throw notAvailable('the quarantine count per reason', this.kind)
+  }
+
+  async countQuarantineByReason(_reason: string): Promise<number> {
+    throw notAvailable('releasing a whole reason at once', this.kind)
+  }
+
+  async quarantineIdsByReason(_reason: string, _limit: number): Promise<string[]> {
+    throw notAvailable('releasing a whole reason at once', this.kind)
+  }
+
+  async auditPage(_f: AuditPageFilter): Promise<{ items: AuditEntry[]; nextBefore: number | null }> {
+    throw notAvailable('the paged audit log', this.kind)
+  }
+
+  async auditActions(): Promise<string[]> {
+    throw notAvailable('the list of audit actions', this.kind)
+  }
+
   /**
    * Operator release. The order makes a failure safe: the held message is read, the new
    * decision's effects are published (Nats-Msg-Id `release:<id>`, so a retried or concurrent
@@ -226,7 +254,7 @@ export class NatsStore implements GatewayStore {
         await this.#closeQuarantined(id, actor, `deleted: ${reason}`, Date.now())
       }
       const r = await t.jsm.streams.purge(t.names.quarantineStream, { filter: t.names.quarantineSubject(id) })
-      if (r.purged > 0) await this.audit(actor, 'quarantine.delete', id, null)
+      if (r.purged > 0) await this.audit(actor, 'quarantine.delete', id, reason ?? null)
       return r.purged > 0
     })(), 'delete')
   }
