@@ -53,16 +53,15 @@ export async function staleCosReport(
 ): Promise<StaleCosReport> {
   const today = ukDateOf(now)
   const wd = (from: string, to: string) => (calendar === undefined ? null : calendar.workingDaysBetween(from, to))
-  const credentials = new Map<string, number[]>()
-  const resolvedOn = async (r: StaleCosRow): Promise<string | null> => {
-    let times = credentials.get(r.mpxn)
-    if (times === undefined) credentials.set(r.mpxn, (times = await store.credentialsUpdatedTimes(r.mpxn)))
-    for (const t of times) if (ukDateOf(t) >= r.supplyStartDate) return ukDateOf(t)
+  const found = await store.staleCosRows(o.since)
+  const credentials = await store.credentialsUpdatedTimes([...new Set(found.map((r) => r.mpxn))])
+  const resolvedOn = (r: StaleCosRow): string | null => {
+    for (const t of credentials.get(r.mpxn) ?? []) if (ukDateOf(t) >= r.supplyStartDate) return ukDateOf(t)
     return null
   }
   const rows: StaleCosReportRow[] = []
-  for (const r of await store.staleCosRows(o.since)) {
-    const resolved = await resolvedOn(r)
+  for (const r of found) {
+    const resolved = resolvedOn(r)
     const row: StaleCosReportRow = {
       ...r,
       status: resolved === null ? 'open' : 'resolved',

@@ -87,8 +87,8 @@ export interface GatewayStore {
   listAudit(f: AuditFilter): Promise<AuditRow[]>
   /** the stale-CoS report's rows (admin/stale-cos.ts) */
   staleCosRows(since?: number): Promise<StaleCosRow[]>
-  /** alert times of DCC Alerts SecurityCredentialsUpdated for a device of `mpxn` (resolves a stale-CoS case) */
-  credentialsUpdatedTimes(mpxn: string): Promise<number[]>
+  /** per MPxN asked: alert times of DCC Alerts SecurityCredentialsUpdated for a device of it (resolves a stale-CoS case) */
+  credentialsUpdatedTimes(mpxns: readonly string[]): Promise<Map<string, number[]>>
 
   // the operator console's reads (src/console); a store that cannot answer one throws notAvailable
   /** messages by decision per minute received in [from, to) */

@@ -187,12 +187,21 @@ export function listAudit(db: Database, f: AuditFilter): AuditRow[] {
 }
 
 /**
- * Alert times of DCC Alerts SecurityCredentialsUpdated for a device of `mpxn`, oldest first: the
- * credentials were replaced, so a stale-CoS case on that MPxN is resolved from that day.
+ * Alert times of DCC Alerts SecurityCredentialsUpdated per MPxN (of those asked), oldest first:
+ * the credentials were replaced, so a stale-CoS case on that MPxN is resolved from that day. One
+ * pass over the partial index messages_credentials (such alerts are few), not one query per MPxN.
  */
-export function credentialsUpdatedTimes(db: Database, mpxn: string): number[] {
-  return db
-    .prepare("SELECT response_time FROM messages WHERE dcc_alert_type = 'SecurityCredentialsUpdated' AND mpxn = ? ORDER BY response_time")
-    .pluck()
-    .all(mpxn) as number[]
+export function credentialsUpdatedTimes(db: Database, mpxns: readonly string[]): Map<string, number[]> {
+  const wanted = new Set(mpxns)
+  const out = new Map<string, number[]>()
+  const rows = db
+    .prepare("SELECT mpxn, response_time AS t FROM messages WHERE dcc_alert_type = 'SecurityCredentialsUpdated' AND mpxn IS NOT NULL ORDER BY mpxn, response_time")
+    .all() as { mpxn: string; t: number }[]
+  for (const r of rows) {
+    if (!wanted.has(r.mpxn)) continue
+    const list = out.get(r.mpxn)
+    if (list === undefined) out.set(r.mpxn, [r.t])
+    else list.push(r.t)
+  }
+  return out
 }

@@ -351,8 +351,8 @@ export class SqliteStore implements GatewayStore {
     return staleCosRows(this.db, since)
   }
 
-  async credentialsUpdatedTimes(mpxn: string): Promise<number[]> {
-    return credentialsUpdatedTimes(this.db, mpxn)
+  async credentialsUpdatedTimes(mpxns: readonly string[]): Promise<Map<string, number[]>> {
+    return credentialsUpdatedTimes(this.db, mpxns)
   }
 
   // The operator console's reads (console-queries.ts).

@@ -188,7 +188,7 @@ export class NatsStore implements GatewayStore {
     throw notAvailable('the stale-CoS report', this.kind)
   }
 
-  async credentialsUpdatedTimes(_mpxn: string): Promise<number[]> {
+  async credentialsUpdatedTimes(_mpxns: readonly string[]): Promise<Map<string, number[]>> {
     throw notAvailable('the stale-CoS report', this.kind)
   }
 
