@@ -29,14 +29,14 @@ describe('GatewayMetrics setters', () => {
     expect(await value(m, 'dccgw_spool_oldest_age_seconds', { target: 'adapter' })).toBe(0)
   })
 
-  it('setObligations zero-fills every type and status; setQuarantine drops emptied reasons', async () => {
+  it('setObligations zero-fills every type and status; setQuarantine zero-fills every reason code', async () => {
     const m = new GatewayMetrics({ processMetrics: false })
     m.setObligations([{ type: 'critical-forward', status: 'overdue', n: 2 }])
     expect(await value(m, 'dccgw_obligations', { type: 'critical-forward', status: 'overdue' })).toBe(2)
     expect(await value(m, 'dccgw_obligations', { type: 'install-code', status: 'open' })).toBe(0)
     m.setQuarantine([{ reason: 'unknown-device', n: 5 }])
     m.setQuarantine([{ reason: 'malformed', n: 1 }])
-    expect(await value(m, 'dccgw_quarantine_messages', { reason: 'unknown-device' })).toBeUndefined()
+    expect(await value(m, 'dccgw_quarantine_messages', { reason: 'unknown-device' })).toBe(0)
     expect(await value(m, 'dccgw_quarantine_messages', { reason: 'malformed' })).toBe(1)
   })
 

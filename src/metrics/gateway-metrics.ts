@@ -158,6 +158,7 @@ export class GatewayMetrics {
       for (const status of OBLIGATION_TRANSITION_STATUSES) this.obligationTransitions.inc({ type, status }, 0)
     }
     this.setSpool([], 0)
+    this.setQuarantine([])
     this.setObligations([])
     this.setUnreachable([])
   }
@@ -192,9 +193,10 @@ export class GatewayMetrics {
     }
   }
 
-  /** Quarantine counts by reason (only reasons with messages; sum() for the total). */
+  /** Quarantine counts by reason; every reason code reads 0 when none is held (sum() for the total). */
   setQuarantine(rows: readonly { reason: string; n: number }[]): void {
     this.quarantine.reset()
+    for (const reason of REASON_CODES) this.quarantine.set({ reason }, 0)
     for (const r of rows) this.quarantine.set({ reason: r.reason }, r.n)
   }
 

@@ -77,5 +77,7 @@ describe('zero series on a freshly started gateway (issue 18)', () => {
       for (const status of OBLIGATION_TRANSITION_STATUSES) expect(series('dccgw_obligation_transitions_total', { type, status }), `${type} ${status}`).toHaveLength(1)
     }
     expect(series('dccgw_spool_bytes').map((s) => s.value)).toEqual([0])
+    // gauges the rules take delta() of, or compare, by label
+    for (const reason of REASON_CODES) zero('dccgw_quarantine_messages', { reason })
   })
 })
