@@ -69,7 +69,7 @@ export class BreakerBoard {
   }
 
   worst(now: number): Map<string, number> {
-    const m = new Map<string, number>([['adapter', 0], ['notice', 0], ['outbox', 0]])
+    const m = new Map<string, number>() // targets without a breaker read 0 (src/metrics zero-fills DELIVERY_TARGETS)
     for (const { breaker, label } of this.#byKey.values()) m.set(label, Math.max(m.get(label) ?? 0, BREAKER_STATE_VALUE[breaker.state(now)]))
     return m
   }
