@@ -76,3 +76,39 @@ describe('the store port is the only way to the store', () => {
     expect(SQL.test("'select the party'")).toBe(false)
   })
 })
+
+// Issue #18, point 4: every metric is declared in src/metrics (GatewayMetrics), where its closed
+// label sets are zero-filled at start; a module elsewhere is handed the metric or sets a source.
+const METRIC_OUTSIDE = /\bnew\s+(Counter|Gauge|Histogram|Summary)\s*[<(]|\bgetSingleMetric\b|\bregisterMetric\b|^\s*import\s+(?!type\b)[^'"]*from\s+['"]prom-client['"]|\bcollectDefaultMetrics\b/
+
+describe('metrics are declared in one place', () => {
+  const everywhereElse = files(SRC)
+    .map((p) => relative(ROOT, p))
+    .filter((p) => !p.startsWith('src/metrics/'))
+    .map((p) => ({ path: p, text: readFileSync(join(ROOT, p), 'utf8') }))
+
+  it('no metric constructor, registry lookup or prom-client value import outside src/metrics', () => {
+    expect(everywhereElse.length).toBeGreaterThan(50)
+    const hits = everywhereElse.flatMap((f) => code(f.text).split('\n').filter((l) => METRIC_OUTSIDE.test(l)).map((l) => `${f.path}: ${l.trim().slice(0, 120)}`))
+    expect(hits).toEqual([])
+  })
+
+  it.each([
+    "new Gauge({ name: 'dccgw_spool_bytes', help: 'x', registers: [metrics.registry] })",
+    "this.#overdue = new Counter<'type'>({ name: 'x', help: 'x' })",
+    "const h = new Histogram({",
+    "deps.metrics.getSingleMetric('dccgw_obligations_overdue_total')",
+    "import { Gauge } from 'prom-client'",
+    "import { Counter, type Registry } from 'prom-client'",
+  ])('finds %s', (line) => {
+    expect(METRIC_OUTSIDE.test(line)).toBe(true)
+  })
+
+  it.each([
+    "import type { Registry } from 'prom-client'",
+    'const stop = this.#metrics.delivery.startTimer({ target })',
+    '// a new Gauge( in a comment is prose',
+  ])('leaves %s alone', (line) => {
+    expect(METRIC_OUTSIDE.test(code(line))).toBe(false)
+  })
+})

@@ -79,7 +79,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     onSpoolReady: () => dispatcher.wake(),
   })
   const obligations = new ObligationScheduler({
-    store, registry: () => registry, calendar, tenants: config.tenants, now, log, metrics: metrics.registry, wake: () => dispatcher.wake(),
+    store, registry: () => registry, calendar, tenants: config.tenants, now, log, metrics, wake: () => dispatcher.wake(),
     fallback: config.obligations.fallbackContact.email !== '' || config.obligations.fallbackContact.endpoint !== '',
   })
   const evalCtx = (): EvaluateContext => ({ limits: config.limits, registry, policy, calendar })

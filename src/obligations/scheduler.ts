@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
-import { Counter, type Registry } from 'prom-client'
+import type { GatewayMetrics } from '../metrics/index.js'
 import type { RegistryIndex } from '../registry/types.js'
 import type { ObligationDraft, ObligationRow, ObligationTransition } from '../store/types.js'
 import type { WorkingDayCalendar } from './calendar.js'
@@ -23,8 +23,8 @@ export interface SchedulerDeps {
   tenants: readonly string[]
   now: () => number
   log: Logger
-  /** prom-client registry the obligation counters join (dccgw_obligations{type,status} is refreshed by the gateway) */
-  metrics: Registry
+  /** the obligation counters, declared in src/metrics (dccgw_obligations{type,status} is refreshed by the gateway) */
+  metrics: Pick<GatewayMetrics, 'obligationsOverdue' | 'obligationTransitions'>
   /** new notices were spooled: the dispatcher should look now */
   wake: () => void
   /** obligations.fallbackContact is configured: escalate to it after a party's last level */
@@ -42,18 +42,13 @@ export class ObligationScheduler {
   #timer: NodeJS.Timeout | undefined
   #running: Promise<number> | undefined
   #again: Promise<number> | undefined
-  readonly #overdue: Counter<'type'>
-  readonly #transitions: Counter<'type' | 'status'>
+  readonly #overdue: SchedulerDeps['metrics']['obligationsOverdue']
+  readonly #transitions: SchedulerDeps['metrics']['obligationTransitions']
 
   constructor(deps: SchedulerDeps) {
     this.#deps = deps
-    const get = (name: string) => deps.metrics.getSingleMetric(name)
-    this.#overdue = (get('dccgw_obligations_overdue_total') as Counter<'type'> | undefined) ?? new Counter({
-      name: 'dccgw_obligations_overdue_total', help: 'Obligations that passed a deadline unacknowledged, by type.', labelNames: ['type'], registers: [deps.metrics],
-    })
-    this.#transitions = (get('dccgw_obligation_transitions_total') as Counter<'type' | 'status'> | undefined) ?? new Counter({
-      name: 'dccgw_obligation_transitions_total', help: 'Obligation status changes made by the scheduler or a reload (overdue, escalated, open), by type.', labelNames: ['type', 'status'], registers: [deps.metrics],
-    })
+    this.#overdue = deps.metrics.obligationsOverdue
+    this.#transitions = deps.metrics.obligationTransitions
   }
 
   start(intervalMs: number): void {
