@@ -16,7 +16,8 @@ export interface Accounting {
   ok: boolean
   sent: number
   replayer: Tally
-  sink: Tally & { duplicates: number; unexpected: number }
+  /** quarantineNotices: notices to a tenant about its quarantined critical alerts; escalations: later-level notices (issue 15) */
+  sink: Tally & { duplicates: number; unexpected: number; quarantineNotices: number; escalations: number }
   metrics: Tally & { received: number }
   oracle: Tally
   /** messages whose outcome differed from the oracle's, delivered bodies that differ, duplicates... */
@@ -77,7 +78,7 @@ export function account(a: AccountingInput): Accounting {
   if (rp.total !== n) problem(`replayer: ${n} sent, ${rp.total} answered with an outcome`)
 
   // The sink: adapter receipts are deliveries, notice receipts are forwards.
-  const sk = { ...tally(), duplicates: 0, unexpected: 0 }
+  const sk = { ...tally(), duplicates: 0, unexpected: 0, quarantineNotices: 0, escalations: 0 }
   const seen = new Set<string>()
   for (const r of a.receipts) {
     const kind = r.t.startsWith('/adapter/') ? 'delivered' : r.t.startsWith('/notice/') ? 'forwarded' : undefined
@@ -88,6 +89,21 @@ export function account(a: AccountingInput): Accounting {
       continue
     }
     seen.add(slot)
+    // Issue 15: a quarantined critical alert's notice goes to the tenant itself, and an obligation
+    // already past its deadline (alerts dated in the CoS month) escalates at once: key `<id>#<level>`.
+    if (kind === 'forwarded' && r.n?.type === 'critical-quarantined') {
+      const q = r.n.messageId === null ? undefined : byKey.get(r.n.messageId)
+      if (q === undefined || a.expected[q]!.decision !== 'quarantine') problem(`sink: ${r.k}: a critical-quarantined notice for a message the oracle does not quarantine`)
+      sk.quarantineNotices++
+      continue
+    }
+    const level = kind === 'forwarded' ? /^(.*)#(secondary|escalation|fallback)$/.exec(r.k) : null
+    if (level !== null) {
+      const q = byKey.get(level[1]!)
+      if (q === undefined || a.expected[q]!.decision !== 'forward') problem(`sink: ${r.k}: an escalation for a message the oracle does not forward`)
+      sk.escalations++
+      continue
+    }
     const i = byKey.get(r.k)
     if (kind === undefined || i === undefined) {
       sk.unexpected++

@@ -19,7 +19,7 @@ export interface Receipt {
   d?: string
   r?: string
   /** notices: the routing fields of the JSON notice */
-  n?: { mpxn: string | null; alertCode: string | null; toParty: string | null; fromParty: string | null; messageId: string | null }
+  n?: { mpxn: string | null; alertCode: string | null; toParty: string | null; fromParty: string | null; messageId: string | null; type?: string }
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -54,7 +54,7 @@ export function startSink(port = 0): Promise<{ url: string; close(): Promise<voi
       if (path.startsWith('/notice/')) {
         try {
           const j = JSON.parse(body.toString('utf8')) as Record<string, string | null>
-          r.n = { mpxn: j.mpxn ?? null, alertCode: j.alertCode ?? null, toParty: j.toParty ?? null, fromParty: j.fromParty ?? null, messageId: j.messageId ?? null }
+          r.n = { mpxn: j.mpxn ?? null, alertCode: j.alertCode ?? null, toParty: j.toParty ?? null, fromParty: j.fromParty ?? null, messageId: j.messageId ?? null, type: j.type ?? undefined }
         } catch {
           r.n = { mpxn: null, alertCode: null, toParty: null, fromParty: null, messageId: null }
         }

@@ -9,7 +9,11 @@
 /** Share of all messages, by scenario (sums to 1). */
 export const SCENARIOS = {
   /** addressed to the tenant for an MPxN it lost in a switch that never had SR 6.23 run */
-  stale: 0.79,
+  stale: 0.78,
+  /** addressed to the tenant for an MPxN it never supplied (a registrations file behind a gain) */
+  neverSupplied: 0.005,
+  /** the tenant's SR 8.2 Read Inventory answered by the DCC: lists devices, some not in devices.csv */
+  dspResponse: 0.005,
   /** the tenant's own customers */
   responsible: 0.12,
   /** DCC Alerts (N16 change of supplier, N42 credentials updated, AD1 power outage) */
@@ -40,6 +44,8 @@ export const CRITICAL_CODES = ['8F57', '8F35', '8F3D', '8F1F', '81A0']
 /** Non-critical (0xDD) alerts. */
 export const NONCRITICAL_CODES = ['810D', '8119', '81AB', '8F34', '8F53']
 export const DCC_ALERT_CODES = ['N16', 'N42', 'AD1']
+/** The DCC's User ID (DCC Boxed): the default `dcc.userIds` of the benchmark's gateway config. */
+export const DCC_USER_IDS = ['90-B3-D5-1F-30-00-00-02']
 
 /** Written explicitly into the benchmark's gateway config, and used by the oracle. */
 export const POLICY = {

@@ -27,7 +27,10 @@ export interface PartyModel {
   delegations: { to: string; from: string; until?: string }[]
 }
 
-/** One registration row: supplier MPID from `from` (YYYY-MM-DD) until the next row's `from`. */
+/**
+ * One registration row: supplier MPID from `from` (YYYY-MM-DD) to `to`, the last day supplied
+ * (inclusive, registrations.csv effective_to), or until the day before the next row's `from`.
+ */
 export interface Period { mpid: string; from: string; to?: string }
 
 export interface WorldModel {
@@ -44,6 +47,8 @@ export interface WorldModel {
   periods: Map<string, Period[]>
   /** device -> MPxNs it serves (meters: one; CHF: the premises) */
   deviceMpxns: Map<string, string[]>
+  /** device -> the MPxNs devices.csv gives the role `export` (5th column); absent = none */
+  deviceExports: Map<string, Set<string>>
   /** MPxN -> its meter (ESME / GSME) and, when the premises has one, its CHF */
   meterOf: Map<string, string>
   chfOf: Map<string, string>
@@ -121,27 +126,36 @@ export function loadWorldModel(dir: string): WorldModel {
   }
   for (const list of periods.values()) if (list.length > 1) list.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0))
   const deviceMpxns = new Map<string, string[]>()
+  const deviceExports = new Map<string, Set<string>>()
   const meterOf = new Map<string, string>()
   const chfOf = new Map<string, string>()
-  for (const [device, type, mpxn] of csvLines(join(dir, 'devices.csv'))) {
+  for (const [device, type, mpxn, , role] of csvLines(join(dir, 'devices.csv'))) {
     const id = device!.toUpperCase()
+    if (role?.trim().toLowerCase() === 'export') {
+      const set = deviceExports.get(id) ?? new Set<string>()
+      deviceExports.set(id, set.add(mpxn!))
+    }
     const list = deviceMpxns.get(id)
     if (list) list.push(mpxn!)
     else deviceMpxns.set(id, [mpxn!])
     if (type === 'CHF') chfOf.set(mpxn!, id)
     else meterOf.set(mpxn!, id)
   }
-  return { dir, manifest, tenant, failed, srpFrom, parties, partyByMpid, partyByUser, periods, deviceMpxns, meterOf, chfOf }
+  return { dir, manifest, tenant, failed, srpFrom, parties, partyByMpid, partyByUser, periods, deviceMpxns, deviceExports, meterOf, chfOf }
 }
 
-/** The period covering `day`: `[from, to ?? next.from)`. */
+/**
+ * The period covering `day`: from `from` through `to` (inclusive), never past the day before the
+ * next row's `from` (the later start wins).
+ */
 export function periodAt(list: readonly Period[] | undefined, day: string): Period | undefined {
   if (!list) return undefined
   for (let i = list.length - 1; i >= 0; i--) {
     const p = list[i]!
     if (p.from <= day) {
-      const end = p.to ?? list[i + 1]?.from
-      return end === undefined || day < end ? p : undefined
+      if (p.to !== undefined && day > p.to) return undefined
+      const next = list[i + 1]?.from
+      return next === undefined || day < next ? p : undefined
     }
   }
   return undefined

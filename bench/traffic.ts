@@ -33,9 +33,10 @@ export const ORACLE_POLICY: OraclePolicy & { tenants: string[] } = {
   tenants: [],
   safetyListedCodes: new Set(mix.POLICY.safetyListedCodes),
   consumptionDataCodes: new Set(mix.POLICY.consumptionDataCodes),
+  dccUserIds: new Set(mix.DCC_USER_IDS),
 }
 
-const VERSION = 1
+const VERSION = 2 // 2: issue #14 rules (never-supplied, roles, delegation, inclusive effective_to)
 export function trafficFile(cacheDir: string, p: TrafficParams): string {
   return join(cacheDir, `traffic-v${VERSION}-n${p.messages}-w${p.mpxns}-s${p.seed}-c${p.cosRate}-x${p.no623Share}.ndjson`)
 }
@@ -49,6 +50,7 @@ function pools(w: WorldModel, no623Share: number, rnd: () => number) {
   const stale: string[] = []
   const own: string[] = []
   const srp: string[] = []
+  const never: string[] = []
   for (const [mpxn, list] of w.periods) {
     const now = periodAt(list, monthStart)
     if (!now) continue
@@ -56,9 +58,11 @@ function pools(w: WorldModel, no623Share: number, rnd: () => number) {
     if (nowParty === tenant.id && periodAt(list, mid) === now) own.push(mpxn)
     else if (nowParty === failed.id) srp.push(mpxn)
     else if (list.some((p) => p.from < now.from && tenant.mpids.includes(p.mpid)) && rnd() < no623Share) stale.push(mpxn)
+    else if (never.length < 10_000 && !list.some((p) => tenant.mpids.includes(p.mpid) || failed.mpids.includes(p.mpid))) never.push(mpxn)
   }
-  if (stale.length === 0 || own.length === 0 || srp.length === 0) throw new Error(`world too small: ${stale.length} stale, ${own.length} own, ${srp.length} SRP MPxNs`)
-  return { stale, own, srp }
+  if (stale.length === 0 || own.length === 0 || srp.length === 0 || never.length === 0)
+    throw new Error(`world too small: ${stale.length} stale, ${own.length} own, ${srp.length} SRP, ${never.length} never-supplied MPxNs`)
+  return { stale, own, srp, never }
 }
 
 function userFor(w: WorldModel, partyId: string, mpxn: string): string {
@@ -79,8 +83,8 @@ export async function generateTraffic(cacheDir: string, p: TrafficParams, log: (
   const policy = { ...ORACLE_POLICY, tenants: [w.tenant] }
   const rnd = prng(p.seed * 7919 + 17)
   const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!
-  const { stale, own, srp } = pools(w, p.no623Share, rnd)
-  log(`pools: ${stale.length} stale-CoS MPxNs (no SR 6.23), ${own.length} own, ${srp.length} SRP`)
+  const { stale, own, srp, never } = pools(w, p.no623Share, rnd)
+  log(`pools: ${stale.length} stale-CoS MPxNs (no SR 6.23), ${own.length} own, ${srp.length} SRP, ${never.length} never supplied`)
   const others = w.parties.filter((x) => x.id !== w.tenant && x.id !== w.failed && x.userIds.length > 0)
   const cum: [keyof typeof mix.SCENARIOS, number][] = []
   let acc = 0
@@ -92,7 +96,8 @@ export async function generateTraffic(cacheDir: string, p: TrafficParams, log: (
     const x = rnd() * acc
     const scenario = cum.find(([, c]) => x < c)?.[0] ?? 'stale'
     const time = new Date(mix.MONTH_START + Math.floor(rnd() * (mix.MONTH_END - mix.MONTH_START))).toISOString()
-    const pool = scenario === 'srp' ? srp : scenario === 'responsible' ? own : scenario === 'dccAlert' && rnd() < 0.5 ? own : stale
+    const pool = scenario === 'srp' ? srp : scenario === 'responsible' ? own : scenario === 'dccAlert' && rnd() < 0.5 ? own
+      : scenario === 'neverSupplied' ? never : stale
     const mpxn = pick(pool)
     const party = scenario === 'srp' ? w.failed : w.tenant
     const recipient = scenario === 'unknownRecipient' ? pick(pick(others).userIds).eui64 : userFor(w, party, mpxn)
@@ -102,6 +107,7 @@ export async function generateTraffic(cacheDir: string, p: TrafficParams, log: (
     const spec: MessageSpec = { kind: 'device_alert', recipient, device, time }
     const y = rnd()
     if (scenario === 'dccAlert') Object.assign(spec, { kind: 'dcc_alert', mpxns: [mpxn], alertCode: pick(mix.DCC_ALERT_CODES) })
+    else if (scenario === 'dspResponse') Object.assign(spec, { kind: 'dsp_response', requestTarget: pick(mix.DCC_USER_IDS) })
     else if (scenario === 'stale') {
       if (y < mix.STALE_READS) Object.assign(spec, rnd() < mix.READS_8F0A ? { alertCode: '8F0A', critical: true } : { kind: 'scheduled_read' })
       else {
@@ -130,7 +136,7 @@ export async function generateTraffic(cacheDir: string, p: TrafficParams, log: (
   out.end()
   await once(out, 'finish')
   renameSync(tmp, file)
-  writeFileSync(`${file}.meta.json`, JSON.stringify({ params: p, worldDir: dir, tenant: w.tenant, failed: w.failed, pools: { stale: stale.length, own: own.length, srp: srp.length } }, null, 1))
+  writeFileSync(`${file}.meta.json`, JSON.stringify({ params: p, worldDir: dir, tenant: w.tenant, failed: w.failed, pools: { stale: stale.length, own: own.length, srp: srp.length, never: never.length } }, null, 1))
   log(`traffic ${file}: ${p.messages} documents in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
   return file
 }
@@ -157,6 +163,11 @@ function documentOptions(m: MessageSpec, k: number, rnd: () => number): DuisDocu
       return { ...base, kind: 'dcc_alert', dccAlertCode: m.alertCode!, mpxns: m.mpxns!, responseId: `90-B3-D5-1F-30-00-00-02:${m.recipient}:${counter}` }
     case 'scheduled_read':
       return { ...base, kind: 'scheduled_read' }
+    case 'dsp_response':
+      // SR 8.2 Read Inventory answered by the DCC: the device and one not in devices.csv.
+      return { ...base, kind: 'response', requestId: `${m.recipient}:${m.requestTarget!}:${counter}`, responseId: `${m.requestTarget!}:${m.recipient}:${counter}`,
+        serviceReference: '8.2', serviceReferenceVariant: '8.2',
+        inventory: [{ deviceId: device, deviceType: 'ESME' }, { deviceId: `00-12-4C-FF-${hex2(k >>> 16 & 255)}-${hex2(k >>> 8 & 255)}-${hex2(k & 255)}-02`, deviceType: 'CHF' }] }
     case 'e4_response':
       // DCC-held schedule rejected after the SSD: RequestID (user -> device), no payload.
       return { ...base, kind: 'response', responseId: undefined, requestId: `${m.recipient}:${device}:${counter}`, responseCode: 'E4', serviceReference: '4.1', serviceReferenceVariant: '4.1.1' }

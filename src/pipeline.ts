@@ -8,7 +8,7 @@ import { lookupFacts } from './registry/index.js'
 import { decide } from './policy/index.js'
 import type { Decision, GraceCalendar, PolicySettings } from './policy/index.js'
 import type { AcceptedRecord } from './store/types.js'
-import { buildCriticalNotice } from './obligations/notice.js'
+import { CRITICAL_QUARANTINE_REASONS, alertDeadline, buildCriticalNotice, buildQuarantinedNotice } from './obligations/notice.js'
 
 /** The pure part: parse, look up, decide. Runs on the main thread or in a pool worker. */
 export type Evaluation =
@@ -33,7 +33,7 @@ export function evaluate(body: Uint8Array, ctx: EvaluateContext): Evaluation {
  * `lookups: 'main'` mode). evaluate() = parseEnvelope + judge.
  */
 export function judge(env: Envelope, messageId: string, ctx: Omit<EvaluateContext, 'limits'>): Extract<Evaluation, { ok: true }> {
-  const facts = lookupFacts(env, ctx.registry)
+  const facts = lookupFacts(env, ctx.registry, ctx.policy.dccUserIds)
   const decision = decide(env, facts, ctx.policy, ctx.calendar)
   return { ok: true, env, messageId, facts, decision }
 }
@@ -42,6 +42,8 @@ export interface RecordContext {
   registry: RegistryIndex
   /** end of the n-th working day after an instant (obligations calendar) */
   deadline(epochMs: number, workingDays: number): number
+  /** the parties this gateway serves: a quarantined critical alert's obligation goes to one of them */
+  tenants?: readonly string[]
 }
 
 /** Turns an evaluation into what the store makes durable: headers, and for a forward the obligation. */
@@ -70,8 +72,24 @@ export function toAcceptedRecord(
     headers,
     ...(alertCode !== undefined && { alertCode }),
     ...(facts.recipient !== undefined && { recipientParty: facts.recipient.partyId }),
+    responseCode: env.responseCode,
+    ...(env.dccAlertType !== undefined && { dccAlertType: env.dccAlertType }),
   }
-  if (decision.decision === 'quarantine') rec.detail = quarantineDetail(decision, facts)
+  const audit = staleEvidence(facts)
+  if (audit !== undefined) rec.audit = audit
+  // Issue 15 (1): every alert deadline counts from the alert time, not from receipt (computed only
+  // for the decisions that open an obligation: off the hot path of deliveries and drops).
+  if (decision.decision === 'quarantine') {
+    rec.detail = quarantineDetail(decision, facts)
+    const tenant = decision.critical && CRITICAL_QUARANTINE_REASONS.has(decision.reason) ? tenantOf(facts, ctx) : undefined
+    if (tenant !== undefined) {
+      rec.obligation = buildQuarantinedNotice({
+        obligationId: randomUUID(), messageId, env, reason: decision.reason, detail: rec.detail, tenant, dueAt: alertDeadline(ctx, env.responseTime), receivedAt,
+        ...(decision.mpxn !== undefined && { mpxn: decision.mpxn }),
+        ...(facts.deviceId !== undefined && { deviceId: facts.deviceId }),
+      })
+    }
+  }
   if (decision.decision === 'forward') {
     const to = ctx.registry.party(decision.toParty!)
     if (to === undefined) throw new Error(`forward to unknown party ${decision.toParty}`)
@@ -82,12 +100,34 @@ export function toAcceptedRecord(
       env,
       decision,
       to,
-      dueAt: ctx.deadline(receivedAt, 1),
+      dueAt: alertDeadline(ctx, env.responseTime),
+      receivedAt,
       ...(facts.deviceId !== undefined && { deviceId: facts.deviceId }),
       ...(from !== undefined && { from }),
     })
   }
   return rec
+}
+
+/**
+ * Stale-CoS evidence whatever the decision (issue 15, point 7): the MPxN the addressed party no
+ * longer supplies at the message day, with its successor's supply start date; else the first MPxN
+ * the message names or its device maps to (a SecurityCredentialsUpdated DCC Alert is found by it).
+ */
+function staleEvidence(facts: RegistryFacts): AcceptedRecord['audit'] {
+  const own = facts.recipient?.mpids ?? []
+  const lost = facts.mpxns.find((m) => m.period !== undefined && !own.includes(m.period.mpid) && m.recipientLastPeriod !== undefined)
+  // the successor's effective_from, as on every stale decision (registration end dates are inclusive)
+  if (lost !== undefined) return { mpxn: lost.mpxn, supplyStartDate: lost.period!.from }
+  const first = facts.mpxns[0]
+  return first === undefined ? undefined : { mpxn: first.mpxn }
+}
+
+/** The tenant a quarantined critical alert concerns: the one it was addressed to (or serves it), else the first. */
+function tenantOf(facts: RegistryFacts, ctx: RecordContext): ReturnType<RegistryIndex['party']> {
+  const tenants = ctx.tenants ?? []
+  const id = [facts.recipient?.delegateTo, facts.recipient?.partyId].find((p) => p !== undefined && tenants.includes(p)) ?? tenants[0]
+  return id === undefined ? undefined : ctx.registry.party(id)
 }
 
 function quarantineDetail(d: Decision, f: RegistryFacts): string {
@@ -99,7 +139,11 @@ function quarantineDetail(d: Decision, f: RegistryFacts): string {
     case 'unknown-device':
       return `device ${f.deviceId} is not in devices.csv`
     case 'unknown-mpxn':
-      return 'no registration period covers the message day'
+      return f.recipient?.role === 'ES' && !f.mpxns.some((m) => m.role === 'export')
+        ? 'the device lists no export MPAN for the ES User'
+        : 'no registration period covers the message day'
+    case 'never-supplied':
+      return 'the addressed party never supplied the MPxN before the message day (a registrations file behind a gain?)'
     case 'unknown-acquirer':
       return 'the acquiring supplier is not in parties.yaml or has no endpoint or e-mail contact'
     default:

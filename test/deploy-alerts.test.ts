@@ -29,7 +29,8 @@ describe('Prometheus alert rules (deploy/prometheus)', () => {
   it('has the alerts issue 7 asks for, each with a severity and a summary', () => {
     const names = rules.map((r) => r.alert)
     for (const a of ['DccGatewayDown', 'DccGatewayIngressErrors', 'DccGatewayDeliveryFailing', 'DccGatewaySpoolGrowing', 'DccGatewaySpoolOld',
-      'DccGatewayQuarantineGrowing', 'DccGatewayRegistryStale', 'DccGatewayCriticalForwardOverdue']) {
+      'DccGatewayQuarantineGrowing', 'DccGatewayRegistryStale', 'DccGatewayCriticalForwardOverdue',
+      'DccGatewayCriticalQuarantinedOverdue', 'DccGatewayUnreachableParties']) { // issue 15
       expect(names).toContain(a)
     }
     for (const r of rules) {

@@ -102,7 +102,10 @@ describe('Grafana dashboard (deploy/grafana/dashboards)', () => {
       'dccgw_quarantine_messages',
       'dccgw_registry_source_timestamp_seconds', // registry age
       'dccgw_obligations{type="critical-forward", status=~"overdue|escalated"}', // obligations overdue
-      'dccgw_obligations{status!="acknowledged"}', // obligations due
+      'dccgw_obligations{status!~"acknowledged|redirected|closed"}', // obligations due (issue 15: redirected and closed are done too)
+      'dccgw_obligations{type="critical-quarantined", status=~"overdue|escalated"}', // issue 15: quarantined critical alerts overdue
+      'dccgw_unreachable_parties', // issue 15: parties no notice can reach
+      'max by (party) (dccgw_unreachable_party)',
     ]) {
       expect(all, needle).toContain(needle)
     }

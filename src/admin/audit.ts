@@ -1,45 +1,32 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Database } from 'better-sqlite3'
 import { IngressErrors } from '../ingress/errors.js'
 import { sendError, sendJson } from '../ingress/http-util.js'
 import { clientCommonName } from '../ingress/tls-options.js'
+import type { AuditRow, GatewayStore } from '../store/index.js'
+import { LEGACY_TOKEN_NAME } from './auth.js'
 
 // The admin audit trail (issue #9: every admin action audited, who, when, what). Rows are written
-// by the store in the same transaction as the action (release, delete, purge, ack) or right after
-// it (registry reload); GET /admin/audit reads them, newest first.
+// by the store with the action (release, delete, purge, ack) or right after it (registry reload);
+// GET /admin/audit reads them through the store port, newest first.
 
-export interface AuditRow {
-  id: number
-  at: number
-  atIso: string
-  actor: string
-  action: string
-  target: string | null
-  detail: string | null
-}
+export type { AuditRow }
 
 export interface AuditDeps {
-  db: () => Database
+  store: Pick<GatewayStore, 'listAudit'>
   /** runs the retention rules now (age, then size); returns what was purged */
   purgeQuarantine?(actor: string): Promise<{ byAge: number; bySize: number }>
 }
 
-/** Who: the admin API, the verified client certificate CN when mTLS is on, and the peer address. */
-export function adminActor(req: IncomingMessage): string {
+/**
+ * Who: the admin API, the credential's name (admin.tokens), the verified client certificate CN
+ * when mTLS is on, and the peer address. The single admin.token (named `admin`) keeps the form it
+ * had before named credentials (`admin-api:<addr>`), so scripts reading the audit log still match.
+ */
+export function adminActor(req: IncomingMessage, credential: string = LEGACY_TOKEN_NAME): string {
   const cn = clientCommonName(req)
   const addr = req.socket.remoteAddress ?? 'unknown'
-  return cn === undefined ? `admin-api:${addr}` : `admin-api:CN=${cn}@${addr}`
-}
-
-export function listAudit(db: Database, f: { action?: string; since?: number; limit: number }): AuditRow[] {
-  const where: string[] = []
-  const args: (string | number)[] = []
-  if (f.action !== undefined) where.push('action = ?'), args.push(f.action)
-  if (f.since !== undefined) where.push('at >= ?'), args.push(f.since)
-  const rows = db
-    .prepare(`SELECT id, at, actor, action, target, detail FROM admin_audit ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`)
-    .all(...args, f.limit) as Omit<AuditRow, 'atIso'>[]
-  return rows.map((r) => ({ ...r, atIso: new Date(r.at).toISOString() }))
+  const who = [credential === LEGACY_TOKEN_NAME ? undefined : credential, cn === undefined ? undefined : `CN=${cn}`].filter((s) => s !== undefined)
+  return who.length === 0 ? `admin-api:${addr}` : `admin-api:${who.join(',')}@${addr}`
 }
 
 /**
@@ -58,7 +45,7 @@ export async function handleAuditRoutes(req: IncomingMessage, res: ServerRespons
       return true
     }
     const action = q.get('action')
-    sendJson(res, 200, { items: listAudit(deps.db(), { limit, ...(action !== null && { action }), ...(sinceMs !== undefined && { since: sinceMs }) }) })
+    sendJson(res, 200, { items: await deps.store.listAudit({ limit, ...(action !== null && { action }), ...(sinceMs !== undefined && { since: sinceMs }) }) })
     return true
   }
   if (url.pathname === '/admin/quarantine/purge' && method === 'POST' && deps.purgeQuarantine !== undefined) {

@@ -1,44 +1,41 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Database } from 'better-sqlite3'
 import { IngressErrors } from '../ingress/errors.js'
+import type { ErrorDef } from '../ingress/errors.js'
 import { readBody, sendError, sendJson } from '../ingress/http-util.js'
-import type { ObligationEventRow, ObligationRow, QuarantineFilter, QuarantineRow } from '../store/index.js'
+import { isStoreError, isStoreUnavailable } from '../store/index.js'
+import type { GatewayStore, StoreError } from '../store/index.js'
 import type { WorkingDayCalendar } from '../obligations/index.js'
-import { checkBearer } from './auth.js'
+import { authenticateBearer, isReadOnlyMethod } from './auth.js'
+import type { Credential } from './auth.js'
 import { adminActor, handleAuditRoutes } from './audit.js'
 import type { AuditDeps } from './audit.js'
 import { staleCosReport } from './stale-cos.js'
 
-/** The quarantine's read side, whichever store holds it (SQLite tables or the JetStream stream). */
-export interface QuarantineReader {
-  list(f: QuarantineFilter): Promise<{ items: QuarantineRow[]; nextCursor: string | null }>
-  get(id: string): Promise<{ row: QuarantineRow; body: Buffer } | undefined>
-}
-
-/** The obligations' read side: SQLite tables, or the NATS bucket's mirror in clustered mode. */
-export interface ObligationReader {
-  list(status: 'open' | 'overdue' | 'done' | 'all', now: number): ObligationRow[]
-  get(id: string): ObligationRow | undefined
-  /** the status history (SQLite keeps it in obligation_events; NATS in the audit stream: []) */
-  events(id: string): ObligationEventRow[]
-}
+/** What the admin API needs of the store (the port in src/store/gateway-store.ts, either kind). */
+export type AdminStore = Pick<
+  GatewayStore,
+  | 'listQuarantine' | 'getQuarantine' | 'getQuarantineBody' | 'deleteQuarantined'
+  | 'listObligations' | 'getObligation' | 'obligationEvents' | 'acknowledgeObligation'
+  | 'writeAudit' | 'listAudit' | 'staleCosRows' | 'credentialsUpdatedTimes'
+>
 
 export interface AdminDeps extends AuditDeps {
-  token: string
-  quarantine: QuarantineReader
-  obligations: ObligationReader
-  db: () => Database
+  /** admin.token and admin.tokens, resolved (src/admin/auth.ts) */
+  credentials: readonly Credential[]
+  store: AdminStore
   reloadRegistry(): Promise<unknown>
   /** POST /admin/registry/apply-delta (issue #17): throws an error with `reasons` when refused */
   applyRegistryDelta?(name: string, body: Buffer): Promise<unknown>
+  /** re-evaluates and releases (gateway/release.ts) */
   releaseQuarantined(id: string, actor: string): Promise<unknown>
-  deleteQuarantined(id: string, actor: string): Promise<boolean>
-  acknowledge(id: string, actor: string): Promise<'ok' | 'not-found' | 'already'>
   now(): number
   /** working days elapsed in the stale-CoS report */
   calendar?: WorkingDayCalendar
-  /** records an admin action that the store does not audit itself (registry reload) */
-  audit?(actor: string, action: string, target: string | null, detail: string | null): Promise<void>
+}
+
+/** A StoreError answers its own status (404 not found / not available, 400, 503), never 500. */
+function storeProblem(err: StoreError): ErrorDef {
+  return Object.values(IngressErrors).find((e) => e.code === err.code) ?? { code: err.code, status: err.status, title: 'Store error' }
 }
 
 /** a delta file posted to the admin API: 10k rows are ~0.5 MB */
@@ -50,10 +47,28 @@ const OBLIGATION_ID = /^\/admin\/obligations\/([0-9a-f-]{36})$/
 
 /** Admin API (contract §8). Every route needs the bearer token. */
 export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url: URL, deps: AdminDeps): Promise<void> {
-  const auth = checkBearer(req.headers.authorization, deps.token)
+  try {
+    await route(req, res, url, deps)
+  } catch (err) {
+    if (res.headersSent) throw err
+    if (isStoreError(err)) return sendError(res, storeProblem(err), err.message)
+    // SQLite I/O trouble (disk full, read-only): the store is unavailable, not the request wrong
+    if (isStoreUnavailable(err)) return sendError(res, IngressErrors.STORE_UNAVAILABLE, (err as Error).message)
+    throw err
+  }
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, url: URL, deps: AdminDeps): Promise<void> {
+  const store = deps.store
+  const auth = authenticateBearer(req.headers.authorization, deps.credentials)
   if (auth === 'missing') return sendError(res, IngressErrors.UNAUTHORIZED, 'send Authorization: Bearer <admin.token>', {}, { 'www-authenticate': 'Bearer' })
-  if (auth === 'wrong') return sendError(res, IngressErrors.FORBIDDEN, 'the bearer token is not the configured admin.token')
-  const actor = adminActor(req)
+  if (auth === 'wrong') return sendError(res, IngressErrors.FORBIDDEN, 'the bearer token is not one of admin.token or admin.tokens')
+  // a viewer reads everything and changes nothing (admin.tokens roles)
+  if (auth.role !== 'operator' && !isReadOnlyMethod(req.method)) {
+    req.resume()
+    return sendError(res, IngressErrors.FORBIDDEN, `credential ${auth.name} has the viewer role: ${req.method} needs an operator`)
+  }
+  const actor = adminActor(req, auth.name)
   const path = url.pathname
   const q = url.searchParams
   const method = req.method ?? 'GET'
@@ -63,23 +78,23 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url
     if (!body.ok) return sendError(res, body.tooLarge ? IngressErrors.BODY_TOO_LARGE : IngressErrors.BAD_REQUEST, body.tooLarge ? `a delta is at most ${DELTA_MAX_BYTES} bytes` : body.error.message)
     try {
       const summary = await deps.applyRegistryDelta(name, body.body)
-      await deps.audit?.(actor, 'registry.delta', name, 'ok')
+      await store.writeAudit(actor, 'registry.delta', name, 'ok')
       return sendJson(res, 200, summary)
     } catch (err) {
       const e = err as Error & { reasons?: unknown[] }
-      await deps.audit?.(actor, 'registry.delta', name, `refused: ${e.message}`.slice(0, 500))
+      await store.writeAudit(actor, 'registry.delta', name, `refused: ${e.message}`.slice(0, 500))
       return sendError(res, e.reasons ? IngressErrors.BAD_REQUEST : IngressErrors.CONFLICT, `delta not applied, still serving the previous index: ${e.message}`, e.reasons ? { reasons: e.reasons } : {})
     }
   }
-  req.resume()
+  req.resume() // other routes take no body
 
   if (path === '/admin/registry/reload' && method === 'POST') {
     try {
       const loaded = await deps.reloadRegistry()
-      await deps.audit?.(actor, 'registry.reload', null, 'ok')
+      await store.writeAudit(actor, 'registry.reload', null, 'ok')
       return sendJson(res, 200, loaded)
     } catch (err) {
-      await deps.audit?.(actor, 'registry.reload', null, `failed: ${(err as Error).message}`.slice(0, 500))
+      await store.writeAudit(actor, 'registry.reload', null, `failed: ${(err as Error).message}`.slice(0, 500))
       return sendError(res, IngressErrors.CONFLICT, `reload failed, still serving the previous index: ${(err as Error).message}`)
     }
   }
@@ -89,17 +104,17 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url
     const since = q.get('since')
     const sinceMs = since === null ? undefined : Date.parse(since)
     if (sinceMs !== undefined && Number.isNaN(sinceMs)) return sendError(res, IngressErrors.BAD_REQUEST, `since=${since}: expected an ISO date or date-time`)
-    try {
-      return sendJson(res, 200, await deps.quarantine.list({
-        limit,
-        ...(q.get('reason') !== null && { reason: q.get('reason')! }),
-        ...(q.get('mpxn') !== null && { mpxn: q.get('mpxn')! }),
-        ...(sinceMs !== undefined && { since: sinceMs }),
-        ...(q.get('cursor') !== null && { cursor: q.get('cursor')! }),
-      }))
-    } catch (err) {
-      return sendError(res, IngressErrors.BAD_REQUEST, (err as Error).message)
-    }
+    const critical = q.get('critical')
+    if (critical !== null && critical !== 'true' && critical !== 'false') return sendError(res, IngressErrors.BAD_REQUEST, `critical=${critical}: expected true or false`)
+    return sendJson(res, 200, await store.listQuarantine({
+      limit,
+      ...(q.get('reason') !== null && { reason: q.get('reason')! }),
+      ...(q.get('mpxn') !== null && { mpxn: q.get('mpxn')! }),
+      ...(sinceMs !== undefined && { since: sinceMs }),
+      ...(critical !== null && { critical: critical === 'true' }),
+      ...(q.get('alertCode') !== null && { alertCode: q.get('alertCode')! }),
+      ...(q.get('cursor') !== null && { cursor: q.get('cursor')! }),
+    }))
   }
   const qm = QUARANTINE_ID.exec(path)
   if (qm !== null) {
@@ -108,49 +123,63 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url
       try {
         return sendJson(res, 200, await deps.releaseQuarantined(id, actor))
       } catch (err) {
-        const e = err as { code?: string; message: string }
-        return sendError(res, e.code === 'DCCGW_ERR_NOT_FOUND' ? IngressErrors.NOT_FOUND : IngressErrors.CONFLICT, e.message)
+        // not found, store unavailable: the store's status; a document policy still cannot decide: 409
+        if (isStoreError(err) || isStoreUnavailable(err)) throw err
+        return sendError(res, IngressErrors.CONFLICT, (err as Error).message)
       }
     }
     if (qm[2] === undefined && method === 'GET') {
-      const held = await deps.quarantine.get(id)
-      if (held === undefined) return sendError(res, IngressErrors.NOT_FOUND, `no quarantined message ${id}`)
-      const { row, body } = held
+      const row = await store.getQuarantine(id)
+      if (row === undefined) return sendError(res, IngressErrors.NOT_FOUND, `no quarantined message ${id}`)
       if (q.get('raw') === '1') {
+        const body = await store.getQuarantineBody(id)
+        if (body === undefined) return sendError(res, IngressErrors.NOT_FOUND, `no quarantined message ${id}`)
         res.writeHead(200, { 'content-type': row.contentType ?? 'application/octet-stream', 'content-length': body.byteLength })
         return void res.end(body)
       }
       return sendJson(res, 200, row)
     }
     if (qm[2] === undefined && method === 'DELETE') {
-      return (await deps.deleteQuarantined(id, actor))
-        ? sendJson(res, 200, { deleted: id })
-        : sendError(res, IngressErrors.NOT_FOUND, `no quarantined message ${id}`)
+      try {
+        return (await store.deleteQuarantined(id, actor, q.get('reason')?.trim().slice(0, 500) || undefined))
+          ? sendJson(res, 200, { deleted: id })
+          : sendError(res, IngressErrors.NOT_FOUND, `no quarantined message ${id}`)
+      } catch (err) {
+        const e = err as { code?: string; message: string }
+        if (e.code === 'DCCGW_ERR_REASON_REQUIRED') return sendError(res, IngressErrors.BAD_REQUEST, `${e.message} (?reason=...)`)
+        throw err
+      }
     }
   }
   if (path === '/admin/obligations' && method === 'GET') {
     const status = q.get('status') ?? 'open'
     if (!['open', 'overdue', 'done', 'all'].includes(status)) return sendError(res, IngressErrors.BAD_REQUEST, `status=${status}: expected open, overdue, done or all`)
-    return sendJson(res, 200, { items: deps.obligations.list(status as 'open', deps.now()) })
+    return sendJson(res, 200, { items: await store.listObligations(status as 'open', deps.now()) })
   }
   const oid = OBLIGATION_ID.exec(path)
   if (oid !== null && method === 'GET') {
-    const o = deps.obligations.get(oid[1]!)
+    const o = await store.getObligation(oid[1]!)
     if (o === undefined) return sendError(res, IngressErrors.NOT_FOUND, `no obligation ${oid[1]}`)
-    return sendJson(res, 200, { ...o, events: deps.obligations.events(o.id) })
+    return sendJson(res, 200, { ...o, events: await store.obligationEvents(o.id) })
   }
   const om = OBLIGATION_ACK.exec(path)
   if (om !== null && method === 'POST') {
-    const r = await deps.acknowledge(om[1]!, actor)
+    const r = await store.acknowledgeObligation(om[1]!, actor, deps.now())
     if (r === 'not-found') return sendError(res, IngressErrors.NOT_FOUND, `no obligation ${om[1]}`)
-    // the NATS mirror may not have seen the acknowledgement yet: the status is known all the same
-    const row = deps.obligations.get(om[1]!)
-    return sendJson(res, 200, { ...row, id: om[1]!, status: 'acknowledged', alreadyAcknowledged: r === 'already' })
+    return sendJson(res, 200, { ...(await store.getObligation(om[1]!)), id: om[1]!, status: 'acknowledged', alreadyAcknowledged: r === 'already' })
   }
   if (path === '/admin/reports/stale-cos' && method === 'GET') {
     const since = q.get('since')
     const format = q.get('format') ?? 'json'
-    const report = staleCosReport(deps.db(), since === null ? undefined : Date.parse(since), deps.now(), deps.calendar)
+    const min = q.get('minWorkingDays')
+    if (min !== null && !/^\d{1,4}$/.test(min)) return sendError(res, IngressErrors.BAD_REQUEST, `minWorkingDays=${min}: expected a whole number of working days`)
+    const status = q.get('status')
+    if (status !== null && status !== 'open' && status !== 'resolved') return sendError(res, IngressErrors.BAD_REQUEST, `status=${status}: expected open or resolved`)
+    const report = await staleCosReport(store, {
+      ...(since !== null && { since: Date.parse(since) }),
+      ...(min !== null && { minWorkingDays: Number(min) }),
+      ...(status !== null && { status }),
+    }, deps.now(), deps.calendar)
     if (format === 'csv') return void (res.writeHead(200, { 'content-type': 'text/csv' }), res.end(report.csv()))
     if (format === 'md') return void (res.writeHead(200, { 'content-type': 'text/markdown' }), res.end(report.markdown()))
     return sendJson(res, 200, { rows: report.rows })

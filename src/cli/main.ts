@@ -32,17 +32,19 @@ q.command('show <id>').option(...configOpt).option('--raw', 'print the raw bytes
 q.command('release <id>').description('re-evaluate against the current registry and deliver').option(...configOpt)
   .action((id, o) => run(() => quarantineRelease(id, o)))
 q.command('delete <id>').description('delete one quarantined message and its bytes').option(...configOpt)
+  .option('--reason <text>', 'why (required for a critical alert whose obligation is open; it closes the obligation)')
   .action((id, o) => run(() => quarantineDelete(id, o)))
 q.command('purge').description('delete quarantined messages older than the retention').option(...configOpt)
   .option('--older-than-days <n>', 'default: store.quarantineRetentionDays').action((o) => run(() => quarantinePurge(o)))
 
-program.command('obligations').description('obligations: forwarded critical alerts awaiting acknowledgement, install-code requests')
+program.command('obligations').description('obligations: forwarded and quarantined critical alerts awaiting action, install-code requests, open stale-CoS cases')
   .addCommand(new Command('list').option(...configOpt).option('--overdue', 'only overdue').option('--all', 'include acknowledged')
     .option('--json', 'JSON output').action((o) => run(() => obligationsList(o))))
 
 program.command('report').description('reports')
   .addCommand(new Command('stale-cos').description('per MPxN: the losing supplier still receiving traffic after the supply start date')
     .option(...configOpt).option('--since <date>', 'only messages received since YYYY-MM-DD').option('--format <csv|md>', 'output format', 'md')
+    .option('--min-working-days <n>', 'only cases at least N working days past the supply start date (to their resolution, or today)')
     .action((o) => run(() => reportStaleCos(o))))
 
 program.command('replay <source>').description('post DUIS documents (file, folder, NDJSON or tar) to a gateway and print outcome counts')

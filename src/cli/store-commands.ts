@@ -2,67 +2,67 @@ import { writeSync } from 'node:fs'
 import { startGateway } from '../gateway/index.js'
 import type { Config } from '../config/types.js'
 import { staleCosReport } from '../admin/index.js'
+import type { StaleCosReportRow } from '../admin/index.js'
 import { contactsAt, createCalendar, levelName } from '../obligations/index.js'
 import { loadParties } from '../registry/index.js'
 import type { Party } from '../registry/types.js'
-import { SqliteStore, getQuarantine, getQuarantineBody, listObligations, listQuarantine } from '../store/index.js'
+import { isStoreError, openStore } from '../store/index.js'
+import type { GatewayStore } from '../store/index.js'
 import { CliError, configFrom, EXIT, table } from './common.js'
 
-// Operator commands on the same SQLite store the admin API uses (WAL allows a second process).
+// Operator commands on the same store the admin API uses, whichever kind (SQLite: WAL allows a
+// second process; NATS: a connection that reads and acts but takes no deliveries).
 
-function openStore(config: Config): SqliteStore {
-  return new SqliteStore({ path: config.store.path, commitIntervalMs: 0, commitBatch: 64, synchronous: config.store.synchronous })
+/** Opens the configured store for one command and closes it after, whatever happened. */
+async function withStore<T>(config: Config, body: (store: GatewayStore) => Promise<T>): Promise<T> {
+  const store = await openStore(config, { lease: false, commitIntervalMs: 0 })
+  try {
+    return await body(store)
+  } finally {
+    await store.close()
+  }
 }
 
 const iso = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString())
 
 export async function quarantineList(opts: { config?: string; reason?: string; limit?: string; json?: boolean }): Promise<void> {
-  const store = openStore(configFrom(opts))
-  try {
-    const page = listQuarantine(store.db, { limit: Number(opts.limit ?? 100), ...(opts.reason !== undefined && { reason: opts.reason }) })
+  await withStore(configFrom(opts), async (store) => {
+    const page = await store.listQuarantine({ limit: Number(opts.limit ?? 100), ...(opts.reason !== undefined && { reason: opts.reason }) })
     if (opts.json) return void process.stdout.write(JSON.stringify(page, null, 2) + '\n')
     const rows = page.items.map((q) => ({ ...q, received: iso(q.receivedAt) }))
     process.stdout.write(table(rows, ['id', 'received', 'reason', 'kind', 'party', 'size', 'messageId']))
     process.stdout.write(`${page.items.length} shown${page.nextCursor ? ' (more: use the admin API cursor)' : ''}\n`)
-  } finally {
-    store.close()
-  }
+  })
 }
 
 export async function quarantineShow(id: string, opts: { config?: string; raw?: boolean }): Promise<void> {
-  const store = openStore(configFrom(opts))
-  try {
-    const row = getQuarantine(store.db, id)
+  await withStore(configFrom(opts), async (store) => {
+    const row = await store.getQuarantine(id)
     if (row === undefined) throw new CliError(`no quarantined message ${id}`)
-    if (opts.raw) return void writeSync(1, getQuarantineBody(store.db, id)!)
+    if (opts.raw) return void writeSync(1, (await store.getQuarantineBody(id))!)
     process.stdout.write(JSON.stringify({ ...row, receivedAtIso: iso(row.receivedAt) }, null, 2) + '\n')
-  } finally {
-    store.close()
-  }
+  })
 }
 
-export async function quarantineDelete(id: string, opts: { config?: string }): Promise<number> {
-  const store = openStore(configFrom(opts))
-  try {
-    if (!(await store.deleteQuarantined(id, 'cli'))) throw new CliError(`no quarantined message ${id}`)
+export async function quarantineDelete(id: string, opts: { config?: string; reason?: string }): Promise<number> {
+  return withStore(configFrom(opts), async (store) => {
+    const gone = await store.deleteQuarantined(id, 'cli', opts.reason).catch((err: { code?: string; message: string }) => {
+      throw err.code === 'DCCGW_ERR_REASON_REQUIRED' ? new CliError(`${err.message} (--reason)`, EXIT.USAGE) : err
+    })
+    if (!gone) throw new CliError(`no quarantined message ${id}`)
     process.stdout.write(`deleted ${id}\n`)
     return EXIT.OK
-  } finally {
-    store.close()
-  }
+  })
 }
 
 export async function quarantinePurge(opts: { config?: string; olderThanDays?: string }): Promise<void> {
   const config = configFrom(opts)
   const days = Number(opts.olderThanDays ?? config.store.quarantineRetentionDays)
   if (!Number.isFinite(days) || days < 0) throw new CliError(`--older-than-days ${opts.olderThanDays}: expected a number of days`, EXIT.USAGE)
-  const store = openStore(config)
-  try {
+  await withStore(config, async (store) => {
     const n = await store.purgeQuarantine(Date.now() - days * 86_400_000, 'cli')
     process.stdout.write(`purged ${n} quarantined message(s) older than ${days} day(s)\n`)
-  } finally {
-    store.close()
-  }
+  })
 }
 
 /**
@@ -94,11 +94,26 @@ export async function quarantineRelease(id: string, opts: { config?: string }): 
  */
 export async function obligationsList(opts: { config?: string; overdue?: boolean; all?: boolean; json?: boolean }): Promise<void> {
   const config = configFrom(opts)
-  const store = openStore(config)
-  try {
+  await withStore(config, async (store) => {
     const now = Date.now()
-    const items = listObligations(store.db, opts.overdue ? 'overdue' : opts.all ? 'all' : 'open', now)
-    if (opts.json) return void process.stdout.write(JSON.stringify(items, null, 2) + '\n')
+    const items = await store.listObligations(opts.overdue ? 'overdue' : opts.all ? 'all' : 'open', now)
+    // contract §1: the list includes open stale-CoS cases (the losing supplier still receives traffic);
+    // a store that cannot report them (store.kind nats) says so instead
+    let stale: StaleCosReportRow[] = []
+    let staleNote = ''
+    if (!opts.overdue) {
+      try {
+        stale = (await staleCosReport(store, { status: 'open' }, now, createCalendar(config.calendar))).rows
+      } catch (err) {
+        if (!isStoreError(err) || err.code !== 'DCCGW_ERR_NOT_AVAILABLE') throw err
+        staleNote = `stale-CoS cases not listed: ${err.message}\n`
+      }
+    }
+    const staleItems = stale.map((r) => ({
+      id: `stale-cos:${r.party}:${r.mpxn}`, type: 'stale-cos', status: r.status, fromParty: r.party, toParty: r.acquirer, mpxn: r.mpxn,
+      supplyStartDate: r.supplyStartDate, workingDaysSinceSsd: r.workingDaysSinceSsd, messages: r.messages, lastSeen: r.lastSeenIso,
+    }))
+    if (opts.json) return void process.stdout.write(JSON.stringify([...items, ...staleItems], null, 2) + '\n')
     const parties = new Map<string, Party>()
     try {
       for (const p of await loadParties(config.registry.parties)) parties.set(p.id, p)
@@ -120,22 +135,26 @@ export async function obligationsList(opts: { config?: string; overdue?: boolean
     })
     process.stdout.write(table(rows, ['id', 'type', 'status', 'level', 'contact', 'toParty', 'fromParty', 'mpxn', 'alert', 'due', 'acked']))
     process.stdout.write(`${items.length} obligation(s)\n`)
-  } finally {
-    store.close()
-  }
+    if (staleItems.length > 0) {
+      process.stdout.write('\nOpen stale-CoS cases (SR 6.23 not run: the losing supplier still receives traffic)\n')
+      process.stdout.write(table(staleItems.map((s) => ({ ...s, toParty: s.toParty ?? '' })), ['fromParty', 'mpxn', 'supplyStartDate', 'workingDaysSinceSsd', 'messages', 'lastSeen', 'toParty']))
+    }
+    process.stdout.write(staleNote || `${staleItems.length} open stale-CoS case(s)\n`)
+  })
 }
 
-export async function reportStaleCos(opts: { config?: string; since?: string; format?: string }): Promise<void> {
+export async function reportStaleCos(opts: { config?: string; since?: string; format?: string; minWorkingDays?: string }): Promise<void> {
   const since = opts.since === undefined ? undefined : Date.parse(opts.since)
   if (since !== undefined && Number.isNaN(since)) throw new CliError(`--since ${opts.since}: expected a date YYYY-MM-DD`, EXIT.USAGE)
+  const min = opts.minWorkingDays
+  if (min !== undefined && !/^\d{1,4}$/.test(min)) throw new CliError(`--min-working-days ${min}: expected a whole number`, EXIT.USAGE)
   const format = opts.format ?? 'md'
   if (format !== 'csv' && format !== 'md') throw new CliError(`--format ${format}: expected csv or md`, EXIT.USAGE)
   const config = configFrom(opts)
-  const store = openStore(config)
-  try {
-    const report = staleCosReport(store.db, since, Date.now(), createCalendar(config.calendar))
+  await withStore(config, async (store) => {
+    const report = await staleCosReport(store, {
+      ...(since !== undefined && { since }), ...(min !== undefined && { minWorkingDays: Number(min) }),
+    }, Date.now(), createCalendar(config.calendar))
     process.stdout.write(format === 'csv' ? report.csv() : report.markdown())
-  } finally {
-    store.close()
-  }
+  })
 }

@@ -334,6 +334,17 @@ export interface GatewayConfig {
     window?: string;
   };
   /**
+   * The DCC itself.
+   */
+  dcc?: {
+    /**
+     * The DCC's own User IDs (EUI-64, any case): a ResponseID originator or RequestID target in this list is the DCC, never a device (DCC alerts, acknowledgements, responses to DCC service requests such as SR 8.2). Default: the DCC Boxed ACB/DSP ID.
+     *
+     * @minItems 1
+     */
+    userIds?: [string, ...string[]];
+  };
+  /**
    * Working-day calendar for obligations.
    */
   calendar?: {
@@ -403,15 +414,57 @@ export interface GatewayConfig {
      * Calendar days an acknowledgement link stays valid after it is issued.
      */
     ackLinkTtlDays?: number;
+    /**
+     * Party ids whose notices the operator collects from the outbox folder (<store.path>/<delivery.outboxDir>/notices/<party>/). Only for these does writing a notice there count as notifying the party; any other party with no webhook and no e-mail it can be sent stays unnotified, escalates on time and is reported as unreachable (log line, dccgw_unreachable_parties).
+     */
+    outboxParties?: string[];
+    /**
+     * Who gets the notice after the last contact level of a party has not acknowledged (the SECAS helpdesk in the Managing Critical Alerts guidance). Neither email nor endpoint = no fallback: the obligation stays overdue.
+     */
+    fallbackContact?: {
+      /**
+       * Name shown in notices, e.g. SECAS helpdesk.
+       */
+      name?: string;
+      /**
+       * E-mail address (sent when smtp.host is set).
+       */
+      email?: string;
+      /**
+       * Webhook URL that receives the notice JSON, like a party's criticalAlerts.endpoint.
+       */
+      endpoint?: string;
+    };
   };
   /**
-   * Admin API under /admin/.
+   * Admin API under /admin/ and the operator console under /console/ (same credentials).
    */
   admin?: {
     /**
-     * Bearer token; empty disables the admin API (every call 401).
+     * Bearer token; one operator credential, named 'admin' in the audit log. Empty (and no tokens) disables the admin API (every call 401) and the console sign-in.
      */
     token?: string;
+    /**
+     * Named credentials with a role: a viewer reads everything and changes nothing (403 on every state-changing call); an operator may also release, delete, acknowledge and reload. The name is what the audit log records.
+     */
+    tokens?: {
+      /**
+       * Who holds the credential, as the audit log records it.
+       */
+      name: string;
+      /**
+       * The secret (at least 16 characters).
+       */
+      token: string;
+      /**
+       * viewer (read only) or operator.
+       */
+      role: "viewer" | "operator";
+    }[];
+    /**
+     * Console sessions end after this many minutes without a request, and 12 hours after sign-in whatever happens. Sessions are held in memory: a restart signs everyone out.
+     */
+    sessionMinutes?: number;
   };
   /**
    * Prometheus metrics at /metrics.

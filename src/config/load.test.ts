@@ -166,10 +166,29 @@ dedupe: { window: 7 days }
       `${file}: /calendar/extraNonWorkingDays/0 is not a calendar date (got "2026-02-30")`,
       `${file}: /calendar/extraWorkingDays/0 2026-09-18 is also in /calendar/extraNonWorkingDays`,
     ])
+    // issue #14 rule 7: a safety-listed code can never be made droppable as consumption data
+    const codes = world('policy: { consumptionDataCodes: [8F0A, 8f0f] }\n')
+    expect(problems(() => loadConfig({ file: codes.file, env: {} }))).toEqual([
+      `${codes.file}: /policy/consumptionDataCodes/1 "8f0f" is also in /policy/safetyListedCodes: a safety-listed alert is never consumption data (remove it from one list)`,
+    ])
+    const custom = world('policy: { safetyListedCodes: [81BF], consumptionDataCodes: [8F0F] }\n')
+    expect(loadConfig({ file: custom.file, env: {} }).policy.consumptionDataCodes).toEqual(['8F0F'])
     const tls = world('server: { tls: { cert: c.pem, key: k.pem, requireClientCert: true } }\n')
     expect(problems(() => loadConfig({ file: tls.file, env: {} }))).toEqual([
       `${tls.file}: /server/tls/ca is required when /server/tls/requireClientCert is true`,
     ])
+  })
+})
+
+// Issue #14 rule 6: the DCC's own User IDs are configuration (default: the DCC Boxed ID).
+describe('loadConfig: dcc.userIds', () => {
+  it('defaults to the DCC Boxed ID, takes a list of EUI-64s and rejects anything else', () => {
+    expect(loadConfig({ file: world('{}\n').file, env: {} }).dcc.userIds).toEqual(['90-B3-D5-1F-30-00-00-02'])
+    const two = world('dcc: { userIds: [90-B3-D5-1F-30-00-00-02, 90-b3-d5-1f-30-00-00-09] }\n')
+    expect(loadConfig({ file: two.file, env: {} }).dcc.userIds).toEqual(['90-B3-D5-1F-30-00-00-02', '90-b3-d5-1f-30-00-00-09'])
+    const bad = world('dcc: { userIds: [DCC] }\n')
+    expect(problems(() => loadConfig({ file: bad.file, env: {} }))[0]).toMatch(/\/dcc\/userIds\/0 must match/)
+    expect(problems(() => loadConfig({ file: world('dcc: { userIds: [] }\n').file, env: {} }))[0]).toMatch(/\/dcc\/userIds/)
   })
 })
 

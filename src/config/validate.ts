@@ -62,6 +62,14 @@ function crossCheck(data: unknown): Problem[] {
   if (isPlainObject(tls) && tls.requireClientCert === true && tls.ca === undefined) {
     problems.push(['/server/tls/requireClientCert', '/server/tls/ca is required when /server/tls/requireClientCert is true'])
   }
+  // A safety alert must never become droppable by configuration (issue #14 rule 7).
+  const safety = new Set((asStrings(getAt(data, '/policy/safetyListedCodes'))).map((c) => c.toUpperCase()))
+  asStrings(getAt(data, '/policy/consumptionDataCodes')).forEach((code, i) => {
+    if (safety.has(code.toUpperCase())) {
+      const at = `/policy/consumptionDataCodes/${i}`
+      problems.push([at, `${at} ${show(code)} is also in /policy/safetyListedCodes: a safety-listed alert is never consumption data (remove it from one list)`])
+    }
+  })
   const listed = new Map<string, string>()
   for (const list of ['extraNonWorkingDays', 'extraWorkingDays']) {
     const days = getAt(data, `/calendar/${list}`)
@@ -75,6 +83,10 @@ function crossCheck(data: unknown): Problem[] {
     })
   }
   return problems
+}
+
+function asStrings(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []
 }
 
 function isCalendarDate(s: string): boolean {

@@ -1,4 +1,3 @@
-import { Gauge } from 'prom-client'
 import type { Logger } from 'pino'
 import type { GatewayMetrics } from '../metrics/index.js'
 import type { SpoolItem } from '../store/types.js'
@@ -12,7 +11,7 @@ import type { Sender } from './types.js'
  * sender object because some senders are built per item). While a breaker is open the spool scan
  * skips its rows instead of picking them only to put them back.
  *
- * Metric `dccgw_delivery_breaker_state{target}`: the worst state among the breakers of a target
+ * Metric `dccgw_delivery_breaker_state{target}` (declared in src/metrics, read from here at each scrape): the worst state among the breakers of a target
  * kind (adapter, notice, outbox): 0 closed, 1 half-open, 2 open. Never a URL or a party
  * (contract §9: closed label sets).
  */
@@ -24,17 +23,7 @@ export class BreakerBoard {
   constructor(opts: BreakerOptions, metrics: GatewayMetrics, log: Logger) {
     this.#opts = opts
     this.#log = log
-    const board = this
-    new Gauge({
-      name: 'dccgw_delivery_breaker_state',
-      help: 'Delivery circuit breaker state by target (adapter, notice, outbox): 0 closed, 1 half-open, 2 open; the worst breaker of that target.',
-      labelNames: ['target'],
-      registers: [metrics.registry],
-      collect() {
-        this.reset()
-        for (const [label, v] of board.worst(Date.now())) this.set({ target: label }, v)
-      },
-    })
+    metrics.setBreakerSource(() => this.worst(Date.now()))
   }
 
   /** The breaker guarding an item's target (created closed on first use). */
@@ -80,7 +69,7 @@ export class BreakerBoard {
   }
 
   worst(now: number): Map<string, number> {
-    const m = new Map<string, number>([['adapter', 0], ['notice', 0], ['outbox', 0]])
+    const m = new Map<string, number>() // targets without a breaker read 0 (src/metrics zero-fills DELIVERY_TARGETS)
     for (const { breaker, label } of this.#byKey.values()) m.set(label, Math.max(m.get(label) ?? 0, BREAKER_STATE_VALUE[breaker.state(now)]))
     return m
   }

@@ -153,8 +153,10 @@ export class Dispatcher {
     const log = { messageId: item.messageId, target: sender.label, attempts: item.attempts + 1 }
     try {
       if (result.outcome === 'ok') {
-        await this.#store.completeDelivery(item, now)
-        this.#log.debug(log, 'delivered')
+        // written where it reaches nobody (issue 15): done, but the obligation is not notified
+        await this.#store.completeDelivery(result.unreachable ? { ...item, obligationId: null } : item, now)
+        if (result.unreachable) this.#log.warn({ ...log, party: item.party, obligationId: item.obligationId }, 'notice reached no channel of the party (outbox only); the obligation stays unnotified and escalates on time')
+        else this.#log.debug(log, 'delivered')
       } else if (result.outcome === 'retry') {
         const at = now + backoffDelay(item.attempts, this.#opts.retryBaseMs, this.#opts.retryMaxMs)
         await this.#store.scheduleRetry(item, at, result.error)

@@ -2,7 +2,7 @@ import { resolve } from 'node:path'
 import type { Config } from '../config/types.js'
 import type { RegistryIndex } from '../registry/types.js'
 import type { SpoolItem } from '../store/types.js'
-import { emailsAt } from '../obligations/index.js'
+import { FALLBACK_LEVEL, emailsAt } from '../obligations/index.js'
 import { HttpSender } from './target-http.js'
 import { NoticeSender, withAckLink } from './target-notice.js'
 import { OutboxSender } from './target-outbox.js'
@@ -46,14 +46,19 @@ export class SenderDirectory {
    * addresses; the outbox folder only when neither. Non-DCC-User parties are reached the same way.
    */
   #noticeSender(item: SpoolItem, party: ReturnType<RegistryIndex['party']>): Sender {
-    const endpoint = party?.criticalAlerts?.endpoint
     const level = Number((JSON.parse(item.body.toString('utf8')) as { level?: unknown }).level ?? 0) || 0
-    const to = this.#smtp === undefined ? [] : emailsAt(party, level)
+    // after the party's last level: obligations.fallbackContact (the SECAS helpdesk), issue 15
+    const fallback = level === FALLBACK_LEVEL ? this.#config.obligations.fallbackContact : undefined
+    const endpoint = fallback !== undefined ? (fallback.endpoint || undefined) : party?.criticalAlerts?.endpoint
+    const to = this.#smtp === undefined ? [] : fallback !== undefined ? (fallback.email ? [fallback.email] : []) : emailsAt(party, level)
     const webhook = endpoint === undefined ? undefined : this.#httpSender('notice', endpoint)
     const email = this.#smtp !== undefined && to.length > 0 ? { sender: this.#smtp, to } : undefined
     const link = this.#ackLink
     return new NoticeSender(
-      { ...(webhook && { webhook }), ...(email && { email }), ...(!webhook && !email && { outbox: this.#outbox }) },
+      {
+        ...(webhook && { webhook }), ...(email && { email }), ...(!webhook && !email && { outbox: this.#outbox }),
+        outboxNotifies: fallback === undefined && this.#config.obligations.outboxParties.includes(item.party),
+      },
       this.#noticeDone,
       link === undefined ? (i) => i : (i) => withAckLink(i, link),
     )
@@ -67,6 +72,31 @@ export class SenderDirectory {
       this.#http.set(key, sender)
     }
     return sender
+  }
+
+  /**
+   * Parties a notice could not reach today (issue 15, point 3): a tenant (critical-quarantined and
+   * install-code escalations go to it) or a party with a critical-alert contact (policy forwards to
+   * it), that has no webhook, no e-mail this gateway can send (smtp.host unset)
+   * and are not in obligations.outboxParties. Sorted party ids.
+   */
+  unreachableParties(): string[] {
+    const out: string[] = []
+    for (const p of this.#registry().parties()) {
+      const ca = p.criticalAlerts
+      const email = ca?.contacts.some((c) => !!c.email) ?? false
+      // a tenant gets critical-quarantined notices whatever it lists; another party only if it lists a channel
+      if (!this.#config.tenants.includes(p.id) && ca?.endpoint === undefined && !email) continue
+      if (ca?.endpoint !== undefined || (this.#smtp !== undefined && email)) continue
+      if (!this.#config.obligations.outboxParties.includes(p.id)) out.push(p.id)
+    }
+    return out.sort()
+  }
+
+  /** obligations.fallbackContact is set but only by e-mail, and smtp.host is not: it can never be reached */
+  fallbackUnreachable(): boolean {
+    const f = this.#config.obligations.fallbackContact
+    return f.endpoint === '' && f.email !== '' && this.#smtp === undefined
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,9 @@ import type { AttemptResult, Sender } from './types.js'
 /**
  * One notice, several channels (README "Notices"): the webhook when the party has
  * `criticalAlerts.endpoint`, e-mail when SMTP is configured and the contacts of the notice's level
- * have addresses, the outbox folder only when neither applies. The spool item is done when every
+ * have addresses, the outbox folder only when neither applies. The outbox counts as reaching the
+ * party only when the operator listed it in `obligations.outboxParties` (`outboxNotifies`);
+ * otherwise the result is ok but `unreachable` (issue 15, point 3). The spool item is done when every
  * channel took it; a channel that already took it is not tried again while this process runs
  * (after a restart it may repeat: the webhook has the Idempotency-Key, the e-mail a stable
  * Message-ID).
@@ -14,6 +16,8 @@ export interface NoticeChannels {
   webhook?: Sender
   email?: { sender: SmtpSender; to: readonly string[] }
   outbox?: Sender
+  /** writing to the outbox counts as notifying (obligations.outboxParties lists the party) */
+  outboxNotifies?: boolean
 }
 
 export class NoticeSender implements Sender {
@@ -46,7 +50,7 @@ export class NoticeSender implements Sender {
     }
     if (failed.length === 0) {
       for (const [name] of attempts) this.#done.delete(`${item.id}:${name}`)
-      return { outcome: 'ok' }
+      return webhook || email || this.#channels.outboxNotifies ? { outcome: 'ok' } : { outcome: 'ok', unreachable: true }
     }
     const error = failed.map((f) => (f.outcome === 'ok' ? '' : f.error)).join('; ')
     return failed.some((f) => f.outcome === 'retry') ? { outcome: 'retry', error } : { outcome: 'rejected', error }

@@ -1,6 +1,7 @@
 import nodemailer from 'nodemailer'
 import type { Transporter } from 'nodemailer'
 import type { SpoolItem } from '../store/types.js'
+import { ukDeadlineWords } from '../obligations/index.js'
 import type { AttemptResult } from './types.js'
 
 export interface SmtpOptions {
@@ -70,7 +71,9 @@ export class SmtpSender {
 
 function subjectOf(n: Record<string, unknown>): string {
   const escalation = n.escalatedFrom !== undefined ? '[ESCALATION] ' : ''
-  const by = `acknowledge by ${String(n.acknowledgeBy ?? '')}`
+  const due = Date.parse(String(n.acknowledgeBy ?? ''))
+  const by = `acknowledge by ${Number.isNaN(due) ? 'unknown' : ukDeadlineWords(due)}`
+  if (n.type === 'critical-quarantined') return `${escalation}Quarantined critical alert ${String(n.alertCode ?? '')} ${String(n.alertName ?? '')}: act on it (${by})`
   if (n.type === 'install-code') return `${escalation}Install code needed: MPxN ${String(n.mpxn ?? 'unknown')}, device ${String(n.deviceId ?? '')} (${by})`
   return `${escalation}Critical alert ${String(n.alertCode ?? '')} ${String(n.alertName ?? '')}: MPxN ${String(n.mpxn ?? 'unknown')} (${by})`
 }

@@ -42,6 +42,8 @@ export interface DuisDocumentOptions {
   content?: DuisNode
   inventory?: InventoryDevice[]
   throttle?: { sequenceId: string; count: string }
+  /** smets1: a DSP-scheduled read (SR, SRV and DSPScheduleID before SMETS1SignedResponse; no alert code) */
+  dspScheduleId?: string
   pretty?: boolean
   crlf?: boolean
   xmlDeclaration?: boolean
@@ -112,9 +114,13 @@ function bodyNode(o: DuisDocumentOptions): DuisNode {
         ...(o.content === undefined && o.inventory === undefined ? [] : [o.content ?? inventoryNode(o.inventory!)])])
     case 'smets1':
       // SMETS1SignedResponse content is in the ResponseAndAlert namespace (structure approximated; domain §2).
-      return el('SMETS1ResponseMessage', [...throttle, { n: 'SMETS1SignedResponse', attrs: { 'xmlns:ra': NS_RA }, c: [
+      return el('SMETS1ResponseMessage', [
+        ...(o.dspScheduleId === undefined ? [] : [el('ServiceReference', o.serviceReference ?? '4.6'),
+          el('ServiceReferenceVariant', o.serviceReferenceVariant ?? '4.6.1'), el('DSPScheduleID', o.dspScheduleId)]),
+        ...throttle, { n: 'SMETS1SignedResponse', attrs: { 'xmlns:ra': NS_RA }, c: [
         el('Header', [el('BusinessOriginatorID', device, 'ra'), el('BusinessTargetID', o.recipient ?? USER, 'ra'), el('OriginatorCounter', String(o.counter ?? 2000), 'ra')], 'ra'),
-        el('Body', [el('GBCSHexAlertCode', o.alertCode ?? '8F0F', 'ra'), el('AlertDescription', 'Credit Below Disablement Threshold', 'ra')], 'ra'),
+        el('Body', o.dspScheduleId !== undefined ? [el('ResponseData', 'AAECAwQFBgc=', 'ra')]
+          : [el('GBCSHexAlertCode', o.alertCode ?? '8F0F', 'ra'), el('AlertDescription', 'Credit Below Disablement Threshold', 'ra')], 'ra'),
         signatureNode(),
       ] }])
   }

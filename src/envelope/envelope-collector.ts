@@ -11,11 +11,11 @@ import type { BodyElement, EnvelopeRejection, ParseResult } from './types.js'
 // What the current text-only element feeds (plain numbers: cheap to compare in the hot path).
 const NONE = 0, REQUEST_ID = 1, RESPONSE_ID = 2, RESPONSE_CODE = 3, RESPONSE_DATE_TIME = 4
 const SR = 5, SRV = 6, ALERT_CODE = 7, DCC_ALERT_CODE = 8, THROTTLE_SEQ = 9, THROTTLE_COUNT = 10
-const GBCS = 11, MPXN = 12, DEVICE = 13, S1_ORIGINATOR = 14
+const GBCS = 11, MPXN = 12, DEVICE = 13, S1_ORIGINATOR = 14, EXPORT_MPAN = 15
 const HEADER_FIELDS: Record<string, number> = { RequestID: REQUEST_ID, ResponseID: RESPONSE_ID, ResponseCode: RESPONSE_CODE, ResponseDateTime: RESPONSE_DATE_TIME }
 const FIELD_NAMES = ['', 'Header/RequestID', 'Header/ResponseID', 'Header/ResponseCode', 'Header/ResponseDateTime',
   'ServiceReference', 'ServiceReferenceVariant', 'AlertCode', 'DCCAlertCode', 'ThrottledAlertSequenceId',
-  'ThrottledAlertCount', 'GBCSPayload', 'MPxN', 'DeviceID', 'BusinessOriginatorID']
+  'ThrottledAlertCount', 'GBCSPayload', 'MPxN', 'DeviceID', 'BusinessOriginatorID', 'ExportMPAN']
 /** Only the start of GBCSPayload is needed (gbcs-header.ts reads <= 96 bytes). */
 const GBCS_KEEP = 256
 
@@ -149,6 +149,8 @@ export class EnvelopeCollector {
         return this.#capture(DCC_ALERT_CODE, at, c.dccAlertCode !== undefined, local)
       } else if (body === 'SMETS1ResponseMessage' && local === 'SMETS1SignedResponse') {
         this.#inSmets1 = d
+      } else if (body === 'SMETS1ResponseMessage' && local === 'DSPScheduleID') {
+        c.dspScheduled = true // SMETS1 DSP-scheduled read (domain §2): consumption data
       }
     } else if (d === 5) {
       const parent = this.#locals[3]
@@ -163,7 +165,7 @@ export class EnvelopeCollector {
       c.hasGbcsPayload = true
       if (first) return this.#capture(GBCS, at, false, local)
     } else if (MPXN_ELEMENTS.has(local)) {
-      return this.#capture(MPXN, at, false, local)
+      return this.#capture(local === 'ExportMPAN' ? EXPORT_MPAN : MPXN, at, false, local)
     } else if (DEVICE_ELEMENTS.has(local)) {
       return this.#capture(DEVICE, at, false, local)
     } else if (this.#inSmets1 !== 0 && ns === NS_RA) {
@@ -208,8 +210,11 @@ export class EnvelopeCollector {
       case THROTTLE_COUNT: c.throttledAlertCount = v; return true
       case GBCS: c.gbcsText = v; return true
       case MPXN:
+      case EXPORT_MPAN:
         if (!MPXN_TOKEN.test(v)) return this.#bad(kind, v, 'an MPAN or MPRN of 1-13 letters or digits')
         if (!c.mpxns.includes(v)) c.mpxns.push(v)
+        // an ExportMPAN is judged against the ES role (issue #14 rule 3)
+        if (kind === EXPORT_MPAN && !c.exportMpans?.includes(v)) (c.exportMpans ??= []).push(v)
         return true
       case DEVICE: {
         if (!isEui64(v)) return this.#bad(kind, v, "an EUI-64 (8 hex octets joined by '-')")

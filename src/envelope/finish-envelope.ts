@@ -9,7 +9,7 @@ import type { BodyElement, Envelope, HeaderId, ParseResult } from './types.js'
 /** Envelope fields the collector fills as they are (finishEnvelope copies them over unchanged). */
 type CopiedFields =
   | 'serviceReference' | 'serviceReferenceVariant' | 'responseContent' | 'alertCode' | 'dccAlertCode' | 'dccAlertType'
-  | 'mpxns' | 'deviceIds' | 'smets1Originator' | 'hasGbcsPayload' | 'hasSignature'
+  | 'mpxns' | 'deviceIds' | 'smets1Originator' | 'hasGbcsPayload' | 'hasSignature' | 'dspScheduled' | 'exportMpans'
   | 'throttledAlertSequenceId' | 'throttledAlertCount'
 
 /** Raw values as read; offsets (-1 when unknown) locate a rejection. */
@@ -85,6 +85,8 @@ export function finishEnvelope(c: Collected, headerSeen: boolean, bodySeen: bool
   if (c.dccAlertCode !== undefined) env.dccAlertCode = c.dccAlertCode
   if (c.dccAlertType !== undefined) env.dccAlertType = c.dccAlertType
   if (c.smets1Originator !== undefined) env.smets1Originator = c.smets1Originator
+  if (c.dspScheduled) env.dspScheduled = true
+  if (c.exportMpans !== undefined) env.exportMpans = c.exportMpans
   if (c.gbcsText !== undefined) {
     const gbcs = readGbcsHeader(c.gbcsText)
     if (gbcs !== undefined) env.gbcs = gbcs

@@ -50,6 +50,11 @@ export interface Envelope {
   serviceReferenceVariant?: string
   /** local name of the content child of ResponseMessage after the SRV, e.g. DSPScheduledMessage */
   responseContent?: string
+  /**
+   * a SMETS1 DSP-scheduled read: SMETS1ResponseMessage with a DSPScheduleID (domain §2); absent
+   * otherwise (SMETS2: responseContent DSPScheduledMessage)
+   */
+  dspScheduled?: true
   /** upper-case hex: DeviceAlertMessage/AlertCode, FutureDatedAlertCode, or SMETS1 GBCSHexAlertCode */
   alertCode?: string
   /** DCCAlertMessage/DCCAlertCode, e.g. N16, AD1 */
@@ -58,6 +63,8 @@ export interface Envelope {
   dccAlertType?: string
   /** MPxNs named in the body (ImportMPxN, SecondaryImportMPAN, ExportMPAN), deduplicated */
   mpxns: string[]
+  /** of `mpxns`, those named as ExportMPAN (judged against the ES role); absent when none */
+  exportMpans?: string[]
   /** Device IDs named in the body (upper-case EUI-64), deduplicated */
   deviceIds: string[]
   /** SMETS1 `ra:BusinessOriginatorID` (upper-case EUI-64) */

@@ -1,13 +1,13 @@
 import type { Logger } from 'pino'
 import type { Config } from '../config/types.js'
 import { parseDuration } from '../config/index.js'
-import type { GatewayStore, SqliteStore } from '../store/index.js'
+import type { GatewayStore } from '../store/index.js'
 
 /**
  * Hourly retention: audit rows (also the dedupe memory), quarantine by age and size, and the kept
- * originals of forwarded critical alerts. Runs through the store's commit queue.
+ * originals of forwarded critical alerts, through the store port (either kind).
  */
-export function startHousekeeping(config: Config, store: GatewayStore, sqlite: SqliteStore | undefined, now: () => number, log: Logger): NodeJS.Timeout {
+export function startHousekeeping(config: Config, store: GatewayStore, now: () => number, log: Logger): NodeJS.Timeout {
   const dedupeWindowMs = parseDuration(config.dedupe.window)
   const timer = setInterval(() => {
     const t = now()
@@ -16,10 +16,10 @@ export function startHousekeeping(config: Config, store: GatewayStore, sqlite: S
     store.purgeMessages(t - auditMs).catch((err: unknown) => log.error({ err }, 'audit purge failed'))
     const quarantineCutoff = t - config.store.quarantineRetentionDays * 86_400_000
     store.purgeQuarantine(quarantineCutoff, 'retention').catch((err: unknown) => log.error({ err }, 'quarantine purge failed'))
-    if (config.store.quarantineMaxBytes > 0 && sqlite !== undefined) {
-      sqlite.purgeQuarantineOverSize(config.store.quarantineMaxBytes, 'retention').catch((err: unknown) => log.error({ err }, 'quarantine size purge failed'))
+    if (config.store.quarantineMaxBytes > 0) {
+      store.purgeQuarantineOverSize(config.store.quarantineMaxBytes, 'retention').catch((err: unknown) => log.error({ err }, 'quarantine size purge failed'))
     }
-    sqlite?.purgeOriginals(quarantineCutoff).catch((err: unknown) => log.error({ err }, 'originals purge failed'))
+    store.purgeOriginals(quarantineCutoff).catch((err: unknown) => log.error({ err }, 'originals purge failed'))
   }, 3_600_000)
   timer.unref()
   return timer

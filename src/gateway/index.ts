@@ -5,8 +5,9 @@ import type { Server } from 'node:http'
 import { dirname, resolve } from 'node:path'
 import type { Logger } from 'pino'
 import type { Config } from '../config/types.js'
-import { handleAdmin } from '../admin/index.js'
-import type { ObligationReader, QuarantineReader } from '../admin/index.js'
+import { adminCredentials, handleAdmin } from '../admin/index.js'
+import { createConsole } from '../console/index.js'
+import type { ReloadOutcome } from '../console/index.js'
 import { Dispatcher, SenderDirectory } from '../delivery/index.js'
 import { createIngressServer } from '../ingress/server.js'
 import { SpoolLimit } from '../ingress/limits-spool.js'
@@ -18,21 +19,18 @@ import { policySettings } from '../policy/index.js'
 import { EvaluatePool, workerSetup } from '../pool/index.js'
 import type { PoolOutcome } from '../pool/index.js'
 import type { RegistryIndex } from '../registry/types.js'
-import { SqliteStore, getObligation, getQuarantine, getQuarantineBody, listObligations, listQuarantine, obligationCounts, obligationEvents, quarantineCounts } from '../store/index.js'
+import { isStoreError, openStore } from '../store/index.js'
 import type { GatewayStore } from '../store/index.js'
-import type { NatsStore } from '../store/nats/index.js'
 import { evaluate } from '../pipeline.js'
 import { createIngest } from './ingest.js'
 import { createRelease } from './release.js'
 import { startHousekeeping } from './housekeeping.js'
 import { within } from './within.js'
 import { loadAndMeasure, RegistryUpdates } from './registry-load.js'
+import { redirectAnswer, reportUnreachable, withCriticalRejects } from './obligation-hooks.js'
 export { createLogger } from './logger.js'
 import { createLogger } from './logger.js'
 import type { EvaluateContext } from '../pipeline.js'
-
-/** What the spool bounds need besides GatewayStore (both kinds have it). */
-type NatsStoreShape = Pick<SqliteStore, 'spoolBounds'>
 
 export interface GatewayOptions {
   log?: Logger
@@ -44,9 +42,9 @@ export interface Gateway {
   readonly url: string
   readonly config: Config
   readonly metrics: GatewayMetrics
-  /** the SQLite store (store.kind sqlite); throws with store.kind nats */
-  readonly store: SqliteStore
-  /** the store behind the gateway, whichever kind */
+  /** the store behind the gateway, whichever kind (the port in src/store/gateway-store.ts) */
+  readonly store: GatewayStore
+  /** the same store (the name this property had before `store` covered both kinds) */
   readonly gatewayStore: GatewayStore
   registry(): RegistryIndex
   reloadRegistry(): Promise<{ loadedAt: string; counts: RegistryIndex['counts']; ms: number }>
@@ -63,40 +61,29 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const calendar: WorkingDayCalendar = createCalendar(config.calendar)
   const policy = policySettings(config)
 
+  const firstLoad = performance.now()
   let registry = await loadAndMeasure(config, metrics, log)
-  // store.kind: the embedded SQLite store, or NATS JetStream shared by every instance
-  // (docs/cluster.md; the NATS client is loaded only in that mode).
-  const nats: NatsStore | undefined = config.store.kind === 'nats' ? await (await import('../store/nats/index.js')).openNatsStore(config) : undefined
-  const sqlite = nats === undefined
-    ? new SqliteStore({
-        path: config.store.path,
-        commitIntervalMs: config.store.commitIntervalMs,
-        commitBatch: config.store.commitBatch,
-        synchronous: config.store.synchronous,
-        checkpointIntervalMs: config.store.checkpointIntervalMs,
-      })
-    : undefined
-  const store: GatewayStore & NatsStoreShape = (nats ?? sqlite)!
-  /** the SQLite-only parts (admin queries, group-commit queue) */
-  const sqliteOnly = (): SqliteStore => {
-    if (sqlite === undefined) throw Object.assign(new Error('not available with store.kind nats (docs/cluster.md)'), { code: 'DCCGW_ERR_NOT_FOUND' })
-    return sqlite
-  }
-  if (sqlite !== undefined) sqlite.queue.onCommit = (size) => metrics.commitBatch.observe(size)
-  if (nats !== undefined) nats.onError = (err, what) => log.warn({ err }, what)
+  const firstLoadMs = Math.round(performance.now() - firstLoad)
+  // store.kind: the embedded SQLite store, or NATS JetStream shared by every instance (openStore)
+  const store: GatewayStore = await openStore(config)
   let draining = false
 
   // Signed acknowledgement links in notices (issue 6); the base URL is known once listening.
   let publicUrl = config.obligations.publicUrl
   const ackLinks = createAckLinks(loadAckSecret(config.obligations.ackSecret, config.store.path), () => publicUrl, config.obligations.ackLinkTtlDays)
   const senders = new SenderDirectory(config, () => registry, { ackLink: (id, dueAt) => ackLinks.url(id, dueAt) })
-  const dispatcher = new Dispatcher(store, (item) => senders.senderFor(item), config.delivery, metrics, log)
-  if (nats !== undefined) nats.onSpoolReady = () => dispatcher.wake()
+  const dispatcher = new Dispatcher(withCriticalRejects(store, () => evalCtx(), calendar, config.tenants, log), (item) => senders.senderFor(item), config.delivery, metrics, log)
+  store.setHooks({
+    onCommit: (size) => metrics.commitBatch.observe(size),
+    onError: (err, what) => log.warn({ err }, what),
+    onSpoolReady: () => dispatcher.wake(),
+  })
   const obligations = new ObligationScheduler({
-    store, registry: () => registry, calendar, tenants: config.tenants, now, log, metrics: metrics.registry, wake: () => dispatcher.wake(),
+    store, registry: () => registry, calendar, tenants: config.tenants, now, log, metrics, wake: () => dispatcher.wake(),
+    fallback: config.obligations.fallbackContact.email !== '' || config.obligations.fallbackContact.endpoint !== '',
   })
   const evalCtx = (): EvaluateContext => ({ limits: config.limits, registry, policy, calendar })
-  const recordCtx = (index: RegistryIndex = registry) => ({ registry: index, deadline: (ms: number, wd: number) => calendar.deadline(ms, wd) })
+  const recordCtx = (index: RegistryIndex = registry) => ({ registry: index, deadline: (ms: number, wd: number) => calendar.deadline(ms, wd), tenants: config.tenants })
   // pool.size 0: parse, look up and decide inline (measured faster on 2 cores: README, Performance).
   const pool = config.pool.size > 0
     ? new EvaluatePool({ ...config.pool, lookups: 'worker', setup: workerSetup(config), registry, policy, calendar })
@@ -109,14 +96,16 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const spoolLimit = new SpoolLimit(store, config.limits, metrics)
   const ingest = createIngest({
     config, metrics, log, store, spoolLimit, signatureKeys,
-    commitBacklog: () => sqlite?.queue.depth ?? 0,
+    commitBacklog: () => store.backlog,
     evaluate: (body) => (pool ? pool.evaluate(body) : evaluateInline(body)),
     recordCtx,
     wake: () => dispatcher.wake(),
+    // issue 15: an alert already past its deadline on arrival escalates at once
+    overdueOnArrival: () => void obligations.tick().catch((err: unknown) => log.error({ err }, 'obligation check failed')),
   })
 
   const release = createRelease({
-    store, sqlite, nats, evalCtx, recordCtx: () => recordCtx(), metrics, log, now, wake: () => dispatcher.wake(),
+    store, evalCtx, recordCtx: () => recordCtx(), metrics, log, now, wake: () => dispatcher.wake(),
   })
 
   const swapRegistry = (next: typeof registry) => {
@@ -129,9 +118,14 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const updates = new RegistryUpdates(config, metrics, log, () => registry, swapRegistry, installCodeCheck)
   swapRegistry(await updates.catchUp(registry))
 
+  // the last load's outcome, whoever asked (start, SIGHUP, admin API, console): the console shows it
+  let lastReload: ReloadOutcome = { at: registry.loadedAt, ok: true, detail: 'loaded at start', ms: firstLoadMs }
   async function reloadRegistry() {
     const started = performance.now()
-    const loaded = await loadAndMeasure(config, metrics, log)
+    const loaded = await loadAndMeasure(config, metrics, log).catch((err: unknown) => {
+      lastReload = { at: now(), ok: false, detail: (err as Error).message, ms: Math.round(performance.now() - started) }
+      throw err
+    })
     const next = await updates.exclusive(async () => {
       const caught = await updates.catchUp(loaded)
       const prev = registry
@@ -139,28 +133,18 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       await installCodeCheck(prev, caught)
       return caught
     })
+    lastReload = { at: now(), ok: true, detail: 'ok', ms: Math.round(performance.now() - started) }
+    reportUnreachable(senders.unreachableParties(), metrics, log, 'reload')
     return { loadedAt: new Date(next.loadedAt).toISOString(), counts: next.counts, ms: Math.round(performance.now() - started) }
   }
 
-  // the quarantine's read side: SQLite tables, or the JetStream stream in clustered mode
-  const quarantineReader: QuarantineReader = nats !== undefined
-    ? { list: (f) => nats.listQuarantined(f), get: (id) => nats.quarantined(id) }
-    : {
-        list: async (f) => listQuarantine(sqliteOnly().db, f),
-        get: async (id) => {
-          const row = getQuarantine(sqliteOnly().db, id)
-          const body = row === undefined ? undefined : getQuarantineBody(sqliteOnly().db, id)
-          return row === undefined || body === undefined ? undefined : { row, body }
-        },
-      }
+  const credentials = adminCredentials(config.admin) // hashed once
 
-  const obligationReader: ObligationReader = nats !== undefined
-    ? { list: (status, t) => nats.listObligations(status, t), get: (id) => nats.obligation(id), events: () => [] }
-    : {
-        list: (status, t) => listObligations(sqliteOnly().db, status, t),
-        get: (id) => getObligation(sqliteOnly().db, id),
-        events: (id) => obligationEvents(sqliteOnly().db, id),
-      }
+  const operatorConsole = createConsole({
+    credentials, tls: config.server.tls !== undefined, sessionMinutes: config.admin.sessionMinutes, store,
+    registry: () => registry, registryFiles: { registrations: config.registry.registrations, devices: config.registry.devices, parties: config.registry.parties }, lastReload: () => lastReload,
+    reloadRegistry, releaseQuarantined: release, calendar, now,
+  })
 
   const server: Server = createIngressServer(
     config,
@@ -172,32 +156,30 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       ack: (req, res, url) =>
         handleAckLink(req, res, url, {
           links: ackLinks,
-          obligation: (id) => obligationReader.get(id),
+          obligation: (id) => store.getObligation(id),
           acknowledge: (id, actor) => store.acknowledgeObligation(id, actor, now()),
+          redirect: redirectAnswer({ store, registry: () => registry, calendar, obligation: (id) => store.getObligation(id), now, wake: () => dispatcher.wake() }),
+          parties: () => registry.parties().map((p) => ({ id: p.id, name: p.name })),
           now,
         }),
       metricsText: async () => {
-        refreshGauges()
+        await refreshGauges()
         if (pool) metrics.setPool(pool.sample())
         return { contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }
       },
+      console: (req, res, url) => operatorConsole.handle(req, res, url),
       admin: (req, res, url) =>
         handleAdmin(req, res, url, {
-          token: config.admin.token,
-          db: () => sqliteOnly().db,
-          quarantine: quarantineReader,
-          obligations: obligationReader,
+          credentials,
+          store,
           reloadRegistry,
           applyRegistryDelta: (name, body) => updates.apply(name, body),
           releaseQuarantined: release,
-          deleteQuarantined: (id, actor) => store.deleteQuarantined(id, actor),
-          acknowledge: (id, actor) => store.acknowledgeObligation(id, actor, now()),
           now,
           calendar,
-          audit: (actor, action, target, detail) => nats !== undefined ? nats.audit(actor, action, target, detail) : sqliteOnly().queue.run(() => sqliteOnly().audit(actor, action, target, detail)),
           purgeQuarantine: async (actor) => ({
             byAge: await store.purgeQuarantine(now() - config.store.quarantineRetentionDays * 86_400_000, actor),
-            bySize: config.store.quarantineMaxBytes > 0 && sqlite !== undefined ? await sqlite.purgeQuarantineOverSize(config.store.quarantineMaxBytes, actor) : 0,
+            bySize: config.store.quarantineMaxBytes > 0 ? await store.purgeQuarantineOverSize(config.store.quarantineMaxBytes, actor) : 0,
           }),
         }),
     },
@@ -205,16 +187,19 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     log,
   )
 
-  function refreshGauges(): void {
+  async function refreshGauges(): Promise<void> {
     if (!store.open) return
     const t = now()
     metrics.setSpool(store.spoolDepth(), t)
-    if (sqlite === undefined) return // store.kind nats: spool gauges only (docs/cluster.md)
-    metrics.setQuarantine(quarantineCounts(sqlite.db))
-    metrics.setObligations(obligationCounts(sqlite.db, t))
+    // a store that cannot count (store.kind nats: quarantine per reason) leaves that gauge out (docs/cluster.md)
+    const skip = (what: string) => (err: unknown) => void (isStoreError(err) || log.warn({ err }, `${what} gauge not refreshed`))
+    await Promise.all([
+      store.quarantineCounts().then((c) => metrics.setQuarantine(c), skip('quarantine')),
+      store.obligationCounts(t).then((c) => metrics.setObligations(c), skip('obligations')),
+    ])
   }
 
-  const housekeeping = startHousekeeping(config, store, sqlite, now, log)
+  const housekeeping = startHousekeeping(config, store, now, log)
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -228,6 +213,11 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   if (publicUrl === '') publicUrl = url
   obligations.start(config.obligations.checkIntervalMs)
   updates.start()
+  // issue 15: parties no notice can reach are named at start; install-code duties from files
+  // that changed while the gateway was down open now
+  reportUnreachable(senders.unreachableParties(), metrics, log, 'start')
+  if (senders.fallbackUnreachable()) log.warn('obligations.fallbackContact has only an e-mail address and smtp.host is not set: escalations to it reach nobody')
+  await obligations.onStart(registry).catch((err: unknown) => log.error({ err }, 'install-code check at start failed'))
   log.info({ url, tenants: config.tenants }, 'gateway listening')
 
   let closing: Promise<void> | undefined
@@ -235,9 +225,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     url,
     config,
     metrics,
-    get store() {
-      return sqliteOnly()
-    },
+    store,
     gatewayStore: store,
     registry: () => registry,
     reloadRegistry,

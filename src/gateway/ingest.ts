@@ -32,6 +32,8 @@ export interface IngestDeps {
   recordCtx(index: RegistryIndex): RecordContext
   /** new work is spooled */
   wake(): void
+  /** an obligation opened already past its deadline (a late alert): check obligations now */
+  overdueOnArrival?(): void
 }
 
 /** A document whose signature fails is quarantined whatever policy decided (issue #9). */
@@ -107,7 +109,8 @@ export function createIngest(d: IngestDeps): (body: Buffer, contentType: string,
     metrics.processing.observe(Number(process.hrtime.bigint() - started) / 1e9)
     if (!out.duplicate) {
       metrics.decisions.inc({ decision: out.decision, reason: out.reason })
-      if (out.decision === 'deliver' || out.decision === 'forward') d.wake()
+      if (out.decision === 'deliver' || out.decision === 'forward' || rec.obligation !== undefined) d.wake()
+      if (rec.obligation !== undefined && rec.obligation.dueAt <= receivedAt) d.overdueOnArrival?.()
     }
     const line = {
       messageId: out.messageId, decision: out.decision, reason: out.reason,

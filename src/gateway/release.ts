@@ -2,14 +2,11 @@ import type { Logger } from 'pino'
 import type { GatewayMetrics } from '../metrics/index.js'
 import { evaluate, toAcceptedRecord } from '../pipeline.js'
 import type { EvaluateContext, RecordContext } from '../pipeline.js'
-import { getQuarantine, getQuarantineBody } from '../store/index.js'
-import type { CommitOutcome, GatewayStore, SqliteStore } from '../store/index.js'
-import type { NatsStore } from '../store/nats/index.js'
+import { notFound } from '../store/index.js'
+import type { CommitOutcome, GatewayStore } from '../store/index.js'
 
 export interface ReleaseDeps {
   store: GatewayStore
-  sqlite: SqliteStore | undefined
-  nats: NatsStore | undefined
   evalCtx(): EvaluateContext
   recordCtx(): RecordContext
   metrics: GatewayMetrics
@@ -25,10 +22,8 @@ export interface ReleaseDeps {
  */
 export function createRelease(d: ReleaseDeps): (id: string, actor: string) => Promise<CommitOutcome> {
   return async function release(id: string, actor: string): Promise<CommitOutcome> {
-    const held = d.nats !== undefined ? await d.nats.quarantined(id) : undefined
-    const row = held?.row ?? (d.sqlite !== undefined ? getQuarantine(d.sqlite.db, id) : undefined)
-    const body = held?.body ?? (d.sqlite !== undefined ? getQuarantineBody(d.sqlite.db, id) : undefined)
-    if (row === undefined || body === undefined) throw Object.assign(new Error(`no quarantined message ${id}`), { code: 'DCCGW_ERR_NOT_FOUND' })
+    const [row, body] = await Promise.all([d.store.getQuarantine(id), d.store.getQuarantineBody(id)])
+    if (row === undefined || body === undefined) throw notFound(`no quarantined message ${id}`)
     const ev = evaluate(body, d.evalCtx())
     if (!ev.ok) throw new Error(`still not a usable DUIS document: ${ev.rejection.detail}`)
     if (ev.decision.decision === 'quarantine') {

@@ -21,6 +21,7 @@ export const IngressErrors = {
   STORE_UNAVAILABLE: def('DCCGW_ERR_STORE_UNAVAILABLE', 503, 'Store unavailable'),
   SPOOL_FULL: def('DCCGW_ERR_SPOOL_FULL', 503, 'Delivery spool full'),
   NOT_FOUND: def('DCCGW_ERR_NOT_FOUND', 404, 'Not found'),
+  NOT_AVAILABLE: def('DCCGW_ERR_NOT_AVAILABLE', 404, 'Not available with this store kind'),
   METHOD: def('DCCGW_ERR_METHOD', 405, 'Method not allowed'),
   UNAUTHORIZED: def('DCCGW_ERR_UNAUTHORIZED', 401, 'Authentication required'),
   FORBIDDEN: def('DCCGW_ERR_FORBIDDEN', 403, 'Wrong credentials'),

@@ -1,4 +1,3 @@
-import { Gauge } from 'prom-client'
 import type { GatewayMetrics } from '../metrics/index.js'
 
 export interface SpoolBoundsSource {
@@ -35,15 +34,9 @@ export class SpoolLimit {
     this.#source = source
     this.#limits = limits
     this.#refreshMs = refreshMs
-    const self = this
-    new Gauge({
-      name: 'dccgw_spool_bytes',
-      help: 'Bytes of undelivered deliveries in the spool (all targets); ingress answers 503 above limits.maxSpoolBytes.',
-      registers: [metrics.registry],
-      collect() {
-        self.#measure(Date.now())
-        this.set(self.#last.bytes)
-      },
+    metrics.setSpoolBytesSource(() => {
+      this.#measure(Date.now())
+      return this.#last.bytes
     })
   }
 

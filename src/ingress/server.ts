@@ -21,6 +21,8 @@ export interface IngressHandlers {
   metricsText(): Promise<{ contentType: string; body: string }>
   /** everything under /admin/ */
   admin(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>
+  /** the operator console under /console (session cookie; src/console) */
+  console?(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>
   /** the signed acknowledgement link in notices (no bearer token; src/obligations/ack-route.ts) */
   ack?(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>
 }
@@ -108,6 +110,7 @@ export function createIngressServer(config: Config, h: IngressHandlers, metrics:
       return void res.end(m.body)
     }
     if (path.startsWith('/admin/')) return h.admin(req, res, url)
+    if ((path === '/console' || path.startsWith('/console/')) && h.console !== undefined) return h.console(req, res, url)
     if (path === '/obligations/ack' && h.ack !== undefined) return h.ack(req, res, url)
     sendError(res, IngressErrors.NOT_FOUND, `no route for ${req.method} ${path}`)
   }

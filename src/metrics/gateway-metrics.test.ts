@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { GatewayMetrics } from './gateway-metrics.js'
+import { DELIVERY_TARGETS, GatewayMetrics, INGRESS_STATUSES, REASON_CODES } from './gateway-metrics.js'
 
 async function value(m: GatewayMetrics, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
   const metric = await m.registry.getSingleMetric(name)?.get()
@@ -29,14 +29,14 @@ describe('GatewayMetrics setters', () => {
     expect(await value(m, 'dccgw_spool_oldest_age_seconds', { target: 'adapter' })).toBe(0)
   })
 
-  it('setObligations zero-fills every type and status; setQuarantine drops emptied reasons', async () => {
+  it('setObligations zero-fills every type and status; setQuarantine zero-fills every reason code', async () => {
     const m = new GatewayMetrics({ processMetrics: false })
     m.setObligations([{ type: 'critical-forward', status: 'overdue', n: 2 }])
     expect(await value(m, 'dccgw_obligations', { type: 'critical-forward', status: 'overdue' })).toBe(2)
     expect(await value(m, 'dccgw_obligations', { type: 'install-code', status: 'open' })).toBe(0)
     m.setQuarantine([{ reason: 'unknown-device', n: 5 }])
     m.setQuarantine([{ reason: 'malformed', n: 1 }])
-    expect(await value(m, 'dccgw_quarantine_messages', { reason: 'unknown-device' })).toBeUndefined()
+    expect(await value(m, 'dccgw_quarantine_messages', { reason: 'unknown-device' })).toBe(0)
     expect(await value(m, 'dccgw_quarantine_messages', { reason: 'malformed' })).toBe(1)
   })
 
@@ -45,5 +45,34 @@ describe('GatewayMetrics setters', () => {
     m.setRegistrySources({ registrations: 1_700_000_000_000, devices: 1_700_000_500_000 })
     expect(await value(m, 'dccgw_registry_source_timestamp_seconds', { file: 'registrations' })).toBe(1_700_000_000)
     expect(await value(m, 'dccgw_registry_source_timestamp_seconds', { file: 'parties' })).toBeUndefined()
+  })
+
+  it('declares every closed label set at 0 from the start (issue 18)', async () => {
+    const m = new GatewayMetrics({ processMetrics: false })
+    expect(INGRESS_STATUSES).toEqual(expect.arrayContaining(['413', '415', '422', '503']))
+    expect(await value(m, 'dccgw_ingress_rejected_total', { status: '503' })).toBe(0)
+    expect(await value(m, 'dccgw_messages_received_total', { kind: 'invalid' })).toBe(0)
+    expect(await value(m, 'dccgw_decisions_total', { decision: 'quarantine', reason: 'unknown-device' })).toBe(0)
+    expect((await m.registry.getSingleMetric('dccgw_decisions_total')!.get()).values).toHaveLength(4 * REASON_CODES.length)
+    expect(await value(m, 'dccgw_delivery_attempts_total', { target: 'notice', outcome: 'rejected' })).toBe(0)
+    expect(await value(m, 'dccgw_registry_reloads_total', { outcome: 'failed' })).toBe(0)
+    expect(await value(m, 'dccgw_obligations_overdue_total', { type: 'critical-quarantined' })).toBe(0)
+    expect(await value(m, 'dccgw_obligation_transitions_total', { type: 'install-code', status: 'open' })).toBe(0)
+    m.ingressRejected.inc({ status: '503' })
+    expect(await value(m, 'dccgw_ingress_rejected_total', { status: '503' })).toBe(1)
+  })
+
+  it('reads the spool bytes and breaker states from the sources their owners set, 0 before', async () => {
+    const m = new GatewayMetrics({ processMetrics: false })
+    expect(await value(m, 'dccgw_spool_bytes')).toBe(0)
+    for (const target of DELIVERY_TARGETS) expect(await value(m, 'dccgw_delivery_breaker_state', { target })).toBe(0)
+    let bytes = 1234
+    m.setSpoolBytesSource(() => bytes)
+    m.setBreakerSource(() => new Map([['adapter', 2]]))
+    expect(await value(m, 'dccgw_spool_bytes')).toBe(1234)
+    bytes = 10
+    expect(await value(m, 'dccgw_spool_bytes')).toBe(10)
+    expect(await value(m, 'dccgw_delivery_breaker_state', { target: 'adapter' })).toBe(2)
+    expect(await value(m, 'dccgw_delivery_breaker_state', { target: 'outbox' })).toBe(0)
   })
 })

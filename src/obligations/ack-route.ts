@@ -1,69 +1,79 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { IngressErrors } from '../ingress/errors.js'
-import { sendError } from '../ingress/http-util.js'
-import type { ObligationRow } from '../store/types.js'
+import { readBody, sendError } from '../ingress/http-util.js'
+import type { AckAnswer, ObligationRow } from '../store/types.js'
 import type { AckLinks } from './ack-link.js'
-import { levelName } from './contacts.js'
+import { ACK_PAGE_HEADERS, renderAckDone, renderAckForm, type AckFormView } from './ack-page.js'
 
 // The one public route (no bearer token): the signed acknowledgement link in a notice.
-//   GET  /obligations/ack?token=...  a small confirmation page (a mail scanner that follows
-//                                    links must not acknowledge on someone's behalf)
-//   POST /obligations/ack?token=...  acknowledges (the page's button); idempotent
+//   GET  /obligations/ack?token=...  the page: who is answering (name and organisation, required)
+//                                    and, for a forwarded alert, "we are the supplier" or "we are
+//                                    not: the supplier is ..." (a mail scanner that follows links
+//                                    must not acknowledge on someone's behalf, so GET changes nothing)
+//   POST /obligations/ack?token=...  the form (application/x-www-form-urlencoded); idempotent
 // A wrong token is 403 DCCGW_ERR_ACK_LINK_INVALID, an expired one 410 DCCGW_ERR_ACK_LINK_EXPIRED.
+
+const FORM_LIMIT = 8192
+const FIELD_MAX = 200
 
 export interface AckRouteDeps {
   links: AckLinks
-  obligation(id: string): ObligationRow | undefined
+  obligation(id: string): Promise<ObligationRow | undefined>
+  /** `actor` names who acknowledged: "ack-link: <name> (<organisation>)" */
   acknowledge(id: string, actor: string): Promise<'ok' | 'not-found' | 'already'>
+  /** "not the supplier": closes as redirected; a known party gets an onward obligation */
+  redirect(id: string, actor: string, answer: AckAnswer): Promise<'ok' | 'not-found' | 'already'>
+  /** parties a receiver may name (parties.yaml) */
+  parties(): readonly { id: string; name: string }[]
   now(): number
 }
 
 export async function handleAckLink(req: IncomingMessage, res: ServerResponse, url: URL, deps: AckRouteDeps): Promise<void> {
-  req.resume()
   const method = req.method ?? 'GET'
+  if (method !== 'POST') req.resume()
   if (method !== 'GET' && method !== 'POST') return sendError(res, IngressErrors.METHOD, `${method}: use GET or POST`, {}, { allow: 'GET, POST' })
   const check = deps.links.verify(url.searchParams.get('token') ?? '', deps.now())
   if (!check.ok) {
+    req.resume()
     return check.why === 'expired'
       ? sendError(res, IngressErrors.ACK_LINK_EXPIRED, 'this acknowledgement link has expired; acknowledge through the gateway operator')
       : sendError(res, IngressErrors.ACK_LINK_INVALID, 'this acknowledgement link is not one this gateway signed')
   }
   const id = check.obligationId
-  if (method === 'POST') {
-    const r = await deps.acknowledge(id, `ack-link:${req.socket.remoteAddress ?? 'unknown'}`)
-    if (r === 'not-found') return sendError(res, IngressErrors.NOT_FOUND, `no obligation ${id}`)
-    return page(res, 200, 'Acknowledged', `<p>${r === 'already' ? 'This was already acknowledged.' : 'Thank you: the acknowledgement is recorded.'}</p>${summary(deps.obligation(id)!)}`)
+  const o = await deps.obligation(id)
+  if (o === undefined) {
+    req.resume()
+    return sendError(res, IngressErrors.NOT_FOUND, `no obligation ${id}`)
   }
-  const o = deps.obligation(id)
-  if (o === undefined) return sendError(res, IngressErrors.NOT_FOUND, `no obligation ${id}`)
-  if (o.status === 'acknowledged') return page(res, 200, 'Already acknowledged', summary(o))
-  const action = `${url.pathname}?token=${encodeURIComponent(url.searchParams.get('token')!)}`
-  return page(res, 200, 'Acknowledge', `${summary(o)}<form method="post" action="${esc(action)}"><button type="submit">Acknowledge</button></form>`)
+  const view: AckFormView = {
+    obligation: o,
+    action: `${url.pathname}?token=${encodeURIComponent(url.searchParams.get('token')!)}`,
+    parties: deps.parties().filter((p) => p.id !== o.toParty),
+  }
+  if (method === 'GET') return send(res, 200, ['acknowledged', 'redirected', 'closed'].includes(o.status) ? renderAckDone(o, 'already') : renderAckForm(view))
+
+  const body = await readBody(req, FORM_LIMIT)
+  if (!body.ok) return body.tooLarge ? sendError(res, IngressErrors.BODY_TOO_LARGE, `the form is over ${FORM_LIMIT} bytes`, {}, { connection: 'close' }) : undefined
+  const form = new URLSearchParams(body.body.toString('utf8'))
+  const field = (k: string) => (form.get(k) ?? '').trim().slice(0, FIELD_MAX)
+  const values = { name: field('name'), organisation: field('organisation'), answer: field('answer') || 'ack', party: field('party'), supplier: field('supplier') }
+  const again = (problem: string) => send(res, 400, renderAckForm({ ...view, values, problem }))
+  if (values.name === '' || values.organisation === '') return again('Please give your name and your organisation.')
+  const actor = `ack-link: ${values.name} (${values.organisation})`
+  if (values.answer === 'redirect' && o.type === 'critical-forward') {
+    if (values.party === '' && values.supplier === '') return again('Please name the current supplier: pick it from the list or type its name.')
+    if (values.party !== '' && !view.parties.some((p) => p.id === values.party)) return again('That supplier is not one we know; type its name instead.')
+    const redirectTo = values.party !== '' ? { party: values.party } : { text: values.supplier }
+    const r = await deps.redirect(id, actor, { name: values.name, organisation: values.organisation, redirectTo })
+    if (r === 'not-found') return sendError(res, IngressErrors.NOT_FOUND, `no obligation ${id}`)
+    return send(res, 200, renderAckDone((await deps.obligation(id)) ?? o, r === 'already' ? 'already' : 'redirected'))
+  }
+  const r = await deps.acknowledge(id, actor)
+  if (r === 'not-found') return sendError(res, IngressErrors.NOT_FOUND, `no obligation ${id}`)
+  return send(res, 200, renderAckDone((await deps.obligation(id)) ?? o, r === 'already' ? 'already' : 'acknowledged'))
 }
 
-function summary(o: ObligationRow): string {
-  const n = o.notice as Record<string, unknown>
-  const rows: [string, unknown][] = [
-    ['Reference', o.id],
-    ['Duty', o.type === 'install-code' ? 'Install code for a non-commissioned device (SECMP0121)' : 'Critical alert forwarded to you'],
-    ['MPxN', o.mpxn],
-    ['Alert', o.alertCode === null ? null : `${o.alertCode} ${String(n.alertName ?? '')}`],
-    ['Alert time', n.alertTime],
-    ['Device', n.deviceId],
-    ['Status', o.status],
-    ['Contact level', levelName(o.level)],
-    ['Acknowledge by', new Date(o.dueAt).toISOString()],
-  ]
-  return `<table>${rows.filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(String(v))}</td></tr>`).join('')}</table>`
-}
-
-function page(res: ServerResponse, status: number, title: string, body: string): void {
-  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex"><title>${esc(title)}</title></head>` +
-    `<body><h1>${esc(title)}</h1>${body}</body></html>\n`
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' })
+function send(res: ServerResponse, status: number, html: string): void {
+  res.writeHead(status, { ...ACK_PAGE_HEADERS, 'content-length': Buffer.byteLength(html) })
   res.end(html)
-}
-
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 }

@@ -91,19 +91,19 @@ describe('deadline: end (24:00 Europe/London) of the n-th working day', () => {
     expect(sct.deadline(utc('2026-12-31T09:00Z'), 1)).toBe(utc('2027-01-06T00:00Z'))
   })
 
-  it('an alert on a non-working day counts from the next working day', () => {
-    expect(ew.deadline(utc('2025-06-14T12:00Z'), 1)).toBe(utc('2025-06-17T23:00Z')) // Sat -> end of Tue
+  it('an alert on a non-working day is due the end of the next working day after its date (issue 15)', () => {
+    expect(ew.deadline(utc('2025-06-14T12:00Z'), 1)).toBe(utc('2025-06-16T23:00Z')) // Sat -> end of Mon
     expect(ew.deadline(utc('2025-06-14T12:00Z'), 0)).toBe(utc('2025-06-16T23:00Z')) // Sat -> end of Mon
     expect(ew.deadline(utc('2025-06-13T12:00Z'), 0)).toBe(utc('2025-06-13T23:00Z')) // Fri -> end of Fri
   })
 
   it('the London date decides, not the UTC date', () => {
     expect(ew.deadline(utc('2025-06-13T22:30Z'), 1)).toBe(utc('2025-06-16T23:00Z')) // Fri 23:30 BST
-    expect(ew.deadline(utc('2025-06-13T23:30Z'), 1)).toBe(utc('2025-06-17T23:00Z')) // Sat 00:30 BST
-    // 2025-03-29T23:30Z is Saturday 29 March (GMT): counts from Mon 31 (BST), due end of Tue 1 April.
-    expect(ew.deadline(utc('2025-03-29T23:30Z'), 1)).toBe(utc('2025-04-01T23:00Z'))
-    // 2025-10-25T23:30Z is 00:30 BST on Sunday 26 October: counts from Mon 27 (GMT).
-    expect(ew.deadline(utc('2025-10-25T23:30Z'), 1)).toBe(utc('2025-10-29T00:00Z'))
+    expect(ew.deadline(utc('2025-06-13T23:30Z'), 1)).toBe(utc('2025-06-16T23:00Z')) // Sat 00:30 BST -> end of Mon
+    // 2025-03-29T23:30Z is Saturday 29 March (GMT): due the end of Mon 31 March (BST).
+    expect(ew.deadline(utc('2025-03-29T23:30Z'), 1)).toBe(utc('2025-03-31T23:00Z'))
+    // 2025-10-25T23:30Z is 00:30 BST on Sunday 26 October: due the end of Mon 27 (GMT).
+    expect(ew.deadline(utc('2025-10-25T23:30Z'), 1)).toBe(utc('2025-10-28T00:00Z'))
   })
 
   it('deadline in BST vs GMT', () => {

@@ -92,17 +92,17 @@ export function createCalendar(options: CalendarOptions): WorkingDayCalendar {
 
 /**
  * SEC "Managing Critical Alerts" guidance: forward a critical alert within 1 working day and
- * acknowledge it within 1 working day (domain §9). The clock is the Europe/London date:
- *  - an alert received on a working day D is due by the end of the n-th working day after D
- *    (n = 1: by the end of the next working day; n = 0: by the end of D);
- *  - an alert received on a non-working day counts as received on the next working day W, so it
- *    is due by the end of the n-th working day after W (Saturday, n = 1 -> end of Tuesday).
+ * acknowledge it within 1 working day (domain §9). Issue 15 states the rule: due is the end of the
+ * n-th working day after the Europe/London date of the instant (of the alert, not of its receipt):
+ *  - n >= 1: the end of addWorkingDays(date, n), whether or not `date` itself is a working day
+ *    (Thursday -> end of Friday; Saturday -> end of Monday, the next working day after it);
+ *  - n = 0: the end of `date` when it is a working day, else of the next working day.
  * "End of day" is 24:00 Europe/London, i.e. the epoch ms of 00:00 on the following date, which
  * is 23:00 UTC during BST and 00:00 UTC during GMT.
  */
 function deadlineAt(isWorking: (n: number) => boolean, epochMs: number, workingDays: number): number {
   let day = ukDayNumberOf(epochMs)
-  while (!isWorking(day)) day++
+  if (workingDays === 0) while (!isWorking(day)) day++
   for (let left = workingDays; left > 0; ) if (isWorking(++day)) left--
   return ukMidnightUtcOfDayNumber(day + 1)
 }

@@ -3,6 +3,7 @@ import type { Party, RegistryIndex, SupplyPeriod } from '../registry/types.js'
 import type { ObligationDraft } from '../store/types.js'
 import type { WorkingDayCalendar } from './calendar.js'
 import { levelName } from './contacts.js'
+import { addDays, ukDateOf } from './days.js'
 import { renderNoticeText, type NoticeJson } from './notice-text.js'
 
 // Install-code obligations (SECMP0121, DCC CR4280): a SMETS2 meter installed without WAN stays
@@ -37,6 +38,38 @@ export function installCodeDrafts(prev: RegistryIndex, next: RegistryIndex, ctx:
     if (before === undefined || after === undefined) continue
     const from = prev.partyByMpid(before.mpid)
     const to = next.partyByMpid(after.mpid)
+    if (from === undefined || to === undefined || from.id === to.id || !ctx.tenants.includes(from.id)) continue
+    out.push(installCodeDraft(formatEui(d.hi[r]!, d.lo[r]!), mpxn, after, from, to, ctx))
+  }
+  return out
+}
+
+/**
+ * SECMP0121 lets the DCC take 90 days to provide WAN: a change of supply older than that at start
+ * is history, not a duty to open now (a first start on a national registry would otherwise open
+ * one for every old CoS of a device still listed as InstalledNotCommissioned).
+ */
+export const INSTALL_CODE_LOOKBACK_DAYS = 90
+
+/**
+ * At start: the same duty judged on one index, from its own history: the MPxN's latest period
+ * belongs to another party, the period before it to a tenant, and the latest began at most
+ * INSTALL_CODE_LOOKBACK_DAYS before today (or is future-dated). Same subject key as a reload.
+ */
+export function installCodeDraftsAtStart(index: RegistryIndex, ctx: InstallCodeContext): ObligationDraft[] {
+  if (!(index instanceof CompactRegistry)) return []
+  const d = index.dev
+  const earliest = addDays(ukDateOf(ctx.now), -INSTALL_CODE_LOOKBACK_DAYS)
+  const out: ObligationDraft[] = []
+  for (let r = 0; r < d.status.length; r++) {
+    if (d.status[r] !== NOT_COMMISSIONED) continue
+    const mpxn = index.mpxnOfRef(d.ref[r]!)
+    const periods = index.periods(mpxn)
+    const after = periods[periods.length - 1]
+    const before = periods[periods.length - 2]
+    if (before === undefined || after === undefined || after.from < earliest) continue
+    const from = index.partyByMpid(before.mpid)
+    const to = index.partyByMpid(after.mpid)
     if (from === undefined || to === undefined || from.id === to.id || !ctx.tenants.includes(from.id)) continue
     out.push(installCodeDraft(formatEui(d.hi[r]!, d.lo[r]!), mpxn, after, from, to, ctx))
   }

@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
-import { Counter, type Registry } from 'prom-client'
+import type { GatewayMetrics } from '../metrics/index.js'
 import type { RegistryIndex } from '../registry/types.js'
 import type { ObligationDraft, ObligationRow, ObligationTransition } from '../store/types.js'
 import type { WorkingDayCalendar } from './calendar.js'
-import { planEscalation } from './escalation.js'
-import { installCodeDrafts } from './install-code.js'
+import { escalationPartyId, planEscalation } from './escalation.js'
+import { installCodeDrafts, installCodeDraftsAtStart } from './install-code.js'
 
 /** What the scheduler needs of the store (kept as a shape so pool workers that load this folder's front door never load SQLite). */
 export interface ObligationStore {
   readonly open: boolean
   /** not acknowledged, past due, not terminally overdue */
-  dueObligations(now: number): ObligationRow[]
+  dueObligations(now: number): Promise<ObligationRow[]>
   applyObligationTransitions(list: readonly ObligationTransition[], now: number, actor: string): Promise<string[]>
   openObligations(drafts: readonly ObligationDraft[], now: number, actor: string): Promise<string[]>
 }
@@ -23,10 +23,12 @@ export interface SchedulerDeps {
   tenants: readonly string[]
   now: () => number
   log: Logger
-  /** prom-client registry the obligation counters join (dccgw_obligations{type,status} is refreshed by the gateway) */
-  metrics: Registry
+  /** the obligation counters, declared in src/metrics (dccgw_obligations{type,status} is refreshed by the gateway) */
+  metrics: Pick<GatewayMetrics, 'obligationsOverdue' | 'obligationTransitions'>
   /** new notices were spooled: the dispatcher should look now */
   wake: () => void
+  /** obligations.fallbackContact is configured: escalate to it after a party's last level */
+  fallback?: boolean
 }
 
 /**
@@ -39,18 +41,14 @@ export class ObligationScheduler {
   #deps: SchedulerDeps
   #timer: NodeJS.Timeout | undefined
   #running: Promise<number> | undefined
-  readonly #overdue: Counter<'type'>
-  readonly #transitions: Counter<'type' | 'status'>
+  #again: Promise<number> | undefined
+  readonly #overdue: SchedulerDeps['metrics']['obligationsOverdue']
+  readonly #transitions: SchedulerDeps['metrics']['obligationTransitions']
 
   constructor(deps: SchedulerDeps) {
     this.#deps = deps
-    const get = (name: string) => deps.metrics.getSingleMetric(name)
-    this.#overdue = (get('dccgw_obligations_overdue_total') as Counter<'type'> | undefined) ?? new Counter({
-      name: 'dccgw_obligations_overdue_total', help: 'Obligations that passed a deadline unacknowledged, by type.', labelNames: ['type'], registers: [deps.metrics],
-    })
-    this.#transitions = (get('dccgw_obligation_transitions_total') as Counter<'type' | 'status'> | undefined) ?? new Counter({
-      name: 'dccgw_obligation_transitions_total', help: 'Obligation status changes made by the scheduler or a reload (overdue, escalated, open), by type.', labelNames: ['type', 'status'], registers: [deps.metrics],
-    })
+    this.#overdue = deps.metrics.obligationsOverdue
+    this.#transitions = deps.metrics.obligationTransitions
   }
 
   start(intervalMs: number): void {
@@ -67,9 +65,22 @@ export class ObligationScheduler {
     await this.#running?.catch(() => undefined)
   }
 
-  /** One check (never two at once); returns how many obligations changed. */
+  /**
+   * One check (never two at once); returns how many obligations changed. A call during a check
+   * runs one more after it (an obligation opened meanwhile, e.g. a late alert, is not missed).
+   */
   tick(): Promise<number> {
-    this.#running ??= this.#check().finally(() => (this.#running = undefined))
+    const current = this.#running
+    if (current !== undefined) {
+      this.#again ??= current.catch(() => 0).then(() => {
+        this.#again = undefined
+        return this.tick()
+      })
+      const again = this.#again
+      // what the check in progress changed counts too: the caller asked "check now"
+      return current.catch(() => 0).then(async (n) => n + (await again))
+    }
+    this.#running = this.#check().finally(() => (this.#running = undefined))
     return this.#running
   }
 
@@ -77,10 +88,11 @@ export class ObligationScheduler {
     const { store, calendar, log } = this.#deps
     if (!store.open) return 0
     const now = this.#deps.now()
-    const rows = store.dueObligations(now)
+    const rows = await store.dueObligations(now)
     if (rows.length === 0) return 0
     const registry = this.#deps.registry()
-    const plans = rows.map((r) => planEscalation(r, registry.party(r.toParty), calendar, now))
+    const fallback = this.#deps.fallback ?? false
+    const plans = rows.map((r) => planEscalation(r, registry.party(escalationPartyId(r)), calendar, now, { fallback }))
     const changed = new Set(await store.applyObligationTransitions(plans, now, 'scheduler'))
     for (const p of plans) {
       if (!changed.has(p.id)) continue
@@ -95,16 +107,30 @@ export class ObligationScheduler {
   }
 
   /** After a reload: install-code obligations for tenant MPxNs that moved with a non-commissioned device. */
-  async onRegistrySwap(prev: RegistryIndex, next: RegistryIndex): Promise<number> {
-    const { store, calendar, tenants, log } = this.#deps
+  onRegistrySwap(prev: RegistryIndex, next: RegistryIndex): Promise<number> {
+    const ctx = { tenants: this.#deps.tenants, calendar: this.#deps.calendar, now: this.#deps.now(), newId: randomUUID }
+    return this.#openInstallCodes(installCodeDrafts(prev, next, ctx), 'registry-reload')
+  }
+
+  /**
+   * At start (issue 15, point 6): the files may have changed while the gateway was down, so the
+   * registry's own history is checked (install-code.ts installCodeDraftsAtStart). The subject key
+   * (device, MPxN, party, supply start date) keeps it idempotent across restarts and reloads.
+   */
+  onStart(index: RegistryIndex): Promise<number> {
+    const ctx = { tenants: this.#deps.tenants, calendar: this.#deps.calendar, now: this.#deps.now(), newId: randomUUID }
+    return this.#openInstallCodes(installCodeDraftsAtStart(index, ctx), 'start')
+  }
+
+  async #openInstallCodes(drafts: ObligationDraft[], actor: 'registry-reload' | 'start'): Promise<number> {
+    const { store, log } = this.#deps
     const started = performance.now()
-    const drafts = installCodeDrafts(prev, next, { tenants, calendar, now: this.#deps.now(), newId: randomUUID })
-    const opened = drafts.length === 0 ? [] : await store.openObligations(drafts, this.#deps.now(), 'registry-reload')
+    const opened = drafts.length === 0 ? [] : await store.openObligations(drafts, this.#deps.now(), actor)
     if (opened.length > 0) {
       this.#transitions.inc({ type: 'install-code', status: 'open' }, opened.length)
       this.#deps.wake()
     }
-    log.info({ candidates: drafts.length, opened: opened.length, ms: Math.round(performance.now() - started) }, 'install-code check after registry reload')
+    log.info({ candidates: drafts.length, opened: opened.length, ms: Math.round(performance.now() - started) }, `install-code check at ${actor}`)
     return opened.length
   }
 }

@@ -10,6 +10,7 @@ const policy: PolicySettings = {
   safetyListedCodes: new Set(['8F0F', '81BF']),
   consumptionDataCodes: new Set(['8F0A']),
   graceWorkingDays: 0,
+  dccUserIds: new Set(['90-B3-D5-1F-30-00-00-02']),
 }
 // Working days between two dates, counting weekdays only: enough for the grace rule here.
 const calendar = {
@@ -37,7 +38,7 @@ const supplied: MpxnFacts = {
 const stale: MpxnFacts = {
   mpxn: '1412345678901', known: true,
   period: { mpid: 'BRIT', from: '2025-03-01', partyId: 'BRITE', reachable: true },
-  recipientLastPeriod: { mpid: 'ACME', from: '2023-06-01', to: '2025-03-01' },
+  recipientLastPeriod: { mpid: 'ACME', from: '2023-06-01', to: '2025-02-28' },
 }
 function facts(over: Partial<RegistryFacts> = {}): RegistryFacts {
   return {
@@ -104,6 +105,66 @@ describe('decide (contract §3)', () => {
       mpxns: [{ ...supplied, period: { mpid: 'SOLR', from: '2021-05-01', partyId: 'SOLAR', reachable: false } }] })
     expect(decide(env(), f, policy, calendar)).toMatchObject({ decision: 'deliver', reason: 'solr-delegated', deliverTo: 'ACME' })
   })
+  // Issue #14 rule 1. Before the fix an MPxN the party never held was judged stale against
+  // registered[0]: a 0xDD alert was dropped (stale-cos-noncritical), a 0xDF one forwarded.
+  it('quarantines traffic for an MPxN the addressed party never supplied: never-supplied, critical or not', () => {
+    const theirs: MpxnFacts = { mpxn: '1412345678901', known: true, period: { mpid: 'BRIT', from: '2024-01-01', partyId: 'BRITE', reachable: true } }
+    for (const e of [env(), env(critical), env({ alertCode: '8F0A', gbcs: { firstByte: 0xdf } })]) {
+      const d = decide(e, facts({ mpxns: [theirs] }), policy, calendar)
+      expect(d).toEqual({ decision: 'quarantine', reason: 'never-supplied', critical: e.gbcs?.firstByte === 0xdf, mpxn: '1412345678901' })
+      expect(d.supplyStartDate).toBeUndefined() // never counted in the stale-CoS report
+    }
+    expect(decide(env(), facts({ mpxns: [theirs] }), { ...policy, graceWorkingDays: 5 }, calendar).reason).toBe('never-supplied')
+  })
+
+  // Issue #14 rule 2: the supply start date is the acquirer's effective_from, also after a gap
+  // (before the fix it was the end of the party's own last period).
+  it("puts the acquirer's effective_from in supplyStartDate on every stale decision", () => {
+    const gap: MpxnFacts = { ...stale, recipientLastPeriod: { mpid: 'ACME', from: '2023-06-01', to: '2025-02-10' } }
+    for (const e of [env(), env(critical), env({ alertCode: '8F0A', gbcs: { firstByte: 0xdf } })])
+      expect(decide(e, facts({ mpxns: [gap] }), policy, calendar).supplyStartDate).toBe('2025-03-01')
+  })
+
+  // Issue #14 rule 3: import and export MPANs are judged separately. Before the fix the export
+  // MPAN ACME still supplies made the 8F0F to ACME's IS user `responsible`.
+  it('judges IS traffic on import MPANs, ES on export MPANs, GS on MPRNs', () => {
+    const exportOwn: MpxnFacts = { mpxn: '1200012345679', known: true, role: 'export', period: { mpid: 'ACME', from: '2024-01-01', partyId: 'ACME', reachable: true } }
+    const esme = facts({ mpxns: [stale, exportOwn] })
+    expect(decide(env(critical), esme, policy, calendar)).toMatchObject({ decision: 'forward', reason: 'stale-cos-critical', toParty: 'BRITE', mpxn: '1412345678901' })
+    const es = facts({ mpxns: [stale, exportOwn], recipient: { partyId: 'ACME', role: 'ES', mpids: ['ACME', 'ACMG'] } })
+    expect(decide(env(critical), es, policy, calendar)).toMatchObject({ decision: 'deliver', reason: 'responsible', mpxn: '1200012345679' })
+    const noExport = facts({ mpxns: [supplied], recipient: { partyId: 'ACME', role: 'ES', mpids: ['ACME'] } })
+    expect(decide(env(), noExport, policy, calendar)).toMatchObject({ decision: 'quarantine', reason: 'unknown-mpxn' })
+    // a CHF listing both fuels: the GS user is judged on the MPRN only, the IS user on the MPAN
+    const gasOwn: MpxnFacts = { mpxn: '3938424403', known: true, period: { mpid: 'ACMG', from: '2024-01-01', partyId: 'ACME', reachable: true } }
+    const gs = facts({ mpxns: [stale, gasOwn], recipient: { partyId: 'ACME', role: 'GS', mpids: ['ACME', 'ACMG'] } })
+    expect(decide(env(), gs, policy, calendar)).toMatchObject({ decision: 'deliver', reason: 'responsible', mpxn: '3938424403' })
+    expect(decide(env(), facts({ mpxns: [stale, gasOwn] }), policy, calendar)).toMatchObject({ decision: 'drop', reason: 'stale-cos-noncritical', mpxn: '1412345678901' })
+    // one User ID serving IS and GS: a gas meter's traffic to the IS role is judged on its MPRN
+    expect(decide(env(), facts({ mpxns: [gasOwn] }), policy, calendar)).toMatchObject({ decision: 'deliver', reason: 'responsible' })
+  })
+
+  // Issue #14 rule 4: before the fix the payload-free response went to the failed supplier's own id.
+  it("delivers a payload-free response for a delegated party's lost MPxN to the delegate: solr-delegated", () => {
+    const e4 = env({ kind: 'response', bodyElement: 'ResponseMessage', responseCode: 'E4', alertCode: undefined, gbcs: undefined, hasGbcsPayload: false })
+    const f = facts({ recipient: { partyId: 'SOLAR', role: 'IS', mpids: ['SOLR', 'ACME', 'ACMG'], delegateTo: 'ACME' },
+      mpxns: [{ ...stale, recipientLastPeriod: { mpid: 'SOLR', from: '2021-05-01', to: '2025-02-28' } }] })
+    expect(decide(e4, f, policy, calendar)).toEqual({ decision: 'deliver', reason: 'solr-delegated', deliverTo: 'ACME', critical: false, mpxn: '1412345678901' })
+  })
+
+  // Issue #14 rule 5: before the fix facts of the body's devices decided (unknown-device).
+  it('delivers a response to a DCC service request to the requesting party whatever its body lists', () => {
+    const inventory = env({ kind: 'response', bodyElement: 'ResponseMessage', alertCode: undefined, gbcs: undefined, hasGbcsPayload: false, responseContent: 'DSPInventory' })
+    const f = facts({ dccService: true, deviceId: undefined, deviceKnown: false, mpxnSource: 'none', mpxns: [] })
+    expect(decide(inventory, f, policy, calendar)).toEqual({ decision: 'deliver', reason: 'passthrough', deliverTo: 'ACME', critical: false })
+  })
+
+  // Issue #14 rule 7: a SMETS1 DSP-scheduled read was stale-cos-noncritical before the fix.
+  it('counts a SMETS1 DSP-scheduled read as consumption data', () => {
+    const s1 = env({ kind: 'smets1', bodyElement: 'SMETS1ResponseMessage', alertCode: undefined, gbcs: undefined, hasGbcsPayload: false, dspScheduled: true })
+    expect(decide(s1, facts({ mpxns: [stale] }), policy, calendar)).toMatchObject({ decision: 'drop', reason: 'stale-cos-consumption' })
+  })
+
   it('honours graceWorkingDays after the supply start date (2025-03-01 is a Saturday)', () => {
     const p = { ...policy, graceWorkingDays: 1 }
     const onMonday = facts({ messageDay: '2025-03-03', mpxns: [stale] })

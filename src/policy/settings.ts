@@ -10,5 +10,6 @@ export function policySettings(config: Config): PolicySettings {
     safetyListedCodes: upper(config.policy.safetyListedCodes),
     consumptionDataCodes: upper(config.policy.consumptionDataCodes),
     graceWorkingDays: config.policy.graceWorkingDays,
+    dccUserIds: upper(config.dcc.userIds),
   }
 }

@@ -24,4 +24,6 @@ export interface PolicySettings {
   safetyListedCodes: ReadonlySet<string>
   consumptionDataCodes: ReadonlySet<string>
   graceWorkingDays: number
+  /** dcc.userIds, upper case: the DCC's own User IDs (is this the DCC?) */
+  dccUserIds: ReadonlySet<string>
 }

@@ -1,7 +1,7 @@
 import type { Config } from '../config/types.js'
 import type { WorkerSetup } from './types.js'
 
-/** The cloneable part of the configuration a worker needs (limits, tenants, policy, calendar). */
+/** The cloneable part of the configuration a worker needs (limits, tenants, policy, dcc, calendar). */
 export function workerSetup(config: Config): WorkerSetup {
-  return { limits: config.limits, tenants: config.tenants, policy: config.policy, calendar: config.calendar }
+  return { limits: config.limits, tenants: config.tenants, policy: config.policy, dcc: config.dcc, calendar: config.calendar }
 }

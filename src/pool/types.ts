@@ -9,6 +9,7 @@ export interface WorkerSetup {
   limits: EnvelopeLimits
   tenants: Config['tenants']
   policy: Config['policy']
+  dcc: Config['dcc']
   calendar: Config['calendar']
 }
 

@@ -12,8 +12,8 @@ import { fromWire } from './types.js'
 import type { BatchResult, BatchTask, Parsed, WorkerSetup } from './types.js'
 
 const setup = workerData as WorkerSetup
-// policySettings reads only `tenants` and `policy` of the configuration.
-const policy = policySettings({ tenants: setup.tenants, policy: setup.policy } as Config)
+// policySettings reads only `tenants`, `policy` and `dcc` of the configuration.
+const policy = policySettings({ tenants: setup.tenants, policy: setup.policy, dcc: setup.dcc } as Config)
 const calendar = createCalendar(setup.calendar)
 
 let gen = -1

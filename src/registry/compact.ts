@@ -69,28 +69,28 @@ export function compactSnapshot(s: RegistrySnapshot): RegistrySnapshot {
 
   // devices: the tables' rows of devices the overlay does not replace, then the overlay's
   const d = s.devices
-  const ovD = new Map<number, [number, number, number, number, number[]][]>() // lo -> [hi, lo, type, status, keys]
-  for (const [id, type, status, keys] of s.overlay?.devices ?? []) {
+  const ovD = new Map<number, [number, number, number, number, number[], number[]][]>() // lo -> [hi, lo, type, status, keys, roles]
+  for (const [id, type, status, keys, roles] of s.overlay?.devices ?? []) {
     parseEui(id)
     const list = ovD.get(eui.lo) ?? ovD.set(eui.lo, []).get(eui.lo)!
-    list.push([eui.hi, eui.lo, type, status, keys])
+    list.push([eui.hi, eui.lo, type, status, keys, roles])
   }
   const replaced = (h: number, l: number) => ovD.get(l)?.some((e) => e[0] === h) === true
   const keyOfRef = (ref: number) => (ref & ORPHAN_BIT ? keyOfSlot(s.orphans, ref & 0x7fffffff) : keyOfSlot(s.main, ref))
-  const eachRow = (fn: (h: number, l: number, key: number, type: number, status: number, first: boolean) => void) => {
+  const eachRow = (fn: (h: number, l: number, key: number, type: number, status: number, role: number, first: boolean) => void) => {
     for (let r = 0; r < d.hi.length; r++) {
       const h = d.hi[r]!
       const l = d.lo[r]!
       if (replaced(h, l)) continue
-      fn(h, l, keyOfRef(d.ref[r]!), d.type[r]!, d.status[r]!, r === 0 || d.hi[r - 1] !== h || d.lo[r - 1] !== l)
+      fn(h, l, keyOfRef(d.ref[r]!), d.type[r]!, d.status[r]!, d.role[r]!, r === 0 || d.hi[r - 1] !== h || d.lo[r - 1] !== l)
     }
     for (const list of ovD.values())
-      for (const [h, l, type, status, keys] of list) if (type !== 0) keys.forEach((k, i) => fn(h, l, k, type, status, i === 0))
+      for (const [h, l, type, status, keys, roles] of list) if (type !== 0) keys.forEach((k, i) => fn(h, l, k, type, status, roles[i]!, i === 0))
   }
   let rows = 0
   let devices = 0
   const orphanOf = new Map<number, number>()
-  eachRow((_h, _l, key, _t, _s, first) => {
+  eachRow((_h, _l, key, _t, _s, _r, first) => {
     rows++
     if (first) devices++
     if (findSlot(main, key) < 0 && !orphanOf.has(key)) orphanOf.set(key, orphanOf.size)
@@ -114,9 +114,9 @@ export function compactSnapshot(s: RegistrySnapshot): RegistrySnapshot {
   dstarts[dnb] = at
   const dfill = dstarts.slice()
   const dev: DeviceTable = {
-    bits: dbits, starts: dstarts, hi: sharedU32(rows), lo: sharedU32(rows), ref: sharedU32(rows), type: sharedU8(rows), status: sharedU8(rows), devices,
+    bits: dbits, starts: dstarts, hi: sharedU32(rows), lo: sharedU32(rows), ref: sharedU32(rows), type: sharedU8(rows), status: sharedU8(rows), role: sharedU8(rows), devices,
   }
-  eachRow((h, l, key, type, status) => {
+  eachRow((h, l, key, type, status, role) => {
     const r = dfill[hash2(h, l) >>> dshift]!++
     dev.hi[r] = h
     dev.lo[r] = l
@@ -124,6 +124,7 @@ export function compactSnapshot(s: RegistrySnapshot): RegistrySnapshot {
     dev.ref[r] = slot >= 0 ? slot : (ORPHAN_BIT | orphanSlot[orphanOf.get(key)!]!) >>> 0
     dev.type[r] = type
     dev.status[r] = status
+    dev.role[r] = role
   })
   const { overlay, ...rest } = s
   return {

@@ -52,7 +52,7 @@ export async function csvPass(file: string, kind: CsvKind, check: RowCheck, onRo
         return
       }
     }
-    if (n < kind.minColumns || n > kind.columns.length) return tally?.reject(line, columnCountProblem(n, kind.columns))
+    if (n < kind.minColumns || n > kind.columns.length) return tally?.reject(line, columnCountProblem(n, kind.columns, kind.minColumns))
     const why = check(buf, n)
     if (why !== undefined) return tally?.reject(line, why)
     tally?.accept()

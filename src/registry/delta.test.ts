@@ -21,10 +21,11 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'dccgw-delta-'))
   m = await generateWorld({ mpxns: 20_000, seed: 5 }, join(dir, 'world'))
   paths = { registrations: join(dir, 'world', 'registrations.csv'), devices: join(dir, 'world', 'devices.csv'), parties: join(dir, 'world', 'parties.yaml') }
-  // periods with an explicit end (a gap, and one that ends where the next begins)
+  // periods with an explicit end (a gap, and one whose last day is the day before the next start:
+  // effective_to is inclusive, issue #14)
   appendFileSync(paths.registrations, [
     '1200012345679,E000,2020-01-01,2021-01-01', '1200012345679,E001,2022-01-01',
-    '1312345678333,E002,2020-01-01,2023-03-01', '1312345678333,E003,2023-03-01',
+    '1312345678333,E002,2020-01-01,2023-02-28', '1312345678333,E003,2023-03-01',
   ].join('\n') + '\n')
 })
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -106,13 +107,14 @@ describe('registry deltas', () => {
       devRemoved.add(r)
       devDelta.push(`remove,${r[0]},${r[1]},${r[2]}`)
       const to = mpanOf(Math.floor(rnd() * m.mpans))
-      devAdded.push([r[0]!, r[1]!, to])
+      devAdded.push([r[0]!, r[1]!, to, '', 'import'])
       devDelta.push(`add,${r[0]},${r[1]},${to},,import`)
     }
     for (let i = 0; i < 20; i++) { // a new device, one on an unregistered MPxN, one commissioned
-      const row = [deviceIdOf(m.devices + 100 + i), 'ESME', i === 0 ? '1888888888882' : mpanOf(i), i === 1 ? 'Commissioned' : '']
+      // mpxn_role (issue #14) rides in the delta as in devices.csv: an export MPAN
+      const row = [deviceIdOf(m.devices + 100 + i), 'ESME', i === 0 ? '1888888888882' : mpanOf(i), i === 1 ? 'Commissioned' : '', 'export']
       devAdded.push(row)
-      devDelta.push(`add,${row.join(',')},export`)
+      devDelta.push(`add,${row.join(',')}`)
     }
     const gone = devRows.filter((r) => r[0] === devRows[7]![0]) // a device removed entirely
     for (const r of gone) {
@@ -131,7 +133,7 @@ describe('registry deltas', () => {
     const w2 = join(dir, 'changed')
     const fmt = (r: Reg) => `${r.mpxn},${r.mpid},${r.from},${r.to ?? ''}`
     const regs2 = [regLines[0], ...regs.filter((r) => !removed.has(r)).map(fmt), ...addedRegs.map(fmt)]
-    const devs2 = [devLines[0], ...devRows.filter((r) => !devRemoved.has(r)).map((r) => r.join(',')), ...devAdded.map((r) => r.slice(0, 4).join(','))]
+    const devs2 = [devLines[0], ...devRows.filter((r) => !devRemoved.has(r)).map((r) => r.join(',')), ...devAdded.map((r) => r.join(','))]
     const { mkdirSync } = await import('node:fs')
     mkdirSync(w2, { recursive: true })
     writeFileSync(join(w2, 'registrations.csv'), regs2.join('\n') + '\n')
@@ -147,6 +149,12 @@ describe('registry deltas', () => {
     // and the deltas changed something: the base answers differently
     expect(answers(base.index, devices).filter((x, i) => x !== want[i]).length).toBeGreaterThan(150)
     expect(b.index.periods('1200012345679')).toEqual([{ mpid: 'E000', from: '2020-01-01', to: '2021-01-01' }])
+    // a delta's effective_to is the last day supplied, as in registrations.csv (issue #14)
+    expect(b.index.periodAt('2199999999990', '2025-01-01')?.mpid).toBe('E004')
+    expect(b.index.periodAt('2199999999990', '2025-01-02')).toBeUndefined()
+    const exported = devAdded.find((r) => r[4] === 'export')![0]!
+    expect(b.index.mpxnRolesOfDevice(exported)).toEqual(['export'])
+    expect(rebuilt.index.mpxnRolesOfDevice(exported)).toEqual(['export'])
 
     // compaction folds the overlay into new tables: same answers, no overlay, deltas recorded
     const c = new CompactRegistry(compactSnapshot(b.index.toShared()))
@@ -157,7 +165,8 @@ describe('registry deltas', () => {
     expect(c.counts).toEqual(rebuilt.index.counts)
     // and the base index (whose tables the overlay and the compaction read) still answers as before
     expect(answers(base.index, devices)).toEqual(baseAnswers)
-    expect(b.index.periods('1312345678333')).toEqual([{ mpid: 'E002', from: '2020-01-01', to: '2023-03-01' }, { mpid: 'E005', from: '2023-06-01' }])
+    expect(b.index.periods('1312345678333')).toEqual([{ mpid: 'E002', from: '2020-01-01', to: '2023-02-28' }, { mpid: 'E005', from: '2023-06-01' }])
+    expect(c.mpxnRolesOfDevice(exported)).toEqual(['export'])
   })
 
   it('refuses a bad delta whole, with file:line reasons, and leaves the index as it was', async () => {

@@ -5,10 +5,11 @@
 //   op,device_id,device_type,mpxn[,device_status[,mpxn_role]]
 // op `add` adds the row, as if appended to the file; op `remove` removes the file's rows that match
 // it (a registration: same MPxN, supplier_mpid and effective_from, and effective_to when given; a
-// device row: same device and MPxN). Every MPxN a delta touches has its periods rebuilt by the
+// device row: same device and MPxN). effective_to is the last day supplied (inclusive), as in
+// registrations.csv (issue #14); mpxn_role (import | export, empty = import) as in devices.csv. Every MPxN a delta touches has its periods rebuilt by the
 // same rules as a build (period-rules.ts) from its rows as the index holds them plus the delta's,
 // so the answers equal a full rebuild of the changed files; a device's type and status become
-// those of its last added row. A delta is all or nothing: any bad row (file:line, reason) refuses
+// those of its last added row, and an MPxN's mpxn_role that of the last row adding it. A delta is all or nothing: any bad row (file:line, reason) refuses
 // it whole. The result is a new CompactRegistry sharing the tables and carrying a bigger overlay;
 // the caller swaps it in (one assignment) and compacts the overlay in the background (compact.ts).
 import { crc32 } from 'node:zlib'
@@ -27,7 +28,7 @@ import { MAX_REASONS } from './report.js'
 import type { RowProblem } from './errors.js'
 
 export const REGISTRATION_DELTA_COLUMNS = ['op', ...REGISTRATION_COLUMNS] as const
-export const DEVICE_DELTA_COLUMNS = ['op', ...DEVICE_COLUMNS, 'mpxn_role'] as const
+export const DEVICE_DELTA_COLUMNS = ['op', ...DEVICE_COLUMNS] as const
 
 export class DeltaError extends Error {
   override readonly name = 'DeltaError'
@@ -61,7 +62,7 @@ async function breathe(): Promise<void> {
 }
 
 type RegOp = { add: boolean; from: number; to: number; mpid: number; toGiven: boolean; line: number }
-type DevOp = { add: boolean; key: number; type: number; status: number; line: number }
+type DevOp = { add: boolean; key: number; type: number; status: number; role: number; line: number }
 
 /**
  * Applies delta `name` (its bytes in `text`) on top of `index`: a new index with the changes, the
@@ -125,24 +126,17 @@ export async function applyDelta(index: CompactRegistry, name: string, text: Buf
       list.push({ add, from: regRow.from, to: regRow.to, mpid: regRow.mpid, toGiven: regRow.to !== OPEN_DAY, line })
     } else {
       if (n < 3 || n > 5) {
-        reject(line, `expected 4 to 6 columns (${DEVICE_DELTA_COLUMNS.join(',')}), got ${n + 1}`)
+        reject(line, columnCountProblem(n + 1, DEVICE_DELTA_COLUMNS, 4))
         continue
       }
-      const why = checkDevice(text, Math.min(n, 4))
+      const why = checkDevice(text, n)
       if (why) {
         reject(line, why)
         continue
       }
-      if (n === 5) {
-        const role = text.toString('latin1', fields[8]!, fields[9]!).toLowerCase()
-        if (role !== '' && role !== 'import' && role !== 'export') {
-          reject(line, `mpxn_role "${role.slice(0, 20)}" is not import or export`)
-          continue
-        }
-      }
       const id = formatEui(devRow.hi, devRow.lo)
       const d = devOps.get(id) ?? devOps.set(id, { hi: devRow.hi, lo: devRow.lo, ops: [] }).get(id)!
-      d.ops.push({ add, key: devRow.key, type: devRow.type, status: devRow.status, line })
+      d.ops.push({ add, key: devRow.key, type: devRow.type, status: devRow.status, role: devRow.role, line })
     }
   }
   if (rows === 0) throw new DeltaError(name, 'no rows')
@@ -187,15 +181,21 @@ export async function applyDelta(index: CompactRegistry, name: string, text: Buf
     for (const op of d.ops) {
       const at = cur.keys.indexOf(op.key)
       if (op.add) {
-        if (at < 0) cur.keys.push(op.key)
+        if (at < 0) {
+          cur.keys.push(op.key)
+          cur.roles.push(op.role)
+        } else cur.roles[at] = op.role // a duplicate row: the later row's role wins, as in a build
         cur.type = op.type
         cur.status = op.status
       } else if (at < 0) reject(op.line, `device ${id} has no row for MPxN ${mpxnOfKey(op.key)}`)
-      else cur.keys.splice(at, 1)
+      else {
+        cur.keys.splice(at, 1)
+        cur.roles.splice(at, 1)
+      }
     }
     if (cur.keys.length === 0) cur.type = cur.status = 0
     counts.devices += (cur.type !== 0 ? 1 : 0) - (wasKnown ? 1 : 0)
-    ovD.set(id, [id, cur.type, cur.status, cur.keys])
+    ovD.set(id, [id, cur.type, cur.status, cur.keys, cur.roles])
   }
   for (const ops of regOps.values()) for (const op of ops) if (!op.add) removed++
   for (const d of devOps.values()) for (const op of d.ops) if (!op.add) removed++
@@ -259,17 +259,19 @@ function rowsOf(index: CompactRegistry, key: number): [number, number, number][]
   return rows
 }
 
-/** A device's MPxN keys, type and status as the index answers them (overlay first). */
-function deviceOf(index: CompactRegistry, id: string, hi: number, lo: number): { type: number; status: number; keys: number[] } {
+/** A device's MPxN keys (with their mpxn_role codes), type and status as the index answers them (overlay first). */
+function deviceOf(index: CompactRegistry, id: string, hi: number, lo: number): { type: number; status: number; keys: number[]; roles: number[] } {
   const ov = index.overlayDevice(id)
-  if (ov) return { type: ov.type, status: ov.status, keys: [...ov.keys] }
+  if (ov) return { type: ov.type, status: ov.status, keys: [...ov.keys], roles: [...ov.roles] }
   const d = index.dev
   const row = findDeviceRow(d, hi, lo)
-  if (row < 0) return { type: 0, status: 0, keys: [] }
+  if (row < 0) return { type: 0, status: 0, keys: [], roles: [] }
   const keys: number[] = []
+  const roles: number[] = []
   for (let r = row, e = index.deviceRowsEnd(row); r < e; r++) {
     const ref = d.ref[r]!
     keys.push(ref & ORPHAN_BIT ? keyOfSlot(index.orphans, ref & 0x7fffffff) : keyOfSlot(index.main, ref))
+    roles.push(d.role[r]!)
   }
-  return { type: d.type[row]!, status: d.status[row]!, keys }
+  return { type: d.type[row]!, status: d.status[row]!, keys, roles }
 }

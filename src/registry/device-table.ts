@@ -12,6 +12,12 @@ export interface DeviceTable {
   ref: Uint32Array
   type: Uint8Array
   status: Uint8Array
+  /**
+   * Per row (device -> MPxN link), parallel to `ref`: the devices.csv mpxn_role of the MPxN for
+   * this device, MPXN_ROLE_IMPORT (0) or MPXN_ROLE_EXPORT (1) (issue #14: import and export MPANs
+   * are judged separately).
+   */
+  role: Uint8Array
   devices: number
 }
 
@@ -20,6 +26,10 @@ export const ROWS_PER_BUCKET = 4
 
 /** A device row's ref to an MPxN with no registration rows: its slot in the orphan table. */
 export const ORPHAN_BIT = 0x80000000
+
+/** devices.csv mpxn_role, stored per device -> MPxN link (DeviceTable.role) */
+export const MPXN_ROLE_IMPORT = 0
+export const MPXN_ROLE_EXPORT = 1
 
 /** First row of a device, or -1. */
 export function findDeviceRow(t: DeviceTable, h: number, l: number): number {

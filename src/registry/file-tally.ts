@@ -80,8 +80,9 @@ export function acceptHeader(buf: Buffer, n: number, expected: readonly string[]
 }
 
 /** The reason for a row with the wrong number of columns. */
-export function columnCountProblem(n: number, expected: readonly string[]): string {
-  return `expected ${expected.length - 1} or ${expected.length} columns (${expected.join(',')}), got ${n > 6 ? 'more than 6' : n}`
+export function columnCountProblem(n: number, expected: readonly string[], min = expected.length - 1): string {
+  const counts = min === expected.length - 1 ? `${min} or ${expected.length}` : `${min} to ${expected.length}`
+  return `expected ${counts} columns (${expected.join(',')}), got ${n > 6 ? 'more than 6' : n}`
 }
 
 export type { RowProblem }

@@ -2,7 +2,7 @@
 export { loadRegistry, loadOptionsOf, type RegistryPaths, type LoadOptions, type Loaded, type SnapshotWrite } from './load.js'
 export { listSnapshots, type SnapshotOptions } from './snapshot-store.js'
 export { SnapshotError, readSnapshotFile, type SnapshotHeader } from './snapshot-file.js'
-export { lookupFacts, deviceOf, DCC_USER_ID } from './lookup.js'
+export { lookupFacts, deviceOf, isDccServiceResponse, DCC_USER_ID, DEFAULT_DCC_USER_IDS } from './lookup.js'
 export { ukDayOf, ukDayNumberOf, bstWindow } from './uk-day.js'
 export { parseDay, formatDay, daysFromCivil, civilFromDays, daysInMonth, MS_PER_DAY } from './day.js'
 export { checkMpan, checkMprn, checkMpxn } from './check-digits.js'

@@ -1,15 +1,18 @@
-// devices.csv (contract §5): `device_id,device_type,mpxn[,device_status]`, one row per device and
-// MPxN. device_id is an EUI-64 `00-12-34-56-78-AB-CD-EF` (any case); device_type one of the DUIS
-// DeviceType values; device_status (optional) one of the DUIS DeviceStatus values (SR 8.2).
+// devices.csv (contract §5): `device_id,device_type,mpxn[,device_status[,mpxn_role]]`, one row per
+// device and MPxN. device_id is an EUI-64 `00-12-34-56-78-AB-CD-EF` (any case); device_type one of
+// the DUIS DeviceType values; device_status (optional) one of the DUIS DeviceStatus values (SR 8.2);
+// mpxn_role (optional) `import` or `export`, empty or absent = import (SR 8.2 ImportMPxN /
+// ExportMPAN); export only for a 13-digit MPAN.
 // An MPxN without registration rows is kept in a small side table (MpxnFacts.known = false).
 //
 // Built straight into the final device table like the MPxN table (load-registrations.ts: count
 // per bucket, validate and fill, compact each bucket in place). Exact duplicate rows
-// (same device, same MPxN) collapse; a device listed with different types or statuses keeps the
-// last row's values on all its rows ('type-conflict').
+// (same device, same MPxN) collapse, keeping the last row's mpxn_role when they differ in it; a
+// device listed with different types or statuses keeps the last row's values on all its rows
+// ('type-conflict').
 import { bucketBitsOf, countPass, csvPass, locateRows, sameBytes, type CsvKind } from './csv-pass.js'
 import { fields } from './csv-rows.js'
-import { findDeviceRow, ORPHAN_BIT, ROWS_PER_BUCKET, type DeviceTable } from './device-table.js'
+import { findDeviceRow, MPXN_ROLE_EXPORT, MPXN_ROLE_IMPORT, ORPHAN_BIT, ROWS_PER_BUCKET, type DeviceTable } from './device-table.js'
 import { fieldText, FileTally } from './file-tally.js'
 import { IssueSamples } from './issue-samples.js'
 import { sharedU32, sharedU8 } from './key-table.js'
@@ -19,10 +22,12 @@ import { DEVICE_STATUSES, DEVICE_TYPES } from './registry-index.js'
 import type { LoadProgress, LoadReport } from './report.js'
 import { RunningCrc } from './sources.js'
 
-export const DEVICE_COLUMNS = ['device_id', 'device_type', 'mpxn', 'device_status'] as const
+export const DEVICE_COLUMNS = ['device_id', 'device_type', 'mpxn', 'device_status', 'mpxn_role'] as const
+const ROLE_CODES = new Map([['import', MPXN_ROLE_IMPORT], ['export', MPXN_ROLE_EXPORT]])
+const MPAN_DIGITS = 13
 
 export const DEVICES: CsvKind = {
-  columns: DEVICE_COLUMNS, optional: 1, minColumns: 3,
+  columns: DEVICE_COLUMNS, optional: 2, minColumns: 3,
   isHeader: (buf) => !parseEuiCodes(buf, fields[0]!, fields[1]!) && /^[a-z_ ]+$/i.test(buf.toString('latin1', fields[0]!, fields[1]!)),
 }
 
@@ -35,9 +40,9 @@ const TYPE_CODES = new Map(DEVICE_TYPES.map((t, i) => [pack(Buffer.from(t), 0, t
 const STATUS_CODES = new Map(DEVICE_STATUSES.map((t, i) => [t.toLowerCase(), i + 1]))
 
 /** Values of the last row checkDevice accepted (scratch); the EUI-64 is in keys.ts `eui`. */
-export const devRow = { hi: 0, lo: 0, key: 0, type: 0, status: 0 }
+export const devRow = { hi: 0, lo: 0, key: 0, type: 0, status: 0, role: MPXN_ROLE_IMPORT }
 
-/** Field checks of columns 1–4 of a device row (fields split). */
+/** Field checks of the 3–5 columns of a device row (fields split). */
 export function checkDevice(buf: Buffer, n: number): string | undefined {
   if (!parseEuiCodes(buf, fields[0]!, fields[1]!) || fields[1]! - fields[0]! !== 23)
     return `device_id ${fieldText(buf, fields[0]!, fields[1]!)} is not an EUI-64 like 00-12-34-56-78-AB-CD-EF`
@@ -50,11 +55,19 @@ export function checkDevice(buf: Buffer, n: number): string | undefined {
     status = STATUS_CODES.get(buf.toString('latin1', fields[6]!, fields[7]!).toLowerCase()) ?? -1
     if (status < 0) return `device_status ${fieldText(buf, fields[6]!, fields[7]!)} is not a DUIS DeviceStatus (${DEVICE_STATUSES.join(', ')})`
   }
+  let role = MPXN_ROLE_IMPORT
+  if (n >= 5 && fields[9]! > fields[8]!) {
+    role = ROLE_CODES.get(buf.toString('latin1', fields[8]!, fields[9]!).toLowerCase()) ?? -1
+    if (role < 0) return `mpxn_role ${fieldText(buf, fields[8]!, fields[9]!)} is not import or export`
+    if (role === MPXN_ROLE_EXPORT && fields[5]! - fields[4]! !== MPAN_DIGITS)
+      return `mpxn_role export needs a 13-digit MPAN (mpxn ${fieldText(buf, fields[4]!, fields[5]!)})`
+  }
   devRow.hi = eui.hi
   devRow.lo = eui.lo
   devRow.key = key
   devRow.type = type
   devRow.status = status
+  devRow.role = role
   return undefined
 }
 
@@ -90,6 +103,7 @@ export async function buildDevices(
   const ref = sharedU32(at)
   const type = sharedU8(at)
   const status = sharedU8(at)
+  const role = sharedU8(at)
   // MPxN key -> main-table slot in batches: the random lookups overlap (issue #5 measured 12.3 s of
   // a 29.8 s load at 10M in per-row lookups). Unregistered MPxNs get provisional orphan numbers.
   const bKey = new Float64Array(BATCH)
@@ -120,6 +134,7 @@ export async function buildDevices(
     lo[pos] = devRow.lo
     type[pos] = devRow.type
     status[pos] = devRow.status
+    role[pos] = devRow.role
     bKey[inBatch] = devRow.key
     bPos[inBatch++] = pos
     if (inBatch === BATCH) flush()
@@ -158,7 +173,7 @@ export async function buildDevices(
     starts[b++] = kept
     const m = re - r
     {
-      sc.load(hi, lo, ref, type, status, r, m)
+      sc.load(hi, lo, ref, type, status, role, r, m)
       const o = sc.order
       for (let g = 0; g < m; ) {
         const h = sc.hi[o[g]!]!
@@ -171,6 +186,7 @@ export async function buildDevices(
         for (let j = g; j < ge; j++) {
           const x = o[j]!
           if (j > g && sc.ref[x] === sc.ref[o[j - 1]!]) {
+            role[kept - 1] = sc.role[x]! // sorted by file order within a ref: the later row's role wins
             issues.add(`${h}:${l}`, occ(o, g, ge, x), occ(o, g, ge, o[j - 1]!), 'duplicate device row, collapsed')
             continue
           }
@@ -181,6 +197,7 @@ export async function buildDevices(
           ref[kept] = sc.ref[x]!
           type[kept] = sc.type[last]!
           status[kept] = sc.status[last]!
+          role[kept] = sc.role[x]!
           kept++
         }
         devices++
@@ -190,6 +207,7 @@ export async function buildDevices(
     r = re
   }
   starts[nb] = kept
+  for (let i = 0; i < kept; i++) if (role[i] === MPXN_ROLE_EXPORT) report.exportMpanLinks++
   if (issues.samples.length > 0)
     issues.finish(file, await locateRows(file, DEVICES, checkDevice, () => `${devRow.hi}:${devRow.lo}`, issues.wanted()))
   const table: DeviceTable = {
@@ -199,6 +217,7 @@ export async function buildDevices(
     ref: new Uint32Array(ref.buffer, 0, kept),
     type: new Uint8Array(type.buffer, 0, kept),
     status: new Uint8Array(status.buffer, 0, kept),
+    role: new Uint8Array(role.buffer, 0, kept),
     devices,
   }
   return { table, orphans, tally }
@@ -218,9 +237,10 @@ class DeviceScratch {
   ref = new Uint32Array(64)
   type = new Uint8Array(64)
   status = new Uint8Array(64)
+  role = new Uint8Array(64)
   order = new Uint32Array(64)
 
-  load(hi: Uint32Array, lo: Uint32Array, ref: Uint32Array, type: Uint8Array, status: Uint8Array, rs: number, m: number): void {
+  load(hi: Uint32Array, lo: Uint32Array, ref: Uint32Array, type: Uint8Array, status: Uint8Array, role: Uint8Array, rs: number, m: number): void {
     if (m > this.hi.length) {
       const cap = Math.max(m, this.hi.length * 2)
       this.hi = new Uint32Array(cap)
@@ -228,6 +248,7 @@ class DeviceScratch {
       this.ref = new Uint32Array(cap)
       this.type = new Uint8Array(cap)
       this.status = new Uint8Array(cap)
+      this.role = new Uint8Array(cap)
       this.order = new Uint32Array(cap)
     }
     const { hi: H, lo: L, ref: R, order } = this
@@ -237,6 +258,7 @@ class DeviceScratch {
       R[i] = ref[rs + i]!
       this.type[i] = type[rs + i]!
       this.status[i] = status[rs + i]!
+      this.role[i] = role[rs + i]!
     }
     // insertion sort by (device, ref, file order), no closure: it runs per bucket
     for (let i = 0; i < m; i++) {

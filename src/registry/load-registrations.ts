@@ -10,8 +10,9 @@
 // Peak memory is the final table plus the slack of rows that become no period (duplicates, merges)
 // and a few per-bucket scratch arrays; nothing is proportional to the file beyond the table itself.
 // Row rules: MPxN 1–13 digits (DUIS ImportMPxN); MPID 4 alphanumerics; dates real calendar dates
-// YYYY-MM-DD; effective_to after effective_from. A failing check digit or an MPID no party holds
-// is a counted warning; the row is kept.
+// YYYY-MM-DD; effective_to (the last day supplied, inclusive, as in the industry's registration
+// data) on or after effective_from. A failing check digit or an MPID no party holds is a counted
+// warning; the row is kept. Stored ends are exclusive (effective_to + 1): mpxn-table.ts, period-rules.ts.
 import { checkMpxnKey } from './check-digits.js'
 import { OPEN_DAY, parseDayCodes } from './day.js'
 import { fields } from './csv-rows.js'
@@ -50,9 +51,10 @@ export function registrationCheck(mpids: MpidTable): (buf: Buffer, n: number) =>
     if (from < 0) return `effective_from ${fieldText(buf, fields[4]!, fields[5]!)} is not a calendar date YYYY-MM-DD (1970–2149)`
     let to = OPEN_DAY
     if (n === 4 && fields[7]! > fields[6]!) {
-      to = parseDayCodes(buf, fields[6]!, fields[7]! - fields[6]!)
-      if (to < 0) return `effective_to ${fieldText(buf, fields[6]!, fields[7]!)} is not a calendar date YYYY-MM-DD (1970–2149)`
-      if (to <= from) return `effective_to ${fieldText(buf, fields[6]!, fields[7]!)} is not after effective_from`
+      const last = parseDayCodes(buf, fields[6]!, fields[7]! - fields[6]!)
+      if (last < 0) return `effective_to ${fieldText(buf, fields[6]!, fields[7]!)} is not a calendar date YYYY-MM-DD (1970–2149)`
+      if (last < from) return `effective_to ${fieldText(buf, fields[6]!, fields[7]!)} is before effective_from`
+      to = last + 1 // inclusive last day -> exclusive end (MAX_DAY + 1 = OPEN_DAY: open, in 2149)
     }
     regRow.key = key
     regRow.mpid = mpid
@@ -113,7 +115,10 @@ export async function buildRegistrations(
 
   // per bucket: rows [starts[2b+1], starts[2b]) -> slots and periods written from the front
   const issues = new IssueSamples(report)
-  const sc = new PeriodScratch((key, occ, otherOcc, kind) => issues.add(key, occ, otherOcc, PERIOD_RULES[kind]))
+  const sc = new PeriodScratch((key, occ, otherOcc, kind) => {
+    if (kind === 'overlap') report.endOverlaps++
+    issues.add(key, occ, otherOcc, PERIOD_RULES[kind])
+  })
   let slot = 0
   let p = 0
   for (let b = 0; b < nb; b++) {

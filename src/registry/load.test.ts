@@ -26,19 +26,44 @@ describe('loadRegistry', () => {
       '7452731806,ACMG,2022-01-01,2023-01-01\n7452731806,BRIT,2023-06-01\n', DEVS)
     const { index } = await loadRegistry(w, OPTS) // no header row
     expect(index.periods('1200012345679')).toEqual([
-      { mpid: 'ACME', from: '2020-01-01', to: '2024-05-01' },
-      { mpid: 'BRIT', from: '2024-05-01', to: '2025-02-03' },
+      { mpid: 'ACME', from: '2020-01-01', to: '2024-04-30' },
+      { mpid: 'BRIT', from: '2024-05-01', to: '2025-02-02' },
       { mpid: 'CEEE', from: '2025-02-03' },
     ])
     expect(index.periodAt('1200012345679', '2024-04-30')?.mpid).toBe('ACME')
     expect(index.periodAt('1200012345679', '2024-05-01')?.mpid).toBe('BRIT')
     expect(index.periodAt('1200012345679', '2024-05-02')?.mpid).toBe('BRIT')
     expect(index.periodAt('1200012345679', '2019-12-31')).toBeUndefined()
-    expect(index.periodAt('7452731806', '2022-12-31')?.mpid).toBe('ACMG')
-    expect(index.periodAt('7452731806', '2023-01-01')).toBeUndefined() // the gap
+    expect(index.periodAt('7452731806', '2023-01-01')?.mpid).toBe('ACMG') // effective_to: the last day supplied
+    expect(index.periodAt('7452731806', '2023-01-02')).toBeUndefined() // the gap
     expect(index.periodAt('7452731806', '2023-06-01')?.mpid).toBe('BRIT')
     expect(index.periods('9999999999')).toEqual([])
     expect(index.periods('01200012345679')).toEqual([]) // 14 chars: not an MPxN
+  })
+
+  // Issue #14 rule 2: effective_to is the last day supplied (inclusive). Before the fix 14 March
+  // fell between the two rows (periodAt undefined: unknown-mpxn) and the one-day overlap went
+  // unreported.
+  it('effective_to is inclusive: no hole before the next start; a one-day overlap is reported, the later start wins', async () => {
+    const regs = [
+      '1412345678901,ACME,2025-01-06,2025-03-14', // 1
+      '1412345678901,BRIT,2025-03-15', //            2 starts the day after: no gap, no overlap
+      '1200012345679,ACME,2025-01-06,2025-03-15', // 3 last day = next start: a one-day overlap
+      '1200012345679,BRIT,2025-03-15', //            4
+      '7452731806,ACMG,2025-01-06,2025-01-06', //    5 a one-day period
+    ].join('\n')
+    const { index, report } = await loadRegistry(writeWorld(regs, DEVS), OPTS)
+    expect(index.periodAt('1412345678901', '2025-03-14')?.mpid).toBe('ACME')
+    expect(index.periodAt('1412345678901', '2025-03-15')?.mpid).toBe('BRIT')
+    expect(index.periods('1412345678901')[0]).toEqual({ mpid: 'ACME', from: '2025-01-06', to: '2025-03-14' })
+    expect(index.periodAt('1200012345679', '2025-03-14')?.mpid).toBe('ACME')
+    expect(index.periodAt('1200012345679', '2025-03-15')?.mpid).toBe('BRIT')
+    expect(index.periodAt('7452731806', '2025-01-06')?.mpid).toBe('ACMG')
+    expect(index.periodAt('7452731806', '2025-01-07')).toBeUndefined()
+    expect(report.reasons).toEqual([])
+    expect(report.endOverlaps).toBe(1)
+    expect(report.overlapSamples).toEqual([{ file: expect.any(String), line: 3, reason: expect.stringMatching(/effective_to is on or after the next effective_from.*the later start wins.*\(see line 4\)/) }])
+    expect(formatLoadReport(report)).toMatch(/1 row with effective_to on or after the next effective_from \(one-day overlap or more; the later start wins\)/)
   })
 
   it('rejects bad rows with file:line and keeps warnings as counts', async () => {
@@ -48,7 +73,7 @@ describe('loadRegistry', () => {
       '12000123456x9,ACME,2024-01-01', //                    3 bad mpxn
       '1200012345679,AC,2024-01-01', //                      4 bad mpid
       '1312345678333,ACME,2023-02-29', //                    5 not a date
-      '1312345678333,ACME,2023-02-01,2023-01-01', //         6 to before from
+      '1312345678333,ACME,2023-02-01,2023-01-31', //         6 to before from
       '', //                                                 7 blank
       '1312345678333,ZZZZ,2023-02-01', //                    8 ok: bad check digit + unknown MPID
       '1200012345679,ACME', //                               9 columns
@@ -57,6 +82,7 @@ describe('loadRegistry', () => {
     const { index, report } = await loadRegistry(w, { maxRejectRatio: 0.9 })
     expect(report.reasons.map((r) => [r.line, r.file === w.registrations])).toEqual([[3, true], [4, true], [5, true], [6, true], [9, true]])
     expect(report.reasons[0]!.reason).toMatch(/mpxn "12000123456x9" is not 1–13 digits/)
+    expect(report.reasons[3]!.reason).toBe('effective_to "2023-01-31" is before effective_from')
     expect(report.reasons[4]!.reason).toBe('expected 3 or 4 columns (mpxn,supplier_mpid,effective_from,effective_to), got 2')
     expect(report.checkDigitWarnings).toBe(1)
     expect(report.unknownMpidWarnings).toBe(1)
@@ -95,11 +121,11 @@ describe('loadRegistry', () => {
     ].join('\n')
     const { index, report } = await loadRegistry(writeWorld(regs, DEVS), OPTS)
     expect(index.periods('1200012345679')).toEqual([
-      { mpid: 'ACME', from: '2020-01-01', to: '2022-01-01' },
+      { mpid: 'ACME', from: '2020-01-01', to: '2021-12-31' },
       { mpid: 'CEEE', from: '2022-01-01' },
     ])
     expect(index.periods('7452731806')).toEqual([
-      { mpid: 'ACMG', from: '2020-01-01', to: '2021-01-01' },
+      { mpid: 'ACMG', from: '2020-01-01', to: '2020-12-31' },
       { mpid: 'BRIT', from: '2021-01-01' },
     ])
     expect(index.periods('1412345678901')).toEqual([{ mpid: 'ACME', from: '2020-01-01' }])
@@ -156,6 +182,30 @@ describe('loadRegistry', () => {
     expect(report.devicesWithUnregisteredMpxn).toBe(2)
     expect(index.partyByUserId('90-b3-d5-1f-30-01-00-01')).toMatchObject({ party: { id: 'ACME' }, role: 'GS' })
     expect(index.partyByMpid('brit')?.id).toBe('BRITE')
+  })
+
+  // Issue #14 rule 3: devices.csv's optional 5th column mpxn_role, carried into the index per
+  // device -> MPxN link (DeviceTable.role) and into the facts (MpxnFacts.role).
+  it('reads mpxn_role (import | export, empty = import) and rejects bad roles', async () => {
+    const devs = 'device_id,device_type,mpxn,device_status,mpxn_role\n' +
+      '00-11-22-33-44-55-66-77,ESME,1200012345679,Commissioned,import\n' +
+      '00-11-22-33-44-55-66-77,ESME,1412345678901,Commissioned,EXPORT\n' +
+      '00-11-22-33-44-55-66-78,CHF,1200012345679,,\n' +
+      '00-11-22-33-44-55-66-78,CHF,7452731806\n' +
+      '00-11-22-33-44-55-66-79,GSME,7452731806,,export\n' + //  line 6: export needs an MPAN
+      '00-11-22-33-44-55-66-7A,ESME,1200012345679,,both\n' //   line 7: not a role
+    const regs = '1200012345679,ACME,2024-01-01\n1412345678901,ACME,2024-01-01\n7452731806,ACMG,2024-01-01\n'
+    const { index, report } = await loadRegistry(writeWorld(regs, devs), OPTS)
+    expect(report.reasons.map((r) => [r.line, r.reason])).toEqual([
+      [6, 'mpxn_role export needs a 13-digit MPAN (mpxn "7452731806")'], [7, 'mpxn_role "both" is not import or export']])
+    expect(report.exportMpanLinks).toBe(1)
+    const meter = '00-11-22-33-44-55-66-77'
+    const roles = Object.fromEntries(index.mpxnsOfDevice(meter)!.map((m, i) => [m, index.mpxnRolesOfDevice(meter)![i]]))
+    expect(roles).toEqual({ '1200012345679': 'import', '1412345678901': 'export' })
+    expect(index.mpxnRolesOfDevice('00-11-22-33-44-55-66-78')).toEqual(['import', 'import'])
+    expect(formatLoadReport(report)).toMatch(/1 export MPAN,/)
+    const badHeader = writeWorld(regs, 'device_id,device_type,mpxn,device_status,role\n')
+    await expect(loadRegistry(badHeader, OPTS)).rejects.toMatchObject({ code: 'DCCGW_ERR_REGISTRY_HEADER' })
   })
 
   it('a reload builds a new index: a device that moved premises, old index untouched, failure leaves it', async () => {

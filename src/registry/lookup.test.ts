@@ -36,11 +36,12 @@ describe('lookupFacts', () => {
   it('device alert after an unfinished CoS: device from ResponseID, period of the gaining supplier, recipient last period', () => {
     const f = lookupFacts(env({ responseId: id(METER, ACME_USER) }), index)
     expect(f).toMatchObject({ messageDay: '2025-03-14', recipientUserId: ACME_USER, deviceId: METER, deviceKnown: true, mpxnSource: 'device' })
-    expect(f.recipient).toEqual({ partyId: 'ACME', role: 'IS', mpids: ['ACME', 'ACMG'] })
+    // SOLAR delegates to ACME on 2025-03-14 (SRP): its MPIDs count as ACME's (issue #14 rule 1)
+    expect(f.recipient).toEqual({ partyId: 'ACME', role: 'IS', mpids: ['ACME', 'ACMG', 'SOLR'] })
     expect(f.mpxns).toEqual([{
       mpxn: '1200012345679', known: true,
-      period: { mpid: 'BRIT', from: '2025-03-01', to: '2025-09-01', partyId: 'BRITE', reachable: true },
-      recipientLastPeriod: { mpid: 'ACME', from: '2023-01-01', to: '2025-03-01' },
+      period: { mpid: 'BRIT', from: '2025-03-01', to: '2025-08-31', partyId: 'BRITE', reachable: true },
+      recipientLastPeriod: { mpid: 'ACME', from: '2023-01-01', to: '2025-02-28' },
     }])
   })
   it('judges at the UK local day: the day before, on and after the supply start date', () => {
@@ -50,7 +51,7 @@ describe('lookupFacts', () => {
     expect(at('2025-03-01T00:00:00Z').period?.mpid).toBe('BRIT')
     expect(at('2025-03-02T12:00:00Z').period?.mpid).toBe('BRIT')
     expect(at('2025-08-31T23:30:00Z').period?.mpid).toBe('ACME') // BST: already 2025-09-01 in London
-    expect(at('2025-08-31T23:30:00Z').recipientLastPeriod).toEqual({ mpid: 'ACME', from: '2023-01-01', to: '2025-03-01' })
+    expect(at('2025-08-31T23:30:00Z').recipientLastPeriod).toEqual({ mpid: 'ACME', from: '2023-01-01', to: '2025-02-28' })
   })
   it('takes MPxNs from the body of a DCC alert; the DCC is never the device', () => {
     const f = lookupFacts(env({ kind: 'dcc_alert', bodyElement: 'DCCAlertMessage', responseId: id(DCC, ACME_USER), mpxns: ['1200012345679', '9999999999'] }), index)
@@ -87,12 +88,51 @@ describe('lookupFacts', () => {
     const cee = lookupFacts(env({ mpxns: ['1800021679848'] }), index)
     expect(cee.mpxns[0]!.period).toEqual({ mpid: 'CEEE', from: '2020-01-01', partyId: 'CEE', reachable: false })
   })
+  // Issue #14 rule 5: before the fix the first DeviceID of the body was the subject device, so an
+  // SR 8.2 inventory listing a device not in devices.csv became unknown-device.
+  it('a response to a DCC service request has no subject device, whatever its body lists', () => {
+    const inventory = env({ kind: 'response', bodyElement: 'ResponseMessage', responseContent: 'DSPInventory', hasGbcsPayload: false,
+      requestId: id(ACME_USER, DCC), deviceIds: ['00-00-00-00-00-00-00-01', METER], mpxns: ['1999999999999'] })
+    const f = lookupFacts(inventory, index)
+    expect(f).toMatchObject({ dccService: true, recipient: { partyId: 'ACME' }, deviceKnown: false, mpxnSource: 'none', mpxns: [] })
+    expect(f.deviceId).toBeUndefined()
+    // the device of a response to a device request still comes from its header
+    expect(lookupFacts({ ...inventory, requestId: id(ACME_USER, METER) }, index)).toMatchObject({ deviceId: METER, mpxnSource: 'body' })
+  })
+
+  // Issue #14 rule 6: before the fix only the DCC Boxed ID was the DCC; another DCC ID was taken
+  // for a device (unknown-device).
+  it('asks dcc.userIds whether an ID is the DCC', () => {
+    const OTHER_DCC = '90-B3-D5-1F-30-00-00-09'
+    const ack = env({ kind: 'response', bodyElement: 'ResponseMessage', hasGbcsPayload: false, responseId: id(OTHER_DCC, ACME_USER) })
+    expect(lookupFacts(ack, index).deviceId).toBe(OTHER_DCC)
+    expect(lookupFacts(ack, index, new Set([OTHER_DCC])).deviceId).toBeUndefined()
+    const dsp = env({ kind: 'response', bodyElement: 'ResponseMessage', hasGbcsPayload: false, requestId: id(ACME_USER, OTHER_DCC), deviceIds: [METER] })
+    expect(lookupFacts(dsp, index, new Set([OTHER_DCC])).dccService).toBe(true)
+    expect(lookupFacts(dsp, index).dccService).toBeUndefined()
+  })
+
+  // Issue #14 rule 1: a delegated (failed) party's lost period counts, and so do its delegate's.
+  it("counts the delegate's and the delegator's periods as the addressed party's during a delegation", () => {
+    const f = lookupFacts(env({ responseId: id(METER, SOLAR_USER) }), index)
+    expect(f.recipient).toEqual({ partyId: 'SOLAR', role: 'IS', mpids: ['SOLR', 'ACME', 'ACMG'], delegateTo: 'ACME' })
+    expect(f.mpxns[0]!.recipientLastPeriod).toEqual({ mpid: 'ACME', from: '2023-01-01', to: '2025-02-28' })
+    const after = lookupFacts(env({ responseId: id(METER, SOLAR_USER), responseTime: Date.parse('2025-07-01T12:00:00Z') }), index)
+    expect(after.recipient?.mpids).toEqual(['SOLR'])
+    expect(after.mpxns[0]!.recipientLastPeriod).toBeUndefined()
+  })
+
+  it('marks a body ExportMPAN as the export role (issue #14 rule 3)', () => {
+    const f = lookupFacts(env({ requestId: id(ACME_USER, METER), mpxns: ['1200012345679', '1800021679848'], exportMpans: ['1800021679848'] }), index)
+    expect(f.mpxns.map((m) => [m.mpxn, m.role])).toEqual([['1200012345679', undefined], ['1800021679848', 'export']])
+  })
+
   it('gives the same facts through the plain RegistryIndex interface', () => {
     const plain: RegistryIndex = {
       loadedAt: 0, counts: index.counts,
       party: (i) => index.party(i), parties: () => index.parties(), partyByUserId: (u) => index.partyByUserId(u),
       partyByMpid: (m) => index.partyByMpid(m), periods: (m) => index.periods(m), periodAt: (m, d) => index.periodAt(m, d),
-      mpxnsOfDevice: (d) => index.mpxnsOfDevice(d), deviceType: (d) => index.deviceType(d),
+      mpxnsOfDevice: (d) => index.mpxnsOfDevice(d), mpxnRolesOfDevice: (d) => index.mpxnRolesOfDevice(d), deviceType: (d) => index.deviceType(d),
     }
     for (const e of [env({ responseId: id(METER, ACME_USER) }), env({ deviceIds: [CHF], requestId: id(ACME_USER, CHF) }),
       env({ mpxns: ['1200012345679', '1'], responseId: id(DCC, SOLAR_USER), responseTime: Date.parse('2026-01-01T00:00:00Z') })])

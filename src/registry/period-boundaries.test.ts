@@ -35,9 +35,9 @@ describe('period boundaries on the compact index', () => {
     }
     expect(at('2019-12-31T12:00:00Z').period).toBeUndefined()
     // ACME's most recent lost period is the one that ended when it lost the MPxN last
-    expect(at('2025-03-01T12:00:00Z').recipientLastPeriod).toEqual({ mpid: 'ACME', from: '2020-01-01', to: '2024-05-01' })
-    expect(at('2025-07-01T12:00:00Z').recipientLastPeriod).toEqual({ mpid: 'ACME', from: '2020-01-01', to: '2024-05-01' })
-    expect(at('2025-10-01T12:00:00Z').recipientLastPeriod).toEqual({ mpid: 'ACME', from: '2025-06-10', to: '2025-09-01' })
+    expect(at('2025-03-01T12:00:00Z').recipientLastPeriod).toEqual({ mpid: 'ACME', from: '2020-01-01', to: '2024-04-30' })
+    expect(at('2025-07-01T12:00:00Z').recipientLastPeriod).toEqual({ mpid: 'ACME', from: '2020-01-01', to: '2024-04-30' })
+    expect(at('2025-10-01T12:00:00Z').recipientLastPeriod).toEqual({ mpid: 'ACME', from: '2025-06-10', to: '2025-08-31' })
     // BST: 2025-08-31T23:30Z is already 2025-09-01 in London
     expect(at('2025-08-31T23:30:00Z').period?.mpid).toBe('BRIT')
     expect(at('2025-08-31T22:59:00Z').period?.mpid).toBe('ACME')

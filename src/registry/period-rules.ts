@@ -2,8 +2,9 @@
 // rows sorted by effective_from, ties in file order:
 //  1. exact duplicates (same start, MPID and end) collapse to one row            -> 'duplicate'
 //  2. same start, different MPID or end: the later row in the file wins          -> 'same-start'
-//  3. a period ends at the next period's start; an explicit effective_to before it leaves a gap;
-//     one past it is truncated to the next start                                -> 'overlap'
+//  3. a period ends the day before the next period's start; an explicit effective_to (inclusive,
+//     the last day supplied; stored as the exclusive day after) before that leaves a gap; one on or
+//     after the next start (a one-day overlap at least) is cut: the later start wins -> 'overlap'
 //  4. consecutive periods of the same MPID that touch are merged (a re-registration by the same
 //     supplier is not a change of supplier; counted, not reported)
 //  5. at most MAX_PERIODS (63) periods per MPxN are kept: the most recent ones   -> 'history'
@@ -21,7 +22,7 @@ export type PeriodIssueKind = 'duplicate' | 'same-start' | 'overlap' | 'history'
 export const PERIOD_RULES = {
   duplicate: 'duplicate period, collapsed',
   'same-start': 'same effective_from as another row with a different supplier or end; the later row in the file wins',
-  overlap: 'effective_to runs past the next supply start; the period ends at the next start',
+  overlap: 'effective_to is on or after the next effective_from (a one-day overlap or more); the later start wins, the period ends the day before it',
   history: 'more than 63 supply periods for this MPxN; the oldest are dropped',
 } as const
 

@@ -3,12 +3,12 @@
 // build-devices.ts); only parties (tens) are objects. Immutable once built: a reload builds a new
 // instance and the caller swaps the reference.
 import { findSlot, hit, keyOfSlot, lookupBatch, periodIn, slotRange, type MpxnTable } from './mpxn-table.js'
-import { findDeviceRow, ORPHAN_BIT, type DeviceTable } from './device-table.js'
+import { findDeviceRow, MPXN_ROLE_EXPORT, ORPHAN_BIT, type DeviceTable } from './device-table.js'
 import { MPID_MASK } from './period-rules.js'
 import { formatDay, OPEN_DAY, parseDay } from './day.js'
 import { eui, mpxnKey, mpxnOfKey, parseEui } from './keys.js'
 import type { SourceStamp } from './sources.js'
-import type { DeviceType, Party, RegistryCounts, RegistryIndex, SupplyPeriod, UserRole } from './types.js'
+import type { DeviceType, MpxnRole, Party, RegistryCounts, RegistryIndex, SupplyPeriod, UserRole } from './types.js'
 
 /** Device types in storage order (index + 1 is the stored code; 0 = none). */
 export const DEVICE_TYPES: readonly DeviceType[] = ['ESME', 'GSME', 'CHF', 'GPF', 'PPMID', 'IHD', 'CAD', 'HCALCS']
@@ -24,7 +24,8 @@ export type DeviceStatus = (typeof DEVICE_STATUSES)[number]
  * snapshot (snapshot-file.ts) written under another layout is refused as stale and rebuilt:
  * change this whenever a table gains, loses or re-encodes an array, or a build rule changes.
  */
-export const INDEX_LAYOUT = 'main{starts,slots,periods(mpid|implied-end)} orphans{starts,slots,periods} devices{starts,hi,lo,ref,type,status} v1'
+export const INDEX_LAYOUT =
+  'main{starts,slots,periods(mpid|implied-end; effective_to inclusive, stored end exclusive)} orphans{starts,slots,periods} devices{starts,hi,lo,ref,type,status,role} v2'
 
 /**
  * Plain-object form of an index: typed arrays over SharedArrayBuffers plus parties. A structured
@@ -56,14 +57,20 @@ export interface OverlayData {
   deltas: { name: string; crc32: number }[]
   /** MPxN key -> its periods, flat [from, to, MPID code (| IMPLIED_END)]...; [] = no registration rows */
   mpxns: [number, number[]][]
-  /** device EUI-64 (upper-case, dashed) -> [type, status, MPxN keys]; type 0 = the device is gone */
-  devices: [string, number, number, number[]][]
+  /**
+   * device EUI-64 (upper-case, dashed) -> [type, status, MPxN keys, mpxn_role of each key
+   * (MPXN_ROLE_IMPORT / MPXN_ROLE_EXPORT)]; type 0 = the device is gone
+   */
+  devices: [string, number, number, number[], number[]][]
 }
+
+const roleName = (code: number): MpxnRole => (code === MPXN_ROLE_EXPORT ? 'export' : 'import')
 
 interface OverlayDevice {
   type: number
   status: number
   keys: readonly number[]
+  roles: readonly number[]
 }
 
 export class CompactRegistry implements RegistryIndex {
@@ -101,7 +108,7 @@ export class CompactRegistry implements RegistryIndex {
     this.mpidNames = s.mpids
     this.mpidParty = s.mpids.map((m) => this.#byMpid.get(m))
     this.#ovMpxns = new Map(s.overlay?.mpxns)
-    this.#ovDevices = new Map(s.overlay?.devices.map(([id, type, status, keys]) => [id, { type, status, keys }]))
+    this.#ovDevices = new Map(s.overlay?.devices.map(([id, type, status, keys, roles]) => [id, { type, status, keys, roles }]))
     this.hasOverlay = this.#ovMpxns.size + this.#ovDevices.size > 0
   }
 
@@ -120,7 +127,7 @@ export class CompactRegistry implements RegistryIndex {
   #flatPeriod(flat: readonly number[], i: number): SupplyPeriod {
     const to = flat[i + 1]!
     const sp: SupplyPeriod = { mpid: this.mpidNames[flat[i + 2]! & MPID_MASK]!, from: formatDay(flat[i]!) }
-    if (to !== OPEN_DAY) sp.to = formatDay(to)
+    if (to !== OPEN_DAY) sp.to = formatDay(to - 1) // stored exclusive; SupplyPeriod.to is the last day
     return sp
   }
 
@@ -202,7 +209,7 @@ export class CompactRegistry implements RegistryIndex {
     const per = this.main.periods
     const to = per[p * 3 + 1]!
     const sp: SupplyPeriod = { mpid: this.mpidNames[per[p * 3 + 2]! & MPID_MASK]!, from: formatDay(per[p * 3]!) }
-    if (to !== OPEN_DAY) sp.to = formatDay(to)
+    if (to !== OPEN_DAY) sp.to = formatDay(to - 1) // stored exclusive; SupplyPeriod.to is the last day
     return sp
   }
 
@@ -255,6 +262,15 @@ export class CompactRegistry implements RegistryIndex {
     if (row < 0) return undefined
     const out: string[] = []
     for (let r = row, e = this.deviceRowsEnd(row); r < e; r++) out.push(this.mpxnOfRef(this.dev.ref[r]!))
+    return out
+  }
+  mpxnRolesOfDevice(deviceId: string): readonly MpxnRole[] | undefined {
+    const ov = this.overlayDevice(deviceId)
+    if (ov) return ov.type === 0 ? undefined : ov.roles.map(roleName)
+    const row = this.deviceRowOf(deviceId)
+    if (row < 0) return undefined
+    const out: MpxnRole[] = []
+    for (let r = row, e = this.deviceRowsEnd(row); r < e; r++) out.push(roleName(this.dev.role[r]!))
     return out
   }
   deviceType(deviceId: string): DeviceType | undefined {

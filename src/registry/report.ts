@@ -26,8 +26,12 @@ export interface LoadReport {
   /** duplicate / same-start / overlapping periods and conflicting device rows, resolved by rule */
   overlaps: number
   overlapSamples: RowProblem[]
+  /** of `overlaps`: rows whose effective_to is on or after the next row's effective_from (the later start wins) */
+  endOverlaps: number
   /** consecutive touching periods of the same MPID merged into one */
   mergedPeriods: number
+  /** device -> MPxN links with mpxn_role export (devices.csv 5th column; duplicate rows collapsed) */
+  exportMpanLinks: number
   /** device rows naming an MPxN with no registration rows (kept; MpxnFacts.known = false) */
   devicesWithUnregisteredMpxn: number
   counts: RegistryCounts
@@ -44,7 +48,7 @@ export interface LoadReport {
 export function emptyReport(): LoadReport {
   return {
     files: [], reasons: [], checkDigitWarnings: 0, unknownMpidWarnings: 0, unknownMpids: [],
-    overlaps: 0, overlapSamples: [], mergedPeriods: 0, devicesWithUnregisteredMpxn: 0,
+    overlaps: 0, endOverlaps: 0, overlapSamples: [], mergedPeriods: 0, exportMpanLinks: 0, devicesWithUnregisteredMpxn: 0,
     counts: { registrations: 0, mpxns: 0, devices: 0, parties: 0, userIds: 0 },
     memory: { indexBytes: 0, heapUsedDelta: 0, externalDelta: 0, arrayBuffersDelta: 0, rss: 0 },
     loadMs: 0,
@@ -66,6 +70,7 @@ export function formatLoadReport(r: LoadReport): string {
   for (const x of r.snapshotsRefused) out.push(`  snapshot refused, ${x.file}: ${x.reason}`)
   for (const f of r.files)
     out.push(`  ${f.file}: ${num(f.loaded)} loaded, ${num(f.rejected)} rejected of ${num(f.rows)} rows (${MiB(f.bytes)}, ${(f.ms / 1000).toFixed(2)} s)`)
+  out.push(`device -> MPxN links (devices.csv mpxn_role): ${num(r.exportMpanLinks)} export MPAN${r.exportMpanLinks === 1 ? '' : 's'}, the rest import or gas`)
   if (r.reasons.length) {
     const total = r.files.reduce((s, f) => s + f.rejected, 0)
     out.push(`rejected rows (first ${r.reasons.length} of ${num(total)}):`)
@@ -75,6 +80,8 @@ export function formatLoadReport(r: LoadReport): string {
     (r.unknownMpids.length ? ` (${r.unknownMpids.join(', ')}${r.unknownMpids.length >= 10 ? ', …' : ''})` : '') +
     `, ${num(r.devicesWithUnregisteredMpxn)} device rows with an unregistered MPxN`)
   out.push(`overlaps resolved: ${num(r.overlaps)}; touching same-supplier periods merged: ${num(r.mergedPeriods)}`)
+  out.push(`  of which ${num(r.endOverlaps)} row${r.endOverlaps === 1 ? '' : 's'} with effective_to on or after the next effective_from ` +
+    '(one-day overlap or more; the later start wins)')
   for (const p of r.overlapSamples) out.push(`  ${p.file}:${p.line}: ${p.reason}`)
   const m = r.memory
   out.push(`memory: index ${MiB(m.indexBytes)}, heap ${dMiB(m.heapUsedDelta)}, external ${dMiB(m.externalDelta)} ` +

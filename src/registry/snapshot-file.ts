@@ -24,7 +24,8 @@ import type { Party, RegistryCounts } from './types.js'
 import type { RegistrySnapshot } from './registry-index.js'
 import type { SourceStamp } from './sources.js'
 
-export const SNAPSHOT_FORMAT = 1
+/** 2: devices.role (issue #14 mpxn_role); effective_to inclusive (stored ends still exclusive) */
+export const SNAPSHOT_FORMAT = 2
 const MAGIC = Buffer.from('DCCGWREG', 'latin1')
 const TRAILER = Buffer.from('DCCGWEND', 'latin1')
 const PREFIX = 24

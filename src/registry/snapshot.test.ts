@@ -24,8 +24,12 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'dccgw-snapshot-'))
   m = await generateWorld({ mpxns: 20_000, seed: 3 }, join(dir, 'world'))
   paths = { registrations: join(dir, 'world', 'registrations.csv'), devices: join(dir, 'world', 'devices.csv'), parties: join(dir, 'world', 'parties.yaml') }
-  // an unregistered MPxN named by a device (the orphan table), and a device status
-  appendFileSync(paths.devices, `${deviceIdOf(m.devices + 5)},ESME,1999999999993,Commissioned\n`)
+  // an unregistered MPxN named by a device (the orphan table), and a device status; an export MPAN
+  // (devices.csv mpxn_role, issue #14) beside an import one
+  appendFileSync(paths.devices, `${deviceIdOf(m.devices + 5)},ESME,1999999999993,Commissioned\n` +
+    `${deviceIdOf(m.devices + 4)},ESME,${mpanOf(1)},,import\n${deviceIdOf(m.devices + 4)},ESME,${mpanOf(2)},,export\n`)
+  // effective_to is the last day supplied (inclusive, issue #14): an explicit end and a one-day period
+  appendFileSync(paths.registrations, '1412345678901,E000,2020-01-01,2025-03-13\n1412345678901,E001,2025-03-14,2025-03-14\n')
 })
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
@@ -42,9 +46,10 @@ function answers(ix: CompactRegistry): string[] {
   const out: string[] = []
   for (let a = 0; a < m.mpans + 2; a++) out.push(JSON.stringify(ix.periods(mpanOf(a))))
   for (let g = 0; g < m.mprns + 2; g++) out.push(JSON.stringify(ix.periods(mprnOf(g))))
+  for (const day of ['2025-03-13', '2025-03-14', '2025-03-15']) out.push(JSON.stringify(ix.periodAt('1412345678901', day) ?? null))
   for (let c = 0; c < m.devices + 6; c++) {
     const d = deviceIdOf(c)
-    out.push(JSON.stringify([ix.mpxnsOfDevice(d), ix.deviceType(d), ix.deviceStatus(d), lookupFacts(alert(d, c), ix)]))
+    out.push(JSON.stringify([ix.mpxnsOfDevice(d), ix.mpxnRolesOfDevice(d), ix.deviceType(d), ix.deviceStatus(d), lookupFacts(alert(d, c), ix)]))
   }
   return out
 }
@@ -69,6 +74,13 @@ describe('compiled registry snapshots', () => {
     expect(answers(again.index)).toEqual(fromFiles)
     expect(again.index.mpxnsOfDevice(deviceIdOf(m.devices + 5))).toEqual(['1999999999993'])
     expect(again.index.deviceStatus(deviceIdOf(m.devices + 5))).toBe('Commissioned')
+    const twoRoles = deviceIdOf(m.devices + 4)
+    expect(Object.fromEntries(again.index.mpxnsOfDevice(twoRoles)!.map((x, i) => [x, again.index.mpxnRolesOfDevice(twoRoles)![i]])))
+      .toEqual({ [mpanOf(1)]: 'import', [mpanOf(2)]: 'export' })
+    expect(again.report.exportMpanLinks).toBe(built.report.exportMpanLinks)
+    expect(again.report.exportMpanLinks).toBe(1)
+    expect(again.index.periods('1412345678901')).toEqual([{ mpid: 'E000', from: '2020-01-01', to: '2025-03-13' }, { mpid: 'E001', from: '2025-03-14', to: '2025-03-14' }])
+    expect(again.index.periodAt('1412345678901', '2025-03-15')).toBeUndefined()
     // the arrays are byte for byte those of the build
     const a = built.index.toShared()
     const b = again.index.toShared()

@@ -7,6 +7,8 @@ export type UserRole = 'IS' | 'ES' | 'GS' | 'ED' | 'GT' | 'RSA' | 'OU'
 export const SUPPLIER_ROLES: ReadonlySet<UserRole> = new Set(['IS', 'ES', 'GS'])
 
 export type DeviceType = 'ESME' | 'GSME' | 'CHF' | 'GPF' | 'PPMID' | 'IHD' | 'CAD' | 'HCALCS'
+/** devices.csv mpxn_role of a device -> MPxN link (SR 8.2 ImportMPxN / ExportMPAN); MPRNs are import. */
+export type MpxnRole = 'import' | 'export'
 
 export interface Contact {
   name: string
@@ -36,7 +38,10 @@ export interface Party {
   delegations: Delegation[]
 }
 
-/** One registration period: `[from, to)`; `to` absent = open. */
+/**
+ * One registration period: `from` is the supply start date, `to` the last day supplied
+ * (inclusive, as registrations.csv's effective_to); `to` absent = open.
+ */
 export interface SupplyPeriod {
   mpid: string
   from: string
@@ -67,6 +72,8 @@ export interface RegistryIndex {
   periodAt(mpxn: string, day: string): SupplyPeriod | undefined
   /** device ID (EUI-64, any case) -> MPxNs; undefined when the device is unknown */
   mpxnsOfDevice(deviceId: string): readonly string[] | undefined
+  /** mpxn_role of each of mpxnsOfDevice(deviceId), same order */
+  mpxnRolesOfDevice(deviceId: string): readonly MpxnRole[] | undefined
   deviceType(deviceId: string): DeviceType | undefined
 }
 
@@ -75,6 +82,8 @@ export interface MpxnFacts {
   mpxn: string
   /** any registration rows at all for this MPxN */
   known: boolean
+  /** 'export' for the device's export MPAN (devices.csv mpxn_role) or a body ExportMPAN; else absent */
+  role?: 'export'
   /** the period covering the message day */
   period?: SupplyPeriod & {
     partyId?: string
@@ -82,8 +91,9 @@ export interface MpxnFacts {
     reachable: boolean
   }
   /**
-   * The most recent period of the addressed party for this MPxN that ended on or before the
-   * message day: `to` is the supply start date of the gaining supplier.
+   * The most recent period of the addressed party (or of its delegate, during a delegation) for
+   * this MPxN that ended before the message day. Absent: the party never supplied the MPxN up to
+   * the message day (policy: `never-supplied`).
    */
   recipientLastPeriod?: SupplyPeriod
 }
@@ -97,7 +107,10 @@ export interface RegistryFacts {
   recipient?: {
     partyId: string
     role: UserRole
-    /** party IDs whose MPIDs count as the recipient's (the party itself) */
+    /**
+     * MPIDs that count as the recipient's: the party's own, plus, during a delegation, those of
+     * the party it delegates to and of the parties that delegate to it
+     */
     mpids: string[]
     /** active delegation at the message day, if any: traffic goes to this party instead */
     delegateTo?: string
@@ -105,6 +118,11 @@ export interface RegistryFacts {
   /** the device the message is about, upper-case EUI-64 */
   deviceId?: string
   deviceKnown: boolean
+  /**
+   * a response to the party's own request of a DCC service (RequestID target is one of
+   * dcc.userIds, e.g. SR 8.2): no subject device; devices and MPxNs in its body are not looked up
+   */
+  dccService?: true
   /** where the MPxNs came from: named in the body, via device -> MPxN, or none */
   mpxnSource: 'body' | 'device' | 'none'
   mpxns: MpxnFacts[]

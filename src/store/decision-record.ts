@@ -15,6 +15,9 @@ export interface DecisionRecord {
   toParty: string | null
   mpxn: string | null
   supplyStartDate: string | null
+  /** Header/ResponseCode and the DCCAlert child (stale-CoS report, issue 15) */
+  responseCode: string | null
+  dccAlertType: string | null
   quarantineId: string | null
   obligationId: string | null
 }
@@ -31,8 +34,10 @@ export function decisionRecord(rec: AcceptedRecord, quarantineId: string | null,
     reason: d.reason,
     party: rec.recipientParty ?? d.deliverTo ?? null,
     toParty: d.toParty ?? null,
-    mpxn: d.mpxn ?? null,
-    supplyStartDate: d.supplyStartDate ?? null,
+    mpxn: d.mpxn ?? rec.audit?.mpxn ?? null,
+    supplyStartDate: d.supplyStartDate ?? (d.mpxn === undefined || d.mpxn === rec.audit?.mpxn ? rec.audit?.supplyStartDate : undefined) ?? null,
+    responseCode: rec.responseCode ?? null,
+    dccAlertType: rec.dccAlertType ?? null,
     quarantineId,
     obligationId,
   }

@@ -3,7 +3,7 @@ import type { Database } from 'better-sqlite3'
 // One SQLite file, WAL mode. Tables:
 //   messages     dedupe + audit: one metadata row per accepted message (never a payload)
 //   spool        deliveries not yet acknowledged by their target (adapter or notice)
-//   quarantine   raw bytes kept for inspection and release
+//   quarantine   raw bytes kept for inspection and release (critical flag and alert code for the worklist)
 //   originals    originals of forwarded critical alerts ("the original is kept", contract §3)
 //   obligations  acknowledgement duties (critical-forward, install-code)
 //   obligation_events  every obligation status transition (open, notified, overdue, escalated, acknowledged)
@@ -109,6 +109,24 @@ const MIGRATIONS: string[] = [
    CREATE INDEX obligation_events_obligation ON obligation_events(obligation_id, id);`,
   // 3 (issue 9): per-MPxN delivery order looks up the oldest spool row of a target and MPxN.
   `CREATE INDEX spool_mpxn ON spool(target, mpxn, id);`,
+  // 4: a quarantined critical alert is worked first (Managing Critical Alerts guidance: one working
+  // day), so the row says whether it is critical and which alert it is; the worklist index serves
+  // "critical first, newest first" keyset pages.
+  `ALTER TABLE quarantine ADD COLUMN critical INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE quarantine ADD COLUMN alert_code TEXT;
+   CREATE INDEX quarantine_worklist ON quarantine(critical DESC, received_at DESC, id DESC);`,
+  // 5 (issue 15): the stale-CoS report counts E4 responses apart and closes a case when a DCC Alert
+  // SecurityCredentialsUpdated shows the credentials of a device of the MPxN were replaced (SR 6.23
+  // done); the partial index finds those alerts by MPxN. Critical-quarantined obligations link to
+  // their quarantine row through obligations.subject (migration 2), so they need no column.
+  `ALTER TABLE messages ADD COLUMN response_code TEXT;
+   ALTER TABLE messages ADD COLUMN dcc_alert_type TEXT;
+   CREATE INDEX messages_credentials ON messages(mpxn, response_time) WHERE dcc_alert_type = 'SecurityCredentialsUpdated';`,
+  // 6 (issue 16): the console's worklist filtered by reason or by MPxN stays a keyset range scan at
+  // 100k rows (without these a rare MPxN walked every row: ~460 ms, bench/results/console.md), and
+  // the count by reason and critical reads the index alone.
+  `CREATE INDEX quarantine_reason ON quarantine(reason, critical DESC, received_at DESC, id DESC);
+   CREATE INDEX quarantine_mpxn ON quarantine(mpxn, critical DESC, received_at DESC, id DESC) WHERE mpxn IS NOT NULL;`,
 ]
 
 /** Applies what `PRAGMA user_version` says is missing, in one transaction each. */

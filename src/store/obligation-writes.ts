@@ -1,5 +1,6 @@
 import type { Database as Db, Statement } from 'better-sqlite3'
 import type { ObligationDraft, ObligationEvent, ObligationStatus, ObligationTransition } from './types.js'
+import { DONE_STATUSES, quarantineSubject } from './types.js'
 
 // Obligation writes (issue 6). Every status transition of an obligation writes one row in
 // obligation_events in the same transaction as the change itself, so the history that proves a
@@ -88,4 +89,84 @@ export function openObligations(db: Db, drafts: readonly ObligationDraft[], now:
 
 export function obligationStatus(db: Db, id: string): { status: ObligationStatus; level: number; dueAt: number } | undefined {
   return stmts(db).status.get(id) as { status: ObligationStatus; level: number; dueAt: number } | undefined
+}
+
+// --- critical-quarantined obligations and redirects (issue 15) -------------------------------
+
+const DONE_SQL = DONE_STATUSES.map((s) => `'${s}'`).join(', ')
+const cache15 = new WeakMap<Db, Record<'insertMsg' | 'openBySubject' | 'close' | 'spool' | 'done', Statement>>()
+
+function stmts15(db: Db) {
+  let s = cache15.get(db)
+  if (s === undefined) {
+    s = {
+      insertMsg: db.prepare(
+        `INSERT OR IGNORE INTO obligations (id, type, status, message_id, from_party, to_party, mpxn, alert_code, alert_time,
+           created_at, due_at, notice, text, subject) VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      openBySubject: db.prepare(`SELECT id, level, due_at AS dueAt, status FROM obligations WHERE subject = ? AND status NOT IN (${DONE_SQL})`),
+      close: db.prepare(`UPDATE obligations SET status = ?, acked_at = ?, acked_by = ? WHERE id = ? AND status NOT IN (${DONE_SQL})`),
+      spool: db.prepare(
+        `INSERT INTO spool (message_id, target, party, mpxn, content_type, body, headers, next_attempt_at, created_at, obligation_id)
+         VALUES (?, 'notice', ?, ?, 'application/json', ?, '{}', ?, ?, ?)`,
+      ),
+      done: db.prepare(`SELECT status FROM obligations WHERE id = ? AND status IN (${DONE_SQL})`),
+    }
+    cache15.set(db, s)
+  }
+  return s
+}
+
+/**
+ * A critical alert went to quarantine (at ingest, or when the adapter refused it): its
+ * `critical-quarantined` obligation opens with the row, linked by subject, and its notice to the
+ * tenant's own contacts is spooled, in the same transaction as the quarantine row.
+ */
+export function openQuarantinedObligation(db: Db, o: ObligationDraft, messageId: string, quarantineId: string, now: number): void {
+  const s = stmts15(db)
+  const notice = { ...o.notice, quarantineId }
+  const r = s.insertMsg.run(
+    o.id, o.type, messageId, o.fromParty ?? null, o.toParty, o.mpxn ?? null, o.alertCode ?? null, o.alertTime ?? null,
+    now, o.dueAt, JSON.stringify(notice), o.text, quarantineSubject(quarantineId),
+  )
+  if (r.changes === 0) return
+  recordObligationEvent(db, o.id, now, { status: 'open', level: 0, dueAt: o.dueAt, detail: String(o.notice.quarantineReason ?? 'quarantined') }, 'gateway')
+  s.spool.run(`${o.type}:${o.id}`, o.toParty, o.mpxn ?? null, Buffer.from(JSON.stringify({ ...notice, text: o.text })), now, now, o.id)
+}
+
+/** The quarantined message was released or deleted: its open obligation closes (audited); returns its id. */
+export function closeQuarantinedObligation(db: Db, quarantineId: string, now: number, actor: string, detail: string): string | undefined {
+  const s = stmts15(db)
+  const row = s.openBySubject.get(quarantineSubject(quarantineId)) as { id: string; level: number; dueAt: number; status: string } | undefined
+  if (row === undefined) return undefined
+  s.close.run('closed', now, actor, row.id)
+  recordObligationEvent(db, row.id, now, { status: 'closed', level: row.level, dueAt: row.dueAt, detail: `${detail} (was ${row.status})` }, actor)
+  return row.id
+}
+
+/** The id of the open obligation that holds a quarantined message, if any. */
+export function openQuarantinedObligationId(db: Db, quarantineId: string): string | undefined {
+  return (stmts15(db).openBySubject.get(quarantineSubject(quarantineId)) as { id: string } | undefined)?.id
+}
+
+/** SQL condition on `quarantine` rows that no open obligation holds (retention may purge them). */
+export const NOT_HELD = `NOT EXISTS (SELECT 1 FROM obligations o WHERE o.subject = 'critical-quarantined:' || quarantine.id
+  AND o.status NOT IN (${DONE_SQL}))`
+
+/**
+ * "Not the supplier: pass it on" (issue 15, point 4): the obligation ends as `redirected` with the
+ * answer in its event; when a known party was named, the onward obligation opens (with its notice)
+ * in the same transaction. 'already' when it had ended before.
+ */
+export function redirectObligation(
+  db: Db, id: string, now: number, actor: string, detail: string, onward: ObligationDraft | undefined,
+): 'ok' | 'not-found' | 'already' {
+  const s = stmts15(db)
+  const cur = obligationStatus(db, id)
+  if (cur === undefined) return 'not-found'
+  if (s.done.get(id) !== undefined) return 'already'
+  s.close.run('redirected', now, actor, id)
+  recordObligationEvent(db, id, now, { status: 'redirected', level: cur.level, dueAt: cur.dueAt, detail }, actor)
+  if (onward !== undefined) openObligations(db, [onward], now, actor)
+  return 'ok'
 }

@@ -1,51 +1,65 @@
 import type { Database } from 'better-sqlite3'
-import type { ObligationRow, ObligationStatus, QuarantineRow } from './types.js'
+import type { AuditFilter, AuditRow, ObligationListStatus, ObligationRow, ObligationStatus, QuarantineRow } from './types.js'
+import { DONE_STATUSES } from './types.js'
+import { badRequest } from './store-error.js'
+
+const DONE_SQL = DONE_STATUSES.map((s) => `'${s}'`).join(', ')
 
 // Read-side queries for the admin API and the CLI. Writes go through the commit queue.
 
 const QUARANTINE_COLUMNS = `id, message_id AS messageId, received_at AS receivedAt, reason, detail, kind, party, mpxn,
-  content_type AS contentType, size, released_at AS releasedAt, released_by AS releasedBy`
+  content_type AS contentType, size, released_at AS releasedAt, released_by AS releasedBy, critical, alert_code AS alertCode`
+
+/** SQLite has no boolean: `critical` comes back as 0/1. */
+function quarantineRow(r: Omit<QuarantineRow, 'critical'> & { critical: number }): QuarantineRow {
+  return { ...r, critical: r.critical === 1 }
+}
 
 export interface QuarantineFilter {
   reason?: string
   mpxn?: string
   since?: number
+  /** only critical (true) or only non-critical (false) messages */
+  critical?: boolean
+  alertCode?: string
   limit: number
-  /** opaque cursor from the previous page: `<receivedAt>:<id>` */
+  /** opaque cursor from the previous page: `<critical>:<receivedAt>:<id>` */
   cursor?: string
 }
 
-/** Newest first, keyset-paginated (stable under inserts). */
+/** Critical first, then newest first; keyset-paginated (stable under inserts). */
 export function listQuarantine(db: Database, f: QuarantineFilter): { items: QuarantineRow[]; nextCursor: string | null } {
   const where: string[] = []
   const args: (string | number)[] = []
   if (f.reason !== undefined) where.push('reason = ?'), args.push(f.reason)
   if (f.mpxn !== undefined) where.push('mpxn = ?'), args.push(f.mpxn)
   if (f.since !== undefined) where.push('received_at >= ?'), args.push(f.since)
+  if (f.critical !== undefined) where.push('critical = ?'), args.push(f.critical ? 1 : 0)
+  if (f.alertCode !== undefined) where.push('alert_code = ? COLLATE NOCASE'), args.push(f.alertCode)
   if (f.cursor !== undefined) {
-    const [at, id] = decodeCursor(f.cursor)
-    where.push('(received_at < ? OR (received_at = ? AND id < ?))')
-    args.push(at, at, id)
+    const [critical, at, id] = decodeCursor(f.cursor)
+    where.push('(critical < ? OR (critical = ? AND (received_at < ? OR (received_at = ? AND id < ?))))')
+    args.push(critical, critical, at, at, id)
   }
   const sql = `SELECT ${QUARANTINE_COLUMNS} FROM quarantine ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-    ORDER BY received_at DESC, id DESC LIMIT ?`
-  const items = db.prepare(sql).all(...args, f.limit + 1) as QuarantineRow[]
+    ORDER BY critical DESC, received_at DESC, id DESC LIMIT ?`
+  const items = (db.prepare(sql).all(...args, f.limit + 1) as (Omit<QuarantineRow, 'critical'> & { critical: number })[]).map(quarantineRow)
   const more = items.length > f.limit
   if (more) items.pop()
   const last = items[items.length - 1]
-  return { items, nextCursor: more && last ? Buffer.from(`${last.receivedAt}:${last.id}`).toString('base64url') : null }
+  const cursor = last && `${last.critical ? 1 : 0}:${last.receivedAt}:${last.id}`
+  return { items, nextCursor: more && cursor ? Buffer.from(cursor).toString('base64url') : null }
 }
 
-function decodeCursor(c: string): [number, string] {
-  const s = Buffer.from(c, 'base64url').toString('utf8')
-  const i = s.indexOf(':')
-  const at = Number(s.slice(0, i))
-  if (i < 0 || !Number.isFinite(at)) throw Object.assign(new Error('cursor is not one this gateway issued'), { code: 'DCCGW_ERR_BAD_REQUEST' })
-  return [at, s.slice(i + 1)]
+function decodeCursor(c: string): [number, number, string] {
+  const m = /^([01]):(\d+):(.+)$/.exec(Buffer.from(c, 'base64url').toString('utf8'))
+  if (m === null) throw badRequest('cursor is not one this gateway issued')
+  return [Number(m[1]), Number(m[2]), m[3]!]
 }
 
 export function getQuarantine(db: Database, id: string): QuarantineRow | undefined {
-  return db.prepare(`SELECT ${QUARANTINE_COLUMNS} FROM quarantine WHERE id = ?`).get(id) as QuarantineRow | undefined
+  const r = db.prepare(`SELECT ${QUARANTINE_COLUMNS} FROM quarantine WHERE id = ?`).get(id) as (Omit<QuarantineRow, 'critical'> & { critical: number }) | undefined
+  return r && quarantineRow(r)
 }
 
 export function getQuarantineBody(db: Database, id: string): Buffer | undefined {
@@ -65,13 +79,13 @@ function toObligation(r: Omit<ObligationRow, 'notice'> & { notice: string }): Ob
 }
 
 /**
- * `open` = not yet acknowledged (open, notified, overdue, escalated); `overdue` = not acknowledged
- * and past due at `now`; `done` = acknowledged.
+ * `open` = not yet done (open, notified, overdue, escalated); `overdue` = not done and past due at
+ * `now`; `done` = acknowledged, redirected or closed (DONE_STATUSES).
  */
-export function listObligations(db: Database, status: 'open' | 'overdue' | 'done' | 'all', now: number, limit = 1000): ObligationRow[] {
-  const pending = "status NOT IN ('acknowledged')"
+export function listObligations(db: Database, status: ObligationListStatus, now: number, limit = 1000): ObligationRow[] {
+  const pending = `status NOT IN (${DONE_SQL})`
   const where =
-    status === 'all' ? '1' : status === 'done' ? "status = 'acknowledged'" : status === 'overdue' ? `${pending} AND due_at < ?` : pending
+    status === 'all' ? '1' : status === 'done' ? `status IN (${DONE_SQL})` : status === 'overdue' ? `${pending} AND due_at < ?` : pending
   const args = status === 'overdue' ? [now, limit] : [limit]
   const rows = db.prepare(`SELECT ${OBLIGATION_COLUMNS} FROM obligations WHERE ${where} ORDER BY due_at LIMIT ?`).all(...args)
   return (rows as (Omit<ObligationRow, 'notice'> & { notice: string })[]).map(toObligation)
@@ -127,18 +141,22 @@ export interface StaleCosRow {
   criticalForwarded: number
   dropped: number
   quarantined: number
-  /** messages by kind (envelope MessageKind) */
+  /** messages by kind (envelope MessageKind); responses without the E4 ones, counted apart */
   deviceAlerts: number
   dccAlerts: number
   responses: number
+  e4Responses: number
   smets1: number
+  /** by alert time (Header/ResponseDateTime), epoch ms */
   firstSeen: number
   lastSeen: number
 }
 
 /**
  * Per MPxN and losing party: traffic that still arrived after the supply start date, the evidence
- * that SR 6.23 (Update Security Credentials, CoS) was not run. Built from metadata audit rows only.
+ * that SR 6.23 (Update Security Credentials, CoS) was not run. Built from metadata audit rows only:
+ * every row whose addressed party no longer supplied the MPxN at the message time (device alerts,
+ * DCC Alerts, responses, E4 rejections included), whatever was decided.
  */
 export function staleCosRows(db: Database, since?: number): StaleCosRow[] {
   return db
@@ -147,9 +165,43 @@ export function staleCosRows(db: Database, since?: number): StaleCosRow[] {
          SUM(decision = 'forward') AS criticalForwarded, SUM(decision = 'drop') AS dropped,
          SUM(decision = 'quarantine') AS quarantined,
          SUM(kind = 'device_alert') AS deviceAlerts, SUM(kind = 'dcc_alert') AS dccAlerts,
-         SUM(kind = 'response') AS responses, SUM(kind = 'smets1') AS smets1, MIN(received_at) AS firstSeen, MAX(received_at) AS lastSeen
-       FROM messages WHERE supply_start_date IS NOT NULL AND received_at >= ?
+         SUM(kind = 'response' AND COALESCE(response_code, '') <> 'E4') AS responses,
+         SUM(kind = 'response' AND response_code = 'E4') AS e4Responses,
+         SUM(kind = 'smets1') AS smets1, MIN(response_time) AS firstSeen, MAX(response_time) AS lastSeen
+       FROM messages WHERE supply_start_date IS NOT NULL AND party IS NOT NULL AND received_at >= ?
        GROUP BY party, mpxn, supply_start_date ORDER BY supply_start_date, mpxn`,
     )
     .all(since ?? 0) as StaleCosRow[]
+}
+
+/** The admin audit trail, newest first (GET /admin/audit). */
+export function listAudit(db: Database, f: AuditFilter): AuditRow[] {
+  const where: string[] = []
+  const args: (string | number)[] = []
+  if (f.action !== undefined) where.push('action = ?'), args.push(f.action)
+  if (f.since !== undefined) where.push('at >= ?'), args.push(f.since)
+  const rows = db
+    .prepare(`SELECT id, at, actor, action, target, detail FROM admin_audit ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`)
+    .all(...args, f.limit) as Omit<AuditRow, 'atIso'>[]
+  return rows.map((r) => ({ ...r, atIso: new Date(r.at).toISOString() }))
+}
+
+/**
+ * Alert times of DCC Alerts SecurityCredentialsUpdated per MPxN (of those asked), oldest first:
+ * the credentials were replaced, so a stale-CoS case on that MPxN is resolved from that day. One
+ * pass over the partial index messages_credentials (such alerts are few), not one query per MPxN.
+ */
+export function credentialsUpdatedTimes(db: Database, mpxns: readonly string[]): Map<string, number[]> {
+  const wanted = new Set(mpxns)
+  const out = new Map<string, number[]>()
+  const rows = db
+    .prepare("SELECT mpxn, response_time AS t FROM messages WHERE dcc_alert_type = 'SecurityCredentialsUpdated' AND mpxn IS NOT NULL ORDER BY mpxn, response_time")
+    .all() as { mpxn: string; t: number }[]
+  for (const r of rows) {
+    if (!wanted.has(r.mpxn)) continue
+    const list = out.get(r.mpxn)
+    if (list === undefined) out.set(r.mpxn, [r.t])
+    else list.push(r.t)
+  }
+  return out
 }

@@ -8,8 +8,21 @@ import { Checkpointer } from './checkpointer.js'
 import { migrate } from './migrations.js'
 import { decisionRecord } from './decision-record.js'
 import { applyObligationTransitions, markObligationNotified, openObligations, recordObligationEvent } from './obligation-writes.js'
-import { dueObligations } from './queries.js'
-import type { AcceptedRecord, CommitOutcome, MalformedRecord, ObligationDraft, ObligationRow, ObligationTransition, SpoolItem } from './types.js'
+import {
+  dueObligations, getObligation, getQuarantine, getQuarantineBody, listAudit, listObligations, listQuarantine, obligationCounts,
+  obligationEvents, quarantineCounts, staleCosRows, credentialsUpdatedTimes,
+} from './queries.js'
+import type { ObligationEventRow, QuarantineFilter, StaleCosRow } from './queries.js'
+import type { GatewayStore } from './gateway-store.js'
+import * as consoleQueries from './console-queries.js'
+import type { AuditEntry, AuditPageFilter, DecisionMinute, QuarantineReasonCount } from './console-queries.js'
+import { notFound, reasonRequired } from './store-error.js'
+import type {
+  AcceptedRecord, AuditFilter, AuditRow, CommitOutcome, MalformedRecord, ObligationDraft, ObligationListStatus, ObligationRow,
+  ObligationStatus, ObligationTransition, QuarantineRow, SpoolItem, StoreHooks,
+} from './types.js'
+import { NOT_HELD, closeQuarantinedObligation, openQuarantinedObligation, openQuarantinedObligationId, redirectObligation } from './obligation-writes.js'
+import { DONE_STATUSES } from './types.js'
 
 export interface StoreOptions {
   /** folder for gateway.db */
@@ -24,7 +37,7 @@ export interface StoreOptions {
 type StatementName =
   | 'insertMessage' | 'messageById' | 'insertSpool' | 'insertQuarantine' | 'insertOriginal' | 'insertObligation'
   | 'dueSpool' | 'nextDue' | 'deleteSpool' | 'retrySpool' | 'spoolDepth' | 'rejectMessage'
-  | 'purgeMessages' | 'spoolBounds'
+  | 'purgeMessages' | 'spoolBounds' | 'alertCodeOf'
 export type Statements = Record<StatementName, Statement>
 
 /**
@@ -41,9 +54,9 @@ function prepare(db: Db): Record<StatementName, Statement> {
   return {
     insertMessage: db.prepare(
       `INSERT OR IGNORE INTO messages (message_id, received_at, response_time, kind, alert_code, decision, reason,
-         party, to_party, mpxn, supply_start_date, quarantine_id, obligation_id)
+         party, to_party, mpxn, supply_start_date, quarantine_id, obligation_id, response_code, dcc_alert_type)
        VALUES (@messageId, @receivedAt, @responseTime, @kind, @alertCode, @decision, @reason,
-         @party, @toParty, @mpxn, @supplyStartDate, @quarantineId, @obligationId)`,
+         @party, @toParty, @mpxn, @supplyStartDate, @quarantineId, @obligationId, @responseCode, @dccAlertType)`,
     ),
     messageById: db.prepare(
       'SELECT decision, reason, quarantine_id AS quarantineId, obligation_id AS obligationId FROM messages WHERE message_id = ?',
@@ -53,8 +66,8 @@ function prepare(db: Db): Record<StatementName, Statement> {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     insertQuarantine: db.prepare(
-      `INSERT INTO quarantine (id, message_id, received_at, reason, detail, kind, party, mpxn, content_type, size, body)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO quarantine (id, message_id, received_at, reason, detail, kind, party, mpxn, content_type, size, body, critical, alert_code)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     insertOriginal: db.prepare(
       'INSERT OR IGNORE INTO originals (message_id, received_at, content_type, body) VALUES (?, ?, ?, ?)',
@@ -73,6 +86,7 @@ function prepare(db: Db): Record<StatementName, Statement> {
     deleteSpool: db.prepare('DELETE FROM spool WHERE id = ?'),
     retrySpool: db.prepare('UPDATE spool SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
     spoolDepth: db.prepare('SELECT target, COUNT(*) AS n, MIN(created_at) AS oldest FROM spool GROUP BY target'),
+    alertCodeOf: db.prepare('SELECT alert_code FROM messages WHERE message_id = ?'),
     rejectMessage: db.prepare("UPDATE messages SET decision = 'quarantine', reason = ?, quarantine_id = ? WHERE message_id = ?"),
     purgeMessages: db.prepare('DELETE FROM messages WHERE received_at < ?'),
   }
@@ -83,7 +97,9 @@ function prepare(db: Db): Record<StatementName, Statement> {
  * The embedded SQLite store: dedupe, spool, quarantine, audit and obligations in one WAL database,
  * written through one group-commit queue (see commit-queue.ts).
  */
-export class SqliteStore {
+export class SqliteStore implements GatewayStore {
+  readonly kind = 'sqlite'
+  /** the connection: for this folder and for tests; nothing outside src/store gets it */
   readonly db: Db
   readonly queue: CommitQueue
   readonly sql: Statements
@@ -108,6 +124,14 @@ export class SqliteStore {
     return !this.#closed && this.db.open
   }
 
+  get backlog(): number {
+    return this.queue.depth
+  }
+
+  setHooks(hooks: StoreHooks): void {
+    this.queue.onCommit = hooks.onCommit === undefined ? undefined : (size) => hooks.onCommit!(size)
+  }
+
   /** Makes a decision durable (dedupe + spool/quarantine/audit/obligation); settles after COMMIT. */
   commitAccepted(rec: AcceptedRecord): Promise<CommitOutcome> {
     return this.queue.run(() => this.#writeAccepted(rec))
@@ -119,7 +143,7 @@ export class SqliteStore {
       const id = randomUUID()
       this.sql.insertQuarantine.run(
         id, null, rec.receivedAt, 'malformed', `${rec.code}: ${rec.detail}`, 'invalid', null, null,
-        rec.contentType, rec.body.byteLength, Buffer.from(rec.body.buffer, rec.body.byteOffset, rec.body.byteLength),
+        rec.contentType, rec.body.byteLength, Buffer.from(rec.body.buffer, rec.body.byteOffset, rec.body.byteLength), 0, null,
       )
       return id
     })
@@ -128,7 +152,7 @@ export class SqliteStore {
   #writeAccepted(rec: AcceptedRecord): CommitOutcome {
     const d = rec.decision
     const quarantineId = d.decision === 'quarantine' ? randomUUID() : null
-    const obligationId = d.decision === 'forward' ? (rec.obligation?.id ?? null) : null
+    const obligationId = d.decision === 'forward' || (d.decision === 'quarantine' && d.critical) ? (rec.obligation?.id ?? null) : null
     const inserted = this.sql.insertMessage.run(decisionRecord(rec, quarantineId, obligationId))
     if (inserted.changes === 0) return this.#duplicate(rec.messageId)
     this.#writeEffects(rec, quarantineId)
@@ -152,8 +176,10 @@ export class SqliteStore {
       case 'quarantine':
         this.sql.insertQuarantine.run(
           quarantineId, rec.messageId, now, d.reason, rec.detail ?? null, rec.kind, rec.recipientParty ?? null,
-          d.mpxn ?? null, rec.contentType, body.byteLength, body,
+          d.mpxn ?? null, rec.contentType, body.byteLength, body, d.critical ? 1 : 0, rec.alertCode ?? null,
         )
+        // issue 15: a critical alert in quarantine has a clock (critical-quarantined obligation)
+        if (rec.obligation !== undefined && d.critical) openQuarantinedObligation(this.db, rec.obligation, rec.messageId, quarantineId!, now)
         break
       case 'forward': {
         const o = rec.obligation
@@ -195,7 +221,8 @@ export class SqliteStore {
     return this.queue.run(() => {
       if (rec.decision.decision === 'quarantine') throw new Error('a release cannot quarantine again')
       const gone = this.db.prepare('DELETE FROM quarantine WHERE id = ?').run(quarantineId)
-      if (gone.changes === 0) throw Object.assign(new Error(`quarantine ${quarantineId} not found`), { code: 'DCCGW_ERR_NOT_FOUND' })
+      if (gone.changes === 0) throw notFound(`no quarantined message ${quarantineId}`)
+      closeQuarantinedObligation(this.db, quarantineId, rec.receivedAt, actor, `released: ${rec.decision.decision}/${rec.decision.reason}`)
       this.db.prepare('DELETE FROM messages WHERE message_id = ?').run(rec.messageId)
       const obligationId = rec.decision.decision === 'forward' ? (rec.obligation?.id ?? null) : null
       this.sql.insertMessage.run(decisionRecord(rec, null, obligationId))
@@ -206,11 +233,18 @@ export class SqliteStore {
     })
   }
 
-  /** Deletes a quarantined message and its bytes (secure_delete overwrites them). */
-  deleteQuarantined(id: string, actor: string): Promise<boolean> {
+  /**
+   * Deletes a quarantined message and its bytes (secure_delete overwrites them). A critical one
+   * whose obligation is open needs a reason, which closes the obligation (issue 15).
+   */
+  deleteQuarantined(id: string, actor: string, reason?: string): Promise<boolean> {
     return this.queue.run(() => {
+      if (openQuarantinedObligationId(this.db, id) !== undefined) {
+        if (!reason) throw reasonRequired(id)
+        closeQuarantinedObligation(this.db, id, Date.now(), actor, `deleted: ${reason}`)
+      }
       const gone = this.db.prepare('DELETE FROM quarantine WHERE id = ?').run(id).changes > 0
-      if (gone) this.audit(actor, 'quarantine.delete', id, null)
+      if (gone) this.audit(actor, 'quarantine.delete', id, reason ?? null)
       return gone
     })
   }
@@ -218,7 +252,8 @@ export class SqliteStore {
   /** Purges quarantined messages received before `olderThan`; returns how many. */
   purgeQuarantine(olderThan: number, actor: string): Promise<number> {
     return this.queue.run(() => {
-      const n = this.db.prepare('DELETE FROM quarantine WHERE received_at < ?').run(olderThan).changes
+      // never a critical alert whose obligation is still open (issue 15)
+      const n = this.db.prepare(`DELETE FROM quarantine WHERE received_at < ? AND ${NOT_HELD}`).run(olderThan).changes
       if (n > 0) this.audit(actor, 'quarantine.purge', null, `${n} older than ${new Date(olderThan).toISOString()}`)
       return n
     })
@@ -229,7 +264,8 @@ export class SqliteStore {
     return this.queue.run(() => {
       const n = this.db.prepare(
         `DELETE FROM quarantine WHERE id IN (
-           SELECT id FROM (SELECT id, SUM(size) OVER (ORDER BY received_at DESC, id DESC) AS kept FROM quarantine) WHERE kept > ?)`,
+           SELECT id FROM (SELECT id, SUM(size) OVER (ORDER BY received_at DESC, id DESC) AS kept FROM quarantine WHERE ${NOT_HELD})
+           WHERE kept > ?)`,
       ).run(maxBytes).changes
       if (n > 0) this.audit(actor, 'quarantine.purge', null, `${n} oldest over ${maxBytes} bytes`)
       return n
@@ -240,12 +276,21 @@ export class SqliteStore {
     return this.queue.run(() => {
       const row = this.db.prepare('SELECT status FROM obligations WHERE id = ?').get(id) as { status: string } | undefined
       if (row === undefined) return 'not-found'
-      if (row.status === 'acknowledged') return 'already'
+      if (DONE_STATUSES.includes(row.status as never)) return 'already'
       this.db.prepare("UPDATE obligations SET status = 'acknowledged', acked_at = ?, acked_by = ? WHERE id = ?").run(now, actor, id)
       const cur = this.db.prepare('SELECT level, due_at AS dueAt FROM obligations WHERE id = ?').get(id) as { level: number; dueAt: number }
       recordObligationEvent(this.db, id, now, { status: 'acknowledged', level: cur.level, dueAt: cur.dueAt, detail: `was ${row.status}` }, actor)
       this.audit(actor, 'obligation.ack', id, null)
       return 'ok'
+    })
+  }
+
+  /** "Not the supplier": ends the obligation as redirected, opening the onward one when a party was named. */
+  redirectObligation(id: string, actor: string, detail: string, onward: ObligationDraft | undefined, now: number): Promise<'ok' | 'not-found' | 'already'> {
+    return this.queue.run(() => {
+      const r = redirectObligation(this.db, id, now, actor, detail, onward)
+      if (r === 'ok') this.audit(actor, 'obligation.redirect', id, onward?.toParty ?? null)
+      return r
     })
   }
 
@@ -255,13 +300,90 @@ export class SqliteStore {
   }
 
   /** Obligations the scheduler must look at now (queries.ts dueObligations). */
-  dueObligations(now: number): ObligationRow[] {
+  async dueObligations(now: number): Promise<ObligationRow[]> {
     return dueObligations(this.db, now)
   }
 
   /** Obligations that no message opened (install-code on a registry reload); returns the ids opened. */
   openObligations(drafts: readonly ObligationDraft[], now: number, actor: string): Promise<string[]> {
     return this.queue.run(() => openObligations(this.db, drafts, now, actor))
+  }
+
+  // Read side (admin API, CLI): the queries in queries.ts on this connection.
+
+  async listQuarantine(f: QuarantineFilter): Promise<{ items: QuarantineRow[]; nextCursor: string | null }> {
+    return listQuarantine(this.db, f)
+  }
+
+  async getQuarantine(id: string): Promise<QuarantineRow | undefined> {
+    return getQuarantine(this.db, id)
+  }
+
+  async getQuarantineBody(id: string): Promise<Buffer | undefined> {
+    return getQuarantineBody(this.db, id)
+  }
+
+  async quarantineCounts(): Promise<{ reason: string; n: number }[]> {
+    return quarantineCounts(this.db)
+  }
+
+  async listObligations(status: ObligationListStatus, now: number): Promise<ObligationRow[]> {
+    return listObligations(this.db, status, now)
+  }
+
+  async getObligation(id: string): Promise<ObligationRow | undefined> {
+    return getObligation(this.db, id)
+  }
+
+  async obligationEvents(id: string): Promise<ObligationEventRow[]> {
+    return obligationEvents(this.db, id)
+  }
+
+  async obligationCounts(now: number): Promise<{ type: string; status: ObligationStatus; n: number }[]> {
+    return obligationCounts(this.db, now)
+  }
+
+  async listAudit(f: AuditFilter): Promise<AuditRow[]> {
+    return listAudit(this.db, f)
+  }
+
+  async staleCosRows(since?: number): Promise<StaleCosRow[]> {
+    return staleCosRows(this.db, since)
+  }
+
+  async credentialsUpdatedTimes(mpxns: readonly string[]): Promise<Map<string, number[]>> {
+    return credentialsUpdatedTimes(this.db, mpxns)
+  }
+
+  // The operator console's reads (console-queries.ts).
+
+  async decisionsPerMinute(from: number, to: number): Promise<DecisionMinute[]> {
+    return consoleQueries.decisionsPerMinute(this.db, from, to)
+  }
+
+  async quarantineByReason(): Promise<QuarantineReasonCount[]> {
+    return consoleQueries.quarantineByReason(this.db)
+  }
+
+  async countQuarantineByReason(reason: string): Promise<number> {
+    return consoleQueries.countQuarantineByReason(this.db, reason)
+  }
+
+  async quarantineIdsByReason(reason: string, limit: number): Promise<string[]> {
+    return consoleQueries.quarantineIdsByReason(this.db, reason, limit)
+  }
+
+  async auditPage(f: AuditPageFilter): Promise<{ items: AuditEntry[]; nextBefore: number | null }> {
+    return consoleQueries.auditPage(this.db, f)
+  }
+
+  async auditActions(): Promise<string[]> {
+    return consoleQueries.auditActions(this.db)
+  }
+
+  /** An admin action the store does not audit itself (registry reload), durable when it resolves. */
+  writeAudit(actor: string, action: string, target: string | null, detail: string | null): Promise<void> {
+    return this.queue.run(() => this.audit(actor, action, target, detail))
   }
 
   /** Who did what (admin API, CLI). Call inside a queued operation or on its own. */
@@ -300,15 +422,19 @@ export class SqliteStore {
     return this.queue.run(() => void this.sql.retrySpool.run(at, error.slice(0, 500), item.id))
   }
 
-  /** The adapter refused the message (4xx): it moves to quarantine as `adapter-rejected`. */
-  rejectDelivery(item: SpoolItem, detail: string, now: number): Promise<string> {
+  /**
+   * The adapter refused the message (4xx): it moves to quarantine as `adapter-rejected`. The
+   * gateway re-reads a critical alert's bytes and passes `critical` with its obligation (issue 15).
+   */
+  rejectDelivery(item: SpoolItem, detail: string, now: number, critical?: { obligation?: ObligationDraft }): Promise<string> {
     return this.queue.run(() => {
       const id = randomUUID()
       this.sql.deleteSpool.run(item.id)
       this.sql.insertQuarantine.run(
         id, item.messageId, now, 'adapter-rejected', detail.slice(0, 500), null, item.party, item.mpxn,
-        item.contentType, item.body.byteLength, item.body,
+        item.contentType, item.body.byteLength, item.body, critical ? 1 : 0, this.sql.alertCodeOf.pluck().get(item.messageId) ?? null,
       )
+      if (critical?.obligation !== undefined) openQuarantinedObligation(this.db, critical.obligation, item.messageId, id, now)
       this.sql.rejectMessage.run('adapter-rejected', id, item.messageId)
       return id
     })

@@ -17,10 +17,23 @@ export interface AcceptedRecord {
   body: Uint8Array
   /** quarantine: why, for the operator */
   detail?: string
-  /** forward: the obligation that opens with the notice (built by obligations/) */
+  /**
+   * forward: the obligation that opens with the notice (built by obligations/); quarantine of a
+   * critical alert: its `critical-quarantined` obligation (issue 15), linked to the quarantine row
+   */
   obligation?: ObligationDraft
   /** extra delivery headers (X-DCC-Gateway-*) decided at ingest */
   headers: Record<string, string>
+  /** stale-CoS evidence (issue 15, point 7): Header/ResponseCode (E4 is counted apart) */
+  responseCode?: string
+  /** DCCAlertMessage/DCCAlert child, e.g. SecurityCredentialsUpdated (it resolves a stale-CoS case) */
+  dccAlertType?: string
+  /**
+   * The MPxN the addressed party no longer supplies and the supply start date of its successor,
+   * from the registry facts, whatever the decision (a DCC Alert, a payload-free E4 response);
+   * or just the MPxN of the device (`supplyStartDate` absent) when the decision named none
+   */
+  audit?: { mpxn: string; supplyStartDate?: string }
 }
 
 /** Bytes that never became a DUIS message (contract §2: 422, raw bytes kept). */
@@ -58,8 +71,26 @@ export interface SpoolItem {
   obligationId: string | null
 }
 
-export type ObligationType = 'critical-forward' | 'install-code'
-export type ObligationStatus = 'open' | 'notified' | 'acknowledged' | 'overdue' | 'escalated'
+export type ObligationType = 'critical-forward' | 'install-code' | 'critical-quarantined'
+export type ObligationStatus = 'open' | 'notified' | 'acknowledged' | 'overdue' | 'escalated' | 'redirected' | 'closed'
+
+/**
+ * Statuses that end an obligation: acknowledged; redirected (the receiver said it is not the
+ * supplier and named who is); closed (its quarantined message was released or deleted with a reason).
+ */
+export const DONE_STATUSES: readonly ObligationStatus[] = ['acknowledged', 'redirected', 'closed']
+
+/** The subject that links a critical-quarantined obligation to its quarantine row. */
+export const quarantineSubject = (quarantineId: string): string => `critical-quarantined:${quarantineId}`
+
+/** The receiver's answer on the acknowledgement page (issue 15, point 4). */
+export interface AckAnswer {
+  /** who acknowledged: name and organisation, as typed */
+  name: string
+  organisation: string
+  /** "not the supplier": the party named (from parties.yaml) or free text */
+  redirectTo?: { party?: string; text?: string }
+}
 
 export interface ObligationDraft {
   id: string
@@ -133,4 +164,38 @@ export interface QuarantineRow {
   size: number
   releasedAt: number | null
   releasedBy: string | null
+  /** GBCS 0xDF or safety-listed (the decision's `critical`); false for bytes that never parsed */
+  critical: boolean
+  /** AlertCode / DCCAlertCode when the message had one */
+  alertCode: string | null
+}
+
+/** One admin action (who, when, what): the SQLite admin_audit table, the NATS audit stream. */
+export interface AuditRow {
+  /** SQLite row id, NATS stream sequence: newer is larger */
+  id: number
+  at: number
+  atIso: string
+  actor: string
+  action: string
+  target: string | null
+  detail: string | null
+}
+
+export interface AuditFilter {
+  action?: string
+  since?: number
+  limit: number
+}
+
+export type ObligationListStatus = 'open' | 'overdue' | 'done' | 'all'
+
+/** What the gateway tells a store once it is wired (metrics, logs, the dispatcher's wake). */
+export interface StoreHooks {
+  /** a group commit of `size` decisions was made durable (SQLite) */
+  onCommit?(size: number): void
+  /** a background loop of the store failed (logged as a warning) */
+  onError?(err: unknown, what: string): void
+  /** deliveries may be waiting (NATS: fetched from the shared consumer) */
+  onSpoolReady?(): void
 }

@@ -11,6 +11,7 @@ import { afterAll, afterEach } from 'vitest'
 import { parse, stringify } from 'yaml'
 import { pino } from 'pino'
 import { loadConfig, startGateway, type Gateway } from '../../dist/index.js'
+import { SqliteStore } from '../../dist/store/index.js'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
 export const DEMO = join(ROOT, 'examples/demo')
@@ -156,10 +157,10 @@ export async function post(url: string, body: string | Buffer, contentType = 'ap
 }
 
 /** Polls `fn` every `everyMs` until it returns a value (not undefined or false), or times out. */
-export async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 10_000, everyMs = 20): Promise<T> {
+export async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, everyMs = 20): Promise<T> {
   const until = Date.now() + timeoutMs
   for (;;) {
-    const v = fn()
+    const v = await fn()
     if (v !== undefined && v !== false) return v
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, everyMs))
@@ -195,4 +196,10 @@ export class GatewayProcess {
     const [code] = (await once(child, 'exit')) as [number | null]
     return code
   }
+}
+
+/** The embedded store behind a gateway (store.kind sqlite), for tests that reach into SQLite itself. */
+export function sqliteOf(gw: Gateway): SqliteStore {
+  if (!(gw.store instanceof SqliteStore)) throw new Error('this test needs store.kind sqlite')
+  return gw.store
 }

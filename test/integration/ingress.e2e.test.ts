@@ -76,11 +76,12 @@ describe('ingress (contract §2)', () => {
   })
 
   it('413 for a body over limits.maxBodyBytes; nothing stored', async () => {
-    const before = (gw.store.db.prepare('SELECT COUNT(*) AS n FROM quarantine').get() as { n: number }).n
+    const held = async () => (await gw.store.listQuarantine({ limit: 1000 })).items.length
+    const before = await held()
     const r = await post(ingress, `<Response>${'x'.repeat(5000)}</Response>`)
     expect(r.status).toBe(413)
     expect(r.json.detail).toMatch(/5\d{3} bytes; limit is 4096/)
-    expect((gw.store.db.prepare('SELECT COUNT(*) AS n FROM quarantine').get() as { n: number }).n).toBe(before)
+    expect(await held()).toBe(before)
   })
 
   it.each([

@@ -63,8 +63,11 @@ describe('critical-forward obligation: webhook + e-mail, escalation, restart, si
     const [mail] = await waitFor('e-mail to the primary contact', () => smtp.to('critical@brite.example').length > 0 && smtp.to('critical@brite.example'))
     expect(mail!.to).toEqual(['critical@brite.example'])
     expect(mail!.subject).toContain('8F3D')
-    for (const part of ['MPxN:          1412345678901', '8F3D Authentication failure', `Alert time:    ${ALERT_AT}`,
-      `Device:        ${STALE_ELEC_DEVICE}`, 'What to do:', 'SR 6.23', 'Acknowledge by 2025-12-02T00:00:00.000Z', `Acknowledge here: ${ackUrl}`]) {
+    for (const part of ['MPxN:          1412345678901', '8F3D Trusted Source Authentication Failure', `Alert time:    ${ALERT_AT}`,
+      `Device:        ${STALE_ELEC_DEVICE}`, 'What to do:', 'SR 6.23', `Acknowledge here: ${ackUrl}`,
+      // issue 15 (8): UK local time in words next to the ISO form
+      '(15:00 on Friday 28 November 2025, UK time)',
+      'Acknowledge by the end of Monday 1 December 2025, UK time (2025-12-02T00:00:00.000Z), 1 working day after the alert']) {
       expect(mail!.text).toContain(part)
     }
     expect(smtp.to('ops-lead@brite.example')).toHaveLength(0)
@@ -91,8 +94,8 @@ describe('critical-forward obligation: webhook + e-mail, escalation, restart, si
     expect(row.events.map((e: any) => e.status)).toEqual(['open', 'notified', 'overdue', 'escalated'])
     const [mail] = await waitFor('e-mail to the secondary contact', () => smtp.to('ops-lead@brite.example').length > 0 && smtp.to('ops-lead@brite.example'))
     expect(mail!.subject).toMatch(/^\[ESCALATION\]/)
-    expect(mail!.text).toContain('nobody acknowledged this by 2025-12-02T00:00:00.000Z')
-    expect(mail!.text).toContain('Acknowledge by 2025-12-04T00:00:00.000Z')
+    expect(mail!.text).toContain('nobody acknowledged this by the end of Monday 1 December 2025, UK time (2025-12-02T00:00:00.000Z)')
+    expect(mail!.text).toContain('Acknowledge by the end of Wednesday 3 December 2025, UK time (2025-12-04T00:00:00.000Z), 1 working day from this escalation')
     const hook = await waitFor('escalation webhook', () => webhook.received.find((x) => String(x.headers['idempotency-key']).endsWith('#secondary')))
     expect(JSON.parse(hook.body.toString())).toMatchObject({ obligationId, level: 1, contactLevel: 'secondary' })
     const metrics = await fetch(`${gw.url}/metrics`).then((r) => r.text())
@@ -136,13 +139,24 @@ describe('critical-forward obligation: webhook + e-mail, escalation, restart, si
     const html = await page.text()
     expect(html).toContain('<form method="post"')
     expect(html).toContain('1412345678901')
+    // issue 15 (8): a strict CSP, and the page asks who is answering
+    expect(page.headers.get('content-security-policy')).toBe("default-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+    expect(html).toMatch(/<input id="name" name="name" required/)
+    expect(html).toMatch(/<input id="organisation" name="organisation" required/)
+    expect(html).not.toMatch(/<script|style=/)
     expect((await admin(gw, `/admin/obligations/${obligationId}`)).status).toBe('escalated') // GET did not acknowledge
-    const ack = await fetch(ackUrl, { method: 'POST' })
+    const form = (f: Record<string, string>) => ({ method: 'POST', body: new URLSearchParams(f), headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+    const anonymous = await fetch(ackUrl, form({ answer: 'ack', name: '', organisation: 'Brite' }))
+    expect(anonymous.status).toBe(400)
+    expect(await anonymous.text()).toContain('Please give your name and your organisation.')
+    expect((await admin(gw, `/admin/obligations/${obligationId}`)).status).toBe('escalated')
+    const ack = await fetch(ackUrl, form({ answer: 'ack', name: 'Jo Bloggs', organisation: 'Brite Power' }))
     expect(ack.status).toBe(200)
     expect(await ack.text()).toContain('acknowledgement is recorded')
     const row = await admin(gw, `/admin/obligations/${obligationId}`)
     expect(row.status).toBe('acknowledged')
-    expect(row.ackedBy).toMatch(/^ack-link:/)
+    expect(row.ackedBy).toBe('ack-link: Jo Bloggs (Brite Power)')
+    expect(row.events.at(-1)).toMatchObject({ status: 'acknowledged', actor: 'ack-link: Jo Bloggs (Brite Power)' })
     expect(row.events.map((e: any) => e.status)).toEqual(['open', 'notified', 'overdue', 'escalated', 'overdue', 'escalated', 'acknowledged'])
     clock.set('2025-12-10T00:00:00.000Z')
     expect(await gw.obligations.tick()).toBe(0)

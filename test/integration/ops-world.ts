@@ -9,7 +9,9 @@ export const STALE_ELEC_DEVICE = '00-12-34-56-78-AB-CD-F0' // MPAN 1412345678901
 export const UNKNOWN_DEVICE = '00-12-34-56-78-AB-CD-99'
 /** Per-customer values the traffic below carries: none may appear in a metric label. */
 export const CUSTOMER_VALUES = ['1200012345679', '1412345678901', OWN_DEVICE, STALE_ELEC_DEVICE, UNKNOWN_DEVICE]
-const AT = '2025-03-14T08:15:30.120Z'
+// Alerts are dated now: obligation deadlines count from the alert time (issue 15), and an alert
+// dated long ago would open overdue and escalate at once, adding notices this world does not expect.
+const AT = new Date().toISOString()
 
 let counter = 5000
 export function alertDoc(device: string, opts: { code?: string; critical?: boolean; at?: string } = {}): string {

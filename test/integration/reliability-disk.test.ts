@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { cleanupAfter, makeWorld, Recorder, startInProcess } from './harness.js'
+import { cleanupAfter, makeWorld, Recorder, sqliteOf, startInProcess } from './harness.js'
 import { alert, DEVICES, mixedMessage, postRaw, sleep } from './reliability-support.js'
 
 const cleanup = cleanupAfter({ ignoreErrors: true })
@@ -20,8 +20,8 @@ describe('store full', () => {
     expect((await postRaw(`${gw.url}/duis`, alert(DEVICES.acme, 1))).status).toBe(200)
 
     // The disk is full: the file may not grow by a single page.
-    const pages = gw.store.db.pragma('page_count', { simple: true }) as number
-    gw.store.db.pragma(`max_page_count = ${pages}`)
+    const pages = sqliteOf(gw).db.pragma('page_count', { simple: true }) as number
+    sqliteOf(gw).db.pragma(`max_page_count = ${pages}`)
     const answers: { n: number; status: number; code?: string; retryAfter?: unknown; id?: string; expect: string }[] = []
     for (let n = 100; n < 160; n++) {
       const m = mixedMessage(n)
@@ -36,7 +36,7 @@ describe('store full', () => {
     expect((await fetch(`${gw.url}/healthz`)).status).toBe(200)
 
     // Space returns: the next messages are accepted without a restart.
-    gw.store.db.pragma('max_page_count = 1073741823')
+    sqliteOf(gw).db.pragma('max_page_count = 1073741823')
     await sleep(50)
     const after = await postRaw(`${gw.url}/duis`, alert(DEVICES.acme, 2))
     expect(after.status).toBe(200)

@@ -38,7 +38,8 @@ describe('quarantine lifecycle', () => {
     const b = await postRaw(`${gw.url}/duis`, alert('00-12-34-56-78-AB-CD-98', 2))
     const [q2] = (await adminJson(gw.url, '/admin/quarantine')).items
     expect(q2.messageId).toBe(b.json.messageId)
-    await adminJson(gw.url, `/admin/quarantine/${q2.id}`, 'DELETE')
+    // a critical alert with an open critical-quarantined obligation: deleting it needs a reason (issue 15)
+    await adminJson(gw.url, `/admin/quarantine/${q2.id}?reason=${encodeURIComponent('test device, no customer')}`, 'DELETE')
 
     const audit = (await adminJson(gw.url, '/admin/audit')).items as { actor: string; action: string; target: string | null; at: number; atIso: string }[]
     expect(audit.map((r) => [r.action, r.target])).toEqual([
@@ -55,13 +56,43 @@ describe('quarantine lifecycle', () => {
     expect((await fetch(`${gw.url}/admin/audit`)).status).toBe(401)
   }, 30_000)
 
+  it('the quarantine list puts critical alerts first and filters by critical and alertCode', async () => {
+    const world = makeWorld({})
+    const gw = await startInProcess(world)
+    cleanup.push(() => gw.close())
+    const routine = await postRaw(`${gw.url}/duis`, alert(DEVICES.unknown, 11, { alertCode: '8F66', gbcsCritical: false }))
+    const critical = await postRaw(`${gw.url}/duis`, alert(DEVICES.unknown, 12, { alertCode: '8F35', gbcsCritical: true }))
+    const later = await postRaw(`${gw.url}/duis`, alert(DEVICES.unknown, 13, { alertCode: '8F66', gbcsCritical: false }))
+    for (const a of [routine, critical, later]) expect(a.json).toMatchObject({ decision: 'quarantine', reason: 'unknown-device' })
+
+    const all = (await adminJson(gw.url, '/admin/quarantine')).items as { messageId: string; critical: boolean; alertCode: string }[]
+    expect(all.map((r) => [r.messageId, r.critical, r.alertCode])).toEqual([
+      [critical.json.messageId, true, '8F35'],
+      [later.json.messageId, false, '8F66'],
+      [routine.json.messageId, false, '8F66'],
+    ])
+    // Keyset pages follow the same order across the critical/non-critical boundary.
+    const p1 = await adminJson(gw.url, '/admin/quarantine?limit=1')
+    const p2 = await adminJson(gw.url, `/admin/quarantine?limit=1&cursor=${p1.nextCursor}`)
+    const p3 = await adminJson(gw.url, `/admin/quarantine?limit=1&cursor=${p2.nextCursor}`)
+    expect([...p1.items, ...p2.items, ...p3.items].map((r: { messageId: string }) => r.messageId)).toEqual(all.map((r) => r.messageId))
+    expect(p3.nextCursor).toBeNull()
+
+    expect((await adminJson(gw.url, '/admin/quarantine?critical=true')).items.map((r: { messageId: string }) => r.messageId)).toEqual([critical.json.messageId])
+    expect((await adminJson(gw.url, '/admin/quarantine?critical=false')).items).toHaveLength(2)
+    expect((await adminJson(gw.url, '/admin/quarantine?alertCode=8f35')).items).toHaveLength(1)
+    const bad = await fetch(`${gw.url}/admin/quarantine?critical=yes`, { headers: { authorization: 'Bearer test-token' } })
+    expect(bad.status).toBe(400)
+  }, 30_000)
+
   it('store.quarantineMaxBytes: a purge removes the oldest first until the rest fits, and is audited', async () => {
     const world = makeWorld({ extra: { store: { path: './data', synchronous: 'NORMAL', quarantineMaxBytes: 1200 } } })
     const gw = await startInProcess(world)
     cleanup.push(() => gw.close())
     const ids: string[] = []
     for (let n = 1; n <= 6; n++) {
-      ids.push((await postRaw(`${gw.url}/duis`, alert(DEVICES.unknown, n))).json.messageId)
+      // non-critical: a critical one is held while its obligation is open (issue 15; test/integration/obligations-duties15)
+      ids.push((await postRaw(`${gw.url}/duis`, alert(DEVICES.unknown, n, { alertCode: '8F66', gbcsCritical: false }))).json.messageId)
       await sleep(5) // distinct received_at, so "oldest" is well defined
     }
     const before = (await adminJson(gw.url, '/admin/quarantine')).items as { messageId: string; size: number }[]

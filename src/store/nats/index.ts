@@ -1,5 +1,5 @@
 // The clustered store (store.kind nats): NATS JetStream behind the GatewayStore surface.
-// gateway.ts loads this folder only in that mode, so the embedded mode never loads the NATS client.
+// open-store.ts loads this folder only in that mode, so the embedded mode never loads the NATS client.
 import type { Config } from '../../config/types.js'
 import { parseDuration } from '../../config/index.js'
 import { NatsStore } from './nats-store.js'
@@ -10,7 +10,7 @@ export { natsOptionsFrom, natsNames } from './options.js'
 export type { NatsStoreOptions, NatsConfigSection } from './options.js'
 
 /** Connects to `store.nats.servers`, creates or checks the streams and buckets, starts leasing. */
-export function openNatsStore(config: Config): Promise<NatsStore> {
+export function openNatsStore(config: Config, opts: { lease?: boolean } = {}): Promise<NatsStore> {
   return NatsStore.open(
     natsOptionsFrom(config.store.nats, {
       configFile: config.configFile,
@@ -18,5 +18,6 @@ export function openNatsStore(config: Config): Promise<NatsStore> {
       quarantineRetentionDays: config.store.quarantineRetentionDays,
       concurrency: config.delivery.concurrency,
     }),
+    opts,
   )
 }

@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import type { AcceptedRecord, CommitOutcome, MalformedRecord, ObligationDraft, ObligationRow, QuarantineRow } from '../types.js'
 import { derivedUuid, messageKey } from './ids.js'
+import { quarantineSubject } from '../types.js'
+import { openDrafts } from './obligations.js'
 import { decisionRecord, fromJson, outcomeOf, quarantineHeaders, spoolHeaders, toJson } from './records.js'
 import type { DecisionRecord } from './records.js'
 import type { Topology } from './topology.js'
+import { withEvent } from './obligations.js'
+import type { StoredObligation } from './obligations.js'
 
 // Ingest in the clustered mode. The 200 may be sent when commitAccepted resolves (contract §2):
 //
@@ -49,6 +53,7 @@ export async function commitMalformed(t: Topology, rec: MalformedRecord): Promis
   const row: QuarantineRow = {
     id, messageId: null, receivedAt: rec.receivedAt, reason: 'malformed', detail: `${rec.code}: ${rec.detail}`, kind: 'invalid',
     party: null, mpxn: null, contentType: rec.contentType, size: rec.body.byteLength, releasedAt: null, releasedBy: null,
+    critical: false, alertCode: null,
   }
   await t.js.publish(t.names.quarantineSubject(id), rec.body, { headers: quarantineHeaders(row), msgID: `malformed:${id}` })
   return id
@@ -80,9 +85,15 @@ export async function writeEffect(
       const row: QuarantineRow = {
         id: quarantineId!, messageId: rec.messageId, receivedAt: rec.receivedAt, reason: d.reason, detail: rec.detail ?? null,
         kind: rec.kind, party: rec.recipientParty ?? null, mpxn: d.mpxn ?? null, contentType: rec.contentType,
-        size: rec.body.byteLength, releasedAt: null, releasedBy: null,
+        size: rec.body.byteLength, releasedAt: null, releasedBy: null, critical: d.critical, alertCode: rec.alertCode ?? null,
       }
-      return (await t.js.publish(t.names.quarantineSubject(quarantineId!), rec.body, { headers: quarantineHeaders(row), msgID })).duplicate
+      const held = (await t.js.publish(t.names.quarantineSubject(quarantineId!), rec.body, { headers: quarantineHeaders(row), msgID })).duplicate
+      // issue 15: a quarantined critical alert opens its critical-quarantined obligation (derived id: once)
+      if (rec.obligation !== undefined && d.critical) {
+        const o = rec.obligation
+        await openDrafts(t, [{ ...o, subject: quarantineSubject(quarantineId!), notice: { ...o.notice, quarantineId } }], rec.receivedAt, 'gateway', async () => undefined)
+      }
+      return held
     }
     case 'forward': {
       if (o === undefined) throw new Error(`forward decision for ${rec.messageId} has no obligation`)
@@ -110,15 +121,16 @@ export function withDerivedId(rec: AcceptedRecord): ObligationDraft | undefined 
   return { ...o, id, notice: { ...o.notice, obligationId: id }, text: o.text.split(o.id).join(id) }
 }
 
-function obligationRow(rec: AcceptedRecord, o: ObligationDraft): ObligationRow {
-  return {
+function obligationRow(rec: AcceptedRecord, o: ObligationDraft): StoredObligation {
+  const row: ObligationRow = {
     id: o.id, type: o.type, status: 'open', messageId: rec.messageId, fromParty: o.fromParty ?? null, toParty: o.toParty,
     mpxn: o.mpxn ?? null, alertCode: o.alertCode ?? null, alertTime: o.alertTime ?? null, createdAt: rec.receivedAt,
     dueAt: o.dueAt, level: 0, notifiedAt: null, ackedAt: null, ackedBy: null, notice: o.notice, text: o.text,
   }
+  return withEvent(row, rec.receivedAt, { status: 'open', level: 0, dueAt: o.dueAt, detail: rec.decision.reason }, 'gateway')
 }
 
-async function putObligationOnce(t: Topology, row: ObligationRow): Promise<void> {
+async function putObligationOnce(t: Topology, row: StoredObligation): Promise<void> {
   try {
     await t.obligations.create(row.id, toJson(row))
   } catch (err) {

@@ -1,0 +1,33 @@
+import type { Config } from '../config/types.js'
+import type { GatewayStore } from './gateway-store.js'
+import { SqliteStore } from './sqlite-store.js'
+
+export interface OpenStoreOptions {
+  /**
+   * false: reads and operator actions only (the CLI). A clustered store then takes no deliveries
+   * from the cluster; the embedded one runs no checkpoint thread (WAL lets a second process in,
+   * and the serving gateway checkpoints).
+   */
+  lease?: boolean
+  /** group commit of the embedded store: 0 commits each write at once (the CLI) */
+  commitIntervalMs?: number
+}
+
+/**
+ * The store `store.kind` names: the embedded SQLite database under store.path, or NATS JetStream
+ * shared by every instance (docs/cluster.md; the NATS client is loaded only in that mode). The
+ * one place that knows which kinds exist.
+ */
+export async function openStore(config: Config, opts: OpenStoreOptions = {}): Promise<GatewayStore> {
+  if (config.store.kind === 'nats') {
+    const { openNatsStore } = await import('./nats/index.js')
+    return openNatsStore(config, { lease: opts.lease ?? true })
+  }
+  return new SqliteStore({
+    path: config.store.path,
+    commitIntervalMs: opts.commitIntervalMs ?? config.store.commitIntervalMs,
+    commitBatch: config.store.commitBatch,
+    synchronous: config.store.synchronous,
+    ...(opts.lease !== false && { checkpointIntervalMs: config.store.checkpointIntervalMs }),
+  })
+}
