@@ -255,23 +255,21 @@ export class CompactRegistry implements RegistryIndex {
     while (e < d.hi.length && d.hi[e] === d.hi[row] && d.lo[e] === d.lo[row]) e++
     return e
   }
-  mpxnsOfDevice(deviceId: string): readonly string[] | undefined {
+  /** Per link of a device (overlay first): `fromOverlay(i)` or `fromRow(r)`; undefined when unknown. */
+  #linksOfDevice<T>(deviceId: string, fromOverlay: (ov: OverlayDevice, i: number) => T, fromRow: (r: number) => T): T[] | undefined {
     const ov = this.overlayDevice(deviceId)
-    if (ov) return ov.type === 0 ? undefined : ov.keys.map(mpxnOfKey)
+    if (ov) return ov.type === 0 ? undefined : ov.keys.map((_k, i) => fromOverlay(ov, i))
     const row = this.deviceRowOf(deviceId)
     if (row < 0) return undefined
-    const out: string[] = []
-    for (let r = row, e = this.deviceRowsEnd(row); r < e; r++) out.push(this.mpxnOfRef(this.dev.ref[r]!))
+    const out: T[] = []
+    for (let r = row, e = this.deviceRowsEnd(row); r < e; r++) out.push(fromRow(r))
     return out
   }
+  mpxnsOfDevice(deviceId: string): readonly string[] | undefined {
+    return this.#linksOfDevice(deviceId, (ov, i) => mpxnOfKey(ov.keys[i]!), (r) => this.mpxnOfRef(this.dev.ref[r]!))
+  }
   mpxnRolesOfDevice(deviceId: string): readonly MpxnRole[] | undefined {
-    const ov = this.overlayDevice(deviceId)
-    if (ov) return ov.type === 0 ? undefined : ov.roles.map(roleName)
-    const row = this.deviceRowOf(deviceId)
-    if (row < 0) return undefined
-    const out: MpxnRole[] = []
-    for (let r = row, e = this.deviceRowsEnd(row); r < e; r++) out.push(roleName(this.dev.role[r]!))
-    return out
+    return this.#linksOfDevice(deviceId, (ov, i) => roleName(ov.roles[i]!), (r) => roleName(this.dev.role[r]!))
   }
   deviceType(deviceId: string): DeviceType | undefined {
     const ov = this.overlayDevice(deviceId)
