@@ -52,11 +52,15 @@ export interface DeltaSummary {
 }
 
 /** the longest a delta holds the event loop before it yields (messages are decided in between) */
-const SLICE_MS = 3
+const SLICE_MS = 2
 let sliceStart = 0
 /** Yields to the event loop when the current slice has run SLICE_MS. */
 async function breathe(): Promise<void> {
   if (performance.now() - sliceStart < SLICE_MS) return
+  await yieldNow()
+}
+/** Yields to the event loop now (before a step that runs a few ms in one piece). */
+async function yieldNow(): Promise<void> {
   await new Promise<void>((r) => setImmediate(r))
   sliceStart = performance.now()
 }
@@ -141,7 +145,9 @@ export async function applyDelta(index: CompactRegistry, name: string, text: Buf
   }
   if (rows === 0) throw new DeltaError(name, 'no rows')
 
+  await yieldNow()
   const ovM = new Map(snap.overlay?.mpxns)
+  await yieldNow()
   const ovD = new Map((snap.overlay?.devices ?? []).map((d) => [d[0], d]))
   const counts = { ...snap.counts }
   let k = 0
@@ -201,11 +207,13 @@ export async function applyDelta(index: CompactRegistry, name: string, text: Buf
   for (const d of devOps.values()) for (const op of d.ops) if (!op.add) removed++
   if (bad > 0) throw new DeltaError(name, `${bad} of ${rows} rows refused; nothing applied`, reasons)
 
+  await yieldNow()
   const overlay: OverlayData = {
     deltas: [...(snap.overlay?.deltas ?? []), { name, crc32: crc32(text) }],
     mpxns: [...ovM],
     devices: [...ovD.values()],
   }
+  await yieldNow()
   const next = new CompactRegistry({ ...snap, loadedAt: Date.now(), counts, mpids: mpids.names.slice(), overlay })
   return {
     index: next,
