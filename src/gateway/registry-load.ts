@@ -104,7 +104,7 @@ export class RegistryUpdates {
     this.swap(next)
     setEntries(this.metrics, next)
     this.metrics.registryLoaded.set(next.loadedAt / 1000)
-    for (const s of applied) this.log.info({ delta: s.name, kind: s.kind, rows: s.rows, mpxns: s.mpxnsChanged, devices: s.devicesChanged, ms: Math.round(s.ms) }, 'registry delta applied')
+    for (const s of applied) this.log.info({ delta: s.name, kind: s.kind, rows: s.rows, mpxns: s.mpxnsChanged, devices: s.devicesChanged, endOverlaps: s.endOverlaps, ms: Math.round(s.ms) }, 'registry delta applied')
     this.#compactSoon()
   }
 

@@ -123,7 +123,7 @@ describe('registry deltas', () => {
     }
 
     const a = await applyDelta(base.index, 'regs.csv', Buffer.from(regDelta.join('\n') + '\n'))
-    expect(a.summary).toMatchObject({ kind: 'registrations', removed: expect.any(Number), added: addedRegs.length })
+    expect(a.summary).toMatchObject({ kind: 'registrations', removed: expect.any(Number), added: addedRegs.length, endOverlaps: 0 })
     const baseAnswers = answers(base.index, Array.from({ length: m.devices + 2 }, (_, c) => deviceIdOf(c)).concat(devAdded.map((r) => r[0]!)))
     const b = await applyDelta(a.index, 'devs.csv', Buffer.from(devDelta.join('\r\n')))
     expect(b.summary).toMatchObject({ kind: 'devices', devicesChanged: expect.any(Number) })
@@ -167,6 +167,17 @@ describe('registry deltas', () => {
     expect(answers(base.index, devices)).toEqual(baseAnswers)
     expect(b.index.periods('1312345678333')).toEqual([{ mpid: 'E002', from: '2020-01-01', to: '2023-02-28' }, { mpid: 'E005', from: '2023-06-01' }])
     expect(c.mpxnRolesOfDevice(exported)).toEqual(['export'])
+  })
+
+  it('counts the end overlaps a delta leaves (effective_to on or after the next start: the later start wins)', async () => {
+    const base = await loadRegistry(paths, { maxRejectRatio: 0.01, inThread: true })
+    const text = 'op,mpxn,supplier_mpid,effective_from,effective_to\n' +
+      'add,2299999999997,E000,2025-01-01,2025-03-14\nadd,2299999999997,E001,2025-03-14\n' + // one-day overlap
+      'add,2399999999994,E000,2025-01-01,2025-03-13\nadd,2399999999994,E001,2025-03-14\n' //  touching: none
+    const { index, summary } = await applyDelta(base.index, 'overlap.csv', Buffer.from(text))
+    expect(summary.endOverlaps).toBe(1)
+    expect(index.periods('2299999999997')).toEqual([{ mpid: 'E000', from: '2025-01-01', to: '2025-03-13' }, { mpid: 'E001', from: '2025-03-14' }])
+    expect(index.periods('2399999999994')).toEqual([{ mpid: 'E000', from: '2025-01-01', to: '2025-03-13' }, { mpid: 'E001', from: '2025-03-14' }])
   })
 
   it('refuses a bad delta whole, with file:line reasons, and leaves the index as it was', async () => {

@@ -46,6 +46,11 @@ export interface DeltaSummary {
   removed: number
   mpxnsChanged: number
   devicesChanged: number
+  /**
+   * explicit effective_to values on or after the next effective_from once the delta is applied (a
+   * one-day overlap or more; the later start wins), as `registry check` reports them for a file
+   */
+  endOverlaps: number
   /** entries in the overlay after this delta (what compaction folds into the tables) */
   overlayEntries: number
   ms: number
@@ -151,7 +156,10 @@ export async function applyDelta(index: CompactRegistry, name: string, text: Buf
   const ovD = new Map((snap.overlay?.devices ?? []).map((d) => [d[0], d]))
   const counts = { ...snap.counts }
   let k = 0
-  const sc = new PeriodScratch(() => {})
+  let endOverlaps = 0
+  const sc = new PeriodScratch((_key, _occ, _other, kind) => {
+    if (kind === 'overlap') endOverlaps++
+  })
   for (const [key, ops] of regOps) {
     if ((++k & 15) === 0) await breathe()
     const rowsNow = rowsOf(index, key)
@@ -219,7 +227,7 @@ export async function applyDelta(index: CompactRegistry, name: string, text: Buf
     index: next,
     summary: {
       name, kind: isReg ? 'registrations' : 'devices', rows, added, removed,
-      mpxnsChanged: regOps.size, devicesChanged: devOps.size, overlayEntries: ovM.size + ovD.size, ms: performance.now() - t0,
+      mpxnsChanged: regOps.size, devicesChanged: devOps.size, endOverlaps, overlayEntries: ovM.size + ovD.size, ms: performance.now() - t0,
     },
   }
 }
