@@ -1,0 +1,50 @@
+import fs from 'node:fs'
+import { promisify } from 'node:util'
+
+/**
+ * The file operations the journal uses, injected through its constructor so tests can make
+ * `fdatasync` fail (EIO), a preallocation write run out of space (ENOSPC) or a write come up short.
+ * Every call goes to the libuv threadpool: none blocks the event loop.
+ */
+export interface JournalFs {
+  open(path: string, flags: string): Promise<number>
+  close(fd: number): Promise<void>
+  /** positional gather write; resolves with the bytes written */
+  writev(fd: number, buffers: readonly NodeJS.ArrayBufferView[], position: number): Promise<number>
+  write(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number>
+  read(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number>
+  fdatasync(fd: number): Promise<void>
+  /** used on the directory after a create, rename or unlink */
+  fsync(fd: number): Promise<void>
+  fstatSize(fd: number): Promise<number>
+  readdir(dir: string): Promise<string[]>
+  mkdir(dir: string): Promise<void>
+  rename(from: string, to: string): Promise<void>
+  unlink(path: string): Promise<void>
+}
+
+// fs.read/write/writev have custom promisified forms that resolve with objects: wrap the callbacks.
+function writev(fd: number, buffers: readonly NodeJS.ArrayBufferView[], position: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.writev(fd, buffers, position, (err, n) => (err ? reject(err) : resolve(n))))
+}
+function write(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.write(fd, buffer, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))))
+}
+function read(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.read(fd, buffer, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))))
+}
+
+export const nodeJournalFs: JournalFs = {
+  open: (path, flags) => promisify(fs.open)(path, flags),
+  close: promisify(fs.close),
+  writev,
+  write,
+  read,
+  fdatasync: promisify(fs.fdatasync),
+  fsync: promisify(fs.fsync),
+  fstatSize: (fd) => promisify(fs.fstat)(fd).then((s) => s.size),
+  readdir: (dir) => fs.promises.readdir(dir),
+  mkdir: (dir) => fs.promises.mkdir(dir, { recursive: true }).then(() => undefined),
+  rename: (from, to) => fs.promises.rename(from, to),
+  unlink: (path) => fs.promises.unlink(path),
+}
