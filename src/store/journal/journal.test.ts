@@ -234,7 +234,7 @@ describe('Journal', () => {
     const failed = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => j.append(body(100 + i), { open: true, payload: true })))
     expect(failed.every((o) => o.status === 'rejected')).toBe(true)
     await j.flush()
-    const [{ path }] = state.failedSync as [{ path: string }]
+    const [{ path }] = state.failedSync as unknown as [{ path: string }]
     expect(readFileSync(path).includes('SECRET-PAYLOAD-104|')).toBe(true) // whole in the page cache
     await j.close() // the process stops before any further append
 
