@@ -412,6 +412,11 @@ export class JournaledStore extends SqliteStore {
     }
   }
 
+  /** Applies every durable record to SQLite now (tests; another process reading the projection). */
+  flushProjection(): void {
+    if (!this.#projectNow()) throw storeUnavailable('the projection (SQLite) cannot be written', this.#projectionError)
+  }
+
   /** Reads see the projection with every acknowledged write applied. */
   #caughtUp(): void {
     if (this.#pending.length > 0) this.#projectNow()
