@@ -225,4 +225,19 @@ describe('journaled store', () => {
     await s2.close()
     expect(projection()).toMatchObject({ spool: 0, quarantine: 0 })
   })
+
+  it('over its memory cap keeps the bodies of projected deliveries on disk and reads them back when their turn comes', async () => {
+    const s = await JournaledStore.open({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL', spoolMemoryBytes: 200 })
+    const recs = Array.from({ length: 10 }, (_, k) => deliver(`12000000000${k}`))
+    for (const r of recs) await s.commitAccepted(r)
+    s.flushProjection()
+    expect(s.spoolMemory().resident).toBeLessThanOrEqual(200)
+    expect(s.spoolMemory().released).toBeGreaterThan(0)
+    expect(s.spoolBounds().bytes).toBe(recs.reduce((a, r) => a + r.body.byteLength, 0)) // the bound counts every byte
+    const due = s.dueSpool(Date.now(), 20)
+    expect(due.map((i) => i.body.toString())).toEqual(recs.map((r) => Buffer.from(r.body).toString()))
+    for (const i of due) await s.completeDelivery(i, Date.now())
+    expect(s.spoolMemory()).toEqual({ resident: 0, released: 0 })
+    await s.close()
+  })
 })

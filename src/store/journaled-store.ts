@@ -22,6 +22,11 @@ export interface JournaledStoreOptions extends StoreOptions {
   projectIntervalMs?: number
   /** a projection transaction starts at once when this many records wait (default 4096) */
   projectBatch?: number
+  /**
+   * bodies of waiting deliveries kept in memory (default 64 MiB); past it, the bodies of deliveries
+   * the projection holds are dropped from memory and read back when their turn comes
+   */
+  spoolMemoryBytes?: number
 }
 
 /** What the dedupe memory keeps of an accepted message (a repeat is answered from it). */
@@ -80,6 +85,11 @@ export class JournaledStore extends SqliteStore {
   #hooks: StoreHooks = {}
   #stopped = false
   readonly #intervalMs: number
+  readonly #memoryCap: number
+  /** body bytes of waiting deliveries held in memory */
+  #resident = 0
+  /** items whose body was dropped from memory (read back from their spool row) */
+  readonly #released = new Set<number>()
   readonly #batch: number
   readonly #positionStmt
   readonly #tagRowStmt
@@ -89,6 +99,7 @@ export class JournaledStore extends SqliteStore {
     this.journal = new Journal({ dir: join(opts.path, 'journal'), ...opts.journal })
     this.#intervalMs = opts.projectIntervalMs ?? 100
     this.#batch = opts.projectBatch ?? 4096
+    this.#memoryCap = opts.spoolMemoryBytes ?? 64 * 2 ** 20
     this.#positionStmt = this.db.prepare('UPDATE journal_position SET seq = ? WHERE id = 1')
     this.#tagRowStmt = this.db.prepare('UPDATE spool SET journal_seq = ? WHERE id = ?')
   }
@@ -140,6 +151,7 @@ export class JournaledStore extends SqliteStore {
     for (const [m, d, r, q, o, t] of rows) this.#dedupe.set(m, { decision: d, reason: r, quarantineId: q, obligationId: o, receivedAt: t })
     // waiting deliveries: every spool row, in arrival order
     this.#loadSpoolRows(true)
+    this.#shedBodies()
     await this.#retire()
   }
 
@@ -160,6 +172,11 @@ export class JournaledStore extends SqliteStore {
   override journalStats(): { bytes: number; segments: number; projectionLagRecords: number } {
     const s = this.journal.stats()
     return { bytes: s.bytes, segments: s.segments, projectionLagRecords: s.durableSeq - this.#projected }
+  }
+
+  /** body bytes of waiting deliveries in memory, and how many were dropped over the cap (tests) */
+  spoolMemory(): { resident: number; released: number } {
+    return { resident: this.#resident, released: this.#released.size }
   }
 
   // ---- the hot path -------------------------------------------------------------------------
@@ -187,6 +204,7 @@ export class JournaledStore extends SqliteStore {
         const item = deliveryOf(rec, this.#spool.nextId())
         if (item !== undefined) {
           this.#spool.add(item)
+          this.#resident += item.body.byteLength
           this.#refs.set(item.id, { seq, row: null })
           this.#itemOfSeq.set(seq, item.id)
         }
@@ -206,7 +224,31 @@ export class JournaledStore extends SqliteStore {
 
   override dueSpool(now: number, limit: number, blocked: readonly string[] = []): SpoolItem[] {
     this.#pollSide(false)
-    return this.#spool.due(now, limit, blocked)
+    const due = this.#spool.due(now, limit, blocked)
+    for (const item of due) if (this.#released.has(item.id)) this.#readBack(item)
+    return due
+  }
+
+  /** A body dropped over the memory cap comes back from its spool row when its turn comes. */
+  #readBack(item: SpoolItem): void {
+    const row = this.#refs.get(item.id)?.row
+    const body = row == null ? undefined : (this.db.prepare('SELECT body FROM spool WHERE id = ?').pluck().get(row) as Buffer | undefined)
+    if (body === undefined) return
+    item.body = body
+    this.#released.delete(item.id)
+    this.#resident += body.byteLength
+  }
+
+  /** Over the cap, drop the bodies of deliveries the projection holds (oldest first) until under it. */
+  #shedBodies(): void {
+    if (this.#resident <= this.#memoryCap) return
+    for (const item of this.#spool.values()) {
+      if (this.#resident <= this.#memoryCap * 0.75) break
+      if (this.#released.has(item.id) || this.#refs.get(item.id)?.row == null) continue
+      this.#resident -= item.body.byteLength
+      item.body = EMPTY
+      this.#released.add(item.id)
+    }
   }
 
   override nextDueAt(blocked: readonly string[] = []): number | null {
@@ -242,6 +284,7 @@ export class JournaledStore extends SqliteStore {
   override async rejectDelivery(item: SpoolItem, detail: string, now: number): Promise<string> {
     const ref = this.#refs.get(item.id)
     if (ref === undefined) throw new Error(`delivery ${item.id} is not waiting`)
+    if (this.#released.has(item.id)) this.#readBack(item)
     const quarantineId = randomUUID()
     await this.#append(
       { t: 'rejected', ref: { ...ref }, quarantineId, detail: detail.slice(0, 500), at: now, messageId: item.messageId, party: item.party, mpxn: item.mpxn, contentType: item.contentType },
@@ -257,6 +300,7 @@ export class JournaledStore extends SqliteStore {
     const ref = this.#refs.get(item.id)
     if (ref === undefined) return undefined
     this.#spool.remove(item.id)
+    if (!this.#released.delete(item.id)) this.#resident -= item.body.byteLength
     this.#refs.delete(item.id)
     if (ref.seq !== null) this.#itemOfSeq.delete(ref.seq)
     return ref
@@ -294,6 +338,7 @@ export class JournaledStore extends SqliteStore {
       }
       const seq = r.journal_seq !== null && r.journal_seq > 0 ? r.journal_seq : null
       this.#spool.add(item)
+      this.#resident += item.body.byteLength
       this.#refs.set(item.id, { seq, row: r.id })
       if (seq !== null) this.#rowOfSeq.set(seq, r.id)
     }
@@ -365,6 +410,7 @@ export class JournaledStore extends SqliteStore {
       const ref = id === undefined ? undefined : this.#refs.get(id)
       if (ref !== undefined) ref.row = row
     }
+    if (rows.length > 0) this.#shedBodies()
   }
 
   #applyOne(p: Pending, settled: Set<number>, rows: [number, number][]): void {

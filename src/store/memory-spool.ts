@@ -25,7 +25,7 @@ interface Group {
 export class MemorySpool {
   /** "<target> <party>" -> lanes: a blocked breaker key skips its whole group */
   readonly #groups = new Map<string, Group>()
-  readonly #items = new Map<number, { item: SpoolItem; lane: Lane; group: Group }>()
+  readonly #items = new Map<number, { item: SpoolItem; lane: Lane; group: Group; bytes: number }>()
   /** per target, insertion-ordered: depth and the oldest item without a scan */
   readonly #byTarget = new Map<string, Map<number, SpoolItem>>()
   #bytes = 0
@@ -62,11 +62,16 @@ export class MemorySpool {
       group.lanes.set(lk, lane)
     }
     lane.items.push(item)
-    this.#items.set(item.id, { item, lane, group })
+    this.#items.set(item.id, { item, lane, group, bytes: item.body.byteLength })
     let t = this.#byTarget.get(item.target)
     if (t === undefined) this.#byTarget.set(item.target, (t = new Map()))
     t.set(item.id, item)
     this.#bytes += item.body.byteLength
+  }
+
+  /** items in arrival order (the journaled store releases bodies over its memory cap from here) */
+  values(): IterableIterator<SpoolItem> {
+    return [...this.#items.values()].map((e) => e.item)[Symbol.iterator]()
   }
 
   /** Removes a delivered, rejected or moved item (normally its lane's head). */
@@ -89,7 +94,7 @@ export class MemorySpool {
       if (group.lanes.size === 0) this.#groups.delete(`${group.target} ${group.party}`)
     }
     this.#byTarget.get(item.target)?.delete(id)
-    this.#bytes -= item.body.byteLength
+    this.#bytes -= e.bytes
     return item
   }
 
