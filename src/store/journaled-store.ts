@@ -342,7 +342,13 @@ export class JournaledStore extends SqliteStore {
       this.#refs.set(item.id, { seq, row: r.id })
       if (seq !== null) this.#rowOfSeq.set(seq, r.id)
     }
-    if (rows.length > 0) this.db.prepare('UPDATE spool SET journal_seq = 0 WHERE journal_seq IS NULL').run()
+    if (rows.length > 0) {
+      // by id: a row another process (the CLI) writes meanwhile stays untagged for the next poll
+      const tag = this.db.prepare('UPDATE spool SET journal_seq = 0 WHERE id = ? AND journal_seq IS NULL')
+      this.db.transaction(() => {
+        for (const r of rows) tag.run(r.id)
+      })()
+    }
     return rows.length
   }
 
