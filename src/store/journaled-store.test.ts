@@ -240,4 +240,28 @@ describe('journaled store', () => {
     expect(s.spoolMemory()).toEqual({ resident: 0, released: 0 })
     await s.close()
   })
+
+  it('a read after a delivery waits for its delivered record: the obligation shows notified', async () => {
+    let gate: (() => void) | undefined
+    const fs: JournalFs = {
+      ...nodeJournalFs,
+      fdatasync: async (fd) => {
+        if (gate !== undefined) await new Promise<void>((r) => (gate = r))
+        return nodeJournalFs.fdatasync(fd)
+      },
+    }
+    const s = await open(fs)
+    const fwd = forward()
+    await s.commitAccepted(fwd)
+    const [notice] = s.dueSpool(Date.now(), 10)
+    expect(notice).toMatchObject({ target: 'notice', obligationId: fwd.obligation!.id })
+    gate = () => undefined // the next sync waits until released
+    await s.completeDelivery(notice!, Date.now()) // settles at once: the record is still syncing
+    const read = s.getObligation(fwd.obligation!.id)
+    await new Promise((r) => setTimeout(r, 20))
+    gate()
+    gate = undefined
+    expect(await read).toMatchObject({ status: 'notified' })
+    await s.close()
+  })
 })

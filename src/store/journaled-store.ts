@@ -83,6 +83,8 @@ export class JournaledStore extends SqliteStore {
   #sidePolledAt = -Infinity
   #retiring = false
   #hooks: StoreHooks = {}
+  /** delivered/rejected records appended and not yet synced (reads wait for these, not for later ones) */
+  readonly #settling = new Set<Promise<number>>()
   #stopped = false
   readonly #intervalMs: number
   readonly #memoryCap: number
@@ -307,11 +309,15 @@ export class JournaledStore extends SqliteStore {
   }
 
   #append(fact: JournalFact, body?: Buffer): Promise<number> {
-    return this.journal.append(encodeFact(fact, body), { open: false, payload: body !== undefined }).then((seq) => {
+    const p = this.journal.append(encodeFact(fact, body), { open: false, payload: body !== undefined }).then((seq) => {
       this.#pending.push({ seq, fact, body: body ?? EMPTY })
       this.#scheduleProjection()
       return seq
     })
+    this.#settling.add(p)
+    const done = () => void this.#settling.delete(p)
+    p.then(done, done)
+    return p
   }
 
   /**
@@ -469,15 +475,19 @@ export class JournaledStore extends SqliteStore {
     if (!this.#projectNow()) throw storeUnavailable('the projection (SQLite) cannot be written', this.#projectionError)
   }
 
-  /** Reads see the projection with every acknowledged write applied. */
-  #caughtUp(): void {
+  /**
+   * Reads see the projection with every write this store made before them applied: delivered and
+   * rejected records still syncing are waited for (a notice's `notified` shows once it was sent).
+   */
+  async #caughtUp(): Promise<void> {
+    if (this.#settling.size > 0) await Promise.allSettled([...this.#settling])
     if (this.#pending.length > 0) this.#projectNow()
   }
 
   // ---- operator writes: SQLite transactions, then the memory queues learn of new spool rows ----
 
   override async releaseQuarantined(quarantineId: string, rec: AcceptedRecord, actor: string): Promise<CommitOutcome> {
-    this.#caughtUp()
+    await this.#caughtUp()
     const out = await super.releaseQuarantined(quarantineId, rec, actor)
     this.#dedupe.set(rec.messageId, { decision: out.decision, reason: out.reason, quarantineId: null, obligationId: out.obligationId ?? null, receivedAt: rec.receivedAt })
     this.#pollSide(true)
@@ -485,105 +495,105 @@ export class JournaledStore extends SqliteStore {
   }
 
   override async applyObligationTransitions(list: readonly ObligationTransition[], now: number, actor: string): Promise<string[]> {
-    this.#caughtUp()
+    await this.#caughtUp()
     const ids = await super.applyObligationTransitions(list, now, actor)
     this.#pollSide(true)
     return ids
   }
 
   override async openObligations(drafts: readonly ObligationDraft[], now: number, actor: string): Promise<string[]> {
-    this.#caughtUp()
+    await this.#caughtUp()
     const ids = await super.openObligations(drafts, now, actor)
     this.#pollSide(true)
     return ids
   }
 
   override async acknowledgeObligation(id: string, actor: string, now: number): Promise<'ok' | 'not-found' | 'already'> {
-    this.#caughtUp()
+    await this.#caughtUp()
     return super.acknowledgeObligation(id, actor, now)
   }
 
   override async deleteQuarantined(id: string, actor: string): Promise<boolean> {
-    this.#caughtUp()
+    await this.#caughtUp()
     return super.deleteQuarantined(id, actor)
   }
 
   override async purgeMessages(olderThan: number): Promise<number> {
-    this.#caughtUp()
+    await this.#caughtUp()
     const n = await super.purgeMessages(olderThan)
     for (const [id, s] of this.#dedupe) if (!(s instanceof Promise) && s.receivedAt < olderThan) this.#dedupe.delete(id)
     return n
   }
 
   override async purgeQuarantine(olderThan: number, actor: string): Promise<number> {
-    this.#caughtUp()
+    await this.#caughtUp()
     return super.purgeQuarantine(olderThan, actor)
   }
 
   override async purgeQuarantineOverSize(maxBytes: number, actor: string): Promise<number> {
-    this.#caughtUp()
+    await this.#caughtUp()
     return super.purgeQuarantineOverSize(maxBytes, actor)
   }
 
   override async purgeOriginals(olderThan: number): Promise<number> {
-    this.#caughtUp()
+    await this.#caughtUp()
     return super.purgeOriginals(olderThan)
   }
 
   // ---- reads: the projection, caught up first ------------------------------------------------
 
   override async listQuarantine(f: QuarantineFilter): Promise<{ items: QuarantineRow[]; nextCursor: string | null }> {
-    this.#caughtUp()
+    await this.#caughtUp()
     return super.listQuarantine(f)
   }
 
   override async getQuarantine(id: string): Promise<QuarantineRow | undefined> {
-    this.#caughtUp()
+    await this.#caughtUp()
     return super.getQuarantine(id)
   }
 
   override async getQuarantineBody(id: string): Promise<Buffer | undefined> {
-    this.#caughtUp()
+    await this.#caughtUp()
     return super.getQuarantineBody(id)
   }
 
   override async quarantineCounts(): Promise<{ reason: string; n: number }[]> {
-    this.#caughtUp()
+    await this.#caughtUp()
     return super.quarantineCounts()
   }
 
   override async listObligations(status: ObligationListStatus, now: number): Promise<ObligationRow[]> {
-    this.#caughtUp()
+    await this.#caughtUp()
     return super.listObligations(status, now)
   }
 
   override async getObligation(id: string): Promise<ObligationRow | undefined> {
-    this.#caughtUp()
+    await this.#caughtUp()
     return super.getObligation(id)
   }
 
   override async obligationEvents(id: string): Promise<ObligationEventRow[]> {
-    this.#caughtUp()
+    await this.#caughtUp()
     return super.obligationEvents(id)
   }
 
   override async obligationCounts(now: number): Promise<{ type: string; status: ObligationStatus; n: number }[]> {
-    this.#caughtUp()
+    await this.#caughtUp()
     return super.obligationCounts(now)
   }
 
   override async dueObligations(now: number): Promise<ObligationRow[]> {
-    this.#caughtUp()
+    await this.#caughtUp()
     return super.dueObligations(now)
   }
 
   override async listAudit(f: AuditFilter): Promise<AuditRow[]> {
-    this.#caughtUp()
+    await this.#caughtUp()
     return super.listAudit(f)
   }
 
   override async staleCosRows(since?: number): Promise<StaleCosRow[]> {
-    this.#caughtUp()
+    await this.#caughtUp()
     return super.staleCosRows(since)
   }
 
