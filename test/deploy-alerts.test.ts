@@ -34,7 +34,7 @@ describe('Prometheus alert rules (deploy/prometheus)', () => {
       expect(names).toContain(a)
     }
     for (const r of rules) {
-      expect(['page', 'warning'], r.alert).toContain(r.labels?.severity)
+      expect(['critical', 'page', 'warning'], r.alert).toContain(r.labels?.severity)
       expect(r.annotations?.summary, r.alert).toBeTruthy()
     }
     expect(rules.find((r) => r.alert === 'DccGatewayRegistryStale')!.expr).toContain('26 * 3600')

@@ -191,6 +191,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     if (!store.open) return
     const t = now()
     metrics.setSpool(store.spoolDepth(), t)
+    const journal = store.journalStats()
+    if (journal !== undefined) metrics.setJournal(journal)
     // a store that cannot count (store.kind nats: quarantine per reason) leaves that gauge out (docs/cluster.md)
     const skip = (what: string) => (err: unknown) => void (isStoreError(err) || log.warn({ err }, `${what} gauge not refreshed`))
     await Promise.all([

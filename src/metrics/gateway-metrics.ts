@@ -88,6 +88,9 @@ export class GatewayMetrics {
   readonly obligationTransitions: Counter<'type' | 'status'>
   #spoolBytesSource: (() => number) | undefined
   #breakerSource: (() => ReadonlyMap<string, number>) | undefined
+  readonly journalBytes: Gauge
+  readonly journalSegments: Gauge
+  readonly projectionLag: Gauge
 
   constructor(opts: { processMetrics: boolean }) {
     const r = this.registry
@@ -115,6 +118,9 @@ export class GatewayMetrics {
     this.inFlight = new Gauge({ name: 'dccgw_ingress_in_flight', help: 'Requests being processed.', registers: [r] })
     this.poolUtilization = new Gauge({ name: 'dccgw_pool_utilization', help: 'Share of parse/decide worker threads busy, 0..1 (0 without a pool).', registers: [r] })
     this.poolQueueDepth = new Gauge({ name: 'dccgw_pool_queue_depth', help: 'Batches waiting for a parse/decide worker (0 without a pool).', registers: [r] })
+    this.journalBytes = new Gauge({ name: 'dccgw_journal_bytes', help: 'Bytes of journal segments on disk (the embedded store; segments are preallocated).', registers: [r] })
+    this.journalSegments = new Gauge({ name: 'dccgw_journal_segments', help: 'Journal segment files on disk (the embedded store); a rising count means the projection or retirement is stuck.', registers: [r] })
+    this.projectionLag = new Gauge({ name: 'dccgw_projection_lag_records', help: 'Durable journal records the SQLite projection (admin views, reports) has not applied yet.', registers: [r] })
     const self = this
     this.spoolBytes = new Gauge({
       name: 'dccgw_spool_bytes',
@@ -177,6 +183,13 @@ export class GatewayMetrics {
   setPool(s: PoolSample): void {
     this.poolUtilization.set(Math.min(1, Math.max(0, s.utilization)))
     this.poolQueueDepth.set(Math.max(0, s.queueDepth))
+  }
+
+  /** The journaled store (store.kind sqlite): journal size on disk and how far the SQLite projection is behind. */
+  setJournal(s: { bytes: number; segments: number; projectionLagRecords: number }): void {
+    this.journalBytes.set(s.bytes)
+    this.journalSegments.set(s.segments)
+    this.projectionLag.set(s.projectionLagRecords)
   }
 
   /** Spool rows from the store (`oldest` = created_at in ms); empty targets read 0. */

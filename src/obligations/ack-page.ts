@@ -2,12 +2,15 @@ import type { ObligationRow } from '../store/types.js'
 import { levelName } from './contacts.js'
 import { ukDeadlineWords, ukTimeWords } from './uk-time.js'
 
-// The acknowledgement page's HTML, in one module so that the operator console's styling (#16) can
-// be applied here alone. Pure: a view in, a string out. No script, no inline style: the page is
-// served with ACK_PAGE_CSP, which allows nothing but posting the form back to this origin.
+// The acknowledgement page's HTML. Pure: a view in, a string out. No script, no inline style: it
+// links the operator console's stylesheet (served by the gateway without sign-in) and is served
+// with ACK_PAGE_CSP, which allows that stylesheet and posting the form back to this origin only.
 
-/** Strict Content-Security-Policy of the acknowledgement page (no script, no style, no frames). */
-export const ACK_PAGE_CSP = "default-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+/** The console's stylesheet, shared so that the page a receiver sees looks like the gateway's own. */
+export const ACK_PAGE_STYLESHEET = '/console/assets/console.css'
+
+/** Strict Content-Security-Policy of the acknowledgement page (no script, no inline style, no frames). */
+export const ACK_PAGE_CSP = "default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 /** Headers of every acknowledgement page response. */
 export const ACK_PAGE_HEADERS: Readonly<Record<string, string>> = {
@@ -92,7 +95,8 @@ const DUTY: Record<ObligationRow['type'], string> = {
 
 function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
-    `<meta name="robots" content="noindex"><title>${esc(title)}</title></head><body><main><h1>${esc(title)}</h1>${body}</main></body></html>\n`
+    `<meta name="robots" content="noindex"><title>${esc(title)}</title><link rel="stylesheet" href="${ACK_PAGE_STYLESHEET}"></head>` +
+    `<body><header class="top"><span class="brand">dcc-alert-gateway</span></header><main><h1>${esc(title)}</h1>${body}</main></body></html>\n`
 }
 
 export function esc(s: string): string {

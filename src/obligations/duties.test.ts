@@ -103,7 +103,7 @@ describe('acknowledgement page', () => {
   const view = { obligation: row({}), action: '/obligations/ack?token=t', parties: [{ id: 'HOMEGAS', name: 'Home Gas <Ltd>' }] }
 
   it('is served with a strict CSP and no script or inline style', () => {
-    expect(ACK_PAGE_CSP).toBe("default-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+    expect(ACK_PAGE_CSP).toBe("default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
     expect(ACK_PAGE_HEADERS).toMatchObject({ 'content-security-policy': ACK_PAGE_CSP, 'x-frame-options': 'DENY', 'x-content-type-options': 'nosniff' })
     const html = renderAckForm(view)
     expect(html).not.toMatch(/<script|style=|<style/)

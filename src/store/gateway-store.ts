@@ -113,5 +113,8 @@ export interface GatewayStore {
   /** kept originals of forwarded critical alerts received before `olderThan` */
   purgeOriginals(olderThan: number): Promise<number>
 
+  /** the journal's size and the projection's lag (gauges); undefined for a store without a journal */
+  journalStats(): { bytes: number; segments: number; projectionLagRecords: number } | undefined
+
   close(): void | Promise<void>
 }

@@ -1,4 +1,6 @@
 export { SqliteStore } from './sqlite-store.js'
+export { JournaledStore } from './journaled-store.js'
+export type { JournaledStoreOptions } from './journaled-store.js'
 export type { StoreOptions } from './sqlite-store.js'
 export { openStore } from './open-store.js'
 export type { OpenStoreOptions } from './open-store.js'

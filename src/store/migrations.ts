@@ -8,6 +8,7 @@ import type { Database } from 'better-sqlite3'
 //   obligations  acknowledgement duties (critical-forward, install-code)
 //   obligation_events  every obligation status transition (open, notified, overdue, escalated, acknowledged)
 //   admin_audit  who did what through the admin API or CLI
+//   journal_position  how far the projection has applied the journal (journaled-store.ts)
 const MIGRATIONS: string[] = [
   `CREATE TABLE messages (
      message_id TEXT PRIMARY KEY,
@@ -127,6 +128,14 @@ const MIGRATIONS: string[] = [
   // the count by reason and critical reads the index alone.
   `CREATE INDEX quarantine_reason ON quarantine(reason, critical DESC, received_at DESC, id DESC);
    CREATE INDEX quarantine_mpxn ON quarantine(mpxn, critical DESC, received_at DESC, id DESC) WHERE mpxn IS NOT NULL;`,
+  // 7 (issue 13): the journaled store's projection. Its
+  // position in the journal is committed with the rows it applied; a spool row it wrote for a
+  // journal record names that record, so a later `delivered` record finds the row after a restart;
+  // rows written outside the journal (notices, releases) are untagged until the gateway loads them.
+  `CREATE TABLE journal_position (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
+   INSERT INTO journal_position (id, seq) VALUES (1, 0);
+   ALTER TABLE spool ADD COLUMN journal_seq INTEGER;
+   CREATE INDEX spool_untagged ON spool(id) WHERE journal_seq IS NULL;`,
 ]
 
 /** Applies what `PRAGMA user_version` says is missing, in one transaction each. */

@@ -1,5 +1,6 @@
 import type { Config } from '../config/types.js'
 import type { GatewayStore } from './gateway-store.js'
+import { JournaledStore } from './journaled-store.js'
 import { SqliteStore } from './sqlite-store.js'
 
 export interface OpenStoreOptions {
@@ -23,11 +24,14 @@ export async function openStore(config: Config, opts: OpenStoreOptions = {}): Pr
     const { openNatsStore } = await import('./nats/index.js')
     return openNatsStore(config, { lease: opts.lease ?? true })
   }
-  return new SqliteStore({
+  const sqlite = {
     path: config.store.path,
     commitIntervalMs: opts.commitIntervalMs ?? config.store.commitIntervalMs,
     commitBatch: config.store.commitBatch,
     synchronous: config.store.synchronous,
-    ...(opts.lease !== false && { checkpointIntervalMs: config.store.checkpointIntervalMs }),
-  })
+  }
+  // The serving gateway writes through the journal (journaled-store.ts); the CLI reads and acts on
+  // the SQLite projection directly (what it writes is picked up by the gateway).
+  if (opts.lease === false) return new SqliteStore(sqlite)
+  return JournaledStore.open({ ...sqlite, checkpointIntervalMs: config.store.checkpointIntervalMs })
 }

@@ -152,10 +152,9 @@ export class SqliteStore implements GatewayStore {
   #writeAccepted(rec: AcceptedRecord): CommitOutcome {
     const d = rec.decision
     const quarantineId = d.decision === 'quarantine' ? randomUUID() : null
+    // a forward's obligation, or a quarantined critical alert's critical-quarantined one (issue 15)
     const obligationId = d.decision === 'forward' || (d.decision === 'quarantine' && d.critical) ? (rec.obligation?.id ?? null) : null
-    const inserted = this.sql.insertMessage.run(decisionRecord(rec, quarantineId, obligationId))
-    if (inserted.changes === 0) return this.#duplicate(rec.messageId)
-    this.#writeEffects(rec, quarantineId)
+    if (this.applyDecision(rec, quarantineId, obligationId, true).duplicate) return this.#duplicate(rec.messageId)
     return {
       messageId: rec.messageId, decision: d.decision, reason: d.reason, duplicate: false,
       ...(quarantineId !== null && { quarantineId }),
@@ -163,15 +162,27 @@ export class SqliteStore implements GatewayStore {
     }
   }
 
+  /**
+   * A decision's messages row and its effects (the journaled store's projection applies each
+   * `accepted` record through this too). `spool` false: the delivery is not written as a spool row
+   * (the journal holds it and it was already delivered). Returns the spool row id, if one was written.
+   */
+  protected applyDecision(rec: AcceptedRecord, quarantineId: string | null, obligationId: string | null, spool: boolean): { duplicate: boolean; row: number | null } {
+    const inserted = this.sql.insertMessage.run(decisionRecord(rec, quarantineId, obligationId))
+    if (inserted.changes === 0) return { duplicate: true, row: null }
+    return { duplicate: false, row: this.#writeEffects(rec, quarantineId, spool) }
+  }
+
   /** What a decision writes besides its messages row: spool, quarantine, original + obligation. */
-  #writeEffects(rec: AcceptedRecord, quarantineId: string | null): void {
+  #writeEffects(rec: AcceptedRecord, quarantineId: string | null, spool = true): number | null {
+    let row: number | null = null
     const d = rec.decision
     const body = Buffer.from(rec.body.buffer, rec.body.byteOffset, rec.body.byteLength)
     const now = rec.receivedAt
     const headers = JSON.stringify(rec.headers)
     switch (d.decision) {
       case 'deliver':
-        this.sql.insertSpool.run(rec.messageId, 'adapter', d.deliverTo!, d.mpxn ?? null, rec.contentType, body, headers, now, now, null)
+        if (spool) row = Number(this.sql.insertSpool.run(rec.messageId, 'adapter', d.deliverTo!, d.mpxn ?? null, rec.contentType, body, headers, now, now, null).lastInsertRowid)
         break
       case 'quarantine':
         this.sql.insertQuarantine.run(
@@ -190,14 +201,14 @@ export class SqliteStore implements GatewayStore {
           o.alertTime ?? null, now, o.dueAt, JSON.stringify(o.notice), o.text,
         )
         recordObligationEvent(this.db, o.id, now, { status: 'open', level: 0, dueAt: o.dueAt, detail: d.reason }, 'gateway')
-        const notice = Buffer.from(JSON.stringify({ ...o.notice, text: o.text }))
-        this.sql.insertSpool.run(rec.messageId, 'notice', o.toParty, o.mpxn ?? null, 'application/json', notice, headers, now, now, o.id)
+        if (spool) row = Number(this.sql.insertSpool.run(rec.messageId, 'notice', o.toParty, o.mpxn ?? null, 'application/json', noticeBody(o), headers, now, now, o.id).lastInsertRowid)
         break
       }
       case 'drop':
         // Metadata-only audit row; the payload is never written.
         break
     }
+    return row
   }
 
   #duplicate(messageId: string): CommitOutcome {
@@ -412,10 +423,13 @@ export class SqliteStore implements GatewayStore {
 
   /** Delivered: the spool row goes, and a notice marks its obligation notified. */
   completeDelivery(item: SpoolItem, now: number): Promise<void> {
-    return this.queue.run(() => {
-      this.sql.deleteSpool.run(item.id)
-      if (item.obligationId !== null) markObligationNotified(this.db, item.obligationId, now)
-    })
+    return this.queue.run(() => this.applyDelivered(item.id, item.obligationId, now))
+  }
+
+  /** A delivery reached its target: its spool row (if it has one) goes, its obligation is notified. */
+  protected applyDelivered(row: number | null, obligationId: string | null, now: number): void {
+    if (row !== null) this.sql.deleteSpool.run(row)
+    if (obligationId !== null) markObligationNotified(this.db, obligationId, now)
   }
 
   scheduleRetry(item: SpoolItem, at: number, error: string): Promise<void> {
@@ -429,15 +443,24 @@ export class SqliteStore implements GatewayStore {
   rejectDelivery(item: SpoolItem, detail: string, now: number, critical?: { obligation?: ObligationDraft }): Promise<string> {
     return this.queue.run(() => {
       const id = randomUUID()
-      this.sql.deleteSpool.run(item.id)
-      this.sql.insertQuarantine.run(
-        id, item.messageId, now, 'adapter-rejected', detail.slice(0, 500), null, item.party, item.mpxn,
-        item.contentType, item.body.byteLength, item.body, critical ? 1 : 0, this.sql.alertCodeOf.pluck().get(item.messageId) ?? null,
-      )
-      if (critical?.obligation !== undefined) openQuarantinedObligation(this.db, critical.obligation, item.messageId, id, now)
-      this.sql.rejectMessage.run('adapter-rejected', id, item.messageId)
+      this.applyRejected(item, id, detail, now, item.id, critical)
       return id
     })
+  }
+
+  /** A delivery the target refused: its spool row (if any) goes, its bytes are quarantined as `adapter-rejected`. */
+  protected applyRejected(
+    item: Pick<SpoolItem, 'messageId' | 'party' | 'mpxn' | 'contentType' | 'body'>, id: string, detail: string, now: number, row: number | null,
+    critical?: { obligation?: ObligationDraft },
+  ): void {
+    if (row !== null) this.sql.deleteSpool.run(row)
+    this.sql.insertQuarantine.run(
+      id, item.messageId, now, 'adapter-rejected', detail.slice(0, 500), null, item.party, item.mpxn,
+      item.contentType, item.body.byteLength, item.body, critical ? 1 : 0, this.sql.alertCodeOf.pluck().get(item.messageId) ?? null,
+    )
+    // issue 15: a refused critical alert is quarantined with its clock
+    if (critical?.obligation !== undefined) openQuarantinedObligation(this.db, critical.obligation, item.messageId, id, now)
+    this.sql.rejectMessage.run('adapter-rejected', id, item.messageId)
   }
 
   /** Forget message IDs (and their audit rows) older than the retention. */
@@ -450,6 +473,11 @@ export class SqliteStore implements GatewayStore {
     return this.queue.run(() => this.db.prepare('DELETE FROM originals WHERE received_at < ?').run(olderThan).changes)
   }
 
+  /** no journal: the plain store (the CLI, tests) */
+  journalStats(): { bytes: number; segments: number; projectionLagRecords: number } | undefined {
+    return undefined
+  }
+
   /** Flushes the last group commit and closes; the checkpointer (if any) stops after. */
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve()
@@ -458,4 +486,9 @@ export class SqliteStore implements GatewayStore {
     this.db.close()
     return this.#checkpointer.stop()
   }
+}
+
+/** The notice a forward decision sends to the acquiring party (metadata, never the GBCS payload). */
+export function noticeBody(o: ObligationDraft): Buffer {
+  return Buffer.from(JSON.stringify({ ...o.notice, text: o.text }))
 }

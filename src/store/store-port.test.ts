@@ -18,6 +18,7 @@ import { adminCredentials, handleAdmin } from '../admin/index.js'
 import type { Decision } from '../policy/types.js'
 import type { GatewayStore } from './gateway-store.js'
 import { NatsStore } from './nats/index.js'
+import { JournaledStore } from './journaled-store.js'
 import { SqliteStore } from './sqlite-store.js'
 import { StoreError } from './store-error.js'
 import type { AcceptedRecord, ObligationDraft } from './types.js'
@@ -28,6 +29,8 @@ interface Opened {
   failEffects(): Promise<() => Promise<void>>
   /** a second handle on the same data (another gateway instance, the CLI); closed with this one */
   peer(): Promise<GatewayStore>
+  /** until another handle sees what this one acknowledged (the journaled store's projection lag) */
+  settle?(): void
   close(): Promise<void>
 }
 
@@ -60,6 +63,34 @@ const backends: Backend[] = [
           peers.push(open())
           return peers.at(-1)!
         },
+        async close() {
+          for (const p of peers) await p.close()
+          await store.close()
+          rmSync(dir, { recursive: true, force: true })
+        },
+      }
+    },
+  },
+  {
+    // the gateway's embedded store: the journal on the hot path, SQLite as the projection; its
+    // peer is the CLI, a plain SqliteStore on the same folder
+    name: 'sqlite+journal',
+    reports: true,
+    async open() {
+      const dir = mkdtempSync(join(tmpdir(), 'dccgw-port-j-'))
+      const store = await JournaledStore.open({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL', journal: { segmentBytes: 1 << 20 } })
+      const peers: SqliteStore[] = []
+      return {
+        store,
+        async failEffects() {
+          store.db.exec("CREATE TEMP TRIGGER inject_failure BEFORE INSERT ON spool BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
+          return async () => void store.db.exec('DROP TRIGGER inject_failure')
+        },
+        async peer() {
+          peers.push(new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL' }))
+          return peers.at(-1)!
+        },
+        settle: () => store.flushProjection(),
         async close() {
           for (const p of peers) await p.close()
           await store.close()
@@ -293,6 +324,7 @@ describe.each(backends)('store port contract: $name', (backend) => {
     const peer = await o.peer()
     for (let i = 0; i < 20; i++) {
       const id = (await store.commitAccepted(forward())).obligationId!
+      o.settle?.()
       expect(await peer.getObligation(id)).toMatchObject({ id, status: 'open' })
       // the notice reached the acquiring supplier, delivered by the other instance
       const notice = {
@@ -308,6 +340,7 @@ describe.each(backends)('store port contract: $name', (backend) => {
       expect((await peer.listObligations('done', Date.now())).map((x) => x.id)).toContain(id)
     }
     const { id } = await quarantine()
+    o.settle?.()
     expect(await peer.getQuarantine(id)).toMatchObject({ id })
     expect(await peer.deleteQuarantined(id, 'peer')).toBe(true)
     expect(await store.getQuarantine(id)).toBeUndefined()

@@ -140,10 +140,14 @@ describe('critical-forward obligation: webhook + e-mail, escalation, restart, si
     expect(html).toContain('<form method="post"')
     expect(html).toContain('1412345678901')
     // issue 15 (8): a strict CSP, and the page asks who is answering
-    expect(page.headers.get('content-security-policy')).toBe("default-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+    expect(page.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
     expect(html).toMatch(/<input id="name" name="name" required/)
     expect(html).toMatch(/<input id="organisation" name="organisation" required/)
     expect(html).not.toMatch(/<script|style=/)
+    // the console's stylesheet, from this gateway, without a session
+    expect(html).toContain('<link rel="stylesheet" href="/console/assets/console.css">')
+    const css = await fetch(new URL('/console/assets/console.css', ackUrl))
+    expect([css.status, css.headers.get('content-type')]).toEqual([200, expect.stringMatching(/^text\/css/)])
     expect((await admin(gw, `/admin/obligations/${obligationId}`)).status).toBe('escalated') // GET did not acknowledge
     const form = (f: Record<string, string>) => ({ method: 'POST', body: new URLSearchParams(f), headers: { 'content-type': 'application/x-www-form-urlencoded' } })
     const anonymous = await fetch(ackUrl, form({ answer: 'ack', name: '', organisation: 'Brite' }))

@@ -372,6 +372,11 @@ export class NatsStore implements GatewayStore {
     return answered(purgeOlderThan(this.#t, this.#t.names.originalsStream, olderThan), 'purge')
   }
 
+  /** no journal: JetStream is the log (docs/cluster.md) */
+  journalStats(): undefined {
+    return undefined
+  }
+
   /** Stops leasing (unleased deliveries go back at once), then drains the connection. */
   async close(): Promise<void> {
     if (this.#closed) return

@@ -1,0 +1,267 @@
+// The journaled store (issue #13, parts 1-3): crash windows between the journal, the target's 2xx
+// and the projection, and a failing fdatasync, on a real folder with an injectable journal fs.
+// A "kill" freezes the journal's disk (no write or sync returns any more) and abandons the store
+// without closing it: what was not synced by then is gone, as after a SIGKILL.
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Decision } from '../policy/types.js'
+import { nodeJournalFs, type JournalFs } from './journal/index.js'
+import { JournaledStore } from './journaled-store.js'
+import { SqliteStore } from './sqlite-store.js'
+import { isStoreUnavailable } from './store-error.js'
+import type { AcceptedRecord, ObligationDraft } from './types.js'
+
+const DAY = 86_400_000
+let dir: string
+let n = 0
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'dccgw-jstore-'))
+})
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true })
+})
+
+/** node fs whose fdatasync can fail (EIO) and whose writes and syncs can freeze (the process is killed) */
+function disk() {
+  const state = { failSync: false, frozen: false }
+  const hang = () => new Promise<never>(() => undefined)
+  const fs: JournalFs = {
+    ...nodeJournalFs,
+    writev: (fd, b, pos) => (state.frozen ? hang() : nodeJournalFs.writev(fd, b, pos)),
+    write: (fd, b, o, l, pos) => (state.frozen ? hang() : nodeJournalFs.write(fd, b, o, l, pos)),
+    fdatasync: (fd) => {
+      if (state.frozen) return hang()
+      if (state.failSync) return Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }))
+      return nodeJournalFs.fdatasync(fd)
+    },
+  }
+  return { state, fs }
+}
+
+function open(fs?: JournalFs, projectIntervalMs?: number): Promise<JournaledStore> {
+  return JournaledStore.open({
+    path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL', journal: { segmentBytes: 1 << 20, ...(fs && { fs }) },
+    ...(projectIntervalMs !== undefined && { projectIntervalMs }),
+  })
+}
+
+function record(decision: Partial<Decision> & Pick<Decision, 'decision' | 'reason'>, extra: Partial<AcceptedRecord> = {}): AcceptedRecord {
+  n++
+  const at = Date.now() - 1000 + n
+  return {
+    messageId: `jstore-${n}-${randomUUID()}`, receivedAt: at, kind: 'device_alert', responseTime: at, alertCode: '8F3D', recipientParty: 'ACME',
+    decision: { critical: false, mpxn: `10000000000${n % 10}`, ...decision }, contentType: 'application/xml',
+    body: Buffer.from(`<Response n="${n}">payload</Response>`), headers: {}, ...extra,
+  }
+}
+const deliver = (mpxn: string) => record({ decision: 'deliver', reason: 'responsible', deliverTo: 'ACME', mpxn })
+const quarantined = () => record({ decision: 'quarantine', reason: 'unknown-device', mpxn: '1999999999999' })
+const dropped = () => record({ decision: 'drop', reason: 'stale-cos-noncritical' })
+function forward(): AcceptedRecord {
+  const id = randomUUID()
+  const obligation: ObligationDraft = {
+    id, type: 'critical-forward', fromParty: 'ACME', toParty: 'BRITE', mpxn: '1888888888888', alertCode: '8F3D', alertTime: Date.now(),
+    dueAt: Date.now() + DAY, notice: { obligationId: id }, text: `obligation ${id}`,
+  }
+  return record({ decision: 'forward', reason: 'stale-cos-critical', critical: true, fromParty: 'ACME', toParty: 'BRITE', supplyStartDate: '2025-03-01', mpxn: '1888888888888' }, { obligation })
+}
+
+/** the SQLite projection as another process (the CLI) reads it */
+function projection() {
+  const db = new Database(join(dir, 'gateway.db'), { readonly: true })
+  try {
+    const count = (sql: string) => (db.prepare(sql).pluck().get() as number)
+    return {
+      messages: count('SELECT COUNT(*) FROM messages'),
+      quarantine: count('SELECT COUNT(*) FROM quarantine'),
+      obligations: count('SELECT COUNT(*) FROM obligations'),
+      events: count('SELECT COUNT(*) FROM obligation_events'),
+      originals: count('SELECT COUNT(*) FROM originals'),
+      spool: count('SELECT COUNT(*) FROM spool'),
+    }
+  } finally {
+    db.close()
+  }
+}
+
+describe('journaled store', () => {
+  it('kill between the adapter\'s 2xx and the delivered mark: one redelivery with the same Idempotency-Key, nothing lost', async () => {
+    const d = disk()
+    const s1 = await open(d.fs)
+    const recs = ['1000000000001', '1000000000002', '1000000000003'].map(deliver)
+    for (const r of recs) await s1.commitAccepted(r)
+    s1.flushProjection()
+    const items = s1.dueSpool(Date.now(), 10)
+    expect(items.map((i) => i.messageId)).toEqual(recs.map((r) => r.messageId))
+    // the adapter answered 2xx to all three; only the first mark reaches the disk
+    await s1.completeDelivery(items[0]!, Date.now())
+    await s1.journal.flush()
+    d.state.frozen = true // SIGKILL: nothing written from here on
+    await s1.completeDelivery(items[1]!, Date.now()) // its slot is free at once; the mark never lands
+    expect(s1.dueSpool(Date.now(), 10).map((i) => i.messageId)).toEqual([recs[2]!.messageId])
+
+    const s2 = await open()
+    const again = s2.dueSpool(Date.now(), 10)
+    // each unmarked delivery once more, under the same key (messageId = Idempotency-Key); nothing lost
+    expect(again.map((i) => i.messageId)).toEqual([recs[1]!.messageId, recs[2]!.messageId])
+    expect(again.map((i) => i.body.toString())).toEqual([Buffer.from(recs[1]!.body).toString(), Buffer.from(recs[2]!.body).toString()])
+    for (const i of again) await s2.completeDelivery(i, Date.now())
+    await s2.close()
+
+    const s3 = await open()
+    expect(s3.dueSpool(Date.now(), 10)).toEqual([])
+    expect(s3.spoolBounds()).toEqual({ n: 0, bytes: 0, oldest: null })
+    await s3.close()
+    expect(projection()).toMatchObject({ messages: 3, spool: 0 })
+  })
+
+  it('kill between journal and projection: the admin views catch up at the next start, nothing counted twice', async () => {
+    const d = disk()
+    const s1 = await open(d.fs, 1e9) // no projection on its own after the first
+    const first = [quarantined(), forward(), dropped(), deliver('1000000000004')]
+    for (const r of first) await s1.commitAccepted(r)
+    s1.flushProjection()
+    const later = [quarantined(), quarantined(), forward(), forward(), dropped(), deliver('1000000000005'), deliver('1000000000006')]
+    for (const r of later) await s1.commitAccepted(r)
+    d.state.frozen = true // SIGKILL: 7 acknowledged decisions are in the journal only
+    // the CLI, reading the projection meanwhile, sees the first four
+    expect(projection()).toMatchObject({ messages: 4, quarantine: 1, obligations: 1, originals: 1, spool: 2 })
+    const cli = new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL' })
+    expect((await cli.listQuarantine({ limit: 50 })).items).toHaveLength(1)
+    await cli.close()
+
+    for (let restart = 0; restart < 2; restart++) {
+      const s = await open()
+      expect(projection()).toMatchObject({ messages: 11, quarantine: 3, obligations: 3, events: 3, originals: 3 })
+      expect((await s.listQuarantine({ limit: 50 })).items).toHaveLength(3)
+      expect(await s.quarantineCounts()).toEqual([{ reason: 'unknown-device', n: 3 }])
+      expect(await s.obligationCounts(Date.now())).toEqual([{ type: 'critical-forward', status: 'open', n: 3 }])
+      expect((await s.staleCosRows(0)).reduce((a, r) => a + r.criticalForwarded, 0)).toBe(3)
+      // every acknowledged delivery and notice waits exactly once
+      expect(s.spoolDepth().map((x) => [x.target, x.n]).sort()).toEqual([['adapter', 3], ['notice', 3]])
+      // the notices are for one MPxN: one at a time, in arrival order
+      expect(s.dueSpool(Date.now(), 50).filter((i) => i.target === 'notice')).toHaveLength(1)
+      expect(s.spoolBounds().n).toBe(6)
+      expect(await s.commitAccepted(later[0]!)).toMatchObject({ duplicate: true, decision: 'quarantine' })
+      await s.close()
+    }
+  })
+
+  it('fdatasync failing: 503 for the whole group, nothing acknowledged or kept, then recovers without a restart', async () => {
+    const d = disk()
+    const s1 = await open(d.fs)
+    const ok1 = deliver('1000000000007')
+    await s1.commitAccepted(ok1)
+    d.state.failSync = true
+    const failing = [deliver('1000000000008'), quarantined(), dropped()]
+    const results = await Promise.allSettled(failing.map((r) => s1.commitAccepted(r)))
+    for (const r of results) {
+      expect(r.status).toBe('rejected')
+      expect(isStoreUnavailable((r as PromiseRejectedResult).reason)).toBe(true)
+    }
+    expect(s1.dueSpool(Date.now(), 10).map((i) => i.messageId)).toEqual([ok1.messageId])
+    d.state.failSync = false
+    // the DCC retries: each is new (nothing of the failed group was kept), and is accepted now
+    for (const r of failing) expect(await s1.commitAccepted(r)).toMatchObject({ duplicate: false })
+    expect(s1.dueSpool(Date.now(), 10).map((i) => i.messageId)).toEqual([ok1.messageId, failing[0]!.messageId])
+    await s1.close()
+
+    const s2 = await open()
+    expect(projection()).toMatchObject({ messages: 4, quarantine: 1, spool: 2 })
+    expect(s2.dueSpool(Date.now(), 10).map((i) => i.messageId)).toEqual([ok1.messageId, failing[0]!.messageId])
+    await s2.close()
+  })
+
+  it('a repeat that arrives while the first copy is still syncing waits for it and is a duplicate', async () => {
+    const s = await open()
+    const rec = deliver('1000000000009')
+    const [a, b] = await Promise.all([s.commitAccepted(rec), s.commitAccepted({ ...rec, decision: { ...rec.decision, decision: 'drop', reason: 'stale-cos-noncritical' } })])
+    expect(a).toMatchObject({ decision: 'deliver', duplicate: false })
+    expect(b).toMatchObject({ decision: 'deliver', duplicate: true })
+    expect(s.dueSpool(Date.now(), 10)).toHaveLength(1)
+    await s.close()
+    const s2 = await open()
+    expect(await s2.commitAccepted(rec)).toMatchObject({ decision: 'deliver', duplicate: true })
+    await s2.close()
+    expect(projection()).toMatchObject({ messages: 1, spool: 1 })
+  })
+
+  it('writes no spool row for a delivery done before the projection, and marks a forward\'s obligation notified', async () => {
+    const s = await open(undefined, 1e9)
+    await s.commitAccepted(dropped())
+    s.flushProjection()
+    const fwd = forward()
+    await s.commitAccepted(fwd)
+    await s.commitAccepted(deliver('1000000000010'))
+    for (const i of s.dueSpool(Date.now(), 10)) await s.completeDelivery(i, Date.now())
+    await s.journal.flush()
+    s.flushProjection()
+    expect(projection()).toMatchObject({ messages: 3, spool: 0 })
+    expect(await s.getObligation(fwd.obligation!.id)).toMatchObject({ status: 'notified' })
+    await s.close()
+  })
+
+  it('picks up a spool row another process wrote (a CLI release) and delivers it once', async () => {
+    const s = await open()
+    const q = quarantined()
+    const { quarantineId } = await s.commitAccepted(q)
+    s.flushProjection()
+    const cli = new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL' })
+    await cli.releaseQuarantined(quarantineId!, { ...q, decision: { decision: 'deliver', reason: 'operator-released', deliverTo: 'ACME', critical: false, mpxn: '1999999999999' } }, 'cli')
+    await cli.close()
+    await new Promise((r) => setTimeout(r, 300))
+    const due = s.dueSpool(Date.now(), 10)
+    expect(due.map((i) => i.messageId)).toEqual([q.messageId])
+    await s.completeDelivery(due[0]!, Date.now())
+    expect(s.dueSpool(Date.now() + 1000, 10)).toEqual([])
+    await s.close()
+    const s2 = await open()
+    expect(s2.dueSpool(Date.now(), 10)).toEqual([])
+    await s2.close()
+    expect(projection()).toMatchObject({ spool: 0, quarantine: 0 })
+  })
+
+  it('over its memory cap keeps the bodies of projected deliveries on disk and reads them back when their turn comes', async () => {
+    const s = await JournaledStore.open({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL', spoolMemoryBytes: 200 })
+    const recs = Array.from({ length: 10 }, (_, k) => deliver(`12000000000${k}`))
+    for (const r of recs) await s.commitAccepted(r)
+    s.flushProjection()
+    expect(s.spoolMemory().resident).toBeLessThanOrEqual(200)
+    expect(s.spoolMemory().released).toBeGreaterThan(0)
+    expect(s.spoolBounds().bytes).toBe(recs.reduce((a, r) => a + r.body.byteLength, 0)) // the bound counts every byte
+    const due = s.dueSpool(Date.now(), 20)
+    expect(due.map((i) => i.body.toString())).toEqual(recs.map((r) => Buffer.from(r.body).toString()))
+    for (const i of due) await s.completeDelivery(i, Date.now())
+    expect(s.spoolMemory()).toEqual({ resident: 0, released: 0 })
+    await s.close()
+  })
+
+  it('a read after a delivery waits for its delivered record: the obligation shows notified', async () => {
+    let gate: (() => void) | undefined
+    const fs: JournalFs = {
+      ...nodeJournalFs,
+      fdatasync: async (fd) => {
+        if (gate !== undefined) await new Promise<void>((r) => (gate = r))
+        return nodeJournalFs.fdatasync(fd)
+      },
+    }
+    const s = await open(fs)
+    const fwd = forward()
+    await s.commitAccepted(fwd)
+    const [notice] = s.dueSpool(Date.now(), 10)
+    expect(notice).toMatchObject({ target: 'notice', obligationId: fwd.obligation!.id })
+    gate = () => undefined // the next sync waits until released
+    await s.completeDelivery(notice!, Date.now()) // settles at once: the record is still syncing
+    const read = s.getObligation(fwd.obligation!.id)
+    await new Promise((r) => setTimeout(r, 20))
+    gate()
+    gate = undefined
+    expect(await read).toMatchObject({ status: 'notified' })
+    await s.close()
+  })
+})

@@ -1,0 +1,708 @@
+import { randomUUID } from 'node:crypto'
+import { join } from 'node:path'
+import { isIoError } from './commit-queue.js'
+import { Journal } from './journal/index.js'
+import type { JournalFs } from './journal/index.js'
+import { decodeFact, encodeFact, withoutBody } from './journal-record.js'
+import type { DeliveryRef, JournalFact } from './journal-record.js'
+import { MemorySpool } from './memory-spool.js'
+import type { ObligationEventRow, QuarantineFilter, StaleCosRow } from './queries.js'
+import type { AuditEntry, AuditPageFilter, DecisionMinute, QuarantineReasonCount } from './console-queries.js'
+import { SqliteStore, noticeBody } from './sqlite-store.js'
+import type { StoreOptions } from './sqlite-store.js'
+import { storeUnavailable } from './store-error.js'
+import type {
+  AcceptedRecord, AuditFilter, AuditRow, CommitOutcome, ObligationDraft, ObligationListStatus, ObligationRow, ObligationStatus,
+  ObligationTransition, QuarantineRow, SpoolItem, StoreHooks,
+} from './types.js'
+
+export interface JournaledStoreOptions extends StoreOptions {
+  /** journal segment size (default 64 MiB) and, for tests, the file operations */
+  journal?: { segmentBytes?: number; fs?: JournalFs }
+  /** under load, at most one projection transaction per this many ms (default 100) */
+  projectIntervalMs?: number
+  /** a projection transaction starts at once when this many records wait (default 4096) */
+  projectBatch?: number
+  /**
+   * bodies of waiting deliveries kept in memory (default 64 MiB); past it, the bodies of deliveries
+   * the projection holds are dropped from memory and read back when their turn comes
+   */
+  spoolMemoryBytes?: number
+}
+
+/** What the dedupe memory keeps of an accepted message (a repeat is answered from it). */
+interface Seen {
+  decision: CommitOutcome['decision']
+  reason: CommitOutcome['reason']
+  quarantineId: string | null
+  obligationId: string | null
+  receivedAt: number
+}
+
+/** A durable journal record the projection has not applied yet (the accepted record kept whole). */
+interface Pending {
+  seq: number
+  fact: JournalFact
+  body: Buffer
+  rec?: AcceptedRecord
+}
+
+const SIDE_POLL_MS = 250
+
+/**
+ * The embedded store with the durable journal on the hot path (issue #13, docs/journal.md):
+ *
+ * - accepting a message is one journal append of one record (decision, reason, ids, and the body
+ *   only for deliver, forward and quarantine); the commit settles after the fdatasync covering it;
+ * - dedupe is answered from memory (loaded from the projection and the journal tail at open), and
+ *   a repeat that arrives while the first copy is still syncing waits for it;
+ * - deliveries are queued in memory per target, party and MPxN (memory-spool.ts); a 2xx appends a
+ *   `delivered` record without waiting for its sync (a crash repeats the delivery, same key);
+ * - SQLite (the SqliteStore this extends) is the projection: batches of journal records applied in
+ *   one transaction with the journal position, on the main thread between requests, through the
+ *   same write code as the plain store. Reads flush the projection first, so admin views see every
+ *   write already acknowledged. Operator writes (release, delete, acknowledge, purge, obligation
+ *   timer) stay SQLite transactions; a spool row they write (a notice, a released delivery, a CLI
+ *   release from another process) is picked up into memory.
+ */
+export class JournaledStore extends SqliteStore {
+  readonly journal: Journal
+  readonly #spool = new MemorySpool()
+  /** local item id -> where the delivery lives */
+  readonly #refs = new Map<number, DeliveryRef>()
+  /** accepted seq -> local item id, while the item waits */
+  readonly #itemOfSeq = new Map<number, number>()
+  /** accepted seq -> spool row the projection wrote for it, until delivered */
+  readonly #rowOfSeq = new Map<number, number>()
+  readonly #dedupe = new Map<string, Seen | Promise<CommitOutcome>>()
+  #pending: Pending[] = []
+  #projected = 0
+  #projectTimer: NodeJS.Timeout | undefined
+  #projectImmediate: NodeJS.Immediate | undefined
+  #lastProjectAt = -Infinity
+  #projectionError: unknown
+  #sidePolledAt = -Infinity
+  #retiring = false
+  #hooks: StoreHooks = {}
+  /** delivered/rejected records appended and not yet synced (reads wait for these, not for later ones) */
+  readonly #settling = new Set<Promise<number>>()
+  #stopped = false
+  readonly #intervalMs: number
+  readonly #memoryCap: number
+  /** body bytes of waiting deliveries held in memory */
+  #resident = 0
+  /** items whose body was dropped from memory (read back from their spool row) */
+  readonly #released = new Set<number>()
+  readonly #batch: number
+  readonly #positionStmt
+  readonly #tagRowStmt
+
+  private constructor(opts: JournaledStoreOptions) {
+    super(opts)
+    this.journal = new Journal({ dir: join(opts.path, 'journal'), ...opts.journal })
+    this.#intervalMs = opts.projectIntervalMs ?? 100
+    this.#batch = opts.projectBatch ?? 4096
+    this.#memoryCap = opts.spoolMemoryBytes ?? 64 * 2 ** 20
+    this.#positionStmt = this.db.prepare('UPDATE journal_position SET seq = ? WHERE id = 1')
+    this.#tagRowStmt = this.db.prepare('UPDATE spool SET journal_seq = ? WHERE id = ?')
+  }
+
+  /**
+   * Opens the journal (recovery), applies its tail to the projection, and loads the dedupe memory
+   * and the waiting deliveries. The gateway listens (and /readyz turns 200) only after this.
+   */
+  static async open(opts: JournaledStoreOptions): Promise<JournaledStore> {
+    const store = new JournaledStore(opts)
+    try {
+      await store.#start()
+    } catch (err) {
+      await store.journal.close().catch(() => undefined)
+      await SqliteStore.prototype.close.call(store)
+      throw err
+    }
+    return store
+  }
+
+  async #start(): Promise<void> {
+    await this.journal.open()
+    this.#projected = this.db.prepare('SELECT seq FROM journal_position WHERE id = 1').pluck().get() as number
+    const durable = this.journal.durableSeq
+    if (this.#projected > durable) {
+      // The journal directory was removed or replaced: everything up to the old position is in
+      // SQLite; the new journal numbers from where it stands.
+      this.#hooks.onError?.(new Error(`projection at ${this.#projected}, journal ends at ${durable}`), 'journal restarted')
+      this.#projected = durable
+      this.#positionStmt.run(durable)
+    }
+    // Recovery before readiness: the records the projection had not committed when the last
+    // process stopped (a kill between journal and projection) are applied now, once each.
+    let batch: Pending[] = []
+    for await (const r of this.journal.records(this.#projected + 1)) {
+      const { fact, body } = decodeFact(r.body)
+      batch.push({ seq: r.seq, fact, body })
+      if (batch.length >= this.#batch) {
+        this.#apply(batch)
+        batch = []
+      }
+    }
+    if (batch.length > 0) this.#apply(batch)
+    if (this.#projected > 0) this.journal.projectedThrough(this.#projected)
+    // dedupe memory: every message the projection knows (all of them now)
+    const rows = this.db.prepare(
+      'SELECT message_id AS m, decision AS d, reason AS r, quarantine_id AS q, obligation_id AS o, received_at AS t FROM messages',
+    ).raw().iterate() as IterableIterator<[string, Seen['decision'], Seen['reason'], string | null, string | null, number]>
+    for (const [m, d, r, q, o, t] of rows) this.#dedupe.set(m, { decision: d, reason: r, quarantineId: q, obligationId: o, receivedAt: t })
+    // waiting deliveries: every spool row, in arrival order
+    this.#loadSpoolRows(true)
+    this.#shedBodies()
+    await this.#retire()
+  }
+
+  override get open(): boolean {
+    return !this.#stopped && super.open
+  }
+
+  /** appends waiting for their group's fdatasync (ingress backpressure, store.maxQueueDepth) */
+  override get backlog(): number {
+    return this.journal.stats().queued
+  }
+
+  override setHooks(hooks: StoreHooks): void {
+    super.setHooks(hooks)
+    this.#hooks = hooks
+  }
+
+  override journalStats(): { bytes: number; segments: number; projectionLagRecords: number } {
+    const s = this.journal.stats()
+    return { bytes: s.bytes, segments: s.segments, projectionLagRecords: s.durableSeq - this.#projected }
+  }
+
+  /** body bytes of waiting deliveries in memory, and how many were dropped over the cap (tests) */
+  spoolMemory(): { resident: number; released: number } {
+    return { resident: this.#resident, released: this.#released.size }
+  }
+
+  // ---- the hot path -------------------------------------------------------------------------
+
+  override commitAccepted(rec: AcceptedRecord): Promise<CommitOutcome> {
+    if (this.#projectionError !== undefined && !this.#projectNow()) {
+      return Promise.reject(storeUnavailable('the projection (SQLite) cannot be written; nothing was kept', this.#projectionError))
+    }
+    const seen = this.#dedupe.get(rec.messageId)
+    if (seen !== undefined) {
+      return seen instanceof Promise ? seen.then((o) => ({ ...o, duplicate: true })) : Promise.resolve(outcomeOf(rec.messageId, seen, true))
+    }
+    const d = rec.decision
+    if (d.decision === 'forward' && rec.obligation === undefined) return Promise.reject(new Error(`forward decision for ${rec.messageId} has no obligation`))
+    const quarantineId = d.decision === 'quarantine' ? randomUUID() : null
+    // a forward's obligation, or a quarantined critical alert's critical-quarantined one (issue 15)
+    const obligationId = d.decision === 'forward' || (d.decision === 'quarantine' && d.critical) ? (rec.obligation?.id ?? null) : null
+    const keep = d.decision !== 'drop'
+    const fact: JournalFact = { t: 'accepted', rec: withoutBody(rec), quarantineId, obligationId }
+    const bytes = encodeFact(fact, keep ? rec.body : undefined)
+    const seenNow: Seen = { decision: d.decision, reason: d.reason, quarantineId, obligationId, receivedAt: rec.receivedAt }
+    const p = this.journal.append(bytes, { open: false, payload: keep }).then(
+      (seq) => {
+        this.#dedupe.set(rec.messageId, seenNow)
+        this.#pending.push({ seq, fact, body: EMPTY, rec })
+        const item = deliveryOf(rec, this.#spool.nextId())
+        if (item !== undefined) {
+          this.#spool.add(item)
+          this.#resident += item.body.byteLength
+          this.#refs.set(item.id, { seq, row: null })
+          this.#itemOfSeq.set(seq, item.id)
+        }
+        this.#scheduleProjection()
+        return outcomeOf(rec.messageId, seenNow, false)
+      },
+      (err: unknown) => {
+        this.#dedupe.delete(rec.messageId)
+        throw err
+      },
+    )
+    this.#dedupe.set(rec.messageId, p)
+    return p
+  }
+
+  // ---- delivery from memory -----------------------------------------------------------------
+
+  override dueSpool(now: number, limit: number, blocked: readonly string[] = []): SpoolItem[] {
+    this.#pollSide(false)
+    const due = this.#spool.due(now, limit, blocked)
+    for (const item of due) if (this.#released.has(item.id)) this.#readBack(item)
+    return due
+  }
+
+  /** A body dropped over the memory cap comes back from its spool row when its turn comes. */
+  #readBack(item: SpoolItem): void {
+    const row = this.#refs.get(item.id)?.row
+    const body = row == null ? undefined : (this.db.prepare('SELECT body FROM spool WHERE id = ?').pluck().get(row) as Buffer | undefined)
+    if (body === undefined) return
+    item.body = body
+    this.#released.delete(item.id)
+    this.#resident += body.byteLength
+  }
+
+  /** Over the cap, drop the bodies of deliveries the projection holds (oldest first) until under it. */
+  #shedBodies(): void {
+    if (this.#resident <= this.#memoryCap) return
+    for (const item of this.#spool.values()) {
+      if (this.#resident <= this.#memoryCap * 0.75) break
+      if (this.#released.has(item.id) || this.#refs.get(item.id)?.row == null) continue
+      this.#resident -= item.body.byteLength
+      item.body = EMPTY
+      this.#released.add(item.id)
+    }
+  }
+
+  override nextDueAt(blocked: readonly string[] = []): number | null {
+    return this.#spool.nextDueAt(Date.now(), blocked)
+  }
+
+  override spoolDepth(): { target: string; n: number; oldest: number }[] {
+    return this.#spool.depth()
+  }
+
+  override spoolBounds(): { n: number; bytes: number; oldest: number | null } {
+    return this.#spool.bounds()
+  }
+
+  /** The slot is free at once; the `delivered` record rides the next group, not awaited. */
+  override completeDelivery(item: SpoolItem, now: number): Promise<void> {
+    const ref = this.#take(item)
+    if (ref === undefined) return Promise.resolve()
+    this.#append({ t: 'delivered', ref, obligationId: item.obligationId, at: now }).catch((err: unknown) =>
+      this.#hooks.onError?.(err, 'delivered record not written; the delivery is repeated after a restart'),
+    )
+    return Promise.resolve()
+  }
+
+  /** Kept in memory: a restart retries at once (the target's Idempotency-Key absorbs it). */
+  override scheduleRetry(item: SpoolItem, at: number, _error: string): Promise<void> {
+    item.attempts++
+    item.nextAttemptAt = at
+    return Promise.resolve()
+  }
+
+  /** Durable before it settles: the bytes move to quarantine with the `rejected` record. */
+  override async rejectDelivery(item: SpoolItem, detail: string, now: number, critical?: { obligation?: ObligationDraft }): Promise<string> {
+    const ref = this.#refs.get(item.id)
+    if (ref === undefined) throw new Error(`delivery ${item.id} is not waiting`)
+    if (this.#released.has(item.id)) this.#readBack(item)
+    const quarantineId = randomUUID()
+    await this.#append(
+      {
+        t: 'rejected', ref: { ...ref }, quarantineId, detail: detail.slice(0, 500), at: now, messageId: item.messageId, party: item.party, mpxn: item.mpxn, contentType: item.contentType,
+        ...(critical !== undefined && { critical }),
+      },
+      item.body,
+    )
+    this.#take(item)
+    const seen = this.#dedupe.get(item.messageId)
+    if (seen !== undefined && !(seen instanceof Promise)) Object.assign(seen, { decision: 'quarantine', reason: 'adapter-rejected', quarantineId })
+    return quarantineId
+  }
+
+  #take(item: SpoolItem): DeliveryRef | undefined {
+    const ref = this.#refs.get(item.id)
+    if (ref === undefined) return undefined
+    this.#spool.remove(item.id)
+    if (!this.#released.delete(item.id)) this.#resident -= item.body.byteLength
+    this.#refs.delete(item.id)
+    if (ref.seq !== null) this.#itemOfSeq.delete(ref.seq)
+    return ref
+  }
+
+  #append(fact: JournalFact, body?: Buffer): Promise<number> {
+    const p = this.journal.append(encodeFact(fact, body), { open: false, payload: body !== undefined }).then((seq) => {
+      this.#pending.push({ seq, fact, body: body ?? EMPTY })
+      this.#scheduleProjection()
+      return seq
+    })
+    this.#settling.add(p)
+    const done = () => void this.#settling.delete(p)
+    p.then(done, done)
+    return p
+  }
+
+  /**
+   * Spool rows written outside the journal (obligation notices, releases, a CLI release from
+   * another process) join the memory queues; loading one tags it (journal_seq 0) so it is loaded
+   * once. Rows the projection wrote carry their record's sequence number.
+   */
+  #pollSide(force: boolean): void {
+    const now = Date.now()
+    if (!force && now - this.#sidePolledAt < SIDE_POLL_MS) return
+    this.#sidePolledAt = now
+    if (!super.open) return
+    if (this.#loadSpoolRows(false) > 0) this.#hooks.onSpoolReady?.()
+  }
+
+  /** all: every spool row (at open); otherwise the untagged ones. Tags what it loads. */
+  #loadSpoolRows(all: boolean): number {
+    const rows = this.db.prepare(`SELECT * FROM spool ${all ? '' : 'WHERE journal_seq IS NULL'} ORDER BY id`).all() as SpoolRow[]
+    for (const r of rows) {
+      const item: SpoolItem = {
+        id: this.#spool.nextId(), messageId: r.message_id, target: r.target as SpoolItem['target'], party: r.party, mpxn: r.mpxn,
+        contentType: r.content_type, body: r.body, headers: JSON.parse(r.headers) as Record<string, string>, attempts: r.attempts,
+        nextAttemptAt: r.next_attempt_at, createdAt: r.created_at, obligationId: r.obligation_id,
+      }
+      const seq = r.journal_seq !== null && r.journal_seq > 0 ? r.journal_seq : null
+      this.#spool.add(item)
+      this.#resident += item.body.byteLength
+      this.#refs.set(item.id, { seq, row: r.id })
+      if (seq !== null) this.#rowOfSeq.set(seq, r.id)
+    }
+    if (rows.length > 0) {
+      // by id: a row another process (the CLI) writes meanwhile stays untagged for the next poll
+      const tag = this.db.prepare('UPDATE spool SET journal_seq = 0 WHERE id = ? AND journal_seq IS NULL')
+      this.db.transaction(() => {
+        for (const r of rows) tag.run(r.id)
+      })()
+    }
+    return rows.length
+  }
+
+  // ---- the projection -----------------------------------------------------------------------
+
+  #scheduleProjection(): void {
+    if (this.#projectTimer !== undefined || this.#projectImmediate !== undefined || this.#stopped) return
+    const wait = this.#pending.length >= this.#batch ? 0 : this.#lastProjectAt + this.#intervalMs - performance.now()
+    if (wait <= 0) {
+      this.#projectImmediate = setImmediate(() => {
+        this.#projectImmediate = undefined
+        this.#projectNow()
+      })
+    } else {
+      this.#projectTimer = setTimeout(() => {
+        this.#projectTimer = undefined
+        this.#projectNow()
+      }, wait)
+    }
+  }
+
+  /** Applies everything durable and not yet projected; false while the projection cannot be written. */
+  #projectNow(): boolean {
+    if (this.#pending.length === 0) return this.#projectionError === undefined
+    if (!super.open) return false
+    const batch = this.#pending
+    this.#pending = []
+    try {
+      this.#apply(batch)
+      this.#projectionError = undefined
+    } catch (err) {
+      this.#pending = batch.concat(this.#pending)
+      if (this.#projectionError === undefined) this.#hooks.onError?.(err, 'projection failed; ingress answers 503 until it can write again')
+      this.#projectionError = err
+      this.#projectTimer ??= setTimeout(() => {
+        this.#projectTimer = undefined
+        this.#projectNow()
+      }, 200)
+      return false
+    } finally {
+      this.#lastProjectAt = performance.now()
+    }
+    this.#hooks.onCommit?.(batch.length)
+    this.journal.projectedThrough(this.#projected)
+    if (this.journal.stats().segments > 1) void this.#retire()
+    if (this.#pending.length > 0) this.#scheduleProjection()
+    return true
+  }
+
+  /** One transaction: every record of the batch and the new position, or nothing. */
+  #apply(batch: Pending[]): void {
+    // deliveries settled within this batch are never written as spool rows
+    const settled = new Set<number>()
+    for (const p of batch) if (p.fact.t !== 'accepted' && p.fact.ref.seq !== null && p.fact.ref.row === null) settled.add(p.fact.ref.seq)
+    const rows: [number, number][] = []
+    const last = batch[batch.length - 1]!.seq
+    this.db.transaction(() => {
+      for (const p of batch) this.#applyOne(p, settled, rows)
+      this.#positionStmt.run(last)
+    })()
+    this.#projected = last
+    for (const [seq, row] of rows) {
+      this.#rowOfSeq.set(seq, row)
+      const id = this.#itemOfSeq.get(seq)
+      const ref = id === undefined ? undefined : this.#refs.get(id)
+      if (ref !== undefined) ref.row = row
+    }
+    if (rows.length > 0) this.#shedBodies()
+  }
+
+  #applyOne(p: Pending, settled: Set<number>, rows: [number, number][]): void {
+    const f = p.fact
+    switch (f.t) {
+      case 'accepted': {
+        const rec = p.rec ?? { ...f.rec, body: p.body }
+        try {
+          const r = this.applyDecision(rec, f.quarantineId, f.obligationId, !settled.has(p.seq))
+          if (r.row !== null) {
+            this.#tagRowStmt.run(p.seq, r.row)
+            rows.push([p.seq, r.row])
+          }
+        } catch (err) {
+          // a record the tables refuse (a bug, not the disk) must not stop the projection for good
+          if (isIoError(err)) throw err
+          this.#hooks.onError?.(err, `journal record ${p.seq} not projected`)
+        }
+        return
+      }
+      case 'delivered': {
+        const row = f.ref.row ?? (f.ref.seq === null ? null : this.#rowOfSeq.get(f.ref.seq) ?? null)
+        this.applyDelivered(row, f.obligationId, f.at)
+        if (f.ref.seq !== null) this.#rowOfSeq.delete(f.ref.seq)
+        return
+      }
+      case 'rejected': {
+        const row = f.ref.row ?? (f.ref.seq === null ? null : this.#rowOfSeq.get(f.ref.seq) ?? null)
+        this.applyRejected({ messageId: f.messageId, party: f.party, mpxn: f.mpxn, contentType: f.contentType, body: p.body }, f.quarantineId, f.detail, f.at, row, f.critical)
+        if (f.ref.seq !== null) this.#rowOfSeq.delete(f.ref.seq)
+        return
+      }
+    }
+  }
+
+  async #retire(): Promise<void> {
+    if (this.#retiring) return
+    this.#retiring = true
+    try {
+      await this.journal.retire()
+    } catch (err) {
+      this.#hooks.onError?.(err, 'journal retirement failed')
+    } finally {
+      this.#retiring = false
+    }
+  }
+
+  /** Applies every durable record to SQLite now (tests; another process reading the projection). */
+  flushProjection(): void {
+    if (!this.#projectNow()) throw storeUnavailable('the projection (SQLite) cannot be written', this.#projectionError)
+  }
+
+  /**
+   * Reads see the projection with every write this store made before them applied: delivered and
+   * rejected records still syncing are waited for (a notice's `notified` shows once it was sent).
+   */
+  async #caughtUp(): Promise<void> {
+    if (this.#settling.size > 0) await Promise.allSettled([...this.#settling])
+    if (this.#pending.length > 0) this.#projectNow()
+  }
+
+  // ---- operator writes: SQLite transactions, then the memory queues learn of new spool rows ----
+
+  override async releaseQuarantined(quarantineId: string, rec: AcceptedRecord, actor: string): Promise<CommitOutcome> {
+    await this.#caughtUp()
+    const out = await super.releaseQuarantined(quarantineId, rec, actor)
+    this.#dedupe.set(rec.messageId, { decision: out.decision, reason: out.reason, quarantineId: null, obligationId: out.obligationId ?? null, receivedAt: rec.receivedAt })
+    this.#pollSide(true)
+    return out
+  }
+
+  override async applyObligationTransitions(list: readonly ObligationTransition[], now: number, actor: string): Promise<string[]> {
+    await this.#caughtUp()
+    const ids = await super.applyObligationTransitions(list, now, actor)
+    this.#pollSide(true)
+    return ids
+  }
+
+  override async openObligations(drafts: readonly ObligationDraft[], now: number, actor: string): Promise<string[]> {
+    await this.#caughtUp()
+    const ids = await super.openObligations(drafts, now, actor)
+    this.#pollSide(true)
+    return ids
+  }
+
+  override async acknowledgeObligation(id: string, actor: string, now: number): Promise<'ok' | 'not-found' | 'already'> {
+    await this.#caughtUp()
+    return super.acknowledgeObligation(id, actor, now)
+  }
+
+  override async deleteQuarantined(id: string, actor: string, reason?: string): Promise<boolean> {
+    await this.#caughtUp()
+    return super.deleteQuarantined(id, actor, reason)
+  }
+
+  override async redirectObligation(id: string, actor: string, detail: string, onward: ObligationDraft | undefined, now: number): Promise<'ok' | 'not-found' | 'already'> {
+    await this.#caughtUp()
+    const r = await super.redirectObligation(id, actor, detail, onward, now)
+    this.#pollSide(true) // the onward obligation's notice is a spool row written outside the journal
+    return r
+  }
+
+  override async purgeMessages(olderThan: number): Promise<number> {
+    await this.#caughtUp()
+    const n = await super.purgeMessages(olderThan)
+    for (const [id, s] of this.#dedupe) if (!(s instanceof Promise) && s.receivedAt < olderThan) this.#dedupe.delete(id)
+    return n
+  }
+
+  override async purgeQuarantine(olderThan: number, actor: string): Promise<number> {
+    await this.#caughtUp()
+    return super.purgeQuarantine(olderThan, actor)
+  }
+
+  override async purgeQuarantineOverSize(maxBytes: number, actor: string): Promise<number> {
+    await this.#caughtUp()
+    return super.purgeQuarantineOverSize(maxBytes, actor)
+  }
+
+  override async purgeOriginals(olderThan: number): Promise<number> {
+    await this.#caughtUp()
+    return super.purgeOriginals(olderThan)
+  }
+
+  // ---- reads: the projection, caught up first ------------------------------------------------
+
+  override async listQuarantine(f: QuarantineFilter): Promise<{ items: QuarantineRow[]; nextCursor: string | null }> {
+    await this.#caughtUp()
+    return super.listQuarantine(f)
+  }
+
+  override async getQuarantine(id: string): Promise<QuarantineRow | undefined> {
+    await this.#caughtUp()
+    return super.getQuarantine(id)
+  }
+
+  override async getQuarantineBody(id: string): Promise<Buffer | undefined> {
+    await this.#caughtUp()
+    return super.getQuarantineBody(id)
+  }
+
+  override async quarantineCounts(): Promise<{ reason: string; n: number }[]> {
+    await this.#caughtUp()
+    return super.quarantineCounts()
+  }
+
+  override async listObligations(status: ObligationListStatus, now: number): Promise<ObligationRow[]> {
+    await this.#caughtUp()
+    return super.listObligations(status, now)
+  }
+
+  override async getObligation(id: string): Promise<ObligationRow | undefined> {
+    await this.#caughtUp()
+    return super.getObligation(id)
+  }
+
+  override async obligationEvents(id: string): Promise<ObligationEventRow[]> {
+    await this.#caughtUp()
+    return super.obligationEvents(id)
+  }
+
+  override async obligationCounts(now: number): Promise<{ type: string; status: ObligationStatus; n: number }[]> {
+    await this.#caughtUp()
+    return super.obligationCounts(now)
+  }
+
+  override async dueObligations(now: number): Promise<ObligationRow[]> {
+    await this.#caughtUp()
+    return super.dueObligations(now)
+  }
+
+  override async listAudit(f: AuditFilter): Promise<AuditRow[]> {
+    await this.#caughtUp()
+    return super.listAudit(f)
+  }
+
+  override async staleCosRows(since?: number): Promise<StaleCosRow[]> {
+    await this.#caughtUp()
+    return super.staleCosRows(since)
+  }
+
+  override async credentialsUpdatedTimes(mpxns: readonly string[]): Promise<Map<string, number[]>> {
+    await this.#caughtUp()
+    return super.credentialsUpdatedTimes(mpxns)
+  }
+
+  // the console's reads (src/console)
+
+  override async decisionsPerMinute(from: number, to: number): Promise<DecisionMinute[]> {
+    await this.#caughtUp()
+    return super.decisionsPerMinute(from, to)
+  }
+
+  override async quarantineByReason(): Promise<QuarantineReasonCount[]> {
+    await this.#caughtUp()
+    return super.quarantineByReason()
+  }
+
+  override async countQuarantineByReason(reason: string): Promise<number> {
+    await this.#caughtUp()
+    return super.countQuarantineByReason(reason)
+  }
+
+  override async quarantineIdsByReason(reason: string, limit: number): Promise<string[]> {
+    await this.#caughtUp()
+    return super.quarantineIdsByReason(reason, limit)
+  }
+
+  override async auditPage(f: AuditPageFilter): Promise<{ items: AuditEntry[]; nextBefore: number | null }> {
+    await this.#caughtUp()
+    return super.auditPage(f)
+  }
+
+  override async auditActions(): Promise<string[]> {
+    await this.#caughtUp()
+    return super.auditActions()
+  }
+
+  /** Waits for queued appends (and their records), projects them, then closes journal and database. */
+  override async close(): Promise<void> {
+    if (this.#stopped) return
+    this.#stopped = true
+    clearTimeout(this.#projectTimer)
+    if (this.#projectImmediate !== undefined) clearImmediate(this.#projectImmediate)
+    await this.journal.close()
+    await new Promise((r) => setImmediate(r))
+    if (this.#pending.length > 0 && super.open) {
+      try {
+        this.#apply(this.#pending)
+        this.#pending = []
+      } catch (err) {
+        this.#hooks.onError?.(err, 'last projection failed; it is applied from the journal at the next start')
+      }
+    }
+    await super.close()
+  }
+}
+
+const EMPTY = Buffer.alloc(0)
+
+interface SpoolRow {
+  id: number
+  message_id: string
+  target: string
+  party: string
+  mpxn: string | null
+  content_type: string
+  body: Buffer
+  headers: string
+  attempts: number
+  next_attempt_at: number
+  created_at: number
+  obligation_id: string | null
+  journal_seq: number | null
+}
+
+function outcomeOf(messageId: string, s: Seen, duplicate: boolean): CommitOutcome {
+  return {
+    messageId, decision: s.decision, reason: s.reason, duplicate,
+    ...(s.quarantineId !== null && { quarantineId: s.quarantineId }),
+    ...(s.obligationId !== null && { obligationId: s.obligationId }),
+  }
+}
+
+/** The delivery a decision spools, as the plain store's spool row has it (sqlite-store.ts writeEffects). */
+function deliveryOf(rec: AcceptedRecord, id: number): SpoolItem | undefined {
+  const d = rec.decision
+  const base = { id, messageId: rec.messageId, headers: rec.headers, attempts: 0, nextAttemptAt: rec.receivedAt, createdAt: rec.receivedAt }
+  if (d.decision === 'deliver') {
+    const body = Buffer.from(rec.body.buffer, rec.body.byteOffset, rec.body.byteLength)
+    return { ...base, target: 'adapter', party: d.deliverTo!, mpxn: d.mpxn ?? null, contentType: rec.contentType, body, obligationId: null }
+  }
+  if (d.decision === 'forward') {
+    const o = rec.obligation!
+    return { ...base, target: 'notice', party: o.toParty, mpxn: o.mpxn ?? null, contentType: 'application/json', body: noticeBody(o), obligationId: o.id }
+  }
+  return undefined
+}
