@@ -72,8 +72,8 @@ describe('hostile corpus against the real gateway', () => {
     expect((await fetch(`${gp.url}/healthz`)).status).toBe(200)
     expect((await fetch(`${gp.url}/readyz`)).status).toBe(200)
     expect((await postRaw(`${gp.url}/duis`, alert(DEVICES.acme, 1))).status).toBe(200)
-    // Files appear only under the outbox, with safe names (besides the gateway's own compiled
-    // registry snapshots, issue #17, named after the time they were written, never after input).
+    // Files appear only under the outbox, with safe names (and the compiled registry snapshot,
+    // named by its creation time: registry data, never a payload).
     for (const f of walk(join(world.dir, 'data'))) {
       const rel = relative(join(world.dir, 'data'), f)
       if (!rel.includes('/')) continue // the gateway's own files (gateway.db, keys), not named after an ID
