@@ -43,61 +43,45 @@ interface Backend {
 
 let cluster: NatsCluster | undefined
 
+const SQLITE_OPTIONS = { commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL' } as const
+
+/** A SQLite-backed store in a temp folder (plain or journaled); its peers are plain SqliteStores, like the CLI. */
+async function sqliteFamily(prefix: string, make: (dir: string) => SqliteStore | Promise<SqliteStore>): Promise<Opened> {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  const store = await make(dir)
+  const peers: SqliteStore[] = []
+  return {
+    store,
+    async failEffects() {
+      // every spool write fails inside the transaction, as a full disk would fail it
+      store.db.exec("CREATE TEMP TRIGGER inject_failure BEFORE INSERT ON spool BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
+      return async () => void store.db.exec('DROP TRIGGER inject_failure')
+    },
+    async peer() {
+      peers.push(new SqliteStore({ path: dir, ...SQLITE_OPTIONS }))
+      return peers.at(-1)!
+    },
+    ...(store instanceof JournaledStore && { settle: () => store.flushProjection() }),
+    async close() {
+      for (const p of peers) await p.close()
+      await store.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
 const backends: Backend[] = [
   {
     name: 'sqlite',
     reports: true,
-    async open() {
-      const dir = mkdtempSync(join(tmpdir(), 'dccgw-port-'))
-      const open = () => new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL' })
-      const store = open()
-      const peers: SqliteStore[] = []
-      return {
-        store,
-        async failEffects() {
-          // every spool write fails inside the transaction, as a full disk would fail it
-          store.db.exec("CREATE TEMP TRIGGER inject_failure BEFORE INSERT ON spool BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
-          return async () => void store.db.exec('DROP TRIGGER inject_failure')
-        },
-        async peer() {
-          peers.push(open())
-          return peers.at(-1)!
-        },
-        async close() {
-          for (const p of peers) await p.close()
-          await store.close()
-          rmSync(dir, { recursive: true, force: true })
-        },
-      }
-    },
+    open: () => sqliteFamily('dccgw-port-', (dir) => new SqliteStore({ path: dir, ...SQLITE_OPTIONS })),
   },
   {
     // the gateway's embedded store: the journal on the hot path, SQLite as the projection; its
     // peer is the CLI, a plain SqliteStore on the same folder
     name: 'sqlite+journal',
     reports: true,
-    async open() {
-      const dir = mkdtempSync(join(tmpdir(), 'dccgw-port-j-'))
-      const store = await JournaledStore.open({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL', journal: { segmentBytes: 1 << 20 } })
-      const peers: SqliteStore[] = []
-      return {
-        store,
-        async failEffects() {
-          store.db.exec("CREATE TEMP TRIGGER inject_failure BEFORE INSERT ON spool BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
-          return async () => void store.db.exec('DROP TRIGGER inject_failure')
-        },
-        async peer() {
-          peers.push(new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL' }))
-          return peers.at(-1)!
-        },
-        settle: () => store.flushProjection(),
-        async close() {
-          for (const p of peers) await p.close()
-          await store.close()
-          rmSync(dir, { recursive: true, force: true })
-        },
-      }
-    },
+    open: () => sqliteFamily('dccgw-port-j-', (dir) => JournaledStore.open({ path: dir, ...SQLITE_OPTIONS, journal: { segmentBytes: 1 << 20 } })),
   },
   {
     name: 'nats',

@@ -22,6 +22,11 @@ function alert(device: string, code: string, critical: boolean, recipient = ACME
   })
 }
 
+/** The gateway first, then the servers it delivers to. */
+async function closeAll(...parts: { close(): Promise<unknown> }[]): Promise<void> {
+  for (const p of parts) await p.close()
+}
+
 describe('decisions end to end (contract §3)', () => {
   let adapter: Recorder
   let webhook: Recorder
@@ -36,11 +41,7 @@ describe('decisions end to end (contract §3)', () => {
     gw = await startInProcess(world)
     ingress = `${gw.url}/duis`
   })
-  afterAll(async () => {
-    await gw.close()
-    await adapter.close()
-    await webhook.close()
-  })
+  afterAll(() => closeAll(gw, adapter, webhook))
 
   it('delivers an alert for an MPxN the tenant supplies: responsible', async () => {
     const r = await post(ingress, alert(OWN_DEVICE, '8F0F', true))
@@ -190,11 +191,7 @@ describe('issue #14 rules end to end (real registry files)', () => {
     gw = await startInProcess(world)
     ingress = `${gw.url}/duis`
   })
-  afterAll(async () => {
-    await gw.close()
-    await adapter.close()
-    await webhook.close()
-  })
+  afterAll(() => closeAll(gw, adapter, webhook))
 
   const deviceAlert = (device: string, code: string, critical: boolean, time: string, recipient = ACME_USER): string => {
     n++

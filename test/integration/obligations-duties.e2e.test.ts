@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildDuisDocument, type Gateway } from '../../dist/index.js'
 import { ACME_USER, makeWorld, post, waitFor, type World } from './harness.js'
-import { admin, Clock, smtpConfig, SmtpSink, startOnClock } from './obligations-harness.js'
+import { admin, Clock, smtpConfig, SmtpSink, startOnClock, withUncommissioned } from './obligations-harness.js'
 
 const AT = '2025-04-15T10:00:00.000Z'
 const SOLAR_USER = '90-B3-D5-1F-30-05-00-00'
@@ -34,12 +34,7 @@ describe('obligation duties', () => {
     smtp = await new SmtpSink().listen()
     world = makeWorld({ extra: { smtp: smtpConfig(smtp), obligations: { checkIntervalMs: 100 } } })
     appendFileSync(join(world.dir, 'registrations.csv'), '1312345678907,BRIT,2025-04-01\n')
-    const devices = readFileSync(join(world.dir, 'devices.csv'), 'utf8').trim().split('\n')
-    writeFileSync(join(world.dir, 'devices.csv'), [
-      'device_id,device_type,mpxn,device_status',
-      ...devices.slice(1).map((l) => `${l},Commissioned`),
-      `${UNCOMMISSIONED},ESME,1200012345679,InstalledNotCommissioned`,
-    ].join('\n') + '\n')
+    withUncommissioned(world, UNCOMMISSIONED, '1200012345679')
     gw = await startOnClock(world, clock)
   })
   afterAll(async () => {

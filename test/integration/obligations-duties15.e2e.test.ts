@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildDuisDocument, type Gateway } from '../../dist/index.js'
 import { spawnSync } from 'node:child_process'
 import { ACME_USER, makeWorld, post, Recorder, ROOT, waitFor, type World } from './harness.js'
-import { admin, Clock, smtpConfig, SmtpSink, startOnClock } from './obligations-harness.js'
+import { admin, Clock, smtpConfig, SmtpSink, startOnClock, withUncommissioned } from './obligations-harness.js'
 
 const STALE_ELEC = '00-12-34-56-78-AB-CD-F0' // MPAN 1412345678901: ACME until 2025-03-01, then BRIT
 const STALE_GAS = '00-12-34-56-78-AB-CD-F1' // MPRN 7452731806: ACMG until 2025-02-03, then HOMG
@@ -257,12 +257,7 @@ describe('issue 15 (6): install-code duties are found at start and escalate to t
     const UNCOMMISSIONED = '00-12-34-56-78-AB-CD-F5'
     const smtp = await new SmtpSink().listen()
     const world = makeWorld({ extra: { ...PAST_CLOCK, smtp: smtpConfig(smtp), obligations: { checkIntervalMs: 100 } } })
-    const devices = readFileSync(join(world.dir, 'devices.csv'), 'utf8').trim().split('\n')
-    writeFileSync(join(world.dir, 'devices.csv'), [
-      'device_id,device_type,mpxn,device_status',
-      ...devices.slice(1).map((l) => `${l},Commissioned`),
-      `${UNCOMMISSIONED},ESME,1200012345679,InstalledNotCommissioned`,
-    ].join('\n') + '\n')
+    withUncommissioned(world, UNCOMMISSIONED, '1200012345679')
     // the CoS reached the files while the gateway was down: no reload will ever see it change
     appendFileSync(join(world.dir, 'registrations.csv'), '1200012345679,BRIT,2026-04-15\n')
     const clock = new Clock(Date.parse('2026-04-02T10:05:00.000Z'))

@@ -1,6 +1,8 @@
 // Issue 6 test helpers: a real SMTP server in-process (smtp-server) that records what it
 // receives, and a gateway started in-process on an injected clock.
+import { readFileSync, writeFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
 import { pino } from 'pino'
 import { SMTPServer } from 'smtp-server'
 import { loadConfig, startGateway, type Gateway } from '../../dist/index.js'
@@ -78,4 +80,17 @@ export function smtpConfig(sink: SmtpSink): Record<string, unknown> {
 export async function admin(gw: Gateway, path: string, method = 'GET'): Promise<any> {
   const res = await fetch(`${gw.url}${path}`, { method, headers: { authorization: 'Bearer test-token' } })
   return res.json()
+}
+
+/**
+ * devices.csv with a device_status column: every device of the world Commissioned, plus `device`
+ * on `mpxn` InstalledNotCommissioned (an install-code duty once the MPxN changes supplier).
+ */
+export function withUncommissioned(world: World, device: string, mpxn: string): void {
+  const devices = readFileSync(join(world.dir, 'devices.csv'), 'utf8').trim().split('\n')
+  writeFileSync(join(world.dir, 'devices.csv'), [
+    'device_id,device_type,mpxn,device_status',
+    ...devices.slice(1).map((l) => `${l},Commissioned`),
+    `${device},ESME,${mpxn},InstalledNotCommissioned`,
+  ].join('\n') + '\n')
 }
