@@ -1,24 +1,27 @@
-// Registry index benchmark (style §6: baseline in the same process, medians of several runs).
-//   npm run bench:registry -- [--sizes 1e6,1e7,3e7] [--runs 5]
-// Per size: a synthetic world (bench/world.ts, cached under bench/.cache/), then in a fresh child
-// process: load time (in a load worker, as the gateway does), RSS, bytes per entry, lookups/s on
-// one core for random MPxNs and devices (half hits, half misses): the current layout one at a time
-// (from strings, and from numeric keys) and batched, the first version's layout rebuilt from the
-// same data (registry-old-layout.ts), and a Map<string, periods[]> from the same rows (sizes where
-// it fits); lookupFacts/s on device alerts; and the swap pause: the longest event-loop stall
-// while a reload runs under a lookupFacts load. Writes bench/results/registry.{json,md}.
+// Registry benchmark (issue #17; style §6: medians of several runs, the machine stated).
+//   npm run bench:registry -- [--sizes 1e6,1e7,3e7] [--runs 3] [--only files,snapshot,reload,delta]
+// Per size: a synthetic world (bench/world.ts, cached under bench/.cache/), then each measurement
+// in a fresh child process, so that its peak RSS (VmHWM of the process: main thread, load worker
+// and all) is that measurement's alone:
+//   files     start with no snapshot: ready time (the load worker builds from the CSVs), peak RSS,
+//             then the snapshot written for the next start (its size and time);
+//   snapshot  start from that snapshot: ready time, peak RSS; lookups per second on one core
+//             (reported, not a target: issue #17 dropped it);
+//   reload    from the snapshot, then a reload beside it (from files: a changed extract; and from
+//             the snapshot), swap, release the old index: peak RSS, and the longest event-loop
+//             stall while the reload runs under a lookupFacts load;
+//   delta     from the snapshot, a 10k-row delta (5k registration rows: moved and new supply
+//             starts; 5k device rows: devices moved) applied under a lookupFacts load: apply time
+//             and the longest stall; then the compaction in its worker (time, peak RSS).
+// Writes bench/results/registry.{json,md}.
 import { execFileSync } from 'node:child_process'
-import { createReadStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { cpus, loadavg } from 'node:os'
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parse as csvParse } from 'csv-parse'
-import { fields, readLines, splitFields } from '../src/registry/csv-rows.js'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
-// the compiled registry (npm run build): loadRegistry then loads in its worker thread, as the gateway does
-import { loadRegistry, lookupFacts, parseDay, type CompactRegistry } from '../dist/registry/index.js'
+// the compiled registry (npm run build): loads in its worker thread, as the gateway does
+import { applyDelta, compactIndex, CompactRegistry, loadRegistry, lookupFacts, parseDay } from '../dist/registry/index.js'
 import { mpxnKey } from '../src/registry/keys.js'
-import { oldLayoutOf, oldLookup } from './registry-old-layout.js'
 import type { Envelope } from '../src/envelope/types.js'
 import { deviceIdOf, generateWorld, mpanOf, mprnOf, prng, type WorldManifest } from './world.js'
 
@@ -28,82 +31,55 @@ const arg = (name: string, def: string) => {
   return i >= 0 ? process.argv[i + 1]! : def
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-const MiB = (n: number) => n / 1048576
+const status = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(readFileSync('/proc/self/status', 'utf8'))![1]) * 1024
+/** peak resident set of this process so far (kernel's high-water mark), bytes */
+const hwm = () => status('VmHWM')
+const gc = () => (globalThis as { gc?: () => void }).gc?.()
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-function timeRuns(runs: number, n: number, fn: () => number): { perSec: number; sink: number } {
-  const rates: number[] = []
-  let sink = 0
-  for (let r = 0; r < runs; r++) {
-    ;(globalThis as { gc?: () => void }).gc?.() // no collection of earlier garbage inside a timed run
-    const t0 = process.hrtime.bigint()
-    sink += fn()
-    rates.push(n / (Number(process.hrtime.bigint() - t0) / 1e9))
-  }
-  return { perSec: median(rates), sink }
+function pathsOf(dir: string) {
+  return { registrations: join(dir, 'registrations.csv'), devices: join(dir, 'devices.csv'), parties: join(dir, 'parties.yaml') }
+}
+
+function alerts(m: WorldManifest, n: number): Envelope[] {
+  const rnd = prng(9)
+  return Array.from({ length: n }, (_, i) => ({
+    schemaVersion: '5.4', responseCode: 'I0', responseDateTime: '', responseTime: Date.UTC(2025, 2, 14, 8, 0, i % 60),
+    kind: 'device_alert', bodyElement: 'DeviceAlertMessage', mpxns: [], deviceIds: [], hasGbcsPayload: true, hasSignature: false,
+    responseId: { raw: '', originator: deviceIdOf(Math.floor(rnd() * m.devices)), target: '90-B3-D5-1F-30-10-00-00', counter: String(i) },
+  } as Envelope))
 }
 
 /**
- * Swap pause: a lookupFacts load runs in small setImmediate slices while the registry reloads;
- * the longest gap between slices is the longest any request would have waited on the event loop.
+ * Runs `work` while lookupFacts runs in slices of 100 on the event loop; the longest gap between
+ * slices is the longest any request would have waited.
  */
-async function swapPause(paths: Parameters<typeof loadRegistry>[0], index: CompactRegistry, envs: Envelope[], inThread: boolean) {
-  let cur = index
+async function underLoad<T>(ix: () => CompactRegistry, envs: Envelope[], work: () => Promise<T>): Promise<{ result: T; maxStallMs: number; p99StallMs: number; ms: number }> {
   let stop = false
-  let gaps: number[] = []
-  let last = performance.now()
+  const gaps: number[] = []
   let served = 0
-  const h = monitorEventLoopDelay({ resolution: 1 })
-  let swapAt = 0
-  let maxAt = 0
-  let maxGap = 0
-  let t0 = 0
+  await wait(20)
+  let last = performance.now()
   const slice = () => {
     const now = performance.now()
-    if (now - last > maxGap) {
-      maxGap = now - last
-      maxAt = now - t0
-    }
     gaps.push(now - last)
+    const cur = ix()
     for (let j = 0; j < 100; j++) served += lookupFacts(envs[(served + j) % envs.length]!, cur).mpxns.length > 0 ? 1 : 0
     last = performance.now()
     if (!stop) setImmediate(slice)
   }
-  await new Promise((r) => setTimeout(r, 50))
-  gaps = []
-  h.enable()
-  t0 = last = performance.now()
   setImmediate(slice)
-  const { index: next } = await loadRegistry(paths, { maxRejectRatio: 0.01, inThread })
-  cur = next // the swap
-  swapAt = performance.now() - t0
-  await new Promise((r) => setTimeout(r, 20))
+  const t0 = performance.now()
+  const result = await work()
+  const ms = performance.now() - t0
+  await wait(20)
   stop = true
-  h.disable()
-  const sorted = [...gaps].sort((a, b) => a - b)
-  return {
-    reloadMs: performance.now() - t0, maxStallMs: sorted[sorted.length - 1]!, p99StallMs: sorted[Math.floor(sorted.length * 0.99)]!,
-    eventLoopDelayMaxMs: h.max / 1e6, slices: gaps.length, swapAtMs: swapAt, maxStallAtMs: maxAt,
-  }
+  await wait(5)
+  const sorted = gaps.sort((a, b) => a - b)
+  return { result, ms, maxStallMs: sorted[sorted.length - 1]!, p99StallMs: sorted[Math.floor(sorted.length * 0.99)]! }
 }
 
-async function child(dir: string, runs: number, withMap: boolean, withCsv: boolean, withInThread: boolean) {
-  const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as WorldManifest
-  const paths = { registrations: join(dir, 'registrations.csv'), devices: join(dir, 'devices.csv'), parties: join(dir, 'parties.yaml') }
-  const gc = (globalThis as { gc?: () => void }).gc!
-  gc()
-  const rss0 = process.memoryUsage().rss
-  const t0 = performance.now()
-  const { index, report } = await loadRegistry(paths, { maxRejectRatio: 0.01 })
-  const loadMs = performance.now() - t0
-  gc()
-  const mem = process.memoryUsage()
-  const out: Record<string, unknown> = {
-    mpxns: index.counts.mpxns, periods: index.counts.registrations, devices: index.counts.devices,
-    deviceRows: m.deviceRows, loadMs, regFileMs: report.files[1]!.ms, devFileMs: report.files[2]!.ms,
-    rssMiB: MiB(mem.rss), rssDeltaMiB: MiB(mem.rss - rss0), indexMiB: MiB(index.byteSize()),
-    indexBytesPerMpxn: index.byteSize() / index.counts.mpxns,
-  }
-  // lookup keys: half hits, half misses (valid-looking MPxNs / EUIs past the generated ranges)
+function lookupRates(index: CompactRegistry, m: WorldManifest): Record<string, number> {
   const N = 1_000_000
   const rnd = prng(7)
   const keys: string[] = []
@@ -114,126 +90,190 @@ async function child(dir: string, runs: number, withMap: boolean, withCsv: boole
     keys.push(mpan ? mpanOf(Math.floor(rnd() * m.mpans) + (hit ? 0 : m.mpans + 1000)) : mprnOf(Math.floor(rnd() * m.mprns) + (hit ? 0 : m.mprns + 1000)))
     devs.push(deviceIdOf(Math.floor(rnd() * m.devices) + (hit ? 0 : m.devices + 1000)))
   }
-  // flatten: concatenated strings are cons-strings that charCodeAt flattens on first use, which
-  // the parser's (flat or sliced) strings never need; without this the first run is 3x slower
-  for (let i = 0, flat = JSON.parse(JSON.stringify([keys, devs])) as string[][]; i < N; i++) {
-    keys[i] = flat[0]![i]!
-    devs[i] = flat[1]![i]!
-  }
+  // flat strings, as a parser hands them over (concatenations are cons-strings until first use)
+  const flat = JSON.parse(JSON.stringify([keys, devs])) as string[][]
   const day = parseDay('2025-03-14')
-  const mp = timeRuns(runs, N, () => {
-    let found = 0
-    for (let i = 0; i < N; i++) {
-      const s = index.slotOf(keys[i]!)
-      if (s >= 0 && index.periodInRange(day) >= 0) found++
-    }
-    return found
-  })
-  out.mpxnLookupsPerSec = mp.perSec
-  out.mpxnHitShare = mp.sink / runs / N
-  // numeric keys (what a parser that keeps the MPxN as a number would hand over), same keys
-  const nkeys = Float64Array.from(keys, mpxnKey)
-  out.keyLookupsPerSec = timeRuns(runs, N, () => {
-    let found = 0
-    for (let i = 0; i < N; i++) if (index.slotOfKey(nkeys[i]!) >= 0 && index.periodInRange(day) >= 0) found++
-    return found
-  }).perSec
+  const rate = (fn: () => number) => {
+    gc()
+    const t0 = performance.now()
+    fn()
+    return N / ((performance.now() - t0) / 1000)
+  }
+  const nkeys = Float64Array.from(flat[0]!, mpxnKey)
   const res = new Int32Array(N)
-  out.batchLookupsPerSec = timeRuns(runs, N, () => {
-    index.lookupKeys(nkeys, day, res)
-    let found = 0
-    for (let i = 0; i < N; i++) if (res[i]! >= 0) found++
-    return found
-  }).perSec
-  {
-    // before/after in the same run: the first version's layout over the same data
-    const old = oldLayoutOf(index)
-    out.oldKeyLookupsPerSec = timeRuns(runs, N, () => {
-      let found = 0
-      for (let i = 0; i < N; i++) if (oldLookup(old, nkeys[i]!, day) >= 0) found++
-      return found
-    }).perSec
-    const oldBytes = [old.starts, old.keys, old.pStart, old.pFrom, old.pTo, old.pMpid].reduce((n, a) => n + a.byteLength, 0)
-    const m = index.main
-    out.oldMpxnTableMiB = MiB(oldBytes)
-    out.mpxnTableMiB = MiB(m.starts.byteLength + m.slots.byteLength + m.periods.byteLength)
-  }
-  out.periodAtPerSec = timeRuns(runs, N, () => {
-    let f = 0
-    for (let i = 0; i < N; i++) if (index.periodAt(keys[i]!, '2025-03-14')) f++
-    return f
-  }).perSec
-  out.deviceLookupsPerSec = timeRuns(runs, N, () => {
-    let f = 0
-    for (let i = 0; i < N; i++) if (index.deviceRowOf(devs[i]!) >= 0) f++
-    return f
-  }).perSec
-  const tenantUser = '90-B3-D5-1F-30-10-00-00'
-  const envs: Envelope[] = devs.slice(0, 100_000).map((d, i) => ({
-    schemaVersion: '5.4', responseCode: 'I0', responseDateTime: '', responseTime: Date.UTC(2025, 2, 14, 8, 0, i % 60),
-    kind: 'device_alert', bodyElement: 'DeviceAlertMessage', mpxns: [], deviceIds: [], hasGbcsPayload: true, hasSignature: false,
-    responseId: { raw: '', originator: d, target: tenantUser, counter: String(i) },
-  }))
-  out.lookupFactsPerSec = timeRuns(runs, envs.length, () => {
-    let n = 0
-    for (const e of envs) n += lookupFacts(e, index).mpxns.length
-    return n
-  }).perSec
-
-  gc()
-  out.swap = await swapPause(paths, index, envs, false)
-  if (withInThread) out.swapInThread = await swapPause(paths, index, envs, true)
-  gc()
-
-  if (withMap) {
-    // Baseline: Map<string, {mpid, from, to?}[]> from the same registrations.csv, same process.
-    gc()
-    const h0 = process.memoryUsage()
-    const tm = performance.now()
-    const map = new Map<string, { mpid: string; from: string; to?: string }[]>()
-    await readLines(paths.registrations, (buf, s, e, line) => {
-      if (line === 1) return
-      splitFields(buf, s, e)
-      const k = buf.toString('latin1', fields[0]!, fields[1]!)
-      const p = { mpid: buf.toString('latin1', fields[2]!, fields[3]!), from: buf.toString('latin1', fields[4]!, fields[5]!) }
-      const list = map.get(k)
-      if (list) list.push(p)
-      else map.set(k, [p])
-    })
-    out.mapBuildMs = performance.now() - tm
-    gc()
-    const h1 = process.memoryUsage()
-    out.mapHeapMiB = MiB(h1.heapUsed - h0.heapUsed)
-    out.mapLookupsPerSec = timeRuns(runs, N, () => {
+  const envs = alerts(m, 100_000)
+  const t0 = performance.now()
+  let n = 0
+  for (const e of envs) n += lookupFacts(e, index).mpxns.length
+  const factsPerSec = envs.length / ((performance.now() - t0) / 1000)
+  return {
+    fromStringsPerSec: rate(() => {
       let f = 0
-      for (let i = 0; i < N; i++) {
-        const ps = map.get(keys[i]!)
-        if (!ps) continue
-        for (let j = ps.length - 1; j >= 0; j--) if (ps[j]!.from <= '2025-03-14') { f++; break }
-      }
+      for (let i = 0; i < N; i++) if (index.slotOf(flat[0]![i]!) >= 0 && index.periodInRange(day) >= 0) f++
       return f
-    }).perSec
-    out.mapSize = map.size
+    }),
+    numericKeysPerSec: rate(() => {
+      let f = 0
+      for (let i = 0; i < N; i++) if (index.slotOfKey(nkeys[i]!) >= 0 && index.periodInRange(day) >= 0) f++
+      return f
+    }),
+    batchedPerSec: rate(() => {
+      index.lookupKeys(nkeys, day, res)
+      return 0
+    }),
+    devicePerSec: rate(() => {
+      let f = 0
+      for (let i = 0; i < N; i++) if (index.deviceRowOf(flat[1]![i]!) >= 0) f++
+      return f
+    }),
+    lookupFactsPerSec: factsPerSec + n * 0,
   }
-  if (withCsv) {
-    // csv-parse 6 vs the hand reader on the same registrations.csv (rows counted only)
-    const tc = performance.now()
-    let rows = 0
-    for await (const _ of createReadStream(paths.registrations).pipe(csvParse({ from_line: 2 }))) rows++
-    out.csvParseMs = performance.now() - tc
-    const th = performance.now()
-    let rows2 = 0
-    await readLines(paths.registrations, (buf, s, e) => { rows2 += splitFields(buf, s, e) > 0 ? 1 : 0 })
-    out.handReaderMs = performance.now() - th
-    out.csvRows = rows
+}
+
+/** A 10k-row delta: 5k registration rows (1,250 supply starts moved: 2.5k rows; 2.5k new), 5k device rows (2.5k devices moved). */
+function delta10k(dir: string, m: WorldManifest): { regs: Buffer; devs: Buffer } {
+  const rnd = prng(21)
+  // rows from the files (so that a remove matches): the line after a random offset
+  const sampler = (file: string) => {
+    const fd = openSync(file, 'r')
+    const size = fstatSync(fd).size
+    const buf = Buffer.alloc(512)
+    return {
+      line: () => {
+        const n = readSync(fd, buf, 0, buf.length, Math.floor(rnd() * (size - buf.length)))
+        const text = buf.toString('latin1', 0, n)
+        const s = text.indexOf('\n') + 1
+        return text.slice(s, text.indexOf('\n', s)).split(',')
+      },
+      close: () => closeSync(fd),
+    }
   }
-  process.stdout.write(JSON.stringify(out))
+  const regFile = sampler(join(dir, 'registrations.csv'))
+  const regs = ['op,mpxn,supplier_mpid,effective_from']
+  const seen = new Set<string>()
+  while (regs.length < 1 + 1250 * 2) {
+    const [mpxn, mpid, from] = regFile.line()
+    if (!mpxn || !from || seen.has(mpxn)) continue
+    seen.add(mpxn)
+    const moved = new Date(Date.parse(from) + 3 * 86_400_000).toISOString().slice(0, 10)
+    regs.push(`remove,${mpxn},${mpid},${from}`, `add,${mpxn},${mpid},${moved}`)
+  }
+  regFile.close()
+  for (let i = 0; i < 2500; i++) regs.push(`add,${mpanOf(Math.floor(rnd() * m.mpans))},E007,2025-09-01`)
+  const devFile = sampler(join(dir, 'devices.csv'))
+  const devs = ['op,device_id,device_type,mpxn']
+  const seenD = new Set<string>()
+  while (devs.length < 1 + 5000) {
+    const [id, type, mpxn] = devFile.line()
+    if (!id || !mpxn || seenD.has(id) || type === 'CHF') continue
+    seenD.add(id)
+    devs.push(`remove,${id},${type},${mpxn}`, `add,${id},${type},${mpanOf(Math.floor(rnd() * m.mpans))}`)
+  }
+  devFile.close()
+  return { regs: Buffer.from(regs.join('\n') + '\n'), devs: Buffer.from(devs.join('\n') + '\n') }
+}
+
+async function child(kind: string, dir: string, snapDir: string): Promise<Record<string, unknown>> {
+  const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as WorldManifest
+  const paths = pathsOf(dir)
+  const snapshots = { dir: snapDir, keep: 1 }
+  const out: Record<string, unknown> = { kind, rssBeforeLoad: status('VmRSS') }
+  const t0 = performance.now()
+  if (kind === 'files-baseline') {
+    // the loader before issue #17 (staging columns and a partitioned sort in the load worker), from
+    // a build of that version (--baseline DIST): same files, same load on the machine
+    const old = (await import(join(arg('baseline', ''), 'registry', 'index.js'))) as { loadRegistry: typeof loadRegistry }
+    const r = await old.loadRegistry(paths, { maxRejectRatio: 0.01 })
+    out.readyMs = performance.now() - t0
+    out.peak = hwm()
+    out.mpxns = r.index.counts.mpxns
+    return out
+  }
+  if (kind === 'files') {
+    const r = await loadRegistry(paths, { maxRejectRatio: 0.01, snapshots: { ...snapshots, use: false } })
+    out.readyMs = performance.now() - t0
+    out.peakAtReady = hwm()
+    const w = await r.snapshotWritten
+    out.snapshot = w
+    out.peak = hwm()
+    out.mpxns = r.index.counts.mpxns
+    out.counts = r.index.counts
+    out.indexBytes = r.index.byteSize()
+    return out
+  }
+  let first: Awaited<ReturnType<typeof loadRegistry>> | undefined = await loadRegistry(paths, { maxRejectRatio: 0.01, snapshots })
+  if (first.report.source !== 'snapshot') throw new Error(`expected a snapshot start: ${JSON.stringify(first.report.snapshotsRefused)}`)
+  let index: CompactRegistry = first.index
+  first = undefined // only `index` refers to it now: a reload's swap leaves the old one to the collector
+  out.readyMs = performance.now() - t0
+  out.peakAtReady = hwm()
+  out.mpxns = index.counts.mpxns
+  const envs = alerts(m, 100_000)
+  if (kind === 'snapshot') {
+    out.peak = hwm()
+    Object.assign(out, lookupRates(index, m))
+    return out
+  }
+  if (kind === 'reload-files' || kind === 'reload-snapshot') {
+    gc()
+    const opts = kind === 'reload-files' ? { maxRejectRatio: 0.01 } : { maxRejectRatio: 0.01, snapshots }
+    const u = await underLoad(() => index, envs, async () => {
+      const next = await loadRegistry(paths, opts)
+      index = next.index // the swap; the old index is garbage from here
+      return next.report.source
+    })
+    out.indexBytes = index.byteSize()
+    gc()
+    await wait(50)
+    gc()
+    out.reload = { source: u.result, ms: u.ms, maxStallMs: u.maxStallMs, p99StallMs: u.p99StallMs }
+    out.peak = hwm()
+    out.rssAfter = status('VmRSS')
+    return out
+  }
+  if (kind === 'delta') {
+    const d = delta10k(dir, m)
+    gc()
+    const u = await underLoad(() => index, envs, async () => {
+      const a = await applyDelta(index, 'regs.csv', d.regs)
+      index = a.index
+      const b = await applyDelta(index, 'devs.csv', d.devs)
+      index = b.index
+      return [a.summary, b.summary]
+    })
+    out.delta = { rows: u.result.reduce((n, s) => n + s.rows, 0), ms: u.ms, maxStallMs: u.maxStallMs, p99StallMs: u.p99StallMs, summaries: u.result }
+    // control: the same lookup slices for as long, with no delta: the stalls the machine itself causes
+    const ctl = await underLoad(() => index, envs, () => wait(Math.max(300, u.ms)))
+    out.control = { ms: ctl.ms, maxStallMs: ctl.maxStallMs, p99StallMs: ctl.p99StallMs }
+    const c = await underLoad(() => index, envs, () => compactIndex(index, undefined))
+    index = new CompactRegistry({ ...c.result.snapshot, loadedAt: Date.now() })
+    out.compact = { ms: c.ms, maxStallMs: c.maxStallMs }
+    out.peak = hwm()
+    return out
+  }
+  throw new Error(`unknown measurement ${kind}`)
+}
+
+/**
+ * This file as plain JavaScript for the child processes: under tsx a child would carry the loader's
+ * extra thread (~55 MB of RSS) in every peak. The compiled registry stays an import of dist/.
+ */
+async function childScript(): Promise<string> {
+  const { build } = await import('esbuild')
+  const out = join(here, '.cache', 'registry-bench-child.mjs')
+  await build({
+    entryPoints: [fileURLToPath(import.meta.url)], bundle: true, platform: 'node', format: 'esm', outfile: out, logLevel: 'error',
+    plugins: [{ name: 'dist-external', setup: (b) => b.onResolve({ filter: /\/dist\// }, (a) => ({ path: join(a.resolveDir, a.path), external: true })) }],
+  })
+  return out
 }
 
 async function main() {
   const sizes = arg('sizes', '1e6').split(',').map(Number)
-  const runs = Number(arg('runs', '5'))
+  const runs = Number(arg('runs', '3'))
+  const only = arg('only', `files,snapshot,reload-files,reload-snapshot,delta${arg('baseline', '') ? ',files-baseline' : ''}`).split(',')
   const results: Record<string, unknown>[] = []
+  const childJs = await childScript()
   for (const size of sizes) {
     const dir = join(here, '.cache', `world-${size}`)
     if (!existsSync(join(dir, 'manifest.json'))) {
@@ -241,38 +281,93 @@ async function main() {
       await generateWorld({ mpxns: size, seed: 1 }, dir)
       console.error(`generated ${dir} in ${((performance.now() - t) / 1000).toFixed(1)} s`)
     }
-    const args = ['--expose-gc', '--max-old-space-size=16384', '--import', 'tsx', fileURLToPath(import.meta.url),
-      '--child', dir, '--runs', String(runs), '--map', size <= 1e7 ? '1' : '0', '--csv', size === sizes[0] ? '1' : '0',
-      '--inthread', size <= 1e6 ? '1' : '0']
-    const r = JSON.parse(execFileSync(process.execPath, args, { maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] }).toString())
-    results.push({ size, ...r })
-    console.error(JSON.stringify({ size, ...r }))
+    const snapDir = join(here, '.cache', `snapshots-${size}`)
+    const run = (kind: string) => {
+      const a = ['--expose-gc', childJs, '--child', kind, '--dir', dir, '--snap', snapDir, '--baseline', arg('baseline', '')]
+      const r = JSON.parse(execFileSync(process.execPath, a, { maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] }).toString()) as Record<string, unknown>
+      console.error(JSON.stringify({ size, loadavg: loadavg()[0], ...r }))
+      return { ...r, loadavg1: loadavg()[0] }
+    }
+    const per: Record<string, Record<string, unknown>[]> = {}
+    for (let i = 0; i < runs; i++) {
+      for (const kind of only) {
+        if (kind !== 'files' && !existsSync(snapDir)) per.files = [...(per.files ?? []), run('files')]
+        if (kind === 'files') rmSync(snapDir, { recursive: true, force: true })
+        per[kind] = [...(per[kind] ?? []), run(kind)]
+      }
+    }
+    results.push({ size, runs: per })
   }
-  const machine = `${cpus()[0]?.model ?? '?'} x${cpus().length}, Node ${process.version}`
+  const machine = `${cpus()[0]?.model ?? '?'} x${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`
   mkdirSync(join(here, 'results'), { recursive: true })
-  writeFileSync(join(here, 'results', 'registry.json'), JSON.stringify({ machine, date: new Date().toISOString(), runs, results }, null, 1))
-  const f = (x: unknown, d = 0) => (typeof x === 'number' ? x.toLocaleString('en-GB', { maximumFractionDigits: d }) : '–')
-  const sw = (r: Record<string, unknown>, k: string) => (r[k] as { maxStallMs: number } | undefined)
-  const md = [
-    `# Registry index benchmark`, '', `${machine}; median of ${runs} runs; 1M random keys, half hits. ` +
-    `1-minute load average ${loadavg()[0]!.toFixed(1)} when written; ratios within one run hold whatever the load.`, '',
-    '| MPxNs | periods | devices | load s | RSS MiB | index MiB | index B/MPxN | MPxN table MiB (first version) |',
-    '|---|---|---|---|---|---|---|---|',
-    ...results.map((r) => `| ${f(r.mpxns)} | ${f(r.periods)} | ${f(r.devices)} | ${f((r.loadMs as number) / 1000, 1)} | ${f(r.rssMiB)} | ${f(r.indexMiB)} | ${f(r.indexBytesPerMpxn, 1)} | ${f(r.mpxnTableMiB)} (${f(r.oldMpxnTableMiB)}) |`),
-    '', 'Lookups per second on one core (MPxN + period at a day; device = EUI-64 -> device row):', '',
-    '| MPxNs | batched (numeric keys) | one by one, numeric keys | one by one, from strings | first version, numeric keys | Map baseline | device lookups/s | lookupFacts/s |',
-    '|---|---|---|---|---|---|---|---|',
-    ...results.map((r) => `| ${f(r.mpxns)} | ${f(r.batchLookupsPerSec)} | ${f(r.keyLookupsPerSec)} | ${f(r.mpxnLookupsPerSec)} | ${f(r.oldKeyLookupsPerSec)} | ${f(r.mapLookupsPerSec)} | ${f(r.deviceLookupsPerSec)} | ${f(r.lookupFactsPerSec)} |`),
-    '', 'Swap pause: longest event-loop stall while a reload runs under a lookupFacts load (slices of 100):', '',
-    '| MPxNs | reload s | longest stall ms (load worker) | longest stall ms (load on the main thread) |',
-    '|---|---|---|---|',
-    ...results.map((r) => `| ${f(r.mpxns)} | ${f(((r.swap as { reloadMs: number }).reloadMs) / 1000, 1)} | ${f(sw(r, 'swap')?.maxStallMs, 1)} | ${f(sw(r, 'swapInThread')?.maxStallMs, 0)} |`),
-    '', ...results.filter((r) => r.csvParseMs).map((r) => `CSV reader on ${f(r.csvRows)} registration rows: csv-parse ${f(r.csvParseMs)} ms, hand reader ${f(r.handReaderMs)} ms.`),
-    '',
-  ].join('\n')
-  writeFileSync(join(here, 'results', 'registry.md'), md)
-  console.log(md)
+  const file = join(here, 'results', 'registry.json')
+  // keep the sizes measured in earlier invocations (30M runs separately, late)
+  const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { results?: { size: number }[] }).results ?? [] : []
+  // and, for a size measured again, the kinds not measured this time (--only)
+  const kept = prev.filter((p): p is { size: number; runs: Record<string, unknown[]> } => 'runs' in p)
+  for (const r of results as { size: number; runs: Record<string, unknown[]> }[]) {
+    const old = kept.find((p) => p.size === r.size)
+    if (old) r.runs = { ...old.runs, ...r.runs }
+  }
+  const merged = [...kept.filter((p) => !sizes.includes(p.size)), ...results].sort((a, b) => (a.size as number) - (b.size as number))
+  writeFileSync(file, JSON.stringify({ machine, date: new Date().toISOString(), results: merged }, null, 1))
+  console.log(report(machine, merged))
+  writeFileSync(join(here, 'results', 'registry.md'), report(machine, merged))
 }
 
-if (process.argv.includes('--child')) await child(arg('child', ''), Number(arg('runs', '5')), arg('map', '0') === '1', arg('csv', '0') === '1', arg('inthread', '0') === '1')
-else await main()
+type Run = Record<string, any>
+const baseRss = (results: Record<string, unknown>[]) =>
+  median((results as { runs: Record<string, Run[]> }[]).flatMap((r) => Object.values(r.runs).flat().map((q) => q.rssBeforeLoad as number)))
+function report(machine: string, results: Record<string, unknown>[]): string {
+  const f = (x: unknown, d = 0) => (typeof x === 'number' && Number.isFinite(x) ? x.toLocaleString('en-GB', { maximumFractionDigits: d, minimumFractionDigits: d }) : '–')
+  const MB = (b: number) => b / 1e6
+  const med = (rs: Run[] | undefined, get: (r: Run) => number) => (rs && rs.length ? median(rs.map(get)) : NaN)
+  const n = (rs: Run[] | undefined) => rs?.length ?? 0
+  const rows: string[] = []
+  const rates: string[] = []
+  const deltas: string[] = []
+  const baseline: string[] = []
+  for (const r of results as { size: number; runs: Record<string, Run[]> }[]) {
+    const x = r.runs
+    const mpxns = x.files?.[0]?.mpxns ?? x.snapshot?.[0]?.mpxns ?? r.size
+    const per = (b: number) => b / mpxns
+    if (x['files-baseline']) baseline.push(`| ${f(mpxns)} | ${f(med(x['files-baseline'], (q) => q.readyMs) / 1000, 1)} (${n(x['files-baseline'])}) | ${f(MB(med(x['files-baseline'], (q) => q.peak)))} (${f(per(med(x['files-baseline'], (q) => q.peak)), 1)}) | ${f(med(x.files, (q) => q.readyMs) / med(x['files-baseline'], (q) => q.readyMs), 2)} | ${f(med(x.files, (q) => q.peak) / med(x['files-baseline'], (q) => q.peak), 2)} |`)
+    rows.push(`| ${f(mpxns)} | ${f(med(x.files, (q) => q.readyMs) / 1000, 1)} (${n(x.files)}) | ${f(MB(med(x.files, (q) => q.peak)))} (${f(per(med(x.files, (q) => q.peak)), 1)}) | ` +
+      `${f(med(x.snapshot, (q) => q.readyMs) / 1000, 2)} (${n(x.snapshot)}) | ${f(MB(med(x.snapshot, (q) => q.peakAtReady)))} (${f(per(med(x.snapshot, (q) => q.peakAtReady)), 1)}) | ` +
+      `${f(MB(med(x['reload-snapshot'], (q) => q.peak)))} (${f(per(med(x['reload-snapshot'], (q) => q.peak)), 1)}) | ` +
+      `${f(MB(med(x['reload-files'], (q) => q.peak)))} (${f(per(med(x['reload-files'], (q) => q.peak)), 1)}) | ` +
+      `${f(med(x['reload-files'], (q) => q.reload.maxStallMs), 1)} | ${f(MB(x.files?.[0]?.indexBytes ?? NaN))} | ${f(MB(x.files?.[0]?.snapshot?.bytes ?? NaN))} |`)
+    if (x.snapshot) rates.push(`| ${f(mpxns)} | ${f(med(x.snapshot, (q) => q.batchedPerSec))} | ${f(med(x.snapshot, (q) => q.numericKeysPerSec))} | ${f(med(x.snapshot, (q) => q.fromStringsPerSec))} | ${f(med(x.snapshot, (q) => q.devicePerSec))} | ${f(med(x.snapshot, (q) => q.lookupFactsPerSec))} |`)
+    if (x.delta) deltas.push(`| ${f(mpxns)} | ${f(x.delta[0]!.delta.rows)} | ${f(med(x.delta, (q) => q.delta.ms))} (${n(x.delta)}) | ${f(med(x.delta, (q) => q.delta.maxStallMs), 1)} | ${f(med(x.delta, (q) => q.delta.p99StallMs), 2)} | ${f(med(x.delta, (q) => q.control?.maxStallMs ?? NaN), 1)} | ${f(med(x.delta, (q) => q.compact.ms) / 1000, 1)} | ${f(med(x.delta, (q) => q.compact.maxStallMs), 1)} | ${f(MB(med(x.delta, (q) => q.peak)))} |`)
+  }
+  const loads = (results as { runs: Record<string, Run[]> }[]).flatMap((r) => Object.values(r.runs).flat().map((q) => q.loadavg1 as number))
+  return [
+    '# Registry benchmark (issue #17)', '',
+    `${machine}. Medians of the runs in brackets; each measurement in a fresh child process. ` +
+    `Peak RSS = the process's VmHWM (main thread, load worker, everything). The machine was shared with other ` +
+    `jobs: 1-minute load average ${f(Math.min(...loads), 1)}–${f(Math.max(...loads), 1)} on its ${cpus().length} cores during these runs, so times ` +
+    `are slower than on a quiet machine; memory figures do not depend on the load. The child is plain node ` +
+    `(this file bundled by esbuild, ${f(MB(baseRss(results)))} MB of RSS before the load); the snapshot start's peak is taken at ready, ` +
+    `before the lookup-rate test allocates its 2M key strings.`, '',
+    '| MPxNs | ready from files s (runs) | peak MB from files (B/MPxN) | ready from snapshot s (runs) | peak MB from snapshot (B/MPxN) | peak MB, reload from snapshot | peak MB, reload from files | longest stall in a reload ms | index MB | snapshot MB |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...rows, '',
+    'Lookups per second on one core, 1M random keys (half misses); reported, not a target (issue #17):', '',
+    '| MPxNs | batched, numeric keys | one by one, numeric keys | one by one, from strings | device EUI-64 | lookupFacts (device alerts) |',
+    '|---|---|---|---|---|---|',
+    ...rates, '',
+    'Delta updates under a lookupFacts load (slices of 100 lookups on the event loop): 10k rows = 5k registration rows (supply starts moved, new supply starts) + 5k device rows (devices moved):', '',
+    '| MPxNs | rows | apply ms (runs) | longest stall ms | p99 stall ms | control: longest stall ms with no delta | compaction s (worker) | longest stall during compaction ms | peak MB |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...deltas, '',
+    ...(baseline.length ? ['In-run baseline: the loader before issue #17 on the same files in the same runs (ratio = new / old, medians):', '',
+      '| MPxNs | old ready from files s (runs) | old peak MB (B/MPxN) | ready ratio | peak ratio |', '|---|---|---|---|---|', ...baseline, ''] : []),
+  ].join('\n')
+}
+
+if (process.argv.includes('--child')) process.stdout.write(JSON.stringify(await child(arg('child', ''), arg('dir', ''), arg('snap', ''))))
+else if (process.argv.includes('--report-only')) {
+  // rewrite registry.md from registry.json (e.g. after changing the tables)
+  const j = JSON.parse(readFileSync(join(here, 'results', 'registry.json'), 'utf8')) as { machine: string; results: Record<string, unknown>[] }
+  writeFileSync(join(here, 'results', 'registry.md'), report(j.machine, j.results))
+} else await main()

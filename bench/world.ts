@@ -182,7 +182,7 @@ function arg(name: string, def?: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : def
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === `file://${process.argv[1]}` && /world\.ts$/.test(process.argv[1]!)) { // not when bundled into another script
   const out = arg('out')
   if (!out) {
     console.error('usage: npx tsx bench/world.ts --mpxns 1000000 --out DIR [--seed 1] [--cos-rate 0.18] [--parties 20] [--stale-cos-share 0.3]')

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { IngressErrors } from '../ingress/errors.js'
 import type { ErrorDef } from '../ingress/errors.js'
-import { sendError, sendJson } from '../ingress/http-util.js'
+import { readBody, sendError, sendJson } from '../ingress/http-util.js'
 import { isStoreError, isStoreUnavailable } from '../store/index.js'
 import type { GatewayStore, StoreError } from '../store/index.js'
 import type { WorkingDayCalendar } from '../obligations/index.js'
@@ -24,6 +24,8 @@ export interface AdminDeps extends AuditDeps {
   credentials: readonly Credential[]
   store: AdminStore
   reloadRegistry(): Promise<unknown>
+  /** POST /admin/registry/apply-delta (issue #17): throws an error with `reasons` when refused */
+  applyRegistryDelta?(name: string, body: Buffer): Promise<unknown>
   /** re-evaluates and releases (gateway/release.ts) */
   releaseQuarantined(id: string, actor: string): Promise<unknown>
   now(): number
@@ -35,6 +37,9 @@ export interface AdminDeps extends AuditDeps {
 function storeProblem(err: StoreError): ErrorDef {
   return Object.values(IngressErrors).find((e) => e.code === err.code) ?? { code: err.code, status: err.status, title: 'Store error' }
 }
+
+/** a delta file posted to the admin API: 10k rows are ~0.5 MB */
+const DELTA_MAX_BYTES = 64 << 20
 
 const QUARANTINE_ID = /^\/admin\/quarantine\/([0-9a-f-]{36})(\/release)?$/
 const OBLIGATION_ACK = /^\/admin\/obligations\/([0-9a-f-]{36})\/ack$/
@@ -58,15 +63,30 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, deps: 
   const auth = authenticateBearer(req.headers.authorization, deps.credentials)
   if (auth === 'missing') return sendError(res, IngressErrors.UNAUTHORIZED, 'send Authorization: Bearer <admin.token>', {}, { 'www-authenticate': 'Bearer' })
   if (auth === 'wrong') return sendError(res, IngressErrors.FORBIDDEN, 'the bearer token is not one of admin.token or admin.tokens')
-  req.resume()
   // a viewer reads everything and changes nothing (admin.tokens roles)
   if (auth.role !== 'operator' && !isReadOnlyMethod(req.method)) {
+    req.resume()
     return sendError(res, IngressErrors.FORBIDDEN, `credential ${auth.name} has the viewer role: ${req.method} needs an operator`)
   }
   const actor = adminActor(req, auth.name)
   const path = url.pathname
   const q = url.searchParams
   const method = req.method ?? 'GET'
+  if (path === '/admin/registry/apply-delta' && method === 'POST' && deps.applyRegistryDelta) {
+    const name = q.get('name') ?? 'api.csv'
+    const body = await readBody(req, DELTA_MAX_BYTES)
+    if (!body.ok) return sendError(res, body.tooLarge ? IngressErrors.BODY_TOO_LARGE : IngressErrors.BAD_REQUEST, body.tooLarge ? `a delta is at most ${DELTA_MAX_BYTES} bytes` : body.error.message)
+    try {
+      const summary = await deps.applyRegistryDelta(name, body.body)
+      await store.writeAudit(actor, 'registry.delta', name, 'ok')
+      return sendJson(res, 200, summary)
+    } catch (err) {
+      const e = err as Error & { reasons?: unknown[] }
+      await store.writeAudit(actor, 'registry.delta', name, `refused: ${e.message}`.slice(0, 500))
+      return sendError(res, e.reasons ? IngressErrors.BAD_REQUEST : IngressErrors.CONFLICT, `delta not applied, still serving the previous index: ${e.message}`, e.reasons ? { reasons: e.reasons } : {})
+    }
+  }
+  req.resume() // other routes take no body
 
   if (path === '/admin/registry/reload' && method === 'POST') {
     try {

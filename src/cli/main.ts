@@ -3,7 +3,7 @@ import { Command } from 'commander'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { packageRoot, run } from './common.js'
-import { registryCheck } from './registry-check.js'
+import { registryCheck, registryCompile } from './registry-check.js'
 import { replay } from './replay.js'
 import { serve } from './serve.js'
 import {
@@ -22,6 +22,8 @@ program.command('serve').description('run the gateway').option(...configOpt).act
 const registry = program.command('registry').description('registry files')
 registry.command('check').description('load every registry file; print counts, rejected rows (file:line, reason) and memory')
   .option(...configOpt).action((o) => run(() => registryCheck(o)))
+registry.command('compile').description('build the index from the registry files and write it as a compiled snapshot into registry.snapshotDir')
+  .option(...configOpt).action((o) => run(() => registryCompile(o)))
 
 const q = program.command('quarantine').description("the operator's view of quarantined messages")
 q.command('list').option(...configOpt).option('--reason <reason>', 'only this reason').option('--limit <n>', 'at most n', '100')

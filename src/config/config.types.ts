@@ -153,6 +153,26 @@ export interface GatewayConfig {
      * Reload the files periodically; 0 = only on SIGHUP or POST /admin/registry/reload.
      */
     reloadIntervalSeconds?: number;
+    /**
+     * Compile the index into a binary snapshot after a build from the files, and start or reload from the newest snapshot whose sources (size, mtime, CRC-32) are unchanged (README, Registry).
+     */
+    snapshots?: boolean;
+    /**
+     * Folder for compiled registry snapshots; relative to store.path.
+     */
+    snapshotDir?: string;
+    /**
+     * Snapshots kept in snapshotDir after a new one is written (the newest ones).
+     */
+    snapshotsKept?: number;
+    /**
+     * Folder of registry delta files: CSVs dropped here are applied in name order (POST /admin/registry/apply-delta adds them too) and kept under applied/; relative to store.path.
+     */
+    deltaDir?: string;
+    /**
+     * How often deltaDir is checked for new delta files; 0 = only POST /admin/registry/apply-delta.
+     */
+    deltaPollSeconds?: number;
   };
   /**
    * Decision policy (contract section 3).

@@ -63,6 +63,9 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   const store = data.store as { path: string }
   const delivery = data.delivery as { outboxDir: string }
   delivery.outboxDir = resolve(store.path, delivery.outboxDir)
+  const registry = data.registry as { snapshotDir: string; deltaDir: string }
+  registry.snapshotDir = resolve(store.path, registry.snapshotDir)
+  registry.deltaDir = resolve(store.path, registry.deltaDir)
 
   return deepFreeze({ ...data, configFile: demo ? EMBEDDED_DEMO : file } as unknown as Config)
 }

@@ -26,7 +26,7 @@ import { createIngest } from './ingest.js'
 import { createRelease } from './release.js'
 import { startHousekeeping } from './housekeeping.js'
 import { within } from './within.js'
-import { loadAndMeasure } from './registry-load.js'
+import { loadAndMeasure, RegistryUpdates } from './registry-load.js'
 import { redirectAnswer, reportUnreachable, withCriticalRejects } from './obligation-hooks.js'
 export { createLogger } from './logger.js'
 import { createLogger } from './logger.js'
@@ -108,20 +108,32 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     store, evalCtx, recordCtx: () => recordCtx(), metrics, log, now, wake: () => dispatcher.wake(),
   })
 
+  const swapRegistry = (next: typeof registry) => {
+    registry = next // atomic: each evaluation reads `registry` once, synchronously
+    pool?.setRegistry(next) // each batch is decided wholly on one index (src/pool)
+  }
+  // SECMP0121: tenant MPxNs that moved with a non-commissioned device open install-code duties.
+  const installCodeCheck = (prev: RegistryIndex, next: RegistryIndex) => obligations.onRegistrySwap(prev, next).catch((err: unknown) => log.error({ err }, 'install-code check failed'))
+  // delta updates and their compaction (issue #17); kept deltas re-applied after every load
+  const updates = new RegistryUpdates(config, metrics, log, () => registry, swapRegistry, installCodeCheck)
+  swapRegistry(await updates.catchUp(registry))
+
   // the last load's outcome, whoever asked (start, SIGHUP, admin API, console): the console shows it
   let lastReload: ReloadOutcome = { at: registry.loadedAt, ok: true, detail: 'loaded at start', ms: firstLoadMs }
   async function reloadRegistry() {
     const started = performance.now()
-    const next = await loadAndMeasure(config, metrics, log).catch((err: unknown) => {
+    const loaded = await loadAndMeasure(config, metrics, log).catch((err: unknown) => {
       lastReload = { at: now(), ok: false, detail: (err as Error).message, ms: Math.round(performance.now() - started) }
       throw err
     })
+    const next = await updates.exclusive(async () => {
+      const caught = await updates.catchUp(loaded)
+      const prev = registry
+      swapRegistry(caught)
+      await installCodeCheck(prev, caught)
+      return caught
+    })
     lastReload = { at: now(), ok: true, detail: 'ok', ms: Math.round(performance.now() - started) }
-    const prev = registry
-    registry = next // atomic: each evaluation reads `registry` once, synchronously
-    pool?.setRegistry(next) // each batch is decided wholly on one index (src/pool)
-    // SECMP0121: tenant MPxNs that moved with a non-commissioned device open install-code duties.
-    await obligations.onRegistrySwap(prev, next).catch((err: unknown) => log.error({ err }, 'install-code check failed'))
     reportUnreachable(senders.unreachableParties(), metrics, log, 'reload')
     return { loadedAt: new Date(next.loadedAt).toISOString(), counts: next.counts, ms: Math.round(performance.now() - started) }
   }
@@ -161,6 +173,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
           credentials,
           store,
           reloadRegistry,
+          applyRegistryDelta: (name, body) => updates.apply(name, body),
           releaseQuarantined: release,
           now,
           calendar,
@@ -201,6 +214,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const url = `${scheme}://${host}:${addr.port}`
   if (publicUrl === '') publicUrl = url
   obligations.start(config.obligations.checkIntervalMs)
+  updates.start()
   // issue 15: parties no notice can reach are named at start; install-code duties from files
   // that changed while the gateway was down open now
   reportUnreachable(senders.unreachableParties(), metrics, log, 'start')
@@ -222,6 +236,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       closing ??= (async () => {
         draining = true
         clearInterval(housekeeping)
+        updates.stop()
         if (config.server.drainDelayMs > 0) await new Promise((r) => setTimeout(r, config.server.drainDelayMs))
         // The whole stop fits in graceMs: in-flight requests get most of it, then connections are
         // cut (an unanswered request was never accepted: the sender retries), then delivery gets

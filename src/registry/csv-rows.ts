@@ -10,6 +10,7 @@ import { stat } from 'node:fs/promises'
 import { createGunzip } from 'node:zlib'
 import type { Readable } from 'node:stream'
 import { RegistryLoadError } from './errors.js'
+import type { RunningCrc } from './sources.js'
 
 export const MAX_FIELDS = 6
 /** Field bounds of the current line: [start0, end0, start1, end1, ...]; scratch, reused per line. */
@@ -50,9 +51,10 @@ function isGzip(path: string): boolean {
 
 /**
  * Stream a file (gzip when it ends in .gz) and call `sink` once per line (1-based line numbers,
- * without the line break). Progress is reported per chunk in raw (compressed) bytes.
+ * without the line break). Progress is reported per chunk in raw (compressed) bytes; `crc`, when
+ * given, runs over the raw bytes (the file as stored: a snapshot's source checksum).
  */
-export async function readLines(path: string, sink: LineSink, progress?: ByteProgress): Promise<{ lines: number; bytes: number }> {
+export async function readLines(path: string, sink: LineSink, progress?: ByteProgress, crc?: RunningCrc): Promise<{ lines: number; bytes: number }> {
   let totalBytes = 0
   try {
     totalBytes = (await stat(path)).size
@@ -63,6 +65,7 @@ export async function readLines(path: string, sink: LineSink, progress?: BytePro
   let bytes = 0
   raw.on('data', (c) => {
     bytes += c.length
+    crc?.add(c as Buffer)
   })
   const src: Readable = isGzip(path) ? raw.pipe(createGunzip()) : raw
   if (src !== raw) raw.on('error', (e) => src.destroy(e))

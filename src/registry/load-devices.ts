@@ -4,17 +4,32 @@
 // mpxn_role (optional) `import` or `export`, empty or absent = import (SR 8.2 ImportMPxN /
 // ExportMPAN); export only for a 13-digit MPAN.
 // An MPxN without registration rows is kept in a small side table (MpxnFacts.known = false).
+//
+// Built straight into the final device table like the MPxN table (load-registrations.ts: count
+// per bucket, validate and fill, compact each bucket in place). Exact duplicate rows
+// (same device, same MPxN) collapse, keeping the last row's mpxn_role when they differ in it; a
+// device listed with different types or statuses keeps the last row's values on all its rows
+// ('type-conflict').
+import { bucketBitsOf, countPass, csvPass, locateRows, sameBytes, type CsvKind } from './csv-pass.js'
+import { fields } from './csv-rows.js'
+import { findDeviceRow, MPXN_ROLE_EXPORT, MPXN_ROLE_IMPORT, ORPHAN_BIT, ROWS_PER_BUCKET, type DeviceTable } from './device-table.js'
+import { fieldText, FileTally } from './file-tally.js'
+import { IssueSamples } from './issue-samples.js'
+import { sharedU32, sharedU8 } from './key-table.js'
+import { eui, hash2, mpxnKeyCodes, parseEuiCodes } from './keys.js'
 import { buildKeyTable, lookupBatch, type MpxnTable } from './mpxn-table.js'
-import { readLines, fields, splitFields } from './csv-rows.js'
-import { acceptHeader, columnCountProblem, fieldText, FileTally } from './file-tally.js'
-import { eui, mpxnKeyCodes, parseEuiCodes } from './keys.js'
 import { DEVICE_STATUSES, DEVICE_TYPES } from './registry-index.js'
 import type { LoadProgress, LoadReport } from './report.js'
-import { DeviceRows, MPXN_ROLE_EXPORT, MPXN_ROLE_IMPORT, ORPHAN_BIT } from './staging.js'
+import { RunningCrc } from './sources.js'
 
 export const DEVICE_COLUMNS = ['device_id', 'device_type', 'mpxn', 'device_status', 'mpxn_role'] as const
 const ROLE_CODES = new Map([['import', MPXN_ROLE_IMPORT], ['export', MPXN_ROLE_EXPORT]])
 const MPAN_DIGITS = 13
+
+export const DEVICES: CsvKind = {
+  columns: DEVICE_COLUMNS, optional: 2, minColumns: 3,
+  isHeader: (buf) => !parseEuiCodes(buf, fields[0]!, fields[1]!) && /^[a-z_ ]+$/i.test(buf.toString('latin1', fields[0]!, fields[1]!)),
+}
 
 function pack(a: Uint8Array, s: number, e: number): number {
   let v = 0
@@ -24,91 +39,237 @@ function pack(a: Uint8Array, s: number, e: number): number {
 const TYPE_CODES = new Map(DEVICE_TYPES.map((t, i) => [pack(Buffer.from(t), 0, t.length), i + 1]))
 const STATUS_CODES = new Map(DEVICE_STATUSES.map((t, i) => [t.toLowerCase(), i + 1]))
 
-export async function readDevices(
+/** Values of the last row checkDevice accepted (scratch); the EUI-64 is in keys.ts `eui`. */
+export const devRow = { hi: 0, lo: 0, key: 0, type: 0, status: 0, role: MPXN_ROLE_IMPORT }
+
+/** Field checks of the 3–5 columns of a device row (fields split). */
+export function checkDevice(buf: Buffer, n: number): string | undefined {
+  if (!parseEuiCodes(buf, fields[0]!, fields[1]!) || fields[1]! - fields[0]! !== 23)
+    return `device_id ${fieldText(buf, fields[0]!, fields[1]!)} is not an EUI-64 like 00-12-34-56-78-AB-CD-EF`
+  const type = fields[3]! - fields[2]! <= 6 ? TYPE_CODES.get(pack(buf, fields[2]!, fields[3]!)) : undefined
+  if (type === undefined) return `device_type ${fieldText(buf, fields[2]!, fields[3]!)} is not one of ${DEVICE_TYPES.join(' ')}`
+  const key = mpxnKeyCodes(buf, fields[4]!, fields[5]!)
+  if (key < 0) return `mpxn ${fieldText(buf, fields[4]!, fields[5]!)} is not 1–13 digits`
+  let status = 0
+  if (n >= 4 && fields[7]! > fields[6]!) {
+    status = STATUS_CODES.get(buf.toString('latin1', fields[6]!, fields[7]!).toLowerCase()) ?? -1
+    if (status < 0) return `device_status ${fieldText(buf, fields[6]!, fields[7]!)} is not a DUIS DeviceStatus (${DEVICE_STATUSES.join(', ')})`
+  }
+  let role = MPXN_ROLE_IMPORT
+  if (n >= 5 && fields[9]! > fields[8]!) {
+    role = ROLE_CODES.get(buf.toString('latin1', fields[8]!, fields[9]!).toLowerCase()) ?? -1
+    if (role < 0) return `mpxn_role ${fieldText(buf, fields[8]!, fields[9]!)} is not import or export`
+    if (role === MPXN_ROLE_EXPORT && fields[5]! - fields[4]! !== MPAN_DIGITS)
+      return `mpxn_role export needs a 13-digit MPAN (mpxn ${fieldText(buf, fields[4]!, fields[5]!)})`
+  }
+  devRow.hi = eui.hi
+  devRow.lo = eui.lo
+  devRow.key = key
+  devRow.type = type
+  devRow.status = status
+  devRow.role = role
+  return undefined
+}
+
+const BATCH = 4096
+
+export async function buildDevices(
   file: string,
   main: MpxnTable,
   report: LoadReport,
+  maxRejectRatio: number,
   onProgress?: (p: LoadProgress) => void,
-): Promise<{ rows: DeviceRows; orphans: MpxnTable; tally: FileTally }> {
-  const tally = new FileTally(file, report)
-  const rows = new DeviceRows(1 << 16)
-  let first = true
-
-  const onLine = (buf: Buffer, s: number, e: number, line: number): void => {
-    const n = splitFields(buf, s, e)
-    if (n === 1 && fields[0] === fields[1]) return tally.skip(line)
-    if (first) {
-      first = false
-      if (!parseEuiCodes(buf, fields[0]!, fields[1]!) && /^[a-z_ ]+$/i.test(buf.toString('latin1', fields[0]!, fields[1]!))) {
-        return acceptHeader(buf, n, DEVICE_COLUMNS, 2, file, tally, line)
-      }
-    }
-    if (n < 3 || n > 5) return tally.reject(line, columnCountProblem(n, DEVICE_COLUMNS, 3))
-    if (!parseEuiCodes(buf, fields[0]!, fields[1]!) || fields[1]! - fields[0]! !== 23)
-      return tally.reject(line, `device_id ${fieldText(buf, fields[0]!, fields[1]!)} is not an EUI-64 like 00-12-34-56-78-AB-CD-EF`)
-    const type = fields[3]! - fields[2]! <= 6 ? TYPE_CODES.get(pack(buf, fields[2]!, fields[3]!)) : undefined
-    if (type === undefined) return tally.reject(line, `device_type ${fieldText(buf, fields[2]!, fields[3]!)} is not one of ${DEVICE_TYPES.join(' ')}`)
-    const key = mpxnKeyCodes(buf, fields[4]!, fields[5]!)
-    if (key < 0) return tally.reject(line, `mpxn ${fieldText(buf, fields[4]!, fields[5]!)} is not 1–13 digits`)
-    let status = 0
-    if (n >= 4 && fields[7]! > fields[6]!) {
-      status = STATUS_CODES.get(buf.toString('latin1', fields[6]!, fields[7]!).toLowerCase()) ?? -1
-      if (status < 0) return tally.reject(line, `device_status ${fieldText(buf, fields[6]!, fields[7]!)} is not a DUIS DeviceStatus (${DEVICE_STATUSES.join(', ')})`)
-    }
-    let role = MPXN_ROLE_IMPORT
-    if (n === 5 && fields[9]! > fields[8]!) {
-      role = ROLE_CODES.get(buf.toString('latin1', fields[8]!, fields[9]!).toLowerCase()) ?? -1
-      if (role < 0) return tally.reject(line, `mpxn_role ${fieldText(buf, fields[8]!, fields[9]!)} is not import or export`)
-      if (role === MPXN_ROLE_EXPORT && fields[5]! - fields[4]! !== MPAN_DIGITS)
-        return tally.reject(line, `mpxn_role export needs a 13-digit MPAN (mpxn ${fieldText(buf, fields[4]!, fields[5]!)})`)
-    }
-    tally.accept()
-    if (role === MPXN_ROLE_EXPORT) report.exportMpanLinks++
-    rows.push(eui.hi, eui.lo, key, type, status, role)
+  crc?: RunningCrc,
+): Promise<{ table: DeviceTable; orphans: MpxnTable; tally: FileTally }> {
+  const bits = await bucketBitsOf(file, ROWS_PER_BUCKET)
+  const shift = 32 - bits
+  const nb = 2 ** bits
+  // starts[b] counts bucket b's rows, then (prefix sums) is its next free row during the fill. Rows
+  // the fill pass rejects leave a gap before the next bucket (type 0: every kept row has a type),
+  // which the compaction skips.
+  const starts = sharedU32(nb + 1)
+  const countCrc = await countPass(file, bits, (buf) =>
+    fields[1]! - fields[0]! === 23 && parseEuiCodes(buf, fields[0]!, fields[1]!) ? hash2(eui.hi, eui.lo) : -1, starts, 1)
+  let at = 0
+  for (let b = 0; b < nb; b++) {
+    const c = starts[b]!
+    starts[b] = at
+    at += c
   }
+  starts[nb] = at
 
-  const { bytes } = await readLines(file, onLine, (_lines, b, total) =>
-    onProgress?.({ file, rows: tally.rows, bytes: b, totalBytes: total }))
-  tally.bytes = bytes
-  const orphanOf = resolveRefs(rows, main, report)
+  const hi = sharedU32(at)
+  const lo = sharedU32(at)
+  const ref = sharedU32(at)
+  const type = sharedU8(at)
+  const status = sharedU8(at)
+  const role = sharedU8(at)
+  // MPxN key -> main-table slot in batches: the random lookups overlap (issue #5 measured 12.3 s of
+  // a 29.8 s load at 10M in per-row lookups). Unregistered MPxNs get provisional orphan numbers.
+  const bKey = new Float64Array(BATCH)
+  const bPos = new Uint32Array(BATCH)
+  const bOut = new Int32Array(BATCH)
+  const orphanOf = new Map<number, number>()
+  let inBatch = 0
+  const flush = () => {
+    lookupBatch(main, bKey, 0, inBatch, -1, bOut)
+    for (let j = 0; j < inBatch; j++) {
+      const s = bOut[j]!
+      if (s >= 0) {
+        ref[bPos[j]!] = s
+        continue
+      }
+      report.devicesWithUnregisteredMpxn++
+      let o = orphanOf.get(bKey[j]!)
+      if (o === undefined) orphanOf.set(bKey[j]!, (o = orphanOf.size))
+      ref[bPos[j]!] = (ORPHAN_BIT | o) >>> 0
+    }
+    inBatch = 0
+  }
+  const tally = new FileTally(file, report)
+  const fillCrc = crc ?? new RunningCrc() // a fresh one: the CRC of this pass alone
+  await csvPass(file, DEVICES, checkDevice, () => {
+    const pos = starts[hash2(devRow.hi, devRow.lo) >>> shift]!++
+    hi[pos] = devRow.hi
+    lo[pos] = devRow.lo
+    type[pos] = devRow.type
+    status[pos] = devRow.status
+    role[pos] = devRow.role
+    bKey[inBatch] = devRow.key
+    bPos[inBatch++] = pos
+    if (inBatch === BATCH) flush()
+  }, { tally, ...(onProgress && { onProgress }), crc: fillCrc })
+  flush()
+  sameBytes(file, countCrc, fillCrc.value)
+  tally.finish(maxRejectRatio)
 
-  // Orphan MPxNs: provisional numbers (first-seen order) -> slots in their own key table.
+  // orphan MPxNs: provisional numbers (first-seen order) -> slots in their own key table
   const { table: orphans, order } = buildKeyTable(Float64Array.from(orphanOf.keys()))
   if (orphanOf.size > 0) {
     const slotOf = new Uint32Array(order.length)
     for (let i = 0; i < order.length; i++) slotOf[order[i]!] = i
-    for (let i = 0; i < rows.n; i++) {
-      const r = rows.ref[i]!
-      if (r & ORPHAN_BIT) rows.ref[i] = (ORPHAN_BIT | slotOf[r & 0x7fffffff]!) >>> 0
+    for (let i = 0; i < at; i++) {
+      const r = ref[i]!
+      if (r & ORPHAN_BIT) ref[i] = (ORPHAN_BIT | slotOf[r & 0x7fffffff]!) >>> 0
     }
   }
-  return { rows, orphans, tally }
+
+  // per bucket, in place: sort by (device, MPxN ref, file order), collapse duplicates, unify type
+  const issues = new IssueSamples(report)
+  const sc = new DeviceScratch()
+  let kept = 0
+  let devices = 0
+  // rows lie in bucket order: walk them once, a bucket's rows are the next run of rows whose
+  // hash falls in it (gaps skipped), and starts[] is rewritten behind the walk
+  let r = 0
+  let b = 0
+  while (b < nb) {
+    while (r < at && type[r] === 0) r++
+    const rb = r < at ? hash2(hi[r]!, lo[r]!) >>> shift : nb
+    while (b < rb) starts[b++] = kept
+    if (b === nb) break
+    let re = r + 1
+    while (re < at && type[re] !== 0 && hash2(hi[re]!, lo[re]!) >>> shift === b) re++
+    starts[b++] = kept
+    const m = re - r
+    {
+      sc.load(hi, lo, ref, type, status, role, r, m)
+      const o = sc.order
+      for (let g = 0; g < m; ) {
+        const h = sc.hi[o[g]!]!
+        const l = sc.lo[o[g]!]!
+        let ge = g + 1
+        while (ge < m && sc.hi[o[ge]!] === h && sc.lo[o[ge]!] === l) ge++
+        // the last row in the file decides type and status (local index = file order)
+        let last = o[g]!
+        for (let j = g + 1; j < ge; j++) if (o[j]! > last) last = o[j]!
+        for (let j = g; j < ge; j++) {
+          const x = o[j]!
+          if (j > g && sc.ref[x] === sc.ref[o[j - 1]!]) {
+            role[kept - 1] = sc.role[x]! // sorted by file order within a ref: the later row's role wins
+            issues.add(`${h}:${l}`, occ(o, g, ge, x), occ(o, g, ge, o[j - 1]!), 'duplicate device row, collapsed')
+            continue
+          }
+          if (sc.type[x] !== sc.type[last] || sc.status[x] !== sc.status[last])
+            issues.add(`${h}:${l}`, occ(o, g, ge, x), occ(o, g, ge, last), 'device listed with another type or status; the last row wins')
+          hi[kept] = h
+          lo[kept] = l
+          ref[kept] = sc.ref[x]!
+          type[kept] = sc.type[last]!
+          status[kept] = sc.status[last]!
+          role[kept] = sc.role[x]!
+          kept++
+        }
+        devices++
+        g = ge
+      }
+    }
+    r = re
+  }
+  starts[nb] = kept
+  for (let i = 0; i < kept; i++) if (role[i] === MPXN_ROLE_EXPORT) report.exportMpanLinks++
+  if (issues.samples.length > 0)
+    issues.finish(file, await locateRows(file, DEVICES, checkDevice, () => `${devRow.hi}:${devRow.lo}`, issues.wanted()))
+  const table: DeviceTable = {
+    bits, starts,
+    hi: new Uint32Array(hi.buffer, 0, kept),
+    lo: new Uint32Array(lo.buffer, 0, kept),
+    ref: new Uint32Array(ref.buffer, 0, kept),
+    type: new Uint8Array(type.buffer, 0, kept),
+    status: new Uint8Array(status.buffer, 0, kept),
+    role: new Uint8Array(role.buffer, 0, kept),
+    devices,
+  }
+  return { table, orphans, tally }
 }
 
-/**
- * MPxN key -> main-table slot for every staged row, in batches (mpxn-table.ts lookupBatch: the
- * random lookups overlap instead of stalling one by one; issue #5 measured 12.3 s of a 29.8 s load
- * in per-row lookups at 10M). Unregistered MPxNs get provisional orphan numbers, first-seen order.
- */
-function resolveRefs(rows: DeviceRows, main: MpxnTable, report: LoadReport): Map<number, number> {
-  const n = rows.n
-  const ref = new Uint32Array(n)
-  const slots = new Int32Array(n)
-  lookupBatch(main, rows.mkey, 0, n, -1, slots)
-  const orphanOf = new Map<number, number>()
-  for (let i = 0; i < n; i++) {
-    const s = slots[i]!
-    if (s >= 0) {
-      ref[i] = s
-      continue
+/** Occurrence of local row x among a device's rows order[g..ge) in file order. */
+function occ(o: Uint32Array, g: number, ge: number, x: number): number {
+  let k = 0
+  for (let j = g; j < ge; j++) if (o[j]! < x) k++
+  return k
+}
+
+/** One bucket's rows, sorted by (device, ref, file order); grows to the largest bucket. */
+class DeviceScratch {
+  hi = new Uint32Array(64)
+  lo = new Uint32Array(64)
+  ref = new Uint32Array(64)
+  type = new Uint8Array(64)
+  status = new Uint8Array(64)
+  role = new Uint8Array(64)
+  order = new Uint32Array(64)
+
+  load(hi: Uint32Array, lo: Uint32Array, ref: Uint32Array, type: Uint8Array, status: Uint8Array, role: Uint8Array, rs: number, m: number): void {
+    if (m > this.hi.length) {
+      const cap = Math.max(m, this.hi.length * 2)
+      this.hi = new Uint32Array(cap)
+      this.lo = new Uint32Array(cap)
+      this.ref = new Uint32Array(cap)
+      this.type = new Uint8Array(cap)
+      this.status = new Uint8Array(cap)
+      this.role = new Uint8Array(cap)
+      this.order = new Uint32Array(cap)
     }
-    report.devicesWithUnregisteredMpxn++
-    const key = rows.mkey[i]!
-    let o = orphanOf.get(key)
-    if (o === undefined) orphanOf.set(key, (o = orphanOf.size))
-    ref[i] = (ORPHAN_BIT | o) >>> 0
+    const { hi: H, lo: L, ref: R, order } = this
+    for (let i = 0; i < m; i++) {
+      H[i] = hi[rs + i]!
+      L[i] = lo[rs + i]!
+      R[i] = ref[rs + i]!
+      this.type[i] = type[rs + i]!
+      this.status[i] = status[rs + i]!
+      this.role[i] = role[rs + i]!
+    }
+    // insertion sort by (device, ref, file order), no closure: it runs per bucket
+    for (let i = 0; i < m; i++) {
+      let j = i - 1
+      while (j >= 0) {
+        const x = order[j]!
+        if (H[x]! < H[i]! || (H[x] === H[i] && (L[x]! < L[i]! || (L[x] === L[i] && R[x]! <= R[i]!)))) break
+        order[j + 1] = x
+        j--
+      }
+      order[j + 1] = i
+    }
   }
-  rows.ref = ref
-  rows.mkey = new Float64Array(0)
-  return orphanOf
 }

@@ -1,16 +1,18 @@
-// loadRegistryHere: parties.yaml, then registrations.csv, then devices.csv -> a new CompactRegistry,
-// on the calling thread (load.ts runs it in a worker thread when it can).
+// loadRegistryHere: the newest valid compiled snapshot (issue #17), else parties.yaml, then
+// registrations.csv, then devices.csv -> a new CompactRegistry, on the calling thread (load.ts runs
+// it in a worker thread when it can). After a build from files, writeSnapshotOf() compiles it for
+// the next start.
 // Side-effect free: it builds a new index beside any live one and throws RegistryLoadError on a
 // fatal problem, so a failed reload leaves the caller's current index untouched (contract §5).
-import { buildPeriods } from './build-periods.js'
-import { buildDevices } from './build-devices.js'
-import type { FileTally } from './file-tally.js'
-import { readDevices } from './load-devices.js'
-import { readRegistrations } from './load-registrations.js'
+import { MPXN_ROLE_EXPORT } from './device-table.js'
+import { buildDevices } from './load-devices.js'
+import { buildRegistrations } from './load-registrations.js'
 import { MpidTable } from './mpid-table.js'
 import { loadParties } from './parties.js'
-import { CompactRegistry } from './registry-index.js'
-import { emptyReport, MAX_REASONS, type LoadProgress, type LoadReport } from './report.js'
+import { CompactRegistry, INDEX_LAYOUT } from './registry-index.js'
+import { emptyReport, type LoadProgress, type LoadReport } from './report.js'
+import { loadNewestSnapshot, saveIndexSnapshot, type SnapshotOptions } from './snapshot-store.js'
+import { crcOfFile, RunningCrc, statOf, type SourceStamp } from './sources.js'
 
 export interface RegistryPaths {
   registrations: string
@@ -27,51 +29,81 @@ export interface LoadOptions {
    * loop free during a reload and gives its build-time memory back when it exits.
    */
   inThread?: boolean
+  /**
+   * Compiled snapshots (registry.snapshotDir): start from the newest snapshot whose sources are
+   * unchanged; after a build from files, writeSnapshotOf() writes one. `use: false` always builds
+   * from the files (`registry compile`).
+   */
+  snapshots?: SnapshotOptions & { use?: boolean }
 }
 
-function issueSink(report: LoadReport, tally: FileTally) {
-  return (row: number, reason: string, other: number) => {
-    report.overlaps++
-    if (report.overlapSamples.length < MAX_REASONS)
-      report.overlapSamples.push({ file: tally.file, line: tally.lineOf(row), reason: `${reason} (see line ${tally.lineOf(other)})` })
+/** The source files of an index built from files, as read (null for a snapshot load). */
+export type BuiltFrom = SourceStamp[] | null
+
+/** What a load hands back besides the index: the report and, after a build, the sources read. */
+export interface LoadResult {
+  index: CompactRegistry
+  report: LoadReport
+  builtFrom: BuiltFrom
+}
+
+/** Written snapshot, or why none was written. */
+export type SnapshotWrite = { file: string; bytes: number; ms: number } | { error: string } | { skipped: string }
+
+/** Compile `r` into the snapshot folder when it was built from files. Never throws. */
+export function writeSnapshotOf(r: LoadResult, opts: LoadOptions): SnapshotWrite {
+  if (!opts.snapshots) return { skipped: 'snapshots are off' }
+  if (r.builtFrom === null) return { skipped: 'loaded from a snapshot' }
+  try {
+    return saveIndexSnapshot(opts.snapshots, r.index.toShared())
+  } catch (err) {
+    return { error: `writing a snapshot into ${opts.snapshots.dir} failed: ${(err as Error).message}` }
   }
 }
 
-const PERIOD_RULES = {
-  duplicate: 'duplicate period, collapsed',
-  'same-start': 'same effective_from as another row with a different supplier or end; the later row in the file wins',
-  overlap: 'effective_to is on or after the next effective_from (a one-day overlap or more); the later start wins, the period ends the day before it',
-  history: 'more than 63 supply periods for this MPxN; the oldest are dropped',
-} as const
+async function stampOf(role: string, path: string): Promise<SourceStamp> {
+  try {
+    return { role, path, ...(await statOf(path)), crc32: 0 }
+  } catch {
+    return { role, path, size: -1, mtimeMs: -1, crc32: 0 } // unreadable: the read itself reports why
+  }
+}
 
-export async function loadRegistryHere(
-  paths: RegistryPaths,
-  opts: LoadOptions,
-): Promise<{ index: CompactRegistry; report: LoadReport }> {
+export async function loadRegistryHere(paths: RegistryPaths, opts: LoadOptions): Promise<LoadResult> {
   const t0 = performance.now()
   const mem0 = process.memoryUsage()
   const report = emptyReport()
 
+  if (opts.snapshots && opts.snapshots.use !== false) {
+    const found = await loadNewestSnapshot(opts.snapshots, { ...paths }, INDEX_LAYOUT, report.snapshotsRefused)
+    if (found) {
+      const index = new CompactRegistry({ ...found.snapshot, loadedAt: Date.now(), sources: found.header.sources, baked: found.header.deltas })
+      report.source = 'snapshot'
+      report.snapshot = found.file
+      report.exportMpanLinks = exportLinks(index.dev.role)
+      finishReport(report, index, mem0, t0)
+      return { index, report, builtFrom: null }
+    }
+  }
+
+  // stat before reading: a file replaced during the load leaves a stamp that no longer matches
+  const stamps = { parties: await stampOf('parties', paths.parties), registrations: await stampOf('registrations', paths.registrations), devices: await stampOf('devices', paths.devices) }
   const tp = performance.now()
   const parties = await loadParties(paths.parties)
+  stamps.parties.crc32 = await crcOfFile(paths.parties)
   report.files.push({ file: paths.parties, rows: parties.length, loaded: parties.length, rejected: 0, bytes: 0, ms: performance.now() - tp })
   const mpids = new MpidTable(parties.flatMap((p) => p.mpids))
 
-  const reg = await readRegistrations(paths.registrations, mpids, report, opts.onProgress)
-  reg.tally.finish(opts.maxRejectRatio)
-  const regSink = issueSink(report, reg.tally)
-  const { table: main, merged } = buildPeriods(reg.rows, (row, kind, other) => {
-    if (kind === 'overlap') report.endOverlaps++
-    regSink(row, PERIOD_RULES[kind], other)
-  })
-  report.mergedPeriods = merged
-  reg.rows.release() // staging no longer needed: collectable before devices load
+  const regCrc = new RunningCrc()
+  const reg = await buildRegistrations(paths.registrations, mpids, report, opts.maxRejectRatio, opts.onProgress, regCrc)
+  stamps.registrations.crc32 = regCrc.value
+  report.mergedPeriods = reg.merged
+  const main = reg.table
 
-  const dev = await readDevices(paths.devices, main, report, opts.onProgress)
-  dev.tally.finish(opts.maxRejectRatio)
-  const devSink = issueSink(report, dev.tally)
-  const devices = buildDevices(dev.rows, (row, kind, other) =>
-    devSink(row, kind === 'duplicate' ? 'duplicate device row, collapsed' : 'device listed with another type or status; the last row wins', other))
+  const devCrc = new RunningCrc()
+  const dev = await buildDevices(paths.devices, main, report, opts.maxRejectRatio, opts.onProgress, devCrc)
+  stamps.devices.crc32 = devCrc.value
+  const devices = dev.table
 
   const index = new CompactRegistry({
     loadedAt: Date.now(),
@@ -87,7 +119,20 @@ export async function loadRegistryHere(
     main,
     orphans: dev.orphans,
     devices,
+    sources: [stamps.registrations, stamps.devices, stamps.parties],
   })
+  finishReport(report, index, mem0, t0)
+  return { index, report, builtFrom: [stamps.registrations, stamps.devices, stamps.parties] }
+}
+
+/** Device -> MPxN links with mpxn_role export (a snapshot's report has no rows to count). */
+function exportLinks(role: Uint8Array): number {
+  let n = 0
+  for (let i = 0; i < role.length; i++) if (role[i] === MPXN_ROLE_EXPORT) n++
+  return n
+}
+
+function finishReport(report: LoadReport, index: CompactRegistry, mem0: NodeJS.MemoryUsage, t0: number): void {
   const mem1 = process.memoryUsage()
   report.counts = index.counts
   report.memory = {
@@ -98,5 +143,4 @@ export async function loadRegistryHere(
     rss: mem1.rss,
   }
   report.loadMs = performance.now() - t0
-  return { index, report }
 }

@@ -1,16 +1,18 @@
-// Worker-thread entry of loadRegistry (load.ts): builds the index here, posts its snapshot (the
-// typed arrays live in SharedArrayBuffers, so the post shares them instead of copying) and exits.
-// Everything else the build allocated (staging columns, sort scratch, this thread's heap) is
-// freed with the thread, so the gateway's RSS after a load is the index, not the build.
+// Worker-thread entry of loadRegistry (load.ts): builds the index here (or reads a compiled
+// snapshot), posts it (the typed arrays live in SharedArrayBuffers, so the post shares them instead
+// of copying), then, after a build from files, compiles it into a snapshot for the next start
+// (issue #17) while the gateway already serves on it, and exits. Everything else the build
+// allocated is freed with the thread, so the gateway's RSS after a load is the index, not the build.
 import { parentPort, workerData } from 'node:worker_threads'
 import { RegistryLoadError } from './errors.js'
-import { loadRegistryHere, type RegistryPaths } from './load-here.js'
+import { loadRegistryHere, writeSnapshotOf, type LoadOptions, type RegistryPaths } from './load-here.js'
 import type { LoadProgress } from './report.js'
 
 export interface LoadWorkerData {
   paths: RegistryPaths
   maxRejectRatio: number
   progress: boolean
+  snapshots?: LoadOptions['snapshots']
 }
 
 const data = workerData as LoadWorkerData
@@ -23,10 +25,10 @@ const onProgress = (p: LoadProgress) => {
   port.postMessage({ progress: p })
 }
 try {
-  const { index, report } = await loadRegistryHere(data.paths, {
-    maxRejectRatio: data.maxRejectRatio, ...(data.progress && { onProgress }),
-  })
-  port.postMessage({ snapshot: index.toShared(), report })
+  const opts: LoadOptions = { maxRejectRatio: data.maxRejectRatio, ...(data.progress && { onProgress }), ...(data.snapshots && { snapshots: data.snapshots }) }
+  const result = await loadRegistryHere(data.paths, opts)
+  port.postMessage({ snapshot: result.index.toShared(), report: result.report })
+  port.postMessage({ written: writeSnapshotOf(result, opts) })
 } catch (err) {
   const e = err as Error
   port.postMessage({

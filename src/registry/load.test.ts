@@ -135,6 +135,30 @@ describe('loadRegistry', () => {
     expect(report.overlapSamples.find((s) => s.line === 4)!.reason).toMatch(/later row in the file wins \(see line 3\)/)
   })
 
+  it('rows the count pass counts but the fill pass rejects leave gaps that the build skips', async () => {
+    // the count pass reads only the first field: these rows are counted in their bucket, then
+    // rejected (bad type, bad MPxN, bad MPID, bad date) and their places stay empty
+    const hex = (i: number) => i.toString(16).toUpperCase().padStart(2, '0')
+    const dev = (i: number) => `00-12-34-56-78-AB-${hex(i >> 8)}-${hex(i & 255)}`
+    const mpan = (i: number) => `19${String(i).padStart(11, '0')}`
+    const regs: string[] = []
+    const devs: string[] = []
+    for (let i = 0; i < 300; i++) {
+      regs.push(i % 7 === 3 ? `${mpan(i)},A!,2024-01-01` : i % 11 === 5 ? `${mpan(i)},ACME,2024-02-30` : `${mpan(i)},ACME,2024-01-01`)
+      devs.push(i % 5 === 2 ? `${dev(i)},TOASTER,${mpan(i)}` : i % 13 === 4 ? `${dev(i)},ESME,12x` : `${dev(i)},ESME,${mpan(i)}`)
+    }
+    const { index, report } = await loadRegistry(writeWorld(regs.join('\n'), devs.join('\n')), { maxRejectRatio: 0.5 })
+    const regOk = (i: number) => i % 7 !== 3 && i % 11 !== 5
+    const devOk = (i: number) => i % 5 !== 2 && i % 13 !== 4
+    expect(index.counts.mpxns).toBe(Array.from({ length: 300 }, (_, i) => i).filter(regOk).length)
+    expect(index.counts.devices).toBe(Array.from({ length: 300 }, (_, i) => i).filter(devOk).length)
+    for (let i = 0; i < 300; i++) {
+      expect(index.periods(mpan(i)).length, `MPxN ${i}`).toBe(regOk(i) ? 1 : 0)
+      expect(index.mpxnsOfDevice(dev(i)), `device ${i}`).toEqual(devOk(i) ? [mpan(i)] : undefined)
+    }
+    expect(report.files.map((f) => f.rejected)).toEqual([0, 300 - index.counts.mpxns, 300 - index.counts.devices])
+  })
+
   it('reads .gz files, devices with status, unregistered MPxNs and any-case IDs', async () => {
     const devs = 'device_id,device_type,mpxn,device_status\n' +
       '00-12-34-56-78-ab-cd-ef,esme,1200012345679,Commissioned\n' +

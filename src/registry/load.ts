@@ -9,12 +9,12 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { RegistryLoadError, type RegistryErrorCode, type RowProblem } from './errors.js'
-import { loadRegistryHere, type LoadOptions, type RegistryPaths } from './load-here.js'
+import { loadRegistryHere, writeSnapshotOf, type LoadOptions, type RegistryPaths, type SnapshotWrite } from './load-here.js'
 import type { LoadWorkerData } from './load-worker.js'
 import { CompactRegistry, type RegistrySnapshot } from './registry-index.js'
 import type { LoadProgress, LoadReport } from './report.js'
 
-export type { LoadOptions, RegistryPaths } from './load-here.js'
+export type { LoadOptions, RegistryPaths, SnapshotWrite } from './load-here.js'
 export { loadRegistryHere } from './load-here.js'
 
 let workerUrl: URL | null | undefined
@@ -30,30 +30,52 @@ function loadWorkerUrl(): URL | undefined {
 type WorkerReply =
   | { progress: LoadProgress }
   | { snapshot: RegistrySnapshot; report: LoadReport }
+  | { written: SnapshotWrite }
   | { error: { code: RegistryErrorCode; file: string; detail: string; reasons: RowProblem[] } | { message: string } }
 
-export async function loadRegistry(
-  paths: RegistryPaths,
-  opts: LoadOptions,
-): Promise<{ index: CompactRegistry; report: LoadReport }> {
+/** The load options of the configuration's registry section (snapshots per registry.snapshots). */
+export function loadOptionsOf(r: { maxRejectRatio: number; snapshots: boolean; snapshotDir: string; snapshotsKept: number }): LoadOptions {
+  return { maxRejectRatio: r.maxRejectRatio, ...(r.snapshots && { snapshots: { dir: r.snapshotDir, keep: r.snapshotsKept } }) }
+}
+
+export interface Loaded {
+  index: CompactRegistry
+  report: LoadReport
+  /**
+   * After a build from files: the snapshot compiled for the next start, written after the index
+   * is handed over (the caller need not wait for it). Never rejects.
+   */
+  snapshotWritten: Promise<SnapshotWrite>
+}
+
+export async function loadRegistry(paths: RegistryPaths, opts: LoadOptions): Promise<Loaded> {
   const url = opts.inThread ? undefined : loadWorkerUrl()
-  if (!url) return loadRegistryHere(paths, opts)
-  const data: LoadWorkerData = { paths, maxRejectRatio: opts.maxRejectRatio, progress: opts.onProgress !== undefined }
+  if (!url) {
+    const r = await loadRegistryHere(paths, opts)
+    return { index: r.index, report: r.report, snapshotWritten: Promise.resolve(writeSnapshotOf(r, opts)) }
+  }
+  const data: LoadWorkerData = {
+    paths, maxRejectRatio: opts.maxRejectRatio, progress: opts.onProgress !== undefined, ...(opts.snapshots && { snapshots: opts.snapshots }),
+  }
   const worker = new Worker(url, { workerData: data })
+  let written: (w: SnapshotWrite) => void = () => {}
+  const snapshotWritten = new Promise<SnapshotWrite>((r) => (written = r))
   return new Promise((resolve, reject) => {
-    let result: { index: CompactRegistry; report: LoadReport } | undefined
     let failure: Error | undefined
+    let settled = false
     worker.on('message', (m: WorkerReply) => {
       if ('progress' in m) opts.onProgress?.(m.progress)
-      else if ('snapshot' in m) result = { index: CompactRegistry.fromShared(m.snapshot), report: m.report }
+      else if ('snapshot' in m) {
+        settled = true
+        resolve({ index: CompactRegistry.fromShared(m.snapshot), report: m.report, snapshotWritten })
+      } else if ('written' in m) written(m.written)
       else if ('code' in m.error) failure = new RegistryLoadError(m.error.code, m.error.file, m.error.detail, m.error.reasons)
       else failure = new Error(`registry load failed: ${m.error.message}`)
     })
     worker.on('error', (err) => (failure ??= new Error(`registry load worker failed: ${err.message}`)))
-    // settle on exit: by then the worker's build memory is released
     worker.on('exit', (code) => {
-      if (result) resolve(result)
-      else reject(failure ?? new Error(`registry load worker exited with code ${code} and no result`))
+      written({ error: `the load worker exited (code ${code}) before writing a snapshot` })
+      if (!settled) reject(failure ?? new Error(`registry load worker exited with code ${code} and no result`))
     })
   })
 }

@@ -3,7 +3,7 @@
 // the interface).
 import type { Envelope } from '../envelope/types.js'
 import { OPEN_DAY } from './day.js'
-import { MPXN_ROLE_EXPORT } from './staging.js'
+import { MPXN_ROLE_EXPORT } from './device-table.js'
 import { CompactRegistry } from './registry-index.js'
 import type { MpxnFacts, Party, RegistryFacts, RegistryIndex, SupplyPeriod } from './types.js'
 import { ukDayNumberOf, ukDayOf } from './uk-day.js'
@@ -122,8 +122,8 @@ function genericFacts(index: RegistryIndex, mpxn: string, day: string, recipient
   const at = periods.find((p) => p.from <= day && (p.to === undefined || day <= p.to))
   if (at) {
     const party = index.partyByMpid(at.mpid)
-    f.period = { ...at, reachable: isReachable(party) }
-    if (party) f.period.partyId = party.id
+    f.period = { ...at, partyId: party?.id, reachable: isReachable(party) } // the compact path's key order
+    if (!party) delete f.period.partyId
   }
   if (recipient) {
     let last: SupplyPeriod | undefined
@@ -159,18 +159,20 @@ export function lookupFacts(env: Envelope, index: RegistryIndex, dcc: ReadonlySe
   }
   const device = deviceOf(env, index, dcc)
   const ix = index instanceof CompactRegistry ? index : undefined
+  // a delta overlay (delta.ts) answers for the MPxNs and devices it changed: those go the generic way
+  const ov = ix?.hasOverlay === true
   let deviceRow = -1
   let deviceMpxns: readonly string[] | undefined
   if (device) {
     facts.deviceId = device.toUpperCase()
-    if (ix) deviceRow = ix.deviceRowOf(device)
+    if (ix && !(ov && ix.overlayDevice(device))) deviceRow = ix.deviceRowOf(device)
     else deviceMpxns = index.mpxnsOfDevice(device)
-    facts.deviceKnown = ix ? deviceRow >= 0 : deviceMpxns !== undefined
+    facts.deviceKnown = deviceRow >= 0 || deviceMpxns !== undefined
   }
   if (env.mpxns.length > 0) {
     facts.mpxnSource = 'body'
     for (const m of env.mpxns) {
-      const f = ix ? compactFacts(ix, m, ix.slotOf(m), dayNum, own) : genericFacts(index, m, messageDay, facts.recipient)
+      const f = ix && !(ov && ix.inOverlay(m)) ? compactFacts(ix, m, ix.slotOf(m), dayNum, own) : genericFacts(index, m, messageDay, facts.recipient)
       if (env.exportMpans?.includes(m)) f.role = 'export'
       facts.mpxns.push(f)
     }
@@ -180,8 +182,12 @@ export function lookupFacts(env: Envelope, index: RegistryIndex, dcc: ReadonlySe
       const ref = ix.dev.ref[r]!
       const slot = ref >= 0x80000000 ? -1 : ref // orphans: named by a device, no registration rows
       const mpxn = ix.mpxnOfRef(ref)
-      if (slot >= 0) ix.rangeOfSlot(slot)
-      const f = compactFacts(ix, mpxn, slot, dayNum, own)
+      let f: MpxnFacts
+      if (ov && ix.inOverlay(mpxn)) f = genericFacts(index, mpxn, messageDay, facts.recipient)
+      else {
+        if (slot >= 0) ix.rangeOfSlot(slot)
+        f = compactFacts(ix, mpxn, slot, dayNum, own)
+      }
       if (ix.dev.role[r] === MPXN_ROLE_EXPORT) f.role = 'export'
       facts.mpxns.push(f)
     }

@@ -1,6 +1,8 @@
-// MPID -> Uint16 code. MPIDs are 4 alphanumerics (upper-cased), packed into one number so a row
+// MPID -> 15-bit code (the 16th bit of a stored period's code is period-rules.ts IMPLIED_END). MPIDs are
+// 4 alphanumerics (upper-cased), packed into one number so a row
 // is coded without building a string.
 import { RegistryLoadError } from './errors.js'
+import { MPID_MASK } from './period-rules.js'
 
 export class MpidTable {
   readonly names: string[] = []
@@ -30,7 +32,7 @@ export class MpidTable {
     let code = this.#byPacked.get(packed)
     if (code === undefined) {
       code = this.names.length
-      if (code > 0xfffe) throw new RegistryLoadError('DCCGW_ERR_REGISTRY_LIMIT', 'registrations', 'more than 65535 distinct MPIDs')
+      if (code > MPID_MASK) throw new RegistryLoadError('DCCGW_ERR_REGISTRY_LIMIT', 'registrations', `more than ${MPID_MASK + 1} distinct MPIDs`)
       this.names.push(String.fromCharCode(packed >>> 24, (packed >>> 16) & 255, (packed >>> 8) & 255, packed & 255))
       this.#byPacked.set(packed, code)
     }

@@ -3,10 +3,11 @@
 // build-devices.ts); only parties (tens) are objects. Immutable once built: a reload builds a new
 // instance and the caller swaps the reference.
 import { findSlot, hit, keyOfSlot, lookupBatch, periodIn, slotRange, type MpxnTable } from './mpxn-table.js'
-import { findDeviceRow, type DeviceTable } from './build-devices.js'
+import { findDeviceRow, MPXN_ROLE_EXPORT, ORPHAN_BIT, type DeviceTable } from './device-table.js'
+import { MPID_MASK } from './period-rules.js'
 import { formatDay, OPEN_DAY, parseDay } from './day.js'
 import { eui, mpxnKey, mpxnOfKey, parseEui } from './keys.js'
-import { MPXN_ROLE_EXPORT, ORPHAN_BIT } from './staging.js'
+import type { SourceStamp } from './sources.js'
 import type { DeviceType, MpxnRole, Party, RegistryCounts, RegistryIndex, SupplyPeriod, UserRole } from './types.js'
 
 /** Device types in storage order (index + 1 is the stored code; 0 = none). */
@@ -17,6 +18,14 @@ export const DEVICE_STATUSES = [
   'Withdrawn', 'Suspended', 'Recovery', 'Recovered',
 ] as const
 export type DeviceStatus = (typeof DEVICE_STATUSES)[number]
+
+/**
+ * Names the in-memory layout of the tables below and the rules that build them. A compiled
+ * snapshot (snapshot-file.ts) written under another layout is refused as stale and rebuilt:
+ * change this whenever a table gains, loses or re-encodes an array, or a build rule changes.
+ */
+export const INDEX_LAYOUT =
+  'main{starts,slots,periods(mpid|implied-end; effective_to inclusive, stored end exclusive)} orphans{starts,slots,periods} devices{starts,hi,lo,ref,type,status,role} v2'
 
 /**
  * Plain-object form of an index: typed arrays over SharedArrayBuffers plus parties. A structured
@@ -31,6 +40,37 @@ export interface RegistrySnapshot {
   main: MpxnTable
   orphans: MpxnTable
   devices: DeviceTable
+  /** changes applied by delta files on top of the tables (delta.ts), until compacted */
+  overlay?: OverlayData
+  /** delta files already folded into the tables (compact.ts), in order */
+  baked?: { name: string; crc32: number }[]
+  /** the source files the tables were built from (a snapshot's header, or the build's stamps) */
+  sources?: SourceStamp[]
+}
+
+/**
+ * Delta changes over the tables (issue #17), plain data (it rides to the pool workers as JSON).
+ * An entry replaces what the tables say about its MPxN or device.
+ */
+export interface OverlayData {
+  /** delta files applied, in order */
+  deltas: { name: string; crc32: number }[]
+  /** MPxN key -> its periods, flat [from, to, MPID code (| IMPLIED_END)]...; [] = no registration rows */
+  mpxns: [number, number[]][]
+  /**
+   * device EUI-64 (upper-case, dashed) -> [type, status, MPxN keys, mpxn_role of each key
+   * (MPXN_ROLE_IMPORT / MPXN_ROLE_EXPORT)]; type 0 = the device is gone
+   */
+  devices: [string, number, number, number[], number[]][]
+}
+
+const roleName = (code: number): MpxnRole => (code === MPXN_ROLE_EXPORT ? 'export' : 'import')
+
+interface OverlayDevice {
+  type: number
+  status: number
+  keys: readonly number[]
+  roles: readonly number[]
 }
 
 export class CompactRegistry implements RegistryIndex {
@@ -47,6 +87,10 @@ export class CompactRegistry implements RegistryIndex {
   readonly #byId = new Map<string, Party>()
   readonly #byUser = new Map<string, { party: Party; role: UserRole }>()
   readonly #byMpid = new Map<string, Party>()
+  readonly #ovMpxns: ReadonlyMap<number, readonly number[]>
+  readonly #ovDevices: ReadonlyMap<string, OverlayDevice>
+  /** a delta overlay is in use: lookups check it before the tables */
+  readonly hasOverlay: boolean
 
   constructor(s: RegistrySnapshot) {
     this.#snapshot = s
@@ -63,6 +107,28 @@ export class CompactRegistry implements RegistryIndex {
     }
     this.mpidNames = s.mpids
     this.mpidParty = s.mpids.map((m) => this.#byMpid.get(m))
+    this.#ovMpxns = new Map(s.overlay?.mpxns)
+    this.#ovDevices = new Map(s.overlay?.devices.map(([id, type, status, keys, roles]) => [id, { type, status, keys, roles }]))
+    this.hasOverlay = this.#ovMpxns.size + this.#ovDevices.size > 0
+  }
+
+  /** The overlay's periods of an MPxN key (flat triples), or undefined when the tables answer. */
+  overlayPeriods(key: number): readonly number[] | undefined {
+    return this.#ovMpxns.get(key)
+  }
+  /** The MPxN is answered by the overlay (only meaningful when hasOverlay). */
+  inOverlay(mpxn: string): boolean {
+    return this.#ovMpxns.has(mpxnKey(mpxn))
+  }
+  /** The overlay's entry of a device (any case), or undefined when the tables answer. */
+  overlayDevice(deviceId: string): OverlayDevice | undefined {
+    return this.hasOverlay ? this.#ovDevices.get(deviceId.toUpperCase()) : undefined
+  }
+  #flatPeriod(flat: readonly number[], i: number): SupplyPeriod {
+    const to = flat[i + 1]!
+    const sp: SupplyPeriod = { mpid: this.mpidNames[flat[i + 2]! & MPID_MASK]!, from: formatDay(flat[i]!) }
+    if (to !== OPEN_DAY) sp.to = formatDay(to - 1) // stored exclusive; SupplyPeriod.to is the last day
+    return sp
   }
 
   static fromShared(s: RegistrySnapshot): CompactRegistry {
@@ -72,7 +138,7 @@ export class CompactRegistry implements RegistryIndex {
     return this.#snapshot
   }
 
-  /** Bytes held in typed arrays (the index proper; parties not counted). */
+  /** Bytes held in typed arrays (the index proper; parties and a delta overlay not counted). */
   byteSize(): number {
     let n = 0
     for (const t of [this.main, this.orphans, this.dev])
@@ -137,17 +203,23 @@ export class CompactRegistry implements RegistryIndex {
     return this.main.periods[p * 3 + 1]!
   }
   periodMpid(p: number): number {
-    return this.main.periods[p * 3 + 2]!
+    return this.main.periods[p * 3 + 2]! & MPID_MASK
   }
   period(p: number): SupplyPeriod {
     const per = this.main.periods
     const to = per[p * 3 + 1]!
-    const sp: SupplyPeriod = { mpid: this.mpidNames[per[p * 3 + 2]!]!, from: formatDay(per[p * 3]!) }
+    const sp: SupplyPeriod = { mpid: this.mpidNames[per[p * 3 + 2]! & MPID_MASK]!, from: formatDay(per[p * 3]!) }
     if (to !== OPEN_DAY) sp.to = formatDay(to - 1) // stored exclusive; SupplyPeriod.to is the last day
     return sp
   }
 
   periods(mpxn: string): readonly SupplyPeriod[] {
+    const ov = this.hasOverlay ? this.#ovMpxns.get(mpxnKey(mpxn)) : undefined
+    if (ov) {
+      const out: SupplyPeriod[] = []
+      for (let i = 0; i < ov.length; i += 3) out.push(this.#flatPeriod(ov, i))
+      return out
+    }
     const slot = this.slotOf(mpxn)
     if (slot < 0) return []
     const { p, n } = hit
@@ -156,8 +228,13 @@ export class CompactRegistry implements RegistryIndex {
     return out
   }
   periodAt(mpxn: string, day: string): SupplyPeriod | undefined {
-    const slot = this.slotOf(mpxn)
     const d = parseDay(day)
+    const ov = this.hasOverlay ? this.#ovMpxns.get(mpxnKey(mpxn)) : undefined
+    if (ov) {
+      for (let i = ov.length - 3; i >= 0; i -= 3) if (ov[i]! <= d) return d < ov[i + 1]! ? this.#flatPeriod(ov, i) : undefined
+      return undefined
+    }
+    const slot = this.slotOf(mpxn)
     if (slot < 0 || d < 0) return undefined
     const p = periodIn(this.main.periods, hit.p, hit.n, d)
     return p < 0 ? undefined : this.period(p)
@@ -178,26 +255,32 @@ export class CompactRegistry implements RegistryIndex {
     while (e < d.hi.length && d.hi[e] === d.hi[row] && d.lo[e] === d.lo[row]) e++
     return e
   }
-  mpxnsOfDevice(deviceId: string): readonly string[] | undefined {
+  /** Per link of a device (overlay first): `fromOverlay(i)` or `fromRow(r)`; undefined when unknown. */
+  #linksOfDevice<T>(deviceId: string, fromOverlay: (ov: OverlayDevice, i: number) => T, fromRow: (r: number) => T): T[] | undefined {
+    const ov = this.overlayDevice(deviceId)
+    if (ov) return ov.type === 0 ? undefined : ov.keys.map((_k, i) => fromOverlay(ov, i))
     const row = this.deviceRowOf(deviceId)
     if (row < 0) return undefined
-    const out: string[] = []
-    for (let r = row, e = this.deviceRowsEnd(row); r < e; r++) out.push(this.mpxnOfRef(this.dev.ref[r]!))
+    const out: T[] = []
+    for (let r = row, e = this.deviceRowsEnd(row); r < e; r++) out.push(fromRow(r))
     return out
+  }
+  mpxnsOfDevice(deviceId: string): readonly string[] | undefined {
+    return this.#linksOfDevice(deviceId, (ov, i) => mpxnOfKey(ov.keys[i]!), (r) => this.mpxnOfRef(this.dev.ref[r]!))
   }
   mpxnRolesOfDevice(deviceId: string): readonly MpxnRole[] | undefined {
-    const row = this.deviceRowOf(deviceId)
-    if (row < 0) return undefined
-    const out: MpxnRole[] = []
-    for (let r = row, e = this.deviceRowsEnd(row); r < e; r++) out.push(this.dev.role[r] === MPXN_ROLE_EXPORT ? 'export' : 'import')
-    return out
+    return this.#linksOfDevice(deviceId, (ov, i) => roleName(ov.roles[i]!), (r) => roleName(this.dev.role[r]!))
   }
   deviceType(deviceId: string): DeviceType | undefined {
+    const ov = this.overlayDevice(deviceId)
+    if (ov) return DEVICE_TYPES[ov.type - 1]
     const row = this.deviceRowOf(deviceId)
     return row < 0 ? undefined : DEVICE_TYPES[this.dev.type[row]! - 1]
   }
   /** DUIS DeviceStatus from the optional 4th devices.csv column; undefined when not given. */
   deviceStatus(deviceId: string): DeviceStatus | undefined {
+    const ov = this.overlayDevice(deviceId)
+    if (ov) return ov.type === 0 ? undefined : DEVICE_STATUSES[ov.status - 1]
     const row = this.deviceRowOf(deviceId)
     return row < 0 ? undefined : DEVICE_STATUSES[this.dev.status[row]! - 1]
   }

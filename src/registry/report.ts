@@ -30,13 +30,19 @@ export interface LoadReport {
   endOverlaps: number
   /** consecutive touching periods of the same MPID merged into one */
   mergedPeriods: number
-  /** device rows with mpxn_role export (devices.csv 5th column) */
+  /** device -> MPxN links with mpxn_role export (devices.csv 5th column; duplicate rows collapsed) */
   exportMpanLinks: number
   /** device rows naming an MPxN with no registration rows (kept; MpxnFacts.known = false) */
   devicesWithUnregisteredMpxn: number
   counts: RegistryCounts
   memory: { indexBytes: number; heapUsedDelta: number; externalDelta: number; arrayBuffersDelta: number; rss: number }
   loadMs: number
+  /** where the index came from: a compiled snapshot (issue #17) or the files */
+  source: 'files' | 'snapshot'
+  /** the snapshot file read, when source = snapshot */
+  snapshot?: string
+  /** snapshots tried and refused (corrupt, truncated, stale), newest first, with the reason */
+  snapshotsRefused: { file: string; reason: string }[]
 }
 
 export function emptyReport(): LoadReport {
@@ -46,6 +52,8 @@ export function emptyReport(): LoadReport {
     counts: { registrations: 0, mpxns: 0, devices: 0, parties: 0, userIds: 0 },
     memory: { indexBytes: 0, heapUsedDelta: 0, externalDelta: 0, arrayBuffersDelta: 0, rss: 0 },
     loadMs: 0,
+    source: 'files',
+    snapshotsRefused: [],
   }
 }
 
@@ -57,8 +65,9 @@ const dMiB = (n: number) => (n >= 0 ? '+' : '') + MiB(n)
 export function formatLoadReport(r: LoadReport): string {
   const out: string[] = []
   const c = r.counts
-  out.push(`registry loaded in ${(r.loadMs / 1000).toFixed(2)} s: ${num(c.mpxns)} MPxNs, ${num(c.registrations)} periods, ` +
+  out.push(`registry loaded in ${(r.loadMs / 1000).toFixed(2)} s${r.snapshot ? ` from snapshot ${r.snapshot}` : ''}: ${num(c.mpxns)} MPxNs, ${num(c.registrations)} periods, ` +
     `${num(c.devices)} devices, ${num(c.parties)} parties, ${num(c.userIds)} user IDs`)
+  for (const x of r.snapshotsRefused) out.push(`  snapshot refused, ${x.file}: ${x.reason}`)
   for (const f of r.files)
     out.push(`  ${f.file}: ${num(f.loaded)} loaded, ${num(f.rejected)} rejected of ${num(f.rows)} rows (${MiB(f.bytes)}, ${(f.ms / 1000).toFixed(2)} s)`)
   out.push(`device -> MPxN links (devices.csv mpxn_role): ${num(r.exportMpanLinks)} export MPAN${r.exportMpanLinks === 1 ? '' : 's'}, the rest import or gas`)

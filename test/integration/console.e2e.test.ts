@@ -121,6 +121,16 @@ describe('operator console over HTTP (issue #16)', () => {
     const actors = (await audit(w, 'registry.reload')).map((r) => r.actor)
     expect(actors[0]).toMatch(/^admin-api:(::ffff:)?127\.0\.0\.1$/) // admin.token: the form it always had
     expect(actors[1]).toMatch(/^admin-api:olivia@(::ffff:)?127\.0\.0\.1$/)
+    // registry deltas (issue #17) change state too: a viewer gets 403 and nothing is applied; an
+    // operator's delta is applied and audited through the store port with who and which file
+    const delta = 'op,mpxn,supplier_mpid,effective_from,effective_to\nadd,1999999999993,ACME,2025-01-01,2025-01-31\n'
+    const post = (token: string) => fetch(`${url}/admin/registry/apply-delta?name=console-test.csv`, { method: 'POST', body: delta, headers: { authorization: `Bearer ${token}` } })
+    expect((await post(VIEWER.token)).status).toBe(403)
+    expect(w.gw.registry().periods('1999999999993')).toEqual([])
+    expect((await audit(w, 'registry.delta'))).toEqual([])
+    expect((await post(OPERATOR.token)).status).toBe(200)
+    expect(w.gw.registry().periods('1999999999993')).toEqual([{ mpid: 'ACME', from: '2025-01-01', to: '2025-01-31' }])
+    expect((await audit(w, 'registry.delta'))[0]).toMatchObject({ actor: expect.stringMatching(/^admin-api:olivia@/), target: 'console-test.csv', detail: 'ok' })
   })
 
   it('bulk release asks for the count again when it changed, and delete records the operator reason', async () => {

@@ -72,10 +72,12 @@ describe('hostile corpus against the real gateway', () => {
     expect((await fetch(`${gp.url}/healthz`)).status).toBe(200)
     expect((await fetch(`${gp.url}/readyz`)).status).toBe(200)
     expect((await postRaw(`${gp.url}/duis`, alert(DEVICES.acme, 1))).status).toBe(200)
-    // Files appear only under the outbox, with safe names.
+    // Files appear only under the outbox, with safe names (and the compiled registry snapshot,
+    // named by its creation time: registry data, never a payload).
     for (const f of walk(join(world.dir, 'data'))) {
       const rel = relative(join(world.dir, 'data'), f)
       if (!rel.includes('/')) continue // the gateway's own files (gateway.db, keys), not named after an ID
+      if (/^registry-snapshots\/registry-\d{8}T\d{9}Z-\d+\.snap$/.test(rel)) continue
       if (/^journal\/\d{10}\.seg$/.test(rel)) continue // journal segments: numbered, never named after an ID
       expect(rel).toMatch(/^outbox\/[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+$/)
     }
