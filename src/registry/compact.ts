@@ -1,7 +1,7 @@
 // Compaction (issue #17): folds a delta overlay into new tables, so lookups go back to the compact
 // path and the overlay stops growing. O(index): runs in a worker thread (compact-worker.ts) while
 // the gateway serves on the overlay index, and its result is written as a snapshot.
-import { bucketBitsFor, sharedF64, sharedU16, sharedU32, sharedU8 } from './key-table.js'
+import { bucketBitsFor, countsToStarts, sharedF64, sharedU16, sharedU32, sharedU8 } from './key-table.js'
 import { hash2, hashMpxnKey, parseEui, eui } from './keys.js'
 import { buildKeyTable, COUNT_UNIT, findSlot, keyOfSlot, SLOTS_PER_BUCKET, type MpxnTable } from './mpxn-table.js'
 import { ORPHAN_BIT, ROWS_PER_BUCKET, type DeviceTable } from './device-table.js'
@@ -105,13 +105,7 @@ export function compactSnapshot(s: RegistrySnapshot): RegistrySnapshot {
   eachRow((h, l) => {
     dstarts[hash2(h, l) >>> dshift]!++
   })
-  let at = 0
-  for (let b = 0; b < dnb; b++) {
-    const c = dstarts[b]!
-    dstarts[b] = at
-    at += c
-  }
-  dstarts[dnb] = at
+  countsToStarts(dstarts, dnb)
   const dfill = dstarts.slice()
   const dev: DeviceTable = {
     bits: dbits, starts: dstarts, hi: sharedU32(rows), lo: sharedU32(rows), ref: sharedU32(rows), type: sharedU8(rows), status: sharedU8(rows), role: sharedU8(rows), devices,

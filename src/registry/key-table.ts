@@ -25,6 +25,21 @@ export function bucketBitsFor(n: number, perBucket = 2): number {
   return Math.max(4, Math.min(30, Math.ceil(Math.log2(Math.max(n, 1) / perBucket))))
 }
 
+/**
+ * Turns per-bucket row counts in `starts[0..nb-1]` into each bucket's first row (prefix sums), in
+ * place, with the total in `starts[nb]`; returns the total.
+ */
+export function countsToStarts(starts: Uint32Array, nb: number): number {
+  let at = 0
+  for (let b = 0; b < nb; b++) {
+    const c = starts[b]!
+    starts[b] = at
+    at += c
+  }
+  starts[nb] = at
+  return at
+}
+
 /** Partitions for a cache-friendly two-level build (partition.ts): ~1024 write streams. */
 export const PART_BITS = 10
 

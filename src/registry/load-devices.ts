@@ -15,7 +15,7 @@ import { fields } from './csv-rows.js'
 import { findDeviceRow, MPXN_ROLE_EXPORT, MPXN_ROLE_IMPORT, ORPHAN_BIT, ROWS_PER_BUCKET, type DeviceTable } from './device-table.js'
 import { fieldText, FileTally } from './file-tally.js'
 import { IssueSamples } from './issue-samples.js'
-import { sharedU32, sharedU8 } from './key-table.js'
+import { countsToStarts, sharedU32, sharedU8 } from './key-table.js'
 import { eui, hash2, mpxnKeyCodes, parseEuiCodes } from './keys.js'
 import { buildKeyTable, lookupBatch, type MpxnTable } from './mpxn-table.js'
 import { DEVICE_STATUSES, DEVICE_TYPES } from './registry-index.js'
@@ -90,13 +90,7 @@ export async function buildDevices(
   const starts = sharedU32(nb + 1)
   const countCrc = await countPass(file, bits, (buf) =>
     fields[1]! - fields[0]! === 23 && parseEuiCodes(buf, fields[0]!, fields[1]!) ? hash2(eui.hi, eui.lo) : -1, starts, 1)
-  let at = 0
-  for (let b = 0; b < nb; b++) {
-    const c = starts[b]!
-    starts[b] = at
-    at += c
-  }
-  starts[nb] = at
+  const at = countsToStarts(starts, nb)
 
   const hi = sharedU32(at)
   const lo = sharedU32(at)
