@@ -1,6 +1,6 @@
 import type { Credential } from '../admin/index.js'
 import type { WorkingDayCalendar } from '../obligations/index.js'
-import type { RegistryIndex } from '../registry/types.js'
+import type { RegistryIndex } from '../registry/index.js'
 import type { CommitOutcome, GatewayStore } from '../store/index.js'
 
 /** The last registry load or reload, whoever asked for it (start, SIGHUP, admin API, console). */

@@ -6,7 +6,7 @@ import { alertDeadline, buildQuarantinedNotice, redirectedDraft } from '../oblig
 import type { WorkingDayCalendar } from '../obligations/index.js'
 import { evaluate } from '../pipeline.js'
 import type { EvaluateContext } from '../pipeline.js'
-import type { RegistryIndex } from '../registry/types.js'
+import type { RegistryIndex } from '../registry/index.js'
 import type { AckAnswer, GatewayStore, ObligationDraft, ObligationRow, SpoolItem } from '../store/index.js'
 
 // Issue 15 wiring between the store, the dispatcher and the obligations: what the gateway adds

@@ -1,4 +1,4 @@
-import type { ObligationRow } from '../store/types.js'
+import type { ObligationRow } from '../store/index.js'
 import { levelName } from './contacts.js'
 import { ukDeadlineWords, ukTimeWords } from './uk-time.js'
 

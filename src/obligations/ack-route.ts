@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { IngressErrors } from '../ingress/errors.js'
 import { readBody, sendError } from '../ingress/http-util.js'
-import type { AckAnswer, ObligationRow } from '../store/types.js'
+import type { AckAnswer, ObligationRow } from '../store/index.js'
 import type { AckLinks } from './ack-link.js'
 import { ACK_PAGE_HEADERS, renderAckDone, renderAckForm, type AckFormView } from './ack-page.js'
 

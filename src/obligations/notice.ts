@@ -1,7 +1,7 @@
 import type { Envelope } from '../envelope/types.js'
 import type { Decision } from '../policy/types.js'
 import type { Party } from '../registry/types.js'
-import type { ObligationDraft, ObligationRow } from '../store/types.js'
+import type { ObligationDraft, ObligationRow } from '../store/index.js'
 import { alertName } from './alert-names.js'
 import { levelName } from './contacts.js'
 import type { WorkingDayCalendar } from './calendar.js'

@@ -1,5 +1,5 @@
 import type { Envelope } from '../envelope/types.js'
-import type { MpxnFacts, RegistryFacts, UserRole } from '../registry/types.js'
+import type { MpxnFacts, RegistryFacts, UserRole } from '../registry/index.js'
 import { SUPPLIER_ROLES } from '../registry/types.js'
 import type { Decision, PolicySettings } from './types.js'
 

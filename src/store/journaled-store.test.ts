@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Decision } from '../policy/types.js'
 import { nodeJournalFs, type JournalFs } from './journal/index.js'
 import { JournaledStore } from './journaled-store.js'
@@ -214,7 +214,8 @@ describe('journaled store', () => {
     const cli = new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL' })
     await cli.releaseQuarantined(quarantineId!, { ...q, decision: { decision: 'deliver', reason: 'operator-released', deliverTo: 'ACME', critical: false, mpxn: '1999999999999' } }, 'cli')
     await cli.close()
-    await new Promise((r) => setTimeout(r, 300))
+    // the side poll (about every 250 ms) loads it: wait for it rather than for a fixed time
+    await vi.waitFor(() => expect(s.dueSpool(Date.now(), 10)).not.toEqual([]), { timeout: 10_000, interval: 20 })
     const due = s.dueSpool(Date.now(), 10)
     expect(due.map((i) => i.messageId)).toEqual([q.messageId])
     await s.completeDelivery(due[0]!, Date.now())

@@ -1,4 +1,4 @@
-import type { Config } from '../config/types.js'
+import type { Config } from '../config/index.js'
 import type { GatewayStore } from './gateway-store.js'
 import { JournaledStore } from './journaled-store.js'
 import { SqliteStore } from './sqlite-store.js'

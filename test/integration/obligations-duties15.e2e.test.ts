@@ -49,13 +49,8 @@ const metricsOf = (gw: Gateway) => fetch(`${gw.url}/metrics`).then((r) => r.text
 const auth = { authorization: 'Bearer test-token' }
 
 async function obligationWhere(gw: Gateway, pred: (o: any) => boolean, what: string): Promise<any> {
-  const until = Date.now() + 10_000
-  for (;;) {
-    const found = (await admin(gw, '/admin/obligations?status=all')).items.find(pred)
-    if (found) return admin(gw, `/admin/obligations/${found.id}`)
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 30))
-  }
+  const found = await waitFor(what, async () => (await admin(gw, '/admin/obligations?status=all')).items.find(pred))
+  return admin(gw, `/admin/obligations/${found.id}`)
 }
 
 describe('issue 15: duties that cannot fall through', () => {
