@@ -5,7 +5,7 @@ import { clientCommonName } from '../ingress/tls-options.js'
 import type { AuditRow, GatewayStore } from '../store/index.js'
 import { LEGACY_TOKEN_NAME } from './auth.js'
 
-// The admin audit trail (issue #9: every admin action audited, who, when, what). Rows are written
+// The admin audit trail (every admin action audited, who, when, what: docs/http.md, `GET /admin/audit`). Rows are written
 // by the store with the action (release, delete, purge, ack) or right after it (registry reload);
 // GET /admin/audit reads them through the store port, newest first.
 

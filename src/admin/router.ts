@@ -24,7 +24,7 @@ export interface AdminDeps extends AuditDeps {
   credentials: readonly Credential[]
   store: AdminStore
   reloadRegistry(): Promise<unknown>
-  /** POST /admin/registry/apply-delta (issue #17): throws an error with `reasons` when refused */
+  /** POST /admin/registry/apply-delta (docs/registry.md): throws an error with `reasons` when refused */
   applyRegistryDelta?(name: string, body: Buffer): Promise<unknown>
   /** re-evaluates and releases (gateway/release.ts) */
   releaseQuarantined(id: string, actor: string): Promise<unknown>
@@ -45,7 +45,7 @@ const QUARANTINE_ID = /^\/admin\/quarantine\/([0-9a-f-]{36})(\/release)?$/
 const OBLIGATION_ACK = /^\/admin\/obligations\/([0-9a-f-]{36})\/ack$/
 const OBLIGATION_ID = /^\/admin\/obligations\/([0-9a-f-]{36})$/
 
-/** Admin API (contract §8). Every route needs the bearer token. */
+/** Admin API (docs/http.md). Every route needs the bearer token. */
 export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url: URL, deps: AdminDeps): Promise<void> {
   try {
     await route(req, res, url, deps)

@@ -97,7 +97,7 @@ export async function obligationsList(opts: { config?: string; overdue?: boolean
   await withStore(config, async (store) => {
     const now = Date.now()
     const items = await store.listObligations(opts.overdue ? 'overdue' : opts.all ? 'all' : 'open', now)
-    // contract §1: the list includes open stale-CoS cases (the losing supplier still receives traffic);
+    // `obligations list` (docs/operations.md, "Command line") includes open stale-CoS cases (the losing supplier still receives traffic);
     // a store that cannot report them (store.kind nats) says so instead
     let stale: StaleCosReportRow[] = []
     let staleNote = ''

@@ -1,4 +1,4 @@
-// Front door of src/console: the operator console under /console (issue #16).
+// Front door of src/console: the operator console under /console (docs/console.md).
 export { createConsole, type ConsoleHandler } from './router.js'
 export type { ConsoleDeps, ConsoleStore, ReloadOutcome } from './types.js'
 export { CSP } from './http.js'

@@ -21,7 +21,7 @@ import { SessionStore, csrfMatches } from './session.js'
 import type { Session } from './session.js'
 import type { ConsoleDeps } from './types.js'
 
-// The operator console (issue #16) under /console: server-rendered pages, sessions from the admin
+// The operator console (docs/console.md) under /console: server-rendered pages, sessions from the admin
 // credentials, CSRF tokens on every state-changing form. Unauthenticated page requests go to the
 // sign-in form; a viewer sees everything and may change nothing.
 

@@ -68,7 +68,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const store: GatewayStore = await openStore(config)
   let draining = false
 
-  // Signed acknowledgement links in notices (issue 6); the base URL is known once listening.
+  // Signed acknowledgement links in notices (docs/obligations.md); the base URL is known once listening.
   let publicUrl = config.obligations.publicUrl
   const ackLinks = createAckLinks(loadAckSecret(config.obligations.ackSecret, config.store.path), () => publicUrl, config.obligations.ackLinkTtlDays)
   const senders = new SenderDirectory(config, () => registry, { ackLink: (id, dueAt) => ackLinks.url(id, dueAt) })
@@ -84,7 +84,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   })
   const evalCtx = (): EvaluateContext => ({ limits: config.limits, registry, policy, calendar })
   const recordCtx = (index: RegistryIndex = registry) => ({ registry: index, deadline: (ms: number, wd: number) => calendar.deadline(ms, wd), tenants: config.tenants })
-  // pool.size 0: parse, look up and decide inline (measured faster on 2 cores: README, Performance).
+  // pool.size 0: parse, look up and decide inline (measured faster on 2 cores: docs/performance.md).
   const pool = config.pool.size > 0
     ? new EvaluatePool({ ...config.pool, lookups: 'worker', setup: workerSetup(config), registry, policy, calendar })
     : undefined
@@ -100,7 +100,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     evaluate: (body) => (pool ? pool.evaluate(body) : evaluateInline(body)),
     recordCtx,
     wake: () => dispatcher.wake(),
-    // issue 15: an alert already past its deadline on arrival escalates at once
+    // An alert already past its deadline on arrival escalates at once
     overdueOnArrival: () => void obligations.tick().catch((err: unknown) => log.error({ err }, 'obligation check failed')),
   })
 
@@ -114,7 +114,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   }
   // SECMP0121: tenant MPxNs that moved with a non-commissioned device open install-code duties.
   const installCodeCheck = (prev: RegistryIndex, next: RegistryIndex) => obligations.onRegistrySwap(prev, next).catch((err: unknown) => log.error({ err }, 'install-code check failed'))
-  // delta updates and their compaction (issue #17); kept deltas re-applied after every load
+  // delta updates and their compaction (docs/registry.md); kept deltas re-applied after every load
   const updates = new RegistryUpdates(config, metrics, log, () => registry, swapRegistry, installCodeCheck)
   swapRegistry(await updates.catchUp(registry))
 
@@ -215,7 +215,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   if (publicUrl === '') publicUrl = url
   obligations.start(config.obligations.checkIntervalMs)
   updates.start()
-  // issue 15: parties no notice can reach are named at start; install-code duties from files
+  // Parties no notice can reach are named at start; install-code duties from files
   // that changed while the gateway was down open now
   reportUnreachable(senders.unreachableParties(), metrics, log, 'start')
   if (senders.fallbackUnreachable()) log.warn('obligations.fallbackContact has only an e-mail address and smtp.host is not set: escalations to it reach nobody')

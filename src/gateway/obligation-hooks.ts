@@ -9,8 +9,8 @@ import type { EvaluateContext } from '../pipeline.js'
 import type { RegistryIndex } from '../registry/index.js'
 import type { AckAnswer, GatewayStore, ObligationDraft, ObligationRow, SpoolItem } from '../store/index.js'
 
-// Issue 15 wiring between the store, the dispatcher and the obligations: what the gateway adds
-// around them so that a critical alert never falls through.
+// Wiring between the store, the dispatcher and the obligations: what the gateway adds
+// around them so that a critical alert never falls through (docs/obligations.md).
 
 /**
  * The dispatcher's store, with one change: when the adapter refuses a message (4xx -> quarantine
@@ -54,7 +54,7 @@ function rejectedCritical(
 }
 
 /**
- * "Not the supplier: pass it on" from the acknowledgement page (issue 15, point 4): the
+ * "Not the supplier: pass it on" from the acknowledgement page (docs/obligations.md): the
  * obligation ends `redirected` with the answer in its event; a party from parties.yaml gets the
  * onward obligation (1 working day from now), free text is recorded for the operator.
  */
@@ -81,7 +81,7 @@ export function redirectAnswer(deps: {
   }
 }
 
-/** Issue 15 (point 3): name the parties a notice cannot reach, in the log and the gauges. */
+/** Name the parties a notice cannot reach, in the log and the gauges. */
 export function reportUnreachable(parties: readonly string[], metrics: GatewayMetrics, log: Logger, when: 'start' | 'reload'): void {
   metrics.setUnreachable(parties)
   if (parties.length > 0) {

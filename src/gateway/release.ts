@@ -16,7 +16,7 @@ export interface ReleaseDeps {
 }
 
 /**
- * Operator release of a quarantined message (contract §8): re-evaluated against the index in
+ * Operator release of a quarantined message (docs/http.md): re-evaluated against the index in
  * force now, then delivered, forwarded or dropped as that decides; an operator's release of what
  * is still undecidable delivers it as it is to the addressed party (`operator-released`).
  */

@@ -1,4 +1,4 @@
-// The ingress error catalogue (style §3): every coded error maps once to RFC 9457 problem+json.
+// The ingress error catalogue: every coded error maps once to RFC 9457 problem+json.
 // README's error table is checked against this list by a test.
 
 export interface ErrorDef {

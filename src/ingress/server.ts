@@ -27,7 +27,7 @@ export interface IngressHandlers {
   ack?(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>
 }
 
-/** HTTP(S) listener: ingress (contract §2), health, metrics and the admin API (contract §8). */
+/** HTTP(S) listener: ingress (docs/http.md, "Ingress"), health, metrics and the admin API (docs/http.md). */
 export function createIngressServer(config: Config, h: IngressHandlers, metrics: GatewayMetrics, log: Logger): Server {
   const retryAfter = { 'retry-after': String(config.limits.retryAfterSeconds) }
   let inFlight = 0
@@ -129,7 +129,7 @@ export function createIngressServer(config: Config, h: IngressHandlers, metrics:
     ? (createHttpsServer({ ...http, ...tlsServerOptions(tls) }, handler) as unknown as Server)
     : createHttpServer(http, handler)
   server.keepAliveTimeout = config.server.keepAliveTimeoutMs
-  // Global connection cap (issue #9): past it Node closes new sockets at once.
+  // Global connection cap (docs/operations.md, "Faults"): past it Node closes new sockets at once.
   server.maxConnections = config.server.maxConnections
   if (config.server.maxRequestsPerSocket > 0) server.maxRequestsPerSocket = config.server.maxRequestsPerSocket
   return server
@@ -152,7 +152,7 @@ function httpServerOptions(config: Config): ServerOptions {
 /**
  * 413: closing at once while the client is still sending makes the kernel answer with a TCP
  * reset, and the client may never read the 413 (the DCC would then retry a message that can
- * never be accepted; issue #9 hostile corpus). So the rest of the body is read and discarded, for
+ * never be accepted; the hostile corpus, docs/operations.md "Faults"). So the rest of the body is read and discarded, for
  * at most 2 s after the answer, then the connection is closed.
  */
 function discardThenClose(req: IncomingMessage, res: ServerResponse): void {

@@ -1,4 +1,4 @@
-// Issue 15, pure parts: who an overdue duty escalates to (install code: the installer; after the
+// Obligations (docs/obligations.md), pure parts: who an overdue duty escalates to (install code: the installer; after the
 // last level: the fallback contact), the notice texts (late arrival, quarantined alert, times in
 // words), the onward obligation of a redirect, and the acknowledgement page's content and CSP.
 import { describe, expect, it } from 'vitest'

@@ -1,4 +1,4 @@
-// Issue 3 acceptance: every status of contract §2 with a problem body that says what was wrong,
+// Every status of docs/http.md, "Ingress", with a problem body that says what was wrong,
 // byte-identical delivery, namespace/format independence, 2^53 counters, duplicates.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildDuisDocument, type Gateway } from '../../dist/index.js'
