@@ -1,7 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { IngressErrors } from '../ingress/errors.js'
-import { sendError, sendJson } from '../ingress/http-util.js'
-import { clientCommonName } from '../ingress/tls-options.js'
+import { IngressErrors, clientCommonName, sendError, sendJson } from '../http/index.js'
 import type { AuditRow, GatewayStore } from '../store/index.js'
 import { LEGACY_TOKEN_NAME } from './auth.js'
 

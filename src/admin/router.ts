@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { IngressErrors } from '../ingress/errors.js'
-import type { ErrorDef } from '../ingress/errors.js'
-import { readBody, sendError, sendJson } from '../ingress/http-util.js'
+import { IngressErrors, readBody, sendError, sendJson } from '../http/index.js'
+import type { ErrorDef, HttpPlugin } from '../http/index.js'
 import { isStoreError, isStoreUnavailable } from '../store/index.js'
 import type { GatewayStore, StoreError } from '../store/index.js'
 import type { WorkingDayCalendar } from '../obligations/index.js'
@@ -45,7 +44,11 @@ const QUARANTINE_ID = /^\/admin\/quarantine\/([0-9a-f-]{36})(\/release)?$/
 const OBLIGATION_ACK = /^\/admin\/obligations\/([0-9a-f-]{36})\/ack$/
 const OBLIGATION_ID = /^\/admin\/obligations\/([0-9a-f-]{36})$/
 
-/** Admin API (docs/http.md). Every route needs the bearer token. */
+/** Admin API (docs/http.md) under /admin/. Every route needs the bearer token. */
+export const registerAdmin: HttpPlugin<AdminDeps> = (router, deps) => {
+  router.under('/admin/', (req, res, url) => handleAdmin(req, res, url, deps))
+}
+
 export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url: URL, deps: AdminDeps): Promise<void> {
   try {
     await route(req, res, url, deps)

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { matchCredential } from '../admin/index.js'
+import type { HttpPlugin } from '../http/index.js'
 import { isStoreError, isStoreUnavailable } from '../store/index.js'
 import * as act from './actions.js'
 import type { ActionResult } from './actions.js'
@@ -42,6 +43,11 @@ const ASSETS: Record<string, { type: string; body: Buffer }> = Object.fromEntrie
 export interface ConsoleHandler {
   handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>
   readonly sessions: SessionStore
+}
+
+/** The console under /console (its own sessions; the admin credentials sign in). */
+export const registerConsole: HttpPlugin<ConsoleHandler> = (router, console) => {
+  router.under('/console', (req, res, url) => console.handle(req, res, url))
 }
 
 export function createConsole(d: ConsoleDeps): ConsoleHandler {

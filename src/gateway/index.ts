@@ -5,15 +5,15 @@ import type { Server } from 'node:http'
 import { dirname, resolve } from 'node:path'
 import type { Logger } from 'pino'
 import type { Config } from '../config/types.js'
-import { adminCredentials, handleAdmin } from '../admin/index.js'
-import { createConsole } from '../console/index.js'
+import { adminCredentials, registerAdmin } from '../admin/index.js'
+import { createConsole, registerAckPage, registerConsole } from '../console/index.js'
 import type { ReloadOutcome } from '../console/index.js'
 import { Dispatcher, SenderDirectory } from '../delivery/index.js'
-import { createIngressServer } from '../ingress/server.js'
-import { SpoolLimit } from '../ingress/limits-spool.js'
+import { createListener, createRouter, registerProbes } from '../http/index.js'
+import { registerIngress, SpoolLimit } from '../ingress/index.js'
 import { loadVerificationKeys } from '../envelope/index.js'
 import { GatewayMetrics } from '../metrics/index.js'
-import { ObligationScheduler, createAckLinks, createCalendar, handleAckLink, loadAckSecret } from '../obligations/index.js'
+import { ObligationScheduler, createAckLinks, createCalendar, loadAckSecret } from '../obligations/index.js'
 import type { WorkingDayCalendar } from '../obligations/index.js'
 import { policySettings } from '../policy/index.js'
 import { EvaluatePool, workerSetup } from '../pool/index.js'
@@ -146,46 +146,48 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     reloadRegistry, releaseQuarantined: release, calendar, now,
   })
 
-  const server: Server = createIngressServer(
-    config,
-    {
-      notReadyReason: () =>
-        draining ? { draining: true, detail: 'shutting down' } : !store.open ? { draining: false, detail: 'store closed' } : undefined,
-      // an injected clock (tests) also stamps receipt, so deadlines follow it
-      ingest: (body, contentType, receivedAt) => ingest(body, contentType, opts.now ? now() : receivedAt),
-      ack: (req, res, url) =>
-        handleAckLink(req, res, url, {
-          links: ackLinks,
-          obligation: (id) => store.getObligation(id),
-          acknowledge: (id, actor) => store.acknowledgeObligation(id, actor, now()),
-          redirect: redirectAnswer({ store, registry: () => registry, calendar, obligation: (id) => store.getObligation(id), now, wake: () => dispatcher.wake() }),
-          parties: () => registry.parties().map((p) => ({ id: p.id, name: p.name })),
-          now,
-        }),
+  const notReadyReason = () =>
+    draining ? { draining: true, detail: 'shutting down' } : !store.open ? { draining: false, detail: 'store closed' } : undefined
+  const router = createRouter()
+  registerIngress(router, {
+    config, metrics, notReadyReason,
+    // an injected clock (tests) also stamps receipt, so deadlines follow it
+    ingest: (body, contentType, receivedAt) => ingest(body, contentType, opts.now ? now() : receivedAt),
+  })
+  registerProbes(router, {
+    notReadyReason,
+    retryAfterSeconds: config.limits.retryAfterSeconds,
+    ...(config.metrics.enabled && {
       metricsText: async () => {
         await refreshGauges()
         if (pool) metrics.setPool(pool.sample())
         return { contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }
       },
-      console: (req, res, url) => operatorConsole.handle(req, res, url),
-      admin: (req, res, url) =>
-        handleAdmin(req, res, url, {
-          credentials,
-          store,
-          reloadRegistry,
-          applyRegistryDelta: (name, body) => updates.apply(name, body),
-          releaseQuarantined: release,
-          now,
-          calendar,
-          purgeQuarantine: async (actor) => ({
-            byAge: await store.purgeQuarantine(now() - config.store.quarantineRetentionDays * 86_400_000, actor),
-            bySize: config.store.quarantineMaxBytes > 0 ? await store.purgeQuarantineOverSize(config.store.quarantineMaxBytes, actor) : 0,
-          }),
-        }),
-    },
-    metrics,
-    log,
-  )
+    }),
+  })
+  registerAdmin(router, {
+    credentials,
+    store,
+    reloadRegistry,
+    applyRegistryDelta: (name, body) => updates.apply(name, body),
+    releaseQuarantined: release,
+    now,
+    calendar,
+    purgeQuarantine: async (actor) => ({
+      byAge: await store.purgeQuarantine(now() - config.store.quarantineRetentionDays * 86_400_000, actor),
+      bySize: config.store.quarantineMaxBytes > 0 ? await store.purgeQuarantineOverSize(config.store.quarantineMaxBytes, actor) : 0,
+    }),
+  })
+  registerConsole(router, operatorConsole)
+  registerAckPage(router, {
+    links: ackLinks,
+    obligation: (id) => store.getObligation(id),
+    acknowledge: (id, actor) => store.acknowledgeObligation(id, actor, now()),
+    redirect: redirectAnswer({ store, registry: () => registry, calendar, obligation: (id) => store.getObligation(id), now, wake: () => dispatcher.wake() }),
+    parties: () => registry.parties().map((p) => ({ id: p.id, name: p.name })),
+    now,
+  })
+  const server: Server = createListener(config.server, router, log)
 
   async function refreshGauges(): Promise<void> {
     if (!store.open) return

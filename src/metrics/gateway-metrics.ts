@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { AttemptResult } from '../delivery/index.js'
 import type { MessageKind } from '../envelope/index.js'
-import { IngressErrors } from '../ingress/errors.js'
+import { IngressErrors } from '../http/index.js'
 import { DECISIONS, REASONS, type Reason } from '../policy/index.js'
 import type { ObligationStatus, ObligationType } from '../store/index.js'
 
@@ -30,7 +30,7 @@ function allOf<U extends string>() {
 
 /** message kinds (MessageKind) plus `invalid` for a document that did not parse */
 export const MESSAGE_KINDS = [...allOf<MessageKind>()(['device_alert', 'dcc_alert', 'response', 'smets1']), 'invalid'] as const
-/** the HTTP statuses of the ingress error catalogue (src/ingress/errors.ts), as label values */
+/** the HTTP statuses of the ingress error catalogue (src/http/errors.ts), as label values */
 export const INGRESS_STATUSES: readonly string[] = [...new Set(Object.values(IngressErrors).map((e) => String(e.status)))].sort()
 export const REASON_CODES = Object.keys(REASONS) as Reason[]
 /** delivery target kinds (Sender.label) and attempt outcomes (AttemptResult) */

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { IngressErrors } from '../ingress/errors.js'
-import { readBody, sendError } from '../ingress/http-util.js'
+import { IngressErrors, readBody, sendError } from '../http/index.js'
+import type { HttpPlugin } from '../http/index.js'
+import { ACK_PATH } from '../obligations/index.js'
+import type { AckLinks } from '../obligations/index.js'
 import type { AckAnswer, ObligationRow } from '../store/index.js'
-import type { AckLinks } from './ack-link.js'
 import { ACK_PAGE_HEADERS, renderAckDone, renderAckForm, type AckFormView } from './ack-page.js'
 
 // The one public route (no bearer token): the signed acknowledgement link in a notice.
@@ -26,6 +27,11 @@ export interface AckRouteDeps {
   /** parties a receiver may name (parties.yaml) */
   parties(): readonly { id: string; name: string }[]
   now(): number
+}
+
+/** GET and POST /obligations/ack (no bearer token: the signed link is the credential). */
+export const registerAckPage: HttpPlugin<AckRouteDeps> = (router, deps) => {
+  router.on('*', ACK_PATH, (req, res, url) => handleAckLink(req, res, url, deps))
 }
 
 export async function handleAckLink(req: IncomingMessage, res: ServerResponse, url: URL, deps: AckRouteDeps): Promise<void> {
