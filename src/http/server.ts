@@ -9,8 +9,8 @@ import type { RoutingTable } from './router.js'
 import { tlsServerOptions } from './tls-options.js'
 
 /**
- * The HTTP(S) listener: one server for ingress (contract §2), health, metrics, the admin API
- * (contract §8), the console and the acknowledgement page, all answered by `routes`.
+ * The HTTP(S) listener: one server for ingress (docs/http.md, "Ingress"), health, metrics, the admin API
+ * (docs/http.md), the console and the acknowledgement page, all answered by `routes`.
  */
 export function createListener(server: Config['server'], routes: RoutingTable, log: Logger): Server {
   const handler = (req: IncomingMessage, res: ServerResponse) => {
@@ -27,7 +27,7 @@ export function createListener(server: Config['server'], routes: RoutingTable, l
     ? (createHttpsServer({ ...http, ...tlsServerOptions(tls) }, handler) as unknown as Server)
     : createHttpServer(http, handler)
   listener.keepAliveTimeout = server.keepAliveTimeoutMs
-  // Global connection cap (issue #9): past it Node closes new sockets at once.
+  // Global connection cap (docs/operations.md, "Faults"): past it Node closes new sockets at once.
   listener.maxConnections = server.maxConnections
   if (server.maxRequestsPerSocket > 0) listener.maxRequestsPerSocket = server.maxRequestsPerSocket
   return listener

@@ -16,7 +16,7 @@ export interface IngressDeps {
   ingest(body: Buffer, contentType: string, receivedAt: number): Promise<IngestOutcome>
 }
 
-/** POST `ingress.path` (contract §2): the bounds in front of the gateway's ingest. */
+/** POST `ingress.path` (docs/http.md, "Ingress"): the bounds in front of the gateway's ingest. */
 export const registerIngress: HttpPlugin<IngressDeps> = (router, h) => {
   const { config, metrics } = h
   const retryAfter = { 'retry-after': String(config.limits.retryAfterSeconds) }
@@ -89,7 +89,7 @@ export const registerIngress: HttpPlugin<IngressDeps> = (router, h) => {
 /**
  * 413: closing at once while the client is still sending makes the kernel answer with a TCP
  * reset, and the client may never read the 413 (the DCC would then retry a message that can
- * never be accepted; issue #9 hostile corpus). So the rest of the body is read and discarded, for
+ * never be accepted; the hostile corpus, docs/operations.md "Faults"). So the rest of the body is read and discarded, for
  * at most 2 s after the answer, then the connection is closed.
  */
 function discardThenClose(req: IncomingMessage, res: ServerResponse): void {
