@@ -3,8 +3,7 @@ import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'nod
 import { createServer as createHttpsServer } from 'node:https'
 import type { Logger } from 'pino'
 import type { Config } from '../config/types.js'
-import { IngressErrors } from './errors.js'
-import { sendError } from './http-util.js'
+import { answerFailure } from './failure.js'
 import type { RoutingTable } from './router.js'
 import { tlsServerOptions } from './tls-options.js'
 
@@ -14,11 +13,7 @@ import { tlsServerOptions } from './tls-options.js'
  */
 export function createListener(server: Config['server'], routes: RoutingTable, log: Logger): Server {
   const handler = (req: IncomingMessage, res: ServerResponse) => {
-    routes.dispatch(req, res, Date.now()).catch((err: unknown) => {
-      log.error({ err }, 'request failed')
-      if (!res.headersSent) sendError(res, IngressErrors.INTERNAL, 'internal error; see the gateway log')
-      else res.destroy()
-    })
+    routes.dispatch(req, res, Date.now()).catch((err: unknown) => answerFailure(req, res, err, log))
   }
 
   const tls = server.tls
