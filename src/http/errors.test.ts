@@ -2,7 +2,7 @@
 // page it moves to) is in the catalogue with its documented status, is answered somewhere in
 // src, and comes out of the one mapping (answerFailure) as problem+json with that status. A
 // plain Error is a bug: 500, logged without what the error carried.
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join, relative } from 'node:path'
 import { Writable } from 'node:stream'
@@ -14,10 +14,7 @@ import { answerFailure } from './failure.js'
 const ROOT = join(import.meta.dirname, '..', '..')
 
 function files(dir: string, ext: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = join(dir, name)
-    return statSync(p).isDirectory() ? files(p, ext) : p.endsWith(ext) ? [p] : []
-  })
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((p) => p.endsWith(ext)).map((p) => join(dir, p))
 }
 
 /** `| \`DCCGW_ERR_X\` | 404 |` rows of README.md and docs/*.md */
