@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { IngressErrors, isGatewayError, readBody, sendError, sendJson } from '../http/index.js'
+import { IngressErrors, answerRefusal, isGatewayError, readBody, sendError, sendJson } from '../http/index.js'
 import type { HttpPlugin } from '../http/index.js'
 import { ReasonRequiredError, isStoreUnavailable, storeUnavailable } from '../store/index.js'
 import type { GatewayStore } from '../store/index.js'
@@ -49,9 +49,10 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url
     await route(req, res, url, deps)
   } catch (err) {
     // A GatewayError (a StoreError: 404 not found / not available, 400, 503) answers its own
-    // status in the HTTP layer (answerFailure). SQLite I/O trouble (disk full, read-only): the
-    // store is unavailable, not the request wrong. Anything else is a bug: 500.
-    throw !isGatewayError(err) && isStoreUnavailable(err) ? storeUnavailable((err as Error).message, err) : err
+    // status. SQLite I/O trouble (disk full, read-only): the store is unavailable, not the
+    // request wrong. Anything else is a bug: the HTTP layer answers 500 and logs it.
+    const refusal = !isGatewayError(err) && isStoreUnavailable(err) ? storeUnavailable((err as Error).message, err) : err
+    if (!answerRefusal(res, refusal)) throw refusal
   }
 }
 

@@ -11,6 +11,7 @@ import { sendError, sendProblem } from './http-util.js'
  * which may hold what the request carried).
  */
 export function answerFailure(req: IncomingMessage, res: ServerResponse, err: unknown, log: Logger): void {
+  if (answerRefusal(res, err)) return
   if (!(err instanceof GatewayError)) {
     const e = err instanceof Error ? err : new Error(String(err))
     const path = (req.url ?? '/').split('?', 1)[0]
@@ -19,6 +20,12 @@ export function answerFailure(req: IncomingMessage, res: ServerResponse, err: un
     log.error({ err: bare, method: req.method, path }, 'request failed')
   }
   if (res.headersSent) return void res.destroy()
-  if (err instanceof GatewayError) sendProblem(res, problemOf(err))
-  else sendError(res, IngressErrors.INTERNAL, 'internal error; see the gateway log')
+  sendError(res, IngressErrors.INTERNAL, 'internal error; see the gateway log')
+}
+
+/** A GatewayError not yet answered: answers it as problem+json and returns true. */
+export function answerRefusal(res: ServerResponse, err: unknown): boolean {
+  if (!(err instanceof GatewayError) || res.headersSent) return false
+  sendProblem(res, problemOf(err))
+  return true
 }

@@ -1,7 +1,7 @@
 // Front door of src/http: the gateway's one HTTP layer. Routing (each part registers on the
 // router), problem+json and the error catalogue, TLS identity, and the listener.
 export { GatewayError, IngressErrors, isGatewayError, problem, problemOf } from './errors.js'
-export { answerFailure } from './failure.js'
+export { answerFailure, answerRefusal } from './failure.js'
 export type { ErrorDef, Problem } from './errors.js'
 export { isXmlContentType, readBody, sendError, sendJson, sendProblem } from './http-util.js'
 export type { BodyResult } from './http-util.js'
