@@ -2,4 +2,4 @@
 export { createConsole, registerConsole, type ConsoleHandler } from './router.js'
 export type { ConsoleDeps, ConsoleStore, ReloadOutcome } from './types.js'
 export { CSP } from './http.js'
-export { handleAckLink, registerAckPage, type AckRouteDeps } from './ack-route.js'
+export { registerAckPage, type AckRouteDeps } from './ack-route.js'

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { matchCredential } from '../admin/index.js'
 import type { HttpPlugin } from '../http/index.js'
-import { isStoreError, isStoreUnavailable } from '../store/index.js'
+import { isGatewayError } from '../http/index.js'
+import { isStoreUnavailable } from '../store/index.js'
 import * as act from './actions.js'
 import type { ActionResult } from './actions.js'
 import { COOKIE, cookieValue, crossSite, readForm, redirect, sendPage, sendText, sessionCookie } from './http.js'
@@ -64,8 +65,8 @@ export function createConsole(d: ConsoleDeps): ConsoleHandler {
     try {
       await route(req, res, url)
     } catch (err) {
-      if (res.headersSent || !(isStoreError(err) || isStoreUnavailable(err))) throw err
-      const status = isStoreError(err) ? err.status : 503
+      if (res.headersSent || !(isGatewayError(err) || isStoreUnavailable(err))) throw err
+      const status = isGatewayError(err) ? err.status : 503
       sendPage(res, status, shell('Store not answering', html`<main id="main"><h1>The store did not answer</h1><p>${(err as Error).message}</p><p>Nothing was changed by this request unless the page said so. <a href="/console/">Try again</a></p></main>`))
     }
   }

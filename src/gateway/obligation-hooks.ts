@@ -3,14 +3,14 @@ import type { Logger } from 'pino'
 import type { SpoolStore } from '../delivery/index.js'
 import type { GatewayMetrics } from '../metrics/index.js'
 import { alertDeadline, buildQuarantinedNotice, redirectedDraft } from '../obligations/index.js'
-import type { WorkingDayCalendar } from '../obligations/index.js'
+import type { AckLinkDeps, AckLinks, WorkingDayCalendar } from '../obligations/index.js'
 import { evaluate } from '../pipeline.js'
 import type { EvaluateContext } from '../pipeline.js'
 import type { RegistryIndex } from '../registry/index.js'
 import type { AckAnswer, GatewayStore, ObligationDraft, ObligationRow, SpoolItem } from '../store/index.js'
 
 // Wiring between the store, the dispatcher and the obligations: what the gateway adds
-// around them so that a critical alert never falls through (docs/obligations.md).
+// around them so that a critical alert never falls through.
 
 /**
  * The dispatcher's store, with one change: when the adapter refuses a message (4xx -> quarantine
@@ -78,6 +78,19 @@ export function redirectAnswer(deps: {
     const r = await deps.store.redirectObligation(id, actor, detail, onward, now)
     if (r === 'ok' && onward !== undefined) deps.wake()
     return r
+  }
+}
+
+/** What the acknowledgement page acts on: the signed links, the store's obligations, the parties to name. */
+export function ackLinkDeps(d: { links: AckLinks; store: GatewayStore; registry: () => RegistryIndex; calendar: WorkingDayCalendar; now: () => number; wake: () => void }): AckLinkDeps {
+  const obligation = (id: string) => d.store.getObligation(id)
+  return {
+    links: d.links,
+    obligation,
+    acknowledge: (id, actor) => d.store.acknowledgeObligation(id, actor, d.now()),
+    redirect: redirectAnswer({ ...d, obligation }),
+    parties: () => d.registry().parties().map((p) => ({ id: p.id, name: p.name })),
+    now: d.now,
   }
 }
 

@@ -1,10 +1,10 @@
 import { createServer as createHttpServer } from 'node:http'
 import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
+import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import type { Config } from '../config/types.js'
-import { IngressErrors } from './errors.js'
-import { sendError } from './http-util.js'
+import { answerFailure } from './failure.js'
 import type { RoutingTable } from './router.js'
 import { tlsServerOptions } from './tls-options.js'
 
@@ -14,11 +14,7 @@ import { tlsServerOptions } from './tls-options.js'
  */
 export function createListener(server: Config['server'], routes: RoutingTable, log: Logger): Server {
   const handler = (req: IncomingMessage, res: ServerResponse) => {
-    routes.dispatch(req, res, Date.now()).catch((err: unknown) => {
-      log.error({ err }, 'request failed')
-      if (!res.headersSent) sendError(res, IngressErrors.INTERNAL, 'internal error; see the gateway log')
-      else res.destroy()
-    })
+    routes.dispatch(req, res, Date.now()).catch((err: unknown) => answerFailure(req, res, err, log))
   }
 
   const tls = server.tls
@@ -45,4 +41,30 @@ function httpServerOptions(server: Config['server']): ServerOptions {
     requestTimeout: requestTimeoutMs,
     connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(Math.min(headersTimeoutMs, requestTimeoutMs) / 4))),
   }
+}
+
+/** Listens on `server.host:server.port` (0: any free port); resolves with the URL it answers on. */
+export async function listen(listener: Server, server: Config['server']): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject)
+    listener.listen(server.port, server.host, () => resolve())
+  })
+  const addr = listener.address() as AddressInfo
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
+  return `${server.tls ? 'https' : 'http'}://${host}:${addr.port}`
+}
+
+/**
+ * Stops accepting and lets in-flight requests finish; after `cutAfterMs` the connections still
+ * open are cut (an unanswered request was never accepted: the sender retries).
+ */
+export async function stopListening(listener: Server, cutAfterMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => listener.close(() => resolve()))
+  listener.closeIdleConnections()
+  // keep-alive connections go idle as their last response is sent: close them as they do
+  const sweep = setInterval(() => listener.closeIdleConnections(), 25)
+  const timer = setTimeout(() => listener.closeAllConnections(), Math.max(0, cutAfterMs))
+  await closed
+  clearInterval(sweep)
+  clearTimeout(timer)
 }
