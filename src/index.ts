@@ -1,5 +1,7 @@
 // Programmatic entry: what the CLI, the integration tests and the benchmarks use.
 export { startGateway, createLogger } from './gateway/index.js'
+export { systemClock } from './clock/index.js'
+export type { Clock, ClockTimer } from './clock/index.js'
 export type { Gateway, GatewayOptions } from './gateway/index.js'
 export { loadConfig, ConfigError, EMBEDDED_DEMO } from './config/index.js'
 export type { Config } from './config/types.js'

@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
 import { dirname, resolve } from 'node:path'
 import type { Logger } from 'pino'
+import { systemClock } from '../clock/index.js'
+import type { Clock } from '../clock/index.js'
 import type { Config } from '../config/types.js'
 import { adminCredentials, handleAdmin } from '../admin/index.js'
 import { createConsole } from '../console/index.js'
@@ -34,8 +36,8 @@ import type { EvaluateContext } from '../pipeline.js'
 
 export interface GatewayOptions {
   log?: Logger
-  /** injected clock for obligations (tests); defaults to Date.now */
-  now?: () => number
+  /** the one clock for everything time-dependent (src/clock); tests inject one and move it. Default: the system clock */
+  clock?: Clock
 }
 
 export interface Gateway {
@@ -56,7 +58,8 @@ export interface Gateway {
 
 export async function startGateway(config: Config, opts: GatewayOptions = {}): Promise<Gateway> {
   const log = opts.log ?? createLogger(config)
-  const now = opts.now ?? Date.now
+  const clock = opts.clock ?? systemClock
+  const now = () => clock.now()
   const metrics = new GatewayMetrics({ processMetrics: config.metrics.processMetrics })
   const calendar: WorkingDayCalendar = createCalendar(config.calendar)
   const policy = policySettings(config)
@@ -65,21 +68,21 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   let registry = await loadAndMeasure(config, metrics, log)
   const firstLoadMs = Math.round(performance.now() - firstLoad)
   // store.kind: the embedded SQLite store, or NATS JetStream shared by every instance (openStore)
-  const store: GatewayStore = await openStore(config)
+  const store: GatewayStore = await openStore(config, { clock })
   let draining = false
 
   // Signed acknowledgement links in notices (issue 6); the base URL is known once listening.
   let publicUrl = config.obligations.publicUrl
   const ackLinks = createAckLinks(loadAckSecret(config.obligations.ackSecret, config.store.path), () => publicUrl, config.obligations.ackLinkTtlDays)
   const senders = new SenderDirectory(config, () => registry, { ackLink: (id, dueAt) => ackLinks.url(id, dueAt) })
-  const dispatcher = new Dispatcher(withCriticalRejects(store, () => evalCtx(), calendar, config.tenants, log), (item) => senders.senderFor(item), config.delivery, metrics, log)
+  const dispatcher = new Dispatcher(withCriticalRejects(store, () => evalCtx(), calendar, config.tenants, log), (item) => senders.senderFor(item), config.delivery, metrics, log, clock)
   store.setHooks({
     onCommit: (size) => metrics.commitBatch.observe(size),
     onError: (err, what) => log.warn({ err }, what),
     onSpoolReady: () => dispatcher.wake(),
   })
   const obligations = new ObligationScheduler({
-    store, registry: () => registry, calendar, tenants: config.tenants, now, log, metrics, wake: () => dispatcher.wake(),
+    store, registry: () => registry, calendar, tenants: config.tenants, clock, log, metrics, wake: () => dispatcher.wake(),
     fallback: config.obligations.fallbackContact.email !== '' || config.obligations.fallbackContact.endpoint !== '',
   })
   const evalCtx = (): EvaluateContext => ({ limits: config.limits, registry, policy, calendar })
@@ -93,7 +96,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const signatureKeys = config.security.verifySignatures
     ? loadVerificationKeys(config.security.dccCertificates.map((f) => resolve(dirname(config.configFile), f)))
     : undefined
-  const spoolLimit = new SpoolLimit(store, config.limits, metrics)
+  const spoolLimit = new SpoolLimit(store, config.limits, metrics, clock)
   const ingest = createIngest({
     config, metrics, log, store, spoolLimit, signatureKeys,
     commitBacklog: () => store.backlog,
@@ -152,7 +155,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       notReadyReason: () =>
         draining ? { draining: true, detail: 'shutting down' } : !store.open ? { draining: false, detail: 'store closed' } : undefined,
       // an injected clock (tests) also stamps receipt, so deadlines follow it
-      ingest: (body, contentType, receivedAt) => ingest(body, contentType, opts.now ? now() : receivedAt),
+      ingest: (body, contentType, receivedAt) => ingest(body, contentType, opts.clock ? now() : receivedAt),
       ack: (req, res, url) =>
         handleAckLink(req, res, url, {
           links: ackLinks,
@@ -201,7 +204,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     ])
   }
 
-  const housekeeping = startHousekeeping(config, store, now, log)
+  const housekeeping = startHousekeeping(config, store, clock, log)
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -235,7 +238,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     close(graceMs = config.server.shutdownGraceMs) {
       closing ??= (async () => {
         draining = true
-        clearInterval(housekeeping)
+        housekeeping.cancel()
         updates.stop()
         if (config.server.drainDelayMs > 0) await new Promise((r) => setTimeout(r, config.server.drainDelayMs))
         // The whole stop fits in graceMs: in-flight requests get most of it, then connections are

@@ -6,7 +6,8 @@ import { rmSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildDuisDocument, type Gateway } from '../../dist/index.js'
 import { ACME_USER, makeWorld, post, Recorder, waitFor, type World } from './harness.js'
-import { admin, Clock, smtpConfig, SmtpSink, startOnClock } from './obligations-harness.js'
+import { TestClock } from '../support/clock.js'
+import { admin, smtpConfig, SmtpSink, startOnClock } from './obligations-harness.js'
 
 const STALE_ELEC_DEVICE = '00-12-34-56-78-AB-CD-F0' // MPAN 1412345678901: ACME until 2025-03-01, then BRIT
 // Friday 28 November 2025; St Andrew's Day (Sun 30 Nov) is observed in Scotland on Mon 1 Dec.
@@ -26,7 +27,7 @@ describe('critical-forward obligation: webhook + e-mail, escalation, restart, si
   let webhook: Recorder
   let world: World
   let gw: Gateway
-  const clock = new Clock(Date.parse(ALERT_AT))
+  const clock = new TestClock(Date.parse(ALERT_AT), { running: true })
   let obligationId = ''
   let ackUrl = ''
 
@@ -82,12 +83,12 @@ describe('critical-forward obligation: webhook + e-mail, escalation, restart, si
       await new Promise((r) => setTimeout(r, 50))
     } while (Date.now() < until)
     expect(row).toMatchObject({ status: 'notified', level: 0, dueAt: Date.parse('2025-12-02T00:00:00.000Z') })
-    clock.set('2025-12-01T23:59:59.000Z')
+    await clock.set('2025-12-01T23:59:59.000Z')
     expect(await gw.obligations.tick()).toBe(0)
   })
 
   it('past the deadline: overdue, escalated to the secondary contact with +1 working day', async () => {
-    clock.set('2025-12-02T00:00:01.000Z') // Tuesday
+    await clock.set('2025-12-02T00:00:01.000Z') // Tuesday
     expect(await gw.obligations.tick()).toBe(1)
     const row = await admin(gw, `/admin/obligations/${obligationId}`)
     expect(row).toMatchObject({ status: 'escalated', level: 1, dueAt: Date.parse('2025-12-04T00:00:00.000Z') }) // end of Wed 3 Dec
@@ -110,12 +111,12 @@ describe('critical-forward obligation: webhook + e-mail, escalation, restart, si
     const after = await admin(gw, '/admin/obligations?status=all')
     expect(after.items).toEqual(before.items)
     expect(after.items.find((o: any) => o.id === obligationId)).toMatchObject({ status: 'escalated', level: 1, dueAt: Date.parse('2025-12-04T00:00:00.000Z') })
-    clock.set('2025-12-03T12:00:00.000Z')
+    await clock.set('2025-12-03T12:00:00.000Z')
     expect(await gw.obligations.tick()).toBe(0) // the secondary contact still has time
   })
 
   it('then the escalation contact', async () => {
-    clock.set('2025-12-04T00:00:01.000Z') // Thursday
+    await clock.set('2025-12-04T00:00:01.000Z') // Thursday
     await waitFor('scheduler timer to escalate', () => smtp.to('escalation@brite.example').length > 0, 10_000)
     const row = await admin(gw, `/admin/obligations/${obligationId}`)
     expect(row).toMatchObject({ status: 'escalated', level: 2, dueAt: Date.parse('2025-12-06T00:00:00.000Z') }) // end of Fri 5 Dec
@@ -162,13 +163,13 @@ describe('critical-forward obligation: webhook + e-mail, escalation, restart, si
     expect(row.ackedBy).toBe('ack-link: Jo Bloggs (Brite Power)')
     expect(row.events.at(-1)).toMatchObject({ status: 'acknowledged', actor: 'ack-link: Jo Bloggs (Brite Power)' })
     expect(row.events.map((e: any) => e.status)).toEqual(['open', 'notified', 'overdue', 'escalated', 'overdue', 'escalated', 'acknowledged'])
-    clock.set('2025-12-10T00:00:00.000Z')
+    await clock.set('2025-12-10T00:00:00.000Z')
     expect(await gw.obligations.tick()).toBe(0)
     expect((await admin(gw, `/admin/obligations/${obligationId}`)).status).toBe('acknowledged')
   })
 
   it('an expired link is 410', async () => {
-    clock.set('2026-01-01T00:00:00.000Z') // more than 14 days after the last deadline in the link
+    await clock.set('2026-01-01T00:00:00.000Z') // more than 14 days after the last deadline in the link
     const r = await fetch(ackUrl)
     expect(r.status).toBe(410)
     expect(((await r.json()) as { code: string }).code).toBe("DCCGW_ERR_ACK_LINK_EXPIRED")
@@ -179,7 +180,7 @@ describe("Scottish calendar over St Andrew's Day", () => {
   it('gives a later deadline than England & Wales for the same alert', async () => {
     const webhook = await new Recorder().listen()
     const world = makeWorld({ noticeUrl: `${webhook.url}/notices`, extra: { calendar: { region: 'scotland' }, obligations: { checkIntervalMs: 100 } } })
-    const clock = new Clock(Date.parse(ALERT_AT))
+    const clock = new TestClock(Date.parse(ALERT_AT), { running: true })
     const gw = await startOnClock(world, clock)
     try {
       const r = await post(`${gw.url}/duis`, criticalAlert('8F3F'))
@@ -189,7 +190,7 @@ describe("Scottish calendar over St Andrew's Day", () => {
       // Mon 1 Dec is St Andrew's Day (substitute) in Scotland: due end of Tue 2 Dec, a day later than E&W.
       expect(notice.acknowledgeBy).toBe('2025-12-03T00:00:00.000Z')
       expect(Date.parse(notice.acknowledgeBy)).toBeGreaterThan(Date.parse('2025-12-02T00:00:00.000Z'))
-      clock.set('2025-12-03T00:00:01.000Z') // Wednesday
+      await clock.set('2025-12-03T00:00:01.000Z') // Wednesday
       expect(await gw.obligations.tick()).toBe(1)
       const row = await admin(gw, `/admin/obligations/${notice.obligationId}`)
       expect(row).toMatchObject({ status: 'escalated', level: 1, dueAt: Date.parse('2025-12-05T00:00:00.000Z') }) // end of Thu 4 Dec

@@ -100,8 +100,8 @@ export class NatsStore implements GatewayStore {
   }
 
   /** Deliveries are due the moment they are fetched; JetStream itself holds back nak'd retries. */
-  nextDueAt(): number | null {
-    return this.#spool?.waiting ? Date.now() : null
+  nextDueAt(now: number): number | null {
+    return this.#spool?.waiting ? now : null
   }
 
   async completeDelivery(item: SpoolItem, now: number): Promise<void> {
