@@ -161,6 +161,16 @@ export async function post(url: string, body: string | Buffer, contentType = 'ap
   return { status: res.status, json: text ? JSON.parse(text) : undefined, headers: res.headers }
 }
 
+/**
+ * Nothing waits in the gateway's spool (every dccgw_spool_depth series reads 0): nothing more can be
+ * delivered, so a test can check what was not, without waiting for a timer it cannot see.
+ */
+export async function spoolEmpty(gatewayUrl: string): Promise<boolean> {
+  const text = await fetch(`${gatewayUrl}/metrics`).then((r) => r.text())
+  const depth = text.split('\n').filter((l) => l.startsWith('dccgw_spool_depth{'))
+  return depth.length > 0 && depth.every((l) => l.endsWith(' 0'))
+}
+
 /** The gateway as a child process (`dcc-alert-gateway serve --config`), for crash/restart tests. */
 export class GatewayProcess {
   child: ChildProcess | undefined

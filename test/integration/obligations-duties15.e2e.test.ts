@@ -19,7 +19,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildDuisDocument, type Gateway } from '../../dist/index.js'
 import { spawnSync } from 'node:child_process'
-import { ACME_USER, makeWorld, post, Recorder, ROOT, waitFor, type World } from './harness.js'
+import { ACME_USER, makeWorld, post, Recorder, ROOT, spoolEmpty, waitFor, type World } from './harness.js'
 import { TestClock } from '../support/clock.js'
 import { admin, smtpConfig, SmtpSink, startOnClock, withUncommissioned } from './obligations-harness.js'
 
@@ -228,7 +228,7 @@ describe('issue 15 (3): an outbox file is not a notification; unreachable partie
       await waitFor('outbox file', () => existsSync(folder) && readdirSync(folder).some((f) => f.endsWith('.json')))
       const items = (await admin(gw, '/admin/obligations')).items
       const o = items.find((x: any) => x.toParty === 'HOMEGAS')
-      await new Promise((res) => setTimeout(res, 300)) // a notified mark would have landed by now
+      await waitFor('the spool empty', () => spoolEmpty(gw.url)) // the delivery is done: a notified mark would be there
       const row = await admin(gw, `/admin/obligations/${o.id}`)
       expect(row.status).toBe('open')
       expect(row.notifiedAt).toBeNull()

@@ -75,20 +75,17 @@ describe('critical-forward obligation: webhook + e-mail, escalation, restart, si
   })
 
   it('is notified and not yet overdue before the deadline', async () => {
-    let row: any
-    const until = Date.now() + 10_000
-    do {
-      row = await admin(gw, `/admin/obligations/${obligationId}`)
-      if (row.status === 'notified') break
-      await new Promise((r) => setTimeout(r, 50))
-    } while (Date.now() < until)
+    const row = await waitFor('notified', async () => {
+      const o = await admin(gw, `/admin/obligations/${obligationId}`)
+      return o.status === 'notified' && o
+    })
     expect(row).toMatchObject({ status: 'notified', level: 0, dueAt: Date.parse('2025-12-02T00:00:00.000Z') })
-    await clock.set('2025-12-01T23:59:59.000Z')
+    clock.set('2025-12-01T23:59:59.000Z')
     expect(await gw.obligations.tick()).toBe(0)
   })
 
   it('past the deadline: overdue, escalated to the secondary contact with +1 working day', async () => {
-    await clock.set('2025-12-02T00:00:01.000Z') // Tuesday
+    clock.set('2025-12-02T00:00:01.000Z') // Tuesday
     expect(await gw.obligations.tick()).toBe(1)
     const row = await admin(gw, `/admin/obligations/${obligationId}`)
     expect(row).toMatchObject({ status: 'escalated', level: 1, dueAt: Date.parse('2025-12-04T00:00:00.000Z') }) // end of Wed 3 Dec
@@ -111,12 +108,12 @@ describe('critical-forward obligation: webhook + e-mail, escalation, restart, si
     const after = await admin(gw, '/admin/obligations?status=all')
     expect(after.items).toEqual(before.items)
     expect(after.items.find((o: any) => o.id === obligationId)).toMatchObject({ status: 'escalated', level: 1, dueAt: Date.parse('2025-12-04T00:00:00.000Z') })
-    await clock.set('2025-12-03T12:00:00.000Z')
+    clock.set('2025-12-03T12:00:00.000Z')
     expect(await gw.obligations.tick()).toBe(0) // the secondary contact still has time
   })
 
   it('then the escalation contact', async () => {
-    await clock.set('2025-12-04T00:00:01.000Z') // Thursday
+    clock.set('2025-12-04T00:00:01.000Z') // Thursday
     await waitFor('scheduler timer to escalate', () => smtp.to('escalation@brite.example').length > 0, 10_000)
     const row = await admin(gw, `/admin/obligations/${obligationId}`)
     expect(row).toMatchObject({ status: 'escalated', level: 2, dueAt: Date.parse('2025-12-06T00:00:00.000Z') }) // end of Fri 5 Dec
@@ -163,13 +160,13 @@ describe('critical-forward obligation: webhook + e-mail, escalation, restart, si
     expect(row.ackedBy).toBe('ack-link: Jo Bloggs (Brite Power)')
     expect(row.events.at(-1)).toMatchObject({ status: 'acknowledged', actor: 'ack-link: Jo Bloggs (Brite Power)' })
     expect(row.events.map((e: any) => e.status)).toEqual(['open', 'notified', 'overdue', 'escalated', 'overdue', 'escalated', 'acknowledged'])
-    await clock.set('2025-12-10T00:00:00.000Z')
+    clock.set('2025-12-10T00:00:00.000Z')
     expect(await gw.obligations.tick()).toBe(0)
     expect((await admin(gw, `/admin/obligations/${obligationId}`)).status).toBe('acknowledged')
   })
 
   it('an expired link is 410', async () => {
-    await clock.set('2026-01-01T00:00:00.000Z') // more than 14 days after the last deadline in the link
+    clock.set('2026-01-01T00:00:00.000Z') // more than 14 days after the last deadline in the link
     const r = await fetch(ackUrl)
     expect(r.status).toBe(410)
     expect(((await r.json()) as { code: string }).code).toBe("DCCGW_ERR_ACK_LINK_EXPIRED")
@@ -190,7 +187,7 @@ describe("Scottish calendar over St Andrew's Day", () => {
       // Mon 1 Dec is St Andrew's Day (substitute) in Scotland: due end of Tue 2 Dec, a day later than E&W.
       expect(notice.acknowledgeBy).toBe('2025-12-03T00:00:00.000Z')
       expect(Date.parse(notice.acknowledgeBy)).toBeGreaterThan(Date.parse('2025-12-02T00:00:00.000Z'))
-      await clock.set('2025-12-03T00:00:01.000Z') // Wednesday
+      clock.set('2025-12-03T00:00:01.000Z') // Wednesday
       expect(await gw.obligations.tick()).toBe(1)
       const row = await admin(gw, `/admin/obligations/${notice.obligationId}`)
       expect(row).toMatchObject({ status: 'escalated', level: 1, dueAt: Date.parse('2025-12-05T00:00:00.000Z') }) // end of Thu 4 Dec
