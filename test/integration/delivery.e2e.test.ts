@@ -1,6 +1,6 @@
 // Issue 3 acceptance: retries, rejection to quarantine, and what survives a crash and restart.
 import { describe, expect, it } from 'vitest'
-import { buildDuisDocument } from '../../dist/index.js'
+import { buildDuisDocument } from '../support/duis-builder.js'
 import { cleanupAfter, ACME_USER, GatewayProcess, makeWorld, post, Recorder, spoolEmpty, startInProcess, waitFor } from './harness.js'
 
 const DEVICE = '00-12-34-56-78-AB-CD-EF'

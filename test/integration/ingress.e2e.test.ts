@@ -1,7 +1,8 @@
 // Issue 3 acceptance: every status of contract §2 with a problem body that says what was wrong,
 // byte-identical delivery, namespace/format independence, 2^53 counters, duplicates.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildDuisDocument, type Gateway } from '../../dist/index.js'
+import type { Gateway } from '../../dist/index.js'
+import { buildDuisDocument } from '../support/duis-builder.js'
 import { ACME_USER, makeWorld, post, Recorder, spoolEmpty, startInProcess, waitFor } from './harness.js'
 
 const DEVICE = '00-12-34-56-78-AB-CD-EF'

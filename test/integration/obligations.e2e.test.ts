@@ -4,7 +4,8 @@
 // obligation and its deadline; a Scottish calendar over St Andrew's Day gives a later deadline.
 import { rmSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildDuisDocument, type Gateway } from '../../dist/index.js'
+import type { Gateway } from '../../dist/index.js'
+import { buildDuisDocument } from '../support/duis-builder.js'
 import { ACME_USER, makeWorld, post, Recorder, waitFor, type World } from './harness.js'
 import { TestClock } from '../support/clock.js'
 import { admin, smtpConfig, SmtpSink, startOnClock } from './obligations-harness.js'

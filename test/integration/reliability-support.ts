@@ -1,7 +1,7 @@
 // Shared by the issue #9 reliability, security and hostile tests: documents with known decisions,
 // a DCC-like sender that retries until it gets a final answer, and small HTTP helpers.
 import { request as httpRequest } from 'node:http'
-import { buildDuisDocument } from '../../dist/index.js'
+import { buildDuisDocument } from '../support/duis-builder.js'
 import { ACME_USER } from './harness.js'
 
 /** Devices of the demo world (examples/demo/devices.csv) and what a critical alert from each gets. */
