@@ -89,7 +89,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const recordCtx = (index: RegistryIndex = registry) => ({ registry: index, deadline: (ms: number, wd: number) => calendar.deadline(ms, wd), tenants: config.tenants })
   // pool.size 0: parse, look up and decide inline (measured faster on 2 cores: README, Performance).
   const pool = config.pool.size > 0
-    ? new EvaluatePool({ ...config.pool, lookups: 'worker', setup: workerSetup(config), registry, policy, calendar })
+    ? new EvaluatePool({ ...config.pool, setup: workerSetup(config), registry })
     : undefined
   const evaluateInline = (body: Buffer): PoolOutcome => ({ kind: 'evaluated', ev: evaluate(body, evalCtx()), registry })
 
