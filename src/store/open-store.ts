@@ -25,7 +25,7 @@ export interface OpenStoreOptions {
 export async function openStore(config: Config, opts: OpenStoreOptions = {}): Promise<GatewayStore> {
   if (config.store.kind === 'nats') {
     const { openNatsStore } = await import('./nats/index.js')
-    return openNatsStore(config, { lease: opts.lease ?? true })
+    return openNatsStore(config, { lease: opts.lease ?? true, ...(opts.clock !== undefined && { clock: opts.clock }) })
   }
   const sqlite = {
     path: config.store.path,
