@@ -118,7 +118,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   // SECMP0121: tenant MPxNs that moved with a non-commissioned device open install-code duties.
   const installCodeCheck = (prev: RegistryIndex, next: RegistryIndex) => obligations.onRegistrySwap(prev, next).catch((err: unknown) => log.error({ err }, 'install-code check failed'))
   // delta updates and their compaction (issue #17); kept deltas re-applied after every load
-  const updates = new RegistryUpdates(config, metrics, log, () => registry, swapRegistry, installCodeCheck)
+  const updates = new RegistryUpdates(config, metrics, log, () => registry, swapRegistry, installCodeCheck, clock)
   swapRegistry(await updates.catchUp(registry))
 
   // the last load's outcome, whoever asked (start, SIGHUP, admin API, console): the console shows it
