@@ -74,8 +74,11 @@ describe('clustered mode: obligations', () => {
     for (const g of [a, b]) await waitFor('notified in the mirror', async () => (await stateOn(g)).status === 'notified', 20_000)
     expect(await a.gatewayStore.dueObligations(clock.now())).toEqual([])
 
-    await clock.advance(7 * 86_400_000) // a week later: past the 1-working-day deadline, unacknowledged
+    // a week later: past the 1-working-day deadline, unacknowledged. Moving the clock runs both
+    // instances' obligation checks; a tick() asked meanwhile counts what the running check changed.
+    const moved = clock.advance(7 * 86_400_000)
     const [na, nb] = await Promise.all([a.obligations.tick(), b.obligations.tick()])
+    await moved
     expect(na + nb).toBe(1)
     const notices = () => webhook.received.filter((x) => JSON.parse(x.body.toString()).obligationId === obligationId)
     await waitFor('the escalation notice', () => notices().length >= 2 || undefined, 20_000)
