@@ -9,7 +9,7 @@ import { cpus, loadavg } from 'node:os'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Agent, request } from 'undici'
-import { buildDuisDocument } from '../dist/index.js'
+import { buildDuisDocument } from '../test/support/duis-builder.js'
 import { HoldingAdapter, NatsCluster, natsServerVersion } from '../test/cluster-harness.js'
 import { ACME_USER, GatewayProcess, makeWorld } from '../test/integration/harness.js'
 

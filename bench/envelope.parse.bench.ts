@@ -6,7 +6,8 @@ import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseDuis } from '@smartdcc/duis-parser'
 import { XMLParser } from 'fast-xml-parser'
-import { DEFAULT_ENVELOPE_LIMITS, parseEnvelope, parseEnvelopeReference } from '../src/envelope/index.js'
+import { DEFAULT_ENVELOPE_LIMITS, parseEnvelope } from '../src/envelope/index.js'
+import { parseEnvelopeReference } from '../test/support/parse-reference.js'
 import { duisCorpus } from './lib/duis-corpus.js'
 
 const RUNS = Number(process.env.RUNS ?? 7)

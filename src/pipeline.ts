@@ -28,11 +28,8 @@ export function evaluate(body: Uint8Array, ctx: EvaluateContext): Evaluation {
   return judge(parsed.value, messageIdOf(parsed.value, body), ctx)
 }
 
-/**
- * Look up and decide an envelope parsed elsewhere (a pool worker that only parses: src/pool's
- * `lookups: 'main'` mode). evaluate() = parseEnvelope + judge.
- */
-export function judge(env: Envelope, messageId: string, ctx: Omit<EvaluateContext, 'limits'>): Extract<Evaluation, { ok: true }> {
+/** Look up and decide a parsed envelope: evaluate() = parseEnvelope + judge. */
+function judge(env: Envelope, messageId: string, ctx: Omit<EvaluateContext, 'limits'>): Extract<Evaluation, { ok: true }> {
   const facts = lookupFacts(env, ctx.registry, ctx.policy.dccUserIds)
   const decision = decide(env, facts, ctx.policy, ctx.calendar)
   return { ok: true, env, messageId, facts, decision }

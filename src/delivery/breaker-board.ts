@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import type { Clock } from '../clock/index.js'
 import type { GatewayMetrics } from '../metrics/index.js'
 import type { SpoolItem } from '../store/types.js'
 import { BREAKER_STATE_VALUE, CircuitBreaker } from './circuit-breaker.js'
@@ -20,10 +21,10 @@ export class BreakerBoard {
   #log: Logger
   #byKey = new Map<string, { breaker: CircuitBreaker; label: string }>()
 
-  constructor(opts: BreakerOptions, metrics: GatewayMetrics, log: Logger) {
+  constructor(opts: BreakerOptions, metrics: GatewayMetrics, log: Logger, clock: Clock) {
     this.#opts = opts
     this.#log = log
-    metrics.setBreakerSource(() => this.worst(Date.now()))
+    metrics.setBreakerSource(() => this.worst(clock.now()))
   }
 
   /** The breaker guarding an item's target (created closed on first use). */

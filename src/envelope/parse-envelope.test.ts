@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { readFixtures } from '../../test/fixtures/duis/read-fixtures.js'
-import { DEFAULT_ENVELOPE_LIMITS as L, EnvelopeErrors, messageIdOf, parseEnvelope, parseEnvelopeReference, type Envelope } from './index.js'
+import { DEFAULT_ENVELOPE_LIMITS as L, EnvelopeErrors, messageIdOf, parseEnvelope, type Envelope } from './index.js'
+import { parseEnvelopeReference } from '../../test/support/parse-reference.js'
 
 const valid = readFixtures('test/fixtures/duis')
 const invalid = readFixtures('test/fixtures/duis/invalid')

@@ -24,9 +24,9 @@ export interface Evaluation {
 
 export function createEvaluation(config: Config, registry: () => CompactRegistry, policy: PolicySettings, calendar: WorkingDayCalendar): Evaluation {
   const evalCtx = (): EvaluateContext => ({ limits: config.limits, registry: registry(), policy, calendar })
-  // pool.size 0: parse, look up and decide inline (measured faster on 2 cores: README, Performance).
+  // pool.size 0: parse, look up and decide inline (measured faster on 2 cores: docs/performance.md).
   const pool = config.pool.size > 0
-    ? new EvaluatePool({ ...config.pool, lookups: 'worker', setup: workerSetup(config), registry: registry(), policy, calendar })
+    ? new EvaluatePool({ ...config.pool, setup: workerSetup(config), registry: registry() })
     : undefined
   return {
     evaluate: pool ? (body) => pool.evaluate(body) : (body) => ({ kind: 'evaluated', ev: evaluate(body, evalCtx()), registry: registry() }),

@@ -4,6 +4,8 @@
 // integration tests both start the gateway through startGateway().
 import { dirname, resolve } from 'node:path'
 import type { Logger } from 'pino'
+import { systemClock } from '../clock/index.js'
+import type { Clock } from '../clock/index.js'
 import type { Config } from '../config/types.js'
 import { adminCredentials, registerAdmin } from '../admin/index.js'
 import { createConsole, registerAckPage, registerConsole } from '../console/index.js'
@@ -31,8 +33,8 @@ import { createLogger } from './logger.js'
 
 export interface GatewayOptions {
   log?: Logger
-  /** injected clock for obligations (tests); defaults to Date.now */
-  now?: () => number
+  /** the one clock for everything time-dependent (src/clock); tests inject one and move it. Default: the system clock */
+  clock?: Clock
 }
 
 export interface Gateway {
@@ -53,27 +55,28 @@ export interface Gateway {
 
 export async function startGateway(config: Config, opts: GatewayOptions = {}): Promise<Gateway> {
   const log = opts.log ?? createLogger(config)
-  const now = opts.now ?? Date.now
+  const clock = opts.clock ?? systemClock
+  const now = () => clock.now()
   const metrics = new GatewayMetrics({ processMetrics: config.metrics.processMetrics })
   const calendar = createCalendar(config.calendar)
 
   // the parts
-  const registry = await RegistryInForce.load(config, metrics, log, now)
-  const store = await openStore(config) // store.kind: embedded SQLite, or NATS JetStream shared by every instance
+  const registry = await RegistryInForce.load(config, metrics, log, clock)
+  const store = await openStore(config, { clock }) // store.kind: embedded SQLite, or NATS JetStream shared by every instance
   const evaluation = createEvaluation(config, registry.current, policySettings(config), calendar)
   let publicUrl = config.obligations.publicUrl // signed acknowledgement links; the base URL is known once listening
   const ackLinks = createAckLinks(loadAckSecret(config.obligations.ackSecret, config.store.path), () => publicUrl, config.obligations.ackLinkTtlDays)
   const senders = new SenderDirectory(config, registry.current, { ackLink: (id, dueAt) => ackLinks.url(id, dueAt) })
   const spool = withCriticalRejects(store, evaluation.evalCtx, calendar, config.tenants, log)
-  const dispatcher = new Dispatcher(spool, (item) => senders.senderFor(item), config.delivery, metrics, log)
+  const dispatcher = new Dispatcher(spool, (item) => senders.senderFor(item), config.delivery, metrics, log, clock)
   const wake = () => dispatcher.wake()
   const obligations = new ObligationScheduler({
-    store, registry: registry.current, calendar, tenants: config.tenants, now, log, metrics, wake,
+    store, registry: registry.current, calendar, tenants: config.tenants, clock, log, metrics, wake,
     fallback: config.obligations.fallbackContact.email !== '' || config.obligations.fallbackContact.endpoint !== '',
   })
   const ingest = createIngest({
     config, metrics, log, store, wake,
-    spoolLimit: new SpoolLimit(store, config.limits, metrics),
+    spoolLimit: new SpoolLimit(store, config.limits, metrics, clock),
     signatureKeys: config.security.verifySignatures ? loadVerificationKeys(config.security.dccCertificates.map((f) => resolve(dirname(config.configFile), f))) : undefined,
     commitBacklog: () => store.backlog,
     evaluate: evaluation.evaluate,
@@ -102,7 +105,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   registerIngress(router, {
     config, metrics, notReadyReason,
     // an injected clock (tests) also stamps receipt, so deadlines follow it
-    ingest: (body, contentType, receivedAt) => ingest(body, contentType, opts.now ? now() : receivedAt),
+    ingest: (body, contentType, receivedAt) => ingest(body, contentType, opts.clock ? now() : receivedAt),
   })
   registerProbes(router, {
     notReadyReason,
@@ -124,7 +127,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const listener = createListener(config.server, router, log)
 
   // start, in order
-  const housekeeping = startHousekeeping(config, store, now, log)
+  const housekeeping = startHousekeeping(config, store, clock, log)
   const url = await listen(listener, config.server)
   if (publicUrl === '') publicUrl = url
   dispatcher.start()
@@ -141,7 +144,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   let closing: Promise<void> | undefined
   async function stop(graceMs: number): Promise<void> {
     draining = true
-    clearInterval(housekeeping)
+    housekeeping.cancel()
     registry.stop()
     if (config.server.drainDelayMs > 0) await new Promise((r) => setTimeout(r, config.server.drainDelayMs))
     // The whole stop fits in graceMs: in-flight requests get most of it, then connections are

@@ -72,7 +72,7 @@ export function createIngest(d: IngestDeps): (body: Buffer, contentType: string,
     const started = process.hrtime.bigint()
     const behind = storeBehind()
     if (behind !== undefined) return overloaded(behind)
-    const spoolFull = d.spoolLimit.overBound(Date.now())
+    const spoolFull = d.spoolLimit.overBound()
     if (spoolFull !== undefined) return tooMuchSpooled(spoolFull)
     const outcome = await d.evaluate(body)
     if (outcome.kind === 'overloaded') return overloaded(outcome.detail)

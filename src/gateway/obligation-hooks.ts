@@ -23,7 +23,7 @@ export function withCriticalRejects(
 ): SpoolStore {
   return {
     dueSpool: (now, limit, blocked) => store.dueSpool(now, limit, blocked),
-    nextDueAt: (blocked) => store.nextDueAt(blocked),
+    nextDueAt: (now, blocked) => store.nextDueAt(now, blocked),
     completeDelivery: (item, now) => store.completeDelivery(item, now),
     scheduleRetry: (item, at, error) => store.scheduleRetry(item, at, error),
     rejectDelivery(item, detail, now) {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import type { Clock } from '../clock/index.js'
 import type { Config } from '../config/types.js'
 import type { ReloadOutcome } from '../console/index.js'
 import type { GatewayMetrics } from '../metrics/index.js'
@@ -29,21 +30,21 @@ export class RegistryInForce {
     private readonly config: Config,
     private readonly metrics: GatewayMetrics,
     private readonly log: Logger,
-    private readonly now: () => number,
+    private readonly clock: Clock,
     index: CompactRegistry,
     firstLoadMs: number,
   ) {
     this.#index = index
     // the last load's outcome, whoever asked (start, SIGHUP, admin API, console): the console shows it
     this.#last = { at: index.loadedAt, ok: true, detail: 'loaded at start', ms: firstLoadMs }
-    this.#updates = new RegistryUpdates(config, metrics, log, this.current, (next) => this.#swap(next), (prev, next) => this.#compare(prev, next))
+    this.#updates = new RegistryUpdates(config, metrics, log, this.current, (next) => this.#swap(next), (prev, next) => this.#compare(prev, next), clock)
   }
 
   /** The first load (newest valid snapshot, else the files). */
-  static async load(config: Config, metrics: GatewayMetrics, log: Logger, now: () => number): Promise<RegistryInForce> {
+  static async load(config: Config, metrics: GatewayMetrics, log: Logger, clock: Clock): Promise<RegistryInForce> {
     const started = performance.now()
     const index = await loadAndMeasure(config, metrics, log)
-    return new RegistryInForce(config, metrics, log, now, index, Math.round(performance.now() - started))
+    return new RegistryInForce(config, metrics, log, clock, index, Math.round(performance.now() - started))
   }
 
   readonly current = (): CompactRegistry => this.#index
@@ -78,7 +79,7 @@ export class RegistryInForce {
     const started = performance.now()
     const ms = () => Math.round(performance.now() - started)
     const loaded = await loadAndMeasure(this.config, this.metrics, this.log).catch((err: unknown) => {
-      this.#last = { at: this.now(), ok: false, detail: (err as Error).message, ms: ms() }
+      this.#last = { at: this.clock.now(), ok: false, detail: (err as Error).message, ms: ms() }
       throw err
     })
     const next = await this.#updates.exclusive(async () => {
@@ -88,7 +89,7 @@ export class RegistryInForce {
       await this.#compare(prev, caught)
       return caught
     })
-    this.#last = { at: this.now(), ok: true, detail: 'ok', ms: ms() }
+    this.#last = { at: this.clock.now(), ok: true, detail: 'ok', ms: ms() }
     return { loadedAt: new Date(next.loadedAt).toISOString(), counts: next.counts, ms: ms() }
   }
 

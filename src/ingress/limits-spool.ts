@@ -1,3 +1,4 @@
+import type { Clock } from '../clock/index.js'
 import type { GatewayMetrics } from '../metrics/index.js'
 
 export interface SpoolBoundsSource {
@@ -21,27 +22,31 @@ export interface SpoolLimits {
  * messages to take while full.
  *
  * The spool is measured at most every `refreshMs` (a COUNT/SUM over the spool), not per request.
+ * Age is measured on the gateway's clock, the one that stamped the spool rows (src/clock).
  */
 export class SpoolLimit {
   #source: SpoolBoundsSource
+  #clock: Clock
   #limits: SpoolLimits
   #refreshMs: number
   #checkedAt = -Infinity
   #verdict: string | undefined
   #last = { n: 0, bytes: 0, oldest: null as number | null }
 
-  constructor(source: SpoolBoundsSource, limits: SpoolLimits, metrics: GatewayMetrics, refreshMs = 200) {
+  constructor(source: SpoolBoundsSource, limits: SpoolLimits, metrics: GatewayMetrics, clock: Clock, refreshMs = 200) {
     this.#source = source
+    this.#clock = clock
     this.#limits = limits
     this.#refreshMs = refreshMs
     metrics.setSpoolBytesSource(() => {
-      this.#measure(Date.now())
+      this.#measure(clock.now())
       return this.#last.bytes
     })
   }
 
   /** Why the spool is over its bound (a detail for the 503), or undefined when ingress may accept. */
-  overBound(now: number): string | undefined {
+  overBound(): string | undefined {
+    const now = this.#clock.now()
     if (this.#limits.maxSpoolBytes === 0 && this.#limits.maxSpoolAgeSeconds === 0) return undefined
     if (now - this.#checkedAt >= this.#refreshMs) this.#measure(now)
     return this.#verdict

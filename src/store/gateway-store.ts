@@ -38,7 +38,7 @@ export interface GatewayStore {
 
   // the spool, driven by the dispatcher (same shape as delivery's SpoolStore)
   dueSpool(now: number, limit: number, blocked?: readonly string[]): SpoolItem[]
-  nextDueAt(blocked?: readonly string[]): number | null
+  nextDueAt(now: number, blocked?: readonly string[]): number | null
   completeDelivery(item: SpoolItem, now: number): Promise<void>
   scheduleRetry(item: SpoolItem, at: number, error: string): Promise<void>
   /** `critical`: the message is a critical alert (its quarantine row says so) and its obligation opens */

@@ -255,8 +255,8 @@ export class JournaledStore extends SqliteStore {
     }
   }
 
-  override nextDueAt(blocked: readonly string[] = []): number | null {
-    return this.#spool.nextDueAt(Date.now(), blocked)
+  override nextDueAt(now: number, blocked: readonly string[] = []): number | null {
+    return this.#spool.nextDueAt(now, blocked)
   }
 
   override spoolDepth(): { target: string; n: number; oldest: number }[] {
@@ -331,7 +331,7 @@ export class JournaledStore extends SqliteStore {
    * once. Rows the projection wrote carry their record's sequence number.
    */
   #pollSide(force: boolean): void {
-    const now = Date.now()
+    const now = this.clock.now()
     if (!force && now - this.#sidePolledAt < SIDE_POLL_MS) return
     this.#sidePolledAt = now
     if (!super.open) return

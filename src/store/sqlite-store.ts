@@ -3,6 +3,8 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { Database as Db, Statement } from 'better-sqlite3'
+import { systemClock } from '../clock/index.js'
+import type { Clock } from '../clock/index.js'
 import { CommitQueue } from './commit-queue.js'
 import { Checkpointer } from './checkpointer.js'
 import { migrate } from './migrations.js'
@@ -32,6 +34,8 @@ export interface StoreOptions {
   synchronous: 'FULL' | 'NORMAL'
   /** > 0: WAL checkpoints every this many ms in a worker thread, off the event loop (checkpointer.ts) */
   checkpointIntervalMs?: number
+  /** the gateway's clock (src/clock): operator stamps, the checkpoint timer, the journaled store's side poll */
+  clock?: Clock
 }
 
 type StatementName =
@@ -105,8 +109,10 @@ export class SqliteStore implements GatewayStore {
   readonly sql: Statements
   #closed = false
   #checkpointer: Checkpointer
+  protected readonly clock: Clock
 
   constructor(opts: StoreOptions) {
+    this.clock = opts.clock ?? systemClock
     mkdirSync(opts.path, { recursive: true })
     this.db = new Database(join(opts.path, 'gateway.db'))
     this.db.pragma('journal_mode = WAL')
@@ -117,7 +123,7 @@ export class SqliteStore implements GatewayStore {
     migrate(this.db)
     this.sql = prepare(this.db)
     this.queue = new CommitQueue(this.db, opts.commitIntervalMs, opts.commitBatch)
-    this.#checkpointer = new Checkpointer(this.db, join(opts.path, 'gateway.db'), opts.synchronous, opts.checkpointIntervalMs ?? 0)
+    this.#checkpointer = new Checkpointer(this.db, join(opts.path, 'gateway.db'), opts.synchronous, opts.checkpointIntervalMs ?? 0, this.clock)
   }
 
   get open(): boolean {
@@ -252,7 +258,7 @@ export class SqliteStore implements GatewayStore {
     return this.queue.run(() => {
       if (openQuarantinedObligationId(this.db, id) !== undefined) {
         if (!reason) throw reasonRequired(id)
-        closeQuarantinedObligation(this.db, id, Date.now(), actor, `deleted: ${reason}`)
+        closeQuarantinedObligation(this.db, id, this.clock.now(), actor, `deleted: ${reason}`)
       }
       const gone = this.db.prepare('DELETE FROM quarantine WHERE id = ?').run(id).changes > 0
       if (gone) this.audit(actor, 'quarantine.delete', id, reason ?? null)
@@ -399,7 +405,7 @@ export class SqliteStore implements GatewayStore {
 
   /** Who did what (admin API, CLI). Call inside a queued operation or on its own. */
   audit(actor: string, action: string, target: string | null, detail: string | null): void {
-    this.db.prepare('INSERT INTO admin_audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)').run(Date.now(), actor, action, target, detail)
+    this.db.prepare('INSERT INTO admin_audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)').run(this.clock.now(), actor, action, target, detail)
   }
 
   /** Spool items due now, oldest first. */
@@ -408,7 +414,7 @@ export class SqliteStore implements GatewayStore {
     return rows.map((r) => ({ ...r, headers: JSON.parse(r.headers) as Record<string, string> }))
   }
 
-  nextDueAt(blocked: readonly string[] = []): number | null {
+  nextDueAt(_now: number, blocked: readonly string[] = []): number | null {
     return (this.sql.nextDue.get({ blocked: JSON.stringify(blocked) }) as { at: number | null }).at
   }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { Pool } from 'undici'
 import { afterAll, describe, expect, it } from 'vitest'
-import { buildDuisDocument } from '../../dist/index.js'
+import { buildDuisDocument } from '../support/duis-builder.js'
 import { ACME_USER, GatewayProcess, makeWorld } from './harness.js'
 
 const DEVICE = '00-12-34-56-78-AB-CD-EF'

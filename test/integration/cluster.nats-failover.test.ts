@@ -11,7 +11,7 @@
 //     in flight when the node dies (delivery.concurrency); a re-sent message is recognised as a
 //     duplicate and never spooled again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildDuisDocument } from '../../dist/index.js'
+import { buildDuisDocument } from '../support/duis-builder.js'
 import type { Gateway } from '../../dist/index.js'
 import { HoldingAdapter, NatsCluster } from '../cluster-harness.js'
 import { ACME_USER, makeWorld, startInProcess, waitFor } from './harness.js'

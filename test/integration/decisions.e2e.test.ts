@@ -4,7 +4,9 @@ import { appendFileSync, readFileSync, readdirSync, statSync, writeFileSync } fr
 import { join } from 'node:path'
 import { parse, stringify } from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildDuisDocument, buildGbcsStub, type Gateway } from '../../dist/index.js'
+import type { Gateway } from '../../dist/index.js'
+import { buildDuisDocument } from '../support/duis-builder.js'
+import { buildGbcsStub } from '../support/gbcs-stub.js'
 import { ACME_USER, makeWorld, post, Recorder, ROOT, sqliteOf, startInProcess, waitFor, type World } from './harness.js'
 
 const STALE_ELEC_DEVICE = '00-12-34-56-78-AB-CD-F0' // MPAN 1412345678901: ACME until 2025-03-01, then BRIT

@@ -1,8 +1,9 @@
 // Every status of docs/http.md, "Ingress", with a problem body that says what was wrong,
 // byte-identical delivery, namespace/format independence, 2^53 counters, duplicates.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildDuisDocument, type Gateway } from '../../dist/index.js'
-import { ACME_USER, makeWorld, post, Recorder, startInProcess, waitFor } from './harness.js'
+import type { Gateway } from '../../dist/index.js'
+import { buildDuisDocument } from '../support/duis-builder.js'
+import { ACME_USER, makeWorld, post, Recorder, spoolEmpty, startInProcess, waitFor } from './harness.js'
 
 const DEVICE = '00-12-34-56-78-AB-CD-EF'
 
@@ -62,7 +63,7 @@ describe('ingress (contract §2)', () => {
     const again = await post(ingress, doc)
     expect(again.json).toEqual({ ...first.json, duplicate: true })
     await waitFor('delivery', () => adapter.received.find((x) => x.headers['idempotency-key'] === first.json.messageId))
-    await new Promise((r) => setTimeout(r, 200))
+    await waitFor('the spool empty', () => spoolEmpty(gw.url))
     expect(adapter.received.filter((x) => x.headers['idempotency-key'] === first.json.messageId)).toHaveLength(1)
   })
 

@@ -88,8 +88,7 @@ describe('gateway logs', () => {
 
     const tty = capture(true)
     createLogger(config, tty.stream).info({ messageId: 'm-2', decision: 'drop' }, 'decision')
-    await new Promise((r) => setTimeout(r, 50))
-    const text = tty.text()
+    const text = await waitFor('the pretty line', () => tty.text().includes('m-2') && tty.text())
     expect(text).toMatch(/INFO.*decision/)
     expect(text).toContain('messageId: "m-2"')
     expect(() => JSON.parse(text.trim())).toThrow()

@@ -1,7 +1,8 @@
 // Shared by the ops and deploy tests: a real in-process gateway (from dist/) with a real adapter
 // and a real notice webhook on port 0, after a mix of traffic that exercises every decision,
 // a 415 and a 422, so /metrics shows the series dashboards and alert rules rely on.
-import { buildDuisDocument, type Gateway } from '../../dist/index.js'
+import type { Gateway } from '../../dist/index.js'
+import { buildDuisDocument } from '../support/duis-builder.js'
 import { ACME_USER, makeWorld, post, Recorder, startInProcess, waitFor, type World } from './harness.js'
 
 export const OWN_DEVICE = '00-12-34-56-78-AB-CD-EF' // MPAN 1200012345679: ACME

@@ -7,7 +7,7 @@
 // which is neither, so a decision made on a half-swapped index cannot pass for a clean one.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { buildDuisDocument } from '../../dist/index.js'
+import { buildDuisDocument } from '../support/duis-builder.js'
 import { ACME_USER, DEMO, type World } from './harness.js'
 
 export const DEVICES = 40

@@ -5,8 +5,8 @@
 import Database from 'better-sqlite3'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { cleanupAfter, makeWorld, Recorder, sqliteOf, startInProcess } from './harness.js'
-import { alert, DEVICES, mixedMessage, postRaw, sleep } from './reliability-support.js'
+import { cleanupAfter, makeWorld, Recorder, sqliteOf, startInProcess, waitFor } from './harness.js'
+import { alert, DEVICES, mixedMessage, postRaw } from './reliability-support.js'
 
 const cleanup = cleanupAfter({ ignoreErrors: true })
 
@@ -46,8 +46,10 @@ describe('store full', () => {
 
     // Space returns: the next messages are accepted without a restart.
     sqliteOf(gw).db.pragma('max_page_count = 1073741823')
-    await sleep(50)
-    const after = await postRaw(`${gw.url}/duis`, alert(DEVICES.acme, 2))
+    const after = await waitFor('accepted again', async () => {
+      const a = await postRaw(`${gw.url}/duis`, alert(DEVICES.acme, 2))
+      return a.status === 200 && a
+    })
     expect(after.status).toBe(200)
     const retried = await postRaw(`${gw.url}/duis`, mixedMessage(failed[0]!.n).body)
     expect(retried.status).not.toBe(503)

@@ -1,7 +1,7 @@
 // Composes valid DUIS V5.x `Response` documents (element order as in the DUIS XSD) for
-// tests, fixtures, demo samples and the bench traffic generator. Not used on the hot path.
+// tests, fixtures, demo samples and the bench traffic generator. Test and bench support, not shipped.
 import { buildGbcsStub } from './gbcs-stub.js'
-import { NS_DS, NS_RA, NS_SUG } from './names.js'
+import { NS_DS, NS_RA, NS_SUG } from '../../src/envelope/index.js'
 
 /** An element: DUIS (ServiceUserGateway) namespace unless `ns` says ra (SMETS1) or ds (xmldsig). */
 export interface DuisNode { n: string; ns?: 'ra' | 'ds'; t?: string; c?: DuisNode[]; attrs?: Record<string, string> }
