@@ -32,6 +32,9 @@ export { createLogger } from './logger.js'
 import { createLogger } from './logger.js'
 import type { EvaluateContext } from '../pipeline.js'
 
+/** a late alert's obligation check runs within this many ms; a burst of late alerts shares one check */
+const LATE_ALERT_CHECK_MS = 100
+
 export interface GatewayOptions {
   log?: Logger
   /** injected clock for obligations (tests); defaults to Date.now */
@@ -101,7 +104,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     recordCtx,
     wake: () => dispatcher.wake(),
     // issue 15: an alert already past its deadline on arrival escalates at once
-    overdueOnArrival: () => void obligations.tick().catch((err: unknown) => log.error({ err }, 'obligation check failed')),
+    overdueOnArrival: () => obligations.soon(LATE_ALERT_CHECK_MS),
   })
 
   const release = createRelease({
