@@ -103,7 +103,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     evaluate: (body) => (pool ? pool.evaluate(body) : evaluateInline(body)),
     recordCtx,
     wake: () => dispatcher.wake(),
-    // issue 15: an alert already past its deadline on arrival escalates at once
+    // issue 15: an alert already past its deadline on arrival escalates promptly (one check per 100 ms)
     overdueOnArrival: () => obligations.soon(LATE_ALERT_CHECK_MS),
   })
 

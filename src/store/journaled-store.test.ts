@@ -265,4 +265,24 @@ describe('journaled store', () => {
     expect(await read).toMatchObject({ status: 'notified' })
     await s.close()
   })
+
+  it('tells the journal the projection passed a record only after a durable commit, and retires a passed segment', async () => {
+    const s = await JournaledStore.open({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'FULL', journal: { segmentBytes: 1 << 20 } })
+    for (let k = 0; k < 5; k++) await s.commitAccepted(deliver(`13000000000${k}`))
+    s.flushProjection()
+    expect(projection().messages).toBe(5) // applied (synchronous NORMAL: no fsync on the event loop)...
+    expect(s.journal.stats().projectedSeq).toBe(0) // ...so nothing may retire on its account yet
+    const big = (k: number) => deliver(`14000000000${k % 10}`)
+    for (let k = 0; s.journal.stats().segments < 2; k++) {
+      const r = big(k)
+      r.body = Buffer.alloc(16_000, 120)
+      await s.commitAccepted(r)
+    }
+    for (const i of s.dueSpool(Date.now(), 1000)) await s.completeDelivery(i, Date.now())
+    await s.commitAccepted(dropped()) // the delivered records' group has synced once this resolves
+    s.flushProjection() // a segment could retire: this commit is durable, and the journal hears of it
+    expect(s.journal.stats().projectedSeq).toBe(s.journal.stats().durableSeq)
+    await vi.waitFor(() => expect(s.journal.stats().segments).toBe(1), { timeout: 5000 })
+    await s.close()
+  })
 })
