@@ -13,5 +13,6 @@ describe('flatness', () => {
     expect(r).toMatchObject({ median: 700, seconds: 30, flat: false })
     expect(r.worst).toBeCloseTo(300 / 700, 5)
     expect(r.within).toBeCloseTo(20 / 30, 5)
+    expect(r.fifths).toEqual([1000, 1000, 700, 700, 700])
   })
 })
