@@ -1,6 +1,6 @@
 // bench: DUIS envelope parsing, messages/s. Run: npx tsx bench/envelope.parse.bench.ts
 // Same corpus, same process, interleaved runs; baselines @smartdcc/duis-parser and fast-xml-parser
-// default settings (style §6). Writes bench/results/envelope.parse.{json,md}.
+// default settings. Writes bench/results/envelope.parse.{json,md}.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'

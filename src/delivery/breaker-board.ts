@@ -13,7 +13,7 @@ import type { Sender } from './types.js'
  *
  * Metric `dccgw_delivery_breaker_state{target}` (declared in src/metrics, read from here at each scrape): the worst state among the breakers of a target
  * kind (adapter, notice, outbox): 0 closed, 1 half-open, 2 open. Never a URL or a party
- * (contract §9: closed label sets).
+ * (docs/operations.md, "Metrics": closed label sets).
  */
 export class BreakerBoard {
   #opts: BreakerOptions

@@ -1,6 +1,6 @@
 /**
  * A circuit breaker per delivery target URL, so an adapter that is down is not hammered by every
- * spooled message's own retry schedule (issue #9).
+ * spooled message's own retry schedule (docs/operations.md, "Faults").
  *
  * States:
  *   closed     attempts flow; `failures` consecutive retryable outcomes open it

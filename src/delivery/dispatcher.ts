@@ -153,7 +153,7 @@ export class Dispatcher {
     const log = { messageId: item.messageId, target: sender.label, attempts: item.attempts + 1 }
     try {
       if (result.outcome === 'ok') {
-        // written where it reaches nobody (issue 15): done, but the obligation is not notified
+        // written where it reaches nobody (docs/obligations.md): done, but the obligation is not notified
         await this.#store.completeDelivery(result.unreachable ? { ...item, obligationId: null } : item, now)
         if (result.unreachable) this.#log.warn({ ...log, party: item.party, obligationId: item.obligationId }, 'notice reached no channel of the party (outbox only); the obligation stays unnotified and escalates on time')
         else this.#log.debug(log, 'delivered')

@@ -1,4 +1,4 @@
-// Namespace URIs and element names of DUIS V5.x (domain §2). Match URI + local name, never a prefix.
+// Namespace URIs and element names of DUIS V5.x. Match URI + local name, never a prefix.
 
 export const NS_SUG = 'http://www.dccinterface.co.uk/ServiceUserGateway'
 /** SMETS1 content (MMC): SMETS1SignedResponse children */

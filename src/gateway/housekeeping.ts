@@ -3,6 +3,14 @@ import type { Config } from '../config/types.js'
 import { parseDuration } from '../config/index.js'
 import type { GatewayStore } from '../store/index.js'
 
+/** POST /admin/quarantine/purge: the quarantine retention rules run now (age, then size). */
+export function purgeQuarantineNow(config: Config, store: GatewayStore, now: () => number): (actor: string) => Promise<{ byAge: number; bySize: number }> {
+  return async (actor) => ({
+    byAge: await store.purgeQuarantine(now() - config.store.quarantineRetentionDays * 86_400_000, actor),
+    bySize: config.store.quarantineMaxBytes > 0 ? await store.purgeQuarantineOverSize(config.store.quarantineMaxBytes, actor) : 0,
+  })
+}
+
 /**
  * Hourly retention: audit rows (also the dedupe memory), quarantine by age and size, and the kept
  * originals of forwarded critical alerts, through the store port (either kind).

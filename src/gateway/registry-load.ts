@@ -36,7 +36,7 @@ export async function loadAndMeasure(config: Config, metrics: GatewayMetrics, lo
 }
 
 /**
- * Delta updates (issue #17) around the gateway's index: applied in time proportional to the delta
+ * Delta updates (docs/registry.md) around the gateway's index: applied in time proportional to the delta
  * and swapped in with one assignment (`swap`); then folded into new tables by a compaction in a
  * worker thread (which writes a snapshot) and swapped again. One change at a time: deltas, folder
  * scans, compaction swaps and full reloads queue behind each other, so none is lost to a race.

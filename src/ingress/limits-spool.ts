@@ -13,10 +13,10 @@ export interface SpoolLimits {
 }
 
 /**
- * Back-pressure on a target outage (issue #9): while the adapter (or a notice endpoint) is down the
+ * Back-pressure on a target outage (docs/operations.md, "Faults"): while the adapter (or a notice endpoint) is down the
  * gateway keeps accepting into the durable spool, up to `limits.maxSpoolBytes` and
  * `limits.maxSpoolAgeSeconds`; past either bound ingress answers 503 DCCGW_ERR_SPOOL_FULL with
- * Retry-After and stores nothing, so the DCC keeps the message and retries (contract §2: 503 =
+ * Retry-After and stores nothing, so the DCC keeps the message and retries (docs/http.md, "Ingress": 503 =
  * nothing stored). Drops and quarantines are refused too: the gateway does not pick which
  * messages to take while full.
  *

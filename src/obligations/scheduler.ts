@@ -130,7 +130,7 @@ export class ObligationScheduler {
   }
 
   /**
-   * At start (issue 15, point 6): the files may have changed while the gateway was down, so the
+   * At start (docs/obligations.md): the files may have changed while the gateway was down, so the
    * registry's own history is checked (install-code.ts installCodeDraftsAtStart). The subject key
    * (device, MPxN, party, supply start date) keeps it idempotent across restarts and reloads.
    */

@@ -3,7 +3,7 @@
 // settled. A message is counted in #pending from admission to settlement; past `maxQueue`
 // evaluate() answers `overloaded` (ingress: 503 + Retry-After) instead of queueing without bound.
 //
-// Batching (style §5, "the batch is the unit": a piscina round trip costs tens of µs): a batch
+// Batching ("the batch is the unit": a piscina round trip costs tens of µs): a batch
 // goes when it holds `batchSize` messages; otherwise at the end of the event-loop turn in which
 // it started if a worker is idle, else once `batchWaitMicros` have passed (re-checked with
 // setImmediate: setTimeout cannot wait less than 1 ms) or as soon as a task returns.

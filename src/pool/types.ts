@@ -1,10 +1,10 @@
-// Plain data between the main thread and the pool workers (structured-cloneable, style §2).
+// Plain data between the main thread and the pool workers (structured-cloneable).
 import type { Config } from '../config/types.js'
 import type { Envelope, EnvelopeLimits, EnvelopeRejection } from '../envelope/index.js'
 import type { RegistrySnapshot } from '../registry/index.js'
 import type { Evaluation } from '../pipeline.js'
 
-/** piscina `workerData`: what every worker builds once, at start (style §5). */
+/** piscina `workerData`: what every worker builds once, at start. */
 export interface WorkerSetup {
   limits: EnvelopeLimits
   tenants: Config['tenants']
@@ -57,5 +57,5 @@ export type Parsed =
 
 export type BatchResult = Evaluation[] | Parsed[]
 
-/** Where registry lookup + decide run: decided by measurement (README, Performance). */
+/** Where registry lookup + decide run: decided by measurement (docs/performance.md). */
 export type LookupSite = 'worker' | 'main'

@@ -1,4 +1,4 @@
-// The journaled store (issue #13, parts 1-3): crash windows between the journal, the target's 2xx
+// The journaled store (docs/journal.md): crash windows between the journal, the target's 2xx
 // and the projection, and a failing fdatasync, on a real folder with an injectable journal fs.
 // A "kill" freezes the journal's disk (no write or sync returns any more) and abandons the store
 // without closing it: what was not synced by then is gone, as after a SIGKILL.

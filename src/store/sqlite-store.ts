@@ -42,14 +42,14 @@ export type Statements = Record<StatementName, Statement>
 
 /**
  * A spool row may be attempted when it is the oldest (lowest id) of its target and MPxN, so one
- * household's deliveries reach the target in arrival order and never two at once (issue #9), and
+ * household's deliveries reach the target in arrival order and never two at once (docs/operations.md, "Faults"), and
  * when its target is not held back by an open circuit breaker (`@blocked`: a JSON array of
  * "<target> <party>" keys).
  */
 const SPOOL_READY = `(s.mpxn IS NULL OR s.id = (SELECT MIN(h.id) FROM spool h WHERE h.target = s.target AND h.mpxn = s.mpxn))
   AND (s.target || ' ' || s.party) NOT IN (SELECT value FROM json_each(@blocked))`
 
-/** Bound statements, prepared once when the store opens (style §5). */
+/** Bound statements, prepared once when the store opens. */
 function prepare(db: Db): Record<StatementName, Statement> {
   return {
     insertMessage: db.prepare(
@@ -137,7 +137,7 @@ export class SqliteStore implements GatewayStore {
     return this.queue.run(() => this.#writeAccepted(rec))
   }
 
-  /** Keeps the raw bytes of a document that could not be parsed (contract §2, 422). */
+  /** Keeps the raw bytes of a document that could not be parsed (docs/http.md, "Ingress": 422). */
   commitMalformed(rec: MalformedRecord): Promise<string> {
     return this.queue.run(() => {
       const id = randomUUID()
@@ -152,7 +152,7 @@ export class SqliteStore implements GatewayStore {
   #writeAccepted(rec: AcceptedRecord): CommitOutcome {
     const d = rec.decision
     const quarantineId = d.decision === 'quarantine' ? randomUUID() : null
-    // a forward's obligation, or a quarantined critical alert's critical-quarantined one (issue 15)
+    // a forward's obligation, or a quarantined critical alert's critical-quarantined one (docs/obligations.md)
     const obligationId = d.decision === 'forward' || (d.decision === 'quarantine' && d.critical) ? (rec.obligation?.id ?? null) : null
     if (this.applyDecision(rec, quarantineId, obligationId, true).duplicate) return this.#duplicate(rec.messageId)
     return {
@@ -189,7 +189,7 @@ export class SqliteStore implements GatewayStore {
           quarantineId, rec.messageId, now, d.reason, rec.detail ?? null, rec.kind, rec.recipientParty ?? null,
           d.mpxn ?? null, rec.contentType, body.byteLength, body, d.critical ? 1 : 0, rec.alertCode ?? null,
         )
-        // issue 15: a critical alert in quarantine has a clock (critical-quarantined obligation)
+        // A critical alert in quarantine has a clock (critical-quarantined obligation)
         if (rec.obligation !== undefined && d.critical) openQuarantinedObligation(this.db, rec.obligation, rec.messageId, quarantineId!, now)
         break
       case 'forward': {
@@ -246,7 +246,7 @@ export class SqliteStore implements GatewayStore {
 
   /**
    * Deletes a quarantined message and its bytes (secure_delete overwrites them). A critical one
-   * whose obligation is open needs a reason, which closes the obligation (issue 15).
+   * whose obligation is open needs a reason, which closes the obligation (docs/obligations.md).
    */
   deleteQuarantined(id: string, actor: string, reason?: string): Promise<boolean> {
     return this.queue.run(() => {
@@ -263,7 +263,7 @@ export class SqliteStore implements GatewayStore {
   /** Purges quarantined messages received before `olderThan`; returns how many. */
   purgeQuarantine(olderThan: number, actor: string): Promise<number> {
     return this.queue.run(() => {
-      // never a critical alert whose obligation is still open (issue 15)
+      // never a critical alert whose obligation is still open (docs/obligations.md)
       const n = this.db.prepare(`DELETE FROM quarantine WHERE received_at < ? AND ${NOT_HELD}`).run(olderThan).changes
       if (n > 0) this.audit(actor, 'quarantine.purge', null, `${n} older than ${new Date(olderThan).toISOString()}`)
       return n
@@ -438,7 +438,7 @@ export class SqliteStore implements GatewayStore {
 
   /**
    * The adapter refused the message (4xx): it moves to quarantine as `adapter-rejected`. The
-   * gateway re-reads a critical alert's bytes and passes `critical` with its obligation (issue 15).
+   * gateway re-reads a critical alert's bytes and passes `critical` with its obligation (docs/obligations.md).
    */
   rejectDelivery(item: SpoolItem, detail: string, now: number, critical?: { obligation?: ObligationDraft }): Promise<string> {
     return this.queue.run(() => {
@@ -458,7 +458,7 @@ export class SqliteStore implements GatewayStore {
       id, item.messageId, now, 'adapter-rejected', detail.slice(0, 500), null, item.party, item.mpxn,
       item.contentType, item.body.byteLength, item.body, critical ? 1 : 0, this.sql.alertCodeOf.pluck().get(item.messageId) ?? null,
     )
-    // issue 15: a refused critical alert is quarantined with its clock
+    // A refused critical alert is quarantined with its clock
     if (critical?.obligation !== undefined) openQuarantinedObligation(this.db, critical.obligation, item.messageId, id, now)
     this.sql.rejectMessage.run('adapter-rejected', id, item.messageId)
   }

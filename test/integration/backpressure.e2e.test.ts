@@ -1,4 +1,4 @@
-// Issue #4 item 4: when the store (or the pool) falls behind, ingress answers 503 + Retry-After
+// When the store (or the pool) falls behind, ingress answers 503 + Retry-After
 // instead of queueing without bound; every 200 is durable; memory stays flat under overload.
 // A slow store is made by configuration: commits wait 250 ms and the commit queue is capped at
 // 16; the pool (pool.size 1) is capped at 24 messages. The gateway runs as a child process so

@@ -1,6 +1,6 @@
-// The CLI's store commands (contract §1: quarantine list|show|delete|purge, obligations list,
+// The CLI's store commands (docs/operations.md, "Command line": quarantine list|show|delete|purge, obligations list,
 // report stale-cos) run as the operator runs them, `dcc-alert-gateway ... --config FILE`, beside
-// a running gateway, with each store kind: they read and act through the store port (issue #13),
+// a running gateway, with each store kind: they read and act through the store port (docs/journal.md),
 // so with store.kind nats they see the cluster's quarantine and obligations instead of an empty
 // SQLite file, and what that store cannot answer (the stale-CoS report) fails with its code.
 import { spawnSync } from 'node:child_process'

@@ -1,8 +1,8 @@
-// Issue #10 (and #6 in clustered mode): critical-forward obligations escalate when store.kind is
+// Clustered mode (docs/cluster.md, "Obligations"): critical-forward obligations escalate when store.kind is
 // nats. Two gateway instances share one JetStream; both run the obligation timer on the same
 // (injected) clock, and the obligations bucket's compare-and-set lets exactly one of them escalate
 // and spool the next notice. Before this, NatsStore.dueObligations returned [] and nothing escalated.
-// Deterministic under load (issue #13): the escalation reads the mirror only once it holds every
+// Deterministic under load (docs/journal.md): the escalation reads the mirror only once it holds every
 // change the bucket had (NatsStore.dueObligations), and the test waits for the delivery's
 // `notified` step before it moves the clock, instead of racing it.
 // Also the quarantine's read side in clustered mode (GET /admin/quarantine and /{id}), read from the

@@ -1,4 +1,4 @@
-// Issue 3 acceptance: retries, rejection to quarantine, and what survives a crash and restart.
+// Retries, rejection to quarantine, and what survives a crash and restart.
 import { describe, expect, it } from 'vitest'
 import { buildDuisDocument } from '../../dist/index.js'
 import { cleanupAfter, ACME_USER, GatewayProcess, makeWorld, post, Recorder, startInProcess, waitFor } from './harness.js'

@@ -134,7 +134,7 @@ export function makeWorld(opts: { adapterUrl?: string; noticeUrl?: string; extra
 
 /**
  * DCC_GATEWAY_POOL_* from the environment reach in-process gateways too, so the whole suite can run
- * on the worker pool: `DCC_GATEWAY_POOL_SIZE=2 npx vitest run test/integration` (issue #4).
+ * on the worker pool: `DCC_GATEWAY_POOL_SIZE=2 npx vitest run test/integration` (docs/performance.md).
  */
 export const poolEnv = (): Record<string, string> =>
   Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('DCC_GATEWAY_POOL_') && e[1] !== undefined))

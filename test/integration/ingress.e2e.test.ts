@@ -1,4 +1,4 @@
-// Issue 3 acceptance: every status of contract §2 with a problem body that says what was wrong,
+// Every status of docs/http.md, "Ingress", with a problem body that says what was wrong,
 // byte-identical delivery, namespace/format independence, 2^53 counters, duplicates.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildDuisDocument, type Gateway } from '../../dist/index.js'
@@ -99,6 +99,25 @@ describe('ingress (contract §2)', () => {
     expect(Buffer.from(await raw.arrayBuffer()).toString()).toBe(doc)
     const meta = await fetch(`${gw.url}/admin/quarantine/${r.json.quarantineId}`, { headers: auth }).then((x) => x.json() as Promise<any>)
     expect(meta.reason).toBe('malformed')
+  })
+
+  it('admin release: a document policy still cannot decide is 409; an unexpected failure is 500, never 409', async () => {
+    const q = await post(ingress, '<Request xmlns="http://www.dccinterface.co.uk/ServiceUserGateway"/>')
+    const release = () => fetch(`${gw.url}/admin/quarantine/${q.json.quarantineId}/release`, { method: 'POST', headers: auth })
+    const conflict = await release()
+    expect(conflict.status).toBe(409)
+    expect(await conflict.json()).toMatchObject({ code: 'DCCGW_ERR_CONFLICT', detail: expect.stringMatching(/^still not a usable DUIS document/) })
+    const store = gw.store as { getQuarantine: (id: string) => Promise<unknown> }
+    const real = store.getQuarantine
+    store.getQuarantine = () => Promise.reject(new Error('a bug, not a refusal'))
+    try {
+      const bug = await release()
+      expect(bug.status).toBe(500)
+      expect(await bug.json()).toMatchObject({ code: 'DCCGW_ERR_INTERNAL', detail: 'internal error; see the gateway log' })
+    } finally {
+      store.getQuarantine = real
+    }
+    expect((await release()).status).toBe(409)
   })
 
   it('admin API: 401 without a token, 403 with a wrong one', async () => {

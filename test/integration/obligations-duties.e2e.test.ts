@@ -1,4 +1,4 @@
-// Issue 6: SoLR notices name both parties, a non-DCC-User party is reached by e-mail alone,
+// SoLR notices name both parties, a non-DCC-User party is reached by e-mail alone,
 // install-code obligations open on a registry reload (SECMP0121), and the stale-CoS report counts
 // messages by kind with working days elapsed.
 import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'

@@ -1,4 +1,4 @@
-// Issue 15 acceptance, through real HTTP (DUIS ingress, webhook receivers, an SMTP server, the
+// The obligations of docs/obligations.md, through real HTTP (DUIS ingress, webhook receivers, an SMTP server, the
 // signed acknowledgement page):
 //  (1) deadlines count from the alert time: an alert dated before Good Friday 2026 is due at the
 //      end of Tuesday 7 April (Good Friday and Easter Monday are not working days); the same kind
@@ -12,7 +12,7 @@
 //      level goes to obligations.fallbackContact;
 //  (4) "not the supplier: pass it on" on the acknowledgement page closes the obligation as
 //      redirected and opens a forward obligation to the party named.
-// Each of these fails on the gateway before issue 15 (receipt-based deadlines, no obligation for
+// Each of these fails on the gateway before these rules (receipt-based deadlines, no obligation for
 // quarantined alerts, outbox counted as notified, no redirect answer).
 import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'

@@ -1,4 +1,4 @@
-// Issue 6 test helpers: a real SMTP server in-process (smtp-server) that records what it
+// Obligation test helpers: a real SMTP server in-process (smtp-server) that records what it
 // receives, and a gateway started in-process on an injected clock.
 import { readFileSync, writeFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'

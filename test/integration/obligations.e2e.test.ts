@@ -1,4 +1,4 @@
-// Issue 6 acceptance: a critical alert for a stale MPxN -> notice by webhook and by SMTP -> no
+// A critical alert for a stale MPxN -> notice by webhook and by SMTP -> no
 // acknowledgement -> past the deadline (injected clock) the secondary contact gets it -> then the
 // escalation contact -> the signed link acknowledges it; a restart in the middle keeps every
 // obligation and its deadline; a Scottish calendar over St Andrew's Day gives a later deadline.
@@ -65,7 +65,7 @@ describe('critical-forward obligation: webhook + e-mail, escalation, restart, si
     expect(mail!.subject).toContain('8F3D')
     for (const part of ['MPxN:          1412345678901', '8F3D Trusted Source Authentication Failure', `Alert time:    ${ALERT_AT}`,
       `Device:        ${STALE_ELEC_DEVICE}`, 'What to do:', 'SR 6.23', `Acknowledge here: ${ackUrl}`,
-      // issue 15 (8): UK local time in words next to the ISO form
+      // UK local time in words next to the ISO form
       '(15:00 on Friday 28 November 2025, UK time)',
       'Acknowledge by the end of Monday 1 December 2025, UK time (2025-12-02T00:00:00.000Z), 1 working day after the alert']) {
       expect(mail!.text).toContain(part)
@@ -139,7 +139,7 @@ describe('critical-forward obligation: webhook + e-mail, escalation, restart, si
     const html = await page.text()
     expect(html).toContain('<form method="post"')
     expect(html).toContain('1412345678901')
-    // issue 15 (8): a strict CSP, and the page asks who is answering
+    // A strict CSP, and the page asks who is answering
     expect(page.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
     expect(html).toMatch(/<input id="name" name="name" required/)
     expect(html).toMatch(/<input id="organisation" name="organisation" required/)

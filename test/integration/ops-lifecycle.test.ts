@@ -1,4 +1,4 @@
-// Issue 7 (lifecycle): SIGTERM under load loses no accepted message and exits 0 within the grace
+// Lifecycle (docs/operations.md, "Logs and signals"): SIGTERM under load loses no accepted message and exits 0 within the grace
 // period, even with deliveries hanging; SIGHUP reloads the registry and decisions follow it.
 // Both run the real CLI (`dcc-alert-gateway serve`) as a child process.
 import { once } from 'node:events'

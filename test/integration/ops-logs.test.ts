@@ -1,4 +1,4 @@
-// Issue 7 (logs, contract §10): pino JSON lines when stdout is not a terminal, pretty only on a
+// Logs (docs/operations.md, "Logs and signals"): pino JSON lines when stdout is not a terminal, pretty only on a
 // TTY; decision lines carry messageId, decision and reason; no payload, and no MPxN unless
 // log.includeMpxn.
 import { spawn } from 'node:child_process'

@@ -1,4 +1,4 @@
-// Issue 7: a real Prometheus server (Debian package `prometheus`) scrapes a running gateway every
+// A real Prometheus server (Debian package `prometheus`) scrapes a running gateway every
 // second with the project's alert rules loaded, and its HTTP API returns the gateway's series.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'

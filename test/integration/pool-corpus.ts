@@ -1,4 +1,4 @@
-// The varied-document corpus for issue #4's "decisions unchanged" check: every fixture (valid,
+// The varied-document corpus for the pool's "decisions unchanged" check: every fixture (valid,
 // invalid, hostile), the demo samples, and builder-generated variants over the demo world
 // (devices x recipients x days around the BRITE change of supplier x alert codes x namespaces).
 import { readFixtures } from '../fixtures/duis/read-fixtures.js'

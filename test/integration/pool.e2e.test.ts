@@ -1,4 +1,4 @@
-// Issue #4: the worker pool (from dist/: a .ts worker cannot be loaded) decides exactly as the
+// The worker pool (from dist/: a .ts worker cannot be loaded) decides exactly as the
 // inline pipeline does; a registry reload reaches the workers with no batch decided on a mix of
 // indexes; past pool.maxQueue it answers `overloaded`; the gateway on a pool survives mutated input.
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs'

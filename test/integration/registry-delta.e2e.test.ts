@@ -1,4 +1,4 @@
-// Issue #17 through the real gateway: deltas by POST /admin/registry/apply-delta and by the watched
+// Registry deltas (docs/registry.md) through the real gateway: deltas by POST /admin/registry/apply-delta and by the watched
 // folder, under concurrent posts (every decision is the old or the new world's, never a mix);
 // compaction writes a snapshot that the next start reads, with the deltas folded in; a refused
 // delta changes nothing.

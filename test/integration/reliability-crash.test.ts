@@ -1,4 +1,4 @@
-// Issue #9, 1: crash safety. A child-process gateway is SIGKILLed at random moments while a replay
+// Crash safety. A child-process gateway is SIGKILLed at random moments while a replay
 // of mixed traffic is in flight, restarted, and finally drained. The sender behaves like the DCC:
 // it repeats every message until it gets a final answer (200 or 4xx); connection errors and 503s
 // are not answers.

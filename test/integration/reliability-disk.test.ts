@@ -1,4 +1,4 @@
-// Issue #9, 3: disk trouble. The store's database is capped with SQLite `PRAGMA max_page_count`
+// Disk trouble. The store's database is capped with SQLite `PRAGMA max_page_count`
 // (a size-limited file: writes past the cap fail with SQLITE_FULL exactly as on a full disk, and
 // it works without root or a mount). Ingress must answer 503 + Retry-After, acknowledge nothing it
 // did not store, and recover by itself when space returns.

@@ -1,4 +1,4 @@
-// Issue #9, 2: adapter outage. The gateway keeps accepting into the spool up to limits.maxSpoolBytes
+// Adapter outage. The gateway keeps accepting into the spool up to limits.maxSpoolBytes
 // / maxSpoolAgeSeconds, then answers 503 DCCGW_ERR_SPOOL_FULL + Retry-After; the circuit breaker
 // stops hammering the failing adapter; when it returns the spool drains in order per MPxN, never
 // two in flight for one MPxN; metrics show depth, age, bytes and the breaker state throughout.

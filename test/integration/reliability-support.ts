@@ -1,4 +1,4 @@
-// Shared by the issue #9 reliability, security and hostile tests: documents with known decisions,
+// Shared by the reliability, security and hostile tests (docs/operations.md, "Faults"): documents with known decisions,
 // a DCC-like sender that retries until it gets a final answer, and small HTTP helpers.
 import { request as httpRequest } from 'node:http'
 import { buildDuisDocument } from '../../dist/index.js'

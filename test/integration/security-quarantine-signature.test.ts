@@ -1,4 +1,4 @@
-// Issue #9, 6 and 7: the quarantine lifecycle (retention by size, purge, release after a registry
+// The quarantine lifecycle (retention by size, purge, release after a registry
 // fix re-evaluates against the current index, every admin action audited with who/when/what) and
 // the optional enveloped-signature check (security.verifySignatures, ECDSA-SHA256, exclusive c14n)
 // with a P-256 key generated here.
@@ -38,7 +38,7 @@ describe('quarantine lifecycle', () => {
     const b = await postRaw(`${gw.url}/duis`, alert('00-12-34-56-78-AB-CD-98', 2))
     const [q2] = (await adminJson(gw.url, '/admin/quarantine')).items
     expect(q2.messageId).toBe(b.json.messageId)
-    // a critical alert with an open critical-quarantined obligation: deleting it needs a reason (issue 15)
+    // a critical alert with an open critical-quarantined obligation: deleting it needs a reason (docs/obligations.md)
     await adminJson(gw.url, `/admin/quarantine/${q2.id}?reason=${encodeURIComponent('test device, no customer')}`, 'DELETE')
 
     const audit = (await adminJson(gw.url, '/admin/audit')).items as { actor: string; action: string; target: string | null; at: number; atIso: string }[]
@@ -91,7 +91,7 @@ describe('quarantine lifecycle', () => {
     cleanup.push(() => gw.close())
     const ids: string[] = []
     for (let n = 1; n <= 6; n++) {
-      // non-critical: a critical one is held while its obligation is open (issue 15; test/integration/obligations-duties15)
+      // non-critical: a critical one is held while its obligation is open (docs/obligations.md; test/integration/obligations-duties15.e2e.test.ts)
       ids.push((await postRaw(`${gw.url}/duis`, alert(DEVICES.unknown, n, { alertCode: '8F66', gbcsCritical: false }))).json.messageId)
       await sleep(5) // distinct received_at, so "oldest" is well defined
     }

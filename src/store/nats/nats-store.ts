@@ -126,7 +126,7 @@ export class NatsStore implements GatewayStore {
       party: item.party, mpxn: item.mpxn, contentType: item.contentType, size: item.body.byteLength, releasedAt: null, releasedBy: null,
       critical: critical !== undefined, alertCode: seen?.alertCode ?? null,
     }
-    // issue 15: a refused critical alert opens its critical-quarantined obligation (id derived from the subject)
+    // A refused critical alert opens its critical-quarantined obligation (id derived from the subject)
     if (critical?.obligation !== undefined) await this.openObligations([{ ...critical.obligation, subject: quarantineSubject(id), notice: { ...critical.obligation.notice, quarantineId: id } }], now, 'gateway')
     await t.js.publish(t.names.quarantineSubject(id), item.body, { headers: quarantineHeaders(row), msgID: `rejected:${seq}:${item.messageId}` })
     if (seen !== undefined) await t.decisions.put(key, toJson({ ...seen, decision: 'quarantine', reason: 'adapter-rejected', quarantineId: id }))
@@ -286,7 +286,7 @@ export class NatsStore implements GatewayStore {
     return this.#obligations
   }
 
-  /** "Not the supplier" (issue 15): redirected by compare-and-set, then the onward obligation opens. */
+  /** "Not the supplier" (docs/obligations.md): redirected by compare-and-set, then the onward obligation opens. */
   async redirectObligation(id: string, actor: string, detail: string, onward: ObligationDraft | undefined, now: number): Promise<'ok' | 'not-found' | 'already'> {
     const e = await this.#t.obligations.get(id)
     if (e === null || e.operation !== 'PUT') return 'not-found'
@@ -299,7 +299,7 @@ export class NatsStore implements GatewayStore {
     return 'ok'
   }
 
-  /** Issue 15: the critical-quarantined obligation of a released or deleted message closes (id derived from its subject). */
+  /** The critical-quarantined obligation of a released or deleted message closes (id derived from its subject). */
   async #closeQuarantined(quarantineId: string, actor: string, detail: string, now: number): Promise<void> {
     const id = derivedUuid('critical-quarantined', quarantineSubject(quarantineId))
     const e = await this.#t.obligations.get(id)
