@@ -1,7 +1,7 @@
 // bench: ingress end to end, accepted messages/s and latency over HTTP keep-alive (autocannon),
 // real gateway (dist/, child process, durable acks: the journal's fdatasync before every 200)
 // against a bare node:http server that reads the body and answers 200. Same run, same machine,
-// contenders interleaved: the figure is the median of the per-round ratios (gateway over
+// contenders interleaved: the headline figure is the median of the per-round ratios (gateway over
 // bare in the same round). Every gateway run is drained and checked for zero lost: each deliver
 // decision it counted must have reached the adapter (the bare server, counting Idempotency-Keys).
 // Then p99 at half of each pool-0 gateway's median peak rate (open loop).

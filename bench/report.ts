@@ -12,7 +12,7 @@ const median = (xs: number[]): number => {
 }
 
 /**
- * Issue #13's flat timeline: the per-second rates after the first `skipSeconds` (the last, partial
+ * The flat timeline: the per-second rates after the first `skipSeconds` (the last, partial
  * second left out), their median, the worst second's distance from it, and the share of seconds
  * within `tolerance` of it. `flat` when every such second is within the tolerance.
  */
@@ -79,13 +79,13 @@ export function renderMarkdown(r: BenchResult, base: string): string {
     '',
     '| | gateway | pass-through baseline | ratio / target |',
     '|---|---|---|---|',
-    `| throughput (msg/s) | ${f(g.throughput, 0)} | ${f(b.throughput, 0)} | ${f(g.throughput / b.throughput, 2)}× (issue #13: ≥ 0.6×) |`,
-    `| replay of ${r.params.messages} documents (s) | ${f(g.replaySeconds)} | ${f(b.replaySeconds)} | issue #13: < 30 s with the drain |`,
+    `| throughput (msg/s) | ${f(g.throughput, 0)} | ${f(b.throughput, 0)} | ${f(g.throughput / b.throughput, 2)}× (target ≥ 0.6×) |`,
+    `| replay of ${r.params.messages} documents (s) | ${f(g.replaySeconds)} | ${f(b.replaySeconds)} | target < 30 s with the drain |`,
     `| spool drained after the last response (s) | ${f(g.drainSeconds)} | – | replay + drain: ${f(g.replaySeconds + g.drainSeconds)} s |`,
     `| latency p50 / p95 / p99 (ms) | ${f(g.p50, 2)} / ${f(g.p95, 2)} / ${f(g.p99, 2)} | ${f(b.p50, 2)} / ${f(b.p95, 2)} / ${f(b.p99, 2)} | p99 target < 25 ms |`,
     ...gws.map((x) => {
       const fl = flatness(x.timeline, x.bucketMs)
-      return `| timeline, gateway round ${x.round}: per-second rate after the first 10 s | median ${f(fl.median, 0)} msg/s over ${fl.seconds} s; worst second ${f(100 * fl.worst, 0)}% off; ${f(100 * fl.within, 0)}% of seconds within ±15%; median of each fifth ${fl.fifths.map((x) => f(x, 0)).join(' / ')} | | issue #13: every second within ±15% (${fl.flat ? 'flat' : 'not flat'}) |`
+      return `| timeline, gateway round ${x.round}: per-second rate after the first 10 s | median ${f(fl.median, 0)} msg/s over ${fl.seconds} s; worst second ${f(100 * fl.worst, 0)}% off; ${f(100 * fl.within, 0)}% of seconds within ±15%; median of each fifth ${fl.fifths.map((x) => f(x, 0)).join(' / ')} | | target: every second within ±15% (${fl.flat ? 'flat' : 'not flat'}) |`
     }),
     `| CPU of the server process (% of one core) | ${f(g.cpuPercent, 0)} | ${f(b.cpuPercent, 0)} | |`,
     `| peak RSS (VmHWM, MiB) | ${f(g.peakRssMiB, 0)} | ${f(b.peakRssMiB, 0)} | |`,

@@ -1,4 +1,4 @@
-// Issue #13's flat-timeline figure in the benchmark report (bench/report.ts flatness).
+// The flat-timeline figure in the benchmark report (bench/report.ts flatness): after the first 10 s every second within 15% of the median.
 import { describe, expect, it } from 'vitest'
 import { flatness } from '../bench/report.js'
 
