@@ -285,4 +285,19 @@ describe('journaled store', () => {
     await vi.waitFor(() => expect(s.journal.stats().segments).toBe(1), { timeout: 5000 })
     await s.close()
   })
+
+  it('at open, makes the projection position it read durable before the journal may retire on its account', async () => {
+    const s1 = await open() // store.synchronous NORMAL: a durable commit switches to FULL for itself
+    for (let k = 0; k < 3; k++) await s1.commitAccepted(deliver(`15000000000${k}`))
+    await s1.close() // applies the tail: the next open has nothing to replay
+    const pragma = vi.spyOn(Database.prototype, 'pragma')
+    try {
+      const s2 = await open()
+      expect(pragma.mock.calls.map((c) => c[0])).toContain('synchronous = FULL')
+      expect(s2.journal.stats().projectedSeq).toBe(3)
+      await s2.close()
+    } finally {
+      pragma.mockRestore()
+    }
+  })
 })

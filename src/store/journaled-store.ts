@@ -148,7 +148,13 @@ export class JournaledStore extends SqliteStore {
       }
     }
     if (batch.length > 0) this.#apply(batch, true)
-    if (this.#projected > 0) this.journal.projectedThrough(this.#projected)
+    if (this.#projected > 0) {
+      // The position read may come from a NORMAL commit of the last process, still only in the
+      // page cache after a kill: one durable commit covers it (the WAL fsync flushes the whole
+      // file) before the journal may retire anything on its account.
+      this.#commit(true, () => this.#positionStmt.run(this.#projected))
+      this.journal.projectedThrough(this.#projected)
+    }
     // dedupe memory: every message the projection knows (all of them now)
     const rows = this.db.prepare(
       'SELECT message_id AS m, decision AS d, reason AS r, quarantine_id AS q, obligation_id AS o, received_at AS t FROM messages',
@@ -430,16 +436,10 @@ export class JournaledStore extends SqliteStore {
     for (const p of batch) if (p.fact.t !== 'accepted' && p.fact.ref.seq !== null && p.fact.ref.row === null) settled.add(p.fact.ref.seq)
     const rows: [number, number][] = []
     const last = batch[batch.length - 1]!.seq
-    const mode = durable ? 'FULL' : 'NORMAL'
-    if (mode !== this.#synchronous) this.db.pragma(`synchronous = ${mode}`)
-    try {
-      this.db.transaction(() => {
-        for (const p of batch) this.#applyOne(p, settled, rows)
-        this.#positionStmt.run(last)
-      })()
-    } finally {
-      if (mode !== this.#synchronous) this.db.pragma(`synchronous = ${this.#synchronous}`)
-    }
+    this.#commit(durable, () => {
+      for (const p of batch) this.#applyOne(p, settled, rows)
+      this.#positionStmt.run(last)
+    })
     this.#projected = last
     for (const [seq, row] of rows) {
       this.#rowOfSeq.set(seq, row)
@@ -448,6 +448,17 @@ export class JournaledStore extends SqliteStore {
       if (ref !== undefined) ref.row = row
     }
     if (rows.length > 0) this.#shedBodies()
+  }
+
+  /** One transaction, committed with synchronous FULL (`durable`) or NORMAL, whatever store.synchronous says. */
+  #commit(durable: boolean, fn: () => void): void {
+    const mode = durable ? 'FULL' : 'NORMAL'
+    if (mode !== this.#synchronous) this.db.pragma(`synchronous = ${mode}`)
+    try {
+      this.db.transaction(fn)()
+    } finally {
+      if (mode !== this.#synchronous) this.db.pragma(`synchronous = ${this.#synchronous}`)
+    }
   }
 
   #applyOne(p: Pending, settled: Set<number>, rows: [number, number][]): void {
