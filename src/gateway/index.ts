@@ -31,6 +31,9 @@ import { within } from './within.js'
 export { createLogger } from './logger.js'
 import { createLogger } from './logger.js'
 
+/** a late alert's obligation check runs within this many ms; a burst of late alerts shares one check (each check brings the projection up to date and commits the transitions with an fsync) */
+const LATE_ALERT_CHECK_MS = 1000
+
 export interface GatewayOptions {
   log?: Logger
   /** the one clock for everything time-dependent (src/clock); tests inject one and move it. Default: the system clock */
@@ -81,8 +84,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     commitBacklog: () => store.backlog,
     evaluate: evaluation.evaluate,
     recordCtx: evaluation.recordCtx,
-    // an alert already past its deadline on arrival escalates at once
-    overdueOnArrival: () => void obligations.tick().catch((err: unknown) => log.error({ err }, 'obligation check failed')),
+    // an alert already past its deadline on arrival escalates within a second (one check per second)
+    overdueOnArrival: () => obligations.soon(LATE_ALERT_CHECK_MS),
   })
   const release = createRelease({ store, evalCtx: evaluation.evalCtx, recordCtx: () => evaluation.recordCtx(), metrics, log, now, wake })
 

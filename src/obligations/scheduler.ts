@@ -45,6 +45,7 @@ export class ObligationScheduler {
   #timer: ClockTimer | undefined
   #running: Promise<number> | undefined
   #again: Promise<number> | undefined
+  #soon: NodeJS.Timeout | undefined
   readonly #overdue: SchedulerDeps['metrics']['obligationsOverdue']
   readonly #transitions: SchedulerDeps['metrics']['obligationTransitions']
 
@@ -64,6 +65,8 @@ export class ObligationScheduler {
   async stop(): Promise<void> {
     this.#timer?.cancel()
     this.#timer = undefined
+    clearTimeout(this.#soon)
+    this.#soon = undefined
     await this.#running?.catch(() => undefined)
   }
 
@@ -84,6 +87,20 @@ export class ObligationScheduler {
     }
     this.#running = this.#check().finally(() => (this.#running = undefined))
     return this.#running
+  }
+
+  /**
+   * One check within `delayMs`, however often it is asked for meanwhile: a late alert (an
+   * obligation already past its deadline on arrival) is escalated promptly, and a burst of them
+   * costs one check, not one each (each check brings the store's projection up to date first).
+   */
+  soon(delayMs: number): void {
+    if (this.#soon !== undefined) return
+    this.#soon = setTimeout(() => {
+      this.#soon = undefined
+      void this.tick().catch((err: unknown) => this.#deps.log.error({ err }, 'obligation check failed'))
+    }, delayMs)
+    this.#soon.unref()
   }
 
   async #check(): Promise<number> {

@@ -269,4 +269,39 @@ describe('journaled store', () => {
     expect(await read).toMatchObject({ status: 'notified' })
     await s.close()
   })
+
+  it('tells the journal the projection passed a record only after a durable commit, and retires a passed segment', async () => {
+    const s = await JournaledStore.open({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'FULL', journal: { segmentBytes: 1 << 20 } })
+    for (let k = 0; k < 5; k++) await s.commitAccepted(deliver(`13000000000${k}`))
+    s.flushProjection()
+    expect(projection().messages).toBe(5) // applied (synchronous NORMAL: no fsync on the event loop)...
+    expect(s.journal.stats().projectedSeq).toBe(0) // ...so nothing may retire on its account yet
+    const big = (k: number) => deliver(`14000000000${k % 10}`)
+    for (let k = 0; s.journal.stats().segments < 2; k++) {
+      const r = big(k)
+      r.body = Buffer.alloc(16_000, 120)
+      await s.commitAccepted(r)
+    }
+    for (const i of s.dueSpool(Date.now(), 1000)) await s.completeDelivery(i, Date.now())
+    await s.commitAccepted(dropped()) // the delivered records' group has synced once this resolves
+    s.flushProjection() // a segment could retire: this commit is durable, and the journal hears of it
+    expect(s.journal.stats().projectedSeq).toBe(s.journal.stats().durableSeq)
+    await vi.waitFor(() => expect(s.journal.stats().segments).toBe(1), { timeout: 5000 })
+    await s.close()
+  })
+
+  it('at open, makes the projection position it read durable before the journal may retire on its account', async () => {
+    const s1 = await open() // store.synchronous NORMAL: a durable commit switches to FULL for itself
+    for (let k = 0; k < 3; k++) await s1.commitAccepted(deliver(`15000000000${k}`))
+    await s1.close() // applies the tail: the next open has nothing to replay
+    const pragma = vi.spyOn(Database.prototype, 'pragma')
+    try {
+      const s2 = await open()
+      expect(pragma.mock.calls.map((c) => c[0])).toContain('synchronous = FULL')
+      expect(s2.journal.stats().projectedSeq).toBe(3)
+      await s2.close()
+    } finally {
+      pragma.mockRestore()
+    }
+  })
 })
