@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { TestClock } from '../../test/support/clock.js'
 import type { Decision } from '../policy/types.js'
 import { nodeJournalFs, type JournalFs } from './journal/index.js'
@@ -286,7 +286,7 @@ describe('journaled store', () => {
     await s.commitAccepted(dropped()) // the delivered records' group has synced once this resolves
     s.flushProjection() // a segment could retire: this commit is durable, and the journal hears of it
     expect(s.journal.stats().projectedSeq).toBe(s.journal.stats().durableSeq)
-    await vi.waitFor(() => expect(s.journal.stats().segments).toBe(1), { timeout: 5000 })
+    await waitFor('the passed segment to retire', () => s.journal.stats().segments === 1)
     await s.close()
   })
 
