@@ -1,5 +1,6 @@
 // Registry benchmark (issue #17; style §6: medians of several runs, the machine stated).
-//   npm run bench:registry -- [--sizes 1e6,1e7,3e7] [--runs 3] [--only files,snapshot,reload,delta]
+//   npm run bench:registry -- [--sizes 1e6,1e7,3e7] [--runs 3] [--only files,snapshot,reload-files,reload-snapshot,delta]
+//                             [--base-dist DIR --only delta,delta@base,...]  (before/after in one run)
 // Per size: a synthetic world (bench/world.ts, cached under bench/.cache/), then each measurement
 // in a fresh child process, so that its peak RSS (VmHWM of the process: main thread, load worker
 // and all) is that measurement's alone:
@@ -17,10 +18,13 @@
 import { execFileSync } from 'node:child_process'
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-// the compiled registry (npm run build): loads in its worker thread, as the gateway does
-import { applyDelta, compactIndex, CompactRegistry, loadRegistry, lookupFacts, parseDay } from '../dist/registry/index.js'
+// the compiled registry (npm run build): loads in its worker thread, as the gateway does. A child
+// run for a kind named `KIND@base` imports it from --base-dist instead (an earlier build, for a
+// before/after comparison in one run on the same files: e.g. `--only delta,delta@base`).
+import type { CompactRegistry } from '../dist/registry/index.js'
+import * as current from '../dist/registry/index.js'
 import { mpxnKey } from '../src/registry/keys.js'
 import type { Envelope } from '../src/envelope/types.js'
 import { deviceIdOf, generateWorld, mpanOf, mprnOf, prng, type WorldManifest } from './world.js'
@@ -173,7 +177,14 @@ function delta10k(dir: string, m: WorldManifest): { regs: Buffer; devs: Buffer }
   return { regs: Buffer.from(regs.join('\n') + '\n'), devs: Buffer.from(devs.join('\n') + '\n') }
 }
 
+let R: typeof current = current
+let applyDelta = R.applyDelta, compactIndex = R.compactIndex, loadRegistry = R.loadRegistry, lookupFacts = R.lookupFacts, parseDay = R.parseDay
+
 async function child(kind: string, dir: string, snapDir: string): Promise<Record<string, unknown>> {
+  if (arg('dist', '')) {
+    R = (await import(arg('dist', ''))) as typeof current
+    ;({ applyDelta, compactIndex, loadRegistry, lookupFacts, parseDay } = R)
+  }
   const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as WorldManifest
   const paths = pathsOf(dir)
   const snapshots = { dir: snapDir, keep: 1 }
@@ -246,7 +257,7 @@ async function child(kind: string, dir: string, snapDir: string): Promise<Record
     const ctl = await underLoad(() => index, envs, () => wait(Math.max(300, u.ms)))
     out.control = { ms: ctl.ms, maxStallMs: ctl.maxStallMs, p99StallMs: ctl.p99StallMs }
     const c = await underLoad(() => index, envs, () => compactIndex(index, undefined))
-    index = new CompactRegistry({ ...c.result.snapshot, loadedAt: Date.now() })
+    index = new R.CompactRegistry({ ...c.result.snapshot, loadedAt: Date.now() })
     out.compact = { ms: c.ms, maxStallMs: c.maxStallMs }
     out.peak = hwm()
     return out
@@ -281,20 +292,24 @@ async function main() {
       await generateWorld({ mpxns: size, seed: 1 }, dir)
       console.error(`generated ${dir} in ${((performance.now() - t) / 1000).toFixed(1)} s`)
     }
-    const snapDir = join(here, '.cache', `snapshots-${size}`)
-    const run = (kind: string) => {
-      const a = ['--expose-gc', childJs, '--child', kind, '--dir', dir, '--snap', snapDir, '--baseline', arg('baseline', '')]
+    const snapDirs = { current: join(here, '.cache', `snapshots-${size}`), base: join(here, '.cache', `snapshots-${size}-base`) }
+    const run = (name: string) => {
+      const base = name.endsWith('@base')
+      const kind = name.replace(/@base$/, '')
+      if (base && !arg('base-dist', '')) throw new Error(`${name} needs --base-dist DIST`)
+      const snapDir = base ? snapDirs.base : snapDirs.current
+      // a snapshot of the other layout would be refused: each build keeps its own
+      if (kind !== 'files' && !existsSync(snapDir)) per[base ? 'files@base' : 'files'] = [...(per[base ? 'files@base' : 'files'] ?? []), run(base ? 'files@base' : 'files')]
+      if (kind === 'files') rmSync(snapDir, { recursive: true, force: true })
+      const a = ['--expose-gc', childJs, '--child', kind, '--dir', dir, '--snap', snapDir, '--baseline', arg('baseline', ''),
+        ...(base ? ['--dist', resolve(arg('base-dist', ''), 'registry', 'index.js')] : [])]
       const r = JSON.parse(execFileSync(process.execPath, a, { maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] }).toString()) as Record<string, unknown>
-      console.error(JSON.stringify({ size, loadavg: loadavg()[0], ...r }))
+      console.error(JSON.stringify({ size, name, loadavg: loadavg()[0], ...r }))
       return { ...r, loadavg1: loadavg()[0] }
     }
     const per: Record<string, Record<string, unknown>[]> = {}
     for (let i = 0; i < runs; i++) {
-      for (const kind of only) {
-        if (kind !== 'files' && !existsSync(snapDir)) per.files = [...(per.files ?? []), run('files')]
-        if (kind === 'files') rmSync(snapDir, { recursive: true, force: true })
-        per[kind] = [...(per[kind] ?? []), run(kind)]
-      }
+      for (const name of only) per[name] = [...(per[name] ?? []), run(name)]
     }
     results.push({ size, runs: per })
   }
@@ -316,6 +331,21 @@ async function main() {
 }
 
 type Run = Record<string, any>
+/** what the before/after table compares, per kind: [kind, label, value] */
+const COMPARED: [string, string, (r: Run) => number][] = [
+  ['files', 'ready from files s', (q) => q.readyMs / 1000],
+  ['files', 'peak MB from files', (q) => q.peak / 1e6],
+  ['snapshot', 'ready from snapshot s', (q) => q.readyMs / 1000],
+  ['snapshot', 'peak MB at ready from snapshot', (q) => q.peakAtReady / 1e6],
+  ['reload-snapshot', 'peak MB, reload from snapshot', (q) => q.peak / 1e6],
+  ['reload-snapshot', 'longest stall in a reload from snapshot ms', (q) => q.reload.maxStallMs],
+  ['reload-files', 'peak MB, reload from files', (q) => q.peak / 1e6],
+  ['reload-files', 'longest stall in a reload from files ms', (q) => q.reload.maxStallMs],
+  ['delta', 'delta apply ms', (q) => q.delta.ms],
+  ['delta', 'delta longest stall ms', (q) => q.delta.maxStallMs],
+  ['delta', 'control: longest stall ms with no delta', (q) => q.control?.maxStallMs ?? NaN],
+  ['delta', 'delta run peak MB (with compaction)', (q) => q.peak / 1e6],
+]
 const baseRss = (results: Record<string, unknown>[]) =>
   median((results as { runs: Record<string, Run[]> }[]).flatMap((r) => Object.values(r.runs).flat().map((q) => q.rssBeforeLoad as number)))
 function report(machine: string, results: Record<string, unknown>[]): string {
@@ -324,6 +354,7 @@ function report(machine: string, results: Record<string, unknown>[]): string {
   const med = (rs: Run[] | undefined, get: (r: Run) => number) => (rs && rs.length ? median(rs.map(get)) : NaN)
   const n = (rs: Run[] | undefined) => rs?.length ?? 0
   const rows: string[] = []
+  const compare: string[] = []
   const rates: string[] = []
   const deltas: string[] = []
   const baseline: string[] = []
@@ -337,6 +368,14 @@ function report(machine: string, results: Record<string, unknown>[]): string {
       `${f(MB(med(x['reload-snapshot'], (q) => q.peak)))} (${f(per(med(x['reload-snapshot'], (q) => q.peak)), 1)}) | ` +
       `${f(MB(med(x['reload-files'], (q) => q.peak)))} (${f(per(med(x['reload-files'], (q) => q.peak)), 1)}) | ` +
       `${f(med(x['reload-files'], (q) => q.reload.maxStallMs), 1)} | ${f(MB(x.files?.[0]?.indexBytes ?? NaN))} | ${f(MB(x.files?.[0]?.snapshot?.bytes ?? NaN))} |`)
+    for (const [kind, label, get] of COMPARED) {
+      const a = x[kind]
+      const b = x[`${kind}@base`]
+      if (!a?.length || !b?.length) continue
+      const after = med(a, get)
+      const before = med(b, get)
+      compare.push(`| ${f(mpxns)} | ${label} | ${f(before, 1)} (${n(b)}) | ${f(after, 1)} (${n(a)}) | ${f(after / before, 2)} |`)
+    }
     if (x.snapshot) rates.push(`| ${f(mpxns)} | ${f(med(x.snapshot, (q) => q.batchedPerSec))} | ${f(med(x.snapshot, (q) => q.numericKeysPerSec))} | ${f(med(x.snapshot, (q) => q.fromStringsPerSec))} | ${f(med(x.snapshot, (q) => q.devicePerSec))} | ${f(med(x.snapshot, (q) => q.lookupFactsPerSec))} |`)
     if (x.delta) deltas.push(`| ${f(mpxns)} | ${f(x.delta[0]!.delta.rows)} | ${f(med(x.delta, (q) => q.delta.ms))} (${n(x.delta)}) | ${f(med(x.delta, (q) => q.delta.maxStallMs), 1)} | ${f(med(x.delta, (q) => q.delta.p99StallMs), 2)} | ${f(med(x.delta, (q) => q.control?.maxStallMs ?? NaN), 1)} | ${f(med(x.delta, (q) => q.compact.ms) / 1000, 1)} | ${f(med(x.delta, (q) => q.compact.maxStallMs), 1)} | ${f(MB(med(x.delta, (q) => q.peak)))} |`)
   }
@@ -360,6 +399,8 @@ function report(machine: string, results: Record<string, unknown>[]): string {
     '| MPxNs | rows | apply ms (runs) | longest stall ms | p99 stall ms | control: longest stall ms with no delta | compaction s (worker) | longest stall during compaction ms | peak MB |',
     '|---|---|---|---|---|---|---|---|---|',
     ...deltas, '',
+    ...(compare.length ? ['Before / after in the same run (`KIND@base`: the build given by --base-dist, on the same files and its own snapshot; medians, runs in brackets; ratio = after / before):', '',
+      '| MPxNs | measure | before | after | ratio |', '|---|---|---|---|---|', ...compare, ''] : []),
     ...(baseline.length ? ['In-run baseline: the loader before issue #17 on the same files in the same runs (ratio = new / old, medians):', '',
       '| MPxNs | old ready from files s (runs) | old peak MB (B/MPxN) | ready ratio | peak ratio |', '|---|---|---|---|---|', ...baseline, ''] : []),
   ].join('\n')

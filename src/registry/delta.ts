@@ -16,11 +16,11 @@ import { crc32 } from 'node:zlib'
 import { OPEN_DAY } from './day.js'
 import { fields, splitFields } from './csv-rows.js'
 import { checkDevice, DEVICE_COLUMNS, devRow } from './load-devices.js'
-import { findDeviceRow, ORPHAN_BIT } from './device-table.js'
+import { findDeviceRow, ORPHAN_BIT, roleAt, statusAt } from './device-table.js'
 import { columnCountProblem } from './file-tally.js'
 import { formatEui, mpxnOfKey } from './keys.js'
 import { MpidTable } from './mpid-table.js'
-import { findSlot, hit, keyOfSlot } from './mpxn-table.js'
+import { findSlot, keyOfSlot } from './mpxn-table.js'
 import { IMPLIED_END, MPID_MASK, PeriodScratch } from './period-rules.js'
 import { REGISTRATION_COLUMNS, registrationCheck, regRow } from './load-registrations.js'
 import { CompactRegistry, type OverlayData } from './registry-index.js'
@@ -256,7 +256,8 @@ function lineReader(text: Buffer): () => [number, number] | undefined {
 function periodsOf(index: CompactRegistry, key: number): readonly number[] {
   const ov = index.overlayPeriods(key)
   if (ov) return ov
-  if (findSlot(index.main, key) < 0) return []
+  const hit = { p: 0, n: 0 }
+  if (findSlot(index.main, key, hit) < 0) return []
   return Array.from(index.main.periods.subarray(hit.p * 3, (hit.p + hit.n) * 3))
 }
 
@@ -287,7 +288,7 @@ function deviceOf(index: CompactRegistry, id: string, hi: number, lo: number): {
   for (let r = row, e = index.deviceRowsEnd(row); r < e; r++) {
     const ref = d.ref[r]!
     keys.push(ref & ORPHAN_BIT ? keyOfSlot(index.orphans, ref & 0x7fffffff) : keyOfSlot(index.main, ref))
-    roles.push(d.role[r]!)
+    roles.push(roleAt(d, r))
   }
-  return { type: d.type[row]!, status: d.status[row]!, keys, roles }
+  return { type: d.type[row]!, status: statusAt(d, row), keys, roles }
 }

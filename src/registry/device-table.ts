@@ -11,13 +11,13 @@ export interface DeviceTable {
   /** MPxN slot (main table) or ORPHAN_BIT | orphan slot */
   ref: Uint32Array
   type: Uint8Array
-  status: Uint8Array
   /**
-   * Per row (device -> MPxN link), parallel to `ref`: the devices.csv mpxn_role of the MPxN for
-   * this device, MPXN_ROLE_IMPORT (0) or MPXN_ROLE_EXPORT (1) (issue #14: import and export MPANs
-   * are judged separately).
+   * Per row (device -> MPxN link): the device's DUIS DeviceStatus code in bits 0–6 (index + 1 in
+   * DEVICE_STATUSES; 0 = not given) and, in bit 7, the devices.csv mpxn_role of the MPxN for this
+   * device (ROLE_BIT set = export; issue #14: import and export MPANs are judged separately). The
+   * role shares the status byte instead of a byte array of its own: 1 byte per device row less.
    */
-  role: Uint8Array
+  statusRole: Uint8Array
   devices: number
 }
 
@@ -30,6 +30,23 @@ export const ORPHAN_BIT = 0x80000000
 /** devices.csv mpxn_role, stored per device -> MPxN link (DeviceTable.role) */
 export const MPXN_ROLE_IMPORT = 0
 export const MPXN_ROLE_EXPORT = 1
+
+/** DeviceTable.statusRole: the status code bits and the mpxn_role bit */
+export const STATUS_MASK = 0x7f
+export const ROLE_SHIFT = 7
+
+/** statusRole byte of a status code and an mpxn_role code */
+export function statusRoleOf(status: number, role: number): number {
+  return status | (role << ROLE_SHIFT)
+}
+/** DUIS DeviceStatus code of row r (0 = not given) */
+export function statusAt(t: DeviceTable, r: number): number {
+  return t.statusRole[r]! & STATUS_MASK
+}
+/** mpxn_role code of row r: MPXN_ROLE_IMPORT or MPXN_ROLE_EXPORT */
+export function roleAt(t: DeviceTable, r: number): number {
+  return t.statusRole[r]! >>> ROLE_SHIFT
+}
 
 /** First row of a device, or -1. */
 export function findDeviceRow(t: DeviceTable, h: number, l: number): number {

@@ -12,7 +12,7 @@
 // ('type-conflict').
 import { bucketBitsOf, countPass, csvPass, locateRows, sameBytes, type CsvKind } from './csv-pass.js'
 import { fields } from './csv-rows.js'
-import { findDeviceRow, MPXN_ROLE_EXPORT, MPXN_ROLE_IMPORT, ORPHAN_BIT, ROWS_PER_BUCKET, type DeviceTable } from './device-table.js'
+import { findDeviceRow, MPXN_ROLE_EXPORT, MPXN_ROLE_IMPORT, ORPHAN_BIT, ROLE_SHIFT, ROWS_PER_BUCKET, STATUS_MASK, statusRoleOf, type DeviceTable } from './device-table.js'
 import { fieldText, FileTally } from './file-tally.js'
 import { IssueSamples } from './issue-samples.js'
 import { countsToStarts, sharedU32, sharedU8 } from './key-table.js'
@@ -96,8 +96,7 @@ export async function buildDevices(
   const lo = sharedU32(at)
   const ref = sharedU32(at)
   const type = sharedU8(at)
-  const status = sharedU8(at)
-  const role = sharedU8(at)
+  const statusRole = sharedU8(at)
   // MPxN key -> main-table slot in batches: the random lookups overlap (issue #5 measured 12.3 s of
   // a 29.8 s load at 10M in per-row lookups). Unregistered MPxNs get provisional orphan numbers.
   const bKey = new Float64Array(BATCH)
@@ -127,8 +126,7 @@ export async function buildDevices(
     hi[pos] = devRow.hi
     lo[pos] = devRow.lo
     type[pos] = devRow.type
-    status[pos] = devRow.status
-    role[pos] = devRow.role
+    statusRole[pos] = statusRoleOf(devRow.status, devRow.role)
     bKey[inBatch] = devRow.key
     bPos[inBatch++] = pos
     if (inBatch === BATCH) flush()
@@ -167,7 +165,7 @@ export async function buildDevices(
     starts[b++] = kept
     const m = re - r
     {
-      sc.load(hi, lo, ref, type, status, role, r, m)
+      sc.load(hi, lo, ref, type, statusRole, r, m)
       const o = sc.order
       for (let g = 0; g < m; ) {
         const h = sc.hi[o[g]!]!
@@ -180,18 +178,18 @@ export async function buildDevices(
         for (let j = g; j < ge; j++) {
           const x = o[j]!
           if (j > g && sc.ref[x] === sc.ref[o[j - 1]!]) {
-            role[kept - 1] = sc.role[x]! // sorted by file order within a ref: the later row's role wins
+            // sorted by file order within a ref: the later row's role wins
+            statusRole[kept - 1] = (statusRole[kept - 1]! & STATUS_MASK) | (sc.statusRole[x]! & ~STATUS_MASK)
             issues.add(`${h}:${l}`, occ(o, g, ge, x), occ(o, g, ge, o[j - 1]!), 'duplicate device row, collapsed')
             continue
           }
-          if (sc.type[x] !== sc.type[last] || sc.status[x] !== sc.status[last])
+          if (sc.type[x] !== sc.type[last] || (sc.statusRole[x]! & STATUS_MASK) !== (sc.statusRole[last]! & STATUS_MASK))
             issues.add(`${h}:${l}`, occ(o, g, ge, x), occ(o, g, ge, last), 'device listed with another type or status; the last row wins')
           hi[kept] = h
           lo[kept] = l
           ref[kept] = sc.ref[x]!
           type[kept] = sc.type[last]!
-          status[kept] = sc.status[last]!
-          role[kept] = sc.role[x]!
+          statusRole[kept] = (sc.statusRole[last]! & STATUS_MASK) | (sc.statusRole[x]! & ~STATUS_MASK)
           kept++
         }
         devices++
@@ -201,7 +199,7 @@ export async function buildDevices(
     r = re
   }
   starts[nb] = kept
-  for (let i = 0; i < kept; i++) if (role[i] === MPXN_ROLE_EXPORT) report.exportMpanLinks++
+  for (let i = 0; i < kept; i++) if (statusRole[i]! >>> ROLE_SHIFT === MPXN_ROLE_EXPORT) report.exportMpanLinks++
   if (issues.samples.length > 0)
     issues.finish(file, await locateRows(file, DEVICES, checkDevice, () => `${devRow.hi}:${devRow.lo}`, issues.wanted()))
   const table: DeviceTable = {
@@ -210,8 +208,7 @@ export async function buildDevices(
     lo: new Uint32Array(lo.buffer, 0, kept),
     ref: new Uint32Array(ref.buffer, 0, kept),
     type: new Uint8Array(type.buffer, 0, kept),
-    status: new Uint8Array(status.buffer, 0, kept),
-    role: new Uint8Array(role.buffer, 0, kept),
+    statusRole: new Uint8Array(statusRole.buffer, 0, kept),
     devices,
   }
   return { table, orphans, tally }
@@ -230,19 +227,17 @@ class DeviceScratch {
   lo = new Uint32Array(64)
   ref = new Uint32Array(64)
   type = new Uint8Array(64)
-  status = new Uint8Array(64)
-  role = new Uint8Array(64)
+  statusRole = new Uint8Array(64)
   order = new Uint32Array(64)
 
-  load(hi: Uint32Array, lo: Uint32Array, ref: Uint32Array, type: Uint8Array, status: Uint8Array, role: Uint8Array, rs: number, m: number): void {
+  load(hi: Uint32Array, lo: Uint32Array, ref: Uint32Array, type: Uint8Array, statusRole: Uint8Array, rs: number, m: number): void {
     if (m > this.hi.length) {
       const cap = Math.max(m, this.hi.length * 2)
       this.hi = new Uint32Array(cap)
       this.lo = new Uint32Array(cap)
       this.ref = new Uint32Array(cap)
       this.type = new Uint8Array(cap)
-      this.status = new Uint8Array(cap)
-      this.role = new Uint8Array(cap)
+      this.statusRole = new Uint8Array(cap)
       this.order = new Uint32Array(cap)
     }
     const { hi: H, lo: L, ref: R, order } = this
@@ -251,8 +246,7 @@ class DeviceScratch {
       L[i] = lo[rs + i]!
       R[i] = ref[rs + i]!
       this.type[i] = type[rs + i]!
-      this.status[i] = status[rs + i]!
-      this.role[i] = role[rs + i]!
+      this.statusRole[i] = statusRole[rs + i]!
     }
     // insertion sort by (device, ref, file order), no closure: it runs per bucket
     for (let i = 0; i < m; i++) {

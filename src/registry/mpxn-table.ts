@@ -31,11 +31,14 @@ function countOf(v: number): number {
 }
 const INV_UNIT = 1 / COUNT_UNIT // a power of two: v * INV_UNIT is exact
 
-/** Period range of the last findSlot/slotRange hit (module scratch: no allocation per lookup). */
-export const hit = { p: 0, n: 0 }
+/** Where a found MPxN's periods are: [p, p + n). Each caller owns one (no allocation per lookup). */
+export interface PeriodRange {
+  p: number
+  n: number
+}
 
 /** Slot of an MPxN key, or -1; on a hit sets `hit.p` (first period) and `hit.n` (count). */
-export function findSlot(t: MpxnTable, k: number): number {
+export function findSlot(t: MpxnTable, k: number, hit: PeriodRange): number {
   const b = (hashMpxnKey(k) >>> (32 - t.bits)) * 2
   const st = t.starts
   const slots = t.slots
@@ -59,8 +62,8 @@ export function keyOfSlot(t: MpxnTable, slot: number): number {
 }
 
 /** Period range of a known slot (e.g. a device's ref) into `hit`. */
-export function slotRange(t: MpxnTable, slot: number): void {
-  findSlot(t, keyOfSlot(t, slot))
+export function slotRange(t: MpxnTable, slot: number, hit: PeriodRange): void {
+  findSlot(t, keyOfSlot(t, slot), hit)
 }
 
 /** Period covering day number `day` among periods [p, p + n), or -1. */
