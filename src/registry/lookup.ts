@@ -3,7 +3,7 @@
 // answers from its typed arrays; factsFromPeriods is the same answer from periods()).
 import type { Envelope } from '../envelope/types.js'
 import type { FactsDay, MpxnFacts, OwnParties, Party, RegistryFacts, RegistryIndex, SupplyPeriod } from './types.js'
-import { ukDayNumberOf, ukDayOf } from './uk-day.js'
+import { ukDayNumberOf, ukDayOf } from '../dates/index.js'
 
 /**
  * The DCC's own User ID in DCC Boxed (ACB / DSP signer, domain §7): the default of `dcc.userIds`,
