@@ -4,7 +4,7 @@
 import { bucketBitsFor, countsToStarts, sharedF64, sharedU16, sharedU32, sharedU8 } from './key-table.js'
 import { hash2, hashMpxnKey, parseEui, eui } from './keys.js'
 import { buildKeyTable, COUNT_UNIT, findSlot, keyOfSlot, SLOTS_PER_BUCKET, type MpxnTable } from './mpxn-table.js'
-import { ORPHAN_BIT, roleAt, ROWS_PER_BUCKET, statusAt, statusRoleOf, type DeviceTable } from './device-table.js'
+import { metaOf, ORPHAN_BIT, roleAt, ROWS_PER_BUCKET, statusAt, typeAt, type DeviceTable } from './device-table.js'
 import type { RegistrySnapshot } from './registry-index.js'
 
 const INV = 1 / COUNT_UNIT
@@ -82,7 +82,7 @@ export function compactSnapshot(s: RegistrySnapshot): RegistrySnapshot {
       const h = d.hi[r]!
       const l = d.lo[r]!
       if (replaced(h, l)) continue
-      fn(h, l, keyOfRef(d.ref[r]!), d.type[r]!, statusAt(d, r), roleAt(d, r), r === 0 || d.hi[r - 1] !== h || d.lo[r - 1] !== l)
+      fn(h, l, keyOfRef(d.ref[r]!), typeAt(d, r), statusAt(d, r), roleAt(d, r), r === 0 || d.hi[r - 1] !== h || d.lo[r - 1] !== l)
     }
     for (const list of ovD.values())
       for (const [h, l, type, status, keys, roles] of list) if (type !== 0) keys.forEach((k, i) => fn(h, l, k, type, status, roles[i]!, i === 0))
@@ -109,7 +109,7 @@ export function compactSnapshot(s: RegistrySnapshot): RegistrySnapshot {
   countsToStarts(dstarts, dnb)
   const dfill = dstarts.slice()
   const dev: DeviceTable = {
-    bits: dbits, starts: dstarts, hi: sharedU32(rows), lo: sharedU32(rows), ref: sharedU32(rows), type: sharedU8(rows), statusRole: sharedU8(rows), devices,
+    bits: dbits, starts: dstarts, hi: sharedU32(rows), lo: sharedU32(rows), ref: sharedU32(rows), meta: sharedU8(rows), devices,
   }
   eachRow((h, l, key, type, status, role) => {
     const r = dfill[hash2(h, l) >>> dshift]!++
@@ -117,8 +117,7 @@ export function compactSnapshot(s: RegistrySnapshot): RegistrySnapshot {
     dev.lo[r] = l
     const slot = findSlot(main, key, hit)
     dev.ref[r] = slot >= 0 ? slot : (ORPHAN_BIT | orphanSlot[orphanOf.get(key)!]!) >>> 0
-    dev.type[r] = type
-    dev.statusRole[r] = statusRoleOf(status, role)
+    dev.meta[r] = metaOf(type, status, role)
   })
   const { overlay, ...rest } = s
   return {

@@ -16,7 +16,7 @@ import { crc32 } from 'node:zlib'
 import { OPEN_DAY } from './day.js'
 import { fields, splitFields } from './csv-rows.js'
 import { checkDevice, DEVICE_COLUMNS, devRow } from './load-devices.js'
-import { findDeviceRow, ORPHAN_BIT, roleAt, statusAt } from './device-table.js'
+import { findDeviceRow, ORPHAN_BIT, roleAt, statusAt, typeAt } from './device-table.js'
 import { columnCountProblem } from './file-tally.js'
 import { formatEui, mpxnOfKey } from './keys.js'
 import { MpidTable } from './mpid-table.js'
@@ -290,5 +290,5 @@ function deviceOf(index: CompactRegistry, id: string, hi: number, lo: number): {
     keys.push(ref & ORPHAN_BIT ? keyOfSlot(index.orphans, ref & 0x7fffffff) : keyOfSlot(index.main, ref))
     roles.push(roleAt(d, r))
   }
-  return { type: d.type[row]!, status: statusAt(d, row), keys, roles }
+  return { type: typeAt(d, row), status: statusAt(d, row), keys, roles }
 }

@@ -128,7 +128,7 @@ export async function loadRegistryHere(paths: RegistryPaths, opts: LoadOptions):
 /** Device -> MPxN links with mpxn_role export (a snapshot's report has no rows to count). */
 function exportLinks(d: DeviceTable): number {
   let n = 0
-  for (let i = 0; i < d.statusRole.length; i++) if (roleAt(d, i) === MPXN_ROLE_EXPORT) n++
+  for (let i = 0; i < d.meta.length; i++) if (roleAt(d, i) === MPXN_ROLE_EXPORT) n++
   return n
 }
 

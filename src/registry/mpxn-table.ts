@@ -1,7 +1,7 @@
 // The MPxN table: a static hash of MPxN keys -> supply periods, laid out so that a lookup costs
 // about three dependent cache misses (issue #5 measured five with one array per field):
 //   1. starts[2b..2b+2]   the bucket's first slot and first period (adjacent: one line)
-//   2. slots[s..e)        the bucket's keys, ~4 x 8 bytes (one line); each slot packs its key and
+//   2. slots[s..e)        the bucket's keys, 4–8 x 8 bytes (one or two lines); each slot packs its key and
 //                         its period count, so no separate period-start array is read
 //   3. periods[3p..]      the MPxN's periods, [from, to, mpid] interleaved (one line)
 // A slot's first period = the bucket's first period + the counts of the slots before it in the
@@ -12,8 +12,12 @@ import { hashMpxnKey } from './keys.js'
 /** Periods per MPxN held in a slot's count field (key * 64 + count stays below 2^53). */
 export const MAX_PERIODS = 63
 export const COUNT_UNIT = 64
-/** MPxN slots per hash bucket, on average */
-export const SLOTS_PER_BUCKET = 4
+/**
+ * Rows per hash bucket, at most (bucketBitsFor: 4–8 on average). 8 rather than 4 (issue #17, bounded
+ * peak): the bucket array is 8 bytes per bucket, so this halves it (33 MB of a 10M-MPxN index, 134 MB
+ * at 30M) for a longer scan of a bucket's slots: the lookup rate is reported, not a target.
+ */
+export const SLOTS_PER_BUCKET = 8
 
 export interface MpxnTable {
   bits: number

@@ -7,7 +7,8 @@ import { writeWorld } from '../../test/fixtures/registry/world.js'
 import { applyDelta } from './delta.js'
 import { loadRegistry } from './load.js'
 import { parseDay } from './day.js'
-import type { CompactRegistry } from './registry-index.js'
+import { DEVICE_STATUSES, DEVICE_TYPES, type CompactRegistry } from './registry-index.js'
+import { metaOf, MPXN_ROLE_EXPORT, MPXN_ROLE_IMPORT, NO_ROW, roleAt, statusAt, typeAt, type DeviceTable } from './device-table.js'
 
 const A = '00-12-34-56-78-AB-CD-01'
 const B = '00-12-34-56-78-AB-CD-02'
@@ -55,5 +56,18 @@ describe('CompactRegistry through RegistryIndex', () => {
     expect(two.slotOf(MPRN)).toBeGreaterThanOrEqual(0) // three periods in `two`, one in `one`
     expect(one.periodMpid(one.periodInRange(day))).toBe(one.mpidNames.indexOf('ACMG'))
     expect(two.periodMpid(two.periodInRange(day))).toBe(two.mpidNames.indexOf('CEEE'))
+  })
+})
+
+describe('device meta byte', () => {
+  it('holds every device type, status and mpxn_role, and never equals the unfilled-row marker', () => {
+    const t = { meta: new Uint8Array(1) } as unknown as DeviceTable
+    for (let type = 1; type <= DEVICE_TYPES.length; type++)
+      for (let status = 0; status <= DEVICE_STATUSES.length; status++)
+        for (const role of [MPXN_ROLE_IMPORT, MPXN_ROLE_EXPORT]) {
+          t.meta[0] = metaOf(type, status, role)
+          expect([typeAt(t, 0), statusAt(t, 0), roleAt(t, 0)]).toEqual([type, status, role])
+          expect(t.meta[0]).not.toBe(NO_ROW)
+        }
   })
 })

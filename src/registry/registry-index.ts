@@ -3,7 +3,7 @@
 // build-devices.ts); only parties (tens) are objects. Immutable once built: a reload builds a new
 // instance and the caller swaps the reference.
 import { findSlot, keyOfSlot, lookupBatch, periodIn, slotRange, type MpxnTable, type PeriodRange } from './mpxn-table.js'
-import { findDeviceRow, MPXN_ROLE_EXPORT, ORPHAN_BIT, roleAt, statusAt, type DeviceTable } from './device-table.js'
+import { findDeviceRow, MPXN_ROLE_EXPORT, ORPHAN_BIT, roleAt, statusAt, typeAt, type DeviceTable } from './device-table.js'
 import { MPID_MASK } from './period-rules.js'
 import { formatDay, OPEN_DAY, parseDay } from './day.js'
 import { eui, formatEui, mpxnKey, mpxnOfKey, parseEui } from './keys.js'
@@ -27,7 +27,7 @@ export const DEVICE_STATUSES: readonly DeviceStatus[] = [
  * change this whenever a table gains, loses or re-encodes an array, or a build rule changes.
  */
 export const INDEX_LAYOUT =
-  'main{starts,slots,periods(mpid|implied-end; effective_to inclusive, stored end exclusive)} orphans{starts,slots,periods} devices{starts,hi,lo,ref,type,statusRole(status|role<<7)} v3'
+  'main{starts(8 per bucket),slots,periods(mpid|implied-end; effective_to inclusive, stored end exclusive)} orphans{starts,slots,periods} devices{starts(8 per bucket),hi,lo,ref,meta(type-1|status<<3|role<<7)} v3'
 
 /**
  * Plain-object form of an index: typed arrays over SharedArrayBuffers plus parties. A structured
@@ -265,7 +265,7 @@ export class CompactRegistry implements RegistryIndex {
     const ov = this.overlayDevice(deviceId)
     if (ov) return DEVICE_TYPES[ov.type - 1]
     const row = this.deviceRowOf(deviceId)
-    return row < 0 ? undefined : DEVICE_TYPES[this.dev.type[row]! - 1]
+    return row < 0 ? undefined : DEVICE_TYPES[typeAt(this.dev, row) - 1]
   }
   /** DUIS DeviceStatus from the optional 4th devices.csv column; undefined when not given. */
   deviceStatus(deviceId: string): DeviceStatus | undefined {
@@ -330,7 +330,7 @@ export class CompactRegistry implements RegistryIndex {
     const code = DEVICE_STATUSES.indexOf(status) + 1
     const d = this.dev
     const out: { deviceId: string; mpxn: string }[] = []
-    for (let r = 0; r < d.statusRole.length; r++) {
+    for (let r = 0; r < d.meta.length; r++) {
       if (statusAt(d, r) !== code) continue
       const deviceId = formatEui(d.hi[r]!, d.lo[r]!)
       if (!this.overlayDevice(deviceId)) out.push({ deviceId, mpxn: this.mpxnOfRef(d.ref[r]!) })
