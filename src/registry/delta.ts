@@ -23,7 +23,7 @@ import { MpidTable } from './mpid-table.js'
 import { findSlot, keyOfSlot } from './mpxn-table.js'
 import { IMPLIED_END, MPID_MASK, PeriodScratch } from './period-rules.js'
 import { REGISTRATION_COLUMNS, registrationCheck, regRow } from './load-registrations.js'
-import { CompactRegistry, type OverlayData } from './registry-index.js'
+import { CompactRegistry, type OverlayData, type OverlayDevice } from './registry-index.js'
 import { MAX_REASONS } from './report.js'
 import type { RowProblem } from './errors.js'
 
@@ -150,10 +150,18 @@ export async function applyDelta(index: CompactRegistry, name: string, text: Buf
   }
   if (rows === 0) throw new DeltaError(name, 'no rows')
 
-  await yieldNow()
-  const ovM = new Map(snap.overlay?.mpxns)
-  await yieldNow()
-  const ovD = new Map((snap.overlay?.devices ?? []).map((d) => [d[0], d]))
+  // the overlay so far, copied in slices (the current index keeps serving on the old maps)
+  const held = index.overlayMaps()
+  const ovM = new Map<number, readonly number[]>()
+  for (const [key, flat] of held.mpxns) {
+    ovM.set(key, flat)
+    if ((ovM.size & 1023) === 0) await breathe()
+  }
+  const ovD = new Map<string, OverlayDevice>()
+  for (const [id, d] of held.devices) {
+    ovD.set(id, d)
+    if ((ovD.size & 1023) === 0) await breathe()
+  }
   const counts = { ...snap.counts }
   let k = 0
   let endOverlaps = 0
@@ -209,20 +217,24 @@ export async function applyDelta(index: CompactRegistry, name: string, text: Buf
     }
     if (cur.keys.length === 0) cur.type = cur.status = 0
     counts.devices += (cur.type !== 0 ? 1 : 0) - (wasKnown ? 1 : 0)
-    ovD.set(id, [id, cur.type, cur.status, cur.keys, cur.roles])
+    ovD.set(id, { type: cur.type, status: cur.status, keys: cur.keys, roles: cur.roles })
   }
   for (const ops of regOps.values()) for (const op of ops) if (!op.add) removed++
   for (const d of devOps.values()) for (const op of d.ops) if (!op.add) removed++
   if (bad > 0) throw new DeltaError(name, `${bad} of ${rows} rows refused; nothing applied`, reasons)
 
-  await yieldNow()
-  const overlay: OverlayData = {
-    deltas: [...(snap.overlay?.deltas ?? []), { name, crc32: crc32(text) }],
-    mpxns: [...ovM],
-    devices: [...ovD.values()],
+  // the plain-data form (pool workers, compaction), in slices too; the new index takes the maps as they are
+  const overlay: OverlayData = { deltas: [...(snap.overlay?.deltas ?? []), { name, crc32: crc32(text) }], mpxns: [], devices: [] }
+  for (const [key, flat] of ovM) {
+    overlay.mpxns.push([key, flat as number[]])
+    if ((overlay.mpxns.length & 1023) === 0) await breathe()
   }
-  await yieldNow()
-  const next = new CompactRegistry({ ...snap, loadedAt: Date.now(), counts, mpids: mpids.names.slice(), overlay })
+  for (const [id, d] of ovD) {
+    overlay.devices.push([id, d.type, d.status, d.keys as number[], d.roles as number[]])
+    if ((overlay.devices.length & 1023) === 0) await breathe()
+  }
+  await breathe()
+  const next = new CompactRegistry({ ...snap, loadedAt: Date.now(), counts, mpids: mpids.names.slice(), overlay }, { mpxns: ovM, devices: ovD })
   return {
     index: next,
     summary: {

@@ -66,9 +66,16 @@ export interface OverlayData {
   devices: [string, number, number, number[], number[]][]
 }
 
+/** OverlayData as maps: MPxN key -> flat periods, device EUI-64 -> entry. */
+export interface OverlayMaps {
+  mpxns: ReadonlyMap<number, readonly number[]>
+  devices: ReadonlyMap<string, OverlayDevice>
+}
+
 const roleName = (code: number): MpxnRole => (code === MPXN_ROLE_EXPORT ? 'export' : 'import')
 
-interface OverlayDevice {
+/** The overlay's entry of a device (OverlayData.devices, as a map value). */
+export interface OverlayDevice {
   type: number
   status: number
   keys: readonly number[]
@@ -96,7 +103,11 @@ export class CompactRegistry implements RegistryIndex {
   /** periods of this index's last slotOf / slotOfKey hit (scratch of this instance: no allocation per lookup) */
   readonly #hit: PeriodRange = { p: 0, n: 0 }
 
-  constructor(s: RegistrySnapshot) {
+  /**
+   * `maps`: the overlay of `s` as maps already (delta.ts builds them in slices, so that the swap
+   * does not rebuild them in one piece); else built here from `s.overlay`.
+   */
+  constructor(s: RegistrySnapshot, maps?: OverlayMaps) {
     this.#snapshot = s
     this.loadedAt = s.loadedAt
     this.counts = s.counts
@@ -111,11 +122,15 @@ export class CompactRegistry implements RegistryIndex {
     }
     this.mpidNames = s.mpids
     this.mpidParty = s.mpids.map((m) => this.#byMpid.get(m))
-    this.#ovMpxns = new Map(s.overlay?.mpxns)
-    this.#ovDevices = new Map(s.overlay?.devices.map(([id, type, status, keys, roles]) => [id, { type, status, keys, roles }]))
+    this.#ovMpxns = maps?.mpxns ?? new Map(s.overlay?.mpxns)
+    this.#ovDevices = maps?.devices ?? new Map(s.overlay?.devices.map(([id, type, status, keys, roles]) => [id, { type, status, keys, roles }]))
     this.hasOverlay = this.#ovMpxns.size + this.#ovDevices.size > 0
   }
 
+  /** The overlay as maps (not to be changed: a delta copies them). */
+  overlayMaps(): OverlayMaps {
+    return { mpxns: this.#ovMpxns, devices: this.#ovDevices }
+  }
   /** The overlay's periods of an MPxN key (flat triples), or undefined when the tables answer. */
   overlayPeriods(key: number): readonly number[] | undefined {
     return this.#ovMpxns.get(key)
