@@ -1,4 +1,4 @@
-// Clustered mode vs embedded mode (issue #10): ingest throughput (requests answered 200 per second,
+// Clustered mode vs embedded mode (docs/cluster.md): ingest throughput (requests answered 200 per second,
 // i.e. made durable) of 1, 2 and 3 gateway instances over one 3-node JetStream cluster (R3), and of
 // one gateway on SQLite (synchronous FULL, then NORMAL), all on this machine.
 //   npx tsx bench/cluster.bench.ts [--messages 1500] [--runs 3] [--concurrency 32]
@@ -9,7 +9,7 @@ import { cpus, loadavg } from 'node:os'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Agent, request } from 'undici'
-import { buildDuisDocument } from '../dist/index.js'
+import { buildDuisDocument } from '../test/support/duis-builder.js'
 import { HoldingAdapter, NatsCluster, natsServerVersion } from '../test/cluster-harness.js'
 import { ACME_USER, GatewayProcess, makeWorld } from '../test/integration/harness.js'
 

@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { parse, stringify } from 'yaml'
-import { buildDuisDocument } from '../dist/index.js'
+import { buildDuisDocument } from '../test/support/duis-builder.js'
 import { generateWorld, type WorldManifest } from './world.js'
 import { openLoop } from './lib/open-loop.js'
 

@@ -1,4 +1,4 @@
-// src/dates is the one place for calendar arithmetic (issue #18 point 5): it imports nothing of the
+// src/dates is the one place for calendar arithmetic (docs/architecture.md): it imports nothing of the
 // gateway, and the obligations calendar takes its dates from it, not from the registry.
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'

@@ -1,5 +1,5 @@
 // The device table: rows grouped per device (EUI-64 as two Uint32 halves), one row per device and
-// MPxN (contract §5: a CHF or GPF lists the meters of its premises), 4–8 rows per hash bucket.
+// MPxN (a CHF or GPF lists the meters of its premises: docs/decisions.md, "Import, export, gas"), 4–8 rows per hash bucket.
 import { hash2 } from './keys.js'
 
 export interface DeviceTable {
@@ -13,9 +13,9 @@ export interface DeviceTable {
   /**
    * Per row (device -> MPxN link), one byte (metaOf): bits 0–2 the device type code - 1
    * (DEVICE_TYPES), bits 3–6 its DUIS DeviceStatus code (index + 1 in DEVICE_STATUSES; 0 = not
-   * given), bit 7 the devices.csv mpxn_role of the MPxN for this device (set = export; issue #14:
-   * import and export MPANs are judged separately). One byte for the three instead of a byte array
-   * each: 2 bytes per device row less (issue #17, bounded peak).
+   * given), bit 7 the devices.csv mpxn_role of the MPxN for this device (set = export;
+   * docs/decisions.md: import and export MPANs are judged separately). One byte for the three
+   * instead of a byte array each: 2 bytes per device row less (docs/registry.md, bounded peak).
    */
   meta: Uint8Array
   devices: number

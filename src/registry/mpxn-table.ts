@@ -1,5 +1,5 @@
 // The MPxN table: a static hash of MPxN keys -> supply periods, laid out so that a lookup costs
-// about three dependent cache misses (issue #5 measured five with one array per field):
+// about three dependent cache misses (one array per field measured five):
 //   1. starts[2b..2b+2]   the bucket's first slot and first period (adjacent: one line)
 //   2. slots[s..e)        the bucket's keys, 4–8 x 8 bytes (one or two lines); each slot packs its key and
 //                         its period count, so no separate period-start array is read
@@ -13,9 +13,10 @@ import { hashMpxnKey } from './keys.js'
 export const MAX_PERIODS = 63
 export const COUNT_UNIT = 64
 /**
- * Rows per hash bucket, at most (bucketBitsFor: 4–8 on average). 8 rather than 4 (issue #17, bounded
- * peak): the bucket array is 8 bytes per bucket, so this halves it (33 MB of a 10M-MPxN index, 134 MB
- * at 30M) for a longer scan of a bucket's slots: the lookup rate is reported, not a target.
+ * Rows per hash bucket, at most (bucketBitsFor: 4–8 on average). 8 rather than 4 (docs/registry.md,
+ * "The index"): the bucket array is 8 bytes per bucket, so this halves it (from 34 to 17 MB at 10M
+ * MPxNs, from 134 to 67 MB at 30M) for a longer scan of a bucket's slots; the lookup rate is
+ * reported, not a target.
  */
 export const SLOTS_PER_BUCKET = 8
 

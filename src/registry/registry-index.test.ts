@@ -1,4 +1,4 @@
-// The compact index through the RegistryIndex interface (issue #18 point 5): what callers need
+// The compact index through the RegistryIndex interface (docs/architecture.md): what callers need
 // (device links by status for the install-code duty, per-MPxN facts) is on the interface, answered
 // with the delta overlay taken into account; lookups of one index leave another's state alone; the
 // mpxn_role shares the status byte (device-table.ts) without changing either answer.

@@ -1,4 +1,4 @@
-// The journaled store (issue #13, parts 1-3): crash windows between the journal, the target's 2xx
+// The journaled store (docs/journal.md): crash windows between the journal, the target's 2xx
 // and the projection, and a failing fdatasync, on a real folder with an injectable journal fs.
 // A "kill" freezes the journal's disk (no write or sync returns any more) and abandons the store
 // without closing it: what was not synced by then is gone, as after a SIGKILL.
@@ -7,11 +7,13 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { TestClock } from '../../test/support/clock.js'
 import type { Decision } from '../policy/types.js'
 import { nodeJournalFs, type JournalFs } from './journal/index.js'
 import { JournaledStore } from './journaled-store.js'
 import { SqliteStore } from './sqlite-store.js'
+import { waitFor } from '../../test/support/wait-for.js'
 import { isStoreUnavailable } from './store-error.js'
 import type { AcceptedRecord, ObligationDraft } from './types.js'
 
@@ -43,10 +45,11 @@ function disk() {
   return { state, fs }
 }
 
-function open(fs?: JournalFs, projectIntervalMs?: number): Promise<JournaledStore> {
+function open(fs?: JournalFs, projectIntervalMs?: number, clock?: TestClock): Promise<JournaledStore> {
   return JournaledStore.open({
     path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL', journal: { segmentBytes: 1 << 20, ...(fs && { fs }) },
     ...(projectIntervalMs !== undefined && { projectIntervalMs }),
+    ...(clock !== undefined && { clock }),
   })
 }
 
@@ -207,19 +210,20 @@ describe('journaled store', () => {
   })
 
   it('picks up a spool row another process wrote (a CLI release) and delivers it once', async () => {
-    const s = await open()
+    const clock = new TestClock()
+    const s = await open(undefined, undefined, clock)
     const q = quarantined()
     const { quarantineId } = await s.commitAccepted(q)
     s.flushProjection()
+    expect(s.dueSpool(clock.now(), 10)).toEqual([]) // looks for rows written outside the journal: none yet
     const cli = new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL' })
     await cli.releaseQuarantined(quarantineId!, { ...q, decision: { decision: 'deliver', reason: 'operator-released', deliverTo: 'ACME', critical: false, mpxn: '1999999999999' } }, 'cli')
     await cli.close()
-    // the side poll (about every 250 ms) loads it: wait for it rather than for a fixed time
-    await vi.waitFor(() => expect(s.dueSpool(Date.now(), 10)).not.toEqual([]), { timeout: 10_000, interval: 20 })
-    const due = s.dueSpool(Date.now(), 10)
+    await clock.advance(60_000) // the side poll looks again (at most every 250 ms on the store's clock)
+    const due = s.dueSpool(clock.now(), 10)
     expect(due.map((i) => i.messageId)).toEqual([q.messageId])
-    await s.completeDelivery(due[0]!, Date.now())
-    expect(s.dueSpool(Date.now() + 1000, 10)).toEqual([])
+    await s.completeDelivery(due[0]!, clock.now())
+    expect(s.dueSpool(clock.now() + 1000, 10)).toEqual([])
     await s.close()
     const s2 = await open()
     expect(s2.dueSpool(Date.now(), 10)).toEqual([])

@@ -50,7 +50,7 @@ interface Pending {
 const SIDE_POLL_MS = 250
 
 /**
- * The embedded store with the durable journal on the hot path (issue #13, docs/journal.md):
+ * The embedded store with the durable journal on the hot path (docs/journal.md):
  *
  * - accepting a message is one journal append of one record (decision, reason, ids, and the body
  *   only for deliver, forward and quarantine); the commit settles after the fdatasync covering it;
@@ -195,7 +195,7 @@ export class JournaledStore extends SqliteStore {
     const d = rec.decision
     if (d.decision === 'forward' && rec.obligation === undefined) return Promise.reject(new Error(`forward decision for ${rec.messageId} has no obligation`))
     const quarantineId = d.decision === 'quarantine' ? randomUUID() : null
-    // a forward's obligation, or a quarantined critical alert's critical-quarantined one (issue 15)
+    // a forward's obligation, or a quarantined critical alert's critical-quarantined one (docs/obligations.md)
     const obligationId = d.decision === 'forward' || (d.decision === 'quarantine' && d.critical) ? (rec.obligation?.id ?? null) : null
     const keep = d.decision !== 'drop'
     const fact: JournalFact = { t: 'accepted', rec: withoutBody(rec), quarantineId, obligationId }
@@ -255,8 +255,8 @@ export class JournaledStore extends SqliteStore {
     }
   }
 
-  override nextDueAt(blocked: readonly string[] = []): number | null {
-    return this.#spool.nextDueAt(Date.now(), blocked)
+  override nextDueAt(now: number, blocked: readonly string[] = []): number | null {
+    return this.#spool.nextDueAt(now, blocked)
   }
 
   override spoolDepth(): { target: string; n: number; oldest: number }[] {
@@ -331,7 +331,7 @@ export class JournaledStore extends SqliteStore {
    * once. Rows the projection wrote carry their record's sequence number.
    */
   #pollSide(force: boolean): void {
-    const now = Date.now()
+    const now = this.clock.now()
     if (!force && now - this.#sidePolledAt < SIDE_POLL_MS) return
     this.#sidePolledAt = now
     if (!super.open) return
