@@ -1,5 +1,6 @@
 // Registry benchmark (docs/registry.md, "Benchmark": medians of several runs, the machine stated).
-//   npm run bench:registry -- [--sizes 1e6,1e7,3e7] [--runs 3] [--only files,snapshot,reload,delta]
+//   npm run bench:registry -- [--sizes 1e6,1e7,3e7] [--runs 3] [--only files,snapshot,reload-files,reload-snapshot,delta]
+//                             [--base-dist DIR --only delta,delta@base,...]  (before/after in one run)
 // Per size: a synthetic world (bench/world.ts, cached under bench/.cache/), then each measurement
 // in a fresh child process, so that its peak RSS (VmHWM of the process: main thread, load worker
 // and all) is that measurement's alone:
@@ -12,15 +13,20 @@
 //             stall while the reload runs under a lookupFacts load;
 //   delta     from the snapshot, a 10k-row delta (5k registration rows: moved and new supply
 //             starts; 5k device rows: devices moved) applied under a lookupFacts load: apply time
-//             and the longest stall; then the compaction in its worker (time, peak RSS).
+//             and the longest stall (wall clock, and the process's CPU time in that gap, which a
+//             loaded machine does not inflate); then the compaction in its worker (time, peak RSS);
+//   delta-stall  the same without the compaction (quicker, for several runs of the stall).
 // Writes bench/results/registry.{json,md}.
 import { execFileSync } from 'node:child_process'
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-// the compiled registry (npm run build): loads in its worker thread, as the gateway does
-import { applyDelta, compactIndex, CompactRegistry, loadRegistry, lookupFacts, parseDay } from '../dist/registry/index.js'
+// the compiled registry (npm run build): loads in its worker thread, as the gateway does. A child
+// run for a kind named `KIND@base` imports it from --base-dist instead (an earlier build, for a
+// before/after comparison in one run on the same files: e.g. `--only delta,delta@base`).
+import type { CompactRegistry } from '../dist/registry/index.js'
+import * as current from '../dist/registry/index.js'
 import { mpxnKey } from '../src/registry/keys.js'
 import type { Envelope } from '../src/envelope/types.js'
 import { deviceIdOf, generateWorld, mpanOf, mprnOf, prng, type WorldManifest } from './world.js'
@@ -41,31 +47,44 @@ function pathsOf(dir: string) {
   return { registrations: join(dir, 'registrations.csv'), devices: join(dir, 'devices.csv'), parties: join(dir, 'parties.yaml') }
 }
 
-function alerts(m: WorldManifest, n: number): Envelope[] {
+/** Device alerts for random devices of the world, made as they are asked for (like parsed messages: short-lived). */
+function alertStream(m: WorldManifest): () => Envelope {
   const rnd = prng(9)
-  return Array.from({ length: n }, (_, i) => ({
+  let i = 0
+  return () => ({
     schemaVersion: '5.4', responseCode: 'I0', responseDateTime: '', responseTime: Date.UTC(2025, 2, 14, 8, 0, i % 60),
     kind: 'device_alert', bodyElement: 'DeviceAlertMessage', mpxns: [], deviceIds: [], hasGbcsPayload: true, hasSignature: false,
-    responseId: { raw: '', originator: deviceIdOf(Math.floor(rnd() * m.devices)), target: '90-B3-D5-1F-30-10-00-00', counter: String(i) },
-  } as Envelope))
+    responseId: { raw: '', originator: deviceIdOf(Math.floor(rnd() * m.devices)), target: '90-B3-D5-1F-30-10-00-00', counter: String(i++) },
+  } as Envelope)
+}
+function alerts(m: WorldManifest, n: number): Envelope[] {
+  const next = alertStream(m)
+  return Array.from({ length: n }, next)
 }
 
 /**
  * Runs `work` while lookupFacts runs in slices of 100 on the event loop; the longest gap between
  * slices is the longest any request would have waited.
  */
-async function underLoad<T>(ix: () => CompactRegistry, envs: Envelope[], work: () => Promise<T>): Promise<{ result: T; maxStallMs: number; p99StallMs: number; ms: number }> {
+async function underLoad<T>(ix: () => CompactRegistry, nextAlert: () => Envelope, work: () => Promise<T>): Promise<{ result: T; maxStallMs: number; p99StallMs: number; maxStallCpuMs: number; ms: number }> {
   let stop = false
   const gaps: number[] = []
+  // the same gaps in CPU time of the process: what the work between two slices took when it had
+  // the CPU (on a machine shared with other jobs, the wall-clock gap also holds the time it waited)
+  const cpuGaps: number[] = []
   let served = 0
   await wait(20)
   let last = performance.now()
+  let lastCpu = process.cpuUsage()
   const slice = () => {
     const now = performance.now()
     gaps.push(now - last)
+    const cpu = process.cpuUsage(lastCpu)
+    cpuGaps.push((cpu.user + cpu.system) / 1000)
     const cur = ix()
-    for (let j = 0; j < 100; j++) served += lookupFacts(envs[(served + j) % envs.length]!, cur).mpxns.length > 0 ? 1 : 0
+    for (let j = 0; j < 100; j++) served += lookupFacts(nextAlert(), cur).mpxns.length > 0 ? 1 : 0
     last = performance.now()
+    lastCpu = process.cpuUsage()
     if (!stop) setImmediate(slice)
   }
   setImmediate(slice)
@@ -76,7 +95,7 @@ async function underLoad<T>(ix: () => CompactRegistry, envs: Envelope[], work: (
   stop = true
   await wait(5)
   const sorted = gaps.sort((a, b) => a - b)
-  return { result, ms, maxStallMs: sorted[sorted.length - 1]!, p99StallMs: sorted[Math.floor(sorted.length * 0.99)]! }
+  return { result, ms, maxStallMs: sorted[sorted.length - 1]!, p99StallMs: sorted[Math.floor(sorted.length * 0.99)]!, maxStallCpuMs: Math.max(...cpuGaps) }
 }
 
 function lookupRates(index: CompactRegistry, m: WorldManifest): Record<string, number> {
@@ -173,7 +192,14 @@ function delta10k(dir: string, m: WorldManifest): { regs: Buffer; devs: Buffer }
   return { regs: Buffer.from(regs.join('\n') + '\n'), devs: Buffer.from(devs.join('\n') + '\n') }
 }
 
+let R: typeof current = current
+let applyDelta = R.applyDelta, compactIndex = R.compactIndex, loadRegistry = R.loadRegistry, lookupFacts = R.lookupFacts, parseDay = R.parseDay
+
 async function child(kind: string, dir: string, snapDir: string): Promise<Record<string, unknown>> {
+  if (arg('dist', '')) {
+    R = (await import(arg('dist', ''))) as typeof current
+    ;({ applyDelta, compactIndex, loadRegistry, lookupFacts, parseDay } = R)
+  }
   const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as WorldManifest
   const paths = pathsOf(dir)
   const snapshots = { dir: snapDir, keep: 1 }
@@ -208,7 +234,9 @@ async function child(kind: string, dir: string, snapDir: string): Promise<Record
   out.readyMs = performance.now() - t0
   out.peakAtReady = hwm()
   out.mpxns = index.counts.mpxns
-  const envs = alerts(m, 100_000)
+  // the lookup load's alerts are made per slice: a gateway holds no array of parsed messages, and
+  // the peaks measure the index (an array of 100k alerts would add ~40 MB to every peak)
+  const nextAlert = alertStream(m)
   if (kind === 'snapshot') {
     out.peak = hwm()
     Object.assign(out, lookupRates(index, m))
@@ -217,7 +245,7 @@ async function child(kind: string, dir: string, snapDir: string): Promise<Record
   if (kind === 'reload-files' || kind === 'reload-snapshot') {
     gc()
     const opts = kind === 'reload-files' ? { maxRejectRatio: 0.01 } : { maxRejectRatio: 0.01, snapshots }
-    const u = await underLoad(() => index, envs, async () => {
+    const u = await underLoad(() => index, nextAlert, async () => {
       const next = await loadRegistry(paths, opts)
       index = next.index // the swap; the old index is garbage from here
       return next.report.source
@@ -231,22 +259,26 @@ async function child(kind: string, dir: string, snapDir: string): Promise<Record
     out.rssAfter = status('VmRSS')
     return out
   }
-  if (kind === 'delta') {
+  if (kind === 'delta' || kind === 'delta-stall') {
     const d = delta10k(dir, m)
     gc()
-    const u = await underLoad(() => index, envs, async () => {
+    const u = await underLoad(() => index, nextAlert, async () => {
       const a = await applyDelta(index, 'regs.csv', d.regs)
       index = a.index
       const b = await applyDelta(index, 'devs.csv', d.devs)
       index = b.index
       return [a.summary, b.summary]
     })
-    out.delta = { rows: u.result.reduce((n, s) => n + s.rows, 0), ms: u.ms, maxStallMs: u.maxStallMs, p99StallMs: u.p99StallMs, summaries: u.result }
+    out.delta = { rows: u.result.reduce((n, s) => n + s.rows, 0), ms: u.ms, maxStallMs: u.maxStallMs, p99StallMs: u.p99StallMs, maxStallCpuMs: u.maxStallCpuMs, summaries: u.result }
     // control: the same lookup slices for as long, with no delta: the stalls the machine itself causes
-    const ctl = await underLoad(() => index, envs, () => wait(Math.max(300, u.ms)))
-    out.control = { ms: ctl.ms, maxStallMs: ctl.maxStallMs, p99StallMs: ctl.p99StallMs }
-    const c = await underLoad(() => index, envs, () => compactIndex(index, undefined))
-    index = new CompactRegistry({ ...c.result.snapshot, loadedAt: Date.now() })
+    const ctl = await underLoad(() => index, nextAlert, () => wait(Math.max(300, u.ms)))
+    out.control = { ms: ctl.ms, maxStallMs: ctl.maxStallMs, p99StallMs: ctl.p99StallMs, maxStallCpuMs: ctl.maxStallCpuMs }
+    if (kind === 'delta-stall') {
+      out.peak = hwm()
+      return out
+    }
+    const c = await underLoad(() => index, nextAlert, () => compactIndex(index, undefined))
+    index = new R.CompactRegistry({ ...c.result.snapshot, loadedAt: Date.now() })
     out.compact = { ms: c.ms, maxStallMs: c.maxStallMs }
     out.peak = hwm()
     return out
@@ -281,20 +313,24 @@ async function main() {
       await generateWorld({ mpxns: size, seed: 1 }, dir)
       console.error(`generated ${dir} in ${((performance.now() - t) / 1000).toFixed(1)} s`)
     }
-    const snapDir = join(here, '.cache', `snapshots-${size}`)
-    const run = (kind: string) => {
-      const a = ['--expose-gc', childJs, '--child', kind, '--dir', dir, '--snap', snapDir, '--baseline', arg('baseline', '')]
+    const snapDirs = { current: join(here, '.cache', `snapshots-${size}`), base: join(here, '.cache', `snapshots-${size}-base`) }
+    const run = (name: string) => {
+      const base = name.endsWith('@base')
+      const kind = name.replace(/@base$/, '')
+      if (base && !arg('base-dist', '')) throw new Error(`${name} needs --base-dist DIST`)
+      const snapDir = base ? snapDirs.base : snapDirs.current
+      // a snapshot of the other layout would be refused: each build keeps its own
+      if (kind !== 'files' && !existsSync(snapDir)) per[base ? 'files@base' : 'files'] = [...(per[base ? 'files@base' : 'files'] ?? []), run(base ? 'files@base' : 'files')]
+      if (kind === 'files') rmSync(snapDir, { recursive: true, force: true })
+      const a = ['--expose-gc', childJs, '--child', kind, '--dir', dir, '--snap', snapDir, '--baseline', arg('baseline', ''),
+        ...(base ? ['--dist', resolve(arg('base-dist', ''), 'registry', 'index.js')] : [])]
       const r = JSON.parse(execFileSync(process.execPath, a, { maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] }).toString()) as Record<string, unknown>
-      console.error(JSON.stringify({ size, loadavg: loadavg()[0], ...r }))
+      console.error(JSON.stringify({ size, name, loadavg: loadavg()[0], ...r }))
       return { ...r, loadavg1: loadavg()[0] }
     }
     const per: Record<string, Record<string, unknown>[]> = {}
     for (let i = 0; i < runs; i++) {
-      for (const kind of only) {
-        if (kind !== 'files' && !existsSync(snapDir)) per.files = [...(per.files ?? []), run('files')]
-        if (kind === 'files') rmSync(snapDir, { recursive: true, force: true })
-        per[kind] = [...(per[kind] ?? []), run(kind)]
-      }
+      for (const name of only) per[name] = [...(per[name] ?? []), run(name)]
     }
     results.push({ size, runs: per })
   }
@@ -316,6 +352,28 @@ async function main() {
 }
 
 type Run = Record<string, any>
+/** what the before/after table compares, per kind: [kind, label, value] */
+const COMPARED: [string, string, (r: Run) => number][] = [
+  ['files', 'ready from files s', (q) => q.readyMs / 1000],
+  ['files', 'peak MB from files', (q) => q.peak / 1e6],
+  ['snapshot', 'ready from snapshot s', (q) => q.readyMs / 1000],
+  ['snapshot', 'peak MB at ready from snapshot', (q) => q.peakAtReady / 1e6],
+  ['reload-snapshot', 'peak MB, reload from snapshot', (q) => q.peak / 1e6],
+  ['reload-snapshot', 'longest stall in a reload from snapshot ms', (q) => q.reload.maxStallMs],
+  ['reload-files', 'peak MB, reload from files', (q) => q.peak / 1e6],
+  ['reload-files', 'longest stall in a reload from files ms', (q) => q.reload.maxStallMs],
+  ['delta', 'delta apply ms', (q) => q.delta.ms],
+  ['delta', 'delta longest stall ms', (q) => q.delta.maxStallMs],
+  ['delta', 'control: longest stall ms with no delta', (q) => q.control?.maxStallMs ?? NaN],
+  ['delta', 'delta longest stall, CPU ms of the process', (q) => q.delta.maxStallCpuMs ?? NaN],
+  ['delta', 'control: longest stall, CPU ms', (q) => q.control?.maxStallCpuMs ?? NaN],
+  ['delta', 'delta run peak MB (with compaction)', (q) => q.peak / 1e6],
+  ['delta-stall', 'delta apply ms (no compaction)', (q) => q.delta.ms],
+  ['delta-stall', 'delta longest stall ms (no compaction)', (q) => q.delta.maxStallMs],
+  ['delta-stall', 'control: longest stall ms with no delta (no compaction)', (q) => q.control?.maxStallMs ?? NaN],
+  ['delta-stall', 'delta longest stall, CPU ms of the process (no compaction)', (q) => q.delta.maxStallCpuMs ?? NaN],
+  ['delta-stall', 'control: longest stall, CPU ms (no compaction)', (q) => q.control?.maxStallCpuMs ?? NaN],
+]
 const baseRss = (results: Record<string, unknown>[]) =>
   median((results as { runs: Record<string, Run[]> }[]).flatMap((r) => Object.values(r.runs).flat().map((q) => q.rssBeforeLoad as number)))
 function report(machine: string, results: Record<string, unknown>[]): string {
@@ -324,6 +382,7 @@ function report(machine: string, results: Record<string, unknown>[]): string {
   const med = (rs: Run[] | undefined, get: (r: Run) => number) => (rs && rs.length ? median(rs.map(get)) : NaN)
   const n = (rs: Run[] | undefined) => rs?.length ?? 0
   const rows: string[] = []
+  const compare: string[] = []
   const rates: string[] = []
   const deltas: string[] = []
   const baseline: string[] = []
@@ -337,6 +396,15 @@ function report(machine: string, results: Record<string, unknown>[]): string {
       `${f(MB(med(x['reload-snapshot'], (q) => q.peak)))} (${f(per(med(x['reload-snapshot'], (q) => q.peak)), 1)}) | ` +
       `${f(MB(med(x['reload-files'], (q) => q.peak)))} (${f(per(med(x['reload-files'], (q) => q.peak)), 1)}) | ` +
       `${f(med(x['reload-files'], (q) => q.reload.maxStallMs), 1)} | ${f(MB(x.files?.[0]?.indexBytes ?? NaN))} | ${f(MB(x.files?.[0]?.snapshot?.bytes ?? NaN))} |`)
+    for (const [kind, label, get] of COMPARED) {
+      const a = x[kind]
+      const b = x[`${kind}@base`]
+      if (!a?.length || !b?.length) continue
+      const after = med(a, get)
+      const before = med(b, get)
+      if (!Number.isFinite(after) && !Number.isFinite(before)) continue // runs from before the measure existed
+      compare.push(`| ${f(mpxns)} | ${label} | ${f(before, 1)} (${n(b)}) | ${f(after, 1)} (${n(a)}) | ${f(after / before, 2)} |`)
+    }
     if (x.snapshot) rates.push(`| ${f(mpxns)} | ${f(med(x.snapshot, (q) => q.batchedPerSec))} | ${f(med(x.snapshot, (q) => q.numericKeysPerSec))} | ${f(med(x.snapshot, (q) => q.fromStringsPerSec))} | ${f(med(x.snapshot, (q) => q.devicePerSec))} | ${f(med(x.snapshot, (q) => q.lookupFactsPerSec))} |`)
     if (x.delta) deltas.push(`| ${f(mpxns)} | ${f(x.delta[0]!.delta.rows)} | ${f(med(x.delta, (q) => q.delta.ms))} (${n(x.delta)}) | ${f(med(x.delta, (q) => q.delta.maxStallMs), 1)} | ${f(med(x.delta, (q) => q.delta.p99StallMs), 2)} | ${f(med(x.delta, (q) => q.control?.maxStallMs ?? NaN), 1)} | ${f(med(x.delta, (q) => q.compact.ms) / 1000, 1)} | ${f(med(x.delta, (q) => q.compact.maxStallMs), 1)} | ${f(MB(med(x.delta, (q) => q.peak)))} |`)
   }
@@ -360,6 +428,8 @@ function report(machine: string, results: Record<string, unknown>[]): string {
     '| MPxNs | rows | apply ms (runs) | longest stall ms | p99 stall ms | control: longest stall ms with no delta | compaction s (worker) | longest stall during compaction ms | peak MB |',
     '|---|---|---|---|---|---|---|---|---|',
     ...deltas, '',
+    ...(compare.length ? ['Before / after in the same run (`KIND@base`: the build given by --base-dist, on the same files and its own snapshot; medians, runs in brackets; ratio = after / before):', '',
+      '| MPxNs | measure | before | after | ratio |', '|---|---|---|---|---|', ...compare, ''] : []),
     ...(baseline.length ? ['In-run baseline: the loader before issue #17 on the same files in the same runs (ratio = new / old, medians):', '',
       '| MPxNs | old ready from files s (runs) | old peak MB (B/MPxN) | ready ratio | peak ratio |', '|---|---|---|---|---|', ...baseline, ''] : []),
   ].join('\n')

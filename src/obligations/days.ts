@@ -5,9 +5,10 @@
 // (UTC+1) runs from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of
 // October. The rule is computed, not looked up with Intl, and the two instants are cached per
 // year. It matches the tz database from 1996 on; earlier years are outside the gateway's use.
-// The civil-date arithmetic and the BST rule are the registry's (src/registry/day.ts, uk-day.ts):
-// one implementation, so a registration day and an obligation day can never disagree.
-import { bstWindow, civilFromDays, daysFromCivil, daysInMonth, ukDayNumberOf as registryUkDayNumberOf } from '../registry/index.js'
+// The civil-date arithmetic and the BST rule are src/dates' (civil.ts, uk-day.ts), which the
+// registry uses too: one implementation, so a registration day and an obligation day can never
+// disagree.
+import { bstWindow, civilFromDays, daysFromCivil, daysInMonth, formatDay, ukDayNumberOf as ukDayNumberOfInstant } from '../dates/index.js'
 
 /** A calendar date `YYYY-MM-DD` (no time, no zone). */
 export type IsoDate = string
@@ -39,8 +40,7 @@ export function isIsoDate(s: string): boolean {
 
 /** `YYYY-MM-DD` of a day number. */
 export function dateOfDayNumber(n: number): IsoDate {
-  const { y, m, d } = civilFromDays(n)
-  return `${String(y).padStart(4, '0')}-${m < 10 ? '0' : ''}${m}-${d < 10 ? '0' : ''}${d}`
+  return formatDay(n)
 }
 
 /** 0 = Sunday … 6 = Saturday, as Date#getUTCDay. */
@@ -67,7 +67,7 @@ export function addDays(date: IsoDate, n: number): IsoDate {
 
 /** Day number of the Europe/London calendar date at the instant `epochMs`. */
 export function ukDayNumberOf(epochMs: number): number {
-  return registryUkDayNumberOf(epochMs)
+  return ukDayNumberOfInstant(epochMs)
 }
 
 /** The Europe/London calendar date at the instant `epochMs`. */

@@ -1,5 +1,4 @@
-import { CompactRegistry, DEVICE_STATUSES } from '../registry/index.js'
-import type { Party, RegistryIndex, SupplyPeriod } from '../registry/types.js'
+import type { Party, RegistryIndex, SupplyPeriod } from '../registry/index.js'
 import type { ObligationDraft } from '../store/types.js'
 import type { WorkingDayCalendar } from './calendar.js'
 import { levelName } from './contacts.js'
@@ -11,13 +10,13 @@ import { renderNoticeText, type NoticeJson } from './notice-text.js'
 // the gaining supplier the install code within 5 working days.
 //
 // On a registry reload, only devices whose devices.csv `device_status` is InstalledNotCommissioned
-// are looked at (one pass over a Uint8Array; a lookup per such device), so the check stays cheap
+// are looked at (RegistryIndex.deviceLinksWithStatus: one pass over the compact index's status
+// bytes; a lookup per such device), so the check stays cheap
 // at national scale. An MPxN "moved" when its latest registration period belonged to a tenant in
 // the old index and belongs to another party in the new one (a CoS is registered ahead of its
 // supply start date, so the latest period is the supplier going forward).
 
 export const INSTALL_CODE_WORKING_DAYS = 5
-const NOT_COMMISSIONED = DEVICE_STATUSES.indexOf('InstalledNotCommissioned') + 1
 
 export interface InstallCodeContext {
   tenants: readonly string[]
@@ -27,19 +26,15 @@ export interface InstallCodeContext {
 }
 
 export function installCodeDrafts(prev: RegistryIndex, next: RegistryIndex, ctx: InstallCodeContext): ObligationDraft[] {
-  if (!(next instanceof CompactRegistry)) return []
-  const d = next.dev
   const out: ObligationDraft[] = []
-  for (let r = 0; r < d.status.length; r++) {
-    if (d.status[r] !== NOT_COMMISSIONED) continue
-    const mpxn = next.mpxnOfRef(d.ref[r]!)
+  for (const { deviceId, mpxn } of next.deviceLinksWithStatus('InstalledNotCommissioned')) {
     const before = latest(prev, mpxn)
     const after = latest(next, mpxn)
     if (before === undefined || after === undefined) continue
     const from = prev.partyByMpid(before.mpid)
     const to = next.partyByMpid(after.mpid)
     if (from === undefined || to === undefined || from.id === to.id || !ctx.tenants.includes(from.id)) continue
-    out.push(installCodeDraft(formatEui(d.hi[r]!, d.lo[r]!), mpxn, after, from, to, ctx))
+    out.push(installCodeDraft(deviceId, mpxn, after, from, to, ctx))
   }
   return out
 }
@@ -57,13 +52,9 @@ export const INSTALL_CODE_LOOKBACK_DAYS = 90
  * INSTALL_CODE_LOOKBACK_DAYS before today (or is future-dated). Same subject key as a reload.
  */
 export function installCodeDraftsAtStart(index: RegistryIndex, ctx: InstallCodeContext): ObligationDraft[] {
-  if (!(index instanceof CompactRegistry)) return []
-  const d = index.dev
   const earliest = addDays(ukDateOf(ctx.now), -INSTALL_CODE_LOOKBACK_DAYS)
   const out: ObligationDraft[] = []
-  for (let r = 0; r < d.status.length; r++) {
-    if (d.status[r] !== NOT_COMMISSIONED) continue
-    const mpxn = index.mpxnOfRef(d.ref[r]!)
+  for (const { deviceId, mpxn } of index.deviceLinksWithStatus('InstalledNotCommissioned')) {
     const periods = index.periods(mpxn)
     const after = periods[periods.length - 1]
     const before = periods[periods.length - 2]
@@ -71,7 +62,7 @@ export function installCodeDraftsAtStart(index: RegistryIndex, ctx: InstallCodeC
     const from = index.partyByMpid(before.mpid)
     const to = index.partyByMpid(after.mpid)
     if (from === undefined || to === undefined || from.id === to.id || !ctx.tenants.includes(from.id)) continue
-    out.push(installCodeDraft(formatEui(d.hi[r]!, d.lo[r]!), mpxn, after, from, to, ctx))
+    out.push(installCodeDraft(deviceId, mpxn, after, from, to, ctx))
   }
   return out
 }
@@ -115,12 +106,4 @@ function installCodeDraft(deviceId: string, mpxn: string, period: SupplyPeriod, 
     text: renderNoticeText(notice),
     subject: `install-code:${deviceId}:${mpxn}:${to.id}:${period.from}`,
   }
-}
-
-const HEX = '0123456789ABCDEF'
-/** Upper-case dashed EUI-64 of the device table's two Uint32 halves. */
-function formatEui(hi: number, lo: number): string {
-  const out: string[] = []
-  for (const x of [hi, lo]) for (let sh = 24; sh >= 0; sh -= 8) out.push(HEX[(x >>> (sh + 4)) & 15]! + HEX[(x >>> sh) & 15]!)
-  return out.join('-')
 }

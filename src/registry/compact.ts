@@ -4,7 +4,7 @@
 import { bucketBitsFor, countsToStarts, sharedF64, sharedU16, sharedU32, sharedU8 } from './key-table.js'
 import { hash2, hashMpxnKey, parseEui, eui } from './keys.js'
 import { buildKeyTable, COUNT_UNIT, findSlot, keyOfSlot, SLOTS_PER_BUCKET, type MpxnTable } from './mpxn-table.js'
-import { ORPHAN_BIT, ROWS_PER_BUCKET, type DeviceTable } from './device-table.js'
+import { metaOf, ORPHAN_BIT, roleAt, ROWS_PER_BUCKET, statusAt, typeAt, type DeviceTable } from './device-table.js'
 import type { RegistrySnapshot } from './registry-index.js'
 
 const INV = 1 / COUNT_UNIT
@@ -82,7 +82,7 @@ export function compactSnapshot(s: RegistrySnapshot): RegistrySnapshot {
       const h = d.hi[r]!
       const l = d.lo[r]!
       if (replaced(h, l)) continue
-      fn(h, l, keyOfRef(d.ref[r]!), d.type[r]!, d.status[r]!, d.role[r]!, r === 0 || d.hi[r - 1] !== h || d.lo[r - 1] !== l)
+      fn(h, l, keyOfRef(d.ref[r]!), typeAt(d, r), statusAt(d, r), roleAt(d, r), r === 0 || d.hi[r - 1] !== h || d.lo[r - 1] !== l)
     }
     for (const list of ovD.values())
       for (const [h, l, type, status, keys, roles] of list) if (type !== 0) keys.forEach((k, i) => fn(h, l, k, type, status, roles[i]!, i === 0))
@@ -90,10 +90,11 @@ export function compactSnapshot(s: RegistrySnapshot): RegistrySnapshot {
   let rows = 0
   let devices = 0
   const orphanOf = new Map<number, number>()
+  const hit = { p: 0, n: 0 }
   eachRow((_h, _l, key, _t, _s, _r, first) => {
     rows++
     if (first) devices++
-    if (findSlot(main, key) < 0 && !orphanOf.has(key)) orphanOf.set(key, orphanOf.size)
+    if (findSlot(main, key, hit) < 0 && !orphanOf.has(key)) orphanOf.set(key, orphanOf.size)
   })
   const { table: orphans, order } = buildKeyTable(Float64Array.from(orphanOf.keys()))
   const orphanSlot = new Uint32Array(order.length)
@@ -108,17 +109,15 @@ export function compactSnapshot(s: RegistrySnapshot): RegistrySnapshot {
   countsToStarts(dstarts, dnb)
   const dfill = dstarts.slice()
   const dev: DeviceTable = {
-    bits: dbits, starts: dstarts, hi: sharedU32(rows), lo: sharedU32(rows), ref: sharedU32(rows), type: sharedU8(rows), status: sharedU8(rows), role: sharedU8(rows), devices,
+    bits: dbits, starts: dstarts, hi: sharedU32(rows), lo: sharedU32(rows), ref: sharedU32(rows), meta: sharedU8(rows), devices,
   }
   eachRow((h, l, key, type, status, role) => {
     const r = dfill[hash2(h, l) >>> dshift]!++
     dev.hi[r] = h
     dev.lo[r] = l
-    const slot = findSlot(main, key)
+    const slot = findSlot(main, key, hit)
     dev.ref[r] = slot >= 0 ? slot : (ORPHAN_BIT | orphanSlot[orphanOf.get(key)!]!) >>> 0
-    dev.type[r] = type
-    dev.status[r] = status
-    dev.role[r] = role
+    dev.meta[r] = metaOf(type, status, role)
   })
   const { overlay, ...rest } = s
   return {

@@ -16,14 +16,14 @@ import { crc32 } from 'node:zlib'
 import { OPEN_DAY } from './day.js'
 import { fields, splitFields } from './csv-rows.js'
 import { checkDevice, DEVICE_COLUMNS, devRow } from './load-devices.js'
-import { findDeviceRow, ORPHAN_BIT } from './device-table.js'
+import { findDeviceRow, ORPHAN_BIT, roleAt, statusAt, typeAt } from './device-table.js'
 import { columnCountProblem } from './file-tally.js'
 import { formatEui, mpxnOfKey } from './keys.js'
 import { MpidTable } from './mpid-table.js'
-import { findSlot, hit, keyOfSlot } from './mpxn-table.js'
+import { findSlot, keyOfSlot } from './mpxn-table.js'
 import { IMPLIED_END, MPID_MASK, PeriodScratch } from './period-rules.js'
 import { REGISTRATION_COLUMNS, registrationCheck, regRow } from './load-registrations.js'
-import { CompactRegistry, type OverlayData } from './registry-index.js'
+import { CompactRegistry, type OverlayData, type OverlayDevice } from './registry-index.js'
 import { MAX_REASONS } from './report.js'
 import type { RowProblem } from './errors.js'
 
@@ -150,10 +150,18 @@ export async function applyDelta(index: CompactRegistry, name: string, text: Buf
   }
   if (rows === 0) throw new DeltaError(name, 'no rows')
 
-  await yieldNow()
-  const ovM = new Map(snap.overlay?.mpxns)
-  await yieldNow()
-  const ovD = new Map((snap.overlay?.devices ?? []).map((d) => [d[0], d]))
+  // the overlay so far, copied in slices (the current index keeps serving on the old maps)
+  const held = index.overlayMaps()
+  const ovM = new Map<number, readonly number[]>()
+  for (const [key, flat] of held.mpxns) {
+    ovM.set(key, flat)
+    if ((ovM.size & 1023) === 0) await breathe()
+  }
+  const ovD = new Map<string, OverlayDevice>()
+  for (const [id, d] of held.devices) {
+    ovD.set(id, d)
+    if ((ovD.size & 1023) === 0) await breathe()
+  }
   const counts = { ...snap.counts }
   let k = 0
   let endOverlaps = 0
@@ -209,20 +217,24 @@ export async function applyDelta(index: CompactRegistry, name: string, text: Buf
     }
     if (cur.keys.length === 0) cur.type = cur.status = 0
     counts.devices += (cur.type !== 0 ? 1 : 0) - (wasKnown ? 1 : 0)
-    ovD.set(id, [id, cur.type, cur.status, cur.keys, cur.roles])
+    ovD.set(id, { type: cur.type, status: cur.status, keys: cur.keys, roles: cur.roles })
   }
   for (const ops of regOps.values()) for (const op of ops) if (!op.add) removed++
   for (const d of devOps.values()) for (const op of d.ops) if (!op.add) removed++
   if (bad > 0) throw new DeltaError(name, `${bad} of ${rows} rows refused; nothing applied`, reasons)
 
-  await yieldNow()
-  const overlay: OverlayData = {
-    deltas: [...(snap.overlay?.deltas ?? []), { name, crc32: crc32(text) }],
-    mpxns: [...ovM],
-    devices: [...ovD.values()],
+  // the plain-data form (pool workers, compaction), in slices too; the new index takes the maps as they are
+  const overlay: OverlayData = { deltas: [...(snap.overlay?.deltas ?? []), { name, crc32: crc32(text) }], mpxns: [], devices: [] }
+  for (const [key, flat] of ovM) {
+    overlay.mpxns.push([key, flat as number[]])
+    if ((overlay.mpxns.length & 1023) === 0) await breathe()
   }
-  await yieldNow()
-  const next = new CompactRegistry({ ...snap, loadedAt: Date.now(), counts, mpids: mpids.names.slice(), overlay })
+  for (const [id, d] of ovD) {
+    overlay.devices.push([id, d.type, d.status, d.keys as number[], d.roles as number[]])
+    if ((overlay.devices.length & 1023) === 0) await breathe()
+  }
+  await breathe()
+  const next = new CompactRegistry({ ...snap, loadedAt: Date.now(), counts, mpids: mpids.names.slice(), overlay }, { mpxns: ovM, devices: ovD })
   return {
     index: next,
     summary: {
@@ -256,7 +268,8 @@ function lineReader(text: Buffer): () => [number, number] | undefined {
 function periodsOf(index: CompactRegistry, key: number): readonly number[] {
   const ov = index.overlayPeriods(key)
   if (ov) return ov
-  if (findSlot(index.main, key) < 0) return []
+  const hit = { p: 0, n: 0 }
+  if (findSlot(index.main, key, hit) < 0) return []
   return Array.from(index.main.periods.subarray(hit.p * 3, (hit.p + hit.n) * 3))
 }
 
@@ -287,7 +300,7 @@ function deviceOf(index: CompactRegistry, id: string, hi: number, lo: number): {
   for (let r = row, e = index.deviceRowsEnd(row); r < e; r++) {
     const ref = d.ref[r]!
     keys.push(ref & ORPHAN_BIT ? keyOfSlot(index.orphans, ref & 0x7fffffff) : keyOfSlot(index.main, ref))
-    roles.push(d.role[r]!)
+    roles.push(roleAt(d, r))
   }
-  return { type: d.type[row]!, status: d.status[row]!, keys, roles }
+  return { type: typeAt(d, row), status: statusAt(d, row), keys, roles }
 }

@@ -17,9 +17,9 @@ export function sharedU8(n: number): Uint8Array {
 }
 
 /**
- * Bucket bits for `n` entries at about `perBucket` (2–4) entries per bucket; at least 16 buckets.
- * Four 8-byte keys share a cache line, so a bucket of 4 costs no more misses than a bucket of 2 and
- * halves the `starts` array (64 MiB at 30M MPxNs instead of 128).
+ * Bucket bits for `n` entries at `perBucket / 2` to `perBucket` entries per bucket (a power of two
+ * of buckets); at least 16 buckets. Each doubling of `perBucket` halves the `starts` array and
+ * lengthens a lookup's scan of its bucket (mpxn-table.ts SLOTS_PER_BUCKET).
  */
 export function bucketBitsFor(n: number, perBucket = 2): number {
   return Math.max(4, Math.min(30, Math.ceil(Math.log2(Math.max(n, 1) / perBucket))))

@@ -12,7 +12,7 @@
 // ('type-conflict').
 import { bucketBitsOf, countPass, csvPass, locateRows, sameBytes, type CsvKind } from './csv-pass.js'
 import { fields } from './csv-rows.js'
-import { findDeviceRow, MPXN_ROLE_EXPORT, MPXN_ROLE_IMPORT, ORPHAN_BIT, ROWS_PER_BUCKET, type DeviceTable } from './device-table.js'
+import { DEVICE_BITS, findDeviceRow, metaOf, MPXN_ROLE_EXPORT, MPXN_ROLE_IMPORT, NO_ROW, ORPHAN_BIT, ROLE_BIT, ROWS_PER_BUCKET, type DeviceTable } from './device-table.js'
 import { fieldText, FileTally } from './file-tally.js'
 import { IssueSamples } from './issue-samples.js'
 import { countsToStarts, sharedU32, sharedU8 } from './key-table.js'
@@ -85,7 +85,7 @@ export async function buildDevices(
   const shift = 32 - bits
   const nb = 2 ** bits
   // starts[b] counts bucket b's rows, then (prefix sums) is its next free row during the fill. Rows
-  // the fill pass rejects leave a gap before the next bucket (type 0: every kept row has a type),
+  // the fill pass rejects leave a gap before the next bucket (meta NO_ROW: no row has it),
   // which the compaction skips.
   const starts = sharedU32(nb + 1)
   const countCrc = await countPass(file, bits, (buf) =>
@@ -95,9 +95,7 @@ export async function buildDevices(
   const hi = sharedU32(at)
   const lo = sharedU32(at)
   const ref = sharedU32(at)
-  const type = sharedU8(at)
-  const status = sharedU8(at)
-  const role = sharedU8(at)
+  const meta = sharedU8(at).fill(NO_ROW)
   // MPxN key -> main-table slot in batches: the random lookups overlap (per-row lookups measured 12.3 s of
   // a 29.8 s load at 10M). Unregistered MPxNs get provisional orphan numbers.
   const bKey = new Float64Array(BATCH)
@@ -126,9 +124,7 @@ export async function buildDevices(
     const pos = starts[hash2(devRow.hi, devRow.lo) >>> shift]!++
     hi[pos] = devRow.hi
     lo[pos] = devRow.lo
-    type[pos] = devRow.type
-    status[pos] = devRow.status
-    role[pos] = devRow.role
+    meta[pos] = metaOf(devRow.type, devRow.status, devRow.role)
     bKey[inBatch] = devRow.key
     bPos[inBatch++] = pos
     if (inBatch === BATCH) flush()
@@ -158,16 +154,16 @@ export async function buildDevices(
   let r = 0
   let b = 0
   while (b < nb) {
-    while (r < at && type[r] === 0) r++
+    while (r < at && meta[r] === NO_ROW) r++
     const rb = r < at ? hash2(hi[r]!, lo[r]!) >>> shift : nb
     while (b < rb) starts[b++] = kept
     if (b === nb) break
     let re = r + 1
-    while (re < at && type[re] !== 0 && hash2(hi[re]!, lo[re]!) >>> shift === b) re++
+    while (re < at && meta[re] !== NO_ROW && hash2(hi[re]!, lo[re]!) >>> shift === b) re++
     starts[b++] = kept
     const m = re - r
     {
-      sc.load(hi, lo, ref, type, status, role, r, m)
+      sc.load(hi, lo, ref, meta, r, m)
       const o = sc.order
       for (let g = 0; g < m; ) {
         const h = sc.hi[o[g]!]!
@@ -180,18 +176,17 @@ export async function buildDevices(
         for (let j = g; j < ge; j++) {
           const x = o[j]!
           if (j > g && sc.ref[x] === sc.ref[o[j - 1]!]) {
-            role[kept - 1] = sc.role[x]! // sorted by file order within a ref: the later row's role wins
+            // sorted by file order within a ref: the later row's role wins
+            meta[kept - 1] = (meta[kept - 1]! & DEVICE_BITS) | (sc.meta[x]! & ROLE_BIT)
             issues.add(`${h}:${l}`, occ(o, g, ge, x), occ(o, g, ge, o[j - 1]!), 'duplicate device row, collapsed')
             continue
           }
-          if (sc.type[x] !== sc.type[last] || sc.status[x] !== sc.status[last])
+          if ((sc.meta[x]! & DEVICE_BITS) !== (sc.meta[last]! & DEVICE_BITS))
             issues.add(`${h}:${l}`, occ(o, g, ge, x), occ(o, g, ge, last), 'device listed with another type or status; the last row wins')
           hi[kept] = h
           lo[kept] = l
           ref[kept] = sc.ref[x]!
-          type[kept] = sc.type[last]!
-          status[kept] = sc.status[last]!
-          role[kept] = sc.role[x]!
+          meta[kept] = (sc.meta[last]! & DEVICE_BITS) | (sc.meta[x]! & ROLE_BIT)
           kept++
         }
         devices++
@@ -201,7 +196,7 @@ export async function buildDevices(
     r = re
   }
   starts[nb] = kept
-  for (let i = 0; i < kept; i++) if (role[i] === MPXN_ROLE_EXPORT) report.exportMpanLinks++
+  for (let i = 0; i < kept; i++) if (meta[i]! & ROLE_BIT) report.exportMpanLinks++
   if (issues.samples.length > 0)
     issues.finish(file, await locateRows(file, DEVICES, checkDevice, () => `${devRow.hi}:${devRow.lo}`, issues.wanted()))
   const table: DeviceTable = {
@@ -209,9 +204,7 @@ export async function buildDevices(
     hi: new Uint32Array(hi.buffer, 0, kept),
     lo: new Uint32Array(lo.buffer, 0, kept),
     ref: new Uint32Array(ref.buffer, 0, kept),
-    type: new Uint8Array(type.buffer, 0, kept),
-    status: new Uint8Array(status.buffer, 0, kept),
-    role: new Uint8Array(role.buffer, 0, kept),
+    meta: new Uint8Array(meta.buffer, 0, kept),
     devices,
   }
   return { table, orphans, tally }
@@ -229,20 +222,16 @@ class DeviceScratch {
   hi = new Uint32Array(64)
   lo = new Uint32Array(64)
   ref = new Uint32Array(64)
-  type = new Uint8Array(64)
-  status = new Uint8Array(64)
-  role = new Uint8Array(64)
+  meta = new Uint8Array(64)
   order = new Uint32Array(64)
 
-  load(hi: Uint32Array, lo: Uint32Array, ref: Uint32Array, type: Uint8Array, status: Uint8Array, role: Uint8Array, rs: number, m: number): void {
+  load(hi: Uint32Array, lo: Uint32Array, ref: Uint32Array, meta: Uint8Array, rs: number, m: number): void {
     if (m > this.hi.length) {
       const cap = Math.max(m, this.hi.length * 2)
       this.hi = new Uint32Array(cap)
       this.lo = new Uint32Array(cap)
       this.ref = new Uint32Array(cap)
-      this.type = new Uint8Array(cap)
-      this.status = new Uint8Array(cap)
-      this.role = new Uint8Array(cap)
+      this.meta = new Uint8Array(cap)
       this.order = new Uint32Array(cap)
     }
     const { hi: H, lo: L, ref: R, order } = this
@@ -250,9 +239,7 @@ class DeviceScratch {
       H[i] = hi[rs + i]!
       L[i] = lo[rs + i]!
       R[i] = ref[rs + i]!
-      this.type[i] = type[rs + i]!
-      this.status[i] = status[rs + i]!
-      this.role[i] = role[rs + i]!
+      this.meta[i] = meta[rs + i]!
     }
     // insertion sort by (device, ref, file order), no closure: it runs per bucket
     for (let i = 0; i < m; i++) {

@@ -4,7 +4,7 @@
 // the next start.
 // Side-effect free: it builds a new index beside any live one and throws RegistryLoadError on a
 // fatal problem, so a failed reload leaves the caller's current index untouched (docs/registry.md, "Reload").
-import { MPXN_ROLE_EXPORT } from './device-table.js'
+import { MPXN_ROLE_EXPORT, roleAt, type DeviceTable } from './device-table.js'
 import { buildDevices } from './load-devices.js'
 import { buildRegistrations } from './load-registrations.js'
 import { MpidTable } from './mpid-table.js'
@@ -80,7 +80,7 @@ export async function loadRegistryHere(paths: RegistryPaths, opts: LoadOptions):
       const index = new CompactRegistry({ ...found.snapshot, loadedAt: Date.now(), sources: found.header.sources, baked: found.header.deltas })
       report.source = 'snapshot'
       report.snapshot = found.file
-      report.exportMpanLinks = exportLinks(index.dev.role)
+      report.exportMpanLinks = exportLinks(index.dev)
       finishReport(report, index, mem0, t0)
       return { index, report, builtFrom: null }
     }
@@ -126,9 +126,9 @@ export async function loadRegistryHere(paths: RegistryPaths, opts: LoadOptions):
 }
 
 /** Device -> MPxN links with mpxn_role export (a snapshot's report has no rows to count). */
-function exportLinks(role: Uint8Array): number {
+function exportLinks(d: DeviceTable): number {
   let n = 0
-  for (let i = 0; i < role.length; i++) if (role[i] === MPXN_ROLE_EXPORT) n++
+  for (let i = 0; i < d.meta.length; i++) if (roleAt(d, i) === MPXN_ROLE_EXPORT) n++
   return n
 }
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { Envelope, HeaderId } from '../envelope/types.js'
 import { loadRegistry } from './load.js'
-import { lookupFacts } from './lookup.js'
+import { deviceFactsFromLinks, factsFromPeriods, lookupFacts } from './lookup.js'
 import type { CompactRegistry } from './registry-index.js'
 import { writeWorld } from '../../test/fixtures/registry/world.js'
 import type { RegistryIndex } from './types.js'
@@ -127,12 +127,16 @@ describe('lookupFacts', () => {
     expect(f.mpxns.map((m) => [m.mpxn, m.role])).toEqual([['1200012345679', undefined], ['1800021679848', 'export']])
   })
 
-  it('gives the same facts through the plain RegistryIndex interface', () => {
+  it('gives the same facts from periods() as the compact index from its typed arrays', () => {
+    // an index that derives the facts from periods() and the device links (lookup.ts helpers)
     const plain: RegistryIndex = {
       loadedAt: 0, counts: index.counts,
       party: (i) => index.party(i), parties: () => index.parties(), partyByUserId: (u) => index.partyByUserId(u),
       partyByMpid: (m) => index.partyByMpid(m), periods: (m) => index.periods(m), periodAt: (m, d) => index.periodAt(m, d),
       mpxnsOfDevice: (d) => index.mpxnsOfDevice(d), mpxnRolesOfDevice: (d) => index.mpxnRolesOfDevice(d), deviceType: (d) => index.deviceType(d),
+      mpxnFacts: (m, at, own) => factsFromPeriods(plain, m, at, own),
+      deviceMpxnFacts: (d, at, own) => deviceFactsFromLinks(plain, d, at, own),
+      deviceLinksWithStatus: (s) => index.deviceLinksWithStatus(s),
     }
     for (const e of [env({ responseId: id(METER, ACME_USER) }), env({ deviceIds: [CHF], requestId: id(ACME_USER, CHF) }),
       env({ mpxns: ['1200012345679', '1'], responseId: id(DCC, SOLAR_USER), responseTime: Date.parse('2026-01-01T00:00:00Z') })])

@@ -1,12 +1,9 @@
 // Envelope + RegistryIndex -> RegistryFacts (pure; runs per message, so allocation-light: the
-// compact index is read through its typed arrays, other RegistryIndex implementations through
-// the interface).
+// per-MPxN facts come from the index's mpxnFacts / deviceMpxnFacts, which the compact index
+// answers from its typed arrays; factsFromPeriods is the same answer from periods()).
 import type { Envelope } from '../envelope/types.js'
-import { OPEN_DAY } from './day.js'
-import { MPXN_ROLE_EXPORT } from './device-table.js'
-import { CompactRegistry } from './registry-index.js'
-import type { MpxnFacts, Party, RegistryFacts, RegistryIndex, SupplyPeriod } from './types.js'
-import { ukDayNumberOf, ukDayOf } from './uk-day.js'
+import type { FactsDay, MpxnFacts, OwnParties, Party, RegistryFacts, RegistryIndex, SupplyPeriod } from './types.js'
+import { ukDayNumberOf, ukDayOf } from '../dates/index.js'
 
 /**
  * The DCC's own User ID in DCC Boxed (ACB / DSP signer): the default of `dcc.userIds`,
@@ -83,57 +80,49 @@ function ownParties(index: RegistryIndex, rp: Party, delegate: string | undefine
   return own
 }
 
-interface Own {
+interface Own extends OwnParties {
   index: RegistryIndex
   day: string
-  parties: readonly Party[]
   mpids: string[]
 }
 /** Per party, the last day's answer: traffic arrives in time order, so most lookups reuse it. */
 const lastOwn = new WeakMap<Party, Own>()
 
-function compactFacts(ix: CompactRegistry, mpxn: string, slot: number, day: number, own: readonly Party[] | undefined): MpxnFacts {
-  const f: MpxnFacts = { mpxn, known: slot >= 0 }
-  if (slot < 0) return f
-  // the caller's slotOf / rangeOfSlot left this slot's periods in ix.periodRange
-  const { p: first, n } = ix.periodRange
-  const p = ix.periodInRange(day)
-  if (p >= 0) {
-    const party = ix.mpidParty[ix.periodMpid(p)]
-    f.period = Object.assign(ix.period(p), { partyId: party?.id, reachable: isReachable(party) })
+/**
+ * mpxnFacts derived from an index's `periods()` (RegistryIndex.mpxnFacts of an index with no faster
+ * way; the compact index uses it for the MPxNs a delta overlay answers).
+ */
+export function factsFromPeriods(index: RegistryIndex, mpxn: string, at: FactsDay, own: OwnParties | undefined): MpxnFacts {
+  const day = at.day
+  const periods = index.periods(mpxn)
+  const f: MpxnFacts = { mpxn, known: periods.length > 0 }
+  const now = periods.find((p) => p.from <= day && (p.to === undefined || day <= p.to))
+  if (now) {
+    const party = index.partyByMpid(now.mpid)
+    f.period = { ...now, partyId: party?.id, reachable: isReachable(party) } // the compact path's key order
     if (!party) delete f.period.partyId
   }
   if (own) {
-    for (let q = first + n - 1; q >= first; q--) {
-      const to = ix.periodTo(q) // exclusive: the day after the last day supplied
-      const party = ix.mpidParty[ix.periodMpid(q)]
-      if (to !== OPEN_DAY && to <= day && party !== undefined && own.includes(party)) {
-        f.recipientLastPeriod = ix.period(q)
-        break
-      }
-    }
-  }
-  return f
-}
-
-function genericFacts(index: RegistryIndex, mpxn: string, day: string, recipient: { mpids: readonly string[] } | undefined): MpxnFacts {
-  const periods = index.periods(mpxn)
-  const f: MpxnFacts = { mpxn, known: periods.length > 0 }
-  const at = periods.find((p) => p.from <= day && (p.to === undefined || day <= p.to))
-  if (at) {
-    const party = index.partyByMpid(at.mpid)
-    f.period = { ...at, partyId: party?.id, reachable: isReachable(party) } // the compact path's key order
-    if (!party) delete f.period.partyId
-  }
-  if (recipient) {
     let last: SupplyPeriod | undefined
     for (let i = periods.length - 1; i >= 0 && !last; i--) {
       const p = periods[i]!
-      if (p.to !== undefined && p.to < day && recipient.mpids.includes(p.mpid)) last = p
+      if (p.to !== undefined && p.to < day && own.mpids.includes(p.mpid)) last = p
     }
     if (last) f.recipientLastPeriod = { ...last }
   }
   return f
+}
+
+/** deviceMpxnFacts derived from an index's mpxnsOfDevice / mpxnRolesOfDevice and its mpxnFacts. */
+export function deviceFactsFromLinks(index: RegistryIndex, deviceId: string, at: FactsDay, own: OwnParties | undefined): MpxnFacts[] | undefined {
+  const mpxns = index.mpxnsOfDevice(deviceId)
+  if (mpxns === undefined) return undefined
+  const roles = index.mpxnRolesOfDevice(deviceId)
+  return mpxns.map((m, i) => {
+    const f = index.mpxnFacts(m, at, own)
+    if (roles?.[i] === 'export') f.role = 'export'
+    return f
+  })
 }
 
 export function lookupFacts(env: Envelope, index: RegistryIndex, dcc: ReadonlySet<string> = DEFAULT_DCC_USER_IDS): RegistryFacts {
@@ -144,61 +133,36 @@ export function lookupFacts(env: Envelope, index: RegistryIndex, dcc: ReadonlySe
   const facts: RegistryFacts = { messageDay, deviceKnown: false, mpxnSource: 'none', mpxns: [] }
   if (recipientUserId) facts.recipientUserId = recipientUserId
   const rp = entry?.party
-  let own: readonly Party[] | undefined
+  let own: Own | undefined
   if (entry && rp) {
     facts.recipient = { partyId: rp.id, role: entry.role, mpids: rp.mpids }
     const to = activeDelegate(rp, messageDay)
     if (to) facts.recipient.delegateTo = to
-    const o = ownParties(index, rp, to, messageDay)
-    own = o.parties
-    facts.recipient.mpids = o.mpids
+    own = ownParties(index, rp, to, messageDay)
+    facts.recipient.mpids = own.mpids
   }
   if (isDccServiceResponse(env, dcc)) {
     facts.dccService = true
     return facts
   }
   const device = deviceOf(env, index, dcc)
-  const ix = index instanceof CompactRegistry ? index : undefined
-  // a delta overlay (delta.ts) answers for the MPxNs and devices it changed: those go the generic way
-  const ov = ix?.hasOverlay === true
-  let deviceRow = -1
-  let deviceMpxns: readonly string[] | undefined
+  const at: FactsDay = { day: messageDay, dayNumber: dayNum }
+  let deviceFacts: MpxnFacts[] | undefined
   if (device) {
     facts.deviceId = device.toUpperCase()
-    if (ix && !(ov && ix.overlayDevice(device))) deviceRow = ix.deviceRowOf(device)
-    else deviceMpxns = index.mpxnsOfDevice(device)
-    facts.deviceKnown = deviceRow >= 0 || deviceMpxns !== undefined
+    if (env.mpxns.length === 0) deviceFacts = index.deviceMpxnFacts(device, at, own)
+    facts.deviceKnown = deviceFacts !== undefined || (env.mpxns.length > 0 && index.deviceType(device) !== undefined)
   }
   if (env.mpxns.length > 0) {
     facts.mpxnSource = 'body'
     for (const m of env.mpxns) {
-      const f = ix && !(ov && ix.inOverlay(m)) ? compactFacts(ix, m, ix.slotOf(m), dayNum, own) : genericFacts(index, m, messageDay, facts.recipient)
+      const f = index.mpxnFacts(m, at, own)
       if (env.exportMpans?.includes(m)) f.role = 'export'
       facts.mpxns.push(f)
     }
-  } else if (ix && deviceRow >= 0) {
+  } else if (deviceFacts && deviceFacts.length > 0) {
     facts.mpxnSource = 'device'
-    for (let r = deviceRow, e = ix.deviceRowsEnd(deviceRow); r < e; r++) {
-      const ref = ix.dev.ref[r]!
-      const slot = ref >= 0x80000000 ? -1 : ref // orphans: named by a device, no registration rows
-      const mpxn = ix.mpxnOfRef(ref)
-      let f: MpxnFacts
-      if (ov && ix.inOverlay(mpxn)) f = genericFacts(index, mpxn, messageDay, facts.recipient)
-      else {
-        if (slot >= 0) ix.rangeOfSlot(slot)
-        f = compactFacts(ix, mpxn, slot, dayNum, own)
-      }
-      if (ix.dev.role[r] === MPXN_ROLE_EXPORT) f.role = 'export'
-      facts.mpxns.push(f)
-    }
-  } else if (deviceMpxns && deviceMpxns.length > 0) {
-    facts.mpxnSource = 'device'
-    const roles = index.mpxnRolesOfDevice(device!)
-    deviceMpxns.forEach((m, i) => {
-      const f = genericFacts(index, m, messageDay, facts.recipient)
-      if (roles?.[i] === 'export') f.role = 'export'
-      facts.mpxns.push(f)
-    })
+    facts.mpxns = deviceFacts
   }
   return facts
 }

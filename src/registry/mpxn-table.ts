@@ -1,7 +1,7 @@
 // The MPxN table: a static hash of MPxN keys -> supply periods, laid out so that a lookup costs
 // about three dependent cache misses (one array per field measured five):
 //   1. starts[2b..2b+2]   the bucket's first slot and first period (adjacent: one line)
-//   2. slots[s..e)        the bucket's keys, ~4 x 8 bytes (one line); each slot packs its key and
+//   2. slots[s..e)        the bucket's keys, 4–8 x 8 bytes (one or two lines); each slot packs its key and
 //                         its period count, so no separate period-start array is read
 //   3. periods[3p..]      the MPxN's periods, [from, to, mpid] interleaved (one line)
 // A slot's first period = the bucket's first period + the counts of the slots before it in the
@@ -12,8 +12,13 @@ import { hashMpxnKey } from './keys.js'
 /** Periods per MPxN held in a slot's count field (key * 64 + count stays below 2^53). */
 export const MAX_PERIODS = 63
 export const COUNT_UNIT = 64
-/** MPxN slots per hash bucket, on average */
-export const SLOTS_PER_BUCKET = 4
+/**
+ * Rows per hash bucket, at most (bucketBitsFor: 4–8 on average). 8 rather than 4 (docs/registry.md,
+ * "The index"): the bucket array is 8 bytes per bucket, so this halves it (from 34 to 17 MB at 10M
+ * MPxNs, from 134 to 67 MB at 30M) for a longer scan of a bucket's slots; the lookup rate is
+ * reported, not a target.
+ */
+export const SLOTS_PER_BUCKET = 8
 
 export interface MpxnTable {
   bits: number
@@ -31,11 +36,14 @@ function countOf(v: number): number {
 }
 const INV_UNIT = 1 / COUNT_UNIT // a power of two: v * INV_UNIT is exact
 
-/** Period range of the last findSlot/slotRange hit (module scratch: no allocation per lookup). */
-export const hit = { p: 0, n: 0 }
+/** Where a found MPxN's periods are: [p, p + n). Each caller owns one (no allocation per lookup). */
+export interface PeriodRange {
+  p: number
+  n: number
+}
 
 /** Slot of an MPxN key, or -1; on a hit sets `hit.p` (first period) and `hit.n` (count). */
-export function findSlot(t: MpxnTable, k: number): number {
+export function findSlot(t: MpxnTable, k: number, hit: PeriodRange): number {
   const b = (hashMpxnKey(k) >>> (32 - t.bits)) * 2
   const st = t.starts
   const slots = t.slots
@@ -59,8 +67,8 @@ export function keyOfSlot(t: MpxnTable, slot: number): number {
 }
 
 /** Period range of a known slot (e.g. a device's ref) into `hit`. */
-export function slotRange(t: MpxnTable, slot: number): void {
-  findSlot(t, keyOfSlot(t, slot))
+export function slotRange(t: MpxnTable, slot: number, hit: PeriodRange): void {
+  findSlot(t, keyOfSlot(t, slot), hit)
 }
 
 /** Period covering day number `day` among periods [p, p + n), or -1. */

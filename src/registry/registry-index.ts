@@ -2,22 +2,24 @@
 // periods and devices live in SharedArrayBuffer-backed typed arrays (mpxn-table.ts,
 // build-devices.ts); only parties (tens) are objects. Immutable once built: a reload builds a new
 // instance and the caller swaps the reference.
-import { findSlot, hit, keyOfSlot, lookupBatch, periodIn, slotRange, type MpxnTable } from './mpxn-table.js'
-import { findDeviceRow, MPXN_ROLE_EXPORT, ORPHAN_BIT, type DeviceTable } from './device-table.js'
+import { findSlot, keyOfSlot, lookupBatch, periodIn, slotRange, type MpxnTable, type PeriodRange } from './mpxn-table.js'
+import { findDeviceRow, MPXN_ROLE_EXPORT, ORPHAN_BIT, roleAt, statusAt, typeAt, type DeviceTable } from './device-table.js'
 import { MPID_MASK } from './period-rules.js'
 import { formatDay, OPEN_DAY, parseDay } from './day.js'
-import { eui, mpxnKey, mpxnOfKey, parseEui } from './keys.js'
+import { eui, formatEui, mpxnKey, mpxnOfKey, parseEui } from './keys.js'
+import { deviceFactsFromLinks, factsFromPeriods, isReachable } from './lookup.js'
 import type { SourceStamp } from './sources.js'
-import type { DeviceType, MpxnRole, Party, RegistryCounts, RegistryIndex, SupplyPeriod, UserRole } from './types.js'
+import type {
+  DeviceStatus, DeviceType, FactsDay, MpxnFacts, MpxnRole, OwnParties, Party, RegistryCounts, RegistryIndex, SupplyPeriod, UserRole,
+} from './types.js'
 
 /** Device types in storage order (index + 1 is the stored code; 0 = none). */
 export const DEVICE_TYPES: readonly DeviceType[] = ['ESME', 'GSME', 'CHF', 'GPF', 'PPMID', 'IHD', 'CAD', 'HCALCS']
 /** DUIS DeviceStatus values (SR 8.2 DSPInventory), same encoding. */
-export const DEVICE_STATUSES = [
+export const DEVICE_STATUSES: readonly DeviceStatus[] = [
   'Pending', 'Whitelisted', 'InstalledNotCommissioned', 'Commissioned', 'Decommissioned',
   'Withdrawn', 'Suspended', 'Recovery', 'Recovered',
-] as const
-export type DeviceStatus = (typeof DEVICE_STATUSES)[number]
+]
 
 /**
  * Names the in-memory layout of the tables below and the rules that build them. A compiled
@@ -25,7 +27,7 @@ export type DeviceStatus = (typeof DEVICE_STATUSES)[number]
  * change this whenever a table gains, loses or re-encodes an array, or a build rule changes.
  */
 export const INDEX_LAYOUT =
-  'main{starts,slots,periods(mpid|implied-end; effective_to inclusive, stored end exclusive)} orphans{starts,slots,periods} devices{starts,hi,lo,ref,type,status,role} v2'
+  'main{starts(8 per bucket),slots,periods(mpid|implied-end; effective_to inclusive, stored end exclusive)} orphans{starts,slots,periods} devices{starts(8 per bucket),hi,lo,ref,meta(type-1|status<<3|role<<7)} v3'
 
 /**
  * Plain-object form of an index: typed arrays over SharedArrayBuffers plus parties. A structured
@@ -64,9 +66,16 @@ export interface OverlayData {
   devices: [string, number, number, number[], number[]][]
 }
 
+/** OverlayData as maps: MPxN key -> flat periods, device EUI-64 -> entry. */
+export interface OverlayMaps {
+  mpxns: ReadonlyMap<number, readonly number[]>
+  devices: ReadonlyMap<string, OverlayDevice>
+}
+
 const roleName = (code: number): MpxnRole => (code === MPXN_ROLE_EXPORT ? 'export' : 'import')
 
-interface OverlayDevice {
+/** The overlay's entry of a device (OverlayData.devices, as a map value). */
+export interface OverlayDevice {
   type: number
   status: number
   keys: readonly number[]
@@ -91,8 +100,14 @@ export class CompactRegistry implements RegistryIndex {
   readonly #ovDevices: ReadonlyMap<string, OverlayDevice>
   /** a delta overlay is in use: lookups check it before the tables */
   readonly hasOverlay: boolean
+  /** periods of this index's last slotOf / slotOfKey hit (scratch of this instance: no allocation per lookup) */
+  readonly #hit: PeriodRange = { p: 0, n: 0 }
 
-  constructor(s: RegistrySnapshot) {
+  /**
+   * `maps`: the overlay of `s` as maps already (delta.ts builds them in slices, so that the swap
+   * does not rebuild them in one piece); else built here from `s.overlay`.
+   */
+  constructor(s: RegistrySnapshot, maps?: OverlayMaps) {
     this.#snapshot = s
     this.loadedAt = s.loadedAt
     this.counts = s.counts
@@ -107,11 +122,15 @@ export class CompactRegistry implements RegistryIndex {
     }
     this.mpidNames = s.mpids
     this.mpidParty = s.mpids.map((m) => this.#byMpid.get(m))
-    this.#ovMpxns = new Map(s.overlay?.mpxns)
-    this.#ovDevices = new Map(s.overlay?.devices.map(([id, type, status, keys, roles]) => [id, { type, status, keys, roles }]))
+    this.#ovMpxns = maps?.mpxns ?? new Map(s.overlay?.mpxns)
+    this.#ovDevices = maps?.devices ?? new Map(s.overlay?.devices.map(([id, type, status, keys, roles]) => [id, { type, status, keys, roles }]))
     this.hasOverlay = this.#ovMpxns.size + this.#ovDevices.size > 0
   }
 
+  /** The overlay as maps (not to be changed: a delta copies them). */
+  overlayMaps(): OverlayMaps {
+    return { mpxns: this.#ovMpxns, devices: this.#ovDevices }
+  }
   /** The overlay's periods of an MPxN key (flat triples), or undefined when the tables answer. */
   overlayPeriods(key: number): readonly number[] | undefined {
     return this.#ovMpxns.get(key)
@@ -160,34 +179,20 @@ export class CompactRegistry implements RegistryIndex {
   }
 
   /**
-   * Main-table slot of an MPxN (has registration rows), or -1. On a hit, `periodRange` holds its
-   * periods [p, p + n) until the next lookup.
+   * Main-table slot of an MPxN (has registration rows), or -1. On a hit, periodInRange() looks in
+   * its periods until this index's next lookup.
    */
   slotOf(mpxn: string): number {
     const k = mpxnKey(mpxn)
-    return k < 0 ? -1 : findSlot(this.main, k)
+    return k < 0 ? -1 : findSlot(this.main, k, this.#hit)
   }
-  /** Slot of a numeric MPxN key (keys.ts mpxnKey), or -1; sets `periodRange` like slotOf. */
+  /** Slot of a numeric MPxN key (keys.ts mpxnKey), or -1; like slotOf. */
   slotOfKey(key: number): number {
-    return findSlot(this.main, key)
+    return findSlot(this.main, key, this.#hit)
   }
-  /** Period range of the last slotOf / slotOfKey hit (or of `rangeOfSlot`). */
-  get periodRange(): { readonly p: number; readonly n: number } {
-    return hit
-  }
-  /** Sets `periodRange` to the periods of a known slot (e.g. a device's ref). */
-  rangeOfSlot(slot: number): { readonly p: number; readonly n: number } {
-    slotRange(this.main, slot)
-    return hit
-  }
-  /** Period number covering day number `day` for a slot, or -1. */
-  periodIndexAt(slot: number, day: number): number {
-    slotRange(this.main, slot)
-    return periodIn(this.main.periods, hit.p, hit.n, day)
-  }
-  /** Period covering day number `day` among the periods of the last hit, or -1 (no second hash). */
+  /** Period covering day number `day` among the periods of this index's last hit, or -1 (no second hash). */
   periodInRange(day: number): number {
-    return periodIn(this.main.periods, hit.p, hit.n, day)
+    return periodIn(this.main.periods, this.#hit.p, this.#hit.n, day)
   }
   /**
    * Batched lookup of numeric MPxN keys (mpxn-table.ts): out[i] = period covering day number
@@ -222,7 +227,7 @@ export class CompactRegistry implements RegistryIndex {
     }
     const slot = this.slotOf(mpxn)
     if (slot < 0) return []
-    const { p, n } = hit
+    const { p, n } = this.#hit
     const out: SupplyPeriod[] = []
     for (let q = p; q < p + n; q++) out.push(this.period(q))
     return out
@@ -236,7 +241,7 @@ export class CompactRegistry implements RegistryIndex {
     }
     const slot = this.slotOf(mpxn)
     if (slot < 0 || d < 0) return undefined
-    const p = periodIn(this.main.periods, hit.p, hit.n, d)
+    const p = this.periodInRange(d)
     return p < 0 ? undefined : this.period(p)
   }
 
@@ -269,19 +274,84 @@ export class CompactRegistry implements RegistryIndex {
     return this.#linksOfDevice(deviceId, (ov, i) => mpxnOfKey(ov.keys[i]!), (r) => this.mpxnOfRef(this.dev.ref[r]!))
   }
   mpxnRolesOfDevice(deviceId: string): readonly MpxnRole[] | undefined {
-    return this.#linksOfDevice(deviceId, (ov, i) => roleName(ov.roles[i]!), (r) => roleName(this.dev.role[r]!))
+    return this.#linksOfDevice(deviceId, (ov, i) => roleName(ov.roles[i]!), (r) => roleName(roleAt(this.dev, r)))
   }
   deviceType(deviceId: string): DeviceType | undefined {
     const ov = this.overlayDevice(deviceId)
     if (ov) return DEVICE_TYPES[ov.type - 1]
     const row = this.deviceRowOf(deviceId)
-    return row < 0 ? undefined : DEVICE_TYPES[this.dev.type[row]! - 1]
+    return row < 0 ? undefined : DEVICE_TYPES[typeAt(this.dev, row) - 1]
   }
   /** DUIS DeviceStatus from the optional 4th devices.csv column; undefined when not given. */
   deviceStatus(deviceId: string): DeviceStatus | undefined {
     const ov = this.overlayDevice(deviceId)
     if (ov) return ov.type === 0 ? undefined : DEVICE_STATUSES[ov.status - 1]
     const row = this.deviceRowOf(deviceId)
-    return row < 0 ? undefined : DEVICE_STATUSES[this.dev.status[row]! - 1]
+    return row < 0 ? undefined : DEVICE_STATUSES[statusAt(this.dev, row) - 1]
+  }
+
+  mpxnFacts(mpxn: string, at: FactsDay, own: OwnParties | undefined): MpxnFacts {
+    // a delta overlay (delta.ts) answers for the MPxNs it changed: those from their periods
+    if (this.hasOverlay && this.inOverlay(mpxn)) return factsFromPeriods(this, mpxn, at, own)
+    return this.#tableFacts(mpxn, this.slotOf(mpxn), at.dayNumber, own)
+  }
+
+  deviceMpxnFacts(deviceId: string, at: FactsDay, own: OwnParties | undefined): MpxnFacts[] | undefined {
+    if (this.overlayDevice(deviceId)) return deviceFactsFromLinks(this, deviceId, at, own)
+    const row = this.deviceRowOf(deviceId)
+    if (row < 0) return undefined
+    const out: MpxnFacts[] = []
+    for (let r = row, e = this.deviceRowsEnd(row); r < e; r++) {
+      const ref = this.dev.ref[r]!
+      const mpxn = this.mpxnOfRef(ref)
+      let f: MpxnFacts
+      if (this.hasOverlay && this.inOverlay(mpxn)) f = factsFromPeriods(this, mpxn, at, own)
+      else {
+        const slot = ref & ORPHAN_BIT ? -1 : ref // orphans: named by a device, no registration rows
+        if (slot >= 0) slotRange(this.main, slot, this.#hit)
+        f = this.#tableFacts(mpxn, slot, at.dayNumber, own)
+      }
+      if (roleAt(this.dev, r) === MPXN_ROLE_EXPORT) f.role = 'export'
+      out.push(f)
+    }
+    return out
+  }
+
+  /** mpxnFacts from the tables, for `slot` (-1: no registration rows) whose periods are in this.#hit. */
+  #tableFacts(mpxn: string, slot: number, day: number, own: OwnParties | undefined): MpxnFacts {
+    const f: MpxnFacts = { mpxn, known: slot >= 0 }
+    if (slot < 0) return f
+    const { p: first, n } = this.#hit
+    const p = this.periodInRange(day)
+    if (p >= 0) {
+      const party = this.mpidParty[this.periodMpid(p)]
+      f.period = Object.assign(this.period(p), { partyId: party?.id, reachable: isReachable(party) })
+      if (!party) delete f.period.partyId
+    }
+    if (own) {
+      for (let q = first + n - 1; q >= first; q--) {
+        const to = this.periodTo(q) // exclusive: the day after the last day supplied
+        const party = this.mpidParty[this.periodMpid(q)]
+        if (to !== OPEN_DAY && to <= day && party !== undefined && own.parties.includes(party)) {
+          f.recipientLastPeriod = this.period(q)
+          break
+        }
+      }
+    }
+    return f
+  }
+
+  deviceLinksWithStatus(status: DeviceStatus): { deviceId: string; mpxn: string }[] {
+    const code = DEVICE_STATUSES.indexOf(status) + 1
+    const d = this.dev
+    const out: { deviceId: string; mpxn: string }[] = []
+    for (let r = 0; r < d.meta.length; r++) {
+      if (statusAt(d, r) !== code) continue
+      const deviceId = formatEui(d.hi[r]!, d.lo[r]!)
+      if (!this.overlayDevice(deviceId)) out.push({ deviceId, mpxn: this.mpxnOfRef(d.ref[r]!) })
+    }
+    for (const [deviceId, ov] of this.#ovDevices)
+      if (ov.type !== 0 && ov.status === code) for (const k of ov.keys) out.push({ deviceId, mpxn: mpxnOfKey(k) })
+    return out
   }
 }

@@ -7,6 +7,10 @@ export type UserRole = 'IS' | 'ES' | 'GS' | 'ED' | 'GT' | 'RSA' | 'OU'
 export const SUPPLIER_ROLES: ReadonlySet<UserRole> = new Set(['IS', 'ES', 'GS'])
 
 export type DeviceType = 'ESME' | 'GSME' | 'CHF' | 'GPF' | 'PPMID' | 'IHD' | 'CAD' | 'HCALCS'
+/** DUIS DeviceStatus values (SR 8.2 DSPInventory); registry-index.ts DEVICE_STATUSES lists them in storage order. */
+export type DeviceStatus =
+  | 'Pending' | 'Whitelisted' | 'InstalledNotCommissioned' | 'Commissioned' | 'Decommissioned'
+  | 'Withdrawn' | 'Suspended' | 'Recovery' | 'Recovered'
 /** devices.csv mpxn_role of a device -> MPxN link (SR 8.2 ImportMPxN / ExportMPAN); MPRNs are import. */
 export type MpxnRole = 'import' | 'export'
 
@@ -75,6 +79,34 @@ export interface RegistryIndex {
   /** mpxn_role of each of mpxnsOfDevice(deviceId), same order */
   mpxnRolesOfDevice(deviceId: string): readonly MpxnRole[] | undefined
   deviceType(deviceId: string): DeviceType | undefined
+  /**
+   * What the registry says about one MPxN on a message's day (lookup.ts lookupFacts): known, the
+   * period covering the day and its party, and, when `own` is given, the recipient's last ended
+   * period. lookup.ts factsFromPeriods derives it from `periods()`; an index may answer faster.
+   */
+  mpxnFacts(mpxn: string, at: FactsDay, own: OwnParties | undefined): MpxnFacts
+  /**
+   * mpxnFacts of each MPxN of a device (device -> MPxN), with the link's mpxn_role; undefined when
+   * the device is unknown.
+   */
+  deviceMpxnFacts(deviceId: string, at: FactsDay, own: OwnParties | undefined): MpxnFacts[] | undefined
+  /** Every device -> MPxN link of the devices whose devices.csv device_status is `status`. */
+  deviceLinksWithStatus(status: DeviceStatus): { deviceId: string; mpxn: string }[]
+}
+
+/** The day a message is judged at: its UK local date and that date's day number (days since 1970-01-01). */
+export interface FactsDay {
+  day: string
+  dayNumber: number
+}
+
+/**
+ * The parties whose registration periods count as the addressed party's on a day (lookup.ts:
+ * itself, its delegate, the parties delegating to it) and their MPIDs.
+ */
+export interface OwnParties {
+  parties: readonly Party[]
+  mpids: readonly string[]
 }
 
 /** What the registry knows about one MPxN a message concerns, at the message's day. */

@@ -5,7 +5,7 @@
 // Since 1996 the UK follows the EU rule (Summer Time Order 2002): BST runs from 01:00 UTC on the
 // last Sunday of March to 01:00 UTC on the last Sunday of October. Transitions are computed once
 // per year and cached; years outside 1996..2199 fall back to Intl (slow, but never seen live).
-import { daysFromCivil, formatDay, MS_PER_DAY } from './day.js'
+import { daysFromCivil, formatDay, MS_PER_DAY } from './civil.js'
 
 const FIRST = 1996
 const LAST = 2199
