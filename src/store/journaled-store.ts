@@ -12,7 +12,7 @@ import { SqliteStore, noticeBody } from './sqlite-store.js'
 import type { StoreOptions } from './sqlite-store.js'
 import { storeUnavailable } from './store-error.js'
 import type {
-  AcceptedRecord, AuditFilter, AuditRow, CommitOutcome, ObligationDraft, ObligationListStatus, ObligationRow, ObligationStatus,
+  AcceptedRecord, AuditFilter, AuditRow, CommitOutcome, MalformedRecord, ObligationDraft, ObligationListStatus, ObligationRow, ObligationStatus,
   ObligationTransition, QuarantineRow, SpoolItem, StoreHooks,
 } from './types.js'
 
@@ -48,6 +48,9 @@ interface Pending {
 }
 
 const SIDE_POLL_MS = 250
+/** the space probe's body: larger than a page, so the file must grow to hold it */
+const GROW_PROBE = Buffer.alloc(16_384)
+const ROLLED_BACK = Symbol('rolled back')
 
 /**
  * The embedded store with the durable journal on the hot path (docs/journal.md):
@@ -275,6 +278,17 @@ export class JournaledStore extends SqliteStore {
     return this.#spool.bounds()
   }
 
+  /**
+   * The raw bytes of a 422 go to SQLite directly (not through the journal). A full disk there means
+   * the projection cannot write either: ingress answers 503 from now on, not only for this one.
+   */
+  override commitMalformed(rec: MalformedRecord): Promise<string> {
+    return super.commitMalformed(rec).catch((err: unknown) => {
+      if (isIoError(err)) this.#cannotWrite(err, 'SQLite write failed; ingress answers 503 until it can write again')
+      throw err
+    })
+  }
+
   /** The slot is free at once; the `delivered` record rides the next group, not awaited. */
   override completeDelivery(item: SpoolItem, now: number): Promise<void> {
     const ref = this.#take(item)
@@ -391,7 +405,15 @@ export class JournaledStore extends SqliteStore {
 
   /** Applies everything durable and not yet projected; false while the projection cannot be written. */
   #projectNow(): boolean {
-    if (this.#pending.length === 0) return this.#projectionError === undefined
+    if (this.#pending.length === 0) {
+      if (this.#projectionError === undefined) return true
+      if (!super.open) return false
+      // nothing to apply, but the last SQLite write failed (a full disk): writable again only
+      // once the file can grow
+      if (this.#canGrow()) this.#projectionError = undefined
+      else this.#retryProjection()
+      return this.#projectionError === undefined
+    }
     if (!super.open) return false
     const batch = this.#pending
     this.#pending = []
@@ -403,12 +425,7 @@ export class JournaledStore extends SqliteStore {
       this.#projectionError = undefined
     } catch (err) {
       this.#pending = batch.concat(this.#pending)
-      if (this.#projectionError === undefined) this.#hooks.onError?.(err, 'projection failed; ingress answers 503 until it can write again')
-      this.#projectionError = err
-      this.#projectTimer ??= setTimeout(() => {
-        this.#projectTimer = undefined
-        this.#projectNow()
-      }, 200)
+      this.#cannotWrite(err, 'projection failed; ingress answers 503 until it can write again')
       return false
     } finally {
       this.#lastProjectAt = performance.now()
@@ -419,6 +436,35 @@ export class JournaledStore extends SqliteStore {
       void this.#retire()
     }
     if (this.#pending.length > 0) this.#scheduleProjection()
+    return true
+  }
+
+  /** SQLite cannot be written (SQLITE_FULL, an I/O error): ingress answers 503 until it can again. */
+  #cannotWrite(err: unknown, what: string): void {
+    if (this.#projectionError === undefined) this.#hooks.onError?.(err, what)
+    this.#projectionError = err
+    this.#retryProjection()
+  }
+
+  #retryProjection(): void {
+    this.#projectTimer ??= setTimeout(() => {
+      this.#projectTimer = undefined
+      this.#projectNow()
+    }, 200)
+  }
+
+  /** Whether the SQLite file can grow now: a quarantine-sized insert, always rolled back. */
+  #canGrow(): boolean {
+    try {
+      this.db.transaction(() => {
+        this.sql.insertQuarantine.run(randomUUID(), null, 0, 'malformed', 'space probe', 'invalid', null, null, 'application/xml', GROW_PROBE.byteLength, GROW_PROBE, 0, null)
+        throw ROLLED_BACK
+      })()
+    } catch (err) {
+      if (err === ROLLED_BACK) return true
+      if (isIoError(err)) return false
+      throw err
+    }
     return true
   }
 
