@@ -99,9 +99,9 @@ async function baselineRound(t: Traffic, o: BenchOptions, sinkUrl: string, round
 /**
  * A fresh run folder under <cacheDir>/runs with the benchmark's gateway config (the world's
  * registry, adapters and notice endpoints on the sink, the benchmark policy, a new store in
- * <dir>/data, `store` merged in). Also used by the soak and the cluster bench.
+ * <dir>/data, `store` merged in, `extra` sections added). Also used by the soak and the cluster bench.
  */
-export function writeGatewayRun(cacheDir: string, worldDir: string, sinkUrl: string, tenant: string, store: Record<string, unknown> = {}): { dir: string; configFile: string; dataDir: string } {
+export function writeGatewayRun(cacheDir: string, worldDir: string, sinkUrl: string, tenant: string, store: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): { dir: string; configFile: string; dataDir: string } {
   mkdirSync(join(cacheDir, 'runs'), { recursive: true })
   const dir = mkdtempSync(join(cacheDir, 'runs', 'gw-'))
   const config = {
@@ -112,6 +112,7 @@ export function writeGatewayRun(cacheDir: string, worldDir: string, sinkUrl: str
     store: { path: join(dir, 'data'), ...store },
     admin: { token: 'bench' },
     log: { level: 'warn' },
+    ...extra,
   }
   const configFile = join(dir, 'gateway.yaml')
   writeFileSync(configFile, stringify(config))

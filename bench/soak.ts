@@ -6,6 +6,8 @@
 //          --share X (0.8 of the peak)  --sample-every S (2)  --peak-seconds S (10)
 //          --messages N --mpxns N (traffic, default the quick replay's 20,000 over 100k MPxNs)
 //          --out DIR (default bench/results; writes soak.json and soak.md)
+//          --dedupe-window D (the gateway's dedupe.window, e.g. 2m; default the gateway's, 7d)
+//          --render FILE (recompute the memory section and the Markdown of a saved soak.json)
 //
 // The sender behaves like the DCC: every message is repeated, with the same bytes (so the gateway's
 // dedupe applies), until it gets a final answer (200 or 422); a connection error or a 503 is not
@@ -24,7 +26,7 @@
 // 10% of their median (the same rule is reported for the journal's bytes on disk).
 import { createHash } from 'node:crypto'
 import { once } from 'node:events'
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { Pool } from 'undici'
@@ -54,6 +56,8 @@ const CONNECTIONS = 64
 const outIdx = argv.indexOf('--out')
 const OUT = outIdx >= 0 ? argv[outIdx + 1]! : join(ROOT, 'bench/results')
 const CACHE = join(ROOT, 'bench/.cache')
+const windowIdx = argv.indexOf('--dedupe-window')
+const DEDUPE_WINDOW = windowIdx >= 0 ? argv[windowIdx + 1]! : undefined
 const TRAFFIC = { ...QUICK_TRAFFIC, messages: opt('messages', QUICK_TRAFFIC.messages), mpxns: opt('mpxns', QUICK_TRAFFIC.mpxns) }
 
 const log = (s: string) => process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`)
@@ -507,7 +511,7 @@ async function main(): Promise<void> {
   const laps = new Laps(traffic)
   const world = loadWorldModel(traffic.worldDir)
   const sink = await startSinkProcess()
-  const run = writeGatewayRun(CACHE, traffic.worldDir, sink.url, world.tenant)
+  const run = writeGatewayRun(CACHE, traffic.worldDir, sink.url, world.tenant, {}, DEDUPE_WINDOW === undefined ? {} : { dedupe: { window: DEDUPE_WINDOW } })
   const t0 = performance.now()
   const gw = new Gateway(run.configFile, t0)
   await gw.start()
@@ -586,23 +590,14 @@ async function main(): Promise<void> {
     machine: { cpus: cpus().length, model: cpus()[0]?.model.trim(), node: process.version, loadavgAtStart: load0, loadavgAtEnd: loadavg().map((x) => round(x, 2)!),
       load1: { median: round(median(samples.map((s) => s.load1)), 2), max: round(Math.max(...samples.map((s) => s.load1)), 2) } },
     traffic: { documents: laps.n, mpxns: TRAFFIC.mpxns, mix: traffic.mix },
+    dedupeWindow: DEDUPE_WINDOW ?? '7d (default)',
     peak: peak === undefined ? null : round(peak, 0), share: FIXED_RATE === undefined ? SHARE : null, rate, minutes: MINUTES, killEverySeconds: KILL_EVERY_S,
     open: { offered, seconds: round(soakSeconds, 1), achievedPerSec: round(offered / soakSeconds, 0), p50ms: pct(0.5), p99ms: pct(0.99), p999ms: pct(0.999), maxMs: pct(1), retries: sender.retries, drainSeconds: round(drainMs / 1000, 1) },
     kills: { count: gw.kills.length, downMs: { median: round(median(gw.kills.map((k) => k.downMs!)), 0), max: round(Math.max(...gw.kills.map((k) => k.downMs!)), 0) },
       readyMs: { median: round(median(gw.kills.map((k) => k.readyMs!)), 0), max: round(Math.max(...gw.kills.map((k) => k.readyMs!)), 0) } },
     accounting: acc,
-    memory: {
-      rule: `flat = least-squares slope of the samples taken >= ${STEADY_AFTER_RESTART_S} s after each restart and after ${warmupS.toFixed(0)} s of the run, times that period, under 10% of their median`,
-      rssMiB: trend(samples, warmupS, (s) => s.rssMiB),
-      journalBytes: trend(samples, warmupS, (s) => s.journalBytes),
-      dataDirMiB: trend(samples, warmupS, (s) => s.dataDirMiB),
-      maxRssMiB: round(Math.max(...samples.map((s) => s.rssMiB ?? 0)), 1),
-      maxJournalMiB: round(Math.max(...samples.map((s) => s.journalBytes ?? 0)) / 2 ** 20, 1),
-      maxJournalSegments: Math.max(...samples.map((s) => s.journalSegments ?? 0)),
-      endDataDirMiB: samples.at(-1)!.dataDirMiB,
-      endFilesMiB: samples.at(-1)!.files,
-      maxFilesMiB: Object.fromEntries([...new Set(samples.flatMap((s) => Object.keys(s.files)))].map((k) => [k, Math.max(...samples.map((s) => s.files[k] ?? 0))])),
-    },
+    warmupS: round(warmupS, 0),
+    memory: memory(samples, warmupS),
     samples,
   }
   rmSync(run.dir, { recursive: true, force: true })
@@ -613,6 +608,28 @@ async function main(): Promise<void> {
     `RSS slope ${result.memory.rssMiB.slopePerMin} MiB/min (${result.memory.rssMiB.growthPct}%), ${acc.problemCount} problems; ${join(OUT, 'soak.md')}`)
   for (const p of acc.problems.slice(0, 20)) log(`  ${p}`)
   process.exit(acc.ok && result.memory.rssMiB.flat ? 0 : 1)
+}
+
+/** The memory and disk section, from the samples (also rerun by --render on a saved soak.json). */
+function memory(samples: Sample[], warmupS: number) {
+  const perMessage = (sel: (s: Sample) => boolean) => {
+    const pts = samples.filter((s) => s.rssMiB !== null && s.t >= warmupS && sel(s)).map((s) => [s.answered200, s.rssMiB! * 2 ** 20] as [number, number])
+    return round(slope(pts), 0)
+  }
+  return {
+    rule: `flat = least-squares slope of the samples taken >= ${STEADY_AFTER_RESTART_S} s after each restart and after ${warmupS.toFixed(0)} s of the run, times that period, under 10% of their median`,
+    rssMiB: trend(samples, warmupS, (s) => s.rssMiB),
+    journalBytes: trend(samples, warmupS, (s) => s.journalBytes),
+    dataDirMiB: trend(samples, warmupS, (s) => s.dataDirMiB),
+    /** RSS bytes per message answered 200 so far: steady samples, and samples in the first 5 s after a restart (the state rebuilt at start) */
+    rssBytesPerMessage: { steady: perMessage((s) => (s.sinceReadyS ?? -1) >= STEADY_AFTER_RESTART_S), afterRestart: perMessage((s) => s.sinceReadyS !== null && s.sinceReadyS < 5 && s.incarnation > 1) },
+    maxRssMiB: round(Math.max(...samples.map((s) => s.rssMiB ?? 0)), 1),
+    maxJournalMiB: round(Math.max(...samples.map((s) => s.journalBytes ?? 0)) / 2 ** 20, 1),
+    maxJournalSegments: Math.max(...samples.map((s) => s.journalSegments ?? 0)),
+    endDataDirMiB: samples.at(-1)!.dataDirMiB,
+    endFilesMiB: samples.at(-1)!.files,
+    maxFilesMiB: Object.fromEntries([...new Set(samples.flatMap((s) => Object.keys(s.files)))].map((k) => [k, Math.max(...samples.map((s) => s.files[k] ?? 0))])),
+  }
 }
 
 type Result = Record<string, any>
@@ -627,6 +644,7 @@ function markdown(r: Result): string {
     '',
     `${r.date}; \`${r.command}\`; ${r.machine.cpus} × ${r.machine.model}, Node ${r.machine.node}. The machine was shared with other work: load average ${r.machine.loadavgAtStart.join(' ')} at the start,`,
     `${r.machine.loadavgAtEnd.join(' ')} at the end (1-minute: median ${r.machine.load1.median}, max ${r.machine.load1.max} over the samples).`,
+    `Gateway: \`dist/\` with the benchmark's config (bench/replay-run.ts), dedupe.window ${r.dedupeWindow ?? '7d (default)'}.`,
     `Traffic: the replay's mix (bench/traffic.ts, ${r.traffic.documents.toLocaleString('en-GB')} documents over a ${r.traffic.mpxns.toLocaleString('en-GB')}-MPxN world) in laps, each lap with new IDs.`,
     '',
     `Result: **${a.ok ? 'PASS' : 'FAIL'}**: ${a.lost} lost, ${a.duplicateReceipts} duplicate receipts (${a.duplicatesAroundKill} with a SIGKILL between the copies, same Idempotency-Key), ` +
@@ -663,8 +681,18 @@ function markdown(r: Result): string {
     `Max RSS ${m.maxRssMiB} MiB; max journal ${m.maxJournalMiB} MiB in at most ${m.maxJournalSegments} segments; data folder at the end ${m.endDataDirMiB} MiB.`,
     `Data folder by entry, MiB, at the end: ${Object.entries(m.endFilesMiB).map(([k, v]) => `${k} ${v}`).join(', ')}; largest seen: ${Object.entries(m.maxFilesMiB).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
     `Steady-state RSS per incarnation (median, MiB): ${m.rssMiB.perIncarnationMedians.join(', ')}.`,
+    `RSS against messages answered 200 so far (least squares): ${m.rssBytesPerMessage.steady} bytes per message in the steady samples, ${m.rssBytesPerMessage.afterRestart} bytes per message in the first 5 s after a restart (what a start rebuilds).`,
     '',
   ].join('\n')
 }
 
-await main()
+const renderIdx = argv.indexOf('--render')
+if (renderIdx >= 0) {
+  // re-derives the memory section and the Markdown of a saved run: npx tsx bench/soak.ts --render bench/results/soak.json
+  const file = argv[renderIdx + 1]!
+  const r = JSON.parse(readFileSync(file, 'utf8')) as Result
+  r.warmupS ??= Number(/after (\d+) s of the run/.exec(String(r.memory?.rule))?.[1]) // runs before warmupS was saved
+  r.memory = memory(r.samples as Sample[], r.warmupS as number)
+  writeFileSync(file, JSON.stringify(r, null, 1) + '\n')
+  writeFileSync(file.replace(/\.json$/, '.md'), markdown(r))
+} else await main()

@@ -1,4 +1,4 @@
-import type { Config } from '../config/index.js'
+import { parseDuration, type Config } from '../config/index.js'
 import type { GatewayStore } from './gateway-store.js'
 import { JournaledStore } from './journaled-store.js'
 import { SqliteStore } from './sqlite-store.js'
@@ -33,5 +33,5 @@ export async function openStore(config: Config, opts: OpenStoreOptions = {}): Pr
   // The serving gateway writes through the journal (journaled-store.ts); the CLI reads and acts on
   // the SQLite projection directly (what it writes is picked up by the gateway).
   if (opts.lease === false) return new SqliteStore(sqlite)
-  return JournaledStore.open({ ...sqlite, checkpointIntervalMs: config.store.checkpointIntervalMs })
+  return JournaledStore.open({ ...sqlite, checkpointIntervalMs: config.store.checkpointIntervalMs, dedupeWindowMs: parseDuration(config.dedupe.window) })
 }
