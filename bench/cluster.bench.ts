@@ -11,6 +11,7 @@
 // Writes bench/results/cluster.{json,md}.
 import { cpus, loadavg } from 'node:os'
 import { writeFileSync } from 'node:fs'
+import { open, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Pool } from 'undici'
 import { NatsCluster, natsServerVersion } from '../test/cluster-harness.js'
@@ -33,7 +34,7 @@ const CACHE = join(ROOT, 'bench/.cache')
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!
 const log = (s: string) => process.stderr.write(`${s}\n`)
 
-interface Run { perSec: number; p50ms: number; p99ms: number; retries: number; lost: number; cpu: { gateways: number; nats: number; loadgen: number; sink: number }; load1: number }
+interface Run { perSec: number; p50ms: number; p99ms: number; retries: number; lost: number; cpu: { gateways: number; nats: number; loadgen: number; sink: number }; load1: number; fdatasyncP50ms: number; fdatasyncP90ms: number }
 
 const traffic = await loadTraffic(CACHE, QUICK_TRAFFIC, log)
 const laps = new Laps(traffic)
@@ -83,6 +84,39 @@ async function drive(urls: string[], seconds: number, ids: Set<string>): Promise
   return { perSec: lat.length / elapsed, p50ms: lat[Math.floor(lat.length / 2)]!, p99ms: lat[Math.floor(lat.length * 0.99)]!, retries }
 }
 
+/**
+ * The disk as the journal sees it: a 1.5 KB write + fdatasync every 50 ms (libuv thread pool, off
+ * this event loop) on the same file system while the run goes on; stop() gives p50 and p90 in ms.
+ */
+function syncProbe(): { stop(): Promise<{ p50: number; p90: number }> } {
+  let on = true
+  const lat: number[] = []
+  const done = (async () => {
+    const fh = await open(join(CACHE, `sync-probe-${process.pid}`), 'w')
+    const buf = Buffer.alloc(1536, 1)
+    try {
+      while (on) {
+        const t0 = performance.now()
+        await fh.write(buf, 0, buf.length, 0)
+        await fh.datasync()
+        lat.push(performance.now() - t0)
+        await new Promise((r) => setTimeout(r, 50))
+      }
+    } finally {
+      await fh.close()
+      await rm(join(CACHE, `sync-probe-${process.pid}`), { force: true })
+    }
+  })()
+  return {
+    async stop() {
+      on = false
+      await done
+      lat.sort((a, b) => a - b)
+      return { p50: +(lat[Math.floor(lat.length / 2)] ?? NaN).toFixed(1), p90: +(lat[Math.floor(lat.length * 0.9)] ?? NaN).toFixed(1) }
+    },
+  }
+}
+
 /** Messages answered 200 deliver/forward that have not reached the sink after `timeoutMs`. */
 async function missingAtSink(sinkUrl: string, ids: Set<string>, timeoutMs = 60_000): Promise<number> {
   const until = Date.now() + timeoutMs
@@ -96,7 +130,7 @@ async function missingAtSink(sinkUrl: string, ids: Set<string>, timeoutMs = 60_0
 
 interface Setup { label: string; instances: number; store: (round: number) => Record<string, unknown> }
 
-async function measure(s: Setup, round: number, sinkUrl: string, natsPids: number[]): Promise<Run> {
+async function measure(s: Setup, round: number, sinkUrl: string, natsPids: number[], sinkPid: number): Promise<Run> {
   await resetSink(sinkUrl)
   const run = writeGatewayRun(CACHE, traffic.worldDir, sinkUrl, tenant, s.store(round))
   const procs: Child[] = []
@@ -106,15 +140,17 @@ async function measure(s: Setup, round: number, sinkUrl: string, natsPids: numbe
     await drive(urls, WARMUP_SECONDS, new Set()) // JIT, connections, stream leaders
     const ids = new Set<string>()
     const cpu = (pids: number[]) => pids.reduce((a, p) => a + cpuSeconds(p), 0)
-    const before = { g: cpu(procs.map((p) => p.pid)), n: cpu(natsPids), l: process.cpuUsage(), t: performance.now() }
+    const before = { g: cpu(procs.map((p) => p.pid)), n: cpu(natsPids), s: cpuSeconds(sinkPid), l: process.cpuUsage(), t: performance.now() }
+    const probe = syncProbe()
     const r = await drive(urls, SECONDS, ids)
+    const sync = await probe.stop()
     const wall = (performance.now() - before.t) / 1000
     const l = process.cpuUsage(before.l)
     const pct = (x: number) => Math.round((100 * x) / wall)
-    const cpuRow = { gateways: pct(cpu(procs.map((p) => p.pid)) - before.g), nats: pct(cpu(natsPids) - before.n), loadgen: pct((l.user + l.system) / 1e6), sink: 0 }
+    const cpuRow = { gateways: pct(cpu(procs.map((p) => p.pid)) - before.g), nats: pct(cpu(natsPids) - before.n), loadgen: pct((l.user + l.system) / 1e6), sink: pct(cpuSeconds(sinkPid) - before.s) }
     const lost = await missingAtSink(sinkUrl, ids)
-    const row = { ...r, lost, cpu: cpuRow, load1: +loadavg()[0]!.toFixed(1) }
-    log(`round ${round} ${s.label}: ${r.perSec.toFixed(0)}/s p50 ${r.p50ms.toFixed(1)} ms p99 ${r.p99ms.toFixed(1)} ms, lost ${lost}, CPU gateways ${cpuRow.gateways}% nats ${cpuRow.nats}% loadgen ${cpuRow.loadgen}%, load ${row.load1}`)
+    const row = { ...r, lost, cpu: cpuRow, load1: +loadavg()[0]!.toFixed(1), fdatasyncP50ms: sync.p50, fdatasyncP90ms: sync.p90 }
+    log(`round ${round} ${s.label}: ${r.perSec.toFixed(0)}/s p50 ${r.p50ms.toFixed(1)} ms p99 ${r.p99ms.toFixed(1)} ms, lost ${lost}, CPU gateways ${cpuRow.gateways}% nats ${cpuRow.nats}% loadgen ${cpuRow.loadgen}% sink ${cpuRow.sink}%, fdatasync p50 ${sync.p50} p90 ${sync.p90} ms, load ${row.load1}`)
     return row
   } finally {
     for (const p of procs) await p.stop()
@@ -135,7 +171,7 @@ try {
   for (let round = 1; round <= RUNS; round++) {
     // rotate the order, so that drift on the shared machine hits every setup
     const order = setups.map((_s, k) => setups[(k + round - 1) % setups.length]!)
-    for (const s of order) runs.get(s.label)!.push(await measure(s, round, sink.url, natsPids))
+    for (const s of order) runs.get(s.label)!.push(await measure(s, round, sink.url, natsPids, sink.pid))
   }
 } finally {
   await cluster.stop()
@@ -147,7 +183,8 @@ const rows = setups.map((s) => {
   const med = (f: (r: Run) => number) => median(rs.map(f))
   return {
     label: s.label, instances: s.instances, perSec: med((r) => r.perSec), p50ms: med((r) => r.p50ms), p99ms: med((r) => r.p99ms),
-    lost: rs.reduce((a, r) => a + r.lost, 0), cpu: { gateways: med((r) => r.cpu.gateways), nats: med((r) => r.cpu.nats), loadgen: med((r) => r.cpu.loadgen) }, runs: rs,
+    lost: rs.reduce((a, r) => a + r.lost, 0), cpu: { gateways: med((r) => r.cpu.gateways), nats: med((r) => r.cpu.nats), loadgen: med((r) => r.cpu.loadgen), sink: med((r) => r.cpu.sink) },
+    fdatasyncP50ms: med((r) => r.fdatasyncP50ms), load1: med((r) => r.load1), runs: rs,
   }
 })
 const base = rows[0]!.perSec
@@ -183,9 +220,12 @@ writeFileSync(
     'Answers = 200 (durable: journal fdatasync, or JetStream R3 ack + decision record) and 422 (malformed, kept). Lost = answered 200 deliver/forward',
     'and not at the sink 60 s after the run, summed over the rounds.',
     '',
-    '| setup | answers/s | x embedded | p50 ms | p99 ms | lost | CPU gateways | CPU nats-server | CPU load generator | runs (answers/s) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
-    ...result.rows.map((r) => `| ${r.label} | ${f0(r.perSec)} | ${r.ratioToEmbedded.toFixed(2)} | ${r.p50ms.toFixed(1)} | ${r.p99ms.toFixed(1)} | ${r.lost} | ${r.cpu.gateways}% | ${r.cpu.nats}% | ${r.cpu.loadgen}% | ${r.runs.map((x) => f0(x.perSec)).join(', ')} |`),
+    '| setup | answers/s | x embedded | p50 ms | p99 ms | lost | CPU gateways | CPU nats-server | CPU load gen. + sink | fdatasync p50 ms (probe) | load avg | runs (answers/s) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    ...result.rows.map((r) => `| ${r.label} | ${f0(r.perSec)} | ${r.ratioToEmbedded.toFixed(2)} | ${r.p50ms.toFixed(1)} | ${r.p99ms.toFixed(1)} | ${r.lost} | ${r.cpu.gateways}% | ${r.cpu.nats}% | ${r.cpu.loadgen + r.cpu.sink}% | ${r.fdatasyncP50ms} | ${r.load1} | ${r.runs.map((x) => f0(x.perSec)).join(', ')} |`),
+    '',
+    'CPU: per process group over the measured seconds, % of one core (the machine has 2: 200%). fdatasync: a 1.5 KB write + fdatasync',
+    'every 50 ms by the bench on the same file system during the run (the disk as the journal sees it). Load avg: 1-minute, after the run.',
     '',
     ...MEANING,
     '',
