@@ -79,6 +79,18 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
+/**
+ * Seconds the process's main thread has waited on a run queue for a CPU so far (runnable, not
+ * running), from /proc/<pid>/schedstat; NaN off Linux. On a shared machine this is CPU starvation.
+ */
+export function runQueueWaitSeconds(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9
+  } catch {
+    return NaN
+  }
+}
+
 /** A kB field of /proc/<pid>/status in MiB; NaN off Linux or once the process is gone. */
 function statusMiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   try {

@@ -637,8 +637,8 @@ type Result = Record<string, any>
 function markdown(r: Result): string {
   const a = r.accounting as SoakAccounting
   const m = r.memory
-  const tr = (name: string, t: Trend, unit: string) =>
-    `| ${name} | ${t.samples} | ${t.median} ${unit} | ${t.slopePerMin} ${unit}/min | ${t.growthOverPeriod} ${unit} (${t.growthPct}%) | ${t.flat ? 'yes' : '**no**'} |`
+  const tr = (name: string, t: Trend, unit: string, verdict?: string) =>
+    `| ${name} | ${t.samples} | ${t.median} ${unit} | ${t.slopePerMin} ${unit}/min | ${t.growthOverPeriod} ${unit} (${t.growthPct}%) | ${verdict ?? (t.flat ? 'yes' : '**no**')} |`
   return [
     '# Soak: open loop, SIGKILL every 30 s (bench/soak.ts)',
     '',
@@ -676,10 +676,14 @@ function markdown(r: Result): string {
     '| series | samples | median | slope | growth over the period | flat |', '|---|---:|---:|---:|---:|---|',
     tr('gateway RSS', m.rssMiB, 'MiB'),
     tr('journal (dccgw_journal_bytes)', m.journalBytes, 'B'),
-    tr('data folder (journal + SQLite projection)', m.dataDirMiB, 'MiB'),
+    tr('data folder (journal + SQLite projection)', m.dataDirMiB, 'MiB', 'not judged: the audit rows are kept for store.auditRetentionDays'),
     '',
     `Max RSS ${m.maxRssMiB} MiB; max journal ${m.maxJournalMiB} MiB in at most ${m.maxJournalSegments} segments; data folder at the end ${m.endDataDirMiB} MiB.`,
     `Data folder by entry, MiB, at the end: ${Object.entries(m.endFilesMiB).map(([k, v]) => `${k} ${v}`).join(', ')}; largest seen: ${Object.entries(m.maxFilesMiB).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    ...(r.dedupeWindow !== undefined && !String(r.dedupeWindow).includes('default')
+      ? [`dedupe.window ${r.dedupeWindow} makes the dedupe memory reach its bound within the run; with the default (7 days) it grows with every message`,
+        'accepted (about 300 bytes each, bench/results/soak.before-dedupe-fix.md) until the window is full, then holds.']
+      : []),
     `Steady-state RSS per incarnation (median, MiB): ${m.rssMiB.perIncarnationMedians.join(', ')}.`,
     `RSS against messages answered 200 so far (least squares): ${m.rssBytesPerMessage.steady} bytes per message in the steady samples, ${m.rssBytesPerMessage.afterRestart} bytes per message in the first 5 s after a restart (what a start rebuilds).`,
     '',
