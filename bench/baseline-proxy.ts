@@ -1,6 +1,6 @@
 // The baseline: a bare pass-through proxy (node:http -> undici Pool to the same sink). No parsing,
 // no registry, no store: what "receive a document and hand it on" costs on this machine, so the
-// gateway's throughput can be read as a ratio of it (style §6: baseline in the same run).
+// gateway's throughput can be read as a ratio of it (baseline in the same run).
 //   node --import tsx bench/baseline-proxy.ts SINK_URL [CONNECTIONS]   prints "PROXY_URL http://..."
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'

@@ -1,4 +1,4 @@
-// Clustered mode vs embedded mode (issues #10, #13): answers per second (200 = durable, 422 =
+// Clustered mode vs embedded mode (docs/cluster.md): answers per second (200 = durable, 422 =
 // malformed kept) of 1, 2 and 3 gateway instances over one 3-node JetStream cluster (R3), and of
 // one gateway on the embedded store (journal + SQLite projection), all on this machine.
 //   npm run build && npx tsx bench/cluster.bench.ts [--runs 3] [--seconds 8] [--concurrency 64]

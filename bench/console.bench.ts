@@ -1,4 +1,4 @@
-// Operator console benchmark (issue #16: pages answer in under 200 ms with 100k quarantined
+// Operator console benchmark (docs/console.md, "Speed": pages aim to answer in under 200 ms with 100k quarantined
 // messages). npm run bench:console -- [--rows 100000] [--runs 3] [--requests 40]
 // Seeds a SQLite store with --rows quarantined messages (5% critical, eight reasons, realistic
 // bodies), an hour of decisions (the overview chart), stale-CoS traffic, audit rows and open

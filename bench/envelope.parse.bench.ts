@@ -1,12 +1,13 @@
 // bench: DUIS envelope parsing, messages/s. Run: npx tsx bench/envelope.parse.bench.ts
 // Same corpus, same process, interleaved runs; baselines @smartdcc/duis-parser and fast-xml-parser
-// default settings (style §6). Writes bench/results/envelope.parse.{json,md}.
+// default settings. Writes bench/results/envelope.parse.{json,md}.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseDuis } from '@smartdcc/duis-parser'
 import { XMLParser } from 'fast-xml-parser'
-import { DEFAULT_ENVELOPE_LIMITS, parseEnvelope, parseEnvelopeReference } from '../src/envelope/index.js'
+import { DEFAULT_ENVELOPE_LIMITS, parseEnvelope } from '../src/envelope/index.js'
+import { parseEnvelopeReference } from '../test/support/parse-reference.js'
 import { duisCorpus } from './lib/duis-corpus.js'
 
 const RUNS = Number(process.env.RUNS ?? 7)

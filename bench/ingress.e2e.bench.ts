@@ -1,10 +1,14 @@
 // bench: ingress end to end, accepted messages/s and latency over HTTP keep-alive (autocannon),
-// real gateway (dist/, child process, durable acks: store.synchronous FULL and NORMAL) against a
-// bare node:http server that reads the body and answers 200. Same run, same machine, contenders
-// interleaved, medians of RUNS runs; then p99 at half of each gateway's median peak rate.
-//   npm run bench:ingress            (RUNS=3 SECONDS=5 CONNECTIONS=64 POOL_SIZES=0,1,2 PROFILE=1)
-// Writes bench/results/ingress.e2e.{json,md}. PROFILE=1 adds one --cpu-prof run of the gateway
-// (FULL, pool 0) and lists its top self-time frames.
+// real gateway (dist/, child process, durable acks: the journal's fdatasync before every 200)
+// against a bare node:http server that reads the body and answers 200. Same run, same machine,
+// contenders interleaved: the headline figure is the median of the per-round ratios (gateway over
+// bare in the same round). Every gateway run is drained and checked for zero lost: each deliver
+// decision it counted must have reached the adapter (the bare server, counting Idempotency-Keys).
+// Then p99 at half of each pool-0 gateway's median peak rate (open loop).
+//   npm run bench:ingress            (RUNS=3 SECONDS=5 CONNECTIONS=64 POOL_SIZES=0 PROFILE=1 EXTRA=0)
+// EXTRA=1 adds store.synchronous NORMAL and the in-commit checkpoint (both only touch the SQLite
+// projection now). Writes bench/results/ingress.e2e.{json,md}. PROFILE=1 adds one --cpu-prof run
+// of the gateway (FULL, pool 0) and lists its top self-time frames.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -12,7 +16,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { parse, stringify } from 'yaml'
-import { buildDuisDocument } from '../dist/index.js'
+import { buildDuisDocument } from '../test/support/duis-builder.js'
 import { generateWorld, type WorldManifest } from './world.js'
 import { openLoop } from './lib/open-loop.js'
 
@@ -20,7 +24,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const RUNS = Number(process.env.RUNS ?? 3)
 const SECONDS = Number(process.env.SECONDS ?? 5)
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 64)
-const POOL_SIZES = (process.env.POOL_SIZES ?? '0,1,2').split(',').map(Number)
+const POOL_SIZES = (process.env.POOL_SIZES ?? '0').split(',').map(Number)
+const EXTRA = process.env.EXTRA === '1'
 const PROFILE = process.env.PROFILE !== '0'
 const MARK = '777777777777'
 const WORLD_MPXNS = Number(process.env.WORLD_MPXNS ?? 20_000)
@@ -84,8 +89,14 @@ async function waitListening(child: ChildProcess, re: RegExp): Promise<string> {
   })
 }
 
+// The bare server is also the gateway's adapter: it remembers the Idempotency-Keys it was sent
+// (GET /_keys: how many distinct; POST /_reset) so that a run can prove nothing was lost.
 const BARE = `const http = require('node:http')
+let keys = new Set()
 const s = http.createServer((req, res) => { const c = []; req.on('data', (d) => c.push(d)); req.on('end', () => {
+  const k = req.headers['idempotency-key']; if (k !== undefined) keys.add(k)
+  if (req.url === '/_keys') { const b = String(keys.size); res.writeHead(200, { 'content-length': b.length }); return res.end(b) }
+  if (req.url === '/_reset') { keys = new Set(); res.writeHead(204); return res.end() }
   const body = '{"ok":true}'; res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }); res.end(body) }) })
 s.keepAliveTimeout = 65000; s.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + s.address().port))`
 
@@ -122,7 +133,31 @@ async function stop(t: Target): Promise<void> {
   }
 }
 
-interface Sample { rate: number; p50: number; p99: number; non2xx: number; errors: number }
+interface Sample { rate: number; p50: number; p99: number; non2xx: number; errors: number; lost?: number }
+
+/** Sum of a metric's samples whose label text contains `match`. */
+async function metric(url: string, name: string, match = ''): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  let sum = 0
+  for (const line of text.split('\n')) if (line.startsWith(`${name}{`) && line.includes(match)) sum += Number(line.slice(line.lastIndexOf(' ') + 1))
+  return sum
+}
+
+/**
+ * After a gateway run: waits until its spool is empty (at most 60 s), then compares the deliver
+ * decisions it acknowledged with the distinct Idempotency-Keys the adapter received. Returns how
+ * many were lost (0, or the run fails).
+ */
+async function lostAtAdapter(gateway: string, adapter: string): Promise<number> {
+  const t0 = performance.now()
+  while ((await metric(gateway, 'dccgw_spool_depth', 'adapter')) > 0) {
+    if (performance.now() - t0 > 60_000) break
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  const delivers = await metric(gateway, 'dccgw_decisions_total', 'decision="deliver"')
+  const received = Number(await (await fetch(`${adapter}/_keys`)).text())
+  return delivers - received
+}
 
 async function load(url: string, seconds: number, overallRate?: number): Promise<Sample> {
   const r = await autocannon({
@@ -145,28 +180,35 @@ async function main(): Promise<void> {
     { name: 'bare node:http', start: async () => bare, gateway: false },
   ]
   for (const size of POOL_SIZES) for (const sync of ['FULL', 'NORMAL'] as const) {
-    if (size > 0 && sync === 'NORMAL') continue // the pool's effect is read on FULL
+    if ((size > 0 || !EXTRA) && sync === 'NORMAL') continue // the pool's effect is read on FULL
     contenders.push({ name: `gateway ${sync} pool.size=${size}`, start: () => startGateway(bare.url, sync, size), gateway: true })
   }
   // The same gateway with SQLite's automatic WAL checkpoint inside commits (store.checkpointIntervalMs 0)
   // instead of the checkpointer thread: the stall it causes shows in the p99 at half the peak rate.
-  if (POOL_SIZES.includes(0)) {
+  if (POOL_SIZES.includes(0) && EXTRA) {
     contenders.push({ name: 'gateway FULL pool.size=0 in-commit checkpoint', start: () => startGateway(bare.url, 'FULL', 0, [], 0), gateway: true })
   }
   const peak: Record<string, Sample[]> = Object.fromEntries(contenders.map((c) => [c.name, []]))
   for (let run = 0; run < RUNS; run++) {
     for (const c of contenders) {
+      if (c.gateway) await fetch(`${bare.url}/_reset`, { method: 'POST' })
       const t = await c.start()
       await load(t.url, 1) // warm up
       const s = await load(t.url, SECONDS)
+      if (c.gateway) s.lost = await lostAtAdapter(t.url, bare.url)
       peak[c.name]!.push(s)
-      process.stdout.write(`run ${run + 1} ${c.name}: ${s.rate.toFixed(0)}/s p50 ${s.p50} ms p99 ${s.p99} ms\n`)
+      process.stdout.write(`run ${run + 1} ${c.name}: ${s.rate.toFixed(0)}/s p50 ${s.p50} ms p99 ${s.p99} ms${c.gateway ? ` non-2xx ${s.non2xx} lost ${s.lost}` : ''} (load ${os.loadavg()[0]!.toFixed(1)})\n`)
       if (c.gateway) { await stop(t); rmSync(t.dir!, { recursive: true, force: true }) }
     }
   }
+  const bareRuns = peak[contenders[0]!.name]!
   const summary = contenders.map((c) => {
     const xs = peak[c.name]!
-    return { name: c.name, rate: median(xs.map((s) => s.rate)), p50: median(xs.map((s) => s.p50)), p99: median(xs.map((s) => s.p99)), runs: xs }
+    const ratios = xs.map((s, k) => s.rate / bareRuns[k]!.rate)
+    return {
+      name: c.name, rate: median(xs.map((s) => s.rate)), p50: median(xs.map((s) => s.p50)), p99: median(xs.map((s) => s.p99)), runs: xs,
+      ratios, ratio: median(ratios), lost: xs.reduce((a, s) => a + (s.lost ?? 0), 0), non2xx: xs.reduce((a, s) => a + s.non2xx + s.errors, 0),
+    }
   })
   const bareRate = summary[0]!.rate
   // p99 at half of the median peak, for the durable gateways on the main thread
@@ -195,7 +237,11 @@ async function main(): Promise<void> {
   const profile = PROFILE ? await cpuProfile(bare.url) : []
   await stop(bare)
   rmSync(worldDir, { recursive: true, force: true })
-  writeResults({ bareRate, summary, half, profile })
+  writeResults({ bareRate, summary, half, profile, load: os.loadavg() })
+  if (summary.some((s) => s.lost !== 0)) {
+    process.stdout.write('FAIL: a gateway run lost deliveries at the adapter\n')
+    process.exitCode = 1
+  }
 }
 
 /** One FULL pool-0 run under --cpu-prof: the gateway's top frames by self time. */
@@ -221,7 +267,9 @@ async function cpuProfile(adapterUrl: string): Promise<{ frame: string; selfPct:
   return [...self].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([frame, n]) => ({ frame, selfPct: Math.round((1000 * n) / prof.samples.length) / 10 }))
 }
 
-function writeResults(r: { bareRate: number; summary: { name: string; rate: number; p50: number; p99: number; runs: Sample[] }[]; half: { name: string; rate: number; p99: number[]; p50: number[]; bareP99: number[] }[]; profile: { frame: string; selfPct: number }[] }): void {
+interface Summary { name: string; rate: number; p50: number; p99: number; runs: Sample[]; ratios: number[]; ratio: number; lost: number; non2xx: number }
+
+function writeResults(r: { bareRate: number; summary: Summary[]; half: { name: string; rate: number; p99: number[]; p50: number[]; bareP99: number[] }[]; profile: { frame: string; selfPct: number }[]; load: number[] }): void {
   const machine = `${os.cpus()[0]?.model.trim()} (${os.cpus().length} CPUs), Node ${process.version}`
   const out = join(ROOT, 'bench/results')
   mkdirSync(out, { recursive: true })
@@ -230,12 +278,13 @@ function writeResults(r: { bareRate: number; summary: { name: string; rate: numb
   const lines = [
     '# ingress.e2e', '',
     `Machine: ${machine}, ${new Date().toISOString()}. autocannon ${CONNECTIONS} keep-alive connections, ${SECONDS} s per run after a 1 s warm-up,`,
-    `${RUNS} interleaved runs per contender, medians. Traffic: device alerts over a generated world of ${WORLD_MPXNS.toLocaleString('en-GB')} MPxNs (bench/world.ts, seed 1),`,
+    `${RUNS} interleaved rounds (each contender once per round), medians; load average at the end ${r.load.map((x) => x.toFixed(1)).join(' / ')}. Traffic: device alerts over a generated world of ${WORLD_MPXNS.toLocaleString('en-GB')} MPxNs (bench/world.ts, seed 1),`,
     'per 20: 12 deliver, 5 drop, 2 quarantine, 1 forward; deliveries go to the bare server as the adapter (notices to outbox files).',
     'Gateway = `dist/cli/main.js serve` in a child process, fresh store per run; the load generator shares the machine.',
-    'Regenerate: `npm run bench:ingress`.', '',
-    '| contender | accepted msg/s | x bare | p50 ms | p99 ms | runs (msg/s) |', '|---|---:|---:|---:|---:|---|',
-    ...r.summary.map((s) => `| ${s.name} | ${f0(s.rate)} | ${(s.rate / r.bareRate).toFixed(2)} | ${s.p50} | ${s.p99} | ${s.runs.map((x) => f0(x.rate)).join(', ')} |`),
+    'Regenerate: `npm run bench:ingress`. "x bare" is the median of the per-round ratios (gateway over bare in the same round);',
+    '"lost" counts deliver decisions acknowledged with a 200 whose Idempotency-Key never reached the adapter (each run drained first).', '',
+    '| contender | accepted msg/s | x bare (median of rounds) | per-round ratios | p50 ms | p99 ms | non-2xx | lost | runs (msg/s) |', '|---|---:|---:|---|---:|---:|---:|---:|---|',
+    ...r.summary.map((s) => `| ${s.name} | ${f0(s.rate)} | ${s.ratio.toFixed(2)} | ${s.ratios.map((x) => x.toFixed(3)).join(', ')} | ${s.p50} | ${s.p99} | ${s.non2xx} | ${s.name.startsWith('gateway') ? s.lost : '-'} | ${s.runs.map((x) => f0(x.rate)).join(', ')} |`),
     '', '## p99 at half the peak rate', '',
     'Open loop (bench/lib/open-loop.ts): requests evenly spaced at the offered rate, latency counted from when each was due;',
     'the bare server at the same rate in the same round is the baseline.', '',

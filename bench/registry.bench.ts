@@ -1,4 +1,4 @@
-// Registry benchmark (issue #17; style §6: medians of several runs, the machine stated).
+// Registry benchmark (docs/registry.md, "Benchmark": medians of several runs, the machine stated).
 //   npm run bench:registry -- [--sizes 1e6,1e7,3e7] [--runs 3] [--only files,snapshot,reload,delta]
 // Per size: a synthetic world (bench/world.ts, cached under bench/.cache/), then each measurement
 // in a fresh child process, so that its peak RSS (VmHWM of the process: main thread, load worker
@@ -6,7 +6,7 @@
 //   files     start with no snapshot: ready time (the load worker builds from the CSVs), peak RSS,
 //             then the snapshot written for the next start (its size and time);
 //   snapshot  start from that snapshot: ready time, peak RSS; lookups per second on one core
-//             (reported, not a target: issue #17 dropped it);
+//             (reported, not a target);
 //   reload    from the snapshot, then a reload beside it (from files: a changed extract; and from
 //             the snapshot), swap, release the old index: peak RSS, and the longest event-loop
 //             stall while the reload runs under a lookupFacts load;
@@ -180,7 +180,7 @@ async function child(kind: string, dir: string, snapDir: string): Promise<Record
   const out: Record<string, unknown> = { kind, rssBeforeLoad: status('VmRSS') }
   const t0 = performance.now()
   if (kind === 'files-baseline') {
-    // the loader before issue #17 (staging columns and a partitioned sort in the load worker), from
+    // the loader before snapshots and the bounded peak (staging columns and a partitioned sort in the load worker), from
     // a build of that version (--baseline DIST): same files, same load on the machine
     const old = (await import(join(arg('baseline', ''), 'registry', 'index.js'))) as { loadRegistry: typeof loadRegistry }
     const r = await old.loadRegistry(paths, { maxRejectRatio: 0.01 })

@@ -1,4 +1,4 @@
-// The 245k-alert benchmark (issue #8): a realistic CoS month replayed through the gateway and a
+// The 245k-alert benchmark (docs/performance.md): a realistic CoS month replayed through the gateway and a
 // pass-through baseline, with zero-loss accounting.
 //   npm run bench                 full: 244,764 documents, 1M-MPxN world, 3 interleaved rounds
 //   npm run bench -- --quick      CI: 20,000 documents, 100k-MPxN world, 1 round

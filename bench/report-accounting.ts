@@ -1,4 +1,4 @@
-// Zero-loss accounting (issue #8 §4): sent = delivered + forwarded + dropped + quarantined +
+// Zero-loss accounting (docs/performance.md): sent = delivered + forwarded + dropped + quarantined +
 // rejected, from three independent sources (the replayer's responses, the sink's receipts, the
 // gateway's /metrics counters), each message checked against the oracle's expectation, every
 // delivered body compared by sha256 with what was sent, and no Idempotency-Key twice at a target.
@@ -16,7 +16,7 @@ export interface Accounting {
   ok: boolean
   sent: number
   replayer: Tally
-  /** quarantineNotices: notices to a tenant about its quarantined critical alerts; escalations: later-level notices (issue 15) */
+  /** quarantineNotices: notices to a tenant about its quarantined critical alerts; escalations: later-level notices (docs/obligations.md) */
   sink: Tally & { duplicates: number; unexpected: number; quarantineNotices: number; escalations: number }
   metrics: Tally & { received: number }
   oracle: Tally
@@ -89,7 +89,7 @@ export function account(a: AccountingInput): Accounting {
       continue
     }
     seen.add(slot)
-    // Issue 15: a quarantined critical alert's notice goes to the tenant itself, and an obligation
+    // A quarantined critical alert's notice goes to the tenant itself, and an obligation
     // already past its deadline (alerts dated in the CoS month) escalates at once: key `<id>#<level>`.
     if (kind === 'forwarded' && r.n?.type === 'critical-quarantined') {
       const q = r.n.messageId === null ? undefined : byKey.get(r.n.messageId)

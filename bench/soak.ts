@@ -1,4 +1,4 @@
-// Soak (issue #13): the replay's realistic traffic, open loop at 80% of the peak measured at the
+// Soak (docs/operations.md, "Faults and what the gateway does"): the replay's realistic traffic, open loop at 80% of the peak measured at the
 // start of the same run, a SIGKILL of the gateway every 30 s and a restart, zero-loss accounting
 // at the end, and the gateway's RSS and journal size sampled every few seconds. Not run in CI.
 //   npm run soak -- --minutes 20            (build first: the gateway runs from dist/)

@@ -1,4 +1,4 @@
-// bench: the three candidates for the durable hot path of issue #13 (part 5), measured in ONE run
+// bench: the three candidates for the durable hot path (docs/performance.md, "The store's hot path"), measured in ONE run
 // on this machine, interleaved: the segment journal (src/store/journal), lmdb-js, and SQLite
 // restructured (one row per deliverable message on an INTEGER key, batched inserts and deletes,
 // no secondary index: the due queue lives in memory). 1.5 KB records, 64 appends in flight, each

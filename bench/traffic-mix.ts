@@ -1,6 +1,6 @@
 // The traffic mix of the 245k benchmark, in one place.
 //
-// The seed (SEC DP072, domain §1): one month of SR 6.23s not run produced an estimated 244,764
+// The seed (SEC DP072): one month of SR 6.23s not run produced an estimated 244,764
 // alerts to losing suppliers, 81,588 of them (one third) carrying reads. The DP072 test meter saw
 // 3-4 alerts a day, one with a read and the rest mostly E4 rejections of DCC-held schedules.
 // Around that stale-CoS core the tenant also sees its own customers' traffic, DCC Alerts, traffic

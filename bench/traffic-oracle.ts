@@ -1,6 +1,6 @@
 // The benchmark's independent oracle: the expected outcome of every generated message, computed
 // from the world's ground truth (the CSV files as read by traffic-world.ts) and the rules as the
-// contract (§3) and README ("Decisions and reasons") state them. It imports nothing from src/:
+// README ("Decisions and reasons") and docs/decisions.md state them. It imports nothing from src/:
 // if the gateway's policy, registry or UK-date code drifts from the written rules, the accounting
 // names the messages where it does.
 import type { PartyModel, Period, WorldModel } from './traffic-world.js'
@@ -69,7 +69,7 @@ export function expect(w: WorldModel, policy: OraclePolicy, m: MessageSpec): Exp
   const deliver = (reason: string, mpxns?: string[]): Expected =>
     ({ status: 200, decision: 'deliver', reason: delegate ? 'solr-delegated' : reason, party: servedBy, ...(mpxns && { mpxns }) })
 
-  // DCC Alerts go to the addressed party whatever the registration says (contract §3).
+  // DCC Alerts go to the addressed party whatever the registration says (README, "Decisions and reasons").
   if (m.kind === 'dcc_alert') return deliver('dcc-alert', m.mpxns)
   if (!SUPPLIER_ROLES.has(user.role)) return deliver('passthrough')
   // A response to the party's own DCC service request is about no device, whatever it lists.
@@ -84,7 +84,7 @@ export function expect(w: WorldModel, policy: OraclePolicy, m: MessageSpec): Exp
     exports = w.deviceExports.get(m.device.toUpperCase()) ?? exports
   }
   if (mpxns.length === 0) return deliver('passthrough')
-  // README "Decisions and reasons": IS judged on import MPANs, ES on export MPANs, GS on MPRNs; an
+  // docs/decisions.md, "Import, export, gas": IS judged on import MPANs, ES on export MPANs, GS on MPRNs; an
   // IS or GS message about a device without its fuel on the device's other import MPxNs.
   if (user.role === 'ES') mpxns = mpxns.filter((x) => exports.has(x))
   else {
@@ -95,7 +95,7 @@ export function expect(w: WorldModel, policy: OraclePolicy, m: MessageSpec): Exp
   const at = mpxns.map((x) => ({ mpxn: x, period: periodAt(w.periods.get(x), day) })).filter((x): x is { mpxn: string; period: Period } => !!x.period)
   if (at.length === 0) return quarantine('unknown-mpxn')
   // The addressed party's MPIDs, with those of the party it delegates to and of the parties that
-  // delegate to it on that day (README: delegation, never-supplied).
+  // delegate to it on that day (docs/decisions.md, "Never supplied").
   const own = new Set(party.mpids)
   for (const p of w.parties) if (p.id === delegate || (p.id !== party.id && delegateOn(p, day) === party.id)) for (const x of p.mpids) own.add(x)
   if (at.some((x) => own.has(x.period.mpid))) return deliver('responsible', mpxns)

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto'
 import { createWriteStream, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { once } from 'node:events'
 import { join } from 'node:path'
-import { buildDuisDocument, type DuisDocumentOptions } from '../src/envelope/index.js'
+import { buildDuisDocument, type DuisDocumentOptions } from '../test/support/duis-builder.js'
 import { prng } from './world.js'
 import { expect, type Expected, type MessageSpec, type OraclePolicy } from './traffic-oracle.js'
 import { ensureWorld, loadWorldModel, periodAt, type WorldModel, type WorldParams } from './traffic-world.js'
@@ -36,7 +36,7 @@ export const ORACLE_POLICY: OraclePolicy & { tenants: string[] } = {
   dccUserIds: new Set(mix.DCC_USER_IDS),
 }
 
-const VERSION = 2 // 2: issue #14 rules (never-supplied, roles, delegation, inclusive effective_to)
+const VERSION = 2 // 2: the rules of docs/decisions.md (never-supplied, roles, delegation, inclusive effective_to)
 export function trafficFile(cacheDir: string, p: TrafficParams): string {
   return join(cacheDir, `traffic-v${VERSION}-n${p.messages}-w${p.mpxns}-s${p.seed}-c${p.cosRate}-x${p.no623Share}.ndjson`)
 }
@@ -176,7 +176,7 @@ function documentOptions(m: MessageSpec, k: number, rnd: () => number): DuisDocu
   }
 }
 
-/** Unusable documents (contract §2: 422): truncated, a required header field missing, not XML. */
+/** Unusable documents (docs/http.md, "Ingress": 422): truncated, a required header field missing, not XML. */
 function malform(body: string, k: number): string {
   switch (k % 3) {
     case 0:

@@ -46,7 +46,7 @@ export function prng(seed: number): () => number {
 }
 
 const MPAN_P = [3, 5, 7, 13, 17, 19, 23, 29, 31, 37, 41, 43]
-/** The a-th MPAN: distributor 10–23, 10 digits from a bijection of a, check digit (domain §6). */
+/** The a-th MPAN: distributor 10–23, 10 digits from a bijection of a, check digit. */
 export function mpanOf(a: number): string {
   const body = String(10 + (a % 14)) + String((a * 1000003) % 1e10).padStart(10, '0')
   let s = 0

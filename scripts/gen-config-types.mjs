@@ -1,5 +1,5 @@
-// Regenerates src/config/config.types.ts from schemas/config.schema.json (style §4:
-// schema first, types generated, drift checked). Run: npm run gen:config-types.
+// Regenerates src/config/config.types.ts from schemas/config.schema.json (schema first,
+// types generated, drift checked). Run: npm run gen:config-types.
 // The drift test (src/config/config-types.test.ts) calls generateConfigTypes() and compares.
 import { readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath, pathToFileURL } from 'node:url'

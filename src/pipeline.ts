@@ -1,4 +1,4 @@
-// The one-way flow of a DUIS document, in one place (style §2):
+// The one-way flow of a DUIS document, in one place:
 //   bytes -> parseEnvelope -> lookupFacts -> decide -> store (durable) -> delivery (spool)
 import { randomUUID } from 'node:crypto'
 import type { Envelope, EnvelopeLimits, EnvelopeRejection } from './envelope/types.js'
@@ -28,11 +28,8 @@ export function evaluate(body: Uint8Array, ctx: EvaluateContext): Evaluation {
   return judge(parsed.value, messageIdOf(parsed.value, body), ctx)
 }
 
-/**
- * Look up and decide an envelope parsed elsewhere (a pool worker that only parses: src/pool's
- * `lookups: 'main'` mode). evaluate() = parseEnvelope + judge.
- */
-export function judge(env: Envelope, messageId: string, ctx: Omit<EvaluateContext, 'limits'>): Extract<Evaluation, { ok: true }> {
+/** Look up and decide a parsed envelope: evaluate() = parseEnvelope + judge. */
+function judge(env: Envelope, messageId: string, ctx: Omit<EvaluateContext, 'limits'>): Extract<Evaluation, { ok: true }> {
   const facts = lookupFacts(env, ctx.registry, ctx.policy.dccUserIds)
   const decision = decide(env, facts, ctx.policy, ctx.calendar)
   return { ok: true, env, messageId, facts, decision }
@@ -77,7 +74,7 @@ export function toAcceptedRecord(
   }
   const audit = staleEvidence(facts)
   if (audit !== undefined) rec.audit = audit
-  // Issue 15 (1): every alert deadline counts from the alert time, not from receipt (computed only
+  // Every alert deadline counts from the alert time, not from receipt (computed only
   // for the decisions that open an obligation: off the hot path of deliveries and drops).
   if (decision.decision === 'quarantine') {
     rec.detail = quarantineDetail(decision, facts)
@@ -110,7 +107,7 @@ export function toAcceptedRecord(
 }
 
 /**
- * Stale-CoS evidence whatever the decision (issue 15, point 7): the MPxN the addressed party no
+ * Stale-CoS evidence whatever the decision (docs/obligations.md): the MPxN the addressed party no
  * longer supplies at the message day, with its successor's supply start date; else the first MPxN
  * the message names or its device maps to (a SecurityCredentialsUpdated DCC Alert is found by it).
  */

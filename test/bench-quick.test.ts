@@ -1,4 +1,4 @@
-// Issue #8 in CI: the quick benchmark (`npm run bench -- --quick`: 20,000 documents over a
+// In CI: the quick benchmark (`npm run bench -- --quick`: 20,000 documents over a
 // 100k-MPxN world) replayed through the real gateway (dist/, child process) and the pass-through
 // baseline, with the three-way zero-loss accounting. Fails on any accounting difference, never on
 // speed. The second block shows the accounting can fail: each kind of loss is named.

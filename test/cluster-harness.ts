@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connect } from '@nats-io/transport-node'
 import { jetstreamManager } from '@nats-io/jetstream'
+import { waitFor } from './support/wait-for.js'
 
 /** Path of nats-server, or a failure that says how to install it. */
 export function natsServerBinary(): string {
@@ -102,25 +103,19 @@ export class NatsCluster {
 
   /** JetStream is ready when an R<n> stream can be created (meta leader elected, peers known). */
   async waitReady(replicas: number, timeoutMs = 30_000): Promise<void> {
-    const until = Date.now() + timeoutMs
-    let last: unknown
-    while (Date.now() < until) {
+    await waitFor(`NATS cluster ready (R${replicas})`, async () => {
+      const nc = await connect({ servers: this.urls, timeout: 1000 })
       try {
-        const nc = await connect({ servers: this.urls, timeout: 1000 })
-        try {
-          const jsm = await jetstreamManager(nc, { timeout: 2000 })
-          await jsm.streams.add({ name: 'READY_PROBE', subjects: ['ready.probe'], num_replicas: replicas })
-          await jsm.streams.delete('READY_PROBE')
-          return
-        } finally {
-          await nc.close()
-        }
-      } catch (err) {
-        last = err
-        await new Promise((r) => setTimeout(r, 250))
+        const jsm = await jetstreamManager(nc, { timeout: 2000 })
+        await jsm.streams.add({ name: 'READY_PROBE', subjects: ['ready.probe'], num_replicas: replicas })
+        await jsm.streams.delete('READY_PROBE')
+        return true
+      } finally {
+        await nc.close()
       }
-    }
-    throw new Error(`NATS cluster not ready after ${timeoutMs} ms: ${String(last)}\n${this.nodes.map((n) => n.log).join('\n')}`)
+    }, timeoutMs, 250).catch((err: Error) => {
+      throw new Error(`${err.message}\n${this.nodes.map((n) => n.log).join('\n')}`)
+    })
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,4 @@
-// Issue 7 (alert rules): deploy/prometheus/rules pass `promtool check rules`, every alert has a
+// Alert rules (docs/operations.md, "Dashboard and alerts"): deploy/prometheus/rules pass `promtool check rules`, every alert has a
 // firing and a quiet `promtool test rules` case that passes, and every metric a rule selects is
 // exported by a running gateway.
 import { spawnSync } from 'node:child_process'
@@ -30,7 +30,7 @@ describe('Prometheus alert rules (deploy/prometheus)', () => {
     const names = rules.map((r) => r.alert)
     for (const a of ['DccGatewayDown', 'DccGatewayIngressErrors', 'DccGatewayDeliveryFailing', 'DccGatewaySpoolGrowing', 'DccGatewaySpoolOld',
       'DccGatewayQuarantineGrowing', 'DccGatewayRegistryStale', 'DccGatewayCriticalForwardOverdue',
-      'DccGatewayCriticalQuarantinedOverdue', 'DccGatewayUnreachableParties']) { // issue 15
+      'DccGatewayCriticalQuarantinedOverdue', 'DccGatewayUnreachableParties']) { // docs/obligations.md
       expect(names).toContain(a)
     }
     for (const r of rules) {

@@ -1,4 +1,4 @@
-// Issue 7 (dashboards): deploy/grafana is valid against @grafana/schema, every PromQL expression
+// Dashboards (docs/operations.md, "Dashboard and alerts"): deploy/grafana is valid against @grafana/schema, every PromQL expression
 // parses, and every metric it names is exported by a running gateway after traffic.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -102,9 +102,9 @@ describe('Grafana dashboard (deploy/grafana/dashboards)', () => {
       'dccgw_quarantine_messages',
       'dccgw_registry_source_timestamp_seconds', // registry age
       'dccgw_obligations{type="critical-forward", status=~"overdue|escalated"}', // obligations overdue
-      'dccgw_obligations{status!~"acknowledged|redirected|closed"}', // obligations due (issue 15: redirected and closed are done too)
-      'dccgw_obligations{type="critical-quarantined", status=~"overdue|escalated"}', // issue 15: quarantined critical alerts overdue
-      'dccgw_unreachable_parties', // issue 15: parties no notice can reach
+      'dccgw_obligations{status!~"acknowledged|redirected|closed"}', // obligations due (redirected and closed are done too)
+      'dccgw_obligations{type="critical-quarantined", status=~"overdue|escalated"}', // quarantined critical alerts overdue
+      'dccgw_unreachable_parties', // parties no notice can reach
       'max by (party) (dccgw_unreachable_party)',
     ]) {
       expect(all, needle).toContain(needle)

@@ -1,4 +1,4 @@
-// Issue 7 (Docker): no daemon here, so the Dockerfile is linted with dockerfile-utils (the linter
+// Docker (docs/operations.md, "Docker"): no daemon here, so the Dockerfile is linted with dockerfile-utils (the linter
 // behind the VS Code Docker extension) and checked for the properties the issue asks for; the
 // compose file is parsed as YAML and checked for its services and mounts.
 import { existsSync, readFileSync } from 'node:fs'

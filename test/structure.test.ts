@@ -1,4 +1,4 @@
-// Issue #13, the store port's boundary: SQL, the SQLite driver, the store classes and the store
+// The store port's boundary (docs/architecture.md): SQL, the SQLite driver, the store classes and the store
 // kind belong to src/store. Everywhere else uses the port (src/store/gateway-store.ts) and never
 // asks which kind of store it has. This scans the source so a regression fails CI, not a review.
 import { readdirSync, readFileSync, statSync } from 'node:fs'
@@ -77,7 +77,7 @@ describe('the store port is the only way to the store', () => {
   })
 })
 
-// Issue #18, point 4: every metric is declared in src/metrics (GatewayMetrics), where its closed
+// Every metric is declared in src/metrics (GatewayMetrics), where its closed
 // label sets are zero-filled at start; a module elsewhere is handed the metric or sets a source.
 const METRIC_OUTSIDE = /\bnew\s+(Counter|Gauge|Histogram|Summary)\s*[<(]|\bgetSingleMetric\b|\bregisterMetric\b|^\s*import\s+(?!type\b)[^'"]*from\s+['"]prom-client['"]|\bcollectDefaultMetrics\b/
 

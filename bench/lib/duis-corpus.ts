@@ -2,7 +2,7 @@
 // realistic mix (device alerts ~60%, scheduled reads, DCC alerts, responses, a few signed).
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { buildDuisDocument, type DuisDocumentOptions } from '../../src/envelope/index.js'
+import { buildDuisDocument, type DuisDocumentOptions } from '../../test/support/duis-builder.js'
 
 const fixtures = fileURLToPath(new URL('../../test/fixtures/duis/', import.meta.url))
 

@@ -1,11 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { IngressErrors } from '../ingress/errors.js'
-import { sendError, sendJson } from '../ingress/http-util.js'
-import { clientCommonName } from '../ingress/tls-options.js'
+import { IngressErrors, clientCommonName, sendError, sendJson } from '../http/index.js'
 import type { AuditRow, GatewayStore } from '../store/index.js'
 import { LEGACY_TOKEN_NAME } from './auth.js'
 
-// The admin audit trail (issue #9: every admin action audited, who, when, what). Rows are written
+// The admin audit trail (every admin action audited, who, when, what: docs/http.md, `GET /admin/audit`). Rows are written
 // by the store with the action (release, delete, purge, ack) or right after it (registry reload);
 // GET /admin/audit reads them through the store port, newest first.
 

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 
-// Admin credentials (contract §7 `admin`): the single `admin.token` is one operator named `admin`;
+// Admin credentials (`admin`; docs/console.md, "Credentials and roles"): the single `admin.token` is one operator named `admin`;
 // `admin.tokens` adds named credentials with a role. A viewer reads everything and changes
 // nothing; an operator may also release, delete, acknowledge and reload. The admin API and the
 // operator console (src/console) take the same credentials.
@@ -43,7 +43,7 @@ export function matchCredential(given: string, credentials: readonly Credential[
 }
 
 /**
- * Bearer-token check (contract §8): 401 without credentials, 403 with wrong ones. `credentials`
+ * Bearer-token check (docs/http.md): 401 without credentials, 403 with wrong ones. `credentials`
  * may be a bare token (the single `admin.token`) or the resolved credential list.
  */
 export function checkBearer(header: string | undefined, credentials: string | readonly Credential[]): 'ok' | 'missing' | 'wrong' {

@@ -1,4 +1,4 @@
-export { handleAdmin } from './router.js'
+export { handleAdmin, registerAdmin } from './router.js'
 export type { AdminDeps, AdminStore } from './router.js'
 export { adminCredentials, authenticateBearer, checkBearer, isReadOnlyMethod, matchCredential, LEGACY_TOKEN_NAME } from './auth.js'
 export type { AdminRole, Credential } from './auth.js'

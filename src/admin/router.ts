@@ -1,9 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { IngressErrors } from '../ingress/errors.js'
-import type { ErrorDef } from '../ingress/errors.js'
-import { readBody, sendError, sendJson } from '../ingress/http-util.js'
-import { isStoreError, isStoreUnavailable } from '../store/index.js'
-import type { GatewayStore, StoreError } from '../store/index.js'
+import { IngressErrors, answerRefusal, isGatewayError, readBody, sendError, sendJson } from '../http/index.js'
+import type { HttpPlugin } from '../http/index.js'
+import { ReasonRequiredError, isStoreUnavailable, storeUnavailable } from '../store/index.js'
+import type { GatewayStore } from '../store/index.js'
 import type { WorkingDayCalendar } from '../obligations/index.js'
 import { authenticateBearer, isReadOnlyMethod } from './auth.js'
 import type { Credential } from './auth.js'
@@ -24,18 +23,13 @@ export interface AdminDeps extends AuditDeps {
   credentials: readonly Credential[]
   store: AdminStore
   reloadRegistry(): Promise<unknown>
-  /** POST /admin/registry/apply-delta (issue #17): throws an error with `reasons` when refused */
+  /** POST /admin/registry/apply-delta (docs/registry.md): throws an error with `reasons` when refused */
   applyRegistryDelta?(name: string, body: Buffer): Promise<unknown>
   /** re-evaluates and releases (gateway/release.ts) */
   releaseQuarantined(id: string, actor: string): Promise<unknown>
   now(): number
   /** working days elapsed in the stale-CoS report */
   calendar?: WorkingDayCalendar
-}
-
-/** A StoreError answers its own status (404 not found / not available, 400, 503), never 500. */
-function storeProblem(err: StoreError): ErrorDef {
-  return Object.values(IngressErrors).find((e) => e.code === err.code) ?? { code: err.code, status: err.status, title: 'Store error' }
 }
 
 /** a delta file posted to the admin API: 10k rows are ~0.5 MB */
@@ -45,16 +39,20 @@ const QUARANTINE_ID = /^\/admin\/quarantine\/([0-9a-f-]{36})(\/release)?$/
 const OBLIGATION_ACK = /^\/admin\/obligations\/([0-9a-f-]{36})\/ack$/
 const OBLIGATION_ID = /^\/admin\/obligations\/([0-9a-f-]{36})$/
 
-/** Admin API (contract §8). Every route needs the bearer token. */
+/** Admin API (docs/http.md) under /admin/. Every route needs the bearer token. */
+export const registerAdmin: HttpPlugin<AdminDeps> = (router, deps) => {
+  router.under('/admin/', (req, res, url) => handleAdmin(req, res, url, deps))
+}
+
 export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url: URL, deps: AdminDeps): Promise<void> {
   try {
     await route(req, res, url, deps)
   } catch (err) {
-    if (res.headersSent) throw err
-    if (isStoreError(err)) return sendError(res, storeProblem(err), err.message)
-    // SQLite I/O trouble (disk full, read-only): the store is unavailable, not the request wrong
-    if (isStoreUnavailable(err)) return sendError(res, IngressErrors.STORE_UNAVAILABLE, (err as Error).message)
-    throw err
+    // A GatewayError (a StoreError: 404 not found / not available, 400, 503) answers its own
+    // status. SQLite I/O trouble (disk full, read-only): the store is unavailable, not the
+    // request wrong. Anything else is a bug: the HTTP layer answers 500 and logs it.
+    const refusal = !isGatewayError(err) && isStoreUnavailable(err) ? storeUnavailable((err as Error).message, err) : err
+    if (!answerRefusal(res, refusal)) throw refusal
   }
 }
 
@@ -120,13 +118,8 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, deps: 
   if (qm !== null) {
     const id = qm[1]!
     if (qm[2] === '/release' && method === 'POST') {
-      try {
-        return sendJson(res, 200, await deps.releaseQuarantined(id, actor))
-      } catch (err) {
-        // not found, store unavailable: the store's status; a document policy still cannot decide: 409
-        if (isStoreError(err) || isStoreUnavailable(err)) throw err
-        return sendError(res, IngressErrors.CONFLICT, (err as Error).message)
-      }
+      // not found, store unavailable: the store's status; a document policy still cannot decide: 409
+      return sendJson(res, 200, await deps.releaseQuarantined(id, actor))
     }
     if (qm[2] === undefined && method === 'GET') {
       const row = await store.getQuarantine(id)
@@ -145,8 +138,7 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, deps: 
           ? sendJson(res, 200, { deleted: id })
           : sendError(res, IngressErrors.NOT_FOUND, `no quarantined message ${id}`)
       } catch (err) {
-        const e = err as { code?: string; message: string }
-        if (e.code === 'DCCGW_ERR_REASON_REQUIRED') return sendError(res, IngressErrors.BAD_REQUEST, `${e.message} (?reason=...)`)
+        if (err instanceof ReasonRequiredError) return sendError(res, IngressErrors.BAD_REQUEST, `${err.message} (?reason=...)`)
         throw err
       }
     }

@@ -40,7 +40,7 @@ const COLUMNS = [
 ] as const
 
 /**
- * The stale-CoS report (contract §1 `report stale-cos`): per losing party and MPxN, the traffic
+ * The stale-CoS report (`report stale-cos`; docs/obligations.md, "Stale-CoS report"): per losing party and MPxN, the traffic
  * that still reached it after the supply start date, counted by kind (E4 responses apart), first
  * and last seen by alert time, the working days that passed, and whether the case is resolved: a
  * DCC Alert SecurityCredentialsUpdated for a device of that MPxN shows the credentials were

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import { ConfigError, loadConfig } from '../config/index.js'
 import type { Config } from '../config/types.js'
 
-/** Contract §1 exit codes. */
+/** Exit codes (docs/operations.md, "Command line"): 0 ok, 1 runtime failure, 2 bad usage or configuration. */
 export const EXIT = { OK: 0, FAILURE: 1, USAGE: 2 } as const
 
 export class CliError extends Error {

@@ -14,7 +14,7 @@ const version = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'u
 const program = new Command('dcc-alert-gateway')
   .description('Inline gateway between the DCC (DUIS) and a supplier adapter: deliver, forward, drop or quarantine every message.')
   .version(version)
-  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2)) // contract §1: 2 = bad usage
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2)) // exit code 2 = bad usage (docs/operations.md, "Command line")
 const configOpt = ['-c, --config <file>', 'configuration file (YAML or JSON); default: DCC_GATEWAY_CONFIG, else the embedded demo'] as const
 
 program.command('serve').description('run the gateway').option(...configOpt).action((o) => run(() => serve(o)))

@@ -24,7 +24,7 @@ export async function registryCheck(opts: { config?: string }): Promise<number> 
 
 /**
  * `registry compile`: builds the index from the registry files and writes it as a compiled snapshot
- * into registry.snapshotDir (issue #17), which the next start or reload reads instead of the files
+ * into registry.snapshotDir (docs/registry.md), which the next start or reload reads instead of the files
  * while they are unchanged. Exit 1 when the files are fatal or the snapshot cannot be written.
  */
 export async function registryCompile(opts: { config?: string }): Promise<number> {

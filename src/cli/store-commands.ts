@@ -6,7 +6,7 @@ import type { StaleCosReportRow } from '../admin/index.js'
 import { contactsAt, createCalendar, levelName } from '../obligations/index.js'
 import { loadParties } from '../registry/index.js'
 import type { Party } from '../registry/types.js'
-import { isStoreError, openStore } from '../store/index.js'
+import { ReasonRequiredError, isNotAvailable, openStore } from '../store/index.js'
 import type { GatewayStore } from '../store/index.js'
 import { CliError, configFrom, EXIT, table } from './common.js'
 
@@ -46,8 +46,8 @@ export async function quarantineShow(id: string, opts: { config?: string; raw?: 
 
 export async function quarantineDelete(id: string, opts: { config?: string; reason?: string }): Promise<number> {
   return withStore(configFrom(opts), async (store) => {
-    const gone = await store.deleteQuarantined(id, 'cli', opts.reason).catch((err: { code?: string; message: string }) => {
-      throw err.code === 'DCCGW_ERR_REASON_REQUIRED' ? new CliError(`${err.message} (--reason)`, EXIT.USAGE) : err
+    const gone = await store.deleteQuarantined(id, 'cli', opts.reason).catch((err: unknown) => {
+      throw err instanceof ReasonRequiredError ? new CliError(`${err.message} (--reason)`, EXIT.USAGE) : err
     })
     if (!gone) throw new CliError(`no quarantined message ${id}`)
     process.stdout.write(`deleted ${id}\n`)
@@ -97,7 +97,7 @@ export async function obligationsList(opts: { config?: string; overdue?: boolean
   await withStore(config, async (store) => {
     const now = Date.now()
     const items = await store.listObligations(opts.overdue ? 'overdue' : opts.all ? 'all' : 'open', now)
-    // contract §1: the list includes open stale-CoS cases (the losing supplier still receives traffic);
+    // `obligations list` (docs/operations.md, "Command line") includes open stale-CoS cases (the losing supplier still receives traffic);
     // a store that cannot report them (store.kind nats) says so instead
     let stale: StaleCosReportRow[] = []
     let staleNote = ''
@@ -105,7 +105,7 @@ export async function obligationsList(opts: { config?: string; overdue?: boolean
       try {
         stale = (await staleCosReport(store, { status: 'open' }, now, createCalendar(config.calendar))).rows
       } catch (err) {
-        if (!isStoreError(err) || err.code !== 'DCCGW_ERR_NOT_AVAILABLE') throw err
+        if (!isNotAvailable(err)) throw err
         staleNote = `stale-CoS cases not listed: ${err.message}\n`
       }
     }

@@ -1,4 +1,4 @@
-// Style §4: the schema is the source; config.types.ts is generated from it and committed.
+// The schema is the source; config.types.ts is generated from it and committed.
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { generateConfigTypes, typesPath } from '../../scripts/gen-config-types.mjs'

@@ -6,7 +6,7 @@
  */
 
 /**
- * dcc-alert-gateway configuration (contract section 7). Every field has a default; environment variables DCC_GATEWAY_<SECTION>_<KEY> override them. Relative paths are resolved against the configuration file's folder.
+ * dcc-alert-gateway configuration (README, Configuration). Every field has a default; environment variables DCC_GATEWAY_<SECTION>_<KEY> override them. Relative paths are resolved against the configuration file's folder.
  */
 export interface GatewayConfig {
   /**
@@ -130,7 +130,7 @@ export interface GatewayConfig {
    */
   tenants?: string[];
   /**
-   * Registry files (contract section 5).
+   * Registry files (README, Configuration; docs/registry.md).
    */
   registry?: {
     /**
@@ -154,7 +154,7 @@ export interface GatewayConfig {
      */
     reloadIntervalSeconds?: number;
     /**
-     * Compile the index into a binary snapshot after a build from the files, and start or reload from the newest snapshot whose sources (size, mtime, CRC-32) are unchanged (README, Registry).
+     * Compile the index into a binary snapshot after a build from the files, and start or reload from the newest snapshot whose sources (size, mtime, CRC-32) are unchanged (docs/registry.md, Compiled snapshots).
      */
     snapshots?: boolean;
     /**
@@ -175,7 +175,7 @@ export interface GatewayConfig {
     deltaPollSeconds?: number;
   };
   /**
-   * Decision policy (contract section 3).
+   * Decision policy (README, Decisions and reasons).
    */
   policy?: {
     /**
@@ -183,7 +183,7 @@ export interface GatewayConfig {
      */
     nonCritical?: "drop" | "quarantine";
     /**
-     * Alert codes never dropped and forwarded to the acquiring supplier (proposal in domain notes section 4).
+     * Alert codes never dropped and forwarded to the acquiring supplier (README, Decisions and reasons: reason safety-listed).
      */
     safetyListedCodes?: string[];
     /**
@@ -325,7 +325,7 @@ export interface GatewayConfig {
     };
   };
   /**
-   * Duplicate detection (contract section 6).
+   * Duplicate detection (docs/http.md, Message identity).
    */
   dedupe?: {
     /**
@@ -497,7 +497,7 @@ export interface GatewayConfig {
     decisions?: boolean;
   };
   /**
-   * Message-level security (contract section 4: a DUIS document may carry an enveloped XML signature).
+   * Message-level security (docs/operations.md, Faults: a DUIS document may carry an enveloped XML signature).
    */
   security?: {
     /**
@@ -510,7 +510,7 @@ export interface GatewayConfig {
     dccCertificates?: string[];
   };
   /**
-   * Worker pool (piscina) that parses, looks up and decides (src/pool). Default 0: on the 2-core reference machine the main thread is faster (README, Performance).
+   * Worker pool (piscina) that parses, looks up and decides (src/pool). Default 0: on the 2-core reference machine the main thread is faster (docs/performance.md).
    */
   pool?: {
     /**

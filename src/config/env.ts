@@ -1,4 +1,4 @@
-// DCC_GATEWAY_<SECTION>_<KEY> overrides (contract §7). SECTION and KEY match schema names
+// DCC_GATEWAY_<SECTION>_<KEY> overrides (README, "Configuration"). SECTION and KEY match schema names
 // case-insensitively, with or without underscores between words: DCC_GATEWAY_LIMITS_MAXBODYBYTES
 // and DCC_GATEWAY_LIMITS_MAX_BODY_BYTES both set limits.maxBodyBytes; nested objects continue
 // the chain (DCC_GATEWAY_SERVER_TLS_CERT). Top-level leaves have no KEY (DCC_GATEWAY_TENANTS).

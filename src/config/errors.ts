@@ -1,5 +1,5 @@
-// Configuration errors (style §3). The CLI maps exitCode 2 = "bad usage or bad configuration"
-// (contract §1); the message names the file (or environment variable), the field and what
+// Configuration errors. The CLI maps exitCode 2 = "bad usage or bad configuration"
+// (docs/operations.md, "Command line"); the message names the file (or environment variable), the field and what
 // was expected, one line per problem.
 
 export const ConfigErrors = {

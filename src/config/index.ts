@@ -1,4 +1,4 @@
-// Front door of src/config: the schema-validated, defaulted, frozen configuration (contract §7).
+// Front door of src/config: the schema-validated, defaulted, frozen configuration (README, "Configuration").
 export { loadConfig, EMBEDDED_DEMO } from './load.js'
 export type { LoadConfigOptions } from './load.js'
 export { ConfigError, ConfigErrors } from './errors.js'

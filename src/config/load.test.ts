@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { ConfigError, EMBEDDED_DEMO, loadConfig, parseDuration } from './index.js'
 import { packageRoot } from './paths.js'
 
-// The minimal configuration contract §7 says must always be accepted.
+// The minimal configuration of README "Configuration", which must always be accepted.
 const MINIMAL = `server: { host: 127.0.0.1, port: 8080 }
 tenants: [ACME]                 # party ids, from parties.yaml, whose traffic this gateway handles
 registry:
@@ -166,7 +166,7 @@ dedupe: { window: 7 days }
       `${file}: /calendar/extraNonWorkingDays/0 is not a calendar date (got "2026-02-30")`,
       `${file}: /calendar/extraWorkingDays/0 2026-09-18 is also in /calendar/extraNonWorkingDays`,
     ])
-    // issue #14 rule 7: a safety-listed code can never be made droppable as consumption data
+    // A safety-listed code can never be made droppable as consumption data (README, "Configuration")
     const codes = world('policy: { consumptionDataCodes: [8F0A, 8f0f] }\n')
     expect(problems(() => loadConfig({ file: codes.file, env: {} }))).toEqual([
       `${codes.file}: /policy/consumptionDataCodes/1 "8f0f" is also in /policy/safetyListedCodes: a safety-listed alert is never consumption data (remove it from one list)`,
@@ -180,7 +180,7 @@ dedupe: { window: 7 days }
   })
 })
 
-// Issue #14 rule 6: the DCC's own User IDs are configuration (default: the DCC Boxed ID).
+// The DCC's own User IDs are configuration (README, `dcc.userIds`; default: the DCC Boxed ID).
 describe('loadConfig: dcc.userIds', () => {
   it('defaults to the DCC Boxed ID, takes a list of EUI-64s and rejects anything else', () => {
     expect(loadConfig({ file: world('{}\n').file, env: {} }).dcc.userIds).toEqual(['90-B3-D5-1F-30-00-00-02'])

@@ -11,7 +11,7 @@ import { configSchema, validateConfig } from './validate.js'
 
 /**
  * `Config.configFile` when no file was given: `serve` without --config and without
- * DCC_GATEWAY_CONFIG runs examples/demo/gateway.yaml from the package (contract §1), with its
+ * DCC_GATEWAY_CONFIG runs examples/demo/gateway.yaml from the package (docs/operations.md, "Command line"), with its
  * registry files read from the package and store.path resolved against the working directory.
  */
 export const EMBEDDED_DEMO = '<embedded demo>'
@@ -53,7 +53,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   const problems = validateConfig(data, (pointer) => sourceOf(pointer, sources) ?? fileLabel)
   if (problems.length) throw new ConfigError(problems)
 
-  // Relative paths left are from the file or from defaults (contract §7: relative to the file).
+  // Relative paths left are from the file or from defaults (README, "Configuration": relative to the file).
   const folder = dirname(file)
   for (const pointer of PATH_SETTINGS) {
     const value = getAt(data, pointer)

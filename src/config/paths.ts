@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 /**
  * Settings whose relative values are resolved: against the config file's folder when they come
  * from the file or from a schema default, against the working directory when they come from a
- * DCC_GATEWAY_* variable or a programmatic override (contract §7). delivery.outboxDir is
+ * DCC_GATEWAY_* variable or a programmatic override (README, "Configuration"). delivery.outboxDir is
  * resolved against store.path instead (its schema description).
  */
 export const PATH_SETTINGS = [

@@ -1,4 +1,4 @@
-// One ajv validator, compiled on first use from schemas/config.schema.json (style §4). It also
+// One ajv validator, compiled on first use from schemas/config.schema.json. It also
 // fills in every default, so defaults exist only in the schema. Errors become one line each:
 //   gateway.yaml: /policy/nonCritical must be one of "drop", "quarantine" (got "delete")
 import { readFileSync } from 'node:fs'
@@ -62,7 +62,7 @@ function crossCheck(data: unknown): Problem[] {
   if (isPlainObject(tls) && tls.requireClientCert === true && tls.ca === undefined) {
     problems.push(['/server/tls/requireClientCert', '/server/tls/ca is required when /server/tls/requireClientCert is true'])
   }
-  // A safety alert must never become droppable by configuration (issue #14 rule 7).
+  // A safety alert must never become droppable by configuration (README, "Configuration").
   const safety = new Set((asStrings(getAt(data, '/policy/safetyListedCodes'))).map((c) => c.toUpperCase()))
   asStrings(getAt(data, '/policy/consumptionDataCodes')).forEach((code, i) => {
     if (safety.has(code.toUpperCase())) {

@@ -1,5 +1,5 @@
 // A tagged template that escapes every interpolated value (quarantined documents are attacker-
-// controlled bytes: contract §3, issue #16). Only values already wrapped as Html (the output of
+// controlled bytes: docs/console.md). Only values already wrapped as Html (the output of
 // another html`` or of `trusted()` for a constant the code wrote) pass through unescaped.
 // Attribute values must always be quoted in the templates: escaping covers both quote kinds.
 

@@ -1,4 +1,4 @@
-import { isStoreError } from '../store/index.js'
+import { isNotAvailable } from '../store/index.js'
 import { html } from './html.js'
 import type { Html, HtmlValue } from './html.js'
 import type { Session } from './session.js'
@@ -112,7 +112,7 @@ export async function ask<T>(read: () => Promise<T>): Promise<Answer<T>> {
   try {
     return { ok: true, value: await read() }
   } catch (err) {
-    if (isStoreError(err) && err.code === 'DCCGW_ERR_NOT_AVAILABLE') return { ok: false, why: err.message }
+    if (isNotAvailable(err)) return { ok: false, why: err.message }
     throw err
   }
 }

@@ -1,6 +1,6 @@
 // The console on a store that cannot answer its summaries (the clustered store): every page
 // answers 200, and the pages whose read the store refuses with its not-available StoreError say
-// so instead of failing (issue #16). The store here is an in-memory stand-in for the port that
+// so instead of failing (docs/console.md). The store here is an in-memory stand-in for the port that
 // answers as NatsStore does (src/store/nats/nats-store.ts).
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { matchCredential } from '../admin/index.js'
-import { isStoreError, isStoreUnavailable } from '../store/index.js'
+import type { HttpPlugin } from '../http/index.js'
+import { isGatewayError } from '../http/index.js'
+import { isStoreUnavailable } from '../store/index.js'
 import * as act from './actions.js'
 import type { ActionResult } from './actions.js'
 import { COOKIE, cookieValue, crossSite, readForm, redirect, sendPage, sendText, sessionCookie } from './http.js'
@@ -21,7 +23,7 @@ import { SessionStore, csrfMatches } from './session.js'
 import type { Session } from './session.js'
 import type { ConsoleDeps } from './types.js'
 
-// The operator console (issue #16) under /console: server-rendered pages, sessions from the admin
+// The operator console (docs/console.md) under /console: server-rendered pages, sessions from the admin
 // credentials, CSRF tokens on every state-changing form. Unauthenticated page requests go to the
 // sign-in form; a viewer sees everything and may change nothing.
 
@@ -44,6 +46,11 @@ export interface ConsoleHandler {
   readonly sessions: SessionStore
 }
 
+/** The console under /console (its own sessions; the admin credentials sign in). */
+export const registerConsole: HttpPlugin<ConsoleHandler> = (router, console) => {
+  router.under('/console', (req, res, url) => console.handle(req, res, url))
+}
+
 export function createConsole(d: ConsoleDeps): ConsoleHandler {
   const sessions = new SessionStore(d.sessionMinutes * 60_000, d.now)
   const cookie = (s: Session) => sessionCookie(s.id, d.sessionMinutes * 60, d.tls)
@@ -58,8 +65,8 @@ export function createConsole(d: ConsoleDeps): ConsoleHandler {
     try {
       await route(req, res, url)
     } catch (err) {
-      if (res.headersSent || !(isStoreError(err) || isStoreUnavailable(err))) throw err
-      const status = isStoreError(err) ? err.status : 503
+      if (res.headersSent || !(isGatewayError(err) || isStoreUnavailable(err))) throw err
+      const status = isGatewayError(err) ? err.status : 503
       sendPage(res, status, shell('Store not answering', html`<main id="main"><h1>The store did not answer</h1><p>${(err as Error).message}</p><p>Nothing was changed by this request unless the page said so. <a href="/console/">Try again</a></p></main>`))
     }
   }

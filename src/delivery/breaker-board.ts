@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import type { Clock } from '../clock/index.js'
 import type { GatewayMetrics } from '../metrics/index.js'
 import type { SpoolItem } from '../store/types.js'
 import { BREAKER_STATE_VALUE, CircuitBreaker } from './circuit-breaker.js'
@@ -13,17 +14,17 @@ import type { Sender } from './types.js'
  *
  * Metric `dccgw_delivery_breaker_state{target}` (declared in src/metrics, read from here at each scrape): the worst state among the breakers of a target
  * kind (adapter, notice, outbox): 0 closed, 1 half-open, 2 open. Never a URL or a party
- * (contract §9: closed label sets).
+ * (docs/operations.md, "Metrics": closed label sets).
  */
 export class BreakerBoard {
   #opts: BreakerOptions
   #log: Logger
   #byKey = new Map<string, { breaker: CircuitBreaker; label: string }>()
 
-  constructor(opts: BreakerOptions, metrics: GatewayMetrics, log: Logger) {
+  constructor(opts: BreakerOptions, metrics: GatewayMetrics, log: Logger, clock: Clock) {
     this.#opts = opts
     this.#log = log
-    metrics.setBreakerSource(() => this.worst(Date.now()))
+    metrics.setBreakerSource(() => this.worst(clock.now()))
   }
 
   /** The breaker guarding an item's target (created closed on first use). */

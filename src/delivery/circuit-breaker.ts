@@ -1,6 +1,6 @@
 /**
  * A circuit breaker per delivery target URL, so an adapter that is down is not hammered by every
- * spooled message's own retry schedule (issue #9).
+ * spooled message's own retry schedule (docs/operations.md, "Faults").
  *
  * States:
  *   closed     attempts flow; `failures` consecutive retryable outcomes open it
@@ -45,7 +45,7 @@ export class CircuitBreaker {
 
   /**
    * May an attempt start now? In half-open only one probe is in flight at a time; the caller
-   * must report its outcome with onSuccess/onFailure (or onAbandon if it never ran).
+   * must report its outcome with onSuccess/onFailure.
    */
   tryAcquire(now: number): boolean {
     const s = this.state(now)
@@ -74,10 +74,5 @@ export class CircuitBreaker {
       this.#state = 'open'
       this.#openedAt = now
     }
-  }
-
-  /** The acquired attempt did not reach the target (e.g. the store failed first). */
-  onAbandon(): void {
-    this.#probing = false
   }
 }

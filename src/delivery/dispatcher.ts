@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import type { Clock, ClockTimer } from '../clock/index.js'
 import type { GatewayMetrics } from '../metrics/index.js'
 import type { SpoolItem } from '../store/types.js'
 import { backoffDelay } from './backoff.js'
@@ -10,7 +11,8 @@ import type { AttemptResult, Sender } from './types.js'
 export interface SpoolStore {
   /** due items, oldest first, only the oldest of each target+MPxN, none of the `blocked` keys */
   dueSpool(now: number, limit: number, blocked?: readonly string[]): SpoolItem[]
-  nextDueAt(blocked?: readonly string[]): number | null
+  /** the earliest due time outside `blocked` (a store may stop looking at the first due by `now`) */
+  nextDueAt(now: number, blocked?: readonly string[]): number | null
   completeDelivery(item: SpoolItem, now: number): Promise<void>
   scheduleRetry(item: SpoolItem, at: number, error: string): Promise<void>
   rejectDelivery(item: SpoolItem, detail: string, now: number): Promise<string>
@@ -42,26 +44,24 @@ export class Dispatcher {
   #opts: DispatcherOptions
   #metrics: GatewayMetrics
   #log: Logger
+  #clock: Clock
   #inFlight = new Map<number, Promise<void>>()
   /** "<target> <mpxn>" of the items in flight: never two at once for one household */
   #busyMpxn = new Set<string | undefined>()
-  #timer: NodeJS.Timeout | undefined
+  #timer: ClockTimer | undefined
   #running = false
   #pumping = false
   #again = false
   #breakers: BreakerBoard
 
-  constructor(store: SpoolStore, senderFor: (item: SpoolItem) => Sender, opts: DispatcherOptions, metrics: GatewayMetrics, log: Logger) {
+  constructor(store: SpoolStore, senderFor: (item: SpoolItem) => Sender, opts: DispatcherOptions, metrics: GatewayMetrics, log: Logger, clock: Clock) {
     this.#store = store
+    this.#clock = clock
     this.#senderFor = senderFor
     this.#opts = opts
     this.#metrics = metrics
     this.#log = log
-    this.#breakers = new BreakerBoard({ failures: opts.breakerFailures, cooldownMs: opts.breakerCooldownMs }, metrics, log)
-  }
-
-  get inFlight(): number {
-    return this.#inFlight.size
+    this.#breakers = new BreakerBoard({ failures: opts.breakerFailures, cooldownMs: opts.breakerCooldownMs }, metrics, log, clock)
   }
 
   start(): void {
@@ -82,7 +82,7 @@ export class Dispatcher {
   /** Stops picking new items and waits for the ones in flight. */
   async stop(): Promise<void> {
     this.#running = false
-    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    this.#timer?.cancel()
     await Promise.allSettled([...this.#inFlight.values()])
   }
 
@@ -94,7 +94,7 @@ export class Dispatcher {
         this.#again = false
         const free = this.#opts.concurrency - this.#inFlight.size
         if (free <= 0) break
-        const now = Date.now()
+        const now = this.#clock.now()
         const items = this.#store.dueSpool(now, free + this.#inFlight.size, this.#breakers.blocked(now))
         for (const item of items) {
           if (this.#inFlight.size >= this.#opts.concurrency) break
@@ -122,19 +122,18 @@ export class Dispatcher {
 
   #armTimer(): void {
     if (!this.#running) return
-    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    this.#timer?.cancel()
     let wait = this.#opts.pollIntervalMs
     try {
-      const now = Date.now()
-      const next = this.#store.nextDueAt(this.#breakers.blocked(now))
+      const now = this.#clock.now()
+      const next = this.#store.nextDueAt(now, this.#breakers.blocked(now))
       if (next !== null) wait = Math.max(5, Math.min(wait, next - now))
       const probe = this.#breakers.nextProbeAt()
       if (probe !== undefined) wait = Math.max(5, Math.min(wait, probe - now))
     } catch {
       // store closed or failing: poll again later
     }
-    this.#timer = setTimeout(() => this.#pump(), wait)
-    this.#timer.unref()
+    this.#timer = this.#clock.setTimeout(() => this.#pump(), wait)
   }
 
   async #attempt(item: SpoolItem, sender: Sender, breaker: CircuitBreaker): Promise<void> {
@@ -147,13 +146,13 @@ export class Dispatcher {
     }
     stop({ outcome: result.outcome })
     // A rejection (4xx) means the target is up and answering: only retryable outcomes count.
-    this.#breakers.report(breaker, sender.label, result.outcome !== 'retry', Date.now())
+    this.#breakers.report(breaker, sender.label, result.outcome !== 'retry', this.#clock.now())
     this.#metrics.deliveryAttempts.inc({ target: sender.label, outcome: result.outcome })
-    const now = Date.now()
+    const now = this.#clock.now()
     const log = { messageId: item.messageId, target: sender.label, attempts: item.attempts + 1 }
     try {
       if (result.outcome === 'ok') {
-        // written where it reaches nobody (issue 15): done, but the obligation is not notified
+        // written where it reaches nobody (docs/obligations.md): done, but the obligation is not notified
         await this.#store.completeDelivery(result.unreachable ? { ...item, obligationId: null } : item, now)
         if (result.unreachable) this.#log.warn({ ...log, party: item.party, obligationId: item.obligationId }, 'notice reached no channel of the party (outbox only); the obligation stays unnotified and escalates on time')
         else this.#log.debug(log, 'delivered')

@@ -41,13 +41,13 @@ export class SenderDirectory {
   }
 
   /**
-   * Notice channels (README "Notices"): webhook when the party has an endpoint; e-mail when SMTP
+   * Notice channels (docs/obligations.md, "Notices"): webhook when the party has an endpoint; e-mail when SMTP
    * is configured and the contacts of the notice's level (primary, secondary, escalation) have
    * addresses; the outbox folder only when neither. Non-DCC-User parties are reached the same way.
    */
   #noticeSender(item: SpoolItem, party: ReturnType<RegistryIndex['party']>): Sender {
     const level = Number((JSON.parse(item.body.toString('utf8')) as { level?: unknown }).level ?? 0) || 0
-    // after the party's last level: obligations.fallbackContact (the SECAS helpdesk), issue 15
+    // after the party's last level: obligations.fallbackContact (the SECAS helpdesk, docs/obligations.md)
     const fallback = level === FALLBACK_LEVEL ? this.#config.obligations.fallbackContact : undefined
     const endpoint = fallback !== undefined ? (fallback.endpoint || undefined) : party?.criticalAlerts?.endpoint
     const to = this.#smtp === undefined ? [] : fallback !== undefined ? (fallback.email ? [fallback.email] : []) : emailsAt(party, level)
@@ -75,7 +75,7 @@ export class SenderDirectory {
   }
 
   /**
-   * Parties a notice could not reach today (issue 15, point 3): a tenant (critical-quarantined and
+   * Parties a notice could not reach today (docs/obligations.md): a tenant (critical-quarantined and
    * install-code escalations go to it) or a party with a critical-alert contact (policy forwards to
    * it), that has no webhook, no e-mail this gateway can send (smtp.host unset)
    * and are not in obligations.outboxParties. Sorted party ids.

@@ -10,7 +10,7 @@ export interface HttpSenderOptions {
 }
 
 /**
- * POSTs the spooled bytes as they are (contract §4: byte for byte, original content type) with
+ * POSTs the spooled bytes as they are (docs/http.md, "Delivery": byte for byte, original content type) with
  * `Idempotency-Key: <messageId>`. 2xx = done; 408, 429, 5xx, timeouts and connection errors are
  * retried; any other status is a rejection (the message goes to quarantine).
  */

@@ -3,11 +3,11 @@ import type { SmtpSender } from './target-smtp.js'
 import type { AttemptResult, Sender } from './types.js'
 
 /**
- * One notice, several channels (README "Notices"): the webhook when the party has
+ * One notice, several channels (docs/obligations.md, "Notices"): the webhook when the party has
  * `criticalAlerts.endpoint`, e-mail when SMTP is configured and the contacts of the notice's level
  * have addresses, the outbox folder only when neither applies. The outbox counts as reaching the
  * party only when the operator listed it in `obligations.outboxParties` (`outboxNotifies`);
- * otherwise the result is ok but `unreachable` (issue 15, point 3). The spool item is done when every
+ * otherwise the result is ok but `unreachable` (docs/obligations.md). The spool item is done when every
  * channel took it; a channel that already took it is not tried again while this process runs
  * (after a restart it may repeat: the webhook has the Idempotency-Key, the e-mail a stable
  * Message-ID).

@@ -12,6 +12,8 @@ import type { AttemptResult, Sender } from './types.js'
 export class OutboxSender implements Sender {
   readonly label = 'outbox'
   #dir: string
+  /** folders made (or found) already: one mkdir per party folder, not one per file */
+  readonly #made = new Set<string>()
 
   constructor(dir: string) {
     this.#dir = dir
@@ -23,18 +25,33 @@ export class OutboxSender implements Sender {
         const folder = join(this.#dir, 'notices', safeName(item.party))
         const name = safeName(item.obligationId ?? item.messageId)
         const notice = JSON.parse(item.body.toString('utf8')) as { text?: string }
-        await writeDurably(folder, `${name}.txt`, Buffer.from(notice.text ?? ''))
-        await writeDurably(folder, `${name}.json`, item.body)
+        await this.#write(folder, `${name}.txt`, Buffer.from(notice.text ?? ''))
+        await this.#write(folder, `${name}.json`, item.body)
       } else {
         const folder = join(this.#dir, safeName(item.party))
         const name = safeName(item.messageId)
         const headers = { ...item.headers, 'content-type': item.contentType, 'idempotency-key': item.messageId }
-        await writeDurably(folder, `${name}.headers.json`, Buffer.from(JSON.stringify(headers, null, 2)))
-        await writeDurably(folder, `${name}.xml`, item.body)
+        await this.#write(folder, `${name}.headers.json`, Buffer.from(JSON.stringify(headers, null, 2)))
+        await this.#write(folder, `${name}.xml`, item.body)
       }
       return { outcome: 'ok' }
     } catch (err) {
       return { outcome: 'retry', error: (err as Error).message }
+    }
+  }
+
+  /** A folder removed while the gateway runs (an operator clearing the outbox) is made again. */
+  async #write(folder: string, name: string, data: Buffer): Promise<void> {
+    if (!this.#made.has(folder)) {
+      await mkdir(folder, { recursive: true })
+      this.#made.add(folder)
+    }
+    try {
+      await writeDurably(folder, name, data)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+      await mkdir(folder, { recursive: true })
+      await writeDurably(folder, name, data)
     }
   }
 }
@@ -45,7 +62,6 @@ export function safeName(s: string): string {
 }
 
 async function writeDurably(folder: string, name: string, data: Buffer): Promise<void> {
-  await mkdir(folder, { recursive: true })
   const tmp = join(folder, `.${name}.tmp`)
   const fh = await open(tmp, 'w')
   try {

@@ -3,7 +3,7 @@ import type { SpoolItem } from '../store/types.js'
 export type AttemptResult =
   /**
    * `unreachable`: the item was written somewhere (the outbox folder) that does not count as
-   * reaching the party (issue 15, point 3): the spool item is done, its obligation not notified
+   * reaching the party (docs/obligations.md): the spool item is done, its obligation not notified
    */
   | { outcome: 'ok'; unreachable?: boolean }
   | { outcome: 'retry'; error: string }

@@ -150,14 +150,14 @@ export class EnvelopeCollector {
       } else if (body === 'SMETS1ResponseMessage' && local === 'SMETS1SignedResponse') {
         this.#inSmets1 = d
       } else if (body === 'SMETS1ResponseMessage' && local === 'DSPScheduleID') {
-        c.dspScheduled = true // SMETS1 DSP-scheduled read (domain §2): consumption data
+        c.dspScheduled = true // SMETS1 DSP-scheduled read: consumption data
       }
     } else if (d === 5) {
       const parent = this.#locals[3]
       if (parent === 'FutureDatedDeviceAlertMessage' && local === 'FutureDatedAlertCode') {
         return this.#capture(ALERT_CODE, at, c.alertCode !== undefined, local)
       }
-      // DCCAlertMessage/DCCAlert/<type>: route on the DCCAlert child (domain §2).
+      // DCCAlertMessage/DCCAlert/<type>: route on the DCCAlert child.
       if (parent === 'DCCAlert' && this.#bodyChild === 'DCCAlertMessage' && c.dccAlertType === undefined) c.dccAlertType = local
     }
     if (local === 'GBCSPayload' && ns === NS_SUG) {
@@ -213,7 +213,7 @@ export class EnvelopeCollector {
       case EXPORT_MPAN:
         if (!MPXN_TOKEN.test(v)) return this.#bad(kind, v, 'an MPAN or MPRN of 1-13 letters or digits')
         if (!c.mpxns.includes(v)) c.mpxns.push(v)
-        // an ExportMPAN is judged against the ES role (issue #14 rule 3)
+        // an ExportMPAN is judged against the ES role (docs/decisions.md, "Import, export, gas")
         if (kind === EXPORT_MPAN && !c.exportMpans?.includes(v)) (c.exportMpans ??= []).push(v)
         return true
       case DEVICE: {

@@ -1,4 +1,4 @@
-// The one catalogue of envelope rejection codes (style §3: DCCGW_ERR_<AREA>_<WHAT>).
+// The one catalogue of envelope rejection codes (DCCGW_ERR_<AREA>_<WHAT>).
 // A rejection is an expected outcome (422 + quarantine), returned as a value, never thrown.
 import type { EnvelopeRejection, ParseResult } from './types.js'
 

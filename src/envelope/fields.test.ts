@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { buildDuisDocument, buildGbcsStub, DEFAULT_ENVELOPE_LIMITS as L, messageIdOf, parseDuisDateTime, parseEnvelope, parseHeaderId, readGbcsHeader } from './index.js'
+import { DEFAULT_ENVELOPE_LIMITS as L, messageIdOf, parseDuisDateTime, parseEnvelope, parseHeaderId, readGbcsHeader } from './index.js'
+import { buildDuisDocument } from '../../test/support/duis-builder.js'
+import { buildGbcsStub } from '../../test/support/gbcs-stub.js'
 
 const DEV = '00-12-34-56-78-AB-CD-EF'
 const USER = '90-B3-D5-1F-30-01-00-00'

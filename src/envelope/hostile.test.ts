@@ -1,7 +1,8 @@
 // Hostile input: every case is a rejection with a code, returned (never thrown) in bounded time.
 import { describe, expect, it } from 'vitest'
 import { readFixtures } from '../../test/fixtures/duis/read-fixtures.js'
-import { buildDuisDocument, DEFAULT_ENVELOPE_LIMITS as L, parseEnvelope } from './index.js'
+import { DEFAULT_ENVELOPE_LIMITS as L, parseEnvelope } from './index.js'
+import { buildDuisDocument } from '../../test/support/duis-builder.js'
 
 const ok = buildDuisDocument({ kind: 'device_alert', responseId: '00-12-34-56-78-AB-CD-EF:90-B3-D5-1F-30-01-00-00:1' })
 const SUG = 'http://www.dccinterface.co.uk/ServiceUserGateway'

@@ -9,9 +9,6 @@ export { parseHeaderId } from './header-id.js'
 export { parseDuisDateTime } from './date-time.js'
 export { messageIdOf } from './message-id.js'
 export { readGbcsHeader } from './gbcs-header.js'
-export { parseEnvelopeReference } from './parse-reference.js'
-export { buildGbcsStub, type GbcsStubOptions } from './gbcs-stub.js'
-export { buildDuisDocument, type DuisDocumentOptions } from './duis-builder.js'
 export { NS_DS, NS_RA, NS_SUG } from './names.js'
 
 /**
@@ -24,4 +21,4 @@ export function parseEnvelope(body: Uint8Array, limits: EnvelopeLimits): ParseRe
   return scanEnvelope(body, limits)
 }
 export { loadVerificationKeys, verifyEnvelopedSignature, type SignatureCheck } from './signature-verify.js'
-export { DIGEST_SHA256, ECDSA_SHA256, ENVELOPED_SIGNATURE, EXC_C14N, EcdsaSha256, signEnvelopedDuis } from './signature-algorithm.js'
+export { DIGEST_SHA256, ECDSA_SHA256, ENVELOPED_SIGNATURE, EXC_C14N, EcdsaSha256 } from './signature-algorithm.js'

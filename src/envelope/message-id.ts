@@ -1,4 +1,4 @@
-// contract §6: message identity, used as Idempotency-Key, dedupe key and file-name component.
+// Message identity (docs/http.md, "Message identity"), used as Idempotency-Key, dedupe key and file-name component.
 //
 // Alphabet: `[0-9A-F-]` EUI-64s, `[0-9]` counter, `:` and `@` separators, and the ISO-8601 instant
 // `[0-9-T:.Z]` (from Date#toISOString, years 0001..9999), or `sha256:` + 64 `[0-9a-f]`.

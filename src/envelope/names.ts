@@ -1,11 +1,10 @@
-// Namespace URIs and element names of DUIS V5.x (domain §2). Match URI + local name, never a prefix.
+// Namespace URIs and element names of DUIS V5.x. Match URI + local name, never a prefix.
 
 export const NS_SUG = 'http://www.dccinterface.co.uk/ServiceUserGateway'
 /** SMETS1 content (MMC): SMETS1SignedResponse children */
 export const NS_RA = 'http://www.dccinterface.co.uk/ResponseAndAlert'
 export const NS_DS = 'http://www.w3.org/2000/09/xmldsig#'
 export const NS_XML = 'http://www.w3.org/XML/1998/namespace'
-export const NS_XMLNS = 'http://www.w3.org/2000/xmlns/'
 
 /** Body children (DUIS XSD: a choice of four) and the metric kind each maps to. */
 export const BODY_KINDS = {

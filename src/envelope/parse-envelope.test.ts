@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { readFixtures } from '../../test/fixtures/duis/read-fixtures.js'
-import { DEFAULT_ENVELOPE_LIMITS as L, EnvelopeErrors, messageIdOf, parseEnvelope, parseEnvelopeReference, type Envelope } from './index.js'
+import { DEFAULT_ENVELOPE_LIMITS as L, EnvelopeErrors, messageIdOf, parseEnvelope, type Envelope } from './index.js'
+import { parseEnvelopeReference } from '../../test/support/parse-reference.js'
 
 const valid = readFixtures('test/fixtures/duis')
 const invalid = readFixtures('test/fixtures/duis/invalid')
@@ -88,7 +89,7 @@ describe('valid fixtures', () => {
     expect(parse('future-dated-8F66-response.xml')).toMatchObject({ kind: 'response', responseContent: 'FutureDatedDeviceAlertMessage', alertCode: '8F66', gbcs: { firstByte: 0xdd } })
     expect(parse('smets1-response-with-alert-8F0F.xml')).toMatchObject({ kind: 'smets1', bodyElement: 'SMETS1ResponseMessage', smets1Originator: DEV, alertCode: '8F0F' })
     expect(parse('smets1-response-with-alert-8F0F.xml').dspScheduled).toBeUndefined()
-    // issue #14 rule 7: a SMETS1 DSP-scheduled read (DSPScheduleID before SMETS1SignedResponse)
+    // A SMETS1 DSP-scheduled read (DSPScheduleID before SMETS1SignedResponse)
     expect(parse('smets1-dsp-scheduled-read.xml')).toMatchObject({ kind: 'smets1', smets1Originator: DEV, serviceReferenceVariant: '4.6.1', dspScheduled: true })
     expect(parse('smets1-dsp-scheduled-read.xml').alertCode).toBeUndefined()
     const e4 = parse('e4-response-request-id-only.xml')
@@ -102,7 +103,7 @@ describe('valid fixtures', () => {
       deviceIds: [DEV, '00-12-34-56-78-AB-CD-F2', '00-12-34-56-78-AB-CD-F3', '00-12-34-56-78-AB-CD-F5', '00-12-34-56-78-AB-CD-F6'],
     })
     expect(parse('dcc-alert-N24-device-status-change-export-mpan.xml').mpxns).toEqual(['1200012345679', '1030006718997'])
-    expect(parse('dcc-alert-N24-device-status-change-export-mpan.xml').exportMpans).toEqual(['1030006718997']) // issue #14 rule 3
+    expect(parse('dcc-alert-N24-device-status-change-export-mpan.xml').exportMpans).toEqual(['1030006718997']) // an ExportMPAN: the ES role (docs/decisions.md)
     expect(parse('dcc-alert-AD1-power-outage.xml').exportMpans).toBeUndefined()
   })
   it('throttle fields pass through; alert codes are upper-cased', () => {

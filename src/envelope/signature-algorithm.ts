@@ -34,16 +34,3 @@ export class EcdsaSha256 {
     return ECDSA_SHA256
   }
 }
-
-/**
- * Signs a DUIS document the way the DCC does (tests, demo tooling): enveloped ds:Signature appended
- * as the last child of Response, one Reference URI="" with enveloped-signature + exclusive c14n.
- */
-export async function signEnvelopedDuis(xml: string, privateKeyPem: string): Promise<string> {
-  const { SignedXml } = await import('./signature-lib.js')
-  const sx = new SignedXml({ privateKey: privateKeyPem, signatureAlgorithm: ECDSA_SHA256, canonicalizationAlgorithm: EXC_C14N })
-  sx.SignatureAlgorithms[ECDSA_SHA256] = EcdsaSha256
-  sx.addReference({ xpath: '/*', transforms: [ENVELOPED_SIGNATURE, EXC_C14N], digestAlgorithm: DIGEST_SHA256, uri: '', isEmptyUri: true })
-  sx.computeSignature(xml, { prefix: 'ds', location: { reference: '/*', action: 'append' } })
-  return sx.getSignedXml()
-}

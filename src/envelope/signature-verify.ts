@@ -6,7 +6,7 @@ import type { XNode } from './signature-lib.js'
 import { NS_DS } from './names.js'
 import { DIGEST_SHA256, ECDSA_SHA256, ENVELOPED_SIGNATURE, EXC_C14N, EcdsaSha256 } from './signature-algorithm.js'
 
-// Optional check of the enveloped DUIS XML signature (security.verifySignatures, issue #9).
+// Optional check of the enveloped DUIS XML signature (security.verifySignatures; docs/operations.md, "Faults").
 //
 // DUIS (and DCC Boxed) sign the whole Response: one ds:Signature, the last child of Response,
 // SignatureMethod ecdsa-sha256, exclusive c14n, one Reference URI="" with the
@@ -14,7 +14,7 @@ import { DIGEST_SHA256, ECDSA_SHA256, ENVELOPED_SIGNATURE, EXC_C14N, EcdsaSha256
 // cannot choose a weaker algorithm or sign only a fragment (signature wrapping), and the key is
 // only ever one of the configured DCC certificates: KeyInfo in the document is never trusted.
 //
-// The check reads the original bytes, and delivery sends those same bytes (contract §4): the
+// The check reads the original bytes, and delivery sends those same bytes (docs/http.md, "Delivery"): the
 // document is never re-serialised, so a valid signature stays valid at the adapter.
 
 export type SignatureCheck = { ok: true } | { ok: false; detail: string }

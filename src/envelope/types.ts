@@ -1,6 +1,6 @@
 // Plain data that crosses the envelope boundary (cloneable: it travels from pool workers).
 
-/** Metric kind of a DUIS document (contract §9 `dccgw_messages_received_total{kind}`). */
+/** Metric kind of a DUIS document (docs/operations.md, "Metrics", `dccgw_messages_received_total{kind}`). */
 export type MessageKind = 'device_alert' | 'dcc_alert' | 'response' | 'smets1'
 
 /** The one Body child of a DUIS `Response` (DUIS XSD: a choice of four). */
@@ -51,7 +51,7 @@ export interface Envelope {
   /** local name of the content child of ResponseMessage after the SRV, e.g. DSPScheduledMessage */
   responseContent?: string
   /**
-   * a SMETS1 DSP-scheduled read: SMETS1ResponseMessage with a DSPScheduleID (domain §2); absent
+   * a SMETS1 DSP-scheduled read: SMETS1ResponseMessage with a DSPScheduleID; absent
    * otherwise (SMETS2: responseContent DSPScheduledMessage)
    */
   dspScheduled?: true

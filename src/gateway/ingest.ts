@@ -2,9 +2,8 @@ import type { KeyObject } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Config } from '../config/types.js'
 import { verifyEnvelopedSignature } from '../envelope/index.js'
-import { IngressErrors, problem } from '../ingress/errors.js'
-import type { SpoolLimit } from '../ingress/limits-spool.js'
-import type { IngestOutcome } from '../ingress/server.js'
+import { IngressErrors, problem } from '../http/index.js'
+import type { IngestOutcome, SpoolLimit } from '../ingress/index.js'
 import type { GatewayMetrics } from '../metrics/index.js'
 import type { RecordContext } from '../pipeline.js'
 import { toAcceptedRecord } from '../pipeline.js'
@@ -14,7 +13,7 @@ import type { RegistryIndex } from '../registry/types.js'
 import { isStoreUnavailable } from '../store/index.js'
 import type { GatewayStore } from '../store/index.js'
 
-// The ingest path of one request (style §2): bounds -> evaluate (inline or pool) -> record ->
+// The ingest path of one request: bounds -> evaluate (inline or pool) -> record ->
 // durable commit -> 200. Every refusal is a 503 + Retry-After with nothing stored.
 
 export interface IngestDeps {
@@ -36,7 +35,7 @@ export interface IngestDeps {
   overdueOnArrival?(): void
 }
 
-/** A document whose signature fails is quarantined whatever policy decided (issue #9). */
+/** A document whose signature fails is quarantined whatever policy decided (docs/operations.md, "Faults"). */
 function badSignature(d: Decision): Decision {
   return { decision: 'quarantine', reason: 'bad-signature', critical: d.critical, ...(d.mpxn !== undefined && { mpxn: d.mpxn }) }
 }
@@ -52,13 +51,13 @@ export function createIngest(d: IngestDeps): (body: Buffer, contentType: string,
     }
   }
 
-  /** Backpressure (issue #4): 503 + Retry-After instead of an unbounded queue; nothing stored. */
+  /** Backpressure (docs/performance.md): 503 + Retry-After instead of an unbounded queue; nothing stored. */
   const overloaded = (detail: string): IngestOutcome => ({
     status: 503,
     problem: problem(IngressErrors.OVERLOADED, detail),
     headers: { 'retry-after': String(config.limits.retryAfterSeconds) },
   })
-  /** Spool bounds (issue #9): a target has been down too long or too much is waiting for it. */
+  /** Spool bounds (docs/operations.md, "Faults"): a target has been down too long or too much is waiting for it. */
   const tooMuchSpooled = (detail: string): IngestOutcome => ({
     status: 503,
     problem: problem(IngressErrors.SPOOL_FULL, detail),
@@ -73,7 +72,7 @@ export function createIngest(d: IngestDeps): (body: Buffer, contentType: string,
     const started = process.hrtime.bigint()
     const behind = storeBehind()
     if (behind !== undefined) return overloaded(behind)
-    const spoolFull = d.spoolLimit.overBound(Date.now())
+    const spoolFull = d.spoolLimit.overBound()
     if (spoolFull !== undefined) return tooMuchSpooled(spoolFull)
     const outcome = await d.evaluate(body)
     if (outcome.kind === 'overloaded') return overloaded(outcome.detail)
@@ -93,7 +92,7 @@ export function createIngest(d: IngestDeps): (body: Buffer, contentType: string,
       return { status: 422, problem: problem(IngressErrors.MALFORMED, ev.rejection.detail, { quarantineId, reason: ev.rejection.code }) }
     }
     metrics.received.inc({ kind: ev.env.kind })
-    // security.verifySignatures (issue #9): a missing or failing signature overrides the decision.
+    // security.verifySignatures (docs/operations.md, "Faults"): a missing or failing signature overrides the decision.
     const sig = d.signatureKeys === undefined ? undefined : verifyEnvelopedSignature(body, d.signatureKeys)
     if (sig !== undefined && !sig.ok) ev.decision = badSignature(ev.decision)
     // the index the decision was made on (a reload may have swapped `registry` meanwhile)

@@ -4,7 +4,7 @@ import pinoPretty from 'pino-pretty'
 import type { Config } from '../config/types.js'
 
 /**
- * pino JSON lines (contract §10), one object per line for pipes, files, containers and log
+ * pino JSON lines (docs/operations.md, "Logs and signals"), one object per line for pipes, files, containers and log
  * shippers; pino-pretty only when the destination is a terminal (a person is reading).
  * `dest` is for tests; by default stdout.
  */

@@ -3,13 +3,13 @@ import type { Logger } from 'pino'
 import type { SpoolStore } from '../delivery/index.js'
 import type { GatewayMetrics } from '../metrics/index.js'
 import { alertDeadline, buildQuarantinedNotice, redirectedDraft } from '../obligations/index.js'
-import type { WorkingDayCalendar } from '../obligations/index.js'
+import type { AckLinkDeps, AckLinks, WorkingDayCalendar } from '../obligations/index.js'
 import { evaluate } from '../pipeline.js'
 import type { EvaluateContext } from '../pipeline.js'
 import type { RegistryIndex } from '../registry/index.js'
 import type { AckAnswer, GatewayStore, ObligationDraft, ObligationRow, SpoolItem } from '../store/index.js'
 
-// Issue 15 wiring between the store, the dispatcher and the obligations: what the gateway adds
+// Wiring between the store, the dispatcher and the obligations: what the gateway adds
 // around them so that a critical alert never falls through.
 
 /**
@@ -23,7 +23,7 @@ export function withCriticalRejects(
 ): SpoolStore {
   return {
     dueSpool: (now, limit, blocked) => store.dueSpool(now, limit, blocked),
-    nextDueAt: (blocked) => store.nextDueAt(blocked),
+    nextDueAt: (now, blocked) => store.nextDueAt(now, blocked),
     completeDelivery: (item, now) => store.completeDelivery(item, now),
     scheduleRetry: (item, at, error) => store.scheduleRetry(item, at, error),
     rejectDelivery(item, detail, now) {
@@ -54,7 +54,7 @@ function rejectedCritical(
 }
 
 /**
- * "Not the supplier: pass it on" from the acknowledgement page (issue 15, point 4): the
+ * "Not the supplier: pass it on" from the acknowledgement page (docs/obligations.md): the
  * obligation ends `redirected` with the answer in its event; a party from parties.yaml gets the
  * onward obligation (1 working day from now), free text is recorded for the operator.
  */
@@ -81,7 +81,20 @@ export function redirectAnswer(deps: {
   }
 }
 
-/** Issue 15 (point 3): name the parties a notice cannot reach, in the log and the gauges. */
+/** What the acknowledgement page acts on: the signed links, the store's obligations, the parties to name. */
+export function ackLinkDeps(d: { links: AckLinks; store: GatewayStore; registry: () => RegistryIndex; calendar: WorkingDayCalendar; now: () => number; wake: () => void }): AckLinkDeps {
+  const obligation = (id: string) => d.store.getObligation(id)
+  return {
+    links: d.links,
+    obligation,
+    acknowledge: (id, actor) => d.store.acknowledgeObligation(id, actor, d.now()),
+    redirect: redirectAnswer({ ...d, obligation }),
+    parties: () => d.registry().parties().map((p) => ({ id: p.id, name: p.name })),
+    now: d.now,
+  }
+}
+
+/** Name the parties a notice cannot reach, in the log and the gauges. */
 export function reportUnreachable(parties: readonly string[], metrics: GatewayMetrics, log: Logger, when: 'start' | 'reload'): void {
   metrics.setUnreachable(parties)
   if (parties.length > 0) {

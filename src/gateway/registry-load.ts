@@ -1,3 +1,5 @@
+import { every, systemClock } from '../clock/index.js'
+import type { Clock, ClockTimer } from '../clock/index.js'
 import type { Logger } from 'pino'
 import type { Config } from '../config/types.js'
 import { registrySourceTimes } from '../metrics/index.js'
@@ -36,7 +38,7 @@ export async function loadAndMeasure(config: Config, metrics: GatewayMetrics, lo
 }
 
 /**
- * Delta updates (issue #17) around the gateway's index: applied in time proportional to the delta
+ * Delta updates (docs/registry.md) around the gateway's index: applied in time proportional to the delta
  * and swapped in with one assignment (`swap`); then folded into new tables by a compaction in a
  * worker thread (which writes a snapshot) and swapped again. One change at a time: deltas, folder
  * scans, compaction swaps and full reloads queue behind each other, so none is lost to a race.
@@ -49,7 +51,7 @@ export class RegistryUpdates {
   #base: CompactRegistry
   #compacting = false
   #again = false
-  #timer: NodeJS.Timeout | undefined
+  #timer: ClockTimer | undefined
 
   constructor(
     private readonly config: Config,
@@ -58,6 +60,8 @@ export class RegistryUpdates {
     private readonly current: () => CompactRegistry,
     private readonly swap: (next: CompactRegistry) => void,
     private readonly onCompacted: (before: CompactRegistry, after: CompactRegistry) => Promise<unknown>,
+    /** the gateway's clock: the delta folder is polled on it */
+    private readonly clock: Clock = systemClock,
   ) {
     this.folder = new DeltaFolder(config.registry.deltaDir)
     this.#base = current()
@@ -111,11 +115,10 @@ export class RegistryUpdates {
   /** Polls the delta folder every registry.deltaPollSeconds (0: never). */
   start(): void {
     const s = this.config.registry.deltaPollSeconds
-    if (s > 0) this.#timer = setInterval(() => void this.scan().catch((err: unknown) => this.log.error({ err }, 'registry delta scan failed')), s * 1000)
-    this.#timer?.unref()
+    if (s > 0) this.#timer = every(this.clock, s * 1000, () => this.scan().catch((err: unknown) => this.log.error({ err }, 'registry delta scan failed')))
   }
   stop(): void {
-    clearInterval(this.#timer)
+    this.#timer?.cancel()
   }
 
   #compactSoon(): void {

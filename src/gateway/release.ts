@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { GatewayMetrics } from '../metrics/index.js'
 import { evaluate, toAcceptedRecord } from '../pipeline.js'
 import type { EvaluateContext, RecordContext } from '../pipeline.js'
+import { GatewayError, IngressErrors } from '../http/index.js'
 import { notFound } from '../store/index.js'
 import type { CommitOutcome, GatewayStore } from '../store/index.js'
 
@@ -16,7 +17,7 @@ export interface ReleaseDeps {
 }
 
 /**
- * Operator release of a quarantined message (contract §8): re-evaluated against the index in
+ * Operator release of a quarantined message (docs/http.md): re-evaluated against the index in
  * force now, then delivered, forwarded or dropped as that decides; an operator's release of what
  * is still undecidable delivers it as it is to the addressed party (`operator-released`).
  */
@@ -25,11 +26,11 @@ export function createRelease(d: ReleaseDeps): (id: string, actor: string) => Pr
     const [row, body] = await Promise.all([d.store.getQuarantine(id), d.store.getQuarantineBody(id)])
     if (row === undefined || body === undefined) throw notFound(`no quarantined message ${id}`)
     const ev = evaluate(body, d.evalCtx())
-    if (!ev.ok) throw new Error(`still not a usable DUIS document: ${ev.rejection.detail}`)
+    if (!ev.ok) throw new GatewayError(IngressErrors.CONFLICT, `still not a usable DUIS document: ${ev.rejection.detail}`)
     if (ev.decision.decision === 'quarantine') {
       // The operator vouches for it: deliver to the addressed party as it is.
       const to = ev.facts.recipient?.delegateTo ?? ev.facts.recipient?.partyId
-      if (to === undefined) throw new Error(`cannot release: ${ev.decision.reason} and no party to deliver to`)
+      if (to === undefined) throw new GatewayError(IngressErrors.CONFLICT, `cannot release: ${ev.decision.reason} and no party to deliver to`)
       ev.decision = { decision: 'deliver', reason: 'operator-released', deliverTo: to, critical: ev.decision.critical, ...(ev.decision.mpxn !== undefined && { mpxn: ev.decision.mpxn }) }
     }
     const rec = toAcceptedRecord(ev, body, row.contentType ?? 'application/xml', d.now(), d.recordCtx())

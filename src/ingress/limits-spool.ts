@@ -1,3 +1,4 @@
+import type { Clock } from '../clock/index.js'
 import type { GatewayMetrics } from '../metrics/index.js'
 
 export interface SpoolBoundsSource {
@@ -13,35 +14,39 @@ export interface SpoolLimits {
 }
 
 /**
- * Back-pressure on a target outage (issue #9): while the adapter (or a notice endpoint) is down the
+ * Back-pressure on a target outage (docs/operations.md, "Faults"): while the adapter (or a notice endpoint) is down the
  * gateway keeps accepting into the durable spool, up to `limits.maxSpoolBytes` and
  * `limits.maxSpoolAgeSeconds`; past either bound ingress answers 503 DCCGW_ERR_SPOOL_FULL with
- * Retry-After and stores nothing, so the DCC keeps the message and retries (contract §2: 503 =
+ * Retry-After and stores nothing, so the DCC keeps the message and retries (docs/http.md, "Ingress": 503 =
  * nothing stored). Drops and quarantines are refused too: the gateway does not pick which
  * messages to take while full.
  *
  * The spool is measured at most every `refreshMs` (a COUNT/SUM over the spool), not per request.
+ * Age is measured on the gateway's clock, the one that stamped the spool rows (src/clock).
  */
 export class SpoolLimit {
   #source: SpoolBoundsSource
+  #clock: Clock
   #limits: SpoolLimits
   #refreshMs: number
   #checkedAt = -Infinity
   #verdict: string | undefined
   #last = { n: 0, bytes: 0, oldest: null as number | null }
 
-  constructor(source: SpoolBoundsSource, limits: SpoolLimits, metrics: GatewayMetrics, refreshMs = 200) {
+  constructor(source: SpoolBoundsSource, limits: SpoolLimits, metrics: GatewayMetrics, clock: Clock, refreshMs = 200) {
     this.#source = source
+    this.#clock = clock
     this.#limits = limits
     this.#refreshMs = refreshMs
     metrics.setSpoolBytesSource(() => {
-      this.#measure(Date.now())
+      this.#measure(clock.now())
       return this.#last.bytes
     })
   }
 
   /** Why the spool is over its bound (a detail for the 503), or undefined when ingress may accept. */
-  overBound(now: number): string | undefined {
+  overBound(): string | undefined {
+    const now = this.#clock.now()
     if (this.#limits.maxSpoolBytes === 0 && this.#limits.maxSpoolAgeSeconds === 0) return undefined
     if (now - this.#checkedAt >= this.#refreshMs) this.#measure(now)
     return this.#verdict

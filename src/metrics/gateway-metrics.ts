@@ -1,15 +1,15 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { AttemptResult } from '../delivery/index.js'
 import type { MessageKind } from '../envelope/index.js'
-import { IngressErrors } from '../ingress/errors.js'
+import { IngressErrors } from '../http/index.js'
 import { DECISIONS, REASONS, type Reason } from '../policy/index.js'
 import type { ObligationStatus, ObligationType } from '../store/index.js'
 
-// Contract §9. No label may carry an MPxN, a device ID or any other per-customer value: every
+// The metrics of docs/operations.md, "Metrics". No label may carry an MPxN, a device ID or any other per-customer value: every
 // label below takes values from a closed set (kinds, decisions, reasons, statuses, party-agnostic
 // targets, registry file roles). test/integration/ops-metrics.test.ts scrapes and checks.
 //
-// Issue 18, point 4: every metric of the gateway is declared here (test/structure.test.ts fails on
+// Every metric of the gateway is declared here (test/structure.test.ts fails on
 // a prom-client constructor elsewhere) and every series of a closed label set exists from the
 // start, at 0, so the first rate()/increase() after a start sees the first event.
 
@@ -30,7 +30,7 @@ function allOf<U extends string>() {
 
 /** message kinds (MessageKind) plus `invalid` for a document that did not parse */
 export const MESSAGE_KINDS = [...allOf<MessageKind>()(['device_alert', 'dcc_alert', 'response', 'smets1']), 'invalid'] as const
-/** the HTTP statuses of the ingress error catalogue (src/ingress/errors.ts), as label values */
+/** the HTTP statuses of the ingress error catalogue (src/http/errors.ts), as label values */
 export const INGRESS_STATUSES: readonly string[] = [...new Set(Object.values(IngressErrors).map((e) => String(e.status)))].sort()
 export const REASON_CODES = Object.keys(REASONS) as Reason[]
 /** delivery target kinds (Sender.label) and attempt outcomes (AttemptResult) */
@@ -73,14 +73,14 @@ export class GatewayMetrics {
   readonly registryLoadSeconds: Gauge
   readonly registryReloads: Counter<'outcome'>
   readonly obligations: Gauge<'type' | 'status'>
-  /** issue 15: parties a notice cannot reach (count, and one series per party: suppliers, not customers) */
+  /** Parties a notice cannot reach (count, and one series per party: suppliers, not customers) */
   readonly unreachableParties: Gauge
   readonly unreachableParty: Gauge<'party'>
   readonly commitBatch: Histogram
   readonly inFlight: Gauge
   readonly poolUtilization: Gauge
   readonly poolQueueDepth: Gauge
-  /** issue 9: bytes held by the spool (the source is set by the ingress spool bound, setSpoolBytesSource) */
+  /** Bytes held by the spool (the source is set by the ingress spool bound, setSpoolBytesSource) */
   readonly spoolBytes: Gauge
   /** worst circuit-breaker state per target (the source is set by the dispatcher, setBreakerSource) */
   readonly breakerState: Gauge<'target'>

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DAY_MS } from './days.js'
 
-// Signed acknowledgement links (issue 6): `<publicUrl>/obligations/ack?token=<id>.<exp>.<sig>`.
+// Signed acknowledgement links (docs/obligations.md): `<publicUrl>/obligations/ack?token=<id>.<exp>.<sig>`.
 // sig = HMAC-SHA256(secret, "ack:<id>:<exp>") in base64url; exp = epoch seconds. The link needs
 // no bearer token: holding it is the authority, so it names one obligation and expires
 // `ttlDays` after the acknowledgement deadline of the notice that carried it.

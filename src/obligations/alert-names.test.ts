@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { alertName, namedAlertCodes } from './alert-names.js'
 
-// Issue 15 (5): the old table said 8F76 was "strong magnetic field removed" and 8F74 "terminal
+// The old table said 8F76 was "strong magnetic field removed" and 8F74 "terminal
 // cover closed"; an acquirer was told a tamper ended when it started. The fixture is the GBCS
 // alert code table (SmartDCCInnovation/gbcs-parser src/util.ts), one entry per code.
 const table = JSON.parse(readFileSync(new URL('../../test/fixtures/gbcs-alert-codes.json', import.meta.url), 'utf8')) as Record<string, string>

@@ -1,4 +1,4 @@
-// Working-day calendar for obligation deadlines (domain §9).
+// Working-day calendar for obligation deadlines (gov.uk bank holidays; docs/obligations.md).
 //
 // A working day is a weekday that is not a bank holiday of the configured region (Banking and
 // Financial Dealings Act 1971 holidays, as published on gov.uk; Scotland adds 2 January and
@@ -92,7 +92,7 @@ export function createCalendar(options: CalendarOptions): WorkingDayCalendar {
 
 /**
  * SEC "Managing Critical Alerts" guidance: forward a critical alert within 1 working day and
- * acknowledge it within 1 working day (domain §9). Issue 15 states the rule: due is the end of the
+ * acknowledge it within 1 working day. The rule (docs/obligations.md): due is the end of the
  * n-th working day after the Europe/London date of the instant (of the alert, not of its receipt):
  *  - n >= 1: the end of addWorkingDays(date, n), whether or not `date` itself is a working day
  *    (Thursday -> end of Friday; Saturday -> end of Monday, the next working day after it);

@@ -1,6 +1,6 @@
 import type { Contact, Party } from '../registry/types.js'
 
-// Supplier Contact List (SEC "Managing Critical Alerts" guidance, domain §1): a primary contact
+// Supplier Contact List (SEC "Managing Critical Alerts" guidance): a primary contact
 // (a monitored inbox) receives alerts; a secondary contact (a responsible person) handles
 // escalation when nobody acknowledges; then the escalation contact; then, when configured, the
 // gateway-wide `obligations.fallbackContact` (the SECAS helpdesk), level 3. Level numbers are

@@ -1,10 +1,10 @@
-// Issue 15, pure parts: who an overdue duty escalates to (install code: the installer; after the
+// Obligations (docs/obligations.md), pure parts: who an overdue duty escalates to (install code: the installer; after the
 // last level: the fallback contact), the notice texts (late arrival, quarantined alert, times in
-// words), the onward obligation of a redirect, and the acknowledgement page's content and CSP.
+// words), the onward obligation of a redirect.
+// The acknowledgement page's HTML is tested in src/console/ack-page.test.ts.
 import { describe, expect, it } from 'vitest'
 import type { Party } from '../registry/types.js'
 import type { ObligationRow } from '../store/types.js'
-import { ACK_PAGE_CSP, ACK_PAGE_HEADERS, renderAckDone, renderAckForm } from './ack-page.js'
 import { createCalendar } from './calendar.js'
 import { FALLBACK_LEVEL, nextLevel } from './contacts.js'
 import { escalationPartyId, planEscalation } from './escalation.js'
@@ -96,29 +96,5 @@ describe('notices', () => {
     const text = renderNoticeText(row({}).notice as unknown as NoticeJson)
     expect(text).toContain('Alert time:    2026-04-02T10:00:00.000Z (11:00 on Thursday 2 April 2026, UK time)')
     expect(text).toContain('Acknowledge by the end of Tuesday 7 April 2026, UK time (2026-04-07T23:00:00.000Z)')
-  })
-})
-
-describe('acknowledgement page', () => {
-  const view = { obligation: row({}), action: '/obligations/ack?token=t', parties: [{ id: 'HOMEGAS', name: 'Home Gas <Ltd>' }] }
-
-  it('is served with a strict CSP and no script or inline style', () => {
-    expect(ACK_PAGE_CSP).toBe("default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-    expect(ACK_PAGE_HEADERS).toMatchObject({ 'content-security-policy': ACK_PAGE_CSP, 'x-frame-options': 'DENY', 'x-content-type-options': 'nosniff' })
-    const html = renderAckForm(view)
-    expect(html).not.toMatch(/<script|style=|<style/)
-  })
-
-  it('asks who is answering and, for a forward, offers "not the supplier" with the known parties (escaped)', () => {
-    const html = renderAckForm(view)
-    expect(html).toContain('<input id="name" name="name" required')
-    expect(html).toContain('<input id="organisation" name="organisation" required')
-    expect(html).toContain('value="redirect"')
-    expect(html).toContain('<option value="HOMEGAS">Home Gas &#60;Ltd&#62; (HOMEGAS)</option>')
-    expect(html).toContain('the end of Tuesday 7 April 2026, UK time (2026-04-07T23:00:00.000Z)')
-    const quarantined = renderAckForm({ ...view, obligation: row({ type: 'critical-quarantined' }) })
-    expect(quarantined).not.toContain('value="redirect"')
-    expect(renderAckForm({ ...view, problem: 'Please give your name and your organisation.', values: { name: '"x' } })).toContain('value="&#34;x"')
-    expect(renderAckDone(row({}), 'already')).toContain('already answered')
   })
 })

@@ -13,7 +13,7 @@ import { escalatedNotice } from './notice.js'
 //
 // Whose contacts: the party the duty is owed by. For a forwarded or quarantined critical alert
 // that is the notice's party; for an install code it is the installing supplier (the tenant,
-// `fromParty`), which owes the code (issue 15, point 6). After the party's last level comes
+// `fromParty`), which owes the code (docs/obligations.md). After the party's last level comes
 // `obligations.fallbackContact` when configured (level 3).
 
 /** Working days each contact level gets to acknowledge after an escalation. */

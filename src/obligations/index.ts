@@ -12,7 +12,7 @@ export { durationWords, ukDayWords, ukDeadlineWords, ukTimeWords } from './uk-ti
 export { renderNoticeText, type NoticeJson } from './notice-text.js'
 export { CONTACT_LEVELS, FALLBACK_LEVEL, contactsAt, emailsAt, levelName, nextLevel, type ContactLevel } from './contacts.js'
 export { ACK_PATH, createAckLinks, loadAckSecret, type AckLinks, type AckTokenCheck } from './ack-link.js'
-export { handleAckLink, type AckRouteDeps } from './ack-route.js'
+export { answerAckLink, openAckLink, type AckFields, type AckLinkDeps, type AckOutcome, type OpenedAckLink } from './ack-answer.js'
 export { escalationPartyId, planEscalation, ESCALATION_WORKING_DAYS } from './escalation.js'
 export { installCodeDrafts, installCodeDraftsAtStart, INSTALL_CODE_LOOKBACK_DAYS, INSTALL_CODE_WORKING_DAYS } from './install-code.js'
 export { ObligationScheduler, type ObligationStore, type SchedulerDeps } from './scheduler.js'

@@ -1,7 +1,7 @@
 // Plain-text notices a person can act on (SEC "Managing Critical Alerts": human readable, with at
 // least the MPxN, the alert code and the alert timestamp as in the DCC XML). Rendered from the
 // notice JSON alone, so an escalation or a resend renders the same facts. Every time and deadline
-// is written in UK local time in words next to its ISO form (issue 15, point 8).
+// is written in UK local time in words next to its ISO form (docs/obligations.md).
 import { durationWords, ukDeadlineWords, ukTimeWords } from './uk-time.js'
 
 export interface NoticeJson {
@@ -157,7 +157,7 @@ function installCodeLines(n: NoticeJson): string[] {
     `  Device:        ${n.deviceId ?? 'unknown'} (${n.deviceStatus ?? 'InstalledNotCommissioned'})`,
     `  Supply start:  ${n.supplyStartDate ?? 'unknown'}`,
   ]
-  // Escalation of an install-code duty goes to the installing supplier itself (issue 15, point 6):
+  // Escalation of an install-code duty goes to the installing supplier itself (docs/obligations.md):
   // it owes the code, so its own contacts are the ones to chase.
   if (n.toParty === n.fromParty) {
     return [

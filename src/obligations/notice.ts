@@ -24,7 +24,7 @@ export interface NoticeInput {
   ackUrl?: string
 }
 
-/** Issue 15 (1): due = end of the next working day after the UK local date of the alert time. */
+/** Due = end of the next working day after the UK local date of the alert time. */
 export function alertDeadline(calendar: Pick<WorkingDayCalendar, 'deadline'>, alertTime: number): number {
   return calendar.deadline(alertTime, ALERT_WORKING_DAYS)
 }
@@ -38,7 +38,7 @@ function receipt(dueAt: number, receivedAt: number): Pick<NoticeJson, 'receivedA
 }
 
 /**
- * The critical-alert notice to the acquiring supplier (contract §4; SEC guidance "Managing
+ * The critical-alert notice to the acquiring supplier (docs/http.md, "Delivery"; SEC guidance "Managing
  * critical alerts": human readable, at least MPxN, alert code and alert timestamp as in the
  * DCC XML, acknowledged within 1 working day). Metadata only: never the GBCS payload.
  *
@@ -88,7 +88,7 @@ export function buildCriticalNotice(n: NoticeInput): ObligationDraft {
   }
 }
 
-/** Quarantine reasons that open a `critical-quarantined` obligation for a critical alert (issue 15, point 2). */
+/** Quarantine reasons that open a `critical-quarantined` obligation for a critical alert (docs/obligations.md). */
 export const CRITICAL_QUARANTINE_REASONS: ReadonlySet<string> = new Set([
   'unknown-device', 'unknown-mpxn', 'never-supplied', 'unknown-acquirer', 'bad-signature', 'adapter-rejected',
 ])
@@ -108,7 +108,7 @@ export interface QuarantinedNoticeInput {
 }
 
 /**
- * A critical alert the gateway quarantined (issue 15, point 2): nobody has acted on it, so the
+ * A critical alert the gateway quarantined (docs/obligations.md): nobody has acted on it, so the
  * tenant's own critical-alert contacts get a notice and the same 1-working-day clock as a forward.
  * Closed by release, delete-with-reason or acknowledgement.
  */
@@ -180,7 +180,7 @@ export function escalatedNotice(
 }
 
 /**
- * "Not the supplier: pass it on" (issue 15, point 4; guidance: the receiver forwards onward
+ * "Not the supplier: pass it on" (docs/obligations.md; guidance: the receiver forwards onward
  * within 1 working day): the onward obligation to the party the receiver named, with the same
  * alert facts and a fresh 1-working-day deadline from now. Its subject makes it open once.
  */

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
+import { every } from '../clock/index.js'
+import type { Clock, ClockTimer } from '../clock/index.js'
 import type { GatewayMetrics } from '../metrics/index.js'
 import type { RegistryIndex } from '../registry/types.js'
 import type { ObligationDraft, ObligationRow, ObligationTransition } from '../store/types.js'
@@ -21,7 +23,8 @@ export interface SchedulerDeps {
   registry: () => RegistryIndex
   calendar: WorkingDayCalendar
   tenants: readonly string[]
-  now: () => number
+  /** the gateway's clock: deadlines are judged by it and the check runs on it */
+  clock: Clock
   log: Logger
   /** the obligation counters, declared in src/metrics (dccgw_obligations{type,status} is refreshed by the gateway) */
   metrics: Pick<GatewayMetrics, 'obligationsOverdue' | 'obligationTransitions'>
@@ -35,13 +38,14 @@ export interface SchedulerDeps {
  * The obligation timer: every `intervalMs` it moves obligations past their deadline to overdue
  * and escalates them to the next contact level (escalation.ts), durably and with their events;
  * on a registry swap it opens install-code obligations (install-code.ts). The clock is injected
- * (GatewayOptions.now), so tests drive deadlines without waiting.
+ * (GatewayOptions.clock), so tests drive deadlines without waiting.
  */
 export class ObligationScheduler {
   #deps: SchedulerDeps
-  #timer: NodeJS.Timeout | undefined
+  #timer: ClockTimer | undefined
   #running: Promise<number> | undefined
   #again: Promise<number> | undefined
+  #soon: NodeJS.Timeout | undefined
   readonly #overdue: SchedulerDeps['metrics']['obligationsOverdue']
   readonly #transitions: SchedulerDeps['metrics']['obligationTransitions']
 
@@ -53,15 +57,16 @@ export class ObligationScheduler {
 
   start(intervalMs: number): void {
     this.stop()
-    this.#timer = setInterval(() => void this.tick().catch((err: unknown) => this.#deps.log.error({ err }, 'obligation check failed')), intervalMs)
-    this.#timer.unref()
+    this.#timer = every(this.#deps.clock, intervalMs, () => this.tick().catch((err: unknown) => this.#deps.log.error({ err }, 'obligation check failed')))
     void this.tick().catch((err: unknown) => this.#deps.log.error({ err }, 'obligation check failed'))
   }
 
   /** Stops the timer and waits for a check in progress. */
   async stop(): Promise<void> {
-    if (this.#timer !== undefined) clearInterval(this.#timer)
+    this.#timer?.cancel()
     this.#timer = undefined
+    clearTimeout(this.#soon)
+    this.#soon = undefined
     await this.#running?.catch(() => undefined)
   }
 
@@ -84,10 +89,24 @@ export class ObligationScheduler {
     return this.#running
   }
 
+  /**
+   * One check within `delayMs`, however often it is asked for meanwhile: a late alert (an
+   * obligation already past its deadline on arrival) is escalated promptly, and a burst of them
+   * costs one check, not one each (each check brings the store's projection up to date first).
+   */
+  soon(delayMs: number): void {
+    if (this.#soon !== undefined) return
+    this.#soon = setTimeout(() => {
+      this.#soon = undefined
+      void this.tick().catch((err: unknown) => this.#deps.log.error({ err }, 'obligation check failed'))
+    }, delayMs)
+    this.#soon.unref()
+  }
+
   async #check(): Promise<number> {
     const { store, calendar, log } = this.#deps
     if (!store.open) return 0
-    const now = this.#deps.now()
+    const now = this.#deps.clock.now()
     const rows = await store.dueObligations(now)
     if (rows.length === 0) return 0
     const registry = this.#deps.registry()
@@ -108,24 +127,24 @@ export class ObligationScheduler {
 
   /** After a reload: install-code obligations for tenant MPxNs that moved with a non-commissioned device. */
   onRegistrySwap(prev: RegistryIndex, next: RegistryIndex): Promise<number> {
-    const ctx = { tenants: this.#deps.tenants, calendar: this.#deps.calendar, now: this.#deps.now(), newId: randomUUID }
+    const ctx = { tenants: this.#deps.tenants, calendar: this.#deps.calendar, now: this.#deps.clock.now(), newId: randomUUID }
     return this.#openInstallCodes(installCodeDrafts(prev, next, ctx), 'registry-reload')
   }
 
   /**
-   * At start (issue 15, point 6): the files may have changed while the gateway was down, so the
+   * At start (docs/obligations.md): the files may have changed while the gateway was down, so the
    * registry's own history is checked (install-code.ts installCodeDraftsAtStart). The subject key
    * (device, MPxN, party, supply start date) keeps it idempotent across restarts and reloads.
    */
   onStart(index: RegistryIndex): Promise<number> {
-    const ctx = { tenants: this.#deps.tenants, calendar: this.#deps.calendar, now: this.#deps.now(), newId: randomUUID }
+    const ctx = { tenants: this.#deps.tenants, calendar: this.#deps.calendar, now: this.#deps.clock.now(), newId: randomUUID }
     return this.#openInstallCodes(installCodeDraftsAtStart(index, ctx), 'start')
   }
 
   async #openInstallCodes(drafts: ObligationDraft[], actor: 'registry-reload' | 'start'): Promise<number> {
     const { store, log } = this.#deps
     const started = performance.now()
-    const opened = drafts.length === 0 ? [] : await store.openObligations(drafts, this.#deps.now(), actor)
+    const opened = drafts.length === 0 ? [] : await store.openObligations(drafts, this.#deps.clock.now(), actor)
     if (opened.length > 0) {
       this.#transitions.inc({ type: 'install-code', status: 'open' }, opened.length)
       this.#deps.wake()

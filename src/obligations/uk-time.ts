@@ -1,4 +1,4 @@
-// Times a person reads (issue 15, point 8): every deadline and time in a notice or on the
+// Times a person reads (docs/obligations.md): every deadline and time in a notice or on the
 // acknowledgement page is written in UK local time in words, next to the ISO form. Europe/London
 // comes from Intl (full ICU ships with Node 20), so BST and GMT need no table here.
 

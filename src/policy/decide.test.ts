@@ -105,7 +105,7 @@ describe('decide (contract §3)', () => {
       mpxns: [{ ...supplied, period: { mpid: 'SOLR', from: '2021-05-01', partyId: 'SOLAR', reachable: false } }] })
     expect(decide(env(), f, policy, calendar)).toMatchObject({ decision: 'deliver', reason: 'solr-delegated', deliverTo: 'ACME' })
   })
-  // Issue #14 rule 1. Before the fix an MPxN the party never held was judged stale against
+  // docs/decisions.md, "Never supplied". Before the fix an MPxN the party never held was judged stale against
   // registered[0]: a 0xDD alert was dropped (stale-cos-noncritical), a 0xDF one forwarded.
   it('quarantines traffic for an MPxN the addressed party never supplied: never-supplied, critical or not', () => {
     const theirs: MpxnFacts = { mpxn: '1412345678901', known: true, period: { mpid: 'BRIT', from: '2024-01-01', partyId: 'BRITE', reachable: true } }
@@ -117,7 +117,7 @@ describe('decide (contract §3)', () => {
     expect(decide(env(), facts({ mpxns: [theirs] }), { ...policy, graceWorkingDays: 5 }, calendar).reason).toBe('never-supplied')
   })
 
-  // Issue #14 rule 2: the supply start date is the acquirer's effective_from, also after a gap
+  // The supply start date is the acquirer's effective_from, also after a gap
   // (before the fix it was the end of the party's own last period).
   it("puts the acquirer's effective_from in supplyStartDate on every stale decision", () => {
     const gap: MpxnFacts = { ...stale, recipientLastPeriod: { mpid: 'ACME', from: '2023-06-01', to: '2025-02-10' } }
@@ -125,7 +125,7 @@ describe('decide (contract §3)', () => {
       expect(decide(e, facts({ mpxns: [gap] }), policy, calendar).supplyStartDate).toBe('2025-03-01')
   })
 
-  // Issue #14 rule 3: import and export MPANs are judged separately. Before the fix the export
+  // Import and export MPANs are judged separately. Before the fix the export
   // MPAN ACME still supplies made the 8F0F to ACME's IS user `responsible`.
   it('judges IS traffic on import MPANs, ES on export MPANs, GS on MPRNs', () => {
     const exportOwn: MpxnFacts = { mpxn: '1200012345679', known: true, role: 'export', period: { mpid: 'ACME', from: '2024-01-01', partyId: 'ACME', reachable: true } }
@@ -144,7 +144,7 @@ describe('decide (contract §3)', () => {
     expect(decide(env(), facts({ mpxns: [gasOwn] }), policy, calendar)).toMatchObject({ decision: 'deliver', reason: 'responsible' })
   })
 
-  // Issue #14 rule 4: before the fix the payload-free response went to the failed supplier's own id.
+  // Before the fix the payload-free response went to the failed supplier's own id.
   it("delivers a payload-free response for a delegated party's lost MPxN to the delegate: solr-delegated", () => {
     const e4 = env({ kind: 'response', bodyElement: 'ResponseMessage', responseCode: 'E4', alertCode: undefined, gbcs: undefined, hasGbcsPayload: false })
     const f = facts({ recipient: { partyId: 'SOLAR', role: 'IS', mpids: ['SOLR', 'ACME', 'ACMG'], delegateTo: 'ACME' },
@@ -152,14 +152,14 @@ describe('decide (contract §3)', () => {
     expect(decide(e4, f, policy, calendar)).toEqual({ decision: 'deliver', reason: 'solr-delegated', deliverTo: 'ACME', critical: false, mpxn: '1412345678901' })
   })
 
-  // Issue #14 rule 5: before the fix facts of the body's devices decided (unknown-device).
+  // Before the fix facts of the body's devices decided (unknown-device).
   it('delivers a response to a DCC service request to the requesting party whatever its body lists', () => {
     const inventory = env({ kind: 'response', bodyElement: 'ResponseMessage', alertCode: undefined, gbcs: undefined, hasGbcsPayload: false, responseContent: 'DSPInventory' })
     const f = facts({ dccService: true, deviceId: undefined, deviceKnown: false, mpxnSource: 'none', mpxns: [] })
     expect(decide(inventory, f, policy, calendar)).toEqual({ decision: 'deliver', reason: 'passthrough', deliverTo: 'ACME', critical: false })
   })
 
-  // Issue #14 rule 7: a SMETS1 DSP-scheduled read was stale-cos-noncritical before the fix.
+  // A SMETS1 DSP-scheduled read was stale-cos-noncritical before the fix.
   it('counts a SMETS1 DSP-scheduled read as consumption data', () => {
     const s1 = env({ kind: 'smets1', bodyElement: 'SMETS1ResponseMessage', alertCode: undefined, gbcs: undefined, hasGbcsPayload: false, dspScheduled: true })
     expect(decide(s1, facts({ mpxns: [stale] }), policy, calendar)).toMatchObject({ decision: 'drop', reason: 'stale-cos-consumption' })

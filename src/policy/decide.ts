@@ -9,13 +9,13 @@ export interface GraceCalendar {
   workingDaysBetween(from: string, to: string): number
 }
 
-/** GBCS general-signing: critical alerts are device-signed (domain notes §4). */
+/** GBCS general-signing: critical alerts are device-signed. */
 const GBCS_GENERAL_SIGNING = 0xdf
-/** An MPAN core has 13 digits; an MPRN at most 10 (domain §3: "length 13 = MPAN"). */
+/** An MPAN core has 13 digits; an MPRN at most 10 (DUIS: an MPAN core is 13 digits, an MPRN 1-10 characters). */
 const MPAN_LENGTH = 13
 
 /**
- * The decision for one message (contract §3). Pure: same inputs, same decision.
+ * The decision for one message (README, "Decisions and reasons"). Pure: same inputs, same decision.
  *
  * Order matters: DCC Alerts, non-supplier roles and responses to DCC service requests are never
  * judged against registration; an unknown recipient, device or MPxN is quarantined before
@@ -42,7 +42,7 @@ export function decide(
     return { decision: 'quarantine', reason: 'unknown-recipient', critical }
   }
   // Every delivery of a delegated party's traffic goes to its delegate (SoLR: the Shared Resource
-  // Provider), whatever the rule that chose to deliver (issue #14 rule 4).
+  // Provider), whatever the rule that chose to deliver (README, reason `solr-delegated`).
   const deliver: Deliver = (reason, mpxn) => ({
     decision: 'deliver',
     reason: delegated ? 'solr-delegated' : reason,
@@ -125,14 +125,14 @@ function decideStale(
 
 /**
  * DSP-scheduled reads: a DSPScheduledMessage (SMETS2) or a SMETS1ResponseMessage carrying a
- * DSPScheduleID (domain §2). Consumption data whatever the GBCS protection.
+ * DSPScheduleID. Consumption data whatever the GBCS protection.
  */
 function isDspScheduled(env: Envelope): boolean {
   return env.responseContent === 'DSPScheduledMessage' || env.dspScheduled === true
 }
 
 /**
- * The MPxNs a message to this User role is judged against (issue #14 rule 3): IS against the
+ * The MPxNs a message to this User role is judged against (docs/decisions.md, "Import, export, gas"): IS against the
  * device's electricity import MPANs, ES against its export MPANs, GS against its MPRNs. One
  * User ID may serve both IS and GS (DCC Boxed uses one), so an IS or GS message about a device
  * with none of its fuel is judged against the device's other import MPxNs; import traffic is never

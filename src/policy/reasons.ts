@@ -1,4 +1,4 @@
-// The one list of decisions and reason codes (contract §3). README's table is checked against it.
+// The one list of decisions and reason codes (README, "Decisions and reasons"). README's table is checked against it.
 
 export type DecisionKind = 'deliver' | 'forward' | 'drop' | 'quarantine'
 

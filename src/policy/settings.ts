@@ -1,7 +1,7 @@
 import type { Config } from '../config/types.js'
 import type { PolicySettings } from './types.js'
 
-/** Built once per configuration (style §5: do the work at configuration time). */
+/** Built once per configuration (do the work at configuration time). */
 export function policySettings(config: Config): PolicySettings {
   const upper = (codes: readonly string[]) => new Set(codes.map((c) => c.toUpperCase()))
   return {

@@ -3,33 +3,26 @@
 // settled. A message is counted in #pending from admission to settlement; past `maxQueue`
 // evaluate() answers `overloaded` (ingress: 503 + Retry-After) instead of queueing without bound.
 //
-// Batching (style §5, "the batch is the unit": a piscina round trip costs tens of µs): a batch
+// Batching ("the batch is the unit": a piscina round trip costs tens of µs): a batch
 // goes when it holds `batchSize` messages; otherwise at the end of the event-loop turn in which
 // it started if a worker is idle, else once `batchWaitMicros` have passed (re-checked with
 // setImmediate: setTimeout cannot wait less than 1 ms) or as soon as a task returns.
 import { Piscina } from 'piscina'
 import type { CompactRegistry } from '../registry/index.js'
-import type { GraceCalendar, PolicySettings } from '../policy/index.js'
-import { judge } from '../pipeline.js'
-import type { Evaluation } from '../pipeline.js'
 import { toWire } from './types.js'
-import type { BatchResult, BatchTask, LookupSite, Parsed, WireSnapshot, WorkerSetup } from './types.js'
+import type { BatchResult, BatchTask, WireSnapshot, WorkerSetup } from './types.js'
 
 export interface PoolOptions {
   size: number
   batchSize: number
   batchWaitMicros: number
   maxQueue: number
-  lookups: LookupSite
   setup: WorkerSetup
   registry: CompactRegistry
-  /** for `lookups: 'main'`: policy and calendar of the main thread */
-  policy: PolicySettings
-  calendar: GraceCalendar
 }
 
 export type PoolOutcome =
-  | { kind: 'evaluated'; ev: Evaluation; registry: CompactRegistry }
+  | { kind: 'evaluated'; ev: BatchResult[number]; registry: CompactRegistry }
   | { kind: 'overloaded'; detail: string }
 
 interface Waiter {
@@ -125,7 +118,7 @@ export class EvaluatePool {
     const batch = this.#batch
     if (batch.length === 0) return
     this.#batch = []
-    const task = packBatch(batch, this.#gen, this.#o.lookups === 'worker' ? this.#snapshot : undefined)
+    const task = packBatch(batch, this.#gen, this.#snapshot)
     const registry = this.#registry
     this.#tasks++
     this.#piscina.run(task, { transferList: [task.bytes.buffer as ArrayBuffer, task.offsets.buffer as ArrayBuffer] }).then(
@@ -144,17 +137,7 @@ export class EvaluatePool {
   }
 
   #settle(batch: Waiter[], results: BatchResult, registry: CompactRegistry): void {
-    if (this.#o.lookups === 'worker') {
-      for (let k = 0; k < batch.length; k++) batch[k]!.resolve({ kind: 'evaluated', ev: results[k] as Evaluation, registry })
-      return
-    }
-    // Lookups on the main thread: judged on the index the batch was formed with, as on a worker.
-    const ctx = { registry, policy: this.#o.policy, calendar: this.#o.calendar }
-    for (let k = 0; k < batch.length; k++) {
-      const p = results[k] as Parsed
-      const ev: Evaluation = p.ok ? judge(p.env, p.messageId, ctx) : p
-      batch[k]!.resolve({ kind: 'evaluated', ev, registry: ctx.registry })
-    }
+    for (let k = 0; k < batch.length; k++) batch[k]!.resolve({ kind: 'evaluated', ev: results[k]!, registry })
   }
 
   /** Settles what is queued, then stops the workers. */
@@ -166,7 +149,7 @@ export class EvaluatePool {
   }
 }
 
-function packBatch(batch: readonly Waiter[], gen: number, registry: WireSnapshot | undefined): BatchTask {
+function packBatch(batch: readonly Waiter[], gen: number, registry: WireSnapshot): BatchTask {
   let total = 0
   for (const w of batch) total += w.body.byteLength
   const bytes = new Uint8Array(total)
@@ -177,5 +160,5 @@ function packBatch(batch: readonly Waiter[], gen: number, registry: WireSnapshot
     at += batch[k]!.body.byteLength
     offsets[k + 1] = at
   }
-  return { gen, bytes, offsets, ...(registry !== undefined && { registry }) }
+  return { gen, bytes, offsets, registry }
 }

@@ -2,4 +2,4 @@
 export { EvaluatePool, WORKER_FILE, type PoolOptions, type PoolOutcome } from './evaluate-pool.js'
 export { workerSetup } from './setup.js'
 export { toWire, fromWire } from './types.js'
-export type { BatchTask, BatchResult, LookupSite, Parsed, WireSnapshot, WorkerSetup } from './types.js'
+export type { BatchTask, BatchResult, WireSnapshot, WorkerSetup } from './types.js'

@@ -1,10 +1,10 @@
-// Plain data between the main thread and the pool workers (structured-cloneable, style §2).
+// Plain data between the main thread and the pool workers (structured-cloneable).
 import type { Config } from '../config/types.js'
-import type { Envelope, EnvelopeLimits, EnvelopeRejection } from '../envelope/index.js'
+import type { EnvelopeLimits } from '../envelope/index.js'
 import type { RegistrySnapshot } from '../registry/index.js'
 import type { Evaluation } from '../pipeline.js'
 
-/** piscina `workerData`: what every worker builds once, at start (style §5). */
+/** piscina `workerData`: what every worker builds once, at start. */
 export interface WorkerSetup {
   limits: EnvelopeLimits
   tenants: Config['tenants']
@@ -21,8 +21,8 @@ export interface WorkerSetup {
 export interface BatchTask {
   /** registry generation the whole batch is decided on */
   gen: number
-  /** Present when lookups run on the worker; the worker rebuilds its index only when `gen` changes. */
-  registry?: WireSnapshot
+  /** the worker rebuilds its index only when `gen` changes */
+  registry: WireSnapshot
   bytes: Uint8Array
   offsets: Uint32Array
 }
@@ -50,12 +50,8 @@ export function fromWire(w: WireSnapshot): RegistrySnapshot {
   return { ...(JSON.parse(w.meta) as Omit<RegistrySnapshot, 'main' | 'orphans' | 'devices'>), main: w.main, orphans: w.orphans, devices: w.devices }
 }
 
-/** What a parse-only worker (lookups on the main thread) returns per message. */
-export type Parsed =
-  | { ok: false; rejection: EnvelopeRejection }
-  | { ok: true; env: Envelope; messageId: string }
-
-export type BatchResult = Evaluation[] | Parsed[]
-
-/** Where registry lookup + decide run: decided by measurement (README, Performance). */
-export type LookupSite = 'worker' | 'main'
+/**
+ * One evaluation per message of the batch. Lookups and decisions run on the worker, with the
+ * parse (measured: docs/performance.md; a main-thread placement was no better in the gateway).
+ */
+export type BatchResult = Evaluation[]

@@ -1,15 +1,14 @@
-// The piscina worker: parse (+ look up + decide) one batch of DUIS documents. Pure functions
+// The piscina worker: parse, look up and decide one batch of DUIS documents. Pure functions
 // only; no logging (payloads never leave the main thread's control) and no I/O.
 import { workerData } from 'piscina'
 import type { Config } from '../config/types.js'
-import { messageIdOf, parseEnvelope } from '../envelope/index.js'
 import { createCalendar } from '../obligations/index.js'
 import { policySettings } from '../policy/index.js'
 import { CompactRegistry } from '../registry/index.js'
 import { evaluate } from '../pipeline.js'
 import type { EvaluateContext, Evaluation } from '../pipeline.js'
 import { fromWire } from './types.js'
-import type { BatchResult, BatchTask, Parsed, WorkerSetup } from './types.js'
+import type { BatchResult, BatchTask, WorkerSetup } from './types.js'
 
 const setup = workerData as WorkerSetup
 // policySettings reads only `tenants`, `policy` and `dcc` of the configuration.
@@ -23,11 +22,6 @@ let ctx: EvaluateContext | undefined
 export default function evaluateBatch(task: BatchTask): BatchResult {
   const { bytes, offsets } = task
   const n = offsets.length - 1
-  if (task.registry === undefined) {
-    const out: Parsed[] = new Array(n)
-    for (let k = 0; k < n; k++) out[k] = parseOne(bytes.subarray(offsets[k]!, offsets[k + 1]!))
-    return out
-  }
   if (task.gen !== gen || ctx === undefined) {
     // A reload on the main thread: adopt the new snapshot (shared arrays, no copy).
     ctx = { limits: setup.limits, registry: CompactRegistry.fromShared(fromWire(task.registry)), policy, calendar }
@@ -36,9 +30,4 @@ export default function evaluateBatch(task: BatchTask): BatchResult {
   const out: Evaluation[] = new Array(n)
   for (let k = 0; k < n; k++) out[k] = evaluate(bytes.subarray(offsets[k]!, offsets[k + 1]!), ctx)
   return out
-}
-
-function parseOne(body: Uint8Array): Parsed {
-  const r = parseEnvelope(body, setup.limits)
-  return r.ok ? { ok: true, env: r.value, messageId: messageIdOf(r.value, body) } : { ok: false, rejection: r.error }
 }

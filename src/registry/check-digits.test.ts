@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { checkMpan, checkMprn, checkMpxn, checkMpxnKey } from './check-digits.js'
 import { mpxnKey } from './keys.js'
 
-// domain notes §6, table of recomputed values
+// published and self-made MPANs/MPRNs with their recomputed check digits
 const GOOD_MPAN = ['1800021679848', '1312345678907', '1030006718997', '1200012345679', '1412345678901']
 const GOOD_MPRN = ['3938424403', '7452731806', '1234567810', '500301']
 

@@ -1,4 +1,4 @@
-// MPAN / MPRN check digits (domain notes §6; values verified against its table).
+// MPAN / MPRN check digits (the published MPAN core and MPRN algorithms; values checked against published examples in check-digits.test.ts).
 // A failure is a counted warning, never a rejection: real test data fails (DCC Boxed's
 // template MPAN 1312345678333).
 

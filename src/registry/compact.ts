@@ -1,4 +1,4 @@
-// Compaction (issue #17): folds a delta overlay into new tables, so lookups go back to the compact
+// Compaction (docs/registry.md): folds a delta overlay into new tables, so lookups go back to the compact
 // path and the overlay stops growing. O(index): runs in a worker thread (compact-worker.ts) while
 // the gateway serves on the overlay index, and its result is written as a snapshot.
 import { bucketBitsFor, countsToStarts, sharedF64, sharedU16, sharedU32, sharedU8 } from './key-table.js'

@@ -1,4 +1,4 @@
-// Passes over a registry CSV (issue #17, bounded peak): the index is built straight into its final
+// Passes over a registry CSV (docs/registry.md, "Bounded peak"): the index is built straight into its final
 // arrays by reading each file twice (count rows per bucket, then validate and fill), instead of
 // staging every row in memory. The pass that validates reports with file:line (a FileTally); a
 // later pass (locateRows) sees the same rows and skips the same ones quietly.
@@ -69,7 +69,7 @@ export async function bucketBitsOf(file: string, perBucket: number): Promise<num
 }
 
 /**
- * Rows per hash bucket, counted cheaply (issue #17) straight into the final table's bucket array
+ * Rows per hash bucket, counted cheaply (docs/registry.md) straight into the final table's bucket array
  * (`counts[bucket * stride]`, no other allocation): the identity field only, no validation (the fill
  * pass validates). Rows it counts that the fill pass rejects leave a gap at the end of their
  * bucket's range, which the compaction skips. `hashOf` returns the row's 32-bit hash, or -1 when its

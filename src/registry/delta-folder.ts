@@ -1,4 +1,4 @@
-// The delta folder (registry.deltaDir, issue #17). Delta files dropped into it are applied in name
+// The delta folder (registry.deltaDir; docs/registry.md, "Delta updates"). Delta files dropped into it are applied in name
 // order; POST /admin/registry/apply-delta adds one. Every applied delta is kept under applied/
 // (named <time>-<name>, so name order is apply order): after a restart or a full reload the index
 // is brought up to date by applying the kept deltas it does not hold yet. A kept delta older than

@@ -1,4 +1,4 @@
-// Issue #17: a delta that removes, moves and adds periods (and device rows) answers exactly as a
+// A delta that removes, moves and adds periods (and device rows) answers exactly as a
 // full rebuild of the changed files, for every key of a generated world; a bad delta is refused
 // whole.
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -22,7 +22,7 @@ beforeAll(async () => {
   m = await generateWorld({ mpxns: 20_000, seed: 5 }, join(dir, 'world'))
   paths = { registrations: join(dir, 'world', 'registrations.csv'), devices: join(dir, 'world', 'devices.csv'), parties: join(dir, 'world', 'parties.yaml') }
   // periods with an explicit end (a gap, and one whose last day is the day before the next start:
-  // effective_to is inclusive, issue #14)
+  // effective_to is inclusive, docs/decisions.md "Dates")
   appendFileSync(paths.registrations, [
     '1200012345679,E000,2020-01-01,2021-01-01', '1200012345679,E001,2022-01-01',
     '1312345678333,E002,2020-01-01,2023-02-28', '1312345678333,E003,2023-03-01',
@@ -111,7 +111,7 @@ describe('registry deltas', () => {
       devDelta.push(`add,${r[0]},${r[1]},${to},,import`)
     }
     for (let i = 0; i < 20; i++) { // a new device, one on an unregistered MPxN, one commissioned
-      // mpxn_role (issue #14) rides in the delta as in devices.csv: an export MPAN
+      // mpxn_role (docs/decisions.md) rides in the delta as in devices.csv: an export MPAN
       const row = [deviceIdOf(m.devices + 100 + i), 'ESME', i === 0 ? '1888888888882' : mpanOf(i), i === 1 ? 'Commissioned' : '', 'export']
       devAdded.push(row)
       devDelta.push(`add,${row.join(',')}`)
@@ -149,7 +149,7 @@ describe('registry deltas', () => {
     // and the deltas changed something: the base answers differently
     expect(answers(base.index, devices).filter((x, i) => x !== want[i]).length).toBeGreaterThan(150)
     expect(b.index.periods('1200012345679')).toEqual([{ mpid: 'E000', from: '2020-01-01', to: '2021-01-01' }])
-    // a delta's effective_to is the last day supplied, as in registrations.csv (issue #14)
+    // a delta's effective_to is the last day supplied, as in registrations.csv (docs/decisions.md)
     expect(b.index.periodAt('2199999999990', '2025-01-01')?.mpid).toBe('E004')
     expect(b.index.periodAt('2199999999990', '2025-01-02')).toBeUndefined()
     const exported = devAdded.find((r) => r[4] === 'export')![0]!

@@ -1,4 +1,4 @@
-// Delta files (issue #17): small daily changes to the registry applied in time proportional to the
+// Delta files (docs/registry.md): small daily changes to the registry applied in time proportional to the
 // delta, not the index. A delta has the columns of registrations.csv or devices.csv after an `op`
 // column, and a header row naming them (which says which file it changes):
 //   op,mpxn,supplier_mpid,effective_from[,effective_to]
@@ -6,7 +6,7 @@
 // op `add` adds the row, as if appended to the file; op `remove` removes the file's rows that match
 // it (a registration: same MPxN, supplier_mpid and effective_from, and effective_to when given; a
 // device row: same device and MPxN). effective_to is the last day supplied (inclusive), as in
-// registrations.csv (issue #14); mpxn_role (import | export, empty = import) as in devices.csv. Every MPxN a delta touches has its periods rebuilt by the
+// registrations.csv (docs/decisions.md); mpxn_role (import | export, empty = import) as in devices.csv. Every MPxN a delta touches has its periods rebuilt by the
 // same rules as a build (period-rules.ts) from its rows as the index holds them plus the delta's,
 // so the answers equal a full rebuild of the changed files; a device's type and status become
 // those of its last added row, and an MPxN's mpxn_role that of the last row adding it. A delta is all or nothing: any bad row (file:line, reason) refuses

@@ -1,5 +1,5 @@
 // The device table: rows grouped per device (EUI-64 as two Uint32 halves), one row per device and
-// MPxN (contract §5: a CHF or GPF lists the meters of its premises), ~4 rows per hash bucket.
+// MPxN (a CHF or GPF lists the meters of its premises: docs/decisions.md, "Import, export, gas"), ~4 rows per hash bucket.
 import { hash2 } from './keys.js'
 
 export interface DeviceTable {
@@ -14,7 +14,7 @@ export interface DeviceTable {
   status: Uint8Array
   /**
    * Per row (device -> MPxN link), parallel to `ref`: the devices.csv mpxn_role of the MPxN for
-   * this device, MPXN_ROLE_IMPORT (0) or MPXN_ROLE_EXPORT (1) (issue #14: import and export MPANs
+   * this device, MPXN_ROLE_IMPORT (0) or MPXN_ROLE_EXPORT (1) (docs/decisions.md: import and export MPANs
    * are judged separately).
    */
   role: Uint8Array

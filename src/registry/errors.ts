@@ -1,9 +1,9 @@
-// Registry error codes (style §3: DCCGW_ERR_<AREA>_<WHAT>). Row-level problems are not errors:
+// Registry error codes (DCCGW_ERR_<AREA>_<WHAT>). Row-level problems are not errors:
 // they are reported in the LoadReport and the row is skipped.
 
 export type RegistryErrorCode =
   | 'DCCGW_ERR_REGISTRY_READ' // file missing or unreadable, bad gzip
-  | 'DCCGW_ERR_REGISTRY_HEADER' // a header row whose columns are not the contract's
+  | 'DCCGW_ERR_REGISTRY_HEADER' // a header row whose columns are not the documented ones (README, "Configuration")
   | 'DCCGW_ERR_REGISTRY_EMPTY' // no valid rows
   | 'DCCGW_ERR_REGISTRY_REJECT_RATIO' // rejected share above registry.maxRejectRatio
   | 'DCCGW_ERR_REGISTRY_PARTIES' // parties.yaml invalid or inconsistent

@@ -38,7 +38,7 @@ export class FileTally {
     return line
   }
 
-  /** Contract §5: no valid rows, or more than maxRejectRatio rejected, is fatal. */
+  /** No valid rows, or more than maxRejectRatio rejected, is fatal. */
   finish(maxRejectRatio: number): FileReport {
     const loaded = this.rows - this.rejected
     const mine = this.report.reasons.filter((r) => r.file === this.file)
@@ -60,8 +60,9 @@ export function fieldText(buf: Buffer, a: number, b: number): string {
 }
 
 /**
- * A first line is a header when its first field does not look like data (contract: "header row
- * optional"); its columns must then be the contract's, in order, or the file is fatal.
+ * A first line is a header when its first field does not look like data (a header row is
+ * optional); its columns must then be the documented ones (README, "Configuration"), in order, or
+ * the file is fatal.
  */
 /**
  * The header row just split into `fields` (csv-rows.ts): its names must be `expected` (the last

@@ -1,4 +1,4 @@
-// devices.csv (contract §5): `device_id,device_type,mpxn[,device_status[,mpxn_role]]`, one row per
+// devices.csv (README, "Configuration"): `device_id,device_type,mpxn[,device_status[,mpxn_role]]`, one row per
 // device and MPxN. device_id is an EUI-64 `00-12-34-56-78-AB-CD-EF` (any case); device_type one of
 // the DUIS DeviceType values; device_status (optional) one of the DUIS DeviceStatus values (SR 8.2);
 // mpxn_role (optional) `import` or `export`, empty or absent = import (SR 8.2 ImportMPxN /
@@ -98,8 +98,8 @@ export async function buildDevices(
   const type = sharedU8(at)
   const status = sharedU8(at)
   const role = sharedU8(at)
-  // MPxN key -> main-table slot in batches: the random lookups overlap (issue #5 measured 12.3 s of
-  // a 29.8 s load at 10M in per-row lookups). Unregistered MPxNs get provisional orphan numbers.
+  // MPxN key -> main-table slot in batches: the random lookups overlap (per-row lookups measured 12.3 s of
+  // a 29.8 s load at 10M). Unregistered MPxNs get provisional orphan numbers.
   const bKey = new Float64Array(BATCH)
   const bPos = new Uint32Array(BATCH)
   const bOut = new Int32Array(BATCH)

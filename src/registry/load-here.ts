@@ -1,9 +1,9 @@
-// loadRegistryHere: the newest valid compiled snapshot (issue #17), else parties.yaml, then
+// loadRegistryHere: the newest valid compiled snapshot (docs/registry.md), else parties.yaml, then
 // registrations.csv, then devices.csv -> a new CompactRegistry, on the calling thread (load.ts runs
 // it in a worker thread when it can). After a build from files, writeSnapshotOf() compiles it for
 // the next start.
 // Side-effect free: it builds a new index beside any live one and throws RegistryLoadError on a
-// fatal problem, so a failed reload leaves the caller's current index untouched (contract §5).
+// fatal problem, so a failed reload leaves the caller's current index untouched (docs/registry.md, "Reload").
 import { MPXN_ROLE_EXPORT } from './device-table.js'
 import { buildDevices } from './load-devices.js'
 import { buildRegistrations } from './load-registrations.js'

@@ -1,5 +1,5 @@
-// registrations.csv (contract §5): `mpxn,supplier_mpid,effective_from[,effective_to]` -> the MPxN
-// table (mpxn-table.ts), built straight into its final arrays (issue #17, bounded peak):
+// registrations.csv (README, "Configuration"): `mpxn,supplier_mpid,effective_from[,effective_to]` -> the MPxN
+// table (mpxn-table.ts), built straight into its final arrays (docs/registry.md, "Bounded peak"):
 //   1. count the lines (sizes the hash buckets), then the rows per bucket, reading only the MPxN of
 //      each line (csv-pass.ts countPass), straight into the table's bucket array;
 //   2. read again, validating each row (rejections reported with file:line), and write it at its

@@ -1,7 +1,7 @@
 // Worker-thread entry of loadRegistry (load.ts): builds the index here (or reads a compiled
 // snapshot), posts it (the typed arrays live in SharedArrayBuffers, so the post shares them instead
 // of copying), then, after a build from files, compiles it into a snapshot for the next start
-// (issue #17) while the gateway already serves on it, and exits. Everything else the build
+// (docs/registry.md) while the gateway already serves on it, and exits. Everything else the build
 // allocated is freed with the thread, so the gateway's RSS after a load is the index, not the build.
 import { parentPort, workerData } from 'node:worker_threads'
 import { RegistryLoadError } from './errors.js'

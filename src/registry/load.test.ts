@@ -41,7 +41,7 @@ describe('loadRegistry', () => {
     expect(index.periods('01200012345679')).toEqual([]) // 14 chars: not an MPxN
   })
 
-  // Issue #14 rule 2: effective_to is the last day supplied (inclusive). Before the fix 14 March
+  // effective_to is the last day supplied (inclusive). Before the fix 14 March
   // fell between the two rows (periodAt undefined: unknown-mpxn) and the one-day overlap went
   // unreported.
   it('effective_to is inclusive: no hole before the next start; a one-day overlap is reported, the later start wins', async () => {
@@ -184,7 +184,7 @@ describe('loadRegistry', () => {
     expect(index.partyByMpid('brit')?.id).toBe('BRITE')
   })
 
-  // Issue #14 rule 3: devices.csv's optional 5th column mpxn_role, carried into the index per
+  // devices.csv's optional 5th column mpxn_role, carried into the index per
   // device -> MPxN link (DeviceTable.role) and into the facts (MpxnFacts.role).
   it('reads mpxn_role (import | export, empty = import) and rejects bad roles', async () => {
     const devs = 'device_id,device_type,mpxn,device_status,mpxn_role\n' +

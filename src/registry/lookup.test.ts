@@ -36,7 +36,7 @@ describe('lookupFacts', () => {
   it('device alert after an unfinished CoS: device from ResponseID, period of the gaining supplier, recipient last period', () => {
     const f = lookupFacts(env({ responseId: id(METER, ACME_USER) }), index)
     expect(f).toMatchObject({ messageDay: '2025-03-14', recipientUserId: ACME_USER, deviceId: METER, deviceKnown: true, mpxnSource: 'device' })
-    // SOLAR delegates to ACME on 2025-03-14 (SRP): its MPIDs count as ACME's (issue #14 rule 1)
+    // SOLAR delegates to ACME on 2025-03-14 (SRP): its MPIDs count as ACME's (docs/decisions.md, "Never supplied")
     expect(f.recipient).toEqual({ partyId: 'ACME', role: 'IS', mpids: ['ACME', 'ACMG', 'SOLR'] })
     expect(f.mpxns).toEqual([{
       mpxn: '1200012345679', known: true,
@@ -88,7 +88,7 @@ describe('lookupFacts', () => {
     const cee = lookupFacts(env({ mpxns: ['1800021679848'] }), index)
     expect(cee.mpxns[0]!.period).toEqual({ mpid: 'CEEE', from: '2020-01-01', partyId: 'CEE', reachable: false })
   })
-  // Issue #14 rule 5: before the fix the first DeviceID of the body was the subject device, so an
+  // Before the fix the first DeviceID of the body was the subject device, so an
   // SR 8.2 inventory listing a device not in devices.csv became unknown-device.
   it('a response to a DCC service request has no subject device, whatever its body lists', () => {
     const inventory = env({ kind: 'response', bodyElement: 'ResponseMessage', responseContent: 'DSPInventory', hasGbcsPayload: false,
@@ -100,7 +100,7 @@ describe('lookupFacts', () => {
     expect(lookupFacts({ ...inventory, requestId: id(ACME_USER, METER) }, index)).toMatchObject({ deviceId: METER, mpxnSource: 'body' })
   })
 
-  // Issue #14 rule 6: before the fix only the DCC Boxed ID was the DCC; another DCC ID was taken
+  // Before the fix only the DCC Boxed ID was the DCC; another DCC ID was taken
   // for a device (unknown-device).
   it('asks dcc.userIds whether an ID is the DCC', () => {
     const OTHER_DCC = '90-B3-D5-1F-30-00-00-09'
@@ -112,7 +112,7 @@ describe('lookupFacts', () => {
     expect(lookupFacts(dsp, index).dccService).toBeUndefined()
   })
 
-  // Issue #14 rule 1: a delegated (failed) party's lost period counts, and so do its delegate's.
+  // A delegated (failed) party's lost period counts, and so do its delegate's.
   it("counts the delegate's and the delegator's periods as the addressed party's during a delegation", () => {
     const f = lookupFacts(env({ responseId: id(METER, SOLAR_USER) }), index)
     expect(f.recipient).toEqual({ partyId: 'SOLAR', role: 'IS', mpids: ['SOLR', 'ACME', 'ACMG'], delegateTo: 'ACME' })

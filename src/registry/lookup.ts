@@ -9,7 +9,7 @@ import type { MpxnFacts, Party, RegistryFacts, RegistryIndex, SupplyPeriod } fro
 import { ukDayNumberOf, ukDayOf } from './uk-day.js'
 
 /**
- * The DCC's own User ID in DCC Boxed (ACB / DSP signer, domain §7): the default of `dcc.userIds`,
+ * The DCC's own User ID in DCC Boxed (ACB / DSP signer): the default of `dcc.userIds`,
  * the IDs that answer "is this the DCC" (a DCC alert's ResponseID originator, the RequestID target
  * of a DCC service request such as SR 8.2).
  */
@@ -42,7 +42,7 @@ function isDeviceCandidate(id: string | undefined, index: RegistryIndex, dcc: Re
 
 /**
  * A response to the party's own request of a DCC service (RequestID target is the DCC, e.g. SR 8.2
- * Read Inventory): it concerns no device, whatever its body lists (issue #14 rule 5).
+ * Read Inventory): it concerns no device, whatever its body lists (docs/decisions.md, "Subject device").
  */
 export function isDccServiceResponse(env: Envelope, dcc: ReadonlySet<string> = DEFAULT_DCC_USER_IDS): boolean {
   return env.kind === 'response' && isDcc(env.requestId?.target, dcc)
@@ -69,7 +69,7 @@ export function deviceOf(env: Envelope, index: RegistryIndex, dcc: ReadonlySet<s
 /**
  * Parties whose registration periods count as the addressed party's on `day`: the party itself,
  * the party it delegates to (SoLR: the Shared Resource Provider) and the parties that delegate to
- * it (issue #14 rule 1: "the addressed party, or the party it serves by delegation").
+ * it (docs/decisions.md, "Never supplied": "the addressed party, or the party it serves by delegation").
  */
 function ownParties(index: RegistryIndex, rp: Party, delegate: string | undefined, day: string): Own {
   const last = lastOwn.get(rp)

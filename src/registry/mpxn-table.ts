@@ -1,5 +1,5 @@
 // The MPxN table: a static hash of MPxN keys -> supply periods, laid out so that a lookup costs
-// about three dependent cache misses (issue #5 measured five with one array per field):
+// about three dependent cache misses (one array per field measured five):
 //   1. starts[2b..2b+2]   the bucket's first slot and first period (adjacent: one line)
 //   2. slots[s..e)        the bucket's keys, ~4 x 8 bytes (one line); each slot packs its key and
 //                         its period count, so no separate period-start array is read

@@ -1,4 +1,4 @@
-// parties.yaml (contract §5): validated with ajv against schemas/parties.schema.json, then checked
+// parties.yaml (README, "Configuration"): validated with ajv against schemas/parties.schema.json, then checked
 // across parties. Any problem is fatal and names the path: routing decisions hang on these few rows.
 import { readFile } from 'node:fs/promises'
 import { readFileSync } from 'node:fs'

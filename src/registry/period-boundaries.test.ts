@@ -1,4 +1,4 @@
-// Issue #5 acceptance (period boundaries) on the compact layout: the day before / on / after a
+// Period boundaries (docs/decisions.md, "Dates") on the compact layout: the day before / on / after a
 // supply start date, several CoS in a row, a device moving premises, an MPxN with no periods, a
 // user ID in any case; plus the batched lookup agreeing with single lookups, and rule 5 (history).
 import { describe, expect, it } from 'vitest'

@@ -1,4 +1,4 @@
-// The period rules (contract §5: "a period ends where the next begins"), applied per MPxN to its
+// The period rules (docs/registry.md, "Period rules": a period ends the day before the next begins), applied per MPxN to its
 // rows sorted by effective_from, ties in file order:
 //  1. exact duplicates (same start, MPID and end) collapse to one row            -> 'duplicate'
 //  2. same start, different MPID or end: the later row in the file wins          -> 'same-start'

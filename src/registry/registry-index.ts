@@ -49,7 +49,7 @@ export interface RegistrySnapshot {
 }
 
 /**
- * Delta changes over the tables (issue #17), plain data (it rides to the pool workers as JSON).
+ * Delta changes over the tables (docs/registry.md), plain data (it rides to the pool workers as JSON).
  * An entry replaces what the tables say about its MPxN or device.
  */
 export interface OverlayData {

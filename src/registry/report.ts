@@ -1,4 +1,4 @@
-// What a load did, for `registry check` (contract §1) and the reload log line.
+// What a load did, for `registry check` (docs/operations.md, "Command line") and the reload log line.
 import type { RowProblem } from './errors.js'
 import type { RegistryCounts } from './types.js'
 
@@ -18,7 +18,7 @@ export interface LoadReport {
   files: FileReport[]
   /** the first MAX_REASONS rejected rows, with file:line */
   reasons: RowProblem[]
-  /** registration rows whose MPAN/MPRN check digit fails (warning only; domain §6) */
+  /** registration rows whose MPAN/MPRN check digit fails (warning only: real test data can fail, e.g. DCC Boxed's template MPAN) */
   checkDigitWarnings: number
   /** registration rows whose MPID no party holds (kept) */
   unknownMpidWarnings: number
@@ -37,7 +37,7 @@ export interface LoadReport {
   counts: RegistryCounts
   memory: { indexBytes: number; heapUsedDelta: number; externalDelta: number; arrayBuffersDelta: number; rss: number }
   loadMs: number
-  /** where the index came from: a compiled snapshot (issue #17) or the files */
+  /** where the index came from: a compiled snapshot (docs/registry.md) or the files */
   source: 'files' | 'snapshot'
   /** the snapshot file read, when source = snapshot */
   snapshot?: string

@@ -1,4 +1,4 @@
-// Compiled registry snapshots (issue #17): one binary file holding the index's typed arrays as
+// Compiled registry snapshots (docs/registry.md): one binary file holding the index's typed arrays as
 // they are laid out in memory, so a start reads them straight into SharedArrayBuffers instead of
 // parsing and building from the CSV files.
 //
@@ -24,7 +24,7 @@ import type { Party, RegistryCounts } from './types.js'
 import type { RegistrySnapshot } from './registry-index.js'
 import type { SourceStamp } from './sources.js'
 
-/** 2: devices.role (issue #14 mpxn_role); effective_to inclusive (stored ends still exclusive) */
+/** 2: devices.role (devices.csv mpxn_role); effective_to inclusive (stored ends still exclusive) */
 export const SNAPSHOT_FORMAT = 2
 const MAGIC = Buffer.from('DCCGWREG', 'latin1')
 const TRAILER = Buffer.from('DCCGWEND', 'latin1')

@@ -1,4 +1,4 @@
-// Issue #17: compiled snapshots. A snapshot load answers exactly as a build from the files for
+// Compiled snapshots. A snapshot load answers exactly as a build from the files for
 // every key of a generated world; corrupt, truncated and stale snapshots are refused (with the
 // reason) and the files are used, and a fresh snapshot is written.
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs'
@@ -25,10 +25,10 @@ beforeAll(async () => {
   m = await generateWorld({ mpxns: 20_000, seed: 3 }, join(dir, 'world'))
   paths = { registrations: join(dir, 'world', 'registrations.csv'), devices: join(dir, 'world', 'devices.csv'), parties: join(dir, 'world', 'parties.yaml') }
   // an unregistered MPxN named by a device (the orphan table), and a device status; an export MPAN
-  // (devices.csv mpxn_role, issue #14) beside an import one
+  // (devices.csv mpxn_role) beside an import one
   appendFileSync(paths.devices, `${deviceIdOf(m.devices + 5)},ESME,1999999999993,Commissioned\n` +
     `${deviceIdOf(m.devices + 4)},ESME,${mpanOf(1)},,import\n${deviceIdOf(m.devices + 4)},ESME,${mpanOf(2)},,export\n`)
-  // effective_to is the last day supplied (inclusive, issue #14): an explicit end and a one-day period
+  // effective_to is the last day supplied (inclusive): an explicit end and a one-day period
   appendFileSync(paths.registrations, '1412345678901,E000,2020-01-01,2025-03-13\n1412345678901,E001,2025-03-14,2025-03-14\n')
 })
 afterAll(() => rmSync(dir, { recursive: true, force: true }))

@@ -1,4 +1,4 @@
-// The registry source files as a snapshot records them (issue #17): path, size, mtime and a CRC-32
+// The registry source files as a snapshot records them (docs/registry.md): path, size, mtime and a CRC-32
 // of the bytes. A snapshot is used only when every source still matches: size and mtime first
 // (cheap), then the checksum (one sequential read, ~4 GB/s for the CRC; catches a copy that kept
 // the size and mtime).

@@ -1,7 +1,7 @@
 // Plain data that crosses the registry boundary. Dates are UK local calendar dates `YYYY-MM-DD`
 // (the supply start date, SSD, is a UK settlement date).
 
-/** DUIS User Roles (domain §7). */
+/** DUIS User Roles. */
 export type UserRole = 'IS' | 'ES' | 'GS' | 'ED' | 'GT' | 'RSA' | 'OU'
 /** Supplier roles: responsibility for them is judged against registration. */
 export const SUPPLIER_ROLES: ReadonlySet<UserRole> = new Set(['IS', 'ES', 'GS'])

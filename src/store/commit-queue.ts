@@ -81,7 +81,7 @@ export class CommitQueue {
           } catch (err) {
             // An I/O error fails the whole batch. Rethrow it first: after SQLITE_FULL SQLite may
             // already have rolled the transaction back, and `ROLLBACK TO op` would then throw "no
-            // such savepoint", hiding the I/O error (the ingress answered 500, not 503: issue #9).
+            // such savepoint", hiding the I/O error (the ingress answered 500, not 503; docs/operations.md, "Faults").
             if (isIoError(err)) throw err
             this.#db.exec('ROLLBACK TO op; RELEASE op')
             results.push({ ok: false, value: err })

@@ -15,7 +15,7 @@ export interface DecisionRecord {
   toParty: string | null
   mpxn: string | null
   supplyStartDate: string | null
-  /** Header/ResponseCode and the DCCAlert child (stale-CoS report, issue 15) */
+  /** Header/ResponseCode and the DCCAlert child (stale-CoS report, docs/obligations.md) */
   responseCode: string | null
   dccAlertType: string | null
   quarantineId: string | null

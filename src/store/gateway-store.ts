@@ -14,7 +14,7 @@ export { STORE_UNAVAILABLE, StoreError, badRequest, isStoreError, isStoreUnavail
  * src/store/nats/). Both implement all of it; nothing outside src/store knows which one it has
  * (`openStore` in open-store.ts picks it from the config).
  *
- * Contract §2: every `commit*` settles only once the decision is durable; only then may ingress
+ * Every `commit*` settles only once the decision is durable; only then may ingress
  * answer 200. A failure that means "nothing was kept, retry later" is recognised by
  * `isStoreUnavailable` and becomes 503 + Retry-After (DCCGW_ERR_STORE_UNAVAILABLE).
  *
@@ -38,7 +38,7 @@ export interface GatewayStore {
 
   // the spool, driven by the dispatcher (same shape as delivery's SpoolStore)
   dueSpool(now: number, limit: number, blocked?: readonly string[]): SpoolItem[]
-  nextDueAt(blocked?: readonly string[]): number | null
+  nextDueAt(now: number, blocked?: readonly string[]): number | null
   completeDelivery(item: SpoolItem, now: number): Promise<void>
   scheduleRetry(item: SpoolItem, at: number, error: string): Promise<void>
   /** `critical`: the message is a critical alert (its quarantine row says so) and its obligation opens */

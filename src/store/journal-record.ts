@@ -2,7 +2,7 @@ import type { AcceptedRecord, ObligationDraft } from './types.js'
 
 // The bodies the journaled store appends to the journal (docs/journal.md: the journal does not
 // interpret them). One record per fact: [u32 header length][header JSON][message bytes, if kept].
-//   accepted   a decision (contract §2): the AcceptedRecord's metadata, the ids minted for it, and
+//   accepted   a decision (docs/http.md, "Ingress"): the AcceptedRecord's metadata, the ids minted for it, and
 //              the body only for deliver, forward and quarantine (never for a drop)
 //   delivered  the target answered 2xx: the delivery is done (not awaited: a crash repeats it)
 //   rejected   the target answered 4xx: the delivery moves to quarantine with its bytes
@@ -21,7 +21,7 @@ export type JournalFact =
   | {
       t: 'rejected'; ref: DeliveryRef; quarantineId: string; detail: string; at: number
       messageId: string; party: string; mpxn: string | null; contentType: string
-      /** a critical alert: quarantined critical, with its critical-quarantined obligation (issue 15) */
+      /** a critical alert: quarantined critical, with its critical-quarantined obligation (docs/obligations.md) */
       critical?: { obligation?: ObligationDraft }
     }
 

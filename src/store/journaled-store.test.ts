@@ -1,4 +1,4 @@
-// The journaled store (issue #13, parts 1-3): crash windows between the journal, the target's 2xx
+// The journaled store (docs/journal.md): crash windows between the journal, the target's 2xx
 // and the projection, and a failing fdatasync, on a real folder with an injectable journal fs.
 // A "kill" freezes the journal's disk (no write or sync returns any more) and abandons the store
 // without closing it: what was not synced by then is gone, as after a SIGKILL.
@@ -8,10 +8,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { TestClock } from '../../test/support/clock.js'
 import type { Decision } from '../policy/types.js'
 import { nodeJournalFs, type JournalFs } from './journal/index.js'
 import { JournaledStore } from './journaled-store.js'
 import { SqliteStore } from './sqlite-store.js'
+import { waitFor } from '../../test/support/wait-for.js'
 import { isStoreUnavailable } from './store-error.js'
 import type { AcceptedRecord, ObligationDraft } from './types.js'
 
@@ -43,10 +45,11 @@ function disk() {
   return { state, fs }
 }
 
-function open(fs?: JournalFs, projectIntervalMs?: number): Promise<JournaledStore> {
+function open(fs?: JournalFs, projectIntervalMs?: number, clock?: TestClock): Promise<JournaledStore> {
   return JournaledStore.open({
     path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL', journal: { segmentBytes: 1 << 20, ...(fs && { fs }) },
     ...(projectIntervalMs !== undefined && { projectIntervalMs }),
+    ...(clock !== undefined && { clock }),
   })
 }
 
@@ -229,19 +232,20 @@ describe('journaled store', () => {
   })
 
   it('picks up a spool row another process wrote (a CLI release) and delivers it once', async () => {
-    const s = await open()
+    const clock = new TestClock()
+    const s = await open(undefined, undefined, clock)
     const q = quarantined()
     const { quarantineId } = await s.commitAccepted(q)
     s.flushProjection()
+    expect(s.dueSpool(clock.now(), 10)).toEqual([]) // looks for rows written outside the journal: none yet
     const cli = new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL' })
     await cli.releaseQuarantined(quarantineId!, { ...q, decision: { decision: 'deliver', reason: 'operator-released', deliverTo: 'ACME', critical: false, mpxn: '1999999999999' } }, 'cli')
     await cli.close()
-    // the side poll (about every 250 ms) loads it: wait for it rather than for a fixed time
-    await vi.waitFor(() => expect(s.dueSpool(Date.now(), 10)).not.toEqual([]), { timeout: 10_000, interval: 20 })
-    const due = s.dueSpool(Date.now(), 10)
+    await clock.advance(60_000) // the side poll looks again (at most every 250 ms on the store's clock)
+    const due = s.dueSpool(clock.now(), 10)
     expect(due.map((i) => i.messageId)).toEqual([q.messageId])
-    await s.completeDelivery(due[0]!, Date.now())
-    expect(s.dueSpool(Date.now() + 1000, 10)).toEqual([])
+    await s.completeDelivery(due[0]!, clock.now())
+    expect(s.dueSpool(clock.now() + 1000, 10)).toEqual([])
     await s.close()
     const s2 = await open()
     expect(s2.dueSpool(Date.now(), 10)).toEqual([])
@@ -286,5 +290,40 @@ describe('journaled store', () => {
     gate = undefined
     expect(await read).toMatchObject({ status: 'notified' })
     await s.close()
+  })
+
+  it('tells the journal the projection passed a record only after a durable commit, and retires a passed segment', async () => {
+    const s = await JournaledStore.open({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'FULL', journal: { segmentBytes: 1 << 20 } })
+    for (let k = 0; k < 5; k++) await s.commitAccepted(deliver(`13000000000${k}`))
+    s.flushProjection()
+    expect(projection().messages).toBe(5) // applied (synchronous NORMAL: no fsync on the event loop)...
+    expect(s.journal.stats().projectedSeq).toBe(0) // ...so nothing may retire on its account yet
+    const big = (k: number) => deliver(`14000000000${k % 10}`)
+    for (let k = 0; s.journal.stats().segments < 2; k++) {
+      const r = big(k)
+      r.body = Buffer.alloc(16_000, 120)
+      await s.commitAccepted(r)
+    }
+    for (const i of s.dueSpool(Date.now(), 1000)) await s.completeDelivery(i, Date.now())
+    await s.commitAccepted(dropped()) // the delivered records' group has synced once this resolves
+    s.flushProjection() // a segment could retire: this commit is durable, and the journal hears of it
+    expect(s.journal.stats().projectedSeq).toBe(s.journal.stats().durableSeq)
+    await vi.waitFor(() => expect(s.journal.stats().segments).toBe(1), { timeout: 5000 })
+    await s.close()
+  })
+
+  it('at open, makes the projection position it read durable before the journal may retire on its account', async () => {
+    const s1 = await open() // store.synchronous NORMAL: a durable commit switches to FULL for itself
+    for (let k = 0; k < 3; k++) await s1.commitAccepted(deliver(`15000000000${k}`))
+    await s1.close() // applies the tail: the next open has nothing to replay
+    const pragma = vi.spyOn(Database.prototype, 'pragma')
+    try {
+      const s2 = await open()
+      expect(pragma.mock.calls.map((c) => c[0])).toContain('synchronous = FULL')
+      expect(s2.journal.stats().projectedSeq).toBe(3)
+      await s2.close()
+    } finally {
+      pragma.mockRestore()
+    }
   })
 })

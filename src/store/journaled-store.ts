@@ -26,7 +26,7 @@ export interface JournaledStoreOptions extends StoreOptions {
   /**
    * dedupe.window: how long the dedupe memory keeps a message, counted back from the newest
    * receivedAt seen (default 7 days). The audit rows stay for store.auditRetentionDays; memory
-   * holds only the window (contract §6: duplicates recognised for at least the window).
+   * holds only the window (docs/http.md, "Message identity": duplicates recognised for at least the window).
    */
   dedupeWindowMs?: number
   /**
@@ -56,7 +56,7 @@ interface Pending {
 const SIDE_POLL_MS = 250
 
 /**
- * The embedded store with the durable journal on the hot path (issue #13, docs/journal.md):
+ * The embedded store with the durable journal on the hot path (docs/journal.md):
  *
  * - accepting a message is one journal append of one record (decision, reason, ids, and the body
  *   only for deliver, forward and quarantine); the commit settles after the fdatasync covering it;
@@ -104,6 +104,7 @@ export class JournaledStore extends SqliteStore {
   /** items whose body was dropped from memory (read back from their spool row) */
   readonly #released = new Set<number>()
   readonly #batch: number
+  readonly #synchronous: 'FULL' | 'NORMAL'
   readonly #positionStmt
   readonly #tagRowStmt
 
@@ -112,6 +113,7 @@ export class JournaledStore extends SqliteStore {
     this.journal = new Journal({ dir: join(opts.path, 'journal'), ...opts.journal })
     this.#intervalMs = opts.projectIntervalMs ?? 100
     this.#batch = opts.projectBatch ?? 4096
+    this.#synchronous = opts.synchronous
     this.#memoryCap = opts.spoolMemoryBytes ?? 64 * 2 ** 20
     this.#dedupeWindowMs = opts.dedupeWindowMs ?? 7 * 86_400_000
     this.#positionStmt = this.db.prepare('UPDATE journal_position SET seq = ? WHERE id = 1')
@@ -152,12 +154,18 @@ export class JournaledStore extends SqliteStore {
       const { fact, body } = decodeFact(r.body)
       batch.push({ seq: r.seq, fact, body })
       if (batch.length >= this.#batch) {
-        this.#apply(batch)
+        this.#apply(batch, true)
         batch = []
       }
     }
-    if (batch.length > 0) this.#apply(batch)
-    if (this.#projected > 0) this.journal.projectedThrough(this.#projected)
+    if (batch.length > 0) this.#apply(batch, true)
+    if (this.#projected > 0) {
+      // The position read may come from a NORMAL commit of the last process, still only in the
+      // page cache after a kill: one durable commit covers it (the WAL fsync flushes the whole
+      // file) before the journal may retire anything on its account.
+      this.#commit(true, () => this.#positionStmt.run(this.#projected))
+      this.journal.projectedThrough(this.#projected)
+    }
     // dedupe memory: the messages of the last dedupe window the projection knows (all of them now),
     // oldest first; the audit rows before it stay in SQLite only
     const newest = (this.db.prepare('SELECT MAX(received_at) FROM messages').pluck().get() as number | null) ?? -Infinity
@@ -228,7 +236,7 @@ export class JournaledStore extends SqliteStore {
     const d = rec.decision
     if (d.decision === 'forward' && rec.obligation === undefined) return Promise.reject(new Error(`forward decision for ${rec.messageId} has no obligation`))
     const quarantineId = d.decision === 'quarantine' ? randomUUID() : null
-    // a forward's obligation, or a quarantined critical alert's critical-quarantined one (issue 15)
+    // a forward's obligation, or a quarantined critical alert's critical-quarantined one (docs/obligations.md)
     const obligationId = d.decision === 'forward' || (d.decision === 'quarantine' && d.critical) ? (rec.obligation?.id ?? null) : null
     const keep = d.decision !== 'drop'
     const fact: JournalFact = { t: 'accepted', rec: withoutBody(rec), quarantineId, obligationId }
@@ -290,8 +298,8 @@ export class JournaledStore extends SqliteStore {
     }
   }
 
-  override nextDueAt(blocked: readonly string[] = []): number | null {
-    return this.#spool.nextDueAt(Date.now(), blocked)
+  override nextDueAt(now: number, blocked: readonly string[] = []): number | null {
+    return this.#spool.nextDueAt(now, blocked)
   }
 
   override spoolDepth(): { target: string; n: number; oldest: number }[] {
@@ -366,7 +374,7 @@ export class JournaledStore extends SqliteStore {
    * once. Rows the projection wrote carry their record's sequence number.
    */
   #pollSide(force: boolean): void {
-    const now = Date.now()
+    const now = this.clock.now()
     if (!force && now - this.#sidePolledAt < SIDE_POLL_MS) return
     this.#sidePolledAt = now
     if (!super.open) return
@@ -422,8 +430,11 @@ export class JournaledStore extends SqliteStore {
     if (!super.open) return false
     const batch = this.#pending
     this.#pending = []
+    // durable (synchronous FULL) only when a segment could retire: the journal may delete records
+    // only once the projection has durably passed them
+    const durable = this.journal.stats().segments > 1
     try {
-      this.#apply(batch)
+      this.#apply(batch, durable)
       this.#projectionError = undefined
     } catch (err) {
       this.#pending = batch.concat(this.#pending)
@@ -438,23 +449,32 @@ export class JournaledStore extends SqliteStore {
       this.#lastProjectAt = performance.now()
     }
     this.#hooks.onCommit?.(batch.length)
-    this.journal.projectedThrough(this.#projected)
-    if (this.journal.stats().segments > 1) void this.#retire()
+    if (durable) {
+      this.journal.projectedThrough(this.#projected)
+      void this.#retire()
+    }
     if (this.#pending.length > 0) this.#scheduleProjection()
     return true
   }
 
-  /** One transaction: every record of the batch and the new position, or nothing. */
-  #apply(batch: Pending[]): void {
+  /**
+   * One transaction: every record of the batch and the new position, or nothing. Not `durable`:
+   * committed with synchronous NORMAL, whatever store.synchronous says. The journal holds every
+   * record durably, so a power cut that takes the last projection transactions takes their
+   * position with them (same transaction) and the next start applies those records again; the
+   * fsync of the WAL is saved on the event loop (it was most of the projection's cost). The
+   * journal is told the projection passed a record only after a durable (FULL) commit.
+   */
+  #apply(batch: Pending[], durable: boolean): void {
     // deliveries settled within this batch are never written as spool rows
     const settled = new Set<number>()
     for (const p of batch) if (p.fact.t !== 'accepted' && p.fact.ref.seq !== null && p.fact.ref.row === null) settled.add(p.fact.ref.seq)
     const rows: [number, number][] = []
     const last = batch[batch.length - 1]!.seq
-    this.db.transaction(() => {
+    this.#commit(durable, () => {
       for (const p of batch) this.#applyOne(p, settled, rows)
       this.#positionStmt.run(last)
-    })()
+    })
     this.#projected = last
     for (const [seq, row] of rows) {
       this.#rowOfSeq.set(seq, row)
@@ -463,6 +483,17 @@ export class JournaledStore extends SqliteStore {
       if (ref !== undefined) ref.row = row
     }
     if (rows.length > 0) this.#shedBodies()
+  }
+
+  /** One transaction, committed with synchronous FULL (`durable`) or NORMAL, whatever store.synchronous says. */
+  #commit(durable: boolean, fn: () => void): void {
+    const mode = durable ? 'FULL' : 'NORMAL'
+    if (mode !== this.#synchronous) this.db.pragma(`synchronous = ${mode}`)
+    try {
+      this.db.transaction(fn)()
+    } finally {
+      if (mode !== this.#synchronous) this.db.pragma(`synchronous = ${this.#synchronous}`)
+    }
   }
 
   #applyOne(p: Pending, settled: Set<number>, rows: [number, number][]): void {
@@ -691,7 +722,7 @@ export class JournaledStore extends SqliteStore {
     await new Promise((r) => setImmediate(r))
     if (this.#pending.length > 0 && super.open) {
       try {
-        this.#apply(this.#pending)
+        this.#apply(this.#pending, true)
         this.#pending = []
       } catch (err) {
         this.#hooks.onError?.(err, 'last projection failed; it is applied from the journal at the next start')

@@ -1,7 +1,7 @@
 import type { SpoolItem } from './types.js'
 
 /**
- * The spool of the journaled store, in memory (issue #13, part 2): per target and party, per MPxN
+ * The spool of the journaled store, in memory (docs/journal.md): per target and party, per MPxN
  * FIFO lanes fed directly by the journal append, so the dispatcher's `dueSpool` and `nextDueAt` are
  * no SQL query. Per lane only the head is offered (never two deliveries of one household at once,
  * in arrival order); a message without an MPxN is a lane of its own. Depth, bytes and the oldest

@@ -4,7 +4,7 @@ import type { Database } from 'better-sqlite3'
 //   messages     dedupe + audit: one metadata row per accepted message (never a payload)
 //   spool        deliveries not yet acknowledged by their target (adapter or notice)
 //   quarantine   raw bytes kept for inspection and release (critical flag and alert code for the worklist)
-//   originals    originals of forwarded critical alerts ("the original is kept", contract §3)
+//   originals    originals of forwarded critical alerts (docs/cluster.md, "Ingest")
 //   obligations  acknowledgement duties (critical-forward, install-code)
 //   obligation_events  every obligation status transition (open, notified, overdue, escalated, acknowledged)
 //   admin_audit  who did what through the admin API or CLI
@@ -93,7 +93,7 @@ const MIGRATIONS: string[] = [
      target TEXT,
      detail TEXT
    );`,
-  // 2 (issue 6): obligation history (every status transition, durable and audited) and a subject
+  // 2 (docs/obligations.md): obligation history (every status transition, durable and audited) and a subject
   // key so that a registry reload never opens the same install-code obligation twice.
   `ALTER TABLE obligations ADD COLUMN subject TEXT;
    CREATE UNIQUE INDEX obligations_subject ON obligations(subject) WHERE subject IS NOT NULL;
@@ -108,7 +108,7 @@ const MIGRATIONS: string[] = [
      detail TEXT
    );
    CREATE INDEX obligation_events_obligation ON obligation_events(obligation_id, id);`,
-  // 3 (issue 9): per-MPxN delivery order looks up the oldest spool row of a target and MPxN.
+  // 3 (docs/operations.md, "Faults"): per-MPxN delivery order looks up the oldest spool row of a target and MPxN.
   `CREATE INDEX spool_mpxn ON spool(target, mpxn, id);`,
   // 4: a quarantined critical alert is worked first (Managing Critical Alerts guidance: one working
   // day), so the row says whether it is critical and which alert it is; the worklist index serves
@@ -116,19 +116,19 @@ const MIGRATIONS: string[] = [
   `ALTER TABLE quarantine ADD COLUMN critical INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE quarantine ADD COLUMN alert_code TEXT;
    CREATE INDEX quarantine_worklist ON quarantine(critical DESC, received_at DESC, id DESC);`,
-  // 5 (issue 15): the stale-CoS report counts E4 responses apart and closes a case when a DCC Alert
+  // 5 (docs/obligations.md): the stale-CoS report counts E4 responses apart and closes a case when a DCC Alert
   // SecurityCredentialsUpdated shows the credentials of a device of the MPxN were replaced (SR 6.23
   // done); the partial index finds those alerts by MPxN. Critical-quarantined obligations link to
   // their quarantine row through obligations.subject (migration 2), so they need no column.
   `ALTER TABLE messages ADD COLUMN response_code TEXT;
    ALTER TABLE messages ADD COLUMN dcc_alert_type TEXT;
    CREATE INDEX messages_credentials ON messages(mpxn, response_time) WHERE dcc_alert_type = 'SecurityCredentialsUpdated';`,
-  // 6 (issue 16): the console's worklist filtered by reason or by MPxN stays a keyset range scan at
+  // 6 (docs/console.md): the console's worklist filtered by reason or by MPxN stays a keyset range scan at
   // 100k rows (without these a rare MPxN walked every row: ~460 ms, bench/results/console.md), and
   // the count by reason and critical reads the index alone.
   `CREATE INDEX quarantine_reason ON quarantine(reason, critical DESC, received_at DESC, id DESC);
    CREATE INDEX quarantine_mpxn ON quarantine(mpxn, critical DESC, received_at DESC, id DESC) WHERE mpxn IS NOT NULL;`,
-  // 7 (issue 13): the journaled store's projection. Its
+  // 7 (docs/journal.md): the journaled store's projection. Its
   // position in the journal is committed with the rows it applied; a spool row it wrote for a
   // journal record names that record, so a later `delivered` record finds the row after a restart;
   // rows written outside the journal (notices, releases) are untagged until the gateway loads them.

@@ -2,7 +2,7 @@ import type { Database as Db, Statement } from 'better-sqlite3'
 import type { ObligationDraft, ObligationEvent, ObligationStatus, ObligationTransition } from './types.js'
 import { DONE_STATUSES, quarantineSubject } from './types.js'
 
-// Obligation writes (issue 6). Every status transition of an obligation writes one row in
+// Obligation writes (docs/obligations.md). Every status transition of an obligation writes one row in
 // obligation_events in the same transaction as the change itself, so the history that proves a
 // duty was met (or escalated) is as durable as the state. Call these inside a queued operation.
 //
@@ -91,7 +91,7 @@ export function obligationStatus(db: Db, id: string): { status: ObligationStatus
   return stmts(db).status.get(id) as { status: ObligationStatus; level: number; dueAt: number } | undefined
 }
 
-// --- critical-quarantined obligations and redirects (issue 15) -------------------------------
+// --- critical-quarantined obligations and redirects (docs/obligations.md) -------------------------------
 
 const DONE_SQL = DONE_STATUSES.map((s) => `'${s}'`).join(', ')
 const cache15 = new WeakMap<Db, Record<'insertMsg' | 'openBySubject' | 'close' | 'spool' | 'done', Statement>>()
@@ -154,7 +154,7 @@ export const NOT_HELD = `NOT EXISTS (SELECT 1 FROM obligations o WHERE o.subject
   AND o.status NOT IN (${DONE_SQL}))`
 
 /**
- * "Not the supplier: pass it on" (issue 15, point 4): the obligation ends as `redirected` with the
+ * "Not the supplier: pass it on" (docs/obligations.md): the obligation ends as `redirected` with the
  * answer in its event; when a known party was named, the onward obligation opens (with its notice)
  * in the same transaction. 'already' when it had ended before.
  */

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock/index.js'
 import { parseDuration, type Config } from '../config/index.js'
 import type { GatewayStore } from './gateway-store.js'
 import { JournaledStore } from './journaled-store.js'
@@ -12,6 +13,8 @@ export interface OpenStoreOptions {
   lease?: boolean
   /** group commit of the embedded store: 0 commits each write at once (the CLI) */
   commitIntervalMs?: number
+  /** the gateway's clock (default: the system clock) */
+  clock?: Clock
 }
 
 /**
@@ -22,13 +25,14 @@ export interface OpenStoreOptions {
 export async function openStore(config: Config, opts: OpenStoreOptions = {}): Promise<GatewayStore> {
   if (config.store.kind === 'nats') {
     const { openNatsStore } = await import('./nats/index.js')
-    return openNatsStore(config, { lease: opts.lease ?? true })
+    return openNatsStore(config, { lease: opts.lease ?? true, ...(opts.clock !== undefined && { clock: opts.clock }) })
   }
   const sqlite = {
     path: config.store.path,
     commitIntervalMs: opts.commitIntervalMs ?? config.store.commitIntervalMs,
     commitBatch: config.store.commitBatch,
     synchronous: config.store.synchronous,
+    ...(opts.clock !== undefined && { clock: opts.clock }),
   }
   // The serving gateway writes through the journal (journaled-store.ts); the CLI reads and acts on
   // the SQLite projection directly (what it writes is picked up by the gateway).

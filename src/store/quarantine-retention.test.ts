@@ -1,4 +1,4 @@
-// Issue 15 (2): size and age retention never purge a critical alert whose critical-quarantined
+// Size and age retention never purge a critical alert whose critical-quarantined
 // obligation is still open; deleting one needs a reason, which closes the obligation.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

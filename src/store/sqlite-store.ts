@@ -3,6 +3,8 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { Database as Db, Statement } from 'better-sqlite3'
+import { systemClock } from '../clock/index.js'
+import type { Clock } from '../clock/index.js'
 import { CommitQueue } from './commit-queue.js'
 import { Checkpointer } from './checkpointer.js'
 import { migrate } from './migrations.js'
@@ -32,6 +34,8 @@ export interface StoreOptions {
   synchronous: 'FULL' | 'NORMAL'
   /** > 0: WAL checkpoints every this many ms in a worker thread, off the event loop (checkpointer.ts) */
   checkpointIntervalMs?: number
+  /** the gateway's clock (src/clock): operator stamps, the checkpoint timer, the journaled store's side poll */
+  clock?: Clock
 }
 
 type StatementName =
@@ -42,14 +46,14 @@ export type Statements = Record<StatementName, Statement>
 
 /**
  * A spool row may be attempted when it is the oldest (lowest id) of its target and MPxN, so one
- * household's deliveries reach the target in arrival order and never two at once (issue #9), and
+ * household's deliveries reach the target in arrival order and never two at once (docs/operations.md, "Faults"), and
  * when its target is not held back by an open circuit breaker (`@blocked`: a JSON array of
  * "<target> <party>" keys).
  */
 const SPOOL_READY = `(s.mpxn IS NULL OR s.id = (SELECT MIN(h.id) FROM spool h WHERE h.target = s.target AND h.mpxn = s.mpxn))
   AND (s.target || ' ' || s.party) NOT IN (SELECT value FROM json_each(@blocked))`
 
-/** Bound statements, prepared once when the store opens (style §5). */
+/** Bound statements, prepared once when the store opens. */
 function prepare(db: Db): Record<StatementName, Statement> {
   return {
     insertMessage: db.prepare(
@@ -105,8 +109,10 @@ export class SqliteStore implements GatewayStore {
   readonly sql: Statements
   #closed = false
   #checkpointer: Checkpointer
+  protected readonly clock: Clock
 
   constructor(opts: StoreOptions) {
+    this.clock = opts.clock ?? systemClock
     mkdirSync(opts.path, { recursive: true })
     this.db = new Database(join(opts.path, 'gateway.db'))
     this.db.pragma('journal_mode = WAL')
@@ -117,7 +123,7 @@ export class SqliteStore implements GatewayStore {
     migrate(this.db)
     this.sql = prepare(this.db)
     this.queue = new CommitQueue(this.db, opts.commitIntervalMs, opts.commitBatch)
-    this.#checkpointer = new Checkpointer(this.db, join(opts.path, 'gateway.db'), opts.synchronous, opts.checkpointIntervalMs ?? 0)
+    this.#checkpointer = new Checkpointer(this.db, join(opts.path, 'gateway.db'), opts.synchronous, opts.checkpointIntervalMs ?? 0, this.clock)
   }
 
   get open(): boolean {
@@ -137,7 +143,7 @@ export class SqliteStore implements GatewayStore {
     return this.queue.run(() => this.#writeAccepted(rec))
   }
 
-  /** Keeps the raw bytes of a document that could not be parsed (contract §2, 422). */
+  /** Keeps the raw bytes of a document that could not be parsed (docs/http.md, "Ingress": 422). */
   commitMalformed(rec: MalformedRecord): Promise<string> {
     return this.queue.run(() => {
       const id = randomUUID()
@@ -152,7 +158,7 @@ export class SqliteStore implements GatewayStore {
   #writeAccepted(rec: AcceptedRecord): CommitOutcome {
     const d = rec.decision
     const quarantineId = d.decision === 'quarantine' ? randomUUID() : null
-    // a forward's obligation, or a quarantined critical alert's critical-quarantined one (issue 15)
+    // a forward's obligation, or a quarantined critical alert's critical-quarantined one (docs/obligations.md)
     const obligationId = d.decision === 'forward' || (d.decision === 'quarantine' && d.critical) ? (rec.obligation?.id ?? null) : null
     if (this.applyDecision(rec, quarantineId, obligationId, true).duplicate) return this.#duplicate(rec.messageId)
     return {
@@ -189,7 +195,7 @@ export class SqliteStore implements GatewayStore {
           quarantineId, rec.messageId, now, d.reason, rec.detail ?? null, rec.kind, rec.recipientParty ?? null,
           d.mpxn ?? null, rec.contentType, body.byteLength, body, d.critical ? 1 : 0, rec.alertCode ?? null,
         )
-        // issue 15: a critical alert in quarantine has a clock (critical-quarantined obligation)
+        // A critical alert in quarantine has a clock (critical-quarantined obligation)
         if (rec.obligation !== undefined && d.critical) openQuarantinedObligation(this.db, rec.obligation, rec.messageId, quarantineId!, now)
         break
       case 'forward': {
@@ -246,13 +252,13 @@ export class SqliteStore implements GatewayStore {
 
   /**
    * Deletes a quarantined message and its bytes (secure_delete overwrites them). A critical one
-   * whose obligation is open needs a reason, which closes the obligation (issue 15).
+   * whose obligation is open needs a reason, which closes the obligation (docs/obligations.md).
    */
   deleteQuarantined(id: string, actor: string, reason?: string): Promise<boolean> {
     return this.queue.run(() => {
       if (openQuarantinedObligationId(this.db, id) !== undefined) {
         if (!reason) throw reasonRequired(id)
-        closeQuarantinedObligation(this.db, id, Date.now(), actor, `deleted: ${reason}`)
+        closeQuarantinedObligation(this.db, id, this.clock.now(), actor, `deleted: ${reason}`)
       }
       const gone = this.db.prepare('DELETE FROM quarantine WHERE id = ?').run(id).changes > 0
       if (gone) this.audit(actor, 'quarantine.delete', id, reason ?? null)
@@ -263,7 +269,7 @@ export class SqliteStore implements GatewayStore {
   /** Purges quarantined messages received before `olderThan`; returns how many. */
   purgeQuarantine(olderThan: number, actor: string): Promise<number> {
     return this.queue.run(() => {
-      // never a critical alert whose obligation is still open (issue 15)
+      // never a critical alert whose obligation is still open (docs/obligations.md)
       const n = this.db.prepare(`DELETE FROM quarantine WHERE received_at < ? AND ${NOT_HELD}`).run(olderThan).changes
       if (n > 0) this.audit(actor, 'quarantine.purge', null, `${n} older than ${new Date(olderThan).toISOString()}`)
       return n
@@ -399,7 +405,7 @@ export class SqliteStore implements GatewayStore {
 
   /** Who did what (admin API, CLI). Call inside a queued operation or on its own. */
   audit(actor: string, action: string, target: string | null, detail: string | null): void {
-    this.db.prepare('INSERT INTO admin_audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)').run(Date.now(), actor, action, target, detail)
+    this.db.prepare('INSERT INTO admin_audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)').run(this.clock.now(), actor, action, target, detail)
   }
 
   /** Spool items due now, oldest first. */
@@ -408,7 +414,7 @@ export class SqliteStore implements GatewayStore {
     return rows.map((r) => ({ ...r, headers: JSON.parse(r.headers) as Record<string, string> }))
   }
 
-  nextDueAt(blocked: readonly string[] = []): number | null {
+  nextDueAt(_now: number, blocked: readonly string[] = []): number | null {
     return (this.sql.nextDue.get({ blocked: JSON.stringify(blocked) }) as { at: number | null }).at
   }
 
@@ -438,7 +444,7 @@ export class SqliteStore implements GatewayStore {
 
   /**
    * The adapter refused the message (4xx): it moves to quarantine as `adapter-rejected`. The
-   * gateway re-reads a critical alert's bytes and passes `critical` with its obligation (issue 15).
+   * gateway re-reads a critical alert's bytes and passes `critical` with its obligation (docs/obligations.md).
    */
   rejectDelivery(item: SpoolItem, detail: string, now: number, critical?: { obligation?: ObligationDraft }): Promise<string> {
     return this.queue.run(() => {
@@ -458,7 +464,7 @@ export class SqliteStore implements GatewayStore {
       id, item.messageId, now, 'adapter-rejected', detail.slice(0, 500), null, item.party, item.mpxn,
       item.contentType, item.body.byteLength, item.body, critical ? 1 : 0, this.sql.alertCodeOf.pluck().get(item.messageId) ?? null,
     )
-    // issue 15: a refused critical alert is quarantined with its clock
+    // A refused critical alert is quarantined with its clock
     if (critical?.obligation !== undefined) openQuarantinedObligation(this.db, critical.obligation, item.messageId, id, now)
     this.sql.rejectMessage.run('adapter-rejected', id, item.messageId)
   }

@@ -1,4 +1,4 @@
-// The store port's contract (issue #13): the same tests against both backends, the embedded
+// The store port's contract (docs/journal.md): the same tests against both backends, the embedded
 // SQLite store in a temp folder and the clustered NATS store against one local nats-server
 // started here (test/cluster-harness.ts). Every port method the admin API uses is covered, and the
 // admin endpoints themselves are driven over HTTP through the real router (src/admin) with each

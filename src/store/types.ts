@@ -19,12 +19,12 @@ export interface AcceptedRecord {
   detail?: string
   /**
    * forward: the obligation that opens with the notice (built by obligations/); quarantine of a
-   * critical alert: its `critical-quarantined` obligation (issue 15), linked to the quarantine row
+   * critical alert: its `critical-quarantined` obligation (docs/obligations.md), linked to the quarantine row
    */
   obligation?: ObligationDraft
   /** extra delivery headers (X-DCC-Gateway-*) decided at ingest */
   headers: Record<string, string>
-  /** stale-CoS evidence (issue 15, point 7): Header/ResponseCode (E4 is counted apart) */
+  /** stale-CoS evidence (docs/obligations.md): Header/ResponseCode (E4 is counted apart) */
   responseCode?: string
   /** DCCAlertMessage/DCCAlert child, e.g. SecurityCredentialsUpdated (it resolves a stale-CoS case) */
   dccAlertType?: string
@@ -36,7 +36,7 @@ export interface AcceptedRecord {
   audit?: { mpxn: string; supplyStartDate?: string }
 }
 
-/** Bytes that never became a DUIS message (contract §2: 422, raw bytes kept). */
+/** Bytes that never became a DUIS message (docs/http.md, "Ingress": 422, raw bytes kept). */
 export interface MalformedRecord {
   receivedAt: number
   contentType: string
@@ -83,7 +83,7 @@ export const DONE_STATUSES: readonly ObligationStatus[] = ['acknowledged', 'redi
 /** The subject that links a critical-quarantined obligation to its quarantine row. */
 export const quarantineSubject = (quarantineId: string): string => `critical-quarantined:${quarantineId}`
 
-/** The receiver's answer on the acknowledgement page (issue 15, point 4). */
+/** The receiver's answer on the acknowledgement page (docs/obligations.md). */
 export interface AckAnswer {
   /** who acknowledged: name and organisation, as typed */
   name: string

@@ -1,4 +1,4 @@
-// Issue #4 item 4: when the store (or the pool) falls behind, ingress answers 503 + Retry-After
+// When the store (or the pool) falls behind, ingress answers 503 + Retry-After
 // instead of queueing without bound; every 200 is durable; memory stays flat under overload.
 // A slow store is made by configuration: commits wait 250 ms and the commit queue is capped at
 // 16; the pool (pool.size 1) is capped at 24 messages. The gateway runs as a child process so
@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { Pool } from 'undici'
 import { afterAll, describe, expect, it } from 'vitest'
-import { buildDuisDocument } from '../../dist/index.js'
+import { buildDuisDocument } from '../support/duis-builder.js'
 import { ACME_USER, GatewayProcess, makeWorld } from './harness.js'
 
 const DEVICE = '00-12-34-56-78-AB-CD-EF'

@@ -1,13 +1,14 @@
-// The CLI's store commands (contract §1: quarantine list|show|delete|purge, obligations list,
+// The CLI's store commands (docs/operations.md, "Command line": quarantine list|show|delete|purge, obligations list,
 // report stale-cos) run as the operator runs them, `dcc-alert-gateway ... --config FILE`, beside
-// a running gateway, with each store kind: they read and act through the store port (issue #13),
+// a running gateway, with each store kind: they read and act through the store port (docs/journal.md),
 // so with store.kind nats they see the cluster's quarantine and obligations instead of an empty
 // SQLite file, and what that store cannot answer (the stale-CoS report) fails with its code.
 import { spawnSync } from 'node:child_process'
 import { join, resolve } from 'node:path'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildDuisDocument, loadConfig, startGateway, type Gateway } from '../../dist/index.js'
+import { loadConfig, startGateway, type Gateway } from '../../dist/index.js'
+import { buildDuisDocument } from '../support/duis-builder.js'
 import { NatsCluster } from '../cluster-harness.js'
 import { ACME_USER, makeWorld, post, type World } from './harness.js'
 

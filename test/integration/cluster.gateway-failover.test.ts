@@ -1,8 +1,8 @@
-// Issue #10 acceptance: two gateway instances (child processes) over one 3-node JetStream cluster.
+// Two gateway instances (child processes) over one 3-node JetStream cluster.
 // Instance A holds deliveries (the adapter does not answer), B runs beside it and gets none of
 // them while A is alive (A signals progress); A is SIGKILLed and B delivers everything A held.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildDuisDocument } from '../../dist/index.js'
+import { buildDuisDocument } from '../support/duis-builder.js'
 import { HoldingAdapter, NatsCluster } from '../cluster-harness.js'
 import { ACME_USER, GatewayProcess, makeWorld, post, waitFor } from './harness.js'
 import type { World } from './harness.js'

@@ -1,4 +1,4 @@
-// Issue #10 acceptance: clustered mode (store.kind nats) over a real 3-node JetStream cluster.
+// Clustered mode (store.kind nats) over a real 3-node JetStream cluster.
 // A NATS node (the spool stream's leader) is SIGKILLed in the middle of a replay.
 //
 // What "lost" and "delivered twice" mean here. Delivery is at-least-once: the gateway acks a
@@ -6,12 +6,12 @@
 // held the ack died) is redelivered and the adapter sees the same Idempotency-Key again. So:
 //   - lost            = a messageId answered 200 that never reaches the adapter with a 2xx;
 //   - delivered twice = an Idempotency-Key the adapter would act on twice. An adapter that honours
-//     Idempotency-Key (contract §4) acts once per key, so the test checks the set of keys equals
+//     Idempotency-Key (docs/http.md, "Delivery") acts once per key, so the test checks the set of keys equals
 //     the set of accepted messageIds, and bounds raw repeats (same key, second 2xx) by what can be
 //     in flight when the node dies (delivery.concurrency); a re-sent message is recognised as a
 //     duplicate and never spooled again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildDuisDocument } from '../../dist/index.js'
+import { buildDuisDocument } from '../support/duis-builder.js'
 import type { Gateway } from '../../dist/index.js'
 import { HoldingAdapter, NatsCluster } from '../cluster-harness.js'
 import { ACME_USER, makeWorld, startInProcess, waitFor } from './harness.js'
@@ -20,7 +20,7 @@ const DEVICE = '00-12-34-56-78-AB-CD-EF'
 const doc = (n: number) =>
   buildDuisDocument({ kind: 'device_alert', device: DEVICE, counter: n, responseId: `${DEVICE}:${ACME_USER}:${n}`, responseDateTime: '2025-03-14T08:15:30Z' })
 
-/** The DCC's side: resend on 503 or a broken connection until a 200 (contract §2). */
+/** The DCC's side: resend on 503 or a broken connection until a 200 (docs/http.md, "Ingress"). */
 async function postUntil200(url: string, body: string): Promise<{ messageId: string; decision: string; duplicate?: boolean; tries: number }> {
   for (let tries = 1; ; tries++) {
     try {

@@ -1,8 +1,8 @@
-// Issue #10 (and #6 in clustered mode): critical-forward obligations escalate when store.kind is
+// Clustered mode (docs/cluster.md, "Obligations"): critical-forward obligations escalate when store.kind is
 // nats. Two gateway instances share one JetStream; both run the obligation timer on the same
 // (injected) clock, and the obligations bucket's compare-and-set lets exactly one of them escalate
 // and spool the next notice. Before this, NatsStore.dueObligations returned [] and nothing escalated.
-// Deterministic under load (issue #13): the escalation reads the mirror only once it holds every
+// Deterministic under load (docs/journal.md): the escalation reads the mirror only once it holds every
 // change the bucket had (NatsStore.dueObligations), and the test waits for the delivery's
 // `notified` step before it moves the clock, instead of racing it.
 // Also the quarantine's read side in clustered mode (GET /admin/quarantine and /{id}), read from the
@@ -11,13 +11,15 @@ import { pino } from 'pino'
 import { connect } from '@nats-io/transport-node'
 import { jetstreamManager } from '@nats-io/jetstream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildDuisDocument, loadConfig, startGateway, type Gateway } from '../../dist/index.js'
+import { loadConfig, startGateway, type Gateway } from '../../dist/index.js'
+import { buildDuisDocument } from '../support/duis-builder.js'
 import { NatsCluster } from '../cluster-harness.js'
+import { TestClock } from '../support/clock.js'
 import { ACME_USER, makeWorld, post, Recorder, waitFor } from './harness.js'
 
 const STALE_DEVICE = '00-12-34-56-78-AB-CD-F0' // MPAN 1412345678901: ACME until 2025-03-01, then BRIT(E)
-let clock = Date.parse('2025-03-14T09:00:00Z')
-const now = () => clock
+// running: deliveries and JetStream redeliveries go on in real time; the test jumps a week ahead
+const clock = new TestClock('2025-03-14T09:00:00Z', { running: true })
 
 let cluster: NatsCluster
 let webhook: Recorder
@@ -31,7 +33,7 @@ beforeAll(async () => {
     extra: { store: { kind: 'nats', path: './data', nats: { servers: cluster.urls, replicas: 1 } }, obligations: { checkIntervalMs: 3_600_000 } },
   })
   for (let i = 0; i < 2; i++) {
-    gateways.push(await startGateway(loadConfig({ file: world.configFile, env: {} }), { log: pino({ level: 'silent' }), now }))
+    gateways.push(await startGateway(loadConfig({ file: world.configFile, env: {} }), { log: pino({ level: 'silent' }), clock }))
   }
 }, 60_000)
 
@@ -70,10 +72,13 @@ describe('clustered mode: obligations', () => {
     // Wait for that step in both mirrors: once it is there, nothing else changes the obligation
     // until the clock moves, and the checks below cannot race it.
     for (const g of [a, b]) await waitFor('notified in the mirror', async () => (await stateOn(g)).status === 'notified', 20_000)
-    expect(await a.gatewayStore.dueObligations(clock)).toEqual([])
+    expect(await a.gatewayStore.dueObligations(clock.now())).toEqual([])
 
-    clock += 7 * 86_400_000 // a week later: past the 1-working-day deadline, unacknowledged
+    // a week later: past the 1-working-day deadline, unacknowledged. Moving the clock runs both
+    // instances' obligation checks; a tick() asked meanwhile counts what the running check changed.
+    const moved = clock.advance(7 * 86_400_000)
     const [na, nb] = await Promise.all([a.obligations.tick(), b.obligations.tick()])
+    await moved
     expect(na + nb).toBe(1)
     const notices = () => webhook.received.filter((x) => JSON.parse(x.body.toString()).obligationId === obligationId)
     await waitFor('the escalation notice', () => notices().length >= 2 || undefined, 20_000)
@@ -84,7 +89,7 @@ describe('clustered mode: obligations', () => {
     // the new state is in the bucket: escalated, one level up, a later deadline; acknowledging ends it
     await waitFor('the escalated state in both mirrors', async () => {
       for (const g of [a, b]) {
-        const due = await g.gatewayStore.dueObligations(clock + 30 * 86_400_000)
+        const due = await g.gatewayStore.dueObligations(clock.now() + 30 * 86_400_000)
         if (!due.some((o) => o.id === obligationId && o.status === 'escalated' && o.level === 1)) return false
       }
       return true
@@ -96,7 +101,7 @@ describe('clustered mode: obligations', () => {
     expect(one).toMatchObject({ id: obligationId, type: 'critical-forward', mpxn: '1412345678901' })
     const ack = await fetch(`${b.url}/admin/obligations/${obligationId}/ack`, { method: 'POST', headers: auth })
     expect(ack.status).toBe(200)
-    await waitFor('acknowledged in the mirror', async () => !(await a.gatewayStore.dueObligations(clock + 30 * 86_400_000)).some((o) => o.id === obligationId))
+    await waitFor('acknowledged in the mirror', async () => !(await a.gatewayStore.dueObligations(clock.now() + 30 * 86_400_000)).some((o) => o.id === obligationId))
     const done = (await fetch(`${a.url}/admin/obligations?status=done`, { headers: auth }).then((x) => x.json())) as any
     expect(done.items.map((o: { id: string }) => o.id)).toContain(obligationId)
   })
@@ -139,7 +144,7 @@ describe('clustered mode: quarantined critical alerts have a clock (issue 15)', 
     const q = held.items[0]
     let mine: any
     await waitFor('critical-quarantined obligations in both mirrors', async () => {
-      const lists = await Promise.all([a, b].map(async (g) => (await g.gatewayStore.dueObligations(clock + 30 * 86_400_000)).filter((o) => o.type === 'critical-quarantined')))
+      const lists = await Promise.all([a, b].map(async (g) => (await g.gatewayStore.dueObligations(clock.now() + 30 * 86_400_000)).filter((o) => o.type === 'critical-quarantined')))
       mine = lists[1]!.find((o) => o.notice.quarantineId === q.id)
       return (lists.every((l) => l.length === 3) && mine !== undefined) || undefined
     })
@@ -149,7 +154,7 @@ describe('clustered mode: quarantined critical alerts have a clock (issue 15)', 
     expect(bare.status).toBe(400)
     const del = await fetch(`${b.url}/admin/quarantine/${q.id}?reason=test`, { method: 'DELETE', headers: auth })
     expect(del.status).toBe(200)
-    await waitFor('closed in the mirror', async () => (await a.gatewayStore.dueObligations(clock + 30 * 86_400_000)).every((o) => o.id !== mine.id) || undefined)
+    await waitFor('closed in the mirror', async () => (await a.gatewayStore.dueObligations(clock.now() + 30 * 86_400_000)).every((o) => o.id !== mine.id) || undefined)
     const done = (await fetch(`${a.url}/admin/obligations/${mine.id}`, { headers: auth }).then((x) => x.json())) as any
     expect(done.status).toBe('closed')
   })

@@ -1,4 +1,4 @@
-// Issue #16 on the store port (#13): the operator console of a gateway with store.kind nats. It
+// The operator console (docs/console.md) on the store port of a gateway with store.kind nats. It
 // reads and acts through the same port as with SQLite: the worklist, one message, the obligations
 // and their trail come from JetStream; what the clustered store cannot answer (the per-minute
 // chart, counts by reason, the bulk release, the paged audit log, the stale-CoS report) is its

@@ -1,4 +1,4 @@
-// A gateway with the operator console for the console tests (issue #16): the demo world, an
+// A gateway with the operator console for the console tests (docs/console.md): the demo world, an
 // operator (admin.token), a named operator and a viewer, a recording adapter and notice endpoint,
 // and helpers that sign in and post console forms as a browser would (same-origin, with the
 // session cookie and the page's CSRF token).

@@ -1,4 +1,4 @@
-// Issue #16 acceptance, as a person would do it, in a real browser: Debian's chromium driven by
+// The operator console (docs/console.md), as a person would use it, in a real browser: Debian's chromium driven by
 // playwright-core (no browser download; CHROMIUM_PATH or /usr/bin/chromium), axe-core run inside
 // each page. Sign in; find a quarantined unknown-device message; fix devices.csv, reload from the
 // page, release it and see the adapter receive it; acknowledge an obligation; as a viewer find no

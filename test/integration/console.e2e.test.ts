@@ -1,4 +1,4 @@
-// Issue #16: the operator console over HTTP, without a browser (the browser walk-through is in
+// The operator console over HTTP, without a browser (the browser walk-through is in
 // console.browser.test.ts): sign-in and sessions, the CSP, CSRF and cross-site refusal, roles on
 // the console and on the admin API, the audit log naming the credential, bulk release with a
 // count to confirm, delete with a reason, and the escaping of what came from a document.
@@ -121,7 +121,7 @@ describe('operator console over HTTP (issue #16)', () => {
     const actors = (await audit(w, 'registry.reload')).map((r) => r.actor)
     expect(actors[0]).toMatch(/^admin-api:(::ffff:)?127\.0\.0\.1$/) // admin.token: the form it always had
     expect(actors[1]).toMatch(/^admin-api:olivia@(::ffff:)?127\.0\.0\.1$/)
-    // registry deltas (issue #17) change state too: a viewer gets 403 and nothing is applied; an
+    // registry deltas (docs/registry.md) change state too: a viewer gets 403 and nothing is applied; an
     // operator's delta is applied and audited through the store port with who and which file
     const delta = 'op,mpxn,supplier_mpid,effective_from,effective_to\nadd,1999999999993,ACME,2025-01-01,2025-01-31\n'
     const post = (token: string) => fetch(`${url}/admin/registry/apply-delta?name=console-test.csv`, { method: 'POST', body: delta, headers: { authorization: `Bearer ${token}` } })

@@ -1,10 +1,12 @@
-// Issue 3 acceptance: each decision and reason through the real gateway and a real adapter.
+// Each decision and reason through the real gateway and a real adapter.
 import { spawnSync } from 'node:child_process'
 import { appendFileSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse, stringify } from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildDuisDocument, buildGbcsStub, type Gateway } from '../../dist/index.js'
+import type { Gateway } from '../../dist/index.js'
+import { buildDuisDocument } from '../support/duis-builder.js'
+import { buildGbcsStub } from '../support/gbcs-stub.js'
 import { ACME_USER, makeWorld, post, Recorder, ROOT, sqliteOf, startInProcess, waitFor, type World } from './harness.js'
 
 const STALE_ELEC_DEVICE = '00-12-34-56-78-AB-CD-F0' // MPAN 1412345678901: ACME until 2025-03-01, then BRIT
@@ -61,7 +63,7 @@ describe('decisions end to end (contract §3)', () => {
     const notice = JSON.parse(n.body.toString())
     expect(notice).toMatchObject({ mpxn: '1412345678901', alertCode: '8F3D', alertTime: at, deviceId: STALE_ELEC_DEVICE, fromParty: 'ACME', toParty: 'BRITE' })
     expect(notice.obligationId).toMatch(/^[0-9a-f-]{36}$/)
-    // issue 15: due from the alert time (Friday 14 March 2025) -> the end of Monday 17 March, long past: late
+    // Due from the alert time (Friday 14 March 2025) -> the end of Monday 17 March, long past: late
     expect(notice.acknowledgeBy).toBe('2025-03-18T00:00:00.000Z')
     expect(notice.late.byMs).toBeGreaterThan(0)
     expect(notice.text).toContain('MPxN:          1412345678901')
@@ -153,7 +155,7 @@ function* walk(dir: string): Generator<string> {
   }
 }
 
-// Issue #14: decision rules that hold on real registry data. Each case here failed on the main
+// Decision rules that hold on real registry data. Each case here failed on the main
 // branch before the fix (the comment on each says how). Real HTTP, real registry files: the demo
 // world plus the rows below.
 describe('issue #14 rules end to end (real registry files)', () => {

@@ -1,7 +1,7 @@
-// Issue 3 acceptance: retries, rejection to quarantine, and what survives a crash and restart.
+// Retries, rejection to quarantine, and what survives a crash and restart.
 import { describe, expect, it } from 'vitest'
-import { buildDuisDocument } from '../../dist/index.js'
-import { cleanupAfter, ACME_USER, GatewayProcess, makeWorld, post, Recorder, startInProcess, waitFor } from './harness.js'
+import { buildDuisDocument } from '../support/duis-builder.js'
+import { cleanupAfter, ACME_USER, GatewayProcess, makeWorld, post, Recorder, spoolEmpty, startInProcess, waitFor } from './harness.js'
 
 const DEVICE = '00-12-34-56-78-AB-CD-EF'
 const doc = (n: number) =>
@@ -16,7 +16,7 @@ describe('delivery to the adapter (contract §4)', () => {
     cleanup.push(() => adapter.close(), () => gw.close())
     const r = await post(`${gw.url}/duis`, doc(1))
     await waitFor('three attempts', () => adapter.received.length >= 3)
-    await new Promise((res) => setTimeout(res, 300))
+    await waitFor('the spool empty', () => spoolEmpty(gw.url))
     expect(adapter.statuses).toEqual([503, 503, 200])
     expect(new Set(adapter.received.map((x) => x.headers['idempotency-key']))).toEqual(new Set([r.json.messageId]))
     const m = await fetch(`${gw.url}/metrics`).then((x) => x.text())
@@ -32,14 +32,8 @@ describe('delivery to the adapter (contract §4)', () => {
     const r = await post(`${gw.url}/duis`, doc(2))
     expect(r.json.decision).toBe('deliver')
     const auth = { authorization: 'Bearer test-token' }
-    const item = await (async () => {
-      for (let i = 0; i < 200; i++) {
-        const list = await fetch(`${gw.url}/admin/quarantine?reason=adapter-rejected`, { headers: auth }).then((x) => x.json() as Promise<any>)
-        if (list.items.length > 0) return list.items[0]
-        await new Promise((res) => setTimeout(res, 25))
-      }
-      throw new Error('not quarantined')
-    })()
+    const item = await waitFor('quarantined adapter-rejected', async () =>
+      (await fetch(`${gw.url}/admin/quarantine?reason=adapter-rejected`, { headers: auth }).then((x) => x.json() as Promise<any>)).items[0])
     expect(item).toMatchObject({ messageId: r.json.messageId, reason: 'adapter-rejected', detail: 'HTTP 400' })
     expect(adapter.received).toHaveLength(1)
     // The message's recorded decision follows it, so a resend says where it is.
@@ -70,7 +64,7 @@ describe('crash and restart', () => {
     expect(new Set(adapter.received.map((x) => x.headers['idempotency-key']))).toEqual(new Set(accepted.map((a) => a.messageId)))
     const dup = await post(`${again.url}/duis`, doc(100))
     expect(dup.json).toMatchObject({ messageId: accepted[0].messageId, duplicate: true })
-    await new Promise((res) => setTimeout(res, 300))
+    await waitFor('the spool empty', () => spoolEmpty(again.url))
     expect(adapter.received).toHaveLength(5)
     expect(await again.kill('SIGTERM')).toBe(0)
   })

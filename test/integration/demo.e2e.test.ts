@@ -1,4 +1,4 @@
-// Issue 3 acceptance: `npm start` (serve with no config) runs the embedded demo, and the curl line
+// `npm start` (serve with no config) runs the embedded demo, and the curl line
 // it prints returns 200 with a decision. Run as a new user would: a fresh working directory.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'

@@ -12,6 +12,10 @@ import { parse, stringify } from 'yaml'
 import { pino } from 'pino'
 import { loadConfig, startGateway, type Gateway } from '../../dist/index.js'
 import { SqliteStore } from '../../dist/store/index.js'
+import type { Clock } from '../../dist/index.js'
+import { waitFor } from '../support/wait-for.js'
+
+export { waitFor }
 
 export const ROOT = resolve(import.meta.dirname, '../..')
 export const DEMO = join(ROOT, 'examples/demo')
@@ -134,13 +138,14 @@ export function makeWorld(opts: { adapterUrl?: string; noticeUrl?: string; extra
 
 /**
  * DCC_GATEWAY_POOL_* from the environment reach in-process gateways too, so the whole suite can run
- * on the worker pool: `DCC_GATEWAY_POOL_SIZE=2 npx vitest run test/integration` (issue #4).
+ * on the worker pool: `DCC_GATEWAY_POOL_SIZE=2 npx vitest run test/integration` (docs/performance.md).
  */
 export const poolEnv = (): Record<string, string> =>
   Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('DCC_GATEWAY_POOL_') && e[1] !== undefined))
 
-export async function startInProcess(world: World): Promise<Gateway> {
-  return startGateway(loadConfig({ file: world.configFile, env: poolEnv() }), { log: pino({ level: 'silent' }) })
+/** A gateway in this process; `clock`: the one it reads time from (test/support/clock.ts TestClock). */
+export async function startInProcess(world: World, opts: { clock?: Clock } = {}): Promise<Gateway> {
+  return startGateway(loadConfig({ file: world.configFile, env: poolEnv() }), { log: pino({ level: 'silent' }), ...opts })
 }
 
 export interface PostResult {
@@ -156,15 +161,14 @@ export async function post(url: string, body: string | Buffer, contentType = 'ap
   return { status: res.status, json: text ? JSON.parse(text) : undefined, headers: res.headers }
 }
 
-/** Polls `fn` every `everyMs` until it returns a value (not undefined or false), or times out. */
-export async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, everyMs = 20): Promise<T> {
-  const until = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn()
-    if (v !== undefined && v !== false) return v
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, everyMs))
-  }
+/**
+ * Nothing waits in the gateway's spool (every dccgw_spool_depth series reads 0): nothing more can be
+ * delivered, so a test can check what was not, without waiting for a timer it cannot see.
+ */
+export async function spoolEmpty(gatewayUrl: string): Promise<boolean> {
+  const text = await fetch(`${gatewayUrl}/metrics`).then((r) => r.text())
+  const depth = text.split('\n').filter((l) => l.startsWith('dccgw_spool_depth{'))
+  return depth.length > 0 && depth.every((l) => l.endsWith(' 0'))
 }
 
 /** The gateway as a child process (`dcc-alert-gateway serve --config`), for crash/restart tests. */

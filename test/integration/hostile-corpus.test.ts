@@ -1,4 +1,4 @@
-// Issue #9, 5: the hostile corpus (test/fixtures/hostile/corpus.ts, >= 100 named inputs) posted
+// The hostile corpus (test/fixtures/hostile/corpus.ts, >= 100 named inputs) posted
 // to one real gateway process; each must get its expected status, no answer may carry an injected
 // header, no file may be written outside the outbox, and the gateway must be alive and healthy
 // afterwards.

@@ -1,8 +1,9 @@
-// Issue 3 acceptance: every status of contract §2 with a problem body that says what was wrong,
+// Every status of docs/http.md, "Ingress", with a problem body that says what was wrong,
 // byte-identical delivery, namespace/format independence, 2^53 counters, duplicates.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildDuisDocument, type Gateway } from '../../dist/index.js'
-import { ACME_USER, makeWorld, post, Recorder, startInProcess, waitFor } from './harness.js'
+import type { Gateway } from '../../dist/index.js'
+import { buildDuisDocument } from '../support/duis-builder.js'
+import { ACME_USER, makeWorld, post, Recorder, spoolEmpty, startInProcess, waitFor } from './harness.js'
 
 const DEVICE = '00-12-34-56-78-AB-CD-EF'
 
@@ -62,7 +63,7 @@ describe('ingress (contract §2)', () => {
     const again = await post(ingress, doc)
     expect(again.json).toEqual({ ...first.json, duplicate: true })
     await waitFor('delivery', () => adapter.received.find((x) => x.headers['idempotency-key'] === first.json.messageId))
-    await new Promise((r) => setTimeout(r, 200))
+    await waitFor('the spool empty', () => spoolEmpty(gw.url))
     expect(adapter.received.filter((x) => x.headers['idempotency-key'] === first.json.messageId)).toHaveLength(1)
   })
 
@@ -99,6 +100,25 @@ describe('ingress (contract §2)', () => {
     expect(Buffer.from(await raw.arrayBuffer()).toString()).toBe(doc)
     const meta = await fetch(`${gw.url}/admin/quarantine/${r.json.quarantineId}`, { headers: auth }).then((x) => x.json() as Promise<any>)
     expect(meta.reason).toBe('malformed')
+  })
+
+  it('admin release: a document policy still cannot decide is 409; an unexpected failure is 500, never 409', async () => {
+    const q = await post(ingress, '<Request xmlns="http://www.dccinterface.co.uk/ServiceUserGateway"/>')
+    const release = () => fetch(`${gw.url}/admin/quarantine/${q.json.quarantineId}/release`, { method: 'POST', headers: auth })
+    const conflict = await release()
+    expect(conflict.status).toBe(409)
+    expect(await conflict.json()).toMatchObject({ code: 'DCCGW_ERR_CONFLICT', detail: expect.stringMatching(/^still not a usable DUIS document/) })
+    const store = gw.store as { getQuarantine: (id: string) => Promise<unknown> }
+    const real = store.getQuarantine
+    store.getQuarantine = () => Promise.reject(new Error('a bug, not a refusal'))
+    try {
+      const bug = await release()
+      expect(bug.status).toBe(500)
+      expect(await bug.json()).toMatchObject({ code: 'DCCGW_ERR_INTERNAL', detail: 'internal error; see the gateway log' })
+    } finally {
+      store.getQuarantine = real
+    }
+    expect((await release()).status).toBe(409)
   })
 
   it('admin API: 401 without a token, 403 with a wrong one', async () => {

@@ -1,12 +1,14 @@
-// Issue 6: SoLR notices name both parties, a non-DCC-User party is reached by e-mail alone,
+// SoLR notices name both parties, a non-DCC-User party is reached by e-mail alone,
 // install-code obligations open on a registry reload (SECMP0121), and the stale-CoS report counts
 // messages by kind with working days elapsed.
 import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildDuisDocument, type Gateway } from '../../dist/index.js'
+import type { Gateway } from '../../dist/index.js'
+import { buildDuisDocument } from '../support/duis-builder.js'
 import { ACME_USER, makeWorld, post, waitFor, type World } from './harness.js'
-import { admin, Clock, smtpConfig, SmtpSink, startOnClock, withUncommissioned } from './obligations-harness.js'
+import { TestClock } from '../support/clock.js'
+import { admin, smtpConfig, SmtpSink, startOnClock, withUncommissioned } from './obligations-harness.js'
 
 const AT = '2025-04-15T10:00:00.000Z'
 const SOLAR_USER = '90-B3-D5-1F-30-05-00-00'
@@ -28,7 +30,7 @@ describe('obligation duties', () => {
   let smtp: SmtpSink
   let world: World
   let gw: Gateway
-  const clock = new Clock(Date.parse(AT))
+  const clock = new TestClock(Date.parse(AT), { running: true })
 
   beforeAll(async () => {
     smtp = await new SmtpSink().listen()

@@ -1,4 +1,4 @@
-// Issue 6 test helpers: a real SMTP server in-process (smtp-server) that records what it
+// Obligation test helpers: a real SMTP server in-process (smtp-server) that records what it
 // receives, and a gateway started in-process on an injected clock.
 import { readFileSync, writeFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { pino } from 'pino'
 import { SMTPServer } from 'smtp-server'
 import { loadConfig, startGateway, type Gateway } from '../../dist/index.js'
+import type { TestClock } from '../support/clock.js'
 import type { World } from './harness.js'
 
 export interface Mail {
@@ -60,17 +61,8 @@ export class SmtpSink {
   }
 }
 
-/** A movable clock for GatewayOptions.now. */
-export class Clock {
-  constructor(public t: number) {}
-  readonly now = () => this.t
-  set(iso: string): void {
-    this.t = Date.parse(iso)
-  }
-}
-
-export async function startOnClock(world: World, clock: Clock): Promise<Gateway> {
-  return startGateway(loadConfig({ file: world.configFile, env: {} }), { log: pino({ level: 'silent' }), now: clock.now })
+export async function startOnClock(world: World, clock: TestClock): Promise<Gateway> {
+  return startGateway(loadConfig({ file: world.configFile, env: {} }), { log: pino({ level: 'silent' }), clock })
 }
 
 export function smtpConfig(sink: SmtpSink): Record<string, unknown> {

@@ -1,12 +1,14 @@
-// Issue 6 acceptance: a critical alert for a stale MPxN -> notice by webhook and by SMTP -> no
+// A critical alert for a stale MPxN -> notice by webhook and by SMTP -> no
 // acknowledgement -> past the deadline (injected clock) the secondary contact gets it -> then the
 // escalation contact -> the signed link acknowledges it; a restart in the middle keeps every
 // obligation and its deadline; a Scottish calendar over St Andrew's Day gives a later deadline.
 import { rmSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildDuisDocument, type Gateway } from '../../dist/index.js'
+import type { Gateway } from '../../dist/index.js'
+import { buildDuisDocument } from '../support/duis-builder.js'
 import { ACME_USER, makeWorld, post, Recorder, waitFor, type World } from './harness.js'
-import { admin, Clock, smtpConfig, SmtpSink, startOnClock } from './obligations-harness.js'
+import { TestClock } from '../support/clock.js'
+import { admin, smtpConfig, SmtpSink, startOnClock } from './obligations-harness.js'
 
 const STALE_ELEC_DEVICE = '00-12-34-56-78-AB-CD-F0' // MPAN 1412345678901: ACME until 2025-03-01, then BRIT
 // Friday 28 November 2025; St Andrew's Day (Sun 30 Nov) is observed in Scotland on Mon 1 Dec.
@@ -26,7 +28,7 @@ describe('critical-forward obligation: webhook + e-mail, escalation, restart, si
   let webhook: Recorder
   let world: World
   let gw: Gateway
-  const clock = new Clock(Date.parse(ALERT_AT))
+  const clock = new TestClock(Date.parse(ALERT_AT), { running: true })
   let obligationId = ''
   let ackUrl = ''
 
@@ -65,7 +67,7 @@ describe('critical-forward obligation: webhook + e-mail, escalation, restart, si
     expect(mail!.subject).toContain('8F3D')
     for (const part of ['MPxN:          1412345678901', '8F3D Trusted Source Authentication Failure', `Alert time:    ${ALERT_AT}`,
       `Device:        ${STALE_ELEC_DEVICE}`, 'What to do:', 'SR 6.23', `Acknowledge here: ${ackUrl}`,
-      // issue 15 (8): UK local time in words next to the ISO form
+      // UK local time in words next to the ISO form
       '(15:00 on Friday 28 November 2025, UK time)',
       'Acknowledge by the end of Monday 1 December 2025, UK time (2025-12-02T00:00:00.000Z), 1 working day after the alert']) {
       expect(mail!.text).toContain(part)
@@ -74,13 +76,10 @@ describe('critical-forward obligation: webhook + e-mail, escalation, restart, si
   })
 
   it('is notified and not yet overdue before the deadline', async () => {
-    let row: any
-    const until = Date.now() + 10_000
-    do {
-      row = await admin(gw, `/admin/obligations/${obligationId}`)
-      if (row.status === 'notified') break
-      await new Promise((r) => setTimeout(r, 50))
-    } while (Date.now() < until)
+    const row = await waitFor('notified', async () => {
+      const o = await admin(gw, `/admin/obligations/${obligationId}`)
+      return o.status === 'notified' && o
+    })
     expect(row).toMatchObject({ status: 'notified', level: 0, dueAt: Date.parse('2025-12-02T00:00:00.000Z') })
     clock.set('2025-12-01T23:59:59.000Z')
     expect(await gw.obligations.tick()).toBe(0)
@@ -139,7 +138,7 @@ describe('critical-forward obligation: webhook + e-mail, escalation, restart, si
     const html = await page.text()
     expect(html).toContain('<form method="post"')
     expect(html).toContain('1412345678901')
-    // issue 15 (8): a strict CSP, and the page asks who is answering
+    // A strict CSP, and the page asks who is answering
     expect(page.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
     expect(html).toMatch(/<input id="name" name="name" required/)
     expect(html).toMatch(/<input id="organisation" name="organisation" required/)
@@ -179,7 +178,7 @@ describe("Scottish calendar over St Andrew's Day", () => {
   it('gives a later deadline than England & Wales for the same alert', async () => {
     const webhook = await new Recorder().listen()
     const world = makeWorld({ noticeUrl: `${webhook.url}/notices`, extra: { calendar: { region: 'scotland' }, obligations: { checkIntervalMs: 100 } } })
-    const clock = new Clock(Date.parse(ALERT_AT))
+    const clock = new TestClock(Date.parse(ALERT_AT), { running: true })
     const gw = await startOnClock(world, clock)
     try {
       const r = await post(`${gw.url}/duis`, criticalAlert('8F3F'))

@@ -1,8 +1,8 @@
-// Issue 7 (lifecycle): SIGTERM under load loses no accepted message and exits 0 within the grace
+// Lifecycle (docs/operations.md, "Logs and signals"): SIGTERM under load loses no accepted message and exits 0 within the grace
 // period, even with deliveries hanging; SIGHUP reloads the registry and decisions follow it.
 // Both run the real CLI (`dcc-alert-gateway serve`) as a child process.
 import { once } from 'node:events'
-import { appendFileSync, writeFileSync } from 'node:fs'
+import { appendFileSync, utimesSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
@@ -72,8 +72,10 @@ describe('SIGTERM (graceful stop)', () => {
     stopping = true
     sigtermAt = Date.now()
     child.kill('SIGTERM')
-    await new Promise((r) => setTimeout(r, 100))
-    const ready = await fetch(`${gp.url}/readyz`)
+    const ready = await waitFor('readyz 503', async () => {
+      const r = await fetch(`${gp.url}/readyz`)
+      return r.status === 503 && r
+    })
     expect(ready.status).toBe(503)
     expect(await ready.json()).toMatchObject({ status: 'draining' })
 
@@ -113,8 +115,9 @@ describe('SIGHUP (registry reload)', () => {
     const t0 = await sourceTime()
 
     // MPAN 1200012345679 (OWN_DEVICE's) moves to BRIT on 2025-03-01: ACME is now the losing supplier
-    await new Promise((r) => setTimeout(r, 20)) // a distinct mtime
     appendFileSync(join(world.dir, 'registrations.csv'), '1200012345679,BRIT,2025-03-01\n')
+    const later = new Date(t0 * 1000 + 5_000) // a distinct mtime, whatever the file system's resolution
+    utimesSync(join(world.dir, 'registrations.csv'), later, later)
     gp.child!.kill('SIGHUP')
     await waitFor('registry reloaded', () => gp.output.includes('registry reloaded'))
     const after = await post(`${gp.url}/duis`, noncritical())

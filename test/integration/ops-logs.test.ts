@@ -1,4 +1,4 @@
-// Issue 7 (logs, contract §10): pino JSON lines when stdout is not a terminal, pretty only on a
+// Logs (docs/operations.md, "Logs and signals"): pino JSON lines when stdout is not a terminal, pretty only on a
 // TTY; decision lines carry messageId, decision and reason; no payload, and no MPxN unless
 // log.includeMpxn.
 import { spawn } from 'node:child_process'
@@ -88,8 +88,7 @@ describe('gateway logs', () => {
 
     const tty = capture(true)
     createLogger(config, tty.stream).info({ messageId: 'm-2', decision: 'drop' }, 'decision')
-    await new Promise((r) => setTimeout(r, 50))
-    const text = tty.text()
+    const text = await waitFor('the pretty line', () => tty.text().includes('m-2') && tty.text())
     expect(text).toMatch(/INFO.*decision/)
     expect(text).toContain('messageId: "m-2"')
     expect(() => JSON.parse(text.trim())).toThrow()

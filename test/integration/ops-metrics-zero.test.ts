@@ -1,4 +1,4 @@
-// Issue #18, point 4: a freshly started gateway, before any traffic, already exports every series
+// A freshly started gateway, before any traffic, already exports every series
 // of the closed label sets at 0, so the first rate()/increase() of an alert rule or a dashboard
 // panel sees the first event (a counter series born at 1 has no earlier sample to rise from).
 import { readFileSync } from 'node:fs'

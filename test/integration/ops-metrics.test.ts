@@ -1,4 +1,4 @@
-// Issue 7 (metrics): contract §9 plus the operational gauges, scraped from a running gateway after
+// The metrics of docs/operations.md, "Metrics", operational gauges included, scraped from a running gateway after
 // traffic; no label value may identify a customer (MPxN: 6-13 digits; device ID: EUI-64).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CUSTOMER_VALUES, parseExposition, startBusyGateway, type BusyGateway, type Sample } from './ops-world.js'

@@ -1,4 +1,4 @@
-// Issue 7: a real Prometheus server (Debian package `prometheus`) scrapes a running gateway every
+// A real Prometheus server (Debian package `prometheus`) scrapes a running gateway every
 // second with the project's alert rules loaded, and its HTTP API returns the gateway's series.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
@@ -74,15 +74,10 @@ describe('a real Prometheus scraping the gateway', () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
-  async function eventually<T>(what: string, fn: () => Promise<T | undefined>): Promise<T> {
-    const until = Date.now() + 30_000
-    for (;;) {
-      const v = await fn()
-      if (v !== undefined) return v
-      if (Date.now() > until) throw new Error(`timed out waiting for ${what}; prometheus log:\n${promLog.slice(-2000)}`)
-      await new Promise((r) => setTimeout(r, 250))
-    }
-  }
+  const eventually = <T>(what: string, fn: () => Promise<T | undefined>): Promise<T> =>
+    waitFor(what, fn, 30_000, 250).catch((err: Error) => {
+      throw new Error(`${err.message}; prometheus log:\n${promLog.slice(-2000)}`)
+    })
 
   it('scrapes the target as up and stores the gateway decision counters', async () => {
     const up = await eventually('up == 1', async () => (await query('up{job="dcc-alert-gateway"}')).find((r) => r.value[1] === '1'))

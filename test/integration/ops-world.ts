@@ -1,7 +1,8 @@
 // Shared by the ops and deploy tests: a real in-process gateway (from dist/) with a real adapter
 // and a real notice webhook on port 0, after a mix of traffic that exercises every decision,
 // a 415 and a 422, so /metrics shows the series dashboards and alert rules rely on.
-import { buildDuisDocument, type Gateway } from '../../dist/index.js'
+import type { Gateway } from '../../dist/index.js'
+import { buildDuisDocument } from '../support/duis-builder.js'
 import { ACME_USER, makeWorld, post, Recorder, startInProcess, waitFor, type World } from './harness.js'
 
 export const OWN_DEVICE = '00-12-34-56-78-AB-CD-EF' // MPAN 1200012345679: ACME
@@ -9,7 +10,7 @@ export const STALE_ELEC_DEVICE = '00-12-34-56-78-AB-CD-F0' // MPAN 1412345678901
 export const UNKNOWN_DEVICE = '00-12-34-56-78-AB-CD-99'
 /** Per-customer values the traffic below carries: none may appear in a metric label. */
 export const CUSTOMER_VALUES = ['1200012345679', '1412345678901', OWN_DEVICE, STALE_ELEC_DEVICE, UNKNOWN_DEVICE]
-// Alerts are dated now: obligation deadlines count from the alert time (issue 15), and an alert
+// Alerts are dated now: obligation deadlines count from the alert time (docs/obligations.md), and an alert
 // dated long ago would open overdue and escalate at once, adding notices this world does not expect.
 const AT = new Date().toISOString()
 

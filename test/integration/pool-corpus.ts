@@ -1,8 +1,8 @@
-// The varied-document corpus for issue #4's "decisions unchanged" check: every fixture (valid,
+// The varied-document corpus for the pool's "decisions unchanged" check: every fixture (valid,
 // invalid, hostile), the demo samples, and builder-generated variants over the demo world
 // (devices x recipients x days around the BRITE change of supplier x alert codes x namespaces).
 import { readFixtures } from '../fixtures/duis/read-fixtures.js'
-import { buildDuisDocument, type DuisDocumentOptions } from '../../dist/envelope/index.js'
+import { buildDuisDocument, type DuisDocumentOptions } from '../support/duis-builder.js'
 
 const DEVICES = ['00-12-34-56-78-AB-CD-EF', '00-12-34-56-78-AB-CD-F0', '00-12-34-56-78-AB-CD-F1', '00-12-34-56-78-AB-CD-F3', '00-12-34-56-78-AB-CD-F4', '00-12-34-56-78-AB-CD-99']
 const USERS = ['90-B3-D5-1F-30-01-00-00', '90-B3-D5-1F-30-03-00-00', '90-B3-D5-1F-30-05-00-00', '90-B3-D5-1F-30-02-00-00', '90-B3-D5-1F-30-09-09-09']

@@ -1,13 +1,14 @@
-// Issue #4: the worker pool (from dist/: a .ts worker cannot be loaded) decides exactly as the
+// The worker pool (from dist/: a .ts worker cannot be loaded) decides exactly as the
 // inline pipeline does; a registry reload reaches the workers with no batch decided on a mix of
 // indexes; past pool.maxQueue it answers `overloaded`; the gateway on a pool survives mutated input.
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildDuisDocument, loadConfig, type Config, type Gateway } from '../../dist/index.js'
+import { loadConfig, type Config, type Gateway } from '../../dist/index.js'
+import { buildDuisDocument } from '../support/duis-builder.js'
 import { evaluate, type Evaluation } from '../../dist/pipeline.js'
-import { EvaluatePool, workerSetup, type LookupSite } from '../../dist/pool/index.js'
+import { EvaluatePool, workerSetup } from '../../dist/pool/index.js'
 import { loadRegistry, type CompactRegistry } from '../../dist/registry/index.js'
 import { policySettings } from '../../dist/policy/index.js'
 import { createCalendar } from '../../dist/obligations/index.js'
@@ -30,10 +31,9 @@ function inline(body: Uint8Array, registry: CompactRegistry): Evaluation {
   return evaluate(body, { limits: config.limits, registry, policy: policySettings(config), calendar: createCalendar(config.calendar) })
 }
 
-function makePool(size: number, lookups: LookupSite, extra: { batchSize?: number; maxQueue?: number } = {}): EvaluatePool {
+function makePool(size: number, extra: { batchSize?: number; maxQueue?: number } = {}): EvaluatePool {
   const pool = new EvaluatePool({
-    size, batchSize: extra.batchSize ?? 16, batchWaitMicros: 200, maxQueue: extra.maxQueue ?? 100_000, lookups,
-    setup: workerSetup(config), registry: registryA, policy: policySettings(config), calendar: createCalendar(config.calendar),
+    size, batchSize: extra.batchSize ?? 16, batchWaitMicros: 200, maxQueue: extra.maxQueue ?? 100_000, setup: workerSetup(config), registry: registryA,
   })
   pools.push(pool)
   return pool
@@ -59,12 +59,8 @@ afterAll(async () => {
 describe('worker pool decisions (issue #4)', () => {
   const corpus = poolCorpus()
 
-  it.each([
-    [1, 'worker'],
-    [2, 'worker'],
-    [2, 'main'],
-  ] as const)('decides all corpus documents as inline evaluation does (pool.size %i, lookups on %s)', async (size, lookups) => {
-    const pool = makePool(size, lookups)
+  it.each([1, 2])('decides all corpus documents as inline evaluation does (pool.size %i)', async (size) => {
+    const pool = makePool(size)
     const outcomes = await Promise.all(corpus.map(([, body]) => pool.evaluate(body)))
     const seen = new Set<string>()
     corpus.forEach(([name, body], k) => {
@@ -81,8 +77,8 @@ describe('worker pool decisions (issue #4)', () => {
     expect(corpus.length).toBeGreaterThan(800)
   }, 60_000)
 
-  it.each(['worker', 'main'] as const)('hands a reloaded registry to the workers: every batch wholly on the old or the new index (lookups on %s)', async (lookups) => {
-    const pool = makePool(2, lookups, { batchSize: 8 })
+  it('hands a reloaded registry to the workers: every batch wholly on the old or the new index', async () => {
+    const pool = makePool(2, { batchSize: 8 })
     // ACME, non-critical 810D on a meter BRITE gained on 2025-03-01: index A drops it, index B delivers it.
     const doc = (k: number) => Buffer.from(buildDuisDocument({ kind: 'device_alert', device: '00-12-34-56-78-AB-CD-F0', alertCode: '810D', gbcsCritical: false,
       counter: k, responseId: `00-12-34-56-78-AB-CD-F0:${ACME_USER}:${k}`, responseDateTime: '2025-03-14T10:00:00Z' }))
@@ -96,7 +92,7 @@ describe('worker pool decisions (issue #4)', () => {
   })
 
   it('answers overloaded past pool.maxQueue instead of queueing, and admits again once drained', async () => {
-    const pool = makePool(1, 'worker', { maxQueue: 16, batchSize: 4 })
+    const pool = makePool(1, { maxQueue: 16, batchSize: 4 })
     const body = Buffer.from('not XML: a rejection is an evaluation too')
     const outcomes = await Promise.all(Array.from({ length: 300 }, () => pool.evaluate(body)))
     expect(outcomes.filter((o) => o.kind === 'evaluated')).toHaveLength(16)

@@ -1,4 +1,4 @@
-// Issue #17: `dcc-alert-gateway registry compile --config FILE` writes a compiled snapshot that
+// `dcc-alert-gateway registry compile --config FILE` writes a compiled snapshot that
 // the gateway then starts from; fatal files exit 1 and write nothing.
 import { execFile } from 'node:child_process'
 import { readdirSync, rmSync } from 'node:fs'

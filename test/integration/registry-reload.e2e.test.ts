@@ -1,4 +1,4 @@
-// Issue #5 acceptance: hot reload of the registration index through the real gateway.
+// Hot reload of the registration index through the real gateway.
 // - reload under concurrent posts: nothing lost or duplicated, every decision is the old or the
 //   new world's, never a mix (registry-world.ts explains how a mix would show);
 // - a reload with a broken file keeps serving on the old index (409, failed-reload metric);

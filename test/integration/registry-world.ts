@@ -1,4 +1,4 @@
-// Two registry worlds for the hot-reload tests (issue #5), on top of the demo world.
+// Two registry worlds for the hot-reload tests (docs/registry.md), on top of the demo world.
 // N devices D_i. World A: D_i -> MPAN X_i, supplied by ACME since 2024-01-01.
 // World B: D_i -> MPAN Y_i, ACME until the supply start date 2025-03-01, then BRIT.
 // A non-critical alert from D_i to ACME on 2025-03-14 is deliver/responsible under A and
@@ -7,7 +7,7 @@
 // which is neither, so a decision made on a half-swapped index cannot pass for a clean one.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { buildDuisDocument } from '../../dist/index.js'
+import { buildDuisDocument } from '../support/duis-builder.js'
 import { ACME_USER, DEMO, type World } from './harness.js'
 
 export const DEVICES = 40

@@ -1,4 +1,4 @@
-// Issue #9, 1: crash safety. A child-process gateway is SIGKILLed at random moments while a replay
+// Crash safety. A child-process gateway is SIGKILLed at random moments while a replay
 // of mixed traffic is in flight, restarted, and finally drained. The sender behaves like the DCC:
 // it repeats every message until it gets a final answer (200 or 4xx); connection errors and 503s
 // are not answers.
@@ -20,7 +20,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { cleanupAfter, GatewayProcess, makeWorld, Recorder } from './harness.js'
+import { cleanupAfter, GatewayProcess, makeWorld, Recorder, spoolEmpty, waitFor } from './harness.js'
 import { mixedMessage, pool, sendUntilFinal, sleep } from './reliability-support.js'
 
 const MESSAGES = Number(process.env.CRASH_LOOP_MESSAGES ?? 1500)
@@ -70,12 +70,8 @@ describe('crash loop (SIGKILL during a replay)', () => {
 
     // Drain: the adapter gets every accepted delivery.
     const keys = () => new Set(adapter.received.map((r) => String(r.headers['idempotency-key'])))
-    const until = Date.now() + 60_000
-    while ([...acceptedDeliver].some((k) => !keys().has(k))) {
-      if (Date.now() > until) throw new Error(`undelivered: ${[...acceptedDeliver].filter((k) => !keys().has(k)).length}`)
-      await sleep(50)
-    }
-    await sleep(300) // anything still to come would be a wrong extra delivery
+    await waitFor('every accepted delivery', () => [...acceptedDeliver].every((k) => keys().has(k)), 60_000, 50)
+    await waitFor('the spool empty', () => spoolEmpty(gp.url)) // nothing more to come: an extra delivery would have come by now
     expect(await gp.kill('SIGTERM')).toBe(0)
 
     const seen = new Map<string, number>()

@@ -1,12 +1,12 @@
-// Issue #9, 3: disk trouble. The store's database is capped with SQLite `PRAGMA max_page_count`
+// Disk trouble. The store's database is capped with SQLite `PRAGMA max_page_count`
 // (a size-limited file: writes past the cap fail with SQLITE_FULL exactly as on a full disk, and
 // it works without root or a mount). Ingress must answer 503 + Retry-After, acknowledge nothing it
 // did not store, and recover by itself when space returns.
 import Database from 'better-sqlite3'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { cleanupAfter, makeWorld, Recorder, sqliteOf, startInProcess } from './harness.js'
-import { alert, DEVICES, mixedMessage, postRaw, sleep } from './reliability-support.js'
+import { cleanupAfter, makeWorld, Recorder, sqliteOf, startInProcess, waitFor } from './harness.js'
+import { alert, DEVICES, mixedMessage, postRaw } from './reliability-support.js'
 
 const cleanup = cleanupAfter({ ignoreErrors: true })
 
@@ -46,8 +46,10 @@ describe('store full', () => {
 
     // Space returns: the next messages are accepted without a restart.
     sqliteOf(gw).db.pragma('max_page_count = 1073741823')
-    await sleep(50)
-    const after = await postRaw(`${gw.url}/duis`, alert(DEVICES.acme, 2))
+    const after = await waitFor('accepted again', async () => {
+      const a = await postRaw(`${gw.url}/duis`, alert(DEVICES.acme, 2))
+      return a.status === 200 && a
+    })
     expect(after.status).toBe(200)
     const retried = await postRaw(`${gw.url}/duis`, mixedMessage(failed[0]!.n).body)
     expect(retried.status).not.toBe(503)

@@ -1,13 +1,16 @@
-// Issue #9, 2: adapter outage. The gateway keeps accepting into the spool up to limits.maxSpoolBytes
+// Adapter outage. The gateway keeps accepting into the spool up to limits.maxSpoolBytes
 // / maxSpoolAgeSeconds, then answers 503 DCCGW_ERR_SPOOL_FULL + Retry-After; the circuit breaker
 // stops hammering the failing adapter; when it returns the spool drains in order per MPxN, never
 // two in flight for one MPxN; metrics show depth, age, bytes and the breaker state throughout.
+// The gateway runs on a test clock (running from now): spool-bound re-measures, cool-downs and
+// spool age are reached by moving it, not by sleeping.
 import { once } from 'node:events'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
-import { cleanupAfter, makeWorld, startInProcess } from './harness.js'
-import { alert, DEVICES, metricValue, postRaw, sleep } from './reliability-support.js'
+import { TestClock } from '../support/clock.js'
+import { cleanupAfter, makeWorld, startInProcess, waitFor } from './harness.js'
+import { alert, DEVICES, metricValue, postRaw } from './reliability-support.js'
 
 const cleanup = cleanupAfter({ ignoreErrors: true })
 
@@ -58,17 +61,22 @@ describe('adapter outage', () => {
     const adapter = await new Adapter().listen()
     adapter.status = () => 503 // phase 1: up but failing
     const port = adapter.port
+    // a cool-down longer than the test: a probe goes only when the test moves the clock past it
+    const cooldownMs = 600_000
     const world = makeWorld({
       adapterUrl: `http://127.0.0.1:${port}`,
       extra: {
         limits: { maxSpoolBytes: 40_000, maxSpoolAgeSeconds: 0, retryAfterSeconds: 3 },
-        delivery: { retryBaseMs: 10, retryMaxMs: 40, pollIntervalMs: 20, breakerFailures: 3, breakerCooldownMs: 400, concurrency: 8 },
+        delivery: { retryBaseMs: 10, retryMaxMs: 40, pollIntervalMs: 20, breakerFailures: 3, breakerCooldownMs: cooldownMs, concurrency: 8 },
       },
     })
-    const gw = await startInProcess(world)
+    const clock = new TestClock(Date.now(), { running: true })
+    const gw = await startInProcess(world, { clock })
     cleanup.push(() => gw.close(), () => adapter.close())
+    const breaker = async () => metricValue(await metrics(gw.url), 'dccgw_delivery_breaker_state', 'target="adapter"')
 
-    // Accept until the spool bound answers 503, alternating two households.
+    // Accept until the spool bound answers 503, alternating two households; every 10 posts a
+    // minute passes, so the spool guard measures again.
     const accepted: { id: string; mpxn: string }[] = []
     let full: Awaited<ReturnType<typeof postRaw>> | undefined
     for (let n = 1; n <= 400 && full === undefined; n++) {
@@ -76,36 +84,40 @@ describe('adapter outage', () => {
       const a = await postRaw(`${gw.url}/duis`, alert(device, n))
       if (a.status === 200) accepted.push({ id: a.json.messageId, mpxn: n % 2 ? '1200012345679' : '3938424403' })
       else full = a
-      if (n % 10 === 0) await sleep(250) // let the spool guard re-measure (every 200 ms)
+      if (n % 10 === 0) await clock.advance(60_000)
     }
     expect(full?.status).toBe(503)
     expect(full?.json).toMatchObject({ code: 'DCCGW_ERR_SPOOL_FULL', status: 503 })
     expect(full?.headers['retry-after']).toBe('3')
     expect(accepted.length).toBeGreaterThan(10)
 
-    // The breaker opened: over 1.5 s of outage the adapter saw a handful of probes, not a retry storm
-    // (without it, 8 concurrent items retrying every <= 40 ms would make hundreds of attempts).
-    await sleep(300)
-    const hitsBefore = adapter.hits
-    await sleep(1500)
-    const during = adapter.hits - hitsBefore
-    expect(during).toBeLessThanOrEqual(8)
+    // The breaker opened: while it is open nothing reaches the adapter; each cool-down lets exactly
+    // one probe through, which fails and opens it again (without it, 8 concurrent items retrying
+    // every <= 40 ms would hit the adapter as fast as it answers).
+    await waitFor('breaker open', async () => (await breaker()) === 2)
+    for (let probe = 1; probe <= 3; probe++) {
+      const before = adapter.hits
+      await clock.advance(cooldownMs)
+      await waitFor(`probe ${probe}`, () => adapter.hits > before)
+      await waitFor(`breaker open again after probe ${probe}`, async () => (await breaker()) === 2)
+      expect(adapter.hits).toBe(before + 1)
+    }
     let m = await metrics(gw.url)
-    expect(metricValue(m, 'dccgw_delivery_breaker_state', 'target="adapter"')).toBeGreaterThanOrEqual(1)
     expect(metricValue(m, 'dccgw_spool_depth', 'target="adapter"')).toBe(accepted.length)
     expect(metricValue(m, 'dccgw_spool_oldest_age_seconds', 'target="adapter"')).toBeGreaterThan(1)
     expect(metricValue(m, 'dccgw_spool_bytes')).toBeGreaterThanOrEqual(40_000)
 
-    // Phase 2: the adapter is gone altogether (connection refused) for a while; still 503 at ingress.
+    // Phase 2: the adapter is gone altogether (connection refused); still 503 at ingress.
     await adapter.close()
-    await sleep(600)
+    await clock.advance(60_000)
     expect((await postRaw(`${gw.url}/duis`, alert(DEVICES.acme, 9999))).status).toBe(503)
 
-    // Phase 3: it returns on the same port; the spool drains, in order per MPxN, one at a time each.
+    // Phase 3: it returns on the same port; past the cool-down the probe succeeds and the spool
+    // drains, in order per MPxN, one at a time each.
     const back = await new Adapter().listen(port)
     cleanup.push(() => back.close())
-    const until = Date.now() + 20_000
-    while (back.order.length < accepted.length && Date.now() < until) await sleep(50)
+    await clock.advance(cooldownMs)
+    await waitFor('the spool drained', () => back.order.length >= accepted.length, 20_000)
     expect(back.order).toHaveLength(accepted.length)
     expect(back.maxInFlightPerMpxn).toBe(1)
     for (const mpxn of ['1200012345679', '3938424403']) {
@@ -114,7 +126,7 @@ describe('adapter outage', () => {
     m = await metrics(gw.url)
     expect(metricValue(m, 'dccgw_delivery_breaker_state', 'target="adapter"')).toBe(0)
     expect(metricValue(m, 'dccgw_spool_depth', 'target="adapter"')).toBe(0)
-    await sleep(250)
+    await clock.advance(60_000) // the spool guard measures the empty spool
     expect((await postRaw(`${gw.url}/duis`, alert(DEVICES.acme, 10_000))).status).toBe(200)
   }, 60_000)
 
@@ -122,14 +134,15 @@ describe('adapter outage', () => {
     const adapter = await new Adapter().listen()
     const port = adapter.port
     await adapter.close() // down from the start
+    const clock = new TestClock(Date.now(), { running: true })
     const gw = await startInProcess(makeWorld({
       adapterUrl: `http://127.0.0.1:${port}`,
-      extra: { limits: { maxSpoolAgeSeconds: 1, maxSpoolBytes: 0 }, delivery: { retryBaseMs: 10, retryMaxMs: 50, pollIntervalMs: 20, breakerCooldownMs: 200 } },
-    }))
+      extra: { limits: { maxSpoolAgeSeconds: 60, maxSpoolBytes: 0 }, delivery: { retryBaseMs: 10, retryMaxMs: 50, pollIntervalMs: 20, breakerCooldownMs: 200 } },
+    }), { clock })
     cleanup.push(() => gw.close())
     expect((await postRaw(`${gw.url}/duis`, alert(DEVICES.acme, 1))).status).toBe(200)
     expect((await postRaw(`${gw.url}/duis`, alert(DEVICES.acme, 2))).status).toBe(200)
-    await sleep(1300)
+    await clock.advance(61_000) // the oldest undelivered message is now over a minute old
     const a = await postRaw(`${gw.url}/duis`, alert(DEVICES.acme, 3))
     expect(a.status).toBe(503)
     expect(a.json.code).toBe('DCCGW_ERR_SPOOL_FULL')
@@ -137,10 +150,10 @@ describe('adapter outage', () => {
     expect(a.headers['retry-after']).toBeDefined()
     const back = await new Adapter().listen(port)
     cleanup.push(() => back.close())
-    const until = Date.now() + 10_000
-    while (back.order.length < 2 && Date.now() < until) await sleep(50)
+    await clock.advance(1000) // past the breaker's cool-down
+    await waitFor('the spool drained', () => back.order.length >= 2)
     expect(back.order.map((o) => o.key)).toHaveLength(2)
-    await sleep(300)
+    await clock.advance(1000) // the spool guard measures the empty spool
     expect((await postRaw(`${gw.url}/duis`, alert(DEVICES.acme, 3))).status).toBe(200)
   }, 30_000)
 })

@@ -1,8 +1,8 @@
-// Shared by the issue #9 reliability, security and hostile tests: documents with known decisions,
+// Shared by the reliability, security and hostile tests (docs/operations.md, "Faults"): documents with known decisions,
 // a DCC-like sender that retries until it gets a final answer, and small HTTP helpers.
 import { request as httpRequest } from 'node:http'
-import { buildDuisDocument } from '../../dist/index.js'
-import { ACME_USER } from './harness.js'
+import { buildDuisDocument } from '../support/duis-builder.js'
+import { ACME_USER, waitFor } from './harness.js'
 
 /** Devices of the demo world (examples/demo/devices.csv) and what a critical alert from each gets. */
 export const DEVICES = {
@@ -92,13 +92,12 @@ export function postRaw(url: string, body: Buffer | string, headers: Record<stri
  * read on every attempt, so the gateway may be restarted on another port meanwhile.
  */
 export async function sendUntilFinal(url: () => string, body: string, giveUpMs = 60_000): Promise<Answer & { attempts: number }> {
-  const until = Date.now() + giveUpMs
-  for (let attempts = 1; ; attempts++) {
+  let attempts = 0
+  return waitFor('a final answer (200 or 4xx)', async () => {
+    attempts++
     const a = await postRaw(`${url()}/duis`, body, {}, 10_000)
-    if (a.status !== 0 && a.status !== 503) return { ...a, attempts }
-    if (Date.now() > until) throw new Error(`no final answer after ${attempts} attempts (last ${a.status})`)
-    await sleep(10 + Math.random() * 40)
-  }
+    return a.status !== 0 && a.status !== 503 && { ...a, attempts }
+  }, giveUpMs, 25)
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

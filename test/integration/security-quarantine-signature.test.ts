@@ -1,4 +1,4 @@
-// Issue #9, 6 and 7: the quarantine lifecycle (retention by size, purge, release after a registry
+// The quarantine lifecycle (retention by size, purge, release after a registry
 // fix re-evaluates against the current index, every admin action audited with who/when/what) and
 // the optional enveloped-signature check (security.verifySignatures, ECDSA-SHA256, exclusive c14n)
 // with a P-256 key generated here.
@@ -6,9 +6,10 @@ import { generateKeyPairSync } from 'node:crypto'
 import { appendFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { signEnvelopedDuis } from '../../dist/envelope/index.js'
-import { cleanupAfter, makeWorld, Recorder, startInProcess } from './harness.js'
-import { adminJson, alert, DEVICES, postRaw, sleep } from './reliability-support.js'
+import { signEnvelopedDuis } from '../support/sign-duis.js'
+import { TestClock } from '../support/clock.js'
+import { cleanupAfter, makeWorld, Recorder, startInProcess, waitFor } from './harness.js'
+import { adminJson, alert, DEVICES, postRaw } from './reliability-support.js'
 
 const cleanup = cleanupAfter({ ignoreErrors: true })
 
@@ -29,8 +30,7 @@ describe('quarantine lifecycle', () => {
     await adminJson(gw.url, '/admin/registry/reload', 'POST')
     const released = await adminJson(gw.url, `/admin/quarantine/${q.id}/release`, 'POST')
     expect(released).toMatchObject({ messageId: a.json.messageId, decision: 'deliver', reason: 'responsible' })
-    const until = Date.now() + 10_000
-    while (adapter.received.length === 0 && Date.now() < until) await sleep(20)
+    await waitFor('the delivery', () => adapter.received.length > 0)
     expect(adapter.received.map((r) => r.headers['idempotency-key'])).toEqual([a.json.messageId])
     expect((await adminJson(gw.url, '/admin/quarantine')).items).toHaveLength(0)
 
@@ -38,7 +38,7 @@ describe('quarantine lifecycle', () => {
     const b = await postRaw(`${gw.url}/duis`, alert('00-12-34-56-78-AB-CD-98', 2))
     const [q2] = (await adminJson(gw.url, '/admin/quarantine')).items
     expect(q2.messageId).toBe(b.json.messageId)
-    // a critical alert with an open critical-quarantined obligation: deleting it needs a reason (issue 15)
+    // a critical alert with an open critical-quarantined obligation: deleting it needs a reason (docs/obligations.md)
     await adminJson(gw.url, `/admin/quarantine/${q2.id}?reason=${encodeURIComponent('test device, no customer')}`, 'DELETE')
 
     const audit = (await adminJson(gw.url, '/admin/audit')).items as { actor: string; action: string; target: string | null; at: number; atIso: string }[]
@@ -87,13 +87,14 @@ describe('quarantine lifecycle', () => {
 
   it('store.quarantineMaxBytes: a purge removes the oldest first until the rest fits, and is audited', async () => {
     const world = makeWorld({ extra: { store: { path: './data', synchronous: 'NORMAL', quarantineMaxBytes: 1200 } } })
-    const gw = await startInProcess(world)
+    const clock = new TestClock(Date.now(), { running: true })
+    const gw = await startInProcess(world, { clock })
     cleanup.push(() => gw.close())
     const ids: string[] = []
     for (let n = 1; n <= 6; n++) {
-      // non-critical: a critical one is held while its obligation is open (issue 15; test/integration/obligations-duties15)
+      // non-critical: a critical one is held while its obligation is open (docs/obligations.md; test/integration/obligations-duties15.e2e.test.ts)
       ids.push((await postRaw(`${gw.url}/duis`, alert(DEVICES.unknown, n, { alertCode: '8F66', gbcsCritical: false }))).json.messageId)
-      await sleep(5) // distinct received_at, so "oldest" is well defined
+      await clock.advance(1000) // distinct received_at, so "oldest" is well defined
     }
     const before = (await adminJson(gw.url, '/admin/quarantine')).items as { messageId: string; size: number }[]
     expect(before).toHaveLength(6)
@@ -145,8 +146,7 @@ describe('security.verifySignatures', () => {
     expect(q.map((x) => x.detail).join('\n')).toMatch(/no enveloped ds:Signature/)
 
     // The adapter got the signed original, byte for byte, and it still verifies there.
-    const until = Date.now() + 10_000
-    while (adapter.received.length === 0 && Date.now() < until) await sleep(20)
+    await waitFor('the delivery', () => adapter.received.length > 0)
     expect(adapter.received).toHaveLength(1)
     expect(adapter.received[0]!.body.equals(Buffer.from(good))).toBe(true)
     const m = await (await fetch(`${gw.url}/metrics`)).text()

@@ -1,4 +1,4 @@
-// Issue #9, 4: transport security. mTLS with a CA generated here (selfsigned, signing with the CA
+// Transport security. mTLS with a CA generated here (selfsigned, signing with the CA
 // key), the subject allow-list, the admin bearer token, slow clients (slowloris) and connection
 // limits, all against the real gateway on port 0.
 import { connect as netConnect, type Socket } from 'node:net'

@@ -1,16 +1,19 @@
 // WAL checkpoints run on a worker thread (src/store/checkpointer.ts), not inside the commits that
 // answer requests. Without it, the main connection keeps SQLite's automatic checkpoint (1000 pages)
 // and the first expectation fails; if the worker never checkpointed, the WAL would grow past the
-// bound below (it is never checkpointed by the main connection).
+// bound below (it is never checkpointed by the main connection). The checkpoints run on the store's
+// clock: the test moves it a checkpoint interval per round and waits for that checkpoint.
 import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, it } from 'vitest'
 import { SqliteStore } from '../../dist/store/index.js'
+import { TestClock } from '../support/clock.js'
 import { tempDir } from './harness.js'
 
 it('checkpoints the WAL on a worker thread and keeps it bounded', async () => {
   const dir = tempDir('dccgw-ckpt-')
-  const store = new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL', checkpointIntervalMs: 20 })
+  const clock = new TestClock()
+  const store = new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL', checkpointIntervalMs: 20, clock })
   try {
     expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0)
     const blob = Buffer.alloc(4096, 7)
@@ -20,7 +23,7 @@ it('checkpoints the WAL on a worker thread and keeps it bounded', async () => {
       await store.queue.run(() => {
         for (let i = 0; i < 100; i++, n++) insert.run(`m${n}`, Date.now(), 'application/xml', blob)
       })
-      await new Promise((r) => setTimeout(r, 40)) // the checkpointer runs every 20 ms
+      await clock.advance(20) // one checkpoint interval: the worker checkpoints, and this settles when it has
     }
     // 2000 rows x 4 KiB = ~8 MiB written; a WAL nobody checkpoints would hold all of it.
     expect(statSync(join(dir, 'gateway.db-wal')).size).toBeLessThan(4 * 1024 * 1024)

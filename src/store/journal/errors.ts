@@ -1,4 +1,4 @@
-// Journal error codes (style §3: DCCGW_ERR_<AREA>_<WHAT>).
+// Journal error codes (DCCGW_ERR_<AREA>_<WHAT>).
 
 export type JournalErrorCode =
   | 'DCCGW_ERR_JOURNAL_CORRUPT' // open refused: a bad record or header where the log must be whole

@@ -8,8 +8,8 @@ import type { Topology } from './topology.js'
 
 type Stored = Omit<AuditRow, 'id' | 'atIso'>
 
-export async function writeAudit(t: Topology, actor: string, action: string, target: string | null, detail: string | null): Promise<void> {
-  const row: Stored = { at: Date.now(), actor, action, target, detail }
+export async function writeAudit(t: Topology, at: number, actor: string, action: string, target: string | null, detail: string | null): Promise<void> {
+  const row: Stored = { at, actor, action, target, detail }
   await t.js.publish(t.names.auditSubject, toJson(row))
 }
 

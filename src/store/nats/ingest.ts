@@ -9,14 +9,14 @@ import type { Topology } from './topology.js'
 import { withEvent } from './obligations.js'
 import type { StoredObligation } from './obligations.js'
 
-// Ingest in the clustered mode. The 200 may be sent when commitAccepted resolves (contract §2):
+// Ingest in the clustered mode. The 200 may be sent when commitAccepted resolves (docs/http.md, "Ingress"):
 //
 //   1. decisions KV get(key)          a committed record -> duplicate, answer its ORIGINAL decision
 //   2. the decision's effect, every publish with Nats-Msg-Id = messageId and awaited for its PubAck
 //        deliver     -> <P>_SPOOL   (adapter)           the delivery itself
 //        forward     -> obligation KV, <P>_ORIGINALS, <P>_SPOOL (notice)
 //        quarantine  -> <P>_QUARANTINE (raw bytes)
-//        drop        -> nothing: the payload is never written (contract §3)
+//        drop        -> nothing: the payload is never written (README, "Privacy")
 //   3. decisions KV create(key)       the metadata audit row; it marks the message as decided
 //
 // Every step is idempotent, so a crash anywhere before 3 costs nothing but the sender's retry:
@@ -47,7 +47,7 @@ export async function commitAccepted(t: Topology, rec: AcceptedRecord): Promise<
   return outcomeOf(record, repeated)
 }
 
-/** A 422's raw bytes (contract §2): one quarantine subject; the id is fresh, there is no messageId. */
+/** A 422's raw bytes (docs/http.md, "Ingress"): one quarantine subject; the id is fresh, there is no messageId. */
 export async function commitMalformed(t: Topology, rec: MalformedRecord): Promise<string> {
   const id = randomUUID()
   const row: QuarantineRow = {
@@ -88,7 +88,7 @@ export async function writeEffect(
         size: rec.body.byteLength, releasedAt: null, releasedBy: null, critical: d.critical, alertCode: rec.alertCode ?? null,
       }
       const held = (await t.js.publish(t.names.quarantineSubject(quarantineId!), rec.body, { headers: quarantineHeaders(row), msgID })).duplicate
-      // issue 15: a quarantined critical alert opens its critical-quarantined obligation (derived id: once)
+      // A quarantined critical alert opens its critical-quarantined obligation (derived id: once)
       if (rec.obligation !== undefined && d.critical) {
         const o = rec.obligation
         await openDrafts(t, [{ ...o, subject: quarantineSubject(quarantineId!), notice: { ...o.notice, quarantineId } }], rec.receivedAt, 'gateway', async () => undefined)

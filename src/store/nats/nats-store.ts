@@ -1,4 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node'
+import { systemClock } from '../../clock/index.js'
+import type { Clock } from '../../clock/index.js'
 import type { GatewayStore } from '../gateway-store.js'
 import { StoreError, notAvailable, notFound, reasonRequired, storeUnavailable } from '../store-error.js'
 import type { ObligationEventRow, StaleCosRow } from '../queries.js'
@@ -38,9 +40,11 @@ export class NatsStore implements GatewayStore {
   #depthTimer: NodeJS.Timeout
   readonly #obligations = new ObligationMirror()
   #hooks: StoreHooks = {}
+  readonly #clock: Clock
 
-  private constructor(t: Topology, spool: SpoolConsumer | undefined) {
+  private constructor(t: Topology, spool: SpoolConsumer | undefined, clock: Clock) {
     this.#t = t
+    this.#clock = clock
     this.#spool = spool
     if (spool !== undefined) spool.onError = (err) => this.#hooks.onError?.(err, 'spool fetch failed')
     this.#depthTimer = setInterval(() => void this.#refreshDepth(), 5000)
@@ -50,14 +54,15 @@ export class NatsStore implements GatewayStore {
   /**
    * Connects, creates or checks the streams, buckets and consumer, and starts leasing deliveries
    * (`lease: false`, the CLI: reads and operator actions only, no deliveries taken from the cluster).
+   * `clock`: the gateway's (operator stamps, retry delays); JetStream's own timestamps stay its own.
    */
-  static async open(o: NatsStoreOptions, opts: { lease?: boolean } = {}): Promise<NatsStore> {
+  static async open(o: NatsStoreOptions, opts: { lease?: boolean; clock?: Clock } = {}): Promise<NatsStore> {
     const nc = await connectNats(o)
     try {
       const t = await ensureTopology(nc, o)
       const lease = opts.lease ?? true
       const spool = lease ? new SpoolConsumer(await t.js.consumers.get(t.names.spoolStream, t.names.deliveryConsumer), o.concurrency, o.ackWaitMs) : undefined
-      const store = new NatsStore(t, spool)
+      const store = new NatsStore(t, spool, opts.clock ?? systemClock)
       await store.#obligations.start(t)
       spool?.start()
       void store.#refreshDepth()
@@ -100,8 +105,8 @@ export class NatsStore implements GatewayStore {
   }
 
   /** Deliveries are due the moment they are fetched; JetStream itself holds back nak'd retries. */
-  nextDueAt(): number | null {
-    return this.#spool?.waiting ? Date.now() : null
+  nextDueAt(now: number): number | null {
+    return this.#spool?.waiting ? now : null
   }
 
   async completeDelivery(item: SpoolItem, now: number): Promise<void> {
@@ -111,7 +116,7 @@ export class NatsStore implements GatewayStore {
 
   /** nak with a delay: JetStream redelivers it then, to whichever instance pulls first. */
   async scheduleRetry(item: SpoolItem, at: number, _error: string): Promise<void> {
-    this.#spool?.release(item.id, 'nak', Math.max(0, at - Date.now()))
+    this.#spool?.release(item.id, 'nak', Math.max(0, at - this.#clock.now()))
   }
 
   /** The adapter refused it (4xx): quarantine the bytes, re-record the decision, term the delivery. */
@@ -126,7 +131,7 @@ export class NatsStore implements GatewayStore {
       party: item.party, mpxn: item.mpxn, contentType: item.contentType, size: item.body.byteLength, releasedAt: null, releasedBy: null,
       critical: critical !== undefined, alertCode: seen?.alertCode ?? null,
     }
-    // issue 15: a refused critical alert opens its critical-quarantined obligation (id derived from the subject)
+    // A refused critical alert opens its critical-quarantined obligation (id derived from the subject)
     if (critical?.obligation !== undefined) await this.openObligations([{ ...critical.obligation, subject: quarantineSubject(id), notice: { ...critical.obligation.notice, quarantineId: id } }], now, 'gateway')
     await t.js.publish(t.names.quarantineSubject(id), item.body, { headers: quarantineHeaders(row), msgID: `rejected:${seq}:${item.messageId}` })
     if (seen !== undefined) await t.decisions.put(key, toJson({ ...seen, decision: 'quarantine', reason: 'adapter-rejected', quarantineId: id }))
@@ -172,7 +177,7 @@ export class NatsStore implements GatewayStore {
 
   /** Who did what (admin API): one JSON message on <P>_AUDIT. */
   audit(actor: string, action: string, target: string | null, detail: string | null): Promise<void> {
-    return writeAudit(this.#t, actor, action, target, detail)
+    return writeAudit(this.#t, this.#clock.now(), actor, action, target, detail)
   }
 
   writeAudit(actor: string, action: string, target: string | null, detail: string | null): Promise<void> {
@@ -251,7 +256,7 @@ export class NatsStore implements GatewayStore {
       const held = (await this.#mirror()).get(derivedUuid('critical-quarantined', quarantineSubject(id)))
       if (held !== undefined && !DONE_STATUSES.includes(held.status)) {
         if (!reason) throw reasonRequired(id)
-        await this.#closeQuarantined(id, actor, `deleted: ${reason}`, Date.now())
+        await this.#closeQuarantined(id, actor, `deleted: ${reason}`, this.#clock.now())
       }
       const r = await t.jsm.streams.purge(t.names.quarantineStream, { filter: t.names.quarantineSubject(id) })
       if (r.purged > 0) await this.audit(actor, 'quarantine.delete', id, reason ?? null)
@@ -286,7 +291,7 @@ export class NatsStore implements GatewayStore {
     return this.#obligations
   }
 
-  /** "Not the supplier" (issue 15): redirected by compare-and-set, then the onward obligation opens. */
+  /** "Not the supplier" (docs/obligations.md): redirected by compare-and-set, then the onward obligation opens. */
   async redirectObligation(id: string, actor: string, detail: string, onward: ObligationDraft | undefined, now: number): Promise<'ok' | 'not-found' | 'already'> {
     const e = await this.#t.obligations.get(id)
     if (e === null || e.operation !== 'PUT') return 'not-found'
@@ -299,7 +304,7 @@ export class NatsStore implements GatewayStore {
     return 'ok'
   }
 
-  /** Issue 15: the critical-quarantined obligation of a released or deleted message closes (id derived from its subject). */
+  /** The critical-quarantined obligation of a released or deleted message closes (id derived from its subject). */
   async #closeQuarantined(quarantineId: string, actor: string, detail: string, now: number): Promise<void> {
     const id = derivedUuid('critical-quarantined', quarantineSubject(quarantineId))
     const e = await this.#t.obligations.get(id)

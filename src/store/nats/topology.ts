@@ -40,7 +40,7 @@ export async function connectNats(o: NatsStoreOptions): Promise<NatsConnection> 
  *
  *   <P>_SPOOL       work queue of deliveries (adapter + notice); Nats-Msg-Id dedupe; R=replicas
  *   <P>_QUARANTINE  one subject per quarantined message: raw bytes + metadata header
- *   <P>_ORIGINALS   originals of forwarded critical alerts ("the original is kept", contract §3)
+ *   <P>_ORIGINALS   originals of forwarded critical alerts (docs/cluster.md, "Ingest")
  *   <P>_AUDIT       admin actions (who released, deleted, acknowledged)
  *   KV <P>_decisions, KV <P>_obligations
  */
@@ -54,7 +54,7 @@ export async function ensureTopology(nc: NatsConnection, o: NatsStoreOptions): P
     name: names.spoolStream,
     subjects: [names.spoolSubjects],
     retention: RetentionPolicy.Workqueue,
-    // contract §6: a repeat within dedupe.window is recognised; the decisions bucket below keeps
+    // A repeat within dedupe.window is recognised; the decisions bucket below keeps
     // it across a server restart too (the work queue deletes acknowledged messages, and with them
     // the IDs a restarted server could rebuild its duplicate map from).
     duplicate_window: nanos(o.dedupeWindowMs),

@@ -1,6 +1,5 @@
 import type { ObligationRow } from '../store/index.js'
-import { levelName } from './contacts.js'
-import { ukDeadlineWords, ukTimeWords } from './uk-time.js'
+import { levelName, ukDeadlineWords, ukTimeWords } from '../obligations/index.js'
 
 // The acknowledgement page's HTML. Pure: a view in, a string out. No script, no inline style: it
 // links the operator console's stylesheet (served by the gateway without sign-in) and is served

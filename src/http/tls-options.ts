@@ -7,7 +7,7 @@ import type { Config } from '../config/types.js'
 type Tls = NonNullable<Config['server']['tls']>
 
 /**
- * HTTPS options for ingress (contract §2: TLS with optional client-certificate verification).
+ * HTTPS options for ingress (docs/http.md, "Ingress": TLS with optional client-certificate verification).
  * With `ca`, clients are asked for a certificate; with `requireClientCert` a client without one
  * signed by `ca` fails the handshake (mTLS), so no request from it is ever read. TLS 1.2 is the
  * floor (the DCC's SMKI-era endpoints speak 1.2 and 1.3).

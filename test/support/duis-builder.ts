@@ -1,7 +1,7 @@
-// Composes valid DUIS V5.x `Response` documents (element order as in the DUIS XSD, domain §2) for
-// tests, fixtures, demo samples and the bench traffic generator. Not used on the hot path.
+// Composes valid DUIS V5.x `Response` documents (element order as in the DUIS XSD) for
+// tests, fixtures, demo samples and the bench traffic generator. Test and bench support, not shipped.
 import { buildGbcsStub } from './gbcs-stub.js'
-import { NS_DS, NS_RA, NS_SUG } from './names.js'
+import { NS_DS, NS_RA, NS_SUG } from '../../src/envelope/index.js'
 
 /** An element: DUIS (ServiceUserGateway) namespace unless `ns` says ra (SMETS1) or ds (xmldsig). */
 export interface DuisNode { n: string; ns?: 'ra' | 'ds'; t?: string; c?: DuisNode[]; attrs?: Record<string, string> }
@@ -113,7 +113,7 @@ function bodyNode(o: DuisDocumentOptions): DuisNode {
       return el('ResponseMessage', [el('ServiceReference', o.serviceReference ?? '8.2'), el('ServiceReferenceVariant', o.serviceReferenceVariant ?? '8.2'),
         ...(o.content === undefined && o.inventory === undefined ? [] : [o.content ?? inventoryNode(o.inventory!)])])
     case 'smets1':
-      // SMETS1SignedResponse content is in the ResponseAndAlert namespace (structure approximated; domain §2).
+      // SMETS1SignedResponse content is in the ResponseAndAlert namespace (structure approximated).
       return el('SMETS1ResponseMessage', [
         ...(o.dspScheduleId === undefined ? [] : [el('ServiceReference', o.serviceReference ?? '4.6'),
           el('ServiceReferenceVariant', o.serviceReferenceVariant ?? '4.6.1'), el('DSPScheduleID', o.dspScheduleId)]),

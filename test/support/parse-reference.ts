@@ -1,15 +1,16 @@
 // Reference parser: the same ParseResult, read with fast-xml-parser 5 instead of the hand scanner.
-// Used in tests as a cross-check (both must agree on every fixture) and as a bench contender.
+// Test and bench support, not shipped: a cross-check in tests (both must agree on every fixture)
+// and a bench contender.
 // fast-xml-parser keeps prefixes; namespaces are resolved here from the xmlns declarations in
 // scope and only the resolved URI + local name reach the EnvelopeCollector. DTDs are refused
 // before parsing; processEntities is off and references are decoded by decodeReferences (the five
 // predefined + numeric only). GBCSPayload and ds:Signature are stop nodes (kept raw, not parsed).
 import { XMLParser, XMLValidator } from 'fast-xml-parser'
-import { EnvelopeCollector } from './envelope-collector.js'
-import { EnvelopeErrors, reject, show } from './errors.js'
-import { NS_XML } from './names.js'
-import { decodeBody, decodeReferences } from './text-decode.js'
-import type { EnvelopeLimits, ParseResult } from './types.js'
+import { EnvelopeCollector } from '../../src/envelope/envelope-collector.js'
+import { EnvelopeErrors, reject, show } from '../../src/envelope/errors.js'
+import { NS_XML } from '../../src/envelope/names.js'
+import { decodeBody, decodeReferences } from '../../src/envelope/text-decode.js'
+import type { EnvelopeLimits, ParseResult } from '../../src/envelope/types.js'
 
 type XNode = Record<string, unknown> & { ':@'?: Record<string, string> }
 interface Walk { col: EnvelopeCollector; limits: EnvelopeLimits; elements: number; scope: Array<[string, string]>; error?: ParseResult }

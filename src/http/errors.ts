@@ -1,5 +1,7 @@
-// The ingress error catalogue (style §3): every coded error maps once to RFC 9457 problem+json.
-// README's error table is checked against this list by a test.
+// The gateway's error catalogue: every code a client can receive, with its HTTP status, mapped
+// once to RFC 9457 problem+json (problemOf). A refusal anywhere in the gateway is a GatewayError
+// carrying one of these (undici's coded errors); README's error table is checked against this
+// list by test/readme.test.ts and src/http/errors.test.ts.
 
 export interface ErrorDef {
   code: string
@@ -44,4 +46,33 @@ export interface Problem {
 /** RFC 9457 problem details; `type` is a stable URN built from the code. */
 export function problem(err: ErrorDef, detail: string, extra: Record<string, unknown> = {}): Problem {
   return { type: `urn:dcc-alert-gateway:error:${err.code}`, title: err.title, status: err.status, detail, code: err.code, ...extra }
+}
+
+/**
+ * The one error type of the gateway: a refusal with a code and the HTTP status it is answered
+ * with. Built from a catalogue entry (`new GatewayError(IngressErrors.CONFLICT, detail)`); the
+ * message is the problem's `detail`, so it says what was refused and why, never a payload.
+ */
+export class GatewayError extends Error {
+  override name = 'GatewayError'
+  readonly code: string
+  readonly status: number
+  readonly title: string
+
+  constructor(def: ErrorDef, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = def.code
+    this.status = def.status
+    this.title = def.title
+  }
+}
+
+/** A GatewayError (of catalogue entry `def`, when given). */
+export function isGatewayError(err: unknown, def?: ErrorDef): err is GatewayError {
+  return err instanceof GatewayError && (def === undefined || err.code === def.code)
+}
+
+/** The problem+json body of a GatewayError. */
+export function problemOf(err: GatewayError, extra: Record<string, unknown> = {}): Problem {
+  return problem(err, err.message, extra)
 }

@@ -1,4 +1,5 @@
-// Synthetic header-only GBCS payloads (domain §2 stubs A and B) for tests, fixtures and benches.
+// Synthetic header-only GBCS payloads (a GBCS general-signing header: 0xDF critical, 0xDD non-critical) for tests, fixtures and benches
+// (test and bench support, not shipped).
 // Not a real alert: no payload, no signature, no MAC contents. The layout is the one readGbcsHeader
 // reads (see gbcs-header.ts).
 import { Buffer } from 'node:buffer'
