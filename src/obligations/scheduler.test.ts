@@ -1,22 +1,21 @@
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { TestClock } from '../../test/support/clock.js'
 import pino from 'pino'
 import { ObligationScheduler, type ObligationStore } from './scheduler.js'
 import type { WorkingDayCalendar } from './calendar.js'
 import type { RegistryIndex } from '../registry/types.js'
 
-function scheduler(store: ObligationStore): ObligationScheduler {
+function scheduler(store: ObligationStore, clock: TestClock): ObligationScheduler {
   const counter = { inc: () => undefined }
   return new ObligationScheduler({
-    store, registry: () => ({}) as RegistryIndex, calendar: {} as WorkingDayCalendar, tenants: [], now: () => 0,
+    store, registry: () => ({}) as RegistryIndex, calendar: {} as WorkingDayCalendar, tenants: [], clock,
     log: pino({ level: 'silent' }), metrics: { obligationsOverdue: counter, obligationTransitions: counter } as never, wake: () => undefined,
   })
 }
 
 describe('ObligationScheduler.soon (late alerts)', () => {
-  afterEach(() => void vi.useRealTimers())
-
   it('runs one check within the delay however often it is asked, and another after a later ask', async () => {
-    vi.useFakeTimers()
+    const clock = new TestClock(0)
     let checks = 0
     const store: ObligationStore = {
       open: true,
@@ -24,24 +23,24 @@ describe('ObligationScheduler.soon (late alerts)', () => {
       applyObligationTransitions: () => Promise.resolve([]),
       openObligations: () => Promise.resolve([]),
     }
-    const s = scheduler(store)
+    const s = scheduler(store, clock)
     for (let i = 0; i < 50; i++) s.soon(100)
-    await vi.advanceTimersByTimeAsync(99)
+    await clock.advance(99)
     expect(checks).toBe(0)
-    await vi.advanceTimersByTimeAsync(1)
+    await clock.advance(1)
     expect(checks).toBe(1)
     s.soon(100)
-    await vi.advanceTimersByTimeAsync(100)
+    await clock.advance(100)
     expect(checks).toBe(2)
   })
 
   it('stop() cancels a check asked for and not yet run', async () => {
-    vi.useFakeTimers()
+    const clock = new TestClock(0)
     let checks = 0
-    const s = scheduler({ open: true, dueObligations: () => (checks++, Promise.resolve([])), applyObligationTransitions: () => Promise.resolve([]), openObligations: () => Promise.resolve([]) })
+    const s = scheduler({ open: true, dueObligations: () => (checks++, Promise.resolve([])), applyObligationTransitions: () => Promise.resolve([]), openObligations: () => Promise.resolve([]) }, clock)
     s.soon(100)
     await s.stop()
-    await vi.advanceTimersByTimeAsync(200)
+    await clock.advance(200)
     expect(checks).toBe(0)
   })
 })

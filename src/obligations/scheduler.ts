@@ -45,7 +45,7 @@ export class ObligationScheduler {
   #timer: ClockTimer | undefined
   #running: Promise<number> | undefined
   #again: Promise<number> | undefined
-  #soon: NodeJS.Timeout | undefined
+  #soon: ClockTimer | undefined
   readonly #overdue: SchedulerDeps['metrics']['obligationsOverdue']
   readonly #transitions: SchedulerDeps['metrics']['obligationTransitions']
 
@@ -65,7 +65,7 @@ export class ObligationScheduler {
   async stop(): Promise<void> {
     this.#timer?.cancel()
     this.#timer = undefined
-    clearTimeout(this.#soon)
+    this.#soon?.cancel()
     this.#soon = undefined
     await this.#running?.catch(() => undefined)
   }
@@ -96,11 +96,10 @@ export class ObligationScheduler {
    */
   soon(delayMs: number): void {
     if (this.#soon !== undefined) return
-    this.#soon = setTimeout(() => {
+    this.#soon = this.#deps.clock.setTimeout(() => {
       this.#soon = undefined
-      void this.tick().catch((err: unknown) => this.#deps.log.error({ err }, 'obligation check failed'))
+      return this.tick().catch((err: unknown) => this.#deps.log.error({ err }, 'obligation check failed'))
     }, delayMs)
-    this.#soon.unref()
   }
 
   async #check(): Promise<number> {

@@ -308,7 +308,7 @@ describe('journaled store', () => {
     await s.commitAccepted(dropped()) // the delivered records' group has synced once this resolves
     s.flushProjection() // a segment could retire: this commit is durable, and the journal hears of it
     expect(s.journal.stats().projectedSeq).toBe(s.journal.stats().durableSeq)
-    await vi.waitFor(() => expect(s.journal.stats().segments).toBe(1), { timeout: 5000 })
+    await waitFor('the passed segment to retire', () => s.journal.stats().segments === 1)
     await s.close()
   })
 
