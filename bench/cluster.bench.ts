@@ -10,7 +10,7 @@
 // CPU: per process group, from /proc, over the measured seconds (2 cores = 200%).
 // Writes bench/results/cluster.{json,md}.
 import { cpus, loadavg } from 'node:os'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { open, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Pool } from 'undici'
@@ -156,6 +156,7 @@ async function measure(s: Setup, round: number, sinkUrl: string, natsPids: numbe
     return row
   } finally {
     for (const p of procs) await p.stop()
+    rmSync(run.dir, { recursive: true, force: true })
   }
 }
 
