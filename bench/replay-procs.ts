@@ -80,15 +80,32 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
-/** Peak resident set size (VmHWM) in MiB; NaN off Linux. */
-export function peakRssMiB(pid: number): number {
+/**
+ * Seconds the process's main thread has waited on a run queue for a CPU so far (runnable, not
+ * running), from /proc/<pid>/schedstat; NaN off Linux. On a shared machine this is CPU starvation.
+ */
+export function runQueueWaitSeconds(pid: number): number {
   try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9
+  } catch {
+    return NaN
+  }
+}
+
+/** A kB field of /proc/<pid>/status in MiB; NaN off Linux or once the process is gone. */
+function statusMiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  try {
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
     return m ? Number(m[1]) / 1024 : NaN
   } catch {
     return NaN
   }
 }
+
+/** Peak resident set size (VmHWM) in MiB; NaN off Linux. */
+export const peakRssMiB = (pid: number): number => statusMiB(pid, 'VmHWM')
+/** Resident set size now (VmRSS) in MiB; NaN off Linux. */
+export const rssMiB = (pid: number): number => statusMiB(pid, 'VmRSS')
 
 /** Prometheus text -> "name{labels}" -> value (labels as written, sorted by the exporter). */
 export async function scrapeMetrics(url: string): Promise<Map<string, number>> {

@@ -96,21 +96,32 @@ async function baselineRound(t: Traffic, o: BenchOptions, sinkUrl: string, round
   }
 }
 
-async function gatewayRound(t: Traffic, o: BenchOptions, sinkUrl: string, round: number, tenant: string): Promise<RoundStats> {
-  await resetSink(sinkUrl)
-  mkdirSync(join(o.cacheDir, 'runs'), { recursive: true })
-  const dir = mkdtempSync(join(o.cacheDir, 'runs', 'gw-'))
+/**
+ * A fresh run folder under <cacheDir>/runs with the benchmark's gateway config (the world's
+ * registry, adapters and notice endpoints on the sink, the benchmark policy, a new store in
+ * <dir>/data, `store` merged in, `extra` sections added). Also used by the soak and the cluster bench.
+ */
+export function writeGatewayRun(cacheDir: string, worldDir: string, sinkUrl: string, tenant: string, store: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): { dir: string; configFile: string; dataDir: string } {
+  mkdirSync(join(cacheDir, 'runs'), { recursive: true })
+  const dir = mkdtempSync(join(cacheDir, 'runs', 'gw-'))
   const config = {
     server: { host: '127.0.0.1', port: 0 },
     tenants: [tenant],
-    registry: { registrations: join(t.worldDir, 'registrations.csv'), devices: join(t.worldDir, 'devices.csv'), parties: writeRunParties(t.worldDir, dir, sinkUrl) },
+    registry: { registrations: join(worldDir, 'registrations.csv'), devices: join(worldDir, 'devices.csv'), parties: writeRunParties(worldDir, dir, sinkUrl) },
     policy: POLICY,
-    store: { path: join(dir, 'data') },
+    store: { path: join(dir, 'data'), ...store },
     admin: { token: 'bench' },
     log: { level: 'warn' },
+    ...extra,
   }
   const configFile = join(dir, 'gateway.yaml')
   writeFileSync(configFile, stringify(config))
+  return { dir, configFile, dataDir: join(dir, 'data') }
+}
+
+async function gatewayRound(t: Traffic, o: BenchOptions, sinkUrl: string, round: number, tenant: string): Promise<RoundStats> {
+  await resetSink(sinkUrl)
+  const { dir, configFile } = writeGatewayRun(o.cacheDir, t.worldDir, sinkUrl, tenant)
   const gw = await startGatewayProcess(configFile)
   try {
     const cpu0 = cpuSeconds(gw.pid)

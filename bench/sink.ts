@@ -18,6 +18,8 @@ export interface Receipt {
   h: string
   d?: string
   r?: string
+  /** when the sink received it (ms since the epoch): the soak places duplicates relative to its kills */
+  at?: number
   /** notices: the routing fields of the JSON notice */
   n?: { mpxn: string | null; alertCode: string | null; toParty: string | null; fromParty: string | null; messageId: string | null; type?: string }
 }
@@ -46,7 +48,7 @@ export function startSink(port = 0): Promise<{ url: string; close(): Promise<voi
         return
       }
       const body = Buffer.concat(chunks)
-      const r: Receipt = { t: path, k: header(req, 'idempotency-key') ?? header(req, 'x-bench-seq') ?? '', h: createHash('sha256').update(body).digest('hex') }
+      const r: Receipt = { t: path, k: header(req, 'idempotency-key') ?? header(req, 'x-bench-seq') ?? '', h: createHash('sha256').update(body).digest('hex'), at: Date.now() }
       const d = header(req, 'x-dcc-gateway-decision')
       const reason = header(req, 'x-dcc-gateway-reason')
       if (d) r.d = d

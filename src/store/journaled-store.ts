@@ -24,6 +24,12 @@ export interface JournaledStoreOptions extends StoreOptions {
   /** a projection transaction starts at once when this many records wait (default 4096) */
   projectBatch?: number
   /**
+   * dedupe.window: how long the dedupe memory keeps a message, counted back from the newest
+   * receivedAt seen (default 7 days). The audit rows stay for store.auditRetentionDays; memory
+   * holds only the window (docs/http.md, "Message identity": duplicates recognised for at least the window).
+   */
+  dedupeWindowMs?: number
+  /**
    * bodies of waiting deliveries kept in memory (default 64 MiB); past it, the bodies of deliveries
    * the projection holds are dropped from memory and read back when their turn comes
    */
@@ -77,7 +83,11 @@ export class JournaledStore extends SqliteStore {
   readonly #itemOfSeq = new Map<number, number>()
   /** accepted seq -> spool row the projection wrote for it, until delivered */
   readonly #rowOfSeq = new Map<number, number>()
+  /** messageId -> its outcome, in arrival order (so the oldest are at the front for pruning) */
   readonly #dedupe = new Map<string, Seen | Promise<CommitOutcome>>()
+  readonly #dedupeWindowMs: number
+  /** the newest receivedAt accepted: the dedupe window ends here */
+  #newestAt = -Infinity
   #pending: Pending[] = []
   #projected = 0
   #projectTimer: NodeJS.Timeout | undefined
@@ -108,6 +118,7 @@ export class JournaledStore extends SqliteStore {
     this.#batch = opts.projectBatch ?? 4096
     this.#synchronous = opts.synchronous
     this.#memoryCap = opts.spoolMemoryBytes ?? 64 * 2 ** 20
+    this.#dedupeWindowMs = opts.dedupeWindowMs ?? 7 * 86_400_000
     this.#positionStmt = this.db.prepare('UPDATE journal_position SET seq = ? WHERE id = 1')
     this.#tagRowStmt = this.db.prepare('UPDATE spool SET journal_seq = ? WHERE id = ?')
   }
@@ -158,10 +169,13 @@ export class JournaledStore extends SqliteStore {
       this.#commit(true, () => this.#positionStmt.run(this.#projected))
       this.journal.projectedThrough(this.#projected)
     }
-    // dedupe memory: every message the projection knows (all of them now)
+    // dedupe memory: the messages of the last dedupe window the projection knows (all of them now),
+    // oldest first; the audit rows before it stay in SQLite only
+    const newest = (this.db.prepare('SELECT MAX(received_at) FROM messages').pluck().get() as number | null) ?? -Infinity
+    this.#newestAt = newest
     const rows = this.db.prepare(
-      'SELECT message_id AS m, decision AS d, reason AS r, quarantine_id AS q, obligation_id AS o, received_at AS t FROM messages',
-    ).raw().iterate() as IterableIterator<[string, Seen['decision'], Seen['reason'], string | null, string | null, number]>
+      'SELECT message_id AS m, decision AS d, reason AS r, quarantine_id AS q, obligation_id AS o, received_at AS t FROM messages WHERE received_at >= ? ORDER BY received_at',
+    ).raw().iterate(newest - this.#dedupeWindowMs) as IterableIterator<[string, Seen['decision'], Seen['reason'], string | null, string | null, number]>
     for (const [m, d, r, q, o, t] of rows) this.#dedupe.set(m, { decision: d, reason: r, quarantineId: q, obligationId: o, receivedAt: t })
     // waiting deliveries: every spool row, in arrival order
     this.#loadSpoolRows(true)
@@ -188,6 +202,25 @@ export class JournaledStore extends SqliteStore {
     return { bytes: s.bytes, segments: s.segments, projectionLagRecords: s.durableSeq - this.#projected }
   }
 
+  /** messages the dedupe memory holds (tests) */
+  dedupeEntries(): number {
+    return this.#dedupe.size
+  }
+
+  /**
+   * Forgets, from the front of the dedupe memory (the oldest), messages received more than the
+   * window before the newest: a few per accepted message, so the memory follows the window without
+   * a pause on the hot path. An entry still syncing (a Promise) or newer than the cutoff stops it.
+   */
+  #forgetOld(): void {
+    const cutoff = this.#newestAt - this.#dedupeWindowMs
+    let k = 0
+    for (const [id, s] of this.#dedupe) {
+      if (k++ >= 8 || s instanceof Promise || s.receivedAt >= cutoff) return
+      this.#dedupe.delete(id)
+    }
+  }
+
   /** body bytes of waiting deliveries in memory, and how many were dropped over the cap (tests) */
   spoolMemory(): { resident: number; released: number } {
     return { resident: this.#resident, released: this.#released.size }
@@ -212,6 +245,8 @@ export class JournaledStore extends SqliteStore {
     const fact: JournalFact = { t: 'accepted', rec: withoutBody(rec), quarantineId, obligationId }
     const bytes = encodeFact(fact, keep ? rec.body : undefined)
     const seenNow: Seen = { decision: d.decision, reason: d.reason, quarantineId, obligationId, receivedAt: rec.receivedAt }
+    if (rec.receivedAt > this.#newestAt) this.#newestAt = rec.receivedAt
+    this.#forgetOld()
     const p = this.journal.append(bytes, { open: false, payload: keep }).then(
       (seq) => {
         this.#dedupe.set(rec.messageId, seenNow)

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock/index.js'
-import type { Config } from '../config/index.js'
+import { parseDuration, type Config } from '../config/index.js'
 import type { GatewayStore } from './gateway-store.js'
 import { JournaledStore } from './journaled-store.js'
 import { SqliteStore } from './sqlite-store.js'
@@ -37,5 +37,5 @@ export async function openStore(config: Config, opts: OpenStoreOptions = {}): Pr
   // The serving gateway writes through the journal (journaled-store.ts); the CLI reads and acts on
   // the SQLite projection directly (what it writes is picked up by the gateway).
   if (opts.lease === false) return new SqliteStore(sqlite)
-  return JournaledStore.open({ ...sqlite, checkpointIntervalMs: config.store.checkpointIntervalMs })
+  return JournaledStore.open({ ...sqlite, checkpointIntervalMs: config.store.checkpointIntervalMs, dedupeWindowMs: parseDuration(config.dedupe.window) })
 }
