@@ -1,14 +1,14 @@
 // The one-way flow of a DUIS document, in one place:
 //   bytes -> parseEnvelope -> lookupFacts -> decide -> store (durable) -> delivery (spool)
 import { randomUUID } from 'node:crypto'
-import type { Envelope, EnvelopeLimits, EnvelopeRejection } from './envelope/types.js'
+import type { Envelope, EnvelopeLimits, EnvelopeRejection } from './envelope/index.js'
 import { messageIdOf, parseEnvelope } from './envelope/index.js'
-import type { RegistryFacts, RegistryIndex } from './registry/types.js'
+import type { RegistryFacts, RegistryIndex } from './registry/index.js'
 import { lookupFacts } from './registry/index.js'
 import { decide } from './policy/index.js'
 import type { Decision, GraceCalendar, PolicySettings } from './policy/index.js'
-import type { AcceptedRecord } from './store/types.js'
-import { CRITICAL_QUARANTINE_REASONS, alertDeadline, buildCriticalNotice, buildQuarantinedNotice } from './obligations/notice.js'
+import type { AcceptedRecord } from './store/index.js'
+import { CRITICAL_QUARANTINE_REASONS, alertDeadline, buildCriticalNotice, buildQuarantinedNotice } from './obligations/index.js'
 
 /** The pure part: parse, look up, decide. Runs on the main thread or in a pool worker. */
 export type Evaluation =

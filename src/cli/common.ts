@@ -2,7 +2,7 @@ import { dirname, join } from 'node:path'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { ConfigError, loadConfig } from '../config/index.js'
-import type { Config } from '../config/types.js'
+import type { Config } from '../config/index.js'
 
 /** Exit codes (docs/operations.md, "Command line"): 0 ok, 1 runtime failure, 2 bad usage or configuration. */
 export const EXIT = { OK: 0, FAILURE: 1, USAGE: 2 } as const

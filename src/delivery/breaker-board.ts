@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { Clock } from '../clock/index.js'
 import type { GatewayMetrics } from '../metrics/index.js'
-import type { SpoolItem } from '../store/types.js'
+import type { SpoolItem } from '../store/index.js'
 import { BREAKER_STATE_VALUE, CircuitBreaker } from './circuit-breaker.js'
 import type { BreakerOptions } from './circuit-breaker.js'
 import type { Sender } from './types.js'

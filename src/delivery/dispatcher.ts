@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { Clock, ClockTimer } from '../clock/index.js'
 import type { GatewayMetrics } from '../metrics/index.js'
-import type { SpoolItem } from '../store/types.js'
+import type { SpoolItem } from '../store/index.js'
 import { backoffDelay } from './backoff.js'
 import { BreakerBoard } from './breaker-board.js'
 import type { CircuitBreaker } from './circuit-breaker.js'

@@ -1,5 +1,5 @@
 import { Agent, request } from 'undici'
-import type { SpoolItem } from '../store/types.js'
+import type { SpoolItem } from '../store/index.js'
 import type { AttemptResult, Sender } from './types.js'
 
 export interface HttpSenderOptions {

@@ -1,4 +1,4 @@
-import type { SpoolItem } from '../store/types.js'
+import type { SpoolItem } from '../store/index.js'
 import type { SmtpSender } from './target-smtp.js'
 import type { AttemptResult, Sender } from './types.js'
 

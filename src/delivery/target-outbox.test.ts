@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { SpoolItem } from '../store/types.js'
+import type { SpoolItem } from '../store/index.js'
 import { OutboxSender } from './target-outbox.js'
 
 const dirs: string[] = []

@@ -1,6 +1,6 @@
 import { mkdir, open, rename } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { SpoolItem } from '../store/types.js'
+import type { SpoolItem } from '../store/index.js'
 import type { AttemptResult, Sender } from './types.js'
 
 /**

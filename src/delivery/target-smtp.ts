@@ -1,6 +1,6 @@
 import nodemailer from 'nodemailer'
 import type { Transporter } from 'nodemailer'
-import type { SpoolItem } from '../store/types.js'
+import type { SpoolItem } from '../store/index.js'
 import { ukDeadlineWords } from '../obligations/index.js'
 import type { AttemptResult } from './types.js'
 

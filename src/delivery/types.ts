@@ -1,4 +1,4 @@
-import type { SpoolItem } from '../store/types.js'
+import type { SpoolItem } from '../store/index.js'
 
 export type AttemptResult =
   /**

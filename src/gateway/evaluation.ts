@@ -1,4 +1,4 @@
-import type { Config } from '../config/types.js'
+import type { Config } from '../config/index.js'
 import type { WorkingDayCalendar } from '../obligations/index.js'
 import { evaluate } from '../pipeline.js'
 import type { EvaluateContext, RecordContext } from '../pipeline.js'

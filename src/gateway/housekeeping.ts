@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import { every } from '../clock/index.js'
 import type { Clock, ClockTimer } from '../clock/index.js'
-import type { Config } from '../config/types.js'
+import type { Config } from '../config/index.js'
 import { parseDuration } from '../config/index.js'
 import type { GatewayStore } from '../store/index.js'
 

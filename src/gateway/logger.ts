@@ -1,7 +1,7 @@
 import { pino } from 'pino'
 import type { Logger } from 'pino'
 import pinoPretty from 'pino-pretty'
-import type { Config } from '../config/types.js'
+import type { Config } from '../config/index.js'
 
 /**
  * pino JSON lines (docs/operations.md, "Logs and signals"), one object per line for pipes, files, containers and log

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { Clock } from '../clock/index.js'
-import type { Config } from '../config/types.js'
+import type { Config } from '../config/index.js'
 import type { ReloadOutcome } from '../console/index.js'
 import type { GatewayMetrics } from '../metrics/index.js'
 import type { CompactRegistry, DeltaSummary, RegistryIndex } from '../registry/index.js'

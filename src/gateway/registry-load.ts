@@ -1,7 +1,7 @@
 import { every, systemClock } from '../clock/index.js'
 import type { Clock, ClockTimer } from '../clock/index.js'
 import type { Logger } from 'pino'
-import type { Config } from '../config/types.js'
+import type { Config } from '../config/index.js'
 import { registrySourceTimes } from '../metrics/index.js'
 import type { GatewayMetrics } from '../metrics/index.js'
 import { compactIndex, CompactRegistry, DeltaFolder, loadOptionsOf, loadRegistry } from '../registry/index.js'

@@ -3,7 +3,7 @@ import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'nod
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
-import type { Config } from '../config/types.js'
+import type { Config } from '../config/index.js'
 import { answerFailure } from './failure.js'
 import type { RoutingTable } from './router.js'
 import { tlsServerOptions } from './tls-options.js'

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
 import type { ServerOptions } from 'node:https'
 import type { TLSSocket } from 'node:tls'
-import type { Config } from '../config/types.js'
+import type { Config } from '../config/index.js'
 
 type Tls = NonNullable<Config['server']['tls']>
 

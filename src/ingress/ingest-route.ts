@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Config } from '../config/types.js'
+import type { Config } from '../config/index.js'
 import { IngressErrors, clientSubjectRefusal, isXmlContentType, readBody, sendError, sendJson, sendProblem } from '../http/index.js'
 import type { HttpPlugin, Problem } from '../http/index.js'
 import type { GatewayMetrics } from '../metrics/index.js'

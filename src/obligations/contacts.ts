@@ -1,4 +1,4 @@
-import type { Contact, Party } from '../registry/types.js'
+import type { Contact, Party } from '../registry/index.js'
 
 // Supplier Contact List (SEC "Managing Critical Alerts" guidance): a primary contact
 // (a monitored inbox) receives alerts; a secondary contact (a responsible person) handles

@@ -3,8 +3,8 @@
 // words), the onward obligation of a redirect.
 // The acknowledgement page's HTML is tested in src/console/ack-page.test.ts.
 import { describe, expect, it } from 'vitest'
-import type { Party } from '../registry/types.js'
-import type { ObligationRow } from '../store/types.js'
+import type { Party } from '../registry/index.js'
+import type { ObligationRow } from '../store/index.js'
 import { createCalendar } from './calendar.js'
 import { FALLBACK_LEVEL, nextLevel } from './contacts.js'
 import { escalationPartyId, planEscalation } from './escalation.js'

@@ -1,5 +1,5 @@
-import type { Party } from '../registry/types.js'
-import type { ObligationRow, ObligationTransition } from '../store/types.js'
+import type { Party } from '../registry/index.js'
+import type { ObligationRow, ObligationTransition } from '../store/index.js'
 import type { WorkingDayCalendar } from './calendar.js'
 import { levelName, nextLevel } from './contacts.js'
 import { escalatedNotice } from './notice.js'

@@ -1,5 +1,5 @@
 import type { Party, RegistryIndex, SupplyPeriod } from '../registry/index.js'
-import type { ObligationDraft } from '../store/types.js'
+import type { ObligationDraft } from '../store/index.js'
 import type { WorkingDayCalendar } from './calendar.js'
 import { levelName } from './contacts.js'
 import { addDays, ukDateOf } from './days.js'

@@ -3,7 +3,7 @@ import { TestClock } from '../../test/support/clock.js'
 import pino from 'pino'
 import { ObligationScheduler, type ObligationStore } from './scheduler.js'
 import type { WorkingDayCalendar } from './calendar.js'
-import type { RegistryIndex } from '../registry/types.js'
+import type { RegistryIndex } from '../registry/index.js'
 
 function scheduler(store: ObligationStore, clock: TestClock): ObligationScheduler {
   const counter = { inc: () => undefined }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { Envelope } from '../envelope/types.js'
-import type { MpxnFacts, RegistryFacts } from '../registry/types.js'
+import type { Envelope } from '../envelope/index.js'
+import type { MpxnFacts, RegistryFacts } from '../registry/index.js'
 import { decide } from './decide.js'
 import type { PolicySettings } from './types.js'
 

@@ -1,6 +1,6 @@
-import type { Envelope } from '../envelope/types.js'
+import type { Envelope } from '../envelope/index.js'
 import type { MpxnFacts, RegistryFacts, UserRole } from '../registry/index.js'
-import { SUPPLIER_ROLES } from '../registry/types.js'
+import { SUPPLIER_ROLES } from '../registry/index.js'
 import type { Decision, PolicySettings } from './types.js'
 
 /** What policy needs of the working-day calendar (src/obligations). */

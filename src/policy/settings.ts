@@ -1,4 +1,4 @@
-import type { Config } from '../config/types.js'
+import type { Config } from '../config/index.js'
 import type { PolicySettings } from './types.js'
 
 /** Built once per configuration (do the work at configuration time). */

@@ -1,4 +1,4 @@
-import type { Config } from '../config/types.js'
+import type { Config } from '../config/index.js'
 import type { WorkerSetup } from './types.js'
 
 /** The cloneable part of the configuration a worker needs (limits, tenants, policy, dcc, calendar). */

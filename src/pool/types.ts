@@ -1,5 +1,5 @@
 // Plain data between the main thread and the pool workers (structured-cloneable).
-import type { Config } from '../config/types.js'
+import type { Config } from '../config/index.js'
 import type { EnvelopeLimits } from '../envelope/index.js'
 import type { RegistrySnapshot } from '../registry/index.js'
 import type { Evaluation } from '../pipeline.js'

@@ -1,7 +1,7 @@
 // The piscina worker: parse, look up and decide one batch of DUIS documents. Pure functions
 // only; no logging (payloads never leave the main thread's control) and no I/O.
 import { workerData } from 'piscina'
-import type { Config } from '../config/types.js'
+import type { Config } from '../config/index.js'
 import { createCalendar } from '../obligations/index.js'
 import { policySettings } from '../policy/index.js'
 import { CompactRegistry } from '../registry/index.js'

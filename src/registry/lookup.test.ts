@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { Envelope, HeaderId } from '../envelope/types.js'
+import type { Envelope, HeaderId } from '../envelope/index.js'
 import { loadRegistry } from './load.js'
 import { deviceFactsFromLinks, factsFromPeriods, lookupFacts } from './lookup.js'
 import type { CompactRegistry } from './registry-index.js'

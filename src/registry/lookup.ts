@@ -1,7 +1,7 @@
 // Envelope + RegistryIndex -> RegistryFacts (pure; runs per message, so allocation-light: the
 // per-MPxN facts come from the index's mpxnFacts / deviceMpxnFacts, which the compact index
 // answers from its typed arrays; factsFromPeriods is the same answer from periods()).
-import type { Envelope } from '../envelope/types.js'
+import type { Envelope } from '../envelope/index.js'
 import type { FactsDay, MpxnFacts, OwnParties, Party, RegistryFacts, RegistryIndex, SupplyPeriod } from './types.js'
 import { ukDayNumberOf, ukDayOf } from '../dates/index.js'
 

@@ -2,7 +2,7 @@
 // supply start date, several CoS in a row, a device moving premises, an MPxN with no periods, a
 // user ID in any case; plus the batched lookup agreeing with single lookups, and rule 5 (history).
 import { describe, expect, it } from 'vitest'
-import type { Envelope, HeaderId } from '../envelope/types.js'
+import type { Envelope, HeaderId } from '../envelope/index.js'
 import { writeWorld } from '../../test/fixtures/registry/world.js'
 import { parseDay } from './day.js'
 import { mpxnKey } from './keys.js'

@@ -1,5 +1,5 @@
-import type { MessageKind } from '../envelope/types.js'
-import type { Decision } from '../policy/types.js'
+import type { MessageKind } from '../envelope/index.js'
+import type { Decision } from '../policy/index.js'
 
 /** A message that got a decision: what the store makes durable before the 200. */
 export interface AcceptedRecord {

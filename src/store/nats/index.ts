@@ -1,7 +1,7 @@
 // The clustered store (store.kind nats): NATS JetStream behind the GatewayStore surface.
 // open-store.ts loads this folder only in that mode, so the embedded mode never loads the NATS client.
 import type { Clock } from '../../clock/index.js'
-import type { Config } from '../../config/types.js'
+import type { Config } from '../../config/index.js'
 import { parseDuration } from '../../config/index.js'
 import { NatsStore } from './nats-store.js'
 import { natsOptionsFrom } from './options.js'
