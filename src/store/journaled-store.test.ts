@@ -231,6 +231,25 @@ describe('journaled store', () => {
     await s.close()
   })
 
+  it('a delivered record replayed at the next start removes the spool row the last process projected: no redelivery, no row left', async () => {
+    const d = disk()
+    const s1 = await open(d.fs, 1e9) // projects only when told
+    const rec = deliver('1000000000011')
+    await s1.commitAccepted(rec)
+    const [item] = s1.dueSpool(Date.now(), 10)
+    await s1.completeDelivery(item!, Date.now()) // 2xx before the projection: the record names no row yet
+    s1.flushProjection() // the accepted record is projected (a spool row); its delivered record still syncing
+    expect(projection()).toMatchObject({ messages: 1, spool: 1 })
+    await s1.journal.flush() // the delivered record is durable, not projected
+    d.state.frozen = true // SIGKILL
+
+    const s2 = await open()
+    expect(projection()).toMatchObject({ messages: 1, spool: 0 })
+    expect(s2.dueSpool(Date.now(), 10)).toEqual([]) // the mark was durable: no repeat
+    expect(s2.spoolBounds().n).toBe(0)
+    await s2.close()
+  })
+
   it('picks up a spool row another process wrote (a CLI release) and delivers it once', async () => {
     const clock = new TestClock()
     const s = await open(undefined, undefined, clock)

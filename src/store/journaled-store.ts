@@ -151,7 +151,13 @@ export class JournaledStore extends SqliteStore {
       this.#positionStmt.run(durable)
     }
     // Recovery before readiness: the records the projection had not committed when the last
-    // process stopped (a kill between journal and projection) are applied now, once each.
+    // process stopped (a kill between journal and projection) are applied now, once each. A
+    // delivered/rejected record among them may name its delivery by sequence number only (the 2xx
+    // came before the last process projected the decision): the rows the projection wrote are
+    // known by their record's sequence number first, so the record finds its row.
+    for (const [row, seq] of this.db.prepare('SELECT id, journal_seq FROM spool WHERE journal_seq > 0').raw().iterate() as IterableIterator<[number, number]>) {
+      this.#rowOfSeq.set(seq, row)
+    }
     let batch: Pending[] = []
     for await (const r of this.journal.records(this.#projected + 1)) {
       const { fact, body } = decodeFact(r.body)
