@@ -7,9 +7,10 @@
 // - every 200 was durable: after all the kills, the store holds exactly one audit row for it, with
 //   the decision the 200 announced (a 200 sent before the commit would be missing here);
 // - every accepted `deliver` reached the adapter, and after de-duplicating by Idempotency-Key
-//   exactly once. Delivery is at-least-once: a kill between the adapter's 2xx and the spool delete
-//   makes the restarted gateway send it again with the same key, so the adapter may see a repeat
-//   (counted and reported, never a different key);
+//   exactly once. Delivery is at-least-once: a kill between the adapter's 2xx and the moment its
+//   `delivered` journal record is written makes the restarted gateway send it again with the same
+//   key, so the adapter may see a repeat (counted and reported, never a different key, and only
+//   across a kill);
 // - every quarantine is in the quarantine exactly once, every drop has its metadata row and no
 //   payload anywhere;
 // - nothing without a 200 reached the adapter: malformed documents (422) never, and no key the
@@ -46,14 +47,18 @@ describe('crash loop (SIGKILL during a replay)', () => {
 
     // The killer: each round waits for some progress, then a random moment, then SIGKILL + restart.
     let kills = 0
+    // per kill, the adapter's receipts so far when the kill began and when the next gateway listened
+    const killedAt: { before: number; after: number }[] = []
     const killing = (async () => {
       for (let round = 0; round < ROUNDS; round++) {
         const target = Math.floor(((round + 1) * MESSAGES) / (ROUNDS + 1))
         while (acked < target - 50 * Math.random()) await sleep(5)
         await sleep(Math.random() * 40)
+        const before = adapter.received.length
         expect(await gp.kill('SIGKILL')).toBe(null)
         kills++
         gp = await new GatewayProcess(world).start()
+        killedAt.push({ before, after: adapter.received.length })
       }
     })()
     await Promise.all([sending, killing])
@@ -74,13 +79,25 @@ describe('crash loop (SIGKILL during a replay)', () => {
     await waitFor('the spool empty', () => spoolEmpty(gp.url)) // nothing more to come: an extra delivery would have come by now
     expect(await gp.kill('SIGTERM')).toBe(0)
 
-    const seen = new Map<string, number>()
-    for (const r of adapter.received) seen.set(String(r.headers['idempotency-key']), (seen.get(String(r.headers['idempotency-key'])) ?? 0) + 1)
+    const seen = new Map<string, number>() // key -> index of its latest receipt
+    let repeats = 0
+    adapter.received.forEach((r, j) => {
+      const key = String(r.headers['idempotency-key'])
+      const i = seen.get(key)
+      seen.set(key, j)
+      if (i === undefined) return
+      repeats++
+      // At-least-once, and only across a crash: a repeat is the delivery whose `delivered` record
+      // was not yet written when the process died (in flight, or answered while the journal was
+      // still writing and syncing an earlier group: docs/journal.md). So a kill lies between the
+      // two copies; a repeat within one process's life is a bug. How many a kill repeats depends
+      // on the disk's latency (measured under load: marks waiting up to ~1 s), not on
+      // delivery.concurrency, so it is counted and reported, not bounded.
+      expect(killedAt.some((k) => i < k.after && j >= k.before), `receipts ${i} and ${j} of ${key} with no kill between`).toBe(true)
+    })
     // Exactly the accepted deliveries, each once after de-duplication by Idempotency-Key.
     expect(new Set(seen.keys())).toEqual(acceptedDeliver)
-    const repeats = adapter.received.length - seen.size
     console.log(`crash loop: ${MESSAGES} messages, ${kills} kills, ${acceptedDeliver.size} deliveries, ${repeats} at-least-once repeat(s) at the adapter`)
-    expect(repeats).toBeLessThanOrEqual(kills * 16) // at most the deliveries in flight at each kill
 
     // Every 200 is durable: one audit row with the announced decision; quarantines held once.
     const db = new Database(join(world.dir, 'data', 'gateway.db'), { readonly: true })
