@@ -428,7 +428,8 @@ function report(machine: string, results: Record<string, unknown>[]): string {
       const after = med(a, get)
       const before = med(b, get)
       if (!Number.isFinite(after) && !Number.isFinite(before)) continue // runs from before the measure existed
-      compare.push(`| ${f(mpxns)} | ${label} | ${f(before, 1)} (${n(b)}) | ${f(after, 1)} (${n(a)}) | ${f(after / before, 2)} |`)
+      const loads = [...a, ...b].map((q) => q.loadavg1 as number)
+      compare.push(`| ${f(mpxns)} | ${label} | ${f(before, 1)} (${n(b)}) | ${f(after, 1)} (${n(a)}) | ${f(after / before, 2)} | ${f(Math.min(...loads), 1)}–${f(Math.max(...loads), 1)} |`)
     }
     if (x.snapshot) rates.push(`| ${f(mpxns)} | ${f(med(x.snapshot, (q) => q.batchedPerSec))} | ${f(med(x.snapshot, (q) => q.numericKeysPerSec))} | ${f(med(x.snapshot, (q) => q.fromStringsPerSec))} | ${f(med(x.snapshot, (q) => q.devicePerSec))} | ${f(med(x.snapshot, (q) => q.lookupFactsPerSec))} |`)
     if (x.delta) deltas.push(`| ${f(mpxns)} | ${f(x.delta[0]!.delta.rows)} | ${f(med(x.delta, (q) => q.delta.ms))} (${n(x.delta)}) | ${f(med(x.delta, (q) => q.delta.maxStallMs), 1)} | ${f(med(x.delta, (q) => q.delta.p99StallMs), 2)} | ${f(med(x.delta, (q) => q.control?.maxStallMs ?? NaN), 1)} | ${f(med(x.delta, (q) => q.compact.ms) / 1000, 1)} | ${f(med(x.delta, (q) => q.compact.maxStallMs), 1)} | ${f(MB(med(x.delta, (q) => q.peak)))} |`)
@@ -454,7 +455,7 @@ function report(machine: string, results: Record<string, unknown>[]): string {
     '|---|---|---|---|---|---|---|---|---|',
     ...deltas, '',
     ...(compare.length ? ['Before / after in the same run (`KIND@base`: the build given by --base-dist, on the same files and its own snapshot; medians, runs in brackets; ratio = after / before):', '',
-      '| MPxNs | measure | before | after | ratio |', '|---|---|---|---|---|', ...compare, ''] : []),
+      '| MPxNs | measure | before | after | ratio | 1-min load |', '|---|---|---|---|---|---|', ...compare, ''] : []),
     ...(baseline.length ? ['In-run baseline: the loader before issue #17 on the same files in the same runs (ratio = new / old, medians):', '',
       '| MPxNs | old ready from files s (runs) | old peak MB (B/MPxN) | ready ratio | peak ratio |', '|---|---|---|---|---|', ...baseline, ''] : []),
   ].join('\n')
