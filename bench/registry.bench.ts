@@ -13,7 +13,10 @@
 //             stall while the reload runs under a lookupFacts load;
 //   delta     from the snapshot, a 10k-row delta (5k registration rows: moved and new supply
 //             starts; 5k device rows: devices moved) applied under a lookupFacts load: apply time
-//             and the longest stall (wall clock, and the process's CPU time in that gap, which a
+//             and the longest stall (wall clock; the process's CPU time in that gap, which a
+//             loaded machine does not inflate but the process's other threads (parallel GC, the
+//             optimizing compiler) add to; and the main thread's own CPU time in that gap, from
+//             /proc/thread-self/schedstat: the event loop's own work, neither preemption nor other threads,
 //             loaded machine does not inflate); then the compaction in its worker (time, peak RSS);
 //   delta-stall  the same without the compaction (quicker, for several runs of the stall).
 // Writes bench/results/registry.{json,md}.
@@ -66,25 +69,30 @@ function alerts(m: WorldManifest, n: number): Envelope[] {
  * Runs `work` while lookupFacts runs in slices of 100 on the event loop; the longest gap between
  * slices is the longest any request would have waited.
  */
-async function underLoad<T>(ix: () => CompactRegistry, nextAlert: () => Envelope, work: () => Promise<T>): Promise<{ result: T; maxStallMs: number; p99StallMs: number; maxStallCpuMs: number; ms: number }> {
+async function underLoad<T>(ix: () => CompactRegistry, nextAlert: () => Envelope, work: () => Promise<T>): Promise<{ result: T; maxStallMs: number; p99StallMs: number; maxStallCpuMs: number; maxStallThreadCpuMs: number; ms: number }> {
   let stop = false
   const gaps: number[] = []
   // the same gaps in CPU time of the process: what the work between two slices took when it had
   // the CPU (on a machine shared with other jobs, the wall-clock gap also holds the time it waited)
   const cpuGaps: number[] = []
+  // and in CPU time of the main thread alone (the event loop)
+  const threadGaps: number[] = []
   let served = 0
   await wait(20)
   let last = performance.now()
   let lastCpu = process.cpuUsage()
+  let lastThread = threadCpuMs()
   const slice = () => {
     const now = performance.now()
     gaps.push(now - last)
     const cpu = process.cpuUsage(lastCpu)
     cpuGaps.push((cpu.user + cpu.system) / 1000)
+    threadGaps.push(threadCpuMs() - lastThread)
     const cur = ix()
     for (let j = 0; j < 100; j++) served += lookupFacts(nextAlert(), cur).mpxns.length > 0 ? 1 : 0
     last = performance.now()
     lastCpu = process.cpuUsage()
+    lastThread = threadCpuMs()
     if (!stop) setImmediate(slice)
   }
   setImmediate(slice)
@@ -95,7 +103,20 @@ async function underLoad<T>(ix: () => CompactRegistry, nextAlert: () => Envelope
   stop = true
   await wait(5)
   const sorted = gaps.sort((a, b) => a - b)
-  return { result, ms, maxStallMs: sorted[sorted.length - 1]!, p99StallMs: sorted[Math.floor(sorted.length * 0.99)]!, maxStallCpuMs: Math.max(...cpuGaps) }
+  return { result, ms, maxStallMs: sorted[sorted.length - 1]!, p99StallMs: sorted[Math.floor(sorted.length * 0.99)]!, maxStallCpuMs: Math.max(...cpuGaps), maxStallThreadCpuMs: Math.max(...threadGaps) }
+}
+
+let schedstat: number | undefined
+const statBuf = Buffer.alloc(64)
+/** CPU time of the calling thread so far, ms (Linux: /proc/thread-self/schedstat, ns; NaN elsewhere). */
+function threadCpuMs(): number {
+  try {
+    schedstat ??= openSync('/proc/thread-self/schedstat', 'r')
+    const n = readSync(schedstat, statBuf, 0, statBuf.length, 0)
+    return Number(statBuf.toString('latin1', 0, n).split(' ')[0]) / 1e6
+  } catch {
+    return NaN
+  }
 }
 
 function lookupRates(index: CompactRegistry, m: WorldManifest): Record<string, number> {
@@ -269,10 +290,10 @@ async function child(kind: string, dir: string, snapDir: string): Promise<Record
       index = b.index
       return [a.summary, b.summary]
     })
-    out.delta = { rows: u.result.reduce((n, s) => n + s.rows, 0), ms: u.ms, maxStallMs: u.maxStallMs, p99StallMs: u.p99StallMs, maxStallCpuMs: u.maxStallCpuMs, summaries: u.result }
+    out.delta = { rows: u.result.reduce((n, s) => n + s.rows, 0), ms: u.ms, maxStallMs: u.maxStallMs, p99StallMs: u.p99StallMs, maxStallCpuMs: u.maxStallCpuMs, maxStallThreadCpuMs: u.maxStallThreadCpuMs, summaries: u.result }
     // control: the same lookup slices for as long, with no delta: the stalls the machine itself causes
     const ctl = await underLoad(() => index, nextAlert, () => wait(Math.max(300, u.ms)))
-    out.control = { ms: ctl.ms, maxStallMs: ctl.maxStallMs, p99StallMs: ctl.p99StallMs, maxStallCpuMs: ctl.maxStallCpuMs }
+    out.control = { ms: ctl.ms, maxStallMs: ctl.maxStallMs, p99StallMs: ctl.p99StallMs, maxStallCpuMs: ctl.maxStallCpuMs, maxStallThreadCpuMs: ctl.maxStallThreadCpuMs }
     if (kind === 'delta-stall') {
       out.peak = hwm()
       return out
@@ -367,12 +388,16 @@ const COMPARED: [string, string, (r: Run) => number][] = [
   ['delta', 'control: longest stall ms with no delta', (q) => q.control?.maxStallMs ?? NaN],
   ['delta', 'delta longest stall, CPU ms of the process', (q) => q.delta.maxStallCpuMs ?? NaN],
   ['delta', 'control: longest stall, CPU ms', (q) => q.control?.maxStallCpuMs ?? NaN],
+  ['delta', 'delta longest stall, CPU ms of the main thread', (q) => q.delta.maxStallThreadCpuMs ?? NaN],
+  ['delta', 'control: longest stall, CPU ms of the main thread', (q) => q.control?.maxStallThreadCpuMs ?? NaN],
   ['delta', 'delta run peak MB (with compaction)', (q) => q.peak / 1e6],
   ['delta-stall', 'delta apply ms (no compaction)', (q) => q.delta.ms],
   ['delta-stall', 'delta longest stall ms (no compaction)', (q) => q.delta.maxStallMs],
   ['delta-stall', 'control: longest stall ms with no delta (no compaction)', (q) => q.control?.maxStallMs ?? NaN],
   ['delta-stall', 'delta longest stall, CPU ms of the process (no compaction)', (q) => q.delta.maxStallCpuMs ?? NaN],
   ['delta-stall', 'control: longest stall, CPU ms (no compaction)', (q) => q.control?.maxStallCpuMs ?? NaN],
+  ['delta-stall', 'delta longest stall, CPU ms of the main thread (no compaction)', (q) => q.delta.maxStallThreadCpuMs ?? NaN],
+  ['delta-stall', 'control: longest stall, CPU ms of the main thread (no compaction)', (q) => q.control?.maxStallThreadCpuMs ?? NaN],
 ]
 const baseRss = (results: Record<string, unknown>[]) =>
   median((results as { runs: Record<string, Run[]> }[]).flatMap((r) => Object.values(r.runs).flat().map((q) => q.rssBeforeLoad as number)))
@@ -403,7 +428,8 @@ function report(machine: string, results: Record<string, unknown>[]): string {
       const after = med(a, get)
       const before = med(b, get)
       if (!Number.isFinite(after) && !Number.isFinite(before)) continue // runs from before the measure existed
-      compare.push(`| ${f(mpxns)} | ${label} | ${f(before, 1)} (${n(b)}) | ${f(after, 1)} (${n(a)}) | ${f(after / before, 2)} |`)
+      const loads = [...a, ...b].map((q) => q.loadavg1 as number)
+      compare.push(`| ${f(mpxns)} | ${label} | ${f(before, 1)} (${n(b)}) | ${f(after, 1)} (${n(a)}) | ${f(after / before, 2)} | ${f(Math.min(...loads), 1)}–${f(Math.max(...loads), 1)} |`)
     }
     if (x.snapshot) rates.push(`| ${f(mpxns)} | ${f(med(x.snapshot, (q) => q.batchedPerSec))} | ${f(med(x.snapshot, (q) => q.numericKeysPerSec))} | ${f(med(x.snapshot, (q) => q.fromStringsPerSec))} | ${f(med(x.snapshot, (q) => q.devicePerSec))} | ${f(med(x.snapshot, (q) => q.lookupFactsPerSec))} |`)
     if (x.delta) deltas.push(`| ${f(mpxns)} | ${f(x.delta[0]!.delta.rows)} | ${f(med(x.delta, (q) => q.delta.ms))} (${n(x.delta)}) | ${f(med(x.delta, (q) => q.delta.maxStallMs), 1)} | ${f(med(x.delta, (q) => q.delta.p99StallMs), 2)} | ${f(med(x.delta, (q) => q.control?.maxStallMs ?? NaN), 1)} | ${f(med(x.delta, (q) => q.compact.ms) / 1000, 1)} | ${f(med(x.delta, (q) => q.compact.maxStallMs), 1)} | ${f(MB(med(x.delta, (q) => q.peak)))} |`)
@@ -429,7 +455,7 @@ function report(machine: string, results: Record<string, unknown>[]): string {
     '|---|---|---|---|---|---|---|---|---|',
     ...deltas, '',
     ...(compare.length ? ['Before / after in the same run (`KIND@base`: the build given by --base-dist, on the same files and its own snapshot; medians, runs in brackets; ratio = after / before):', '',
-      '| MPxNs | measure | before | after | ratio |', '|---|---|---|---|---|', ...compare, ''] : []),
+      '| MPxNs | measure | before | after | ratio | 1-min load |', '|---|---|---|---|---|---|', ...compare, ''] : []),
     ...(baseline.length ? ['In-run baseline: the loader before issue #17 on the same files in the same runs (ratio = new / old, medians):', '',
       '| MPxNs | old ready from files s (runs) | old peak MB (B/MPxN) | ready ratio | peak ratio |', '|---|---|---|---|---|', ...baseline, ''] : []),
   ].join('\n')

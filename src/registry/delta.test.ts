@@ -180,6 +180,33 @@ describe('registry deltas', () => {
     expect(index.periods('2399999999994')).toEqual([{ mpid: 'E000', from: '2025-01-01', to: '2025-03-13' }, { mpid: 'E001', from: '2025-03-14' }])
   })
 
+  it('applies the rows of each MPxN and device in file order, whatever rows come between them', async () => {
+    const base = await loadRegistry(paths, { maxRejectRatio: 0.01, inThread: true })
+    const regs = 'op,mpxn,supplier_mpid,effective_from\n' +
+      'add,2299999999997,E000,2025-01-01\nadd,2399999999994,E001,2025-01-01\n' +
+      'REMOVE,2299999999997,E000,2025-01-01\nadd,2399999999994,E002,2025-03-01\nAdd,2299999999997,E002,2025-02-01\n'
+    const a = await applyDelta(base.index, 'order.csv', Buffer.from(regs))
+    expect(a.summary).toMatchObject({ rows: 5, added: 4, removed: 1, mpxnsChanged: 2 })
+    expect(a.index.periods('2299999999997')).toEqual([{ mpid: 'E002', from: '2025-02-01' }])
+    expect(a.index.periods('2399999999994')).toEqual([{ mpid: 'E001', from: '2025-01-01', to: '2025-02-28' }, { mpid: 'E002', from: '2025-03-01' }])
+    // a remove before the add of its row finds nothing: the file's order, not the rows' grouping
+    const late = 'op,mpxn,supplier_mpid,effective_from\nremove,2199999999990,E000,2025-01-01\nadd,2199999999990,E000,2025-01-01\n'
+    const err = await applyDelta(base.index, 'late.csv', Buffer.from(late)).catch((e: unknown) => e)
+    expect((err as DeltaError).reasons.map((r) => r.line)).toEqual([2])
+    // a device's later row wins its mpxn_role; its removal of another MPxN in between applies in order
+    const d = deviceIdOf(m.devices + 500)
+    const other = deviceIdOf(m.devices + 501)
+    const devs = 'op,device_id,device_type,mpxn,device_status,mpxn_role\n' +
+      `add,${d},ESME,${mpanOf(3)},,import\nadd,${other},ESME,${mpanOf(4)},,import\nadd,${d},ESME,${mpanOf(5)},,import\n` +
+      `remove,${d},ESME,${mpanOf(5)}\nadd,${d},ESME,${mpanOf(3)},Commissioned,export\n`
+    const b = await applyDelta(a.index, 'devorder.csv', Buffer.from(devs))
+    expect(b.summary).toMatchObject({ devicesChanged: 2, removed: 1 })
+    expect(b.index.mpxnsOfDevice(d)).toEqual([mpanOf(3)])
+    expect(b.index.mpxnRolesOfDevice(d)).toEqual(['export'])
+    expect(b.index.deviceStatus(d)).toBe('Commissioned')
+    expect(b.index.mpxnsOfDevice(other)).toEqual([mpanOf(4)])
+  })
+
   it('refuses a bad delta whole, with file:line reasons, and leaves the index as it was', async () => {
     const base = await loadRegistry(paths, { maxRejectRatio: 0.01, inThread: true })
     const text = 'op,mpxn,supplier_mpid,effective_from\nadd,1200012345679,E009,2025-01-01\nremove,1200012345679,E009,1999-01-01\nupsert,1,E000,2025-01-01\nadd,12x,E000,2025-01-01\n'
