@@ -373,6 +373,18 @@ async function main() {
 }
 
 type Run = Record<string, any>
+/** the delta's apply time and longest stalls (wall, process CPU, main-thread CPU) against the no-delta control */
+function deltaRows(kind: string, note: string): [string, string, (r: Run) => number][] {
+  return [
+    [kind, `delta apply ms${note}`, (q) => q.delta.ms],
+    [kind, `delta longest stall ms${note}`, (q) => q.delta.maxStallMs],
+    [kind, `control: longest stall ms with no delta${note}`, (q) => q.control?.maxStallMs ?? NaN],
+    [kind, `delta longest stall, CPU ms of the process${note}`, (q) => q.delta.maxStallCpuMs ?? NaN],
+    [kind, `control: longest stall, CPU ms${note}`, (q) => q.control?.maxStallCpuMs ?? NaN],
+    [kind, `delta longest stall, CPU ms of the main thread${note}`, (q) => q.delta.maxStallThreadCpuMs ?? NaN],
+    [kind, `control: longest stall, CPU ms of the main thread${note}`, (q) => q.control?.maxStallThreadCpuMs ?? NaN],
+  ]
+}
 /** what the before/after table compares, per kind: [kind, label, value] */
 const COMPARED: [string, string, (r: Run) => number][] = [
   ['files', 'ready from files s', (q) => q.readyMs / 1000],
@@ -383,21 +395,9 @@ const COMPARED: [string, string, (r: Run) => number][] = [
   ['reload-snapshot', 'longest stall in a reload from snapshot ms', (q) => q.reload.maxStallMs],
   ['reload-files', 'peak MB, reload from files', (q) => q.peak / 1e6],
   ['reload-files', 'longest stall in a reload from files ms', (q) => q.reload.maxStallMs],
-  ['delta', 'delta apply ms', (q) => q.delta.ms],
-  ['delta', 'delta longest stall ms', (q) => q.delta.maxStallMs],
-  ['delta', 'control: longest stall ms with no delta', (q) => q.control?.maxStallMs ?? NaN],
-  ['delta', 'delta longest stall, CPU ms of the process', (q) => q.delta.maxStallCpuMs ?? NaN],
-  ['delta', 'control: longest stall, CPU ms', (q) => q.control?.maxStallCpuMs ?? NaN],
-  ['delta', 'delta longest stall, CPU ms of the main thread', (q) => q.delta.maxStallThreadCpuMs ?? NaN],
-  ['delta', 'control: longest stall, CPU ms of the main thread', (q) => q.control?.maxStallThreadCpuMs ?? NaN],
+  ...deltaRows('delta', ''),
   ['delta', 'delta run peak MB (with compaction)', (q) => q.peak / 1e6],
-  ['delta-stall', 'delta apply ms (no compaction)', (q) => q.delta.ms],
-  ['delta-stall', 'delta longest stall ms (no compaction)', (q) => q.delta.maxStallMs],
-  ['delta-stall', 'control: longest stall ms with no delta (no compaction)', (q) => q.control?.maxStallMs ?? NaN],
-  ['delta-stall', 'delta longest stall, CPU ms of the process (no compaction)', (q) => q.delta.maxStallCpuMs ?? NaN],
-  ['delta-stall', 'control: longest stall, CPU ms (no compaction)', (q) => q.control?.maxStallCpuMs ?? NaN],
-  ['delta-stall', 'delta longest stall, CPU ms of the main thread (no compaction)', (q) => q.delta.maxStallThreadCpuMs ?? NaN],
-  ['delta-stall', 'control: longest stall, CPU ms of the main thread (no compaction)', (q) => q.control?.maxStallThreadCpuMs ?? NaN],
+  ...deltaRows('delta-stall', ' (no compaction)'),
 ]
 const baseRss = (results: Record<string, unknown>[]) =>
   median((results as { runs: Record<string, Run[]> }[]).flatMap((r) => Object.values(r.runs).flat().map((q) => q.rssBeforeLoad as number)))
