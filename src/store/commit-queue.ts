@@ -24,6 +24,8 @@ export class CommitQueue {
   #flushing = false
   /** called after every commit with its batch size and duration */
   onCommit: ((size: number, seconds: number) => void) | undefined
+  /** called when a batch fails on an I/O error (disk full, read-only): the file cannot be written */
+  onIoError: ((err: unknown) => void) | undefined
 
   constructor(db: Database, intervalMs: number, maxBatch: number) {
     this.#db = db
@@ -89,6 +91,7 @@ export class CommitQueue {
         }
       })()
     } catch (err) {
+      if (isIoError(err)) this.onIoError?.(err)
       for (const p of batch) p.reject(err)
       return
     }

@@ -12,7 +12,7 @@ import { SqliteStore, noticeBody } from './sqlite-store.js'
 import type { StoreOptions } from './sqlite-store.js'
 import { storeUnavailable } from './store-error.js'
 import type {
-  AcceptedRecord, AuditFilter, AuditRow, CommitOutcome, MalformedRecord, ObligationDraft, ObligationListStatus, ObligationRow, ObligationStatus,
+  AcceptedRecord, AuditFilter, AuditRow, CommitOutcome, ObligationDraft, ObligationListStatus, ObligationRow, ObligationStatus,
   ObligationTransition, QuarantineRow, SpoolItem, StoreHooks,
 } from './types.js'
 
@@ -120,6 +120,9 @@ export class JournaledStore extends SqliteStore {
     this.#memoryCap = opts.spoolMemoryBytes ?? 64 * 2 ** 20
     this.#dedupeWindowMs = opts.dedupeWindowMs ?? 7 * 86_400_000
     this.#positionStmt = this.db.prepare('UPDATE journal_position SET seq = ? WHERE id = 1')
+    // A write through the group-commit queue (a 422's raw bytes, operator actions) that fails for
+    // space means the projection cannot write either: ingress answers 503 from then on.
+    this.queue.onIoError = (err) => this.#cannotWrite(err, 'SQLite write failed; ingress answers 503 until it can write again')
     this.#tagRowStmt = this.db.prepare('UPDATE spool SET journal_seq = ? WHERE id = ?')
   }
 
@@ -317,17 +320,6 @@ export class JournaledStore extends SqliteStore {
 
   override spoolBounds(): { n: number; bytes: number; oldest: number | null } {
     return this.#spool.bounds()
-  }
-
-  /**
-   * The raw bytes of a 422 go to SQLite directly (not through the journal). A full disk there means
-   * the projection cannot write either: ingress answers 503 from now on, not only for this one.
-   */
-  override commitMalformed(rec: MalformedRecord): Promise<string> {
-    return super.commitMalformed(rec).catch((err: unknown) => {
-      if (isIoError(err)) this.#cannotWrite(err, 'SQLite write failed; ingress answers 503 until it can write again')
-      throw err
-    })
   }
 
   /** The slot is free at once; the `delivered` record rides the next group, not awaited. */
