@@ -289,10 +289,11 @@ describe('journaled store', () => {
 
   it('a read after a delivery waits for its delivered record: the obligation shows notified', async () => {
     let gate: (() => void) | undefined
+    let entered: (() => void) | undefined
     const fs: JournalFs = {
       ...nodeJournalFs,
       fdatasync: async (fd) => {
-        if (gate !== undefined) await new Promise<void>((r) => (gate = r))
+        if (gate !== undefined) await new Promise<void>((r) => ((gate = r), entered?.()))
         return nodeJournalFs.fdatasync(fd)
       },
     }
@@ -301,10 +302,11 @@ describe('journaled store', () => {
     await s.commitAccepted(fwd)
     const [notice] = s.dueSpool(Date.now(), 10)
     expect(notice).toMatchObject({ target: 'notice', obligationId: fwd.obligation!.id })
+    const syncing = new Promise<void>((r) => (entered = r))
     gate = () => undefined // the next sync waits until released
     await s.completeDelivery(notice!, Date.now()) // settles at once: the record is still syncing
     const read = s.getObligation(fwd.obligation!.id)
-    await new Promise((r) => setTimeout(r, 20))
+    await syncing // the delivered record's fdatasync is held while the read waits
     gate()
     gate = undefined
     expect(await read).toMatchObject({ status: 'notified' })

@@ -124,13 +124,16 @@ describe('Journal', () => {
   it('settles an append only after the fdatasync that covers it has returned', async () => {
     let release!: () => void
     const gate = new Promise<void>((r) => (release = r))
+    let entered!: () => void
+    const syncing = new Promise<void>((r) => (entered = r))
     let hold = false
-    const fs: JournalFs = { ...nodeJournalFs, fdatasync: async (fd) => { if (hold) await gate; return nodeJournalFs.fdatasync(fd) } }
+    const fs: JournalFs = { ...nodeJournalFs, fdatasync: async (fd) => { if (hold) { entered(); await gate } return nodeJournalFs.fdatasync(fd) } }
     const j = await openJournal({ fs })
     hold = true
     let settled = false
     const p = j.append(body(1), { open: true, payload: true }).then((s) => ((settled = true), s))
-    await new Promise((r) => setTimeout(r, 50))
+    await syncing // the record is written and its fdatasync is held
+    await new Promise((r) => setImmediate(r))
     expect(settled).toBe(false)
     expect(j.durableSeq).toBe(0)
     release()
