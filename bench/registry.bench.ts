@@ -33,6 +33,7 @@ import * as current from '../dist/registry/index.js'
 import { mpxnKey } from '../src/registry/keys.js'
 import type { Envelope } from '../src/envelope/types.js'
 import { deviceIdOf, generateWorld, mpanOf, mprnOf, prng, type WorldManifest } from './world.js'
+import { deviceAlertEnvelope } from '../test/support/envelopes.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const arg = (name: string, def: string) => {
@@ -54,11 +55,9 @@ function pathsOf(dir: string) {
 function alertStream(m: WorldManifest): () => Envelope {
   const rnd = prng(9)
   let i = 0
-  return () => ({
-    schemaVersion: '5.4', responseCode: 'I0', responseDateTime: '', responseTime: Date.UTC(2025, 2, 14, 8, 0, i % 60),
-    kind: 'device_alert', bodyElement: 'DeviceAlertMessage', mpxns: [], deviceIds: [], hasGbcsPayload: true, hasSignature: false,
+  return () => deviceAlertEnvelope(Date.UTC(2025, 2, 14, 8, 0, i % 60), {
     responseId: { raw: '', originator: deviceIdOf(Math.floor(rnd() * m.devices)), target: '90-B3-D5-1F-30-10-00-00', counter: String(i++) },
-  } as Envelope)
+  })
 }
 function alerts(m: WorldManifest, n: number): Envelope[] {
   const next = alertStream(m)

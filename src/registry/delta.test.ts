@@ -12,6 +12,7 @@ import { loadRegistry } from './load.js'
 import { lookupFacts } from './lookup.js'
 import { CompactRegistry } from './registry-index.js'
 import { compactSnapshot } from './compact.js'
+import { deviceAlertEnvelope } from '../../test/support/envelopes.js'
 
 let dir: string
 let m: WorldManifest
@@ -31,11 +32,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 function alert(device: string, i: number): Envelope {
-  return {
-    schemaVersion: '5.4', responseCode: 'I0', responseDateTime: '', responseTime: Date.UTC(2025, 6, 14, 8, 0, i % 60),
-    kind: 'device_alert', bodyElement: 'DeviceAlertMessage', mpxns: [], deviceIds: [], hasGbcsPayload: true, hasSignature: false,
-    responseId: { raw: '', originator: device, target: '90-B3-D5-1F-30-10-00-00', counter: String(i) },
-  }
+  return deviceAlertEnvelope(Date.UTC(2025, 6, 14, 8, 0, i % 60), { responseId: { raw: '', originator: device, target: '90-B3-D5-1F-30-10-00-00', counter: String(i) } })
 }
 
 const EXTRA_MPXNS = ['1200012345679', '1312345678333', '1999999999993', '2199999999990']

@@ -5,6 +5,7 @@ import { deviceFactsFromLinks, factsFromPeriods, lookupFacts } from './lookup.js
 import type { CompactRegistry } from './registry-index.js'
 import { writeWorld } from '../../test/fixtures/registry/world.js'
 import type { RegistryIndex } from './types.js'
+import { deviceAlertEnvelope } from '../../test/support/envelopes.js'
 
 const ACME_USER = '90-B3-D5-1F-30-01-00-00'
 const SOLAR_USER = '90-B3-D5-1F-30-05-00-00'
@@ -14,10 +15,7 @@ const CHF = '00-12-34-56-78-AB-CD-F3'
 const id = (originator: string, target: string): HeaderId => ({ raw: `${originator}:${target}:1`, originator, target, counter: '1' })
 
 function env(over: Partial<Envelope>): Envelope {
-  return {
-    schemaVersion: '5.4', responseCode: 'I0', responseDateTime: '', responseTime: Date.parse('2025-03-14T08:15:30Z'),
-    kind: 'device_alert', bodyElement: 'DeviceAlertMessage', mpxns: [], deviceIds: [], hasGbcsPayload: true, hasSignature: false, ...over,
-  }
+  return deviceAlertEnvelope(Date.parse('2025-03-14T08:15:30Z'), over)
 }
 
 let index: CompactRegistry

@@ -8,14 +8,13 @@ import { parseDay } from './day.js'
 import { mpxnKey } from './keys.js'
 import { loadRegistry } from './load.js'
 import { lookupFacts } from './lookup.js'
+import { deviceAlertEnvelope } from '../../test/support/envelopes.js'
 
 const ACME_USER = '90-B3-D5-1F-30-01-00-00'
 const METER = '00-12-34-56-78-AB-CD-EF'
 const id = (o: string, t: string): HeaderId => ({ raw: `${o}:${t}:1`, originator: o, target: t, counter: '1' })
-const env = (iso: string, over: Partial<Envelope> = {}): Envelope => ({
-  schemaVersion: '5.4', responseCode: 'I0', responseDateTime: iso, responseTime: Date.parse(iso), kind: 'device_alert',
-  bodyElement: 'DeviceAlertMessage', mpxns: [], deviceIds: [], hasGbcsPayload: true, hasSignature: false, responseId: id(METER, ACME_USER), ...over,
-})
+const env = (iso: string, over: Partial<Envelope> = {}): Envelope =>
+  deviceAlertEnvelope(Date.parse(iso), { responseDateTime: iso, responseId: id(METER, ACME_USER), ...over })
 const OPTS = { maxRejectRatio: 0 }
 // CoS chain ACME -> BRIT (2024-05-01) -> CEEE (2025-02-03) -> ACME (2025-06-10) -> BRIT (2025-09-01)
 const CHAIN = ['ACME,2020-01-01', 'BRIT,2024-05-01', 'CEEE,2025-02-03', 'ACME,2025-06-10', 'BRIT,2025-09-01']

@@ -13,6 +13,7 @@ import type { CompactRegistry } from './registry-index.js'
 import { listSnapshots } from './snapshot-store.js'
 import { readSnapshotFile, SNAPSHOT_FORMAT } from './snapshot-file.js'
 import { INDEX_LAYOUT } from './registry-index.js'
+import { deviceAlertEnvelope } from '../../test/support/envelopes.js'
 
 let dir: string
 let m: WorldManifest
@@ -34,11 +35,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 function alert(device: string, i: number): Envelope {
-  return {
-    schemaVersion: '5.4', responseCode: 'I0', responseDateTime: '', responseTime: Date.UTC(2025, 2, 14, 8, 0, i % 60),
-    kind: 'device_alert', bodyElement: 'DeviceAlertMessage', mpxns: [], deviceIds: [], hasGbcsPayload: true, hasSignature: false,
-    responseId: { raw: '', originator: device, target: '90-B3-D5-1F-30-10-00-00', counter: String(i) },
-  }
+  return deviceAlertEnvelope(Date.UTC(2025, 2, 14, 8, 0, i % 60), { responseId: { raw: '', originator: device, target: '90-B3-D5-1F-30-10-00-00', counter: String(i) } })
 }
 
 /** Every MPxN's periods, every device's MPxNs/type/status and lookupFacts for an alert from it. */
