@@ -10,7 +10,7 @@
 // projection now). Writes bench/results/ingress.e2e.{json,md}. PROFILE=1 adds one --cpu-prof run
 // of the gateway (FULL, pool 0) and lists its top self-time frames.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -133,7 +133,32 @@ async function stop(t: Target): Promise<void> {
   }
 }
 
-interface Sample { rate: number; p50: number; p99: number; non2xx: number; errors: number; lost?: number }
+interface Sample { rate: number; p50: number; p99: number; non2xx: number; errors: number; lost?: number; cpu?: CpuPerMessage }
+
+/**
+ * CPU a process spent per accepted message, read from /proc (Linux): its main thread's time on a
+ * core and its time runnable but waiting for one (schedstat, ns), and all its threads' user +
+ * system time (stat, clock ticks). Less sensitive to a loaded machine than the rate: the main
+ * thread's CPU per message is what the gateway's throughput is bound by.
+ */
+interface CpuPerMessage { mainUs: number; processUs: number; mainWaitPct: number }
+interface CpuReading { mainRunNs: number; mainWaitNs: number; ticks: number; at: number }
+function cpuReading(pid: number | undefined): CpuReading | undefined {
+  if (pid === undefined) return undefined
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ').map(Number)
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ') // fields from 3 (state) on
+    return { mainRunNs: run!, mainWaitNs: wait!, ticks: Number(f[11]) + Number(f[12]), at: performance.now() }
+  } catch {
+    return undefined // not Linux
+  }
+}
+function cpuPerMessage(a: CpuReading | undefined, b: CpuReading | undefined, messages: number): CpuPerMessage | undefined {
+  if (a === undefined || b === undefined || messages === 0) return undefined
+  const wallNs = (b.at - a.at) * 1e6
+  return { mainUs: (b.mainRunNs - a.mainRunNs) / 1000 / messages, processUs: ((b.ticks - a.ticks) * 10_000) / messages, mainWaitPct: (100 * (b.mainWaitNs - a.mainWaitNs)) / wallNs }
+}
 
 /** Sum of a metric's samples whose label text contains `match`. */
 async function metric(url: string, name: string, match = ''): Promise<number> {
@@ -159,7 +184,8 @@ async function lostAtAdapter(gateway: string, adapter: string): Promise<number> 
   return delivers - received
 }
 
-async function load(url: string, seconds: number, overallRate?: number): Promise<Sample> {
+async function load(url: string, seconds: number, overallRate?: number, pid?: number): Promise<Sample> {
+  const before = cpuReading(pid)
   const r = await autocannon({
     url: `${url}/duis`, connections: CONNECTIONS, pipelining: 1, duration: seconds, ...(overallRate !== undefined && { overallRate }),
     requests: [{ method: 'POST', headers: { 'content-type': 'application/xml' },
@@ -169,13 +195,18 @@ async function load(url: string, seconds: number, overallRate?: number): Promise
         return { ...req, body: parts.join(String(n)) }
       } }],
   })
-  return { rate: r['2xx'] / seconds, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors }
+  const cpu = cpuPerMessage(before, cpuReading(pid), r['2xx'])
+  return { rate: r['2xx'] / seconds, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, ...(cpu !== undefined && { cpu }) }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 async function main(): Promise<void> {
   const bare = await startBare()
+  if (process.env.PROFILE_ONLY === '1') { // just the --cpu-prof run, e.g. with PROFILE_KEEP
+    process.stdout.write(JSON.stringify(await cpuProfile(bare.url), null, 1) + '\n')
+    process.exit(0)
+  }
   const contenders: { name: string; start: () => Promise<Target>; gateway: boolean }[] = [
     { name: 'bare node:http', start: async () => bare, gateway: false },
   ]
@@ -194,10 +225,10 @@ async function main(): Promise<void> {
       if (c.gateway) await fetch(`${bare.url}/_reset`, { method: 'POST' })
       const t = await c.start()
       await load(t.url, 1) // warm up
-      const s = await load(t.url, SECONDS)
+      const s = await load(t.url, SECONDS, undefined, t.child.pid)
       if (c.gateway) s.lost = await lostAtAdapter(t.url, bare.url)
       peak[c.name]!.push(s)
-      process.stdout.write(`run ${run + 1} ${c.name}: ${s.rate.toFixed(0)}/s p50 ${s.p50} ms p99 ${s.p99} ms${c.gateway ? ` non-2xx ${s.non2xx} lost ${s.lost}` : ''} (load ${os.loadavg()[0]!.toFixed(1)})\n`)
+      process.stdout.write(`run ${run + 1} ${c.name}: ${s.rate.toFixed(0)}/s p50 ${s.p50} ms p99 ${s.p99} ms${c.gateway ? ` non-2xx ${s.non2xx} lost ${s.lost}` : ''}${s.cpu ? ` main ${s.cpu.mainUs.toFixed(0)} µs/msg (waiting ${s.cpu.mainWaitPct.toFixed(0)}%) process ${s.cpu.processUs.toFixed(0)} µs/msg` : ''} (load ${os.loadavg()[0]!.toFixed(1)})\n`)
       if (c.gateway) { await stop(t); rmSync(t.dir!, { recursive: true, force: true }) }
     }
   }
@@ -251,6 +282,7 @@ async function cpuProfile(adapterUrl: string): Promise<{ frame: string; selfPct:
   await load(t.url, SECONDS)
   await stop(t)
   const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))!
+  if (process.env.PROFILE_KEEP) copyFileSync(join(profDir, file), process.env.PROFILE_KEEP) // for a closer look (bench/lib/profile-share.ts)
   const prof = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as {
     nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]; samples: number[]
   }
@@ -285,6 +317,12 @@ function writeResults(r: { bareRate: number; summary: Summary[]; half: { name: s
     '"lost" counts deliver decisions acknowledged with a 200 whose Idempotency-Key never reached the adapter (each run drained first).', '',
     '| contender | accepted msg/s | x bare (median of rounds) | per-round ratios | p50 ms | p99 ms | non-2xx | lost | runs (msg/s) |', '|---|---:|---:|---|---:|---:|---:|---:|---|',
     ...r.summary.map((s) => `| ${s.name} | ${f0(s.rate)} | ${s.ratio.toFixed(2)} | ${s.ratios.map((x) => x.toFixed(3)).join(', ')} | ${s.p50} | ${s.p99} | ${s.non2xx} | ${s.name.startsWith('gateway') ? s.lost : '-'} | ${s.runs.map((x) => f0(x.rate)).join(', ')} |`),
+    '', '## CPU per accepted message (medians of the runs; /proc, Linux)', '',
+    'Main thread: its time on a core per accepted message (the gateway\'s throughput is bound by it; 0.40x of the bare',
+    'server needs about 1e6 / (0.40 x bare msg/s) µs). Waiting: the share of the run the main thread was runnable but had',
+    'no core (a loaded machine shows here). Process: every thread\'s user + system time (10 ms ticks).', '',
+    '| contender | main thread µs/msg | waiting for a core % | process µs/msg | runs (main µs/msg) |', '|---|---:|---:|---:|---|',
+    ...r.summary.filter((s) => s.runs.every((x) => x.cpu !== undefined)).map((s) => `| ${s.name} | ${median(s.runs.map((x) => x.cpu!.mainUs)).toFixed(0)} | ${median(s.runs.map((x) => x.cpu!.mainWaitPct)).toFixed(0)} | ${median(s.runs.map((x) => x.cpu!.processUs)).toFixed(0)} | ${s.runs.map((x) => x.cpu!.mainUs.toFixed(0)).join(', ')} |`),
     '', '## p99 at half the peak rate', '',
     'Open loop (bench/lib/open-loop.ts): requests evenly spaced at the offered rate, latency counted from when each was due;',
     'the bare server at the same rate in the same round is the baseline.', '',
