@@ -160,7 +160,11 @@ export class SqliteStore implements GatewayStore {
     const quarantineId = d.decision === 'quarantine' ? randomUUID() : null
     // a forward's obligation, or a quarantined critical alert's critical-quarantined one (docs/obligations.md)
     const obligationId = d.decision === 'forward' || (d.decision === 'quarantine' && d.critical) ? (rec.obligation?.id ?? null) : null
-    if (this.applyDecision(rec, quarantineId, obligationId, true).duplicate) return this.#duplicate(rec.messageId)
+    if (this.applyDecision(rec, quarantineId, obligationId, true).duplicate) {
+      const recorded = this.recordedOutcome(rec.messageId)
+      if (recorded === undefined) throw new Error(`duplicate ${rec.messageId} vanished`)
+      return recorded
+    }
     return {
       messageId: rec.messageId, decision: d.decision, reason: d.reason, duplicate: false,
       ...(quarantineId !== null && { quarantineId }),
@@ -217,11 +221,12 @@ export class SqliteStore implements GatewayStore {
     return row
   }
 
-  #duplicate(messageId: string): CommitOutcome {
+  /** A message's decision as its audit row holds it now, answered as a duplicate; undefined if none. */
+  protected recordedOutcome(messageId: string): CommitOutcome | undefined {
     const row = this.sql.messageById.get(messageId) as
       | { decision: CommitOutcome['decision']; reason: CommitOutcome['reason']; quarantineId: string | null; obligationId: string | null }
       | undefined
-    if (row === undefined) throw new Error(`duplicate ${messageId} vanished`)
+    if (row === undefined) return undefined
     return {
       messageId, decision: row.decision, reason: row.reason, duplicate: true,
       ...(row.quarantineId !== null && { quarantineId: row.quarantineId }),
