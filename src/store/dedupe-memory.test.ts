@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { DedupeMemory, hash52, type Seen } from './dedupe-memory.js'
+import { DedupeMemory, type Seen } from './dedupe-memory.js'
+import { hash52 } from './message-hash.js'
 
 const seen = (receivedAt: number): Seen => ({ decision: 'drop', reason: 'stale-cos-noncritical', quarantineId: null, obligationId: null, receivedAt })
 

@@ -1,3 +1,4 @@
+import { hash52 } from './message-hash.js'
 import type { CommitOutcome } from './types.js'
 
 /** What the dedupe memory keeps of a recent accepted message (a repeat is answered from it). */
@@ -194,32 +195,4 @@ function insert(slots: Float64Array, mask: number, h: number): boolean {
       return true
     }
   }
-}
-
-/**
- * A 52-bit hash of a string, never 0: two 32-bit lanes (murmur3's fmix32 finaliser over an FNV-1a
- * style mix of the UTF-16 code units), 20 bits of one and 32 of the other.
- */
-export function hash52(s: string): number {
-  let a = 0x811c9dc5
-  let b = 0x9747b28c
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    a = Math.imul(a ^ c, 0x01000193)
-    b = Math.imul(b ^ c, 0x5bd1e995)
-    b ^= b >>> 15
-  }
-  a = fmix32(a ^ s.length)
-  b = fmix32(b ^ a)
-  const h = (a >>> 12) * 0x1_0000_0000 + (b >>> 0)
-  return h === 0 ? 1 : h
-}
-
-function fmix32(h: number): number {
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  h ^= h >>> 16
-  return h
 }
