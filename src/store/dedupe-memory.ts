@@ -28,6 +28,13 @@ export type Recent = Seen | Promise<CommitOutcome>
  */
 export class DedupeMemory {
   readonly #recent = new Map<string, Recent>()
+  /**
+   * The recent IDs in arrival order, read from `#head`: demotion and forgetting take from the
+   * front here, not by iterating the Map, whose iterator walks over every slot deleted from the
+   * front until the table is rebuilt (measured: 5% of the main thread after 100k messages).
+   */
+  #order: string[] = []
+  #head = 0
   readonly #recentLimit: number
   readonly #windowMs: number
   readonly #spanMs: number
@@ -54,6 +61,7 @@ export class DedupeMemory {
 
   /** Remembers a message (or replaces its entry); keeps the recent part within its limit. */
   set(id: string, value: Recent): void {
+    if (!this.#recent.has(id)) this.#order.push(id)
     this.#recent.set(id, value)
     if (!(value instanceof Promise) && value.receivedAt > this.newestAt) this.newestAt = value.receivedAt
     if (this.#recent.size > this.#recentLimit) this.#demote(2)
@@ -91,27 +99,44 @@ export class DedupeMemory {
    */
   forgetOld(): void {
     const cutoff = this.newestAt - this.#windowMs
-    let k = 0
-    for (const [id, s] of this.#recent) {
-      if (k++ >= 8 || s instanceof Promise || s.receivedAt >= cutoff) break
+    for (let k = 0; k < 8; k++) {
+      const id = this.#front()
+      if (id === undefined) break
+      const s = this.#recent.get(id)!
+      if (s instanceof Promise || s.receivedAt >= cutoff) break
       this.#recent.delete(id)
+      this.#head++
     }
     while (this.#generations.length > 0 && this.#generations[0]!.lastAt < cutoff) this.#generations.shift()
   }
 
   /** Forgets every message received before `olderThan` (their audit rows were purged). */
   forgetBefore(olderThan: number): void {
-    for (const [id, s] of this.#recent) if (!(s instanceof Promise) && s.receivedAt < olderThan) this.#recent.delete(id)
+    for (const [id, s] of this.#recent) if (!(s instanceof Promise) && s.receivedAt < olderThan) this.#recent.delete(id) // rare: an hourly purge
     this.#generations = this.#generations.filter((g) => g.lastAt >= olderThan)
   }
 
   /** Moves up to `n` of the oldest recent entries to the hashed part (never one still syncing). */
   #demote(n: number): void {
-    for (const [id, s] of this.#recent) {
-      if (n-- <= 0 || this.#recent.size <= this.#recentLimit || s instanceof Promise) return
+    while (n-- > 0 && this.#recent.size > this.#recentLimit) {
+      const id = this.#front()
+      if (id === undefined) return
+      const s = this.#recent.get(id)!
+      if (s instanceof Promise) return
       this.#recent.delete(id)
+      this.#head++
       this.#hashed(id, s.receivedAt)
     }
+  }
+
+  /** The oldest recent ID (skipping IDs forgotten meanwhile); compacts the order list now and then. */
+  #front(): string | undefined {
+    while (this.#head < this.#order.length && !this.#recent.has(this.#order[this.#head]!)) this.#head++
+    if (this.#head > 4096 && this.#head * 2 > this.#order.length) {
+      this.#order = this.#order.slice(this.#head)
+      this.#head = 0
+    }
+    return this.#order[this.#head]
   }
 
   /** Adds an ID to the hashed part directly (a start loading rows older than the recent part). */
