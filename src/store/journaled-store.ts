@@ -458,7 +458,7 @@ export class JournaledStore extends SqliteStore {
    * segment could retire, or asked for: the journal may delete records only once the projection
    * has durably passed them.
    */
-  #projectNow(durable = this.journal.stats().segments > 1): void {
+  #projectNow(durable?: boolean): void {
     if (this.#inflight !== undefined || !super.open || this.#projector === undefined) return
     if (this.#projector.dead && !this.#stopped) {
       this.#hooks.onError?.(new Error('the projection worker died'), 'projection worker restarted')
@@ -472,7 +472,8 @@ export class JournaledStore extends SqliteStore {
     const batch = this.#pending
     this.#pending = []
     this.#postedThrough = batch[batch.length - 1]!.seq
-    this.#request((settle) => projector.apply(batch, durable, (a) => (this.#applied(batch, durable, a), settle())))
+    const commitFull = durable ?? this.journal.stats().segments > 1
+    this.#request((settle) => projector.apply(batch, commitFull, (a) => (this.#applied(batch, commitFull, a), settle())))
   }
 
   /** Starts one projection request; `#inflight` settles when `send`'s callback has run. */
@@ -759,10 +760,10 @@ export class JournaledStore extends SqliteStore {
     await this.journal.close()
     await new Promise((r) => setImmediate(r))
     // drain the projection: every durable record applied (durably), then the worker ends
-    await this.#inflight
+    while (this.#inflight !== undefined) await this.#inflight
     clearTimeout(this.#projectTimer)
     this.#projectNow(true)
-    await this.#inflight
+    while (this.#inflight !== undefined) await this.#inflight
     await this.#projector?.stop()
     await super.close()
   }
