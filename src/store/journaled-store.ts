@@ -37,6 +37,8 @@ export interface JournaledStoreOptions extends StoreOptions {
    * the projection holds are dropped from memory and read back when their turn comes
    */
   spoolMemoryBytes?: number
+  /** the projection worker's module (tests); default the compiled projection-worker.js beside this module */
+  projectionWorker?: URL
 }
 
 /** What the dedupe memory keeps of an accepted message (a repeat is answered from it). */
@@ -108,6 +110,7 @@ export class JournaledStore extends SqliteStore {
   readonly #batch: number
   readonly #synchronous: 'FULL' | 'NORMAL'
   readonly #path: string
+  readonly #worker: URL | undefined
 
   private constructor(opts: JournaledStoreOptions) {
     super(opts)
@@ -118,6 +121,7 @@ export class JournaledStore extends SqliteStore {
     this.#memoryCap = opts.spoolMemoryBytes ?? 64 * 2 ** 20
     this.#dedupeWindowMs = opts.dedupeWindowMs ?? 7 * 86_400_000
     this.#path = opts.path
+    this.#worker = opts.projectionWorker
     // A write through the group-commit queue (a 422's raw bytes, operator actions) that fails for
     // space means the projection cannot write either: ingress answers 503 from then on.
     this.queue.onIoError = (err) => this.#cannotWrite(err, 'SQLite write failed; ingress answers 503 until it can write again')
@@ -191,7 +195,7 @@ export class JournaledStore extends SqliteStore {
     this.#loadSpoolRows(true)
     this.#shedBodies()
     // from here on the projection runs in its worker thread (from source: on this connection)
-    this.#projector = startProjector(this, this.#path, this.#synchronous, () => projection)
+    this.#projector = startProjector(this, this.#path, this.#synchronous, () => projection, this.#worker)
     await this.#retire()
   }
 
@@ -462,7 +466,7 @@ export class JournaledStore extends SqliteStore {
     if (this.#inflight !== undefined || !super.open || this.#projector === undefined) return
     if (this.#projector.dead && !this.#stopped) {
       this.#hooks.onError?.(new Error('the projection worker died'), 'projection worker restarted')
-      this.#projector = startProjector(this, this.#path, this.#synchronous, () => new Projection(this, this.#synchronous))
+      this.#projector = startProjector(this, this.#path, this.#synchronous, () => new Projection(this, this.#synchronous), this.#worker)
     }
     const projector = this.#projector
     if (this.#pending.length === 0) {

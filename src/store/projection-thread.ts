@@ -212,11 +212,11 @@ export function unpackBatch(buf: ArrayBuffer): ProjectionRecord[] {
 }
 
 /**
- * The worker when it is compiled beside this module (dist/); from source, `here`: the projection on
- * the store's own connection (the one recovery used).
+ * The worker when it is compiled beside this module (dist/), or `worker` when given; from source,
+ * `here`: the projection on the store's own connection (the one recovery used).
  */
-export function startProjector(store: SqliteStore, path: string, synchronous: 'FULL' | 'NORMAL', here: () => Projection): Projector {
-  const url = ProjectionThread.workerUrl()
+export function startProjector(store: SqliteStore, path: string, synchronous: 'FULL' | 'NORMAL', here: () => Projection, worker?: URL): Projector {
+  const url = worker ?? ProjectionThread.workerUrl()
   if (url === undefined) return new ProjectionHere(here())
   return new ProjectionThread(url, { path, synchronous, autocheckpoint: store.db.pragma('wal_autocheckpoint', { simple: true }) as number })
 }

@@ -3,12 +3,14 @@
 // connection). The main connection writes none of the projected rows; reads and flushProjection
 // wait for the worker; SQLITE_FULL in the worker answers 503 and clears by itself; close drains it.
 import { randomUUID } from 'node:crypto'
-import { join } from 'node:path'
+import { writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { JournaledStore, isStoreUnavailable } from '../../dist/store/index.js'
 import type { AcceptedRecord, ObligationDraft } from '../../dist/store/index.js'
-import { tempDir, waitFor } from './harness.js'
+import { ROOT, tempDir, waitFor } from './harness.js'
 
 let n = 0
 function record(kind: 'deliver' | 'quarantine' | 'drop' | 'forward', bodyBytes = 64): AcceptedRecord {
@@ -186,5 +188,49 @@ describe('projection worker', () => {
       await s2.close()
     }
     expect(projection(dir)).toMatchObject({ messages: 40, quarantine: 20, spool: 20, position: 40 })
+  })
+
+  it('a projection worker that dies is replaced: 503 meanwhile, then every acknowledged decision is projected', async () => {
+    const dir = tempDir('dccgw-projw-')
+    // the first worker dies as it starts (an uncaught error, out of memory); the next one is the real one
+    const worker = join(dir, 'crash-once-worker.mjs')
+    writeFileSync(worker, [
+      "import { existsSync, writeFileSync } from 'node:fs'",
+      "const marker = new URL('./crashed', import.meta.url)",
+      'if (!existsSync(marker)) { writeFileSync(marker, \'\'); process.exit(1) }',
+      `await import(${JSON.stringify(pathToFileURL(resolve(ROOT, 'dist/store/projection-worker.js')).href)})`,
+    ].join('\n'))
+    const s = await JournaledStore.open({
+      path: dir, commitIntervalMs: 5, commitBatch: 64, synchronous: 'NORMAL', projectIntervalMs: 1, projectionWorker: pathToFileURL(worker),
+    })
+    const errors: string[] = []
+    s.setHooks({ onError: (_err, what) => errors.push(what) })
+    try {
+      const acked: string[] = []
+      for (let k = 0; k < 5; k++) {
+        const r = record('quarantine')
+        // the DCC repeats a 503 until it gets its answer
+        const out = await waitFor('accepted', async () => {
+          try {
+            return await s.commitAccepted(r)
+          } catch (err) {
+            if (!isStoreUnavailable(err)) throw err
+            return false
+          }
+        })
+        acked.push(out.messageId)
+      }
+      s.flushProjection()
+      expect(errors).toContain('projection worker restarted')
+      const db = new Database(join(dir, 'gateway.db'), { readonly: true })
+      try {
+        expect((db.prepare('SELECT message_id FROM messages').pluck().all() as string[]).sort()).toEqual([...acked].sort())
+        expect(db.prepare('SELECT COUNT(*) FROM quarantine').pluck().get()).toBe(5)
+      } finally {
+        db.close()
+      }
+    } finally {
+      await s.close()
+    }
   })
 })
