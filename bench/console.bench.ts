@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { stringify } from 'yaml'
 import { migrate } from '../dist/store/migrations.js'
+import { hash52 } from '../dist/store/message-hash.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..')
@@ -44,8 +45,9 @@ function seed(dir: string, now: number): { id: string; mpxnRare: string; obligat
 </sr:Response>`)
   const q = db.prepare(`INSERT INTO quarantine (id, message_id, received_at, reason, detail, kind, party, mpxn, content_type, size, body, critical, alert_code)
     VALUES (?, ?, ?, ?, ?, 'device_alert', 'ACME', ?, 'application/xml', ?, ?, ?, ?)`)
-  const m = db.prepare(`INSERT INTO messages (message_id, received_at, kind, decision, reason, party, to_party, mpxn, supply_start_date)
-    VALUES (?, ?, 'device_alert', ?, ?, 'ACME', ?, ?, ?)`)
+  const insertMessage = db.prepare(`INSERT INTO messages (id_hash, message_id, received_at, kind, decision, reason, party, to_party, mpxn, supply_start_date)
+    VALUES (?, ?, ?, 'device_alert', ?, ?, 'ACME', ?, ?, ?)`)
+  const m = { run: (id: string, ...rest: unknown[]) => insertMessage.run(hash52(id), id, ...rest) }
   const a = db.prepare('INSERT INTO admin_audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)')
   const o = db.prepare(`INSERT INTO obligations (id, type, status, to_party, mpxn, alert_code, alert_time, created_at, due_at, level, notice, text)
     VALUES (?, 'critical-forward', 'notified', 'BRITE', ?, '8F0F', ?, ?, ?, 0, '{}', '')`)

@@ -363,7 +363,11 @@ async function main() {
   const kept = prev.filter((p): p is { size: number; runs: Record<string, unknown[]> } => 'runs' in p)
   for (const r of results as { size: number; runs: Record<string, unknown[]> }[]) {
     const old = kept.find((p) => p.size === r.size)
-    if (old) r.runs = { ...old.runs, ...r.runs }
+    if (!old) continue
+    // a kind measured again without its `@base` loses the old `@base` runs: a before/after pair
+    // comes from one run, never today's "after" against another day's "before"
+    const stale = Object.keys(old.runs).filter((k) => k.endsWith('@base') && r.runs[k.replace(/@base$/, '')] !== undefined && r.runs[k] === undefined)
+    r.runs = { ...Object.fromEntries(Object.entries(old.runs).filter(([k]) => !stale.includes(k))), ...r.runs }
   }
   const merged = [...kept.filter((p) => !sizes.includes(p.size)), ...results].sort((a, b) => (a.size as number) - (b.size as number))
   writeFileSync(file, JSON.stringify({ machine, date: new Date().toISOString(), results: merged }, null, 1))

@@ -1,13 +1,26 @@
 // Where a --cpu-prof profile's time goes, by the gateway's own folder: each sample is charged to
 // the innermost frame in dist/<folder>/ on its stack (node internals and libraries below it count
 // for their caller); samples with none of ours on the stack are named by their leaf's module.
-//   npx tsx bench/lib/profile-share.ts FILE.cpuprofile [--files]
+//   npx tsx bench/lib/profile-share.ts FILE.cpuprofile [--files | --fns | --under NAME] [--window FROM-TO]
+// --window 60-90: only the samples taken 60 to 90 s after the profile started (what grows late in a run).
 import { readFileSync } from 'node:fs'
 
 interface Node { id: number; callFrame: { functionName: string; url: string }; children?: number[] }
+process.stdout.on('error', () => undefined) // piped into head
 const [file, flag] = process.argv.slice(2)
 if (!file) throw new Error('usage: profile-share FILE.cpuprofile [--files]')
-const prof = JSON.parse(readFileSync(file, 'utf8')) as { nodes: Node[]; samples: number[] }
+const prof = JSON.parse(readFileSync(file, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] }
+const w = process.argv.indexOf('--window')
+if (w > 0) {
+  const [from, to] = process.argv[w + 1]!.split('-').map((x) => Number(x) * 1e6)
+  let t = 0
+  const keep: number[] = []
+  prof.samples.forEach((id, k) => {
+    t += prof.timeDeltas[k]!
+    if (t >= from! && t < to!) keep.push(id)
+  })
+  prof.samples = keep
+}
 const parent = new Map<number, number>()
 for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
 const byId = new Map(prof.nodes.map((n) => [n.id, n]))

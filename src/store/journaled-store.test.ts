@@ -216,6 +216,35 @@ describe('journaled store', () => {
     expect(projection()).toMatchObject({ messages: 4 })
   })
 
+  it('past the dedupe memory\'s recent part, a repeat is answered from the audit row: the decision as it stands now, also after a restart', async () => {
+    const openSmall = () => JournaledStore.open({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL', journal: { segmentBytes: 1 << 20 }, dedupeRecent: 2 })
+    const s = await openSmall()
+    const first = [deliver('1000000000001'), dropped(), quarantined(), deliver('1000000000002')]
+    const outcomes = []
+    for (const r of first) outcomes.push(await s.commitAccepted(r))
+    for (let i = 0; i < 6; i++) await s.commitAccepted(dropped()) // the first four are hashes now
+    expect(s.dedupeEntries()).toBe(10)
+    // the adapter refuses the second delivery after its entry left the recent part
+    const item = s.dueSpool(Date.now(), 10).find((i) => i.messageId === first[3]!.messageId)!
+    await s.rejectDelivery(item, 'HTTP 400', Date.now())
+    const repeats = await Promise.all([...first, first[0]!].map((r) => s.commitAccepted(r)))
+    expect(repeats.map((o) => [o.decision, o.reason, o.duplicate])).toEqual([
+      ['deliver', 'responsible', true], ['drop', 'stale-cos-noncritical', true], ['quarantine', 'unknown-device', true],
+      ['quarantine', 'adapter-rejected', true], ['deliver', 'responsible', true],
+    ])
+    expect(repeats[2]!.quarantineId).toBe(outcomes[2]!.quarantineId)
+    const fresh = dropped()
+    expect(await s.commitAccepted(fresh)).toMatchObject({ duplicate: false })
+    await s.close()
+    const s2 = await openSmall()
+    expect(s2.dedupeEntries()).toBe(11)
+    expect(await s2.commitAccepted(first[1]!)).toMatchObject({ decision: 'drop', duplicate: true })
+    expect(await s2.commitAccepted(fresh)).toMatchObject({ decision: 'drop', duplicate: true })
+    expect(await s2.commitAccepted(dropped())).toMatchObject({ duplicate: false })
+    await s2.close()
+    expect(projection()).toMatchObject({ messages: 12 })
+  })
+
   it('writes no spool row for a delivery done before the projection, and marks a forward\'s obligation notified', async () => {
     const s = await open(undefined, 1e9)
     await s.commitAccepted(dropped())

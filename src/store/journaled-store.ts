@@ -4,6 +4,8 @@ import { Journal } from './journal/index.js'
 import type { JournalFs } from './journal/index.js'
 import { decodeFact, encodeFact, withoutBody } from './journal-record.js'
 import type { DeliveryRef, JournalFact } from './journal-record.js'
+import { DedupeMemory } from './dedupe-memory.js'
+import type { Seen } from './dedupe-memory.js'
 import { MemorySpool } from './memory-spool.js'
 import { Projection } from './projection.js'
 import type { ProjectionRecord } from './projection.js'
@@ -32,6 +34,8 @@ export interface JournaledStoreOptions extends StoreOptions {
    * holds only the window (docs/http.md, "Message identity": duplicates recognised for at least the window).
    */
   dedupeWindowMs?: number
+  /** the newest messages the dedupe memory keeps whole (default 65,536); older ones as hashes */
+  dedupeRecent?: number
   /**
    * bodies of waiting deliveries kept in memory (default 64 MiB); past it, the bodies of deliveries
    * the projection holds are dropped from memory and read back when their turn comes
@@ -39,15 +43,6 @@ export interface JournaledStoreOptions extends StoreOptions {
   spoolMemoryBytes?: number
   /** the projection worker's module (tests); default the compiled projection-worker.js beside this module */
   projectionWorker?: URL
-}
-
-/** What the dedupe memory keeps of an accepted message (a repeat is answered from it). */
-interface Seen {
-  decision: CommitOutcome['decision']
-  reason: CommitOutcome['reason']
-  quarantineId: string | null
-  obligationId: string | null
-  receivedAt: number
 }
 
 const SIDE_POLL_MS = 250
@@ -77,10 +72,8 @@ export class JournaledStore extends SqliteStore {
   /** accepted seq -> local item id, while the item waits */
   readonly #itemOfSeq = new Map<number, number>()
   /** messageId -> its outcome, in arrival order (so the oldest are at the front for pruning) */
-  readonly #dedupe = new Map<string, Seen | Promise<CommitOutcome>>()
+  readonly #dedupe: DedupeMemory
   readonly #dedupeWindowMs: number
-  /** the newest receivedAt accepted: the dedupe window ends here */
-  #newestAt = -Infinity
   /** durable records not yet handed to the projection, as appended */
   #pending: ProjectionRecord[] = []
   /** the position the projection has committed */
@@ -120,6 +113,7 @@ export class JournaledStore extends SqliteStore {
     this.#synchronous = opts.synchronous
     this.#memoryCap = opts.spoolMemoryBytes ?? 64 * 2 ** 20
     this.#dedupeWindowMs = opts.dedupeWindowMs ?? 7 * 86_400_000
+    this.#dedupe = new DedupeMemory(this.#dedupeWindowMs, opts.dedupeRecent)
     this.#path = opts.path
     this.#worker = opts.projectionWorker
     // A write through the group-commit queue (a 422's raw bytes, operator actions) that fails for
@@ -184,13 +178,16 @@ export class JournaledStore extends SqliteStore {
       this.journal.projectedThrough(this.#projected)
     }
     // dedupe memory: the messages of the last dedupe window the projection knows (all of them now),
-    // oldest first; the audit rows before it stay in SQLite only
+    // oldest first (the newest whole, the rest as hashes); the audit rows before it stay in SQLite only
     const newest = (this.db.prepare('SELECT MAX(received_at) FROM messages').pluck().get() as number | null) ?? -Infinity
-    this.#newestAt = newest
+    const from = newest - this.#dedupeWindowMs
+    const total = this.db.prepare('SELECT COUNT(*) FROM messages WHERE received_at >= ?').pluck().get(from) as number
     const rows = this.db.prepare(
       'SELECT message_id AS m, decision AS d, reason AS r, quarantine_id AS q, obligation_id AS o, received_at AS t FROM messages WHERE received_at >= ? ORDER BY received_at',
-    ).raw().iterate(newest - this.#dedupeWindowMs) as IterableIterator<[string, Seen['decision'], Seen['reason'], string | null, string | null, number]>
-    for (const [m, d, r, q, o, t] of rows) this.#dedupe.set(m, { decision: d, reason: r, quarantineId: q, obligationId: o, receivedAt: t })
+    ).raw().iterate(from) as IterableIterator<[string, Seen['decision'], Seen['reason'], string | null, string | null, number]>
+    this.#dedupe.load((function* () {
+      for (const [m, d, r, q, o, t] of rows) yield [m, { decision: d, reason: r, quarantineId: q, obligationId: o, receivedAt: t }] as [string, Seen]
+    })(), total)
     // waiting deliveries: every spool row, in arrival order
     this.#loadSpoolRows(true)
     this.#shedBodies()
@@ -228,20 +225,6 @@ export class JournaledStore extends SqliteStore {
     return this.#dedupe.size
   }
 
-  /**
-   * Forgets, from the front of the dedupe memory (the oldest), messages received more than the
-   * window before the newest: a few per accepted message, so the memory follows the window without
-   * a pause on the hot path. An entry still syncing (a Promise) or newer than the cutoff stops it.
-   */
-  #forgetOld(): void {
-    const cutoff = this.#newestAt - this.#dedupeWindowMs
-    let k = 0
-    for (const [id, s] of this.#dedupe) {
-      if (k++ >= 8 || s instanceof Promise || s.receivedAt >= cutoff) return
-      this.#dedupe.delete(id)
-    }
-  }
-
   /** body bytes of waiting deliveries in memory, and how many were dropped over the cap (tests) */
   spoolMemory(): { resident: number; released: number } {
     return { resident: this.#resident, released: this.#released.size }
@@ -253,17 +236,37 @@ export class JournaledStore extends SqliteStore {
     if (this.#projectionError !== undefined) {
       // SQLite could not be written: each request tries again (sharing the attempt in flight)
       return this.#tryWrite().then((ok) =>
-        ok ? this.#accept(rec) : Promise.reject(storeUnavailable('the projection (SQLite) cannot be written; nothing was kept', this.#projectionError)),
+        ok ? this.#answer(rec) : Promise.reject(storeUnavailable('the projection (SQLite) cannot be written; nothing was kept', this.#projectionError)),
       )
+    }
+    return this.#answer(rec)
+  }
+
+  /** A repeat is answered from the dedupe memory; anything else is appended. */
+  #answer(rec: AcceptedRecord): Promise<CommitOutcome> {
+    const seen = this.#dedupe.get(rec.messageId)
+    if (seen === 'maybe') return this.#maybeRepeat(rec)
+    if (seen !== undefined) {
+      return seen instanceof Promise ? seen.then((o) => ({ ...o, duplicate: true })) : Promise.resolve(outcomeOf(rec.messageId, seen, true))
     }
     return this.#accept(rec)
   }
 
-  #accept(rec: AcceptedRecord): Promise<CommitOutcome> {
+  /**
+   * Only the hashed part of the dedupe memory knows the ID: the audit row (the projection caught
+   * up first) says whether it is a repeat and what its decision is now; a hash that two IDs share
+   * finds no row, and the message is accepted as new (checked again: a copy may have come meanwhile).
+   */
+  async #maybeRepeat(rec: AcceptedRecord): Promise<CommitOutcome> {
+    await this.#caughtUp()
+    const recorded = this.recordedOutcome(rec.messageId)
+    if (recorded !== undefined) return recorded
     const seen = this.#dedupe.get(rec.messageId)
-    if (seen !== undefined) {
-      return seen instanceof Promise ? seen.then((o) => ({ ...o, duplicate: true })) : Promise.resolve(outcomeOf(rec.messageId, seen, true))
-    }
+    if (seen !== undefined && seen !== 'maybe') return seen instanceof Promise ? seen.then((o) => ({ ...o, duplicate: true })) : outcomeOf(rec.messageId, seen, true)
+    return this.#accept(rec)
+  }
+
+  #accept(rec: AcceptedRecord): Promise<CommitOutcome> {
     const d = rec.decision
     if (d.decision === 'forward' && rec.obligation === undefined) return Promise.reject(new Error(`forward decision for ${rec.messageId} has no obligation`))
     const quarantineId = d.decision === 'quarantine' ? randomUUID() : null
@@ -273,8 +276,8 @@ export class JournaledStore extends SqliteStore {
     const fact: JournalFact = { t: 'accepted', rec: withoutBody(rec), quarantineId, obligationId }
     const bytes = encodeFact(fact, keep ? rec.body : undefined)
     const seenNow: Seen = { decision: d.decision, reason: d.reason, quarantineId, obligationId, receivedAt: rec.receivedAt }
-    if (rec.receivedAt > this.#newestAt) this.#newestAt = rec.receivedAt
-    this.#forgetOld()
+    if (rec.receivedAt > this.#dedupe.newestAt) this.#dedupe.newestAt = rec.receivedAt
+    this.#dedupe.forgetOld()
     const p = this.journal.append(bytes, { open: false, payload: keep }).then(
       (seq) => {
         this.#dedupe.set(rec.messageId, seenNow)
@@ -372,8 +375,8 @@ export class JournaledStore extends SqliteStore {
       item.body,
     )
     this.#take(item)
-    const seen = this.#dedupe.get(item.messageId)
-    if (seen !== undefined && !(seen instanceof Promise)) Object.assign(seen, { decision: 'quarantine', reason: 'adapter-rejected', quarantineId })
+    const seen = this.#dedupe.recent(item.messageId) // an older one is answered from its audit row
+    if (seen !== undefined) Object.assign(seen, { decision: 'quarantine', reason: 'adapter-rejected', quarantineId })
     return quarantineId
   }
 
@@ -642,7 +645,7 @@ export class JournaledStore extends SqliteStore {
   override async purgeMessages(olderThan: number): Promise<number> {
     await this.#caughtUp()
     const n = await super.purgeMessages(olderThan)
-    for (const [id, s] of this.#dedupe) if (!(s instanceof Promise) && s.receivedAt < olderThan) this.#dedupe.delete(id)
+    this.#dedupe.forgetBefore(olderThan)
     return n
   }
 

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3'
+import { hash52 } from './message-hash.js'
 
 // One SQLite file, WAL mode. Tables:
 //   messages     dedupe + audit: one metadata row per accepted message (never a payload)
@@ -136,12 +137,48 @@ const MIGRATIONS: string[] = [
    INSERT INTO journal_position (id, seq) VALUES (1, 0);
    ALTER TABLE spool ADD COLUMN journal_seq INTEGER;
    CREATE INDEX spool_untagged ON spool(id) WHERE journal_seq IS NULL;`,
+  // 8 (docs/journal.md, "Projection"): the audit rows in arrival order (a rowid table, so a batch
+  // appends to the same few pages) and found by a 52-bit hash of the message ID (an 8-byte index
+  // entry) instead of a random TEXT primary key: a batch of random 80-byte keys rewrote a page per
+  // row once the table outgrew the batch, measured in bench/results/sqlite-messages.md.
+  // The ID is unique by the store's check before each insert (the hash may repeat).
+  `CREATE TABLE messages_v8 (
+     id INTEGER PRIMARY KEY,
+     id_hash INTEGER NOT NULL,
+     message_id TEXT NOT NULL,
+     received_at INTEGER NOT NULL,
+     response_time INTEGER,
+     kind TEXT NOT NULL,
+     alert_code TEXT,
+     decision TEXT NOT NULL,
+     reason TEXT NOT NULL,
+     party TEXT,
+     to_party TEXT,
+     mpxn TEXT,
+     supply_start_date TEXT,
+     quarantine_id TEXT,
+     obligation_id TEXT,
+     response_code TEXT,
+     dcc_alert_type TEXT
+   );
+   INSERT INTO messages_v8 (id_hash, message_id, received_at, response_time, kind, alert_code, decision, reason, party, to_party,
+       mpxn, supply_start_date, quarantine_id, obligation_id, response_code, dcc_alert_type)
+     SELECT dccgw_id_hash(message_id), message_id, received_at, response_time, kind, alert_code, decision, reason, party, to_party,
+       mpxn, supply_start_date, quarantine_id, obligation_id, response_code, dcc_alert_type
+     FROM messages ORDER BY received_at, message_id;
+   DROP TABLE messages;
+   ALTER TABLE messages_v8 RENAME TO messages;
+   CREATE INDEX messages_id_hash ON messages(id_hash);
+   CREATE INDEX messages_received ON messages(received_at);
+   CREATE INDEX messages_stale ON messages(party, mpxn) WHERE supply_start_date IS NOT NULL;
+   CREATE INDEX messages_credentials ON messages(mpxn, response_time) WHERE dcc_alert_type = 'SecurityCredentialsUpdated';`,
 ]
 
-/** Applies what `PRAGMA user_version` says is missing, in one transaction each. */
-export function migrate(db: Database): void {
+/** Applies what `PRAGMA user_version` says is missing, in one transaction each (up to `to`: tests). */
+export function migrate(db: Database, to = MIGRATIONS.length): void {
+  db.function('dccgw_id_hash', { deterministic: true }, (id: unknown) => hash52(String(id)))
   const current = db.pragma('user_version', { simple: true }) as number
-  for (let v = current; v < MIGRATIONS.length; v++) {
+  for (let v = current; v < to; v++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[v]!)
       db.pragma(`user_version = ${v + 1}`)

@@ -9,6 +9,8 @@ import { CommitQueue } from './commit-queue.js'
 import { Checkpointer } from './checkpointer.js'
 import { migrate } from './migrations.js'
 import { decisionRecord } from './decision-record.js'
+import type { DecisionRecord } from './decision-record.js'
+import { hash52 } from './message-hash.js'
 import { applyObligationTransitions, markObligationNotified, openObligations, recordObligationEvent } from './obligation-writes.js'
 import {
   dueObligations, getObligation, getQuarantine, getQuarantineBody, listAudit, listObligations, listQuarantine, obligationCounts,
@@ -41,7 +43,7 @@ export interface StoreOptions {
 type StatementName =
   | 'insertMessage' | 'messageById' | 'insertSpool' | 'insertQuarantine' | 'insertOriginal' | 'insertObligation'
   | 'dueSpool' | 'nextDue' | 'deleteSpool' | 'retrySpool' | 'spoolDepth' | 'rejectMessage'
-  | 'purgeMessages' | 'spoolBounds' | 'alertCodeOf'
+  | 'purgeMessages' | 'spoolBounds' | 'alertCodeOf' | 'deleteMessage'
 export type Statements = Record<StatementName, Statement>
 
 /**
@@ -57,13 +59,14 @@ const SPOOL_READY = `(s.mpxn IS NULL OR s.id = (SELECT MIN(h.id) FROM spool h WH
 function prepare(db: Db): Record<StatementName, Statement> {
   return {
     insertMessage: db.prepare(
-      `INSERT OR IGNORE INTO messages (message_id, received_at, response_time, kind, alert_code, decision, reason,
+      `INSERT INTO messages (id_hash, message_id, received_at, response_time, kind, alert_code, decision, reason,
          party, to_party, mpxn, supply_start_date, quarantine_id, obligation_id, response_code, dcc_alert_type)
-       VALUES (@messageId, @receivedAt, @responseTime, @kind, @alertCode, @decision, @reason,
-         @party, @toParty, @mpxn, @supplyStartDate, @quarantineId, @obligationId, @responseCode, @dccAlertType)`,
+       SELECT @idHash, @messageId, @receivedAt, @responseTime, @kind, @alertCode, @decision, @reason,
+         @party, @toParty, @mpxn, @supplyStartDate, @quarantineId, @obligationId, @responseCode, @dccAlertType
+       WHERE NOT EXISTS (SELECT 1 FROM messages WHERE id_hash = @idHash AND message_id = @messageId)`,
     ),
     messageById: db.prepare(
-      'SELECT decision, reason, quarantine_id AS quarantineId, obligation_id AS obligationId FROM messages WHERE message_id = ?',
+      'SELECT decision, reason, quarantine_id AS quarantineId, obligation_id AS obligationId FROM messages WHERE id_hash = ? AND message_id = ?',
     ),
     insertSpool: db.prepare(
       `INSERT INTO spool (message_id, target, party, mpxn, content_type, body, headers, next_attempt_at, created_at, obligation_id)
@@ -90,12 +93,20 @@ function prepare(db: Db): Record<StatementName, Statement> {
     deleteSpool: db.prepare('DELETE FROM spool WHERE id = ?'),
     retrySpool: db.prepare('UPDATE spool SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
     spoolDepth: db.prepare('SELECT target, COUNT(*) AS n, MIN(created_at) AS oldest FROM spool GROUP BY target'),
-    alertCodeOf: db.prepare('SELECT alert_code FROM messages WHERE message_id = ?'),
-    rejectMessage: db.prepare("UPDATE messages SET decision = 'quarantine', reason = ?, quarantine_id = ? WHERE message_id = ?"),
+    alertCodeOf: db.prepare('SELECT alert_code FROM messages WHERE id_hash = ? AND message_id = ?'),
+    rejectMessage: db.prepare("UPDATE messages SET decision = 'quarantine', reason = ?, quarantine_id = ? WHERE id_hash = ? AND message_id = ?"),
+    deleteMessage: db.prepare('DELETE FROM messages WHERE id_hash = ? AND message_id = ?'),
     purgeMessages: db.prepare('DELETE FROM messages WHERE received_at < ?'),
   }
 }
 
+
+/** A decision's `messages` row: the audit record and the hash its lookup index keys on (migrations.ts, 8). */
+function messageRow(rec: AcceptedRecord, quarantineId: string | null, obligationId: string | null): DecisionRecord & { idHash: number } {
+  const row = decisionRecord(rec, quarantineId, obligationId) as DecisionRecord & { idHash: number }
+  row.idHash = hash52(rec.messageId)
+  return row
+}
 
 /**
  * The embedded SQLite store: dedupe, spool, quarantine, audit and obligations in one WAL database,
@@ -160,7 +171,11 @@ export class SqliteStore implements GatewayStore {
     const quarantineId = d.decision === 'quarantine' ? randomUUID() : null
     // a forward's obligation, or a quarantined critical alert's critical-quarantined one (docs/obligations.md)
     const obligationId = d.decision === 'forward' || (d.decision === 'quarantine' && d.critical) ? (rec.obligation?.id ?? null) : null
-    if (this.applyDecision(rec, quarantineId, obligationId, true).duplicate) return this.#duplicate(rec.messageId)
+    if (this.applyDecision(rec, quarantineId, obligationId, true).duplicate) {
+      const recorded = this.recordedOutcome(rec.messageId)
+      if (recorded === undefined) throw new Error(`duplicate ${rec.messageId} vanished`)
+      return recorded
+    }
     return {
       messageId: rec.messageId, decision: d.decision, reason: d.reason, duplicate: false,
       ...(quarantineId !== null && { quarantineId }),
@@ -174,7 +189,7 @@ export class SqliteStore implements GatewayStore {
    * a spool row (the journal holds it and it was already delivered). Returns the spool row id, if one was written.
    */
   applyDecision(rec: AcceptedRecord, quarantineId: string | null, obligationId: string | null, spool: boolean): { duplicate: boolean; row: number | null } {
-    const inserted = this.sql.insertMessage.run(decisionRecord(rec, quarantineId, obligationId))
+    const inserted = this.sql.insertMessage.run(messageRow(rec, quarantineId, obligationId))
     if (inserted.changes === 0) return { duplicate: true, row: null }
     return { duplicate: false, row: this.#writeEffects(rec, quarantineId, spool) }
   }
@@ -217,11 +232,12 @@ export class SqliteStore implements GatewayStore {
     return row
   }
 
-  #duplicate(messageId: string): CommitOutcome {
-    const row = this.sql.messageById.get(messageId) as
+  /** A message's decision as its audit row holds it now, answered as a duplicate; undefined if none. */
+  protected recordedOutcome(messageId: string): CommitOutcome | undefined {
+    const row = this.sql.messageById.get(hash52(messageId), messageId) as
       | { decision: CommitOutcome['decision']; reason: CommitOutcome['reason']; quarantineId: string | null; obligationId: string | null }
       | undefined
-    if (row === undefined) throw new Error(`duplicate ${messageId} vanished`)
+    if (row === undefined) return undefined
     return {
       messageId, decision: row.decision, reason: row.reason, duplicate: true,
       ...(row.quarantineId !== null && { quarantineId: row.quarantineId }),
@@ -240,9 +256,9 @@ export class SqliteStore implements GatewayStore {
       const gone = this.db.prepare('DELETE FROM quarantine WHERE id = ?').run(quarantineId)
       if (gone.changes === 0) throw notFound(`no quarantined message ${quarantineId}`)
       closeQuarantinedObligation(this.db, quarantineId, rec.receivedAt, actor, `released: ${rec.decision.decision}/${rec.decision.reason}`)
-      this.db.prepare('DELETE FROM messages WHERE message_id = ?').run(rec.messageId)
+      this.sql.deleteMessage.run(hash52(rec.messageId), rec.messageId)
       const obligationId = rec.decision.decision === 'forward' ? (rec.obligation?.id ?? null) : null
-      this.sql.insertMessage.run(decisionRecord(rec, null, obligationId))
+      this.sql.insertMessage.run(messageRow(rec, null, obligationId))
       this.#writeEffects(rec, null)
       this.audit(actor, 'quarantine.release', quarantineId, `${rec.decision.decision}/${rec.decision.reason}`)
       const d = rec.decision
@@ -462,11 +478,11 @@ export class SqliteStore implements GatewayStore {
     if (row !== null) this.sql.deleteSpool.run(row)
     this.sql.insertQuarantine.run(
       id, item.messageId, now, 'adapter-rejected', detail.slice(0, 500), null, item.party, item.mpxn,
-      item.contentType, item.body.byteLength, item.body, critical ? 1 : 0, this.sql.alertCodeOf.pluck().get(item.messageId) ?? null,
+      item.contentType, item.body.byteLength, item.body, critical ? 1 : 0, this.sql.alertCodeOf.pluck().get(hash52(item.messageId), item.messageId) ?? null,
     )
     // A refused critical alert is quarantined with its clock
     if (critical?.obligation !== undefined) openQuarantinedObligation(this.db, critical.obligation, item.messageId, id, now)
-    this.sql.rejectMessage.run('adapter-rejected', id, item.messageId)
+    this.sql.rejectMessage.run('adapter-rejected', id, hash52(item.messageId), item.messageId)
   }
 
   /** Forget message IDs (and their audit rows) older than the retention. */

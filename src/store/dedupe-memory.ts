@@ -1,0 +1,198 @@
+import { hash52 } from './message-hash.js'
+import type { CommitOutcome } from './types.js'
+
+/** What the dedupe memory keeps of a recent accepted message (a repeat is answered from it). */
+export interface Seen {
+  decision: CommitOutcome['decision']
+  reason: CommitOutcome['reason']
+  quarantineId: string | null
+  obligationId: string | null
+  receivedAt: number
+}
+
+/** A recent message: its answer, or the append still syncing (a repeat waits for it). */
+export type Recent = Seen | Promise<CommitOutcome>
+
+/**
+ * The journaled store's dedupe memory (docs/journal.md, "Dedupe"): which message IDs were accepted
+ * within `dedupe.window`, counted back from the newest.
+ *
+ * - The newest `recentLimit` messages are kept whole in a Map (insertion order = arrival order): a
+ *   repeat of one of them, or of one still syncing, is answered from memory.
+ * - Older ones keep only a 52-bit hash of the ID (8 bytes in an open-addressing table, 16-32 bytes
+ *   of memory per message with the table's slack, where a Map entry cost about 300), in
+ *   generations of a tenth of the window that are dropped whole once wholly outside it. A hit
+ *   there says "maybe": the caller confirms it with the audit row (SQLite), which also tells the
+ *   decision as it stands now; a false hit (two IDs with one hash, about 1 in 10^8 lookups at 30M
+ *   messages) is simply not found there.
+ */
+export class DedupeMemory {
+  readonly #recent = new Map<string, Recent>()
+  readonly #recentLimit: number
+  readonly #windowMs: number
+  readonly #spanMs: number
+  /** oldest first */
+  #generations: HashTable[] = []
+  /** the newest receivedAt accepted: the window ends here */
+  newestAt = -Infinity
+
+  constructor(windowMs: number, recentLimit = 65_536) {
+    this.#windowMs = windowMs
+    this.#spanMs = Math.max(1, Math.ceil(windowMs / 10))
+    this.#recentLimit = recentLimit
+  }
+
+  /** A recent entry, `'maybe'` when only an older hash matches, else undefined. */
+  get(id: string): Recent | 'maybe' | undefined {
+    const r = this.#recent.get(id)
+    if (r !== undefined) return r
+    if (this.#generations.length === 0) return undefined
+    const h = hash52(id)
+    for (let g = this.#generations.length - 1; g >= 0; g--) if (this.#generations[g]!.has(h)) return 'maybe'
+    return undefined
+  }
+
+  /** Remembers a message (or replaces its entry); keeps the recent part within its limit. */
+  set(id: string, value: Recent): void {
+    this.#recent.set(id, value)
+    if (!(value instanceof Promise) && value.receivedAt > this.newestAt) this.newestAt = value.receivedAt
+    if (this.#recent.size > this.#recentLimit) this.#demote(2)
+  }
+
+  /** Forgets a recent entry (its append failed: the message was not kept). */
+  delete(id: string): void {
+    this.#recent.delete(id)
+  }
+
+  /** The recent entry, to update it in place (a delivery the adapter rejected is now quarantined). */
+  recent(id: string): Seen | undefined {
+    const r = this.#recent.get(id)
+    return r === undefined || r instanceof Promise ? undefined : r
+  }
+
+  /** Messages remembered, recent and hashed (tests, metrics). */
+  get size(): number {
+    let n = this.#recent.size
+    for (const g of this.#generations) n += g.count
+    return n
+  }
+
+  /** Bytes the hashed part holds (its tables). */
+  get hashedBytes(): number {
+    let n = 0
+    for (const g of this.#generations) n += g.bytes
+    return n
+  }
+
+  /**
+   * Forgets what fell out of the window: a few recent entries from the front (a few per accepted
+   * message, so the memory follows the window without a pause on the hot path; an entry still
+   * syncing or inside the window stops it), and whole generations that end before the window.
+   */
+  forgetOld(): void {
+    const cutoff = this.newestAt - this.#windowMs
+    let k = 0
+    for (const [id, s] of this.#recent) {
+      if (k++ >= 8 || s instanceof Promise || s.receivedAt >= cutoff) break
+      this.#recent.delete(id)
+    }
+    while (this.#generations.length > 0 && this.#generations[0]!.lastAt < cutoff) this.#generations.shift()
+  }
+
+  /** Forgets every message received before `olderThan` (their audit rows were purged). */
+  forgetBefore(olderThan: number): void {
+    for (const [id, s] of this.#recent) if (!(s instanceof Promise) && s.receivedAt < olderThan) this.#recent.delete(id)
+    this.#generations = this.#generations.filter((g) => g.lastAt >= olderThan)
+  }
+
+  /** Moves up to `n` of the oldest recent entries to the hashed part (never one still syncing). */
+  #demote(n: number): void {
+    for (const [id, s] of this.#recent) {
+      if (n-- <= 0 || this.#recent.size <= this.#recentLimit || s instanceof Promise) return
+      this.#recent.delete(id)
+      this.#hashed(id, s.receivedAt)
+    }
+  }
+
+  /** Adds an ID to the hashed part directly (a start loading rows older than the recent part). */
+  #hashed(id: string, receivedAt: number): void {
+    let g = this.#generations[this.#generations.length - 1]
+    if (g === undefined || receivedAt >= g.firstAt + this.#spanMs) {
+      g = new HashTable(g === undefined ? 1 << 12 : g.capacityFor(), receivedAt)
+      this.#generations.push(g)
+    }
+    g.add(hash52(id), receivedAt)
+  }
+
+  /** A start: rows oldest first; all but the newest `recentLimit` go straight to the hashed part. */
+  load(rows: Iterable<[string, Seen]>, total: number): void {
+    let skip = total - this.#recentLimit
+    for (const [id, s] of rows) {
+      if (skip-- > 0) {
+        this.#hashed(id, s.receivedAt)
+        if (s.receivedAt > this.newestAt) this.newestAt = s.receivedAt
+      } else this.set(id, s)
+    }
+  }
+}
+
+/**
+ * One generation: open addressing with linear probing over a Float64Array of 52-bit hashes (a
+ * double holds integers below 2^53 exactly), 0 = empty. Doubles when half full.
+ */
+class HashTable {
+  #slots: Float64Array
+  #mask: number
+  count = 0
+  readonly firstAt: number
+  lastAt: number
+
+  constructor(capacity: number, at: number) {
+    this.#slots = new Float64Array(capacity)
+    this.#mask = capacity - 1
+    this.firstAt = at
+    this.lastAt = at
+  }
+
+  get bytes(): number {
+    return this.#slots.byteLength
+  }
+
+  /** A good first size for the next generation: this one's, so it rarely grows. */
+  capacityFor(): number {
+    return Math.max(1 << 12, this.#slots.length)
+  }
+
+  has(h: number): boolean {
+    const slots = this.#slots
+    for (let i = h & this.#mask; ; i = (i + 1) & this.#mask) {
+      const v = slots[i]!
+      if (v === h) return true
+      if (v === 0) return false
+    }
+  }
+
+  add(h: number, at: number): void {
+    if (at > this.lastAt) this.lastAt = at
+    if (2 * (this.count + 1) > this.#slots.length) this.#grow()
+    if (insert(this.#slots, this.#mask, h)) this.count++
+  }
+
+  #grow(): void {
+    const old = this.#slots
+    this.#slots = new Float64Array(old.length * 2)
+    this.#mask = this.#slots.length - 1
+    for (const v of old) if (v !== 0) insert(this.#slots, this.#mask, v)
+  }
+}
+
+function insert(slots: Float64Array, mask: number, h: number): boolean {
+  for (let i = h & mask; ; i = (i + 1) & mask) {
+    const v = slots[i]!
+    if (v === h) return false
+    if (v === 0) {
+      slots[i] = h
+      return true
+    }
+  }
+}

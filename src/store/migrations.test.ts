@@ -1,0 +1,72 @@
+// Migration 8: the `messages` audit rows move from a random TEXT primary key to a rowid table in
+// arrival order, found by a hash of the message ID (docs/journal.md, "Projection").
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { afterEach, describe, expect, it } from 'vitest'
+import { hash52 } from './message-hash.js'
+import { migrate } from './migrations.js'
+import { SqliteStore } from './sqlite-store.js'
+import type { AcceptedRecord } from './types.js'
+
+const dirs: string[] = []
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+function dropped(messageId: string, at: number): AcceptedRecord {
+  return {
+    messageId, receivedAt: at, kind: 'device_alert', responseTime: at, contentType: 'application/xml', body: Buffer.from('<x/>'), headers: {},
+    decision: { decision: 'drop', reason: 'stale-cos-noncritical', critical: false, mpxn: '1000000000001', supplyStartDate: '2025-03-01' },
+    recipientParty: 'ACME',
+  }
+}
+
+describe('migration 8: messages in arrival order with a hash index', () => {
+  it('keeps every row of a version-7 database, orders them by arrival, and the store still knows them as duplicates', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dccgw-migrate-'))
+    dirs.push(dir)
+    const file = join(dir, 'gateway.db')
+    const old = new Database(file)
+    old.pragma('journal_mode = WAL')
+    migrate(old, 7)
+    const insert = old.prepare(`INSERT INTO messages (message_id, received_at, response_time, kind, decision, reason, party, mpxn, supply_start_date, quarantine_id)
+      VALUES (?, ?, ?, 'device_alert', ?, ?, 'ACME', '1000000000001', '2025-03-01', ?)`)
+    insert.run('zz-first', 1_000, 1_000, 'drop', 'stale-cos-noncritical', null) // key order is not arrival order
+    insert.run('aa-second', 2_000, 2_000, 'quarantine', 'unknown-device', 'q-1')
+    insert.run('mm-third', 3_000, 3_000, 'deliver', 'responsible', null)
+    old.close()
+
+    const store = new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 16, synchronous: 'NORMAL' })
+    try {
+      const rows = store.db.prepare('SELECT id, id_hash AS h, message_id AS m FROM messages ORDER BY id').all() as { id: number; h: number; m: string }[]
+      expect(rows.map((r) => r.m)).toEqual(['zz-first', 'aa-second', 'mm-third'])
+      for (const r of rows) expect(r.h).toBe(hash52(r.m))
+      expect(store.db.pragma('user_version', { simple: true })).toBe(8)
+      expect(await store.commitAccepted(dropped('aa-second', 4_000))).toMatchObject({ decision: 'quarantine', reason: 'unknown-device', quarantineId: 'q-1', duplicate: true })
+      expect(await store.commitAccepted(dropped('new-one', 5_000))).toMatchObject({ decision: 'drop', duplicate: false })
+      expect(await store.commitAccepted(dropped('new-one', 6_000))).toMatchObject({ duplicate: true })
+      // the stale-CoS report still finds them (its index was made again)
+      expect(store.db.prepare('SELECT COUNT(*) FROM messages WHERE supply_start_date IS NOT NULL AND party = ?').pluck().get('ACME')).toBe(4)
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('two IDs that share a hash are two messages: the ID decides, the hash only finds', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dccgw-migrate-'))
+    dirs.push(dir)
+    const store = new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 16, synchronous: 'NORMAL' })
+    try {
+      // a row whose hash is the one 'second' will have: as if two IDs collided
+      store.db.prepare(`INSERT INTO messages (id_hash, message_id, received_at, kind, decision, reason) VALUES (?, 'first', 1, 'device_alert', 'drop', 'stale-cos-noncritical')`)
+        .run(hash52('second'))
+      expect(await store.commitAccepted(dropped('second', 2))).toMatchObject({ duplicate: false })
+      expect(await store.commitAccepted(dropped('second', 3))).toMatchObject({ duplicate: true })
+      expect(store.db.prepare('SELECT COUNT(*) FROM messages WHERE id_hash = ?').pluck().get(hash52('second'))).toBe(2)
+    } finally {
+      await store.close()
+    }
+  })
+})
