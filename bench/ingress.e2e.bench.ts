@@ -281,7 +281,8 @@ async function cpuProfile(adapterUrl: string): Promise<{ frame: string; selfPct:
   const t = await startGateway(adapterUrl, 'FULL', 0, ['--cpu-prof', `--cpu-prof-dir=${profDir}`])
   await load(t.url, SECONDS)
   await stop(t)
-  const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))!
+  // the main thread's (thread id 0): the checkpoint and projection worker threads write their own
+  const file = readdirSync(profDir).find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f))!
   if (process.env.PROFILE_KEEP) copyFileSync(join(profDir, file), process.env.PROFILE_KEEP) // for a closer look (bench/lib/profile-share.ts)
   const prof = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as {
     nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]; samples: number[]

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
+import { waitFor } from '../../test/support/wait-for.js'
 import { CommitQueue } from './commit-queue.js'
 
 function setup() {
@@ -51,5 +52,25 @@ describe('CommitQueue group commit', () => {
     q.flush()
     for (const p of ops) await expect(p).rejects.toThrow('database or disk is full')
     expect(keys()).toEqual([])
+  })
+
+  it('a timed flush waits while another writer of the file is in a transaction, then commits', async () => {
+    const db = new Database(':memory:')
+    db.exec('CREATE TABLE t (k TEXT PRIMARY KEY)')
+    const q = new CommitQueue(db, 1, 64)
+    let release!: () => void
+    let busy: Promise<void> | undefined = new Promise<void>((r) => (release = r))
+    let asked = 0
+    q.writerBusy = () => (asked++, busy)
+    let ran = false
+    const op = q.run(() => (ran = true))
+    await waitFor('the timed flush to look for the other writer', () => asked > 0)
+    expect(ran).toBe(false) // it waits for the writer
+    await new Promise((r) => setImmediate(r))
+    expect(ran).toBe(false)
+    busy = undefined
+    release()
+    await op
+    expect(ran).toBe(true)
   })
 })

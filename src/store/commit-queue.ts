@@ -26,6 +26,12 @@ export class CommitQueue {
   onCommit: ((size: number, seconds: number) => void) | undefined
   /** called when a batch fails on an I/O error (disk full, read-only): the file cannot be written */
   onIoError: ((err: unknown) => void) | undefined
+  /**
+   * Another connection of this process writing the same file (the projection worker,
+   * projection-thread.ts): a promise while it is in a transaction. A timed flush waits for it
+   * instead of blocking the event loop in SQLite's busy handler.
+   */
+  writerBusy: (() => Promise<void> | undefined) | undefined
 
   constructor(db: Database, intervalMs: number, maxBatch: number) {
     this.#db = db
@@ -50,10 +56,19 @@ export class CommitQueue {
       if (ms > 0) return
       clearTimeout(this.#timer)
     }
-    this.#timer = ms > 0 ? setTimeout(() => this.flush(), ms) : (setImmediate(() => this.flush()) as unknown as NodeJS.Timeout)
+    this.#timer = ms > 0 ? setTimeout(() => this.#flushWhenFree(), ms) : (setImmediate(() => this.#flushWhenFree()) as unknown as NodeJS.Timeout)
   }
 
-  /** Commits everything queued now. Synchronous: better-sqlite3 blocks for the fsync. */
+  #flushWhenFree(): void {
+    const busy = this.writerBusy?.()
+    if (busy === undefined) this.flush()
+    else void busy.then(() => this.#flushWhenFree())
+  }
+
+  /**
+   * Commits everything queued now. Synchronous: better-sqlite3 blocks for the fsync (and, should
+   * another connection hold the write lock, in the busy handler: busy_timeout).
+   */
   flush(): void {
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer)
@@ -73,6 +88,8 @@ export class CommitQueue {
     const started = process.hrtime.bigint()
     const results: { ok: boolean; value: unknown }[] = []
     try {
+      // IMMEDIATE: the write lock is taken at BEGIN, where SQLite's busy handler waits for another
+      // writer; a deferred transaction that read first would fail at once with SQLITE_BUSY
       this.#db.transaction(() => {
         for (const p of batch) {
           // A savepoint per op lets one failing op roll back alone.
@@ -89,7 +106,7 @@ export class CommitQueue {
             results.push({ ok: false, value: err })
           }
         }
-      })()
+      }).immediate()
     } catch (err) {
       if (isIoError(err)) this.onIoError?.(err)
       for (const p of batch) p.reject(err)

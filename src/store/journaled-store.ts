@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
-import { isIoError } from './commit-queue.js'
 import { Journal } from './journal/index.js'
 import type { JournalFs } from './journal/index.js'
 import { decodeFact, encodeFact, withoutBody } from './journal-record.js'
@@ -8,6 +7,10 @@ import type { DeliveryRef, JournalFact } from './journal-record.js'
 import { DedupeMemory } from './dedupe-memory.js'
 import type { Seen } from './dedupe-memory.js'
 import { MemorySpool } from './memory-spool.js'
+import { Projection } from './projection.js'
+import type { ProjectionRecord } from './projection.js'
+import { startProjector } from './projection-thread.js'
+import type { Applied, Projector } from './projection-thread.js'
 import type { ObligationEventRow, QuarantineFilter, StaleCosRow } from './queries.js'
 import type { AuditEntry, AuditPageFilter, DecisionMinute, QuarantineReasonCount } from './console-queries.js'
 import { SqliteStore, noticeBody } from './sqlite-store.js'
@@ -38,20 +41,11 @@ export interface JournaledStoreOptions extends StoreOptions {
    * the projection holds are dropped from memory and read back when their turn comes
    */
   spoolMemoryBytes?: number
-}
-
-/** A durable journal record the projection has not applied yet (the accepted record kept whole). */
-interface Pending {
-  seq: number
-  fact: JournalFact
-  body: Buffer
-  rec?: AcceptedRecord
+  /** the projection worker's module (tests); default the compiled projection-worker.js beside this module */
+  projectionWorker?: URL
 }
 
 const SIDE_POLL_MS = 250
-/** the space probe's body: larger than a page, so the file must grow to hold it */
-const GROW_PROBE = Buffer.alloc(16_384)
-const ROLLED_BACK = Symbol('rolled back')
 
 /**
  * The embedded store with the durable journal on the hot path (docs/journal.md):
@@ -63,11 +57,12 @@ const ROLLED_BACK = Symbol('rolled back')
  * - deliveries are queued in memory per target, party and MPxN (memory-spool.ts); a 2xx appends a
  *   `delivered` record without waiting for its sync (a crash repeats the delivery, same key);
  * - SQLite (the SqliteStore this extends) is the projection: batches of journal records applied in
- *   one transaction with the journal position, on the main thread between requests, through the
- *   same write code as the plain store. Reads flush the projection first, so admin views see every
- *   write already acknowledged. Operator writes (release, delete, acknowledge, purge, obligation
- *   timer) stay SQLite transactions; a spool row they write (a notice, a released delivery, a CLI
- *   release from another process) is picked up into memory.
+ *   one transaction with the journal position by a worker thread on its own connection
+ *   (projection-worker.ts), through the same write code as the plain store (projection.ts). Reads
+ *   wait for the worker to apply every record before them, so admin views see every write already
+ *   acknowledged. Operator writes (release, delete, acknowledge, purge, obligation timer) stay
+ *   SQLite transactions on the main connection, taken between the worker's; a spool row they write
+ *   (a notice, a released delivery, a CLI release from another process) is picked up into memory.
  */
 export class JournaledStore extends SqliteStore {
   readonly journal: Journal
@@ -76,13 +71,19 @@ export class JournaledStore extends SqliteStore {
   readonly #refs = new Map<number, DeliveryRef>()
   /** accepted seq -> local item id, while the item waits */
   readonly #itemOfSeq = new Map<number, number>()
-  /** accepted seq -> spool row the projection wrote for it, until delivered */
-  readonly #rowOfSeq = new Map<number, number>()
   /** messageId -> its outcome, in arrival order (so the oldest are at the front for pruning) */
   readonly #dedupe: DedupeMemory
   readonly #dedupeWindowMs: number
-  #pending: Pending[] = []
+  /** durable records not yet handed to the projection, as appended */
+  #pending: ProjectionRecord[] = []
+  /** the position the projection has committed */
   #projected = 0
+  /** the last record handed to the projection */
+  #postedThrough = 0
+  /** the worker thread (or, from source, the main connection) that applies the records */
+  #projector: Projector | undefined
+  /** the projection request in flight (one at a time): settles once its answer has been handled */
+  #inflight: Promise<void> | undefined
   #projectTimer: NodeJS.Timeout | undefined
   #projectImmediate: NodeJS.Immediate | undefined
   #lastProjectAt = -Infinity
@@ -101,8 +102,8 @@ export class JournaledStore extends SqliteStore {
   readonly #released = new Set<number>()
   readonly #batch: number
   readonly #synchronous: 'FULL' | 'NORMAL'
-  readonly #positionStmt
-  readonly #tagRowStmt
+  readonly #path: string
+  readonly #worker: URL | undefined
 
   private constructor(opts: JournaledStoreOptions) {
     super(opts)
@@ -113,11 +114,13 @@ export class JournaledStore extends SqliteStore {
     this.#memoryCap = opts.spoolMemoryBytes ?? 64 * 2 ** 20
     this.#dedupeWindowMs = opts.dedupeWindowMs ?? 7 * 86_400_000
     this.#dedupe = new DedupeMemory(this.#dedupeWindowMs, opts.dedupeRecent)
-    this.#positionStmt = this.db.prepare('UPDATE journal_position SET seq = ? WHERE id = 1')
+    this.#path = opts.path
+    this.#worker = opts.projectionWorker
     // A write through the group-commit queue (a 422's raw bytes, operator actions) that fails for
     // space means the projection cannot write either: ingress answers 503 from then on.
     this.queue.onIoError = (err) => this.#cannotWrite(err, 'SQLite write failed; ingress answers 503 until it can write again')
-    this.#tagRowStmt = this.db.prepare('UPDATE spool SET journal_seq = ? WHERE id = ?')
+    // two writers of gateway.db: the queue's transactions go between the projection worker's
+    this.queue.writerBusy = () => this.#inflight
   }
 
   /**
@@ -130,6 +133,7 @@ export class JournaledStore extends SqliteStore {
       await store.#start()
     } catch (err) {
       await store.journal.close().catch(() => undefined)
+      await store.#projector?.stop()
       await SqliteStore.prototype.close.call(store)
       throw err
     }
@@ -138,38 +142,39 @@ export class JournaledStore extends SqliteStore {
 
   async #start(): Promise<void> {
     await this.journal.open()
-    this.#projected = this.db.prepare('SELECT seq FROM journal_position WHERE id = 1').pluck().get() as number
+    const projection = new Projection(this, this.#synchronous)
+    this.#projected = projection.position()
     const durable = this.journal.durableSeq
     if (this.#projected > durable) {
       // The journal directory was removed or replaced: everything up to the old position is in
       // SQLite; the new journal numbers from where it stands.
       this.#hooks.onError?.(new Error(`projection at ${this.#projected}, journal ends at ${durable}`), 'journal restarted')
       this.#projected = durable
-      this.#positionStmt.run(durable)
+      projection.commitPosition(durable)
     }
-    // Recovery before readiness: the records the projection had not committed when the last
-    // process stopped (a kill between journal and projection) are applied now, once each. A
-    // delivered/rejected record among them may name its delivery by sequence number only (the 2xx
-    // came before the last process projected the decision): the rows the projection wrote are
-    // known by their record's sequence number first, so the record finds its row.
-    for (const [row, seq] of this.db.prepare('SELECT id, journal_seq FROM spool WHERE journal_seq > 0').raw().iterate() as IterableIterator<[number, number]>) {
-      this.#rowOfSeq.set(seq, row)
+    // Recovery before readiness, on this thread: the records the projection had not committed when
+    // the last process stopped (a kill between journal and projection) are applied now, once each.
+    // A delivered/rejected record among them may name its delivery by sequence number only (the 2xx
+    // came before the last process projected the decision): the projection knows the rows it wrote
+    // by their record's sequence number (projection.ts), so the record finds its row.
+    let batch: ProjectionRecord[] = []
+    const recover = () => {
+      const r = projection.apply(batch, true)
+      this.#projected = r.last
+      for (const x of r.refused) this.#hooks.onError?.(new Error(x.message), `journal record ${x.seq} not projected`)
+      batch = []
     }
-    let batch: Pending[] = []
     for await (const r of this.journal.records(this.#projected + 1)) {
-      const { fact, body } = decodeFact(r.body)
-      batch.push({ seq: r.seq, fact, body })
-      if (batch.length >= this.#batch) {
-        this.#apply(batch, true)
-        batch = []
-      }
+      batch.push({ seq: r.seq, bytes: r.body })
+      if (batch.length >= this.#batch) recover()
     }
-    if (batch.length > 0) this.#apply(batch, true)
+    if (batch.length > 0) recover()
+    this.#postedThrough = this.#projected
     if (this.#projected > 0) {
       // The position read may come from a NORMAL commit of the last process, still only in the
       // page cache after a kill: one durable commit covers it (the WAL fsync flushes the whole
       // file) before the journal may retire anything on its account.
-      this.#commit(true, () => this.#positionStmt.run(this.#projected))
+      projection.commitPosition(this.#projected)
       this.journal.projectedThrough(this.#projected)
     }
     // dedupe memory: the messages of the last dedupe window the projection knows (all of them now),
@@ -186,6 +191,8 @@ export class JournaledStore extends SqliteStore {
     // waiting deliveries: every spool row, in arrival order
     this.#loadSpoolRows(true)
     this.#shedBodies()
+    // from here on the projection runs in its worker thread (from source: on this connection)
+    this.#projector = startProjector(this, this.#path, this.#synchronous, () => projection, this.#worker)
     await this.#retire()
   }
 
@@ -208,6 +215,11 @@ export class JournaledStore extends SqliteStore {
     return { bytes: s.bytes, segments: s.segments, projectionLagRecords: s.durableSeq - this.#projected }
   }
 
+  /** whether the projection runs in its worker thread (tests) */
+  get projectionThreaded(): boolean {
+    return this.#projector?.threaded ?? false
+  }
+
   /** messages the dedupe memory holds (tests) */
   dedupeEntries(): number {
     return this.#dedupe.size
@@ -221,9 +233,17 @@ export class JournaledStore extends SqliteStore {
   // ---- the hot path -------------------------------------------------------------------------
 
   override commitAccepted(rec: AcceptedRecord): Promise<CommitOutcome> {
-    if (this.#projectionError !== undefined && !this.#projectNow()) {
-      return Promise.reject(storeUnavailable('the projection (SQLite) cannot be written; nothing was kept', this.#projectionError))
+    if (this.#projectionError !== undefined) {
+      // SQLite could not be written: each request tries again (sharing the attempt in flight)
+      return this.#tryWrite().then((ok) =>
+        ok ? this.#answer(rec) : Promise.reject(storeUnavailable('the projection (SQLite) cannot be written; nothing was kept', this.#projectionError)),
+      )
     }
+    return this.#answer(rec)
+  }
+
+  /** A repeat is answered from the dedupe memory; anything else is appended. */
+  #answer(rec: AcceptedRecord): Promise<CommitOutcome> {
     const seen = this.#dedupe.get(rec.messageId)
     if (seen === 'maybe') return this.#maybeRepeat(rec)
     if (seen !== undefined) {
@@ -261,7 +281,7 @@ export class JournaledStore extends SqliteStore {
     const p = this.journal.append(bytes, { open: false, payload: keep }).then(
       (seq) => {
         this.#dedupe.set(rec.messageId, seenNow)
-        this.#pending.push({ seq, fact, body: EMPTY, rec })
+        this.#pending.push({ seq, bytes })
         const item = deliveryOf(rec, this.#spool.nextId())
         if (item !== undefined) {
           this.#spool.add(item)
@@ -371,8 +391,9 @@ export class JournaledStore extends SqliteStore {
   }
 
   #append(fact: JournalFact, body?: Buffer): Promise<number> {
-    const p = this.journal.append(encodeFact(fact, body), { open: false, payload: body !== undefined }).then((seq) => {
-      this.#pending.push({ seq, fact, body: body ?? EMPTY })
+    const bytes = encodeFact(fact, body)
+    const p = this.journal.append(bytes, { open: false, payload: body !== undefined }).then((seq) => {
+      this.#pending.push({ seq, bytes })
       this.#scheduleProjection()
       return seq
     })
@@ -408,14 +429,13 @@ export class JournaledStore extends SqliteStore {
       this.#spool.add(item)
       this.#resident += item.body.byteLength
       this.#refs.set(item.id, { seq, row: r.id })
-      if (seq !== null) this.#rowOfSeq.set(seq, r.id)
     }
     if (rows.length > 0) {
       // by id: a row another process (the CLI) writes meanwhile stays untagged for the next poll
       const tag = this.db.prepare('UPDATE spool SET journal_seq = 0 WHERE id = ? AND journal_seq IS NULL')
       this.db.transaction(() => {
         for (const r of rows) tag.run(r.id)
-      })()
+      }).immediate()
     }
     return rows.length
   }
@@ -438,40 +458,85 @@ export class JournaledStore extends SqliteStore {
     }
   }
 
-  /** Applies everything durable and not yet projected; false while the projection cannot be written. */
-  #projectNow(): boolean {
-    if (this.#pending.length === 0) {
-      if (this.#projectionError === undefined) return true
-      if (!super.open) return false
-      // nothing to apply, but the last SQLite write failed (a full disk): writable again only
-      // once the file can grow
-      if (this.#canGrow()) this.#projectionError = undefined
-      else this.#retryProjection()
-      return this.#projectionError === undefined
+  /**
+   * Hands everything durable and not yet projected to the projection, in one batch; with nothing
+   * waiting while SQLite cannot be written, asks whether the file can grow again. One request at a
+   * time: what arrives meanwhile waits for the answer. `durable` (synchronous FULL) only when a
+   * segment could retire, or asked for: the journal may delete records only once the projection
+   * has durably passed them.
+   */
+  #projectNow(durable?: boolean): void {
+    if (this.#inflight !== undefined || !super.open || this.#projector === undefined) return
+    if (this.#projector.dead && !this.#stopped) {
+      this.#hooks.onError?.(new Error('the projection worker died'), 'projection worker restarted')
+      this.#projector = startProjector(this, this.#path, this.#synchronous, () => new Projection(this, this.#synchronous), this.#worker)
     }
-    if (!super.open) return false
+    const projector = this.#projector
+    if (this.#pending.length === 0) {
+      if (this.#projectionError !== undefined) this.#request((settle) => projector.probe((grow) => (this.#probed(grow), settle())))
+      return
+    }
     const batch = this.#pending
     this.#pending = []
-    // durable (synchronous FULL) only when a segment could retire: the journal may delete records
-    // only once the projection has durably passed them
-    const durable = this.journal.stats().segments > 1
-    try {
-      this.#apply(batch, durable)
-      this.#projectionError = undefined
-    } catch (err) {
+    this.#postedThrough = batch[batch.length - 1]!.seq
+    const commitFull = durable ?? this.journal.stats().segments > 1
+    this.#request((settle) => projector.apply(batch, commitFull, (a) => (this.#applied(batch, commitFull, a), settle())))
+  }
+
+  /** Starts one projection request; `#inflight` settles when `send`'s callback has run. */
+  #request(send: (settle: () => void) => void): void {
+    let resolve!: () => void
+    const p = new Promise<void>((r) => (resolve = r))
+    this.#inflight = p
+    send(() => {
+      if (this.#inflight === p) this.#inflight = undefined
+      resolve()
+    })
+  }
+
+  /** The projection's answer for a batch: the rows it wrote, or why nothing of it was applied. */
+  #applied(batch: ProjectionRecord[], durable: boolean, a: Applied): void {
+    this.#lastProjectAt = performance.now()
+    if ('error' in a) {
       this.#pending = batch.concat(this.#pending)
-      this.#cannotWrite(err, 'projection failed; ingress answers 503 until it can write again')
-      return false
-    } finally {
-      this.#lastProjectAt = performance.now()
+      if (this.#stopped) this.#hooks.onError?.(a.error, 'last projection failed; it is applied from the journal at the next start')
+      else this.#cannotWrite(a.error, 'projection failed; ingress answers 503 until it can write again')
+      return
     }
+    const r = a.result
+    this.#projectionError = undefined
+    this.#projected = r.last
+    for (const x of r.refused) this.#hooks.onError?.(new Error(x.message), `journal record ${x.seq} not projected`)
+    for (let i = 0; i < r.rows.length; i += 2) {
+      const id = this.#itemOfSeq.get(r.rows[i]!)
+      const ref = id === undefined ? undefined : this.#refs.get(id)
+      if (ref !== undefined) ref.row = r.rows[i + 1]!
+    }
+    if (r.rows.length > 0) this.#shedBodies()
     this.#hooks.onCommit?.(batch.length)
-    if (durable) {
-      this.journal.projectedThrough(this.#projected)
+    if (durable && !this.#stopped) {
+      this.journal.projectedThrough(r.last)
       void this.#retire()
     }
     if (this.#pending.length > 0) this.#scheduleProjection()
-    return true
+  }
+
+  /** The space probe's answer: writable again only once the file can grow. */
+  #probed(grow: boolean | Error): void {
+    if (grow === true) {
+      this.#projectionError = undefined
+      if (this.#pending.length > 0) this.#scheduleProjection()
+      return
+    }
+    if (grow instanceof Error) this.#hooks.onError?.(grow, 'space probe failed')
+    this.#retryProjection()
+  }
+
+  /** While SQLite cannot be written: one more attempt (or the one in flight); true once it can. */
+  async #tryWrite(): Promise<boolean> {
+    this.#projectNow()
+    await this.#inflight
+    return this.#projectionError === undefined
   }
 
   /** SQLite cannot be written (SQLITE_FULL, an I/O error): ingress answers 503 until it can again. */
@@ -482,97 +547,11 @@ export class JournaledStore extends SqliteStore {
   }
 
   #retryProjection(): void {
+    if (this.#stopped) return
     this.#projectTimer ??= setTimeout(() => {
       this.#projectTimer = undefined
       this.#projectNow()
     }, 200)
-  }
-
-  /** Whether the SQLite file can grow now: a quarantine-sized insert, always rolled back. */
-  #canGrow(): boolean {
-    try {
-      this.db.transaction(() => {
-        this.sql.insertQuarantine.run(randomUUID(), null, 0, 'malformed', 'space probe', 'invalid', null, null, 'application/xml', GROW_PROBE.byteLength, GROW_PROBE, 0, null)
-        throw ROLLED_BACK
-      })()
-    } catch (err) {
-      if (err === ROLLED_BACK) return true
-      if (isIoError(err)) return false
-      throw err
-    }
-    return true
-  }
-
-  /**
-   * One transaction: every record of the batch and the new position, or nothing. Not `durable`:
-   * committed with synchronous NORMAL, whatever store.synchronous says. The journal holds every
-   * record durably, so a power cut that takes the last projection transactions takes their
-   * position with them (same transaction) and the next start applies those records again; the
-   * fsync of the WAL is saved on the event loop (it was most of the projection's cost). The
-   * journal is told the projection passed a record only after a durable (FULL) commit.
-   */
-  #apply(batch: Pending[], durable: boolean): void {
-    // deliveries settled within this batch are never written as spool rows
-    const settled = new Set<number>()
-    for (const p of batch) if (p.fact.t !== 'accepted' && p.fact.ref.seq !== null && p.fact.ref.row === null) settled.add(p.fact.ref.seq)
-    const rows: [number, number][] = []
-    const last = batch[batch.length - 1]!.seq
-    this.#commit(durable, () => {
-      for (const p of batch) this.#applyOne(p, settled, rows)
-      this.#positionStmt.run(last)
-    })
-    this.#projected = last
-    for (const [seq, row] of rows) {
-      this.#rowOfSeq.set(seq, row)
-      const id = this.#itemOfSeq.get(seq)
-      const ref = id === undefined ? undefined : this.#refs.get(id)
-      if (ref !== undefined) ref.row = row
-    }
-    if (rows.length > 0) this.#shedBodies()
-  }
-
-  /** One transaction, committed with synchronous FULL (`durable`) or NORMAL, whatever store.synchronous says. */
-  #commit(durable: boolean, fn: () => void): void {
-    const mode = durable ? 'FULL' : 'NORMAL'
-    if (mode !== this.#synchronous) this.db.pragma(`synchronous = ${mode}`)
-    try {
-      this.db.transaction(fn)()
-    } finally {
-      if (mode !== this.#synchronous) this.db.pragma(`synchronous = ${this.#synchronous}`)
-    }
-  }
-
-  #applyOne(p: Pending, settled: Set<number>, rows: [number, number][]): void {
-    const f = p.fact
-    switch (f.t) {
-      case 'accepted': {
-        const rec = p.rec ?? { ...f.rec, body: p.body }
-        try {
-          const r = this.applyDecision(rec, f.quarantineId, f.obligationId, !settled.has(p.seq))
-          if (r.row !== null) {
-            this.#tagRowStmt.run(p.seq, r.row)
-            rows.push([p.seq, r.row])
-          }
-        } catch (err) {
-          // a record the tables refuse (a bug, not the disk) must not stop the projection for good
-          if (isIoError(err)) throw err
-          this.#hooks.onError?.(err, `journal record ${p.seq} not projected`)
-        }
-        return
-      }
-      case 'delivered': {
-        const row = f.ref.row ?? (f.ref.seq === null ? null : this.#rowOfSeq.get(f.ref.seq) ?? null)
-        this.applyDelivered(row, f.obligationId, f.at)
-        if (f.ref.seq !== null) this.#rowOfSeq.delete(f.ref.seq)
-        return
-      }
-      case 'rejected': {
-        const row = f.ref.row ?? (f.ref.seq === null ? null : this.#rowOfSeq.get(f.ref.seq) ?? null)
-        this.applyRejected({ messageId: f.messageId, party: f.party, mpxn: f.mpxn, contentType: f.contentType, body: p.body }, f.quarantineId, f.detail, f.at, row, f.critical)
-        if (f.ref.seq !== null) this.#rowOfSeq.delete(f.ref.seq)
-        return
-      }
-    }
   }
 
   async #retire(): Promise<void> {
@@ -587,18 +566,39 @@ export class JournaledStore extends SqliteStore {
     }
   }
 
-  /** Applies every durable record to SQLite now (tests; another process reading the projection). */
+  /**
+   * Applies every durable record to SQLite now, blocking until the worker has answered (tests;
+   * another process reading the projection).
+   */
   flushProjection(): void {
-    if (!this.#projectNow()) throw storeUnavailable('the projection (SQLite) cannot be written', this.#projectionError)
+    this.#projector?.drain()
+    this.#projectNow()
+    this.#projector?.drain()
+    if (this.#projectionError !== undefined) throw storeUnavailable('the projection (SQLite) cannot be written', this.#projectionError)
   }
 
   /**
-   * Reads see the projection with every write this store made before them applied: delivered and
-   * rejected records still syncing are waited for (a notice's `notified` shows once it was sent).
+   * Reads see the projection with every write this store made before them applied (the worker's
+   * answer for the batch holding the last of them is awaited): delivered and rejected records
+   * still syncing are waited for too (a notice's `notified` shows once it was sent). While SQLite
+   * cannot be written, reads answer from what it holds.
    */
   async #caughtUp(): Promise<void> {
     if (this.#settling.size > 0) await Promise.allSettled([...this.#settling])
-    if (this.#pending.length > 0) this.#projectNow()
+    const target = this.#pending.at(-1)?.seq ?? this.#postedThrough
+    while (this.#projected < target) {
+      this.#projectNow()
+      const inflight = this.#inflight
+      if (inflight === undefined) return
+      await inflight
+      if (this.#projectionError !== undefined) return
+    }
+  }
+
+  /** max_page_count on the main connection and the projection worker's (tests: a full disk) */
+  override async limitPages(pages: number): Promise<void> {
+    await super.limitPages(pages)
+    await this.#projector?.limitPages(pages)
   }
 
   // ---- operator writes: SQLite transactions, then the memory queues learn of new spool rows ----
@@ -758,7 +758,7 @@ export class JournaledStore extends SqliteStore {
     return super.auditActions()
   }
 
-  /** Waits for queued appends (and their records), projects them, then closes journal and database. */
+  /** Waits for queued appends (and their records), projects them, stops the projection worker, then closes journal and database. */
   override async close(): Promise<void> {
     if (this.#stopped) return
     this.#stopped = true
@@ -766,14 +766,12 @@ export class JournaledStore extends SqliteStore {
     if (this.#projectImmediate !== undefined) clearImmediate(this.#projectImmediate)
     await this.journal.close()
     await new Promise((r) => setImmediate(r))
-    if (this.#pending.length > 0 && super.open) {
-      try {
-        this.#apply(this.#pending, true)
-        this.#pending = []
-      } catch (err) {
-        this.#hooks.onError?.(err, 'last projection failed; it is applied from the journal at the next start')
-      }
-    }
+    // drain the projection: every durable record applied (durably), then the worker ends
+    while (this.#inflight !== undefined) await this.#inflight
+    clearTimeout(this.#projectTimer)
+    this.#projectNow(true)
+    while (this.#inflight !== undefined) await this.#inflight
+    await this.#projector?.stop()
     await super.close()
   }
 }

@@ -185,10 +185,10 @@ export class SqliteStore implements GatewayStore {
 
   /**
    * A decision's messages row and its effects (the journaled store's projection applies each
-   * `accepted` record through this too). `spool` false: the delivery is not written as a spool row
-   * (the journal holds it and it was already delivered). Returns the spool row id, if one was written.
+   * `accepted` record through this too, projection.ts). `spool` false: the delivery is not written as
+   * a spool row (the journal holds it and it was already delivered). Returns the spool row id, if one was written.
    */
-  protected applyDecision(rec: AcceptedRecord, quarantineId: string | null, obligationId: string | null, spool: boolean): { duplicate: boolean; row: number | null } {
+  applyDecision(rec: AcceptedRecord, quarantineId: string | null, obligationId: string | null, spool: boolean): { duplicate: boolean; row: number | null } {
     const inserted = this.sql.insertMessage.run(messageRow(rec, quarantineId, obligationId))
     if (inserted.changes === 0) return { duplicate: true, row: null }
     return { duplicate: false, row: this.#writeEffects(rec, quarantineId, spool) }
@@ -448,8 +448,8 @@ export class SqliteStore implements GatewayStore {
     return this.queue.run(() => this.applyDelivered(item.id, item.obligationId, now))
   }
 
-  /** A delivery reached its target: its spool row (if it has one) goes, its obligation is notified. */
-  protected applyDelivered(row: number | null, obligationId: string | null, now: number): void {
+  /** A delivery reached its target: its spool row (if it has one) goes, its obligation is notified (also the projection's). */
+  applyDelivered(row: number | null, obligationId: string | null, now: number): void {
     if (row !== null) this.sql.deleteSpool.run(row)
     if (obligationId !== null) markObligationNotified(this.db, obligationId, now)
   }
@@ -470,8 +470,8 @@ export class SqliteStore implements GatewayStore {
     })
   }
 
-  /** A delivery the target refused: its spool row (if any) goes, its bytes are quarantined as `adapter-rejected`. */
-  protected applyRejected(
+  /** A delivery the target refused: its spool row (if any) goes, its bytes are quarantined as `adapter-rejected` (also the projection's). */
+  applyRejected(
     item: Pick<SpoolItem, 'messageId' | 'party' | 'mpxn' | 'contentType' | 'body'>, id: string, detail: string, now: number, row: number | null,
     critical?: { obligation?: ObligationDraft },
   ): void {
@@ -493,6 +493,14 @@ export class SqliteStore implements GatewayStore {
   /** Forget the kept originals of forwarded critical alerts received before `olderThan`. */
   purgeOriginals(olderThan: number): Promise<number> {
     return this.queue.run(() => this.db.prepare('DELETE FROM originals WHERE received_at < ?').run(olderThan).changes)
+  }
+
+  /**
+   * Caps gateway.db at `pages` pages on every connection that writes it (SQLite `max_page_count`):
+   * past it a write fails with SQLITE_FULL exactly as on a full disk (tests).
+   */
+  async limitPages(pages: number): Promise<void> {
+    this.db.pragma(`max_page_count = ${pages}`)
   }
 
   /** no journal: the plain store (the CLI, tests) */

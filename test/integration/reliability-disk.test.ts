@@ -1,6 +1,7 @@
-// Disk trouble. The store's database is capped with SQLite `PRAGMA max_page_count`
-// (a size-limited file: writes past the cap fail with SQLITE_FULL exactly as on a full disk, and
-// it works without root or a mount). Ingress must answer 503 + Retry-After, acknowledge nothing it
+// Disk trouble. The store's database is capped with SQLite `PRAGMA max_page_count` on every
+// connection that writes it, the projection worker's included (`limitPages`: a size-limited file:
+// writes past the cap fail with SQLITE_FULL exactly as on a full disk, and it works without root
+// or a mount). Ingress must answer 503 + Retry-After, acknowledge nothing it
 // did not store, and recover by itself when space returns.
 import Database from 'better-sqlite3'
 import { join } from 'node:path'
@@ -21,7 +22,7 @@ describe('store full', () => {
 
     // The disk is full: the file may not grow by a single page.
     const pages = sqliteOf(gw).db.pragma('page_count', { simple: true }) as number
-    sqliteOf(gw).db.pragma(`max_page_count = ${pages}`)
+    await sqliteOf(gw).limitPages(pages)
     const answers: { n: number; status: number; code?: string; retryAfter?: unknown; id?: string; expect: string }[] = []
     const send = async (n: number) => {
       const m = mixedMessage(n)
@@ -45,7 +46,7 @@ describe('store full', () => {
     expect((await fetch(`${gw.url}/healthz`)).status).toBe(200)
 
     // Space returns: the next messages are accepted without a restart.
-    sqliteOf(gw).db.pragma('max_page_count = 1073741823')
+    await sqliteOf(gw).limitPages(1073741823)
     const after = await waitFor('accepted again', async () => {
       const a = await postRaw(`${gw.url}/duis`, alert(DEVICES.acme, 2))
       return a.status === 200 && a

@@ -1,0 +1,44 @@
+// The SQLite projection in a worker thread (docs/journal.md, "The projection"): its own connection to
+// gateway.db applies the batches of journal records the main thread posts (one transferred buffer
+// per batch, projection-thread.ts), one transaction each with the journal position, through the
+// same code as recovery (projection.ts). Every answer goes back on the port, then the shared counter
+// is bumped so a main thread blocked in Atomics.wait (flushProjection) wakes and reads it.
+import type { MessagePort } from 'node:worker_threads'
+import { workerData } from 'node:worker_threads'
+import { Projection } from './projection.js'
+import { SqliteStore } from './sqlite-store.js'
+import { unpackBatch } from './projection-thread.js'
+import type { ProjectionReply, ProjectionRequest, ProjectionWorkerData } from './projection-thread.js'
+
+const { path, synchronous, autocheckpoint, port, signal } = workerData as ProjectionWorkerData & { port: MessagePort; signal: Int32Array }
+const store = new SqliteStore({ path, commitIntervalMs: 0, commitBatch: 1, synchronous })
+// the main connection's setting: 0 while the checkpoint thread checkpoints (checkpointer.ts)
+store.db.pragma(`wal_autocheckpoint = ${autocheckpoint}`)
+const projection = new Projection(store, synchronous)
+
+function answer(m: ProjectionRequest): ProjectionReply {
+  try {
+    switch (m.t) {
+      case 'apply':
+        return { id: m.id, result: projection.apply(unpackBatch(m.buf), m.durable) }
+      case 'probe':
+        return { id: m.id, grow: projection.canGrow() }
+      case 'pages':
+        store.db.pragma(`max_page_count = ${m.pages}`)
+        return { id: m.id }
+      case 'stop':
+        void store.close()
+        return { id: m.id }
+    }
+  } catch (err) {
+    const e = err as { message?: string; code?: unknown }
+    return { id: m.id, error: { message: String(e?.message ?? err), ...(typeof e?.code === 'string' && { code: e.code }) } }
+  }
+}
+
+port.on('message', (m: ProjectionRequest) => {
+  port.postMessage(answer(m))
+  Atomics.add(signal, 0, 1)
+  Atomics.notify(signal, 0)
+  if (m.t === 'stop') port.close()
+})

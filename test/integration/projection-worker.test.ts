@@ -1,0 +1,236 @@
+// The SQLite projection in its worker thread (docs/journal.md, "The projection"), on the built store
+// (dist/: the compiled worker sits beside it; from source the projection runs on the main
+// connection). The main connection writes none of the projected rows; reads and flushProjection
+// wait for the worker; SQLITE_FULL in the worker answers 503 and clears by itself; close drains it.
+import { randomUUID } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import Database from 'better-sqlite3'
+import { describe, expect, it } from 'vitest'
+import { JournaledStore, isStoreUnavailable } from '../../dist/store/index.js'
+import type { AcceptedRecord, ObligationDraft } from '../../dist/store/index.js'
+import { ROOT, tempDir, waitFor } from './harness.js'
+
+let n = 0
+function record(kind: 'deliver' | 'quarantine' | 'drop' | 'forward', bodyBytes = 64): AcceptedRecord {
+  n++
+  const at = Date.now() - 1000 + n
+  const mpxn = `17000000000${n % 10}`
+  const base = {
+    messageId: `pw-${n}-${randomUUID()}`, receivedAt: at, kind: 'device_alert', responseTime: at, alertCode: '8F3D', recipientParty: 'ACME',
+    contentType: 'application/xml', body: Buffer.alloc(bodyBytes, 65 + (n % 26)), headers: {},
+  } as const
+  if (kind === 'forward') {
+    const id = randomUUID()
+    const obligation: ObligationDraft = {
+      id, type: 'critical-forward', fromParty: 'ACME', toParty: 'BRITE', mpxn, alertCode: '8F3D', alertTime: at,
+      dueAt: at + 86_400_000, notice: { obligationId: id }, text: `obligation ${id}`,
+    }
+    return { ...base, obligation, decision: { decision: 'forward', reason: 'stale-cos-critical', critical: true, fromParty: 'ACME', toParty: 'BRITE', supplyStartDate: '2025-03-01', mpxn } }
+  }
+  if (kind === 'deliver') return { ...base, decision: { decision: 'deliver', reason: 'responsible', deliverTo: 'ACME', critical: false, mpxn } }
+  if (kind === 'quarantine') return { ...base, decision: { decision: 'quarantine', reason: 'unknown-device', critical: false, mpxn } }
+  return { ...base, decision: { decision: 'drop', reason: 'stale-cos-noncritical', critical: false, mpxn } }
+}
+
+function open(dir: string, projectIntervalMs?: number): Promise<JournaledStore> {
+  return JournaledStore.open({
+    path: dir, commitIntervalMs: 5, commitBatch: 64, synchronous: 'NORMAL', journal: { segmentBytes: 1 << 20 },
+    ...(projectIntervalMs !== undefined && { projectIntervalMs }),
+  })
+}
+
+/** gateway.db as another process (the CLI) reads it */
+function projection(dir: string) {
+  const db = new Database(join(dir, 'gateway.db'), { readonly: true })
+  try {
+    const count = (sql: string) => db.prepare(sql).pluck().get() as number
+    return {
+      messages: count('SELECT COUNT(*) FROM messages'), quarantine: count('SELECT COUNT(*) FROM quarantine'),
+      obligations: count('SELECT COUNT(*) FROM obligations'), spool: count('SELECT COUNT(*) FROM spool'),
+      position: count('SELECT seq FROM journal_position WHERE id = 1'),
+    }
+  } finally {
+    db.close()
+  }
+}
+
+/** rows written on the store's own (main-thread) connection since it opened */
+const mainChanges = (s: JournaledStore) => s.db.prepare('SELECT total_changes()').pluck().get() as number
+
+describe('projection worker', () => {
+  it('applies the batches on its own connection; reads and flushProjection wait for it', async () => {
+    const dir = tempDir('dccgw-projw-')
+    const s = await open(dir, 1e9) // projects only when a read or a flush asks
+    try {
+      expect(s.projectionThreaded).toBe(true)
+      const before = mainChanges(s)
+      const fwd = record('forward')
+      await s.commitAccepted(fwd)
+      // a read right after the acknowledgement sees it: it waited for the worker's answer
+      expect(await s.getObligation(fwd.obligation!.id)).toMatchObject({ status: 'open' })
+      const recs = [record('deliver'), record('quarantine'), record('drop'), record('deliver'), record('quarantine')]
+      for (const r of recs) await s.commitAccepted(r)
+      s.flushProjection() // synchronous: blocks until the worker has committed
+      expect(projection(dir)).toEqual({ messages: 6, quarantine: 2, obligations: 1, spool: 3, position: 6 })
+      expect(s.journalStats().projectionLagRecords).toBe(0)
+      // the deliveries' spool rows are known to the memory queues (their bodies read back from there)
+      const due = s.dueSpool(Date.now(), 10)
+      expect(due).toHaveLength(3)
+      for (const i of due) await s.completeDelivery(i, Date.now())
+      expect((await s.listQuarantine({ limit: 10 })).items).toHaveLength(2)
+      expect(projection(dir).spool).toBe(0)
+      expect(mainChanges(s)).toBe(before) // not one projected row was written by the main thread
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('operator writes on the main connection go between the worker\'s transactions', async () => {
+    const dir = tempDir('dccgw-projw-')
+    const s = await open(dir, 1)
+    const errors: string[] = []
+    s.setHooks({ onError: (err, what) => errors.push(`${what}: ${(err as Error).message}`) })
+    // traffic all along, so the worker is often in a transaction when an acknowledgement commits
+    let stop = false
+    const traffic = (async () => {
+      while (!stop) await Promise.all(Array.from({ length: 16 }, () => s.commitAccepted(record('quarantine', 4096))))
+    })()
+    try {
+      const acks: string[] = []
+      for (let k = 0; k < 40; k++) {
+        const fwd = record('forward')
+        await s.commitAccepted(fwd)
+        acks.push(await s.acknowledgeObligation(fwd.obligation!.id, 'test', Date.now()))
+      }
+      stop = true
+      await traffic
+      expect(acks).toEqual(Array(40).fill('ok'))
+      expect(errors).toEqual([])
+      expect(await s.obligationCounts(Date.now())).toEqual([{ type: 'critical-forward', status: 'acknowledged', n: 40 }])
+    } finally {
+      stop = true
+      await traffic.catch(() => undefined)
+      await s.close()
+    }
+  })
+
+  it('SQLITE_FULL in the worker: ingress answers 503 (nothing kept) until the file can grow again, then accepts', async () => {
+    const dir = tempDir('dccgw-projw-')
+    const s = await open(dir, 5)
+    const errors: string[] = []
+    s.setHooks({ onError: (_err, what) => errors.push(what) })
+    try {
+      await s.commitAccepted(record('quarantine'))
+      s.flushProjection()
+      const pages = s.db.pragma('page_count', { simple: true }) as number
+      await s.limitPages(pages) // the disk is full: gateway.db may not grow by a page
+      const acked: string[] = []
+      const refused: string[] = []
+      await waitFor('503 from the store', async () => {
+        const r = record('quarantine', 16_384)
+        try {
+          acked.push((await s.commitAccepted(r)).messageId)
+          return false
+        } catch (err) {
+          if (!isStoreUnavailable(err)) throw err
+          refused.push(r.messageId)
+          return true
+        }
+      }, 30_000, 1)
+      expect(errors).toContain('projection failed; ingress answers 503 until it can write again')
+      // every request meanwhile is refused: the worker is asked again and cannot write
+      for (let k = 0; k < 5; k++) {
+        const r = record('deliver')
+        await expect(s.commitAccepted(r)).rejects.toSatisfy(isStoreUnavailable)
+        refused.push(r.messageId)
+      }
+      expect(() => s.flushProjection()).toThrow()
+
+      await s.limitPages(1073741823) // space returns
+      const after = await waitFor('accepted again', async () => {
+        try {
+          return await s.commitAccepted(record('deliver'))
+        } catch (err) {
+          if (!isStoreUnavailable(err)) throw err
+          return false
+        }
+      })
+      s.flushProjection()
+      const db = new Database(join(dir, 'gateway.db'), { readonly: true })
+      try {
+        const ids = new Set(db.prepare('SELECT message_id FROM messages').pluck().all() as string[])
+        for (const id of acked) expect(ids.has(id)).toBe(true) // every acknowledged decision was projected
+        for (const id of refused) expect(ids.has(id)).toBe(false) // nothing answered 503 was kept
+        expect(ids.has(after.messageId)).toBe(true)
+      } finally {
+        db.close()
+      }
+    } finally {
+      await s.close()
+    }
+  }, 60_000)
+
+  it('close drains the worker: every durable record projected, the position stored with them', async () => {
+    const dir = tempDir('dccgw-projw-')
+    const s = await open(dir, 1e9) // nothing projected before close
+    const recs = Array.from({ length: 40 }, (_, k) => record(k % 2 === 0 ? 'deliver' : 'quarantine'))
+    await Promise.all(recs.map((r) => s.commitAccepted(r)))
+    expect(projection(dir).messages).toBe(0)
+    await s.close()
+    expect(projection(dir)).toMatchObject({ messages: 40, quarantine: 20, spool: 20, position: 40 })
+    const s2 = await open(dir) // nothing left to replay, nothing applied twice
+    try {
+      expect(s2.journalStats().projectionLagRecords).toBe(0)
+      expect(s2.spoolBounds().n).toBe(20)
+    } finally {
+      await s2.close()
+    }
+    expect(projection(dir)).toMatchObject({ messages: 40, quarantine: 20, spool: 20, position: 40 })
+  })
+
+  it('a projection worker that dies is replaced: 503 meanwhile, then every acknowledged decision is projected', async () => {
+    const dir = tempDir('dccgw-projw-')
+    // the first worker dies as it starts (an uncaught error, out of memory); the next one is the real one
+    const worker = join(dir, 'crash-once-worker.mjs')
+    writeFileSync(worker, [
+      "import { existsSync, writeFileSync } from 'node:fs'",
+      "const marker = new URL('./crashed', import.meta.url)",
+      'if (!existsSync(marker)) { writeFileSync(marker, \'\'); process.exit(1) }',
+      `await import(${JSON.stringify(pathToFileURL(resolve(ROOT, 'dist/store/projection-worker.js')).href)})`,
+    ].join('\n'))
+    const s = await JournaledStore.open({
+      path: dir, commitIntervalMs: 5, commitBatch: 64, synchronous: 'NORMAL', projectIntervalMs: 1, projectionWorker: pathToFileURL(worker),
+    })
+    const errors: string[] = []
+    s.setHooks({ onError: (_err, what) => errors.push(what) })
+    try {
+      const acked: string[] = []
+      for (let k = 0; k < 5; k++) {
+        const r = record('quarantine')
+        // the DCC repeats a 503 until it gets its answer
+        const out = await waitFor('accepted', async () => {
+          try {
+            return await s.commitAccepted(r)
+          } catch (err) {
+            if (!isStoreUnavailable(err)) throw err
+            return false
+          }
+        })
+        acked.push(out.messageId)
+      }
+      s.flushProjection()
+      expect(errors).toContain('projection worker restarted')
+      const db = new Database(join(dir, 'gateway.db'), { readonly: true })
+      try {
+        expect((db.prepare('SELECT message_id FROM messages').pluck().all() as string[]).sort()).toEqual([...acked].sort())
+        expect(db.prepare('SELECT COUNT(*) FROM quarantine').pluck().get()).toBe(5)
+      } finally {
+        db.close()
+      }
+    } finally {
+      await s.close()
+    }
+  })
+})
