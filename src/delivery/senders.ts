@@ -100,7 +100,7 @@ export class SenderDirectory {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.#http.values()].map((s) => s.close()))
+    await Promise.allSettled([...this.#http.values(), this.#outbox].map((s) => s.close()))
     await this.#smtp?.close()
   }
 }
