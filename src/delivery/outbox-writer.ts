@@ -23,9 +23,10 @@ function outboxWorkerUrl(): URL | undefined {
 
 /**
  * Durable outbox writes off the event loop (docs/performance.md, "Outbox writes"). The jobs asked
- * for in one turn of the event loop go to a worker thread as one message; it writes them
- * (writeOutboxJobs: temporary name, fsync, rename, one fsync per folder) and answers once for the
- * group. A job's promise settles when its files and their names are durable. With no compiled
+ * for go to a worker thread as one message per group: one group at a time, the jobs asked for
+ * while it is written forming the next (waking the worker costs the event loop more than the
+ * message itself). The worker writes them (writeOutboxJobs: temporary name, fsync, rename, one
+ * fsync per folder) and answers once for the group. A job's promise settles when its files and their names are durable. With no compiled
  * worker beside this file (unit tests from source) the same writes run here. A worker that dies
  * fails the jobs it held (the dispatcher retries them) and the next group starts a new one.
  */
@@ -59,7 +60,7 @@ export class OutboxWriter {
   /** Waits for the writes asked for so far, then stops the worker. */
   async close(): Promise<void> {
     this.#flush()
-    await Promise.all(this.#groups)
+    while (this.#groups.size > 0) await Promise.all(this.#groups)
     const w = this.#worker
     this.#worker = undefined
     await w?.terminate()
@@ -67,6 +68,7 @@ export class OutboxWriter {
 
   #flush(): void {
     this.#scheduled = false
+    if (this.#inFlight.size > 0) return // one group at a time: the next one leaves when it is answered
     const group = this.#pending
     this.#pending = []
     if (group.length === 0) return
@@ -120,7 +122,8 @@ export class OutboxWriter {
       if (lost === undefined && m.errors[k] === null) w.resolve()
       else w.reject(new Error(lost ?? m.errors[k] ?? 'outbox writer gave no answer'))
     }
-    if (this.#inFlight.size === 0) this.#worker?.unref()
     group.done()
+    if (this.#pending.length > 0) this.#flush()
+    else this.#worker?.unref()
   }
 }
