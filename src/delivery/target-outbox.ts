@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import type { SpoolItem } from '../store/index.js'
 import { OutboxWriter } from './outbox-writer.js'
+import { noticeJson } from './target-notice.js'
 import type { AttemptResult, Sender } from './types.js'
 
 /**
@@ -24,7 +25,7 @@ export class OutboxSender implements Sender {
     try {
       if (item.target === 'notice') {
         const name = safeName(item.obligationId ?? item.messageId)
-        const notice = JSON.parse(item.body.toString('utf8')) as { text?: string }
+        const notice = noticeJson(item.body)
         await this.#writer.write({
           folder: join(this.#dir, 'notices', safeName(item.party)),
           files: [{ name: `${name}.txt`, data: Buffer.from(notice.text ?? '') }, { name: `${name}.json`, data: item.body }],
