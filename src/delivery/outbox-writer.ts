@@ -22,13 +22,14 @@ function outboxWorkerUrl(): URL | undefined {
 }
 
 /**
- * Durable outbox writes off the event loop (docs/performance.md, "Outbox writes"). The jobs asked
- * for go to a worker thread as one message per group: one group at a time, the jobs asked for
- * while it is written forming the next (waking the worker costs the event loop more than the
- * message itself). The worker writes them (writeOutboxJobs: temporary name, fsync, rename, one
- * fsync per folder) and answers once for the group. A job's promise settles when its files and their names are durable. With no compiled
- * worker beside this file (unit tests from source) the same writes run here. A worker that dies
- * fails the jobs it held (the dispatcher retries them) and the next group starts a new one.
+ * Durable outbox writes off the event loop (docs/performance.md, "The main thread outside the
+ * store"). The jobs go to a worker thread as one message per group, one group at a time: the jobs
+ * asked for while a group is written form the next (waking the worker costs the event loop more
+ * than the message itself). The worker writes them (writeOutboxJobs: temporary name, fsync,
+ * rename, one fsync per folder) and answers once for the group; a job's promise settles when its
+ * files and their names are durable. With no compiled worker beside this file (unit tests from
+ * source) the same writes run here. A worker that dies fails the jobs it held (the dispatcher
+ * retries them) and the next group starts a new one.
  */
 export class OutboxWriter {
   #pending: { job: OutboxJob; waiter: Waiter }[] = []

@@ -15,8 +15,8 @@ export interface HttpSenderOptions {
  * retried; any other status is a rejection (the message goes to quarantine).
  *
  * Each request goes to the agent's `dispatch` with a small handler (Post) that settles on the
- * final status (docs/performance.md, "The delivery POST"): no response stream, no async resource
- * and no URL parse per request. The `timeoutMs` deadline of a whole request is one
+ * final status (docs/performance.md, "The main thread outside the store"): no response stream, no
+ * async resource and no URL parse per request. The `timeoutMs` deadline of a whole request is one
  * timer per sender: the requests in flight share one timeout, so they fall due in the order they
  * were sent.
  */
