@@ -52,6 +52,8 @@ export class Dispatcher {
   #running = false
   #pumping = false
   #again = false
+  /** a pump is queued for the next turn of the event loop: further wakes until then join it */
+  #queued = false
   #breakers: BreakerBoard
 
   constructor(store: SpoolStore, senderFor: (item: SpoolItem) => Sender, opts: DispatcherOptions, metrics: GatewayMetrics, log: Logger, clock: Clock) {
@@ -69,14 +71,22 @@ export class Dispatcher {
     this.wake()
   }
 
-  /** New work was spooled: look now rather than at the next poll. */
+  /**
+   * New work was spooled or a slot freed: look now rather than at the next poll. The wakes of one
+   * turn of the event loop (each accepted message, each finished delivery) share one pump.
+   */
   wake(): void {
     if (!this.#running) return
     if (this.#pumping) {
       this.#again = true
       return
     }
-    setImmediate(() => this.#pump())
+    if (this.#queued) return
+    this.#queued = true
+    setImmediate(() => {
+      this.#queued = false
+      this.#pump()
+    })
   }
 
   /** Stops picking new items and waits for the ones in flight. */

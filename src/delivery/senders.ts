@@ -4,7 +4,7 @@ import type { RegistryIndex } from '../registry/index.js'
 import type { SpoolItem } from '../store/index.js'
 import { FALLBACK_LEVEL, emailsAt } from '../obligations/index.js'
 import { HttpSender } from './target-http.js'
-import { NoticeSender, withAckLink } from './target-notice.js'
+import { NoticeSender, noticeJson, withAckLink } from './target-notice.js'
 import { OutboxSender } from './target-outbox.js'
 import { SmtpSender } from './target-smtp.js'
 import type { Sender } from './types.js'
@@ -46,7 +46,7 @@ export class SenderDirectory {
    * addresses; the outbox folder only when neither. Non-DCC-User parties are reached the same way.
    */
   #noticeSender(item: SpoolItem, party: ReturnType<RegistryIndex['party']>): Sender {
-    const level = Number((JSON.parse(item.body.toString('utf8')) as { level?: unknown }).level ?? 0) || 0
+    const level = Number(noticeJson(item.body).level ?? 0) || 0
     // after the party's last level: obligations.fallbackContact (the SECAS helpdesk, docs/obligations.md)
     const fallback = level === FALLBACK_LEVEL ? this.#config.obligations.fallbackContact : undefined
     const endpoint = fallback !== undefined ? (fallback.endpoint || undefined) : party?.criticalAlerts?.endpoint
@@ -100,7 +100,7 @@ export class SenderDirectory {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.#http.values()].map((s) => s.close()))
+    await Promise.allSettled([...this.#http.values(), this.#outbox].map((s) => s.close()))
     await this.#smtp?.close()
   }
 }

@@ -57,13 +57,38 @@ export class NoticeSender implements Sender {
   }
 }
 
+/** A notice's JSON (docs/obligations.md, "Notices"): the fields the senders read. */
+export interface NoticeJson {
+  readonly level?: unknown
+  readonly text?: string
+  readonly acknowledgeBy?: string
+  readonly ackUrl?: string
+  readonly [field: string]: unknown
+}
+const parsedNotices = new WeakMap<Uint8Array, NoticeJson>()
+
+/**
+ * A spooled notice's JSON, parsed once per body: choosing the channels, adding the link and each
+ * channel read the same bytes (and a retry reads them again). Read only.
+ */
+export function noticeJson(body: Buffer): NoticeJson {
+  let n = parsedNotices.get(body)
+  if (n === undefined) {
+    n = JSON.parse(body.toString('utf8')) as NoticeJson
+    parsedNotices.set(body, n)
+  }
+  return n
+}
+
 /** Adds the signed acknowledgement link to a spooled notice (JSON `ackUrl`, and a line of text). */
 export function withAckLink(item: SpoolItem, link: (obligationId: string, dueAt: number) => string): SpoolItem {
   if (item.obligationId === null) return item
-  const n = JSON.parse(item.body.toString('utf8')) as { acknowledgeBy?: string; text?: string; ackUrl?: string }
+  const n = noticeJson(item.body)
   const dueAt = Date.parse(n.acknowledgeBy ?? '')
   if (Number.isNaN(dueAt) || n.ackUrl !== undefined) return item
   const ackUrl = link(item.obligationId, dueAt)
-  const text = `${n.text ?? ''}Acknowledge here: ${ackUrl}\n`
-  return { ...item, body: Buffer.from(JSON.stringify({ ...n, ackUrl, text })) }
+  const linked: NoticeJson = { ...n, ackUrl, text: `${n.text ?? ''}Acknowledge here: ${ackUrl}\n` }
+  const body = Buffer.from(JSON.stringify(linked))
+  parsedNotices.set(body, linked)
+  return { ...item, body }
 }

@@ -1,19 +1,21 @@
-import { mkdir, open, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { SpoolItem } from '../store/index.js'
+import { OutboxWriter } from './outbox-writer.js'
+import { noticeJson } from './target-notice.js'
 import type { AttemptResult, Sender } from './types.js'
 
 /**
  * Writes deliveries to files when a party has no adapter URL (the embedded demo, or an operator
  * who collects by file): `<outbox>/<party>/<message>.xml` with a `.headers.json` beside it, and
  * notices as `<outbox>/notices/<party>/<obligation>.json` + `.txt`. Each file is written to a
- * temporary name, fsynced and renamed, so a reader never sees half a file.
+ * temporary name, fsynced and renamed, so a reader never sees half a file; the `.xml` and `.json`
+ * are renamed last, and a send is ok only once the files and their names are durable (the writes
+ * run on a worker thread: OutboxWriter).
  */
 export class OutboxSender implements Sender {
   readonly label = 'outbox'
   #dir: string
-  /** folders made (or found) already: one mkdir per party folder, not one per file */
-  readonly #made = new Set<string>()
+  readonly #writer = new OutboxWriter()
 
   constructor(dir: string) {
     this.#dir = dir
@@ -22,17 +24,19 @@ export class OutboxSender implements Sender {
   async send(item: SpoolItem): Promise<AttemptResult> {
     try {
       if (item.target === 'notice') {
-        const folder = join(this.#dir, 'notices', safeName(item.party))
         const name = safeName(item.obligationId ?? item.messageId)
-        const notice = JSON.parse(item.body.toString('utf8')) as { text?: string }
-        await this.#write(folder, `${name}.txt`, Buffer.from(notice.text ?? ''))
-        await this.#write(folder, `${name}.json`, item.body)
+        const notice = noticeJson(item.body)
+        await this.#writer.write({
+          folder: join(this.#dir, 'notices', safeName(item.party)),
+          files: [{ name: `${name}.txt`, data: Buffer.from(notice.text ?? '') }, { name: `${name}.json`, data: item.body }],
+        })
       } else {
-        const folder = join(this.#dir, safeName(item.party))
         const name = safeName(item.messageId)
         const headers = { ...item.headers, 'content-type': item.contentType, 'idempotency-key': item.messageId }
-        await this.#write(folder, `${name}.headers.json`, Buffer.from(JSON.stringify(headers, null, 2)))
-        await this.#write(folder, `${name}.xml`, item.body)
+        await this.#writer.write({
+          folder: join(this.#dir, safeName(item.party)),
+          files: [{ name: `${name}.headers.json`, data: Buffer.from(JSON.stringify(headers, null, 2)) }, { name: `${name}.xml`, data: item.body }],
+        })
       }
       return { outcome: 'ok' }
     } catch (err) {
@@ -40,35 +44,12 @@ export class OutboxSender implements Sender {
     }
   }
 
-  /** A folder removed while the gateway runs (an operator clearing the outbox) is made again. */
-  async #write(folder: string, name: string, data: Buffer): Promise<void> {
-    if (!this.#made.has(folder)) {
-      await mkdir(folder, { recursive: true })
-      this.#made.add(folder)
-    }
-    try {
-      await writeDurably(folder, name, data)
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-      await mkdir(folder, { recursive: true })
-      await writeDurably(folder, name, data)
-    }
+  async close(): Promise<void> {
+    await this.#writer.close()
   }
 }
 
 /** Message IDs are `EUI64:EUI64:counter@dateTime` or `sha256:hex`: keep [A-Za-z0-9._-] only. */
 export function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_')
-}
-
-async function writeDurably(folder: string, name: string, data: Buffer): Promise<void> {
-  const tmp = join(folder, `.${name}.tmp`)
-  const fh = await open(tmp, 'w')
-  try {
-    await fh.writeFile(data)
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
-  await rename(tmp, join(folder, name))
 }

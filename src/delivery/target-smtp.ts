@@ -2,6 +2,7 @@ import nodemailer from 'nodemailer'
 import type { Transporter } from 'nodemailer'
 import type { SpoolItem } from '../store/index.js'
 import { ukDeadlineWords } from '../obligations/index.js'
+import { noticeJson, type NoticeJson } from './target-notice.js'
 import type { AttemptResult } from './types.js'
 
 export interface SmtpOptions {
@@ -41,7 +42,7 @@ export class SmtpSender {
   }
 
   async send(item: SpoolItem, to: readonly string[]): Promise<AttemptResult> {
-    const n = JSON.parse(item.body.toString('utf8')) as Record<string, unknown>
+    const n = noticeJson(item.body)
     try {
       await this.#transport.sendMail({
         from: this.#from,
@@ -69,7 +70,7 @@ export class SmtpSender {
   }
 }
 
-function subjectOf(n: Record<string, unknown>): string {
+function subjectOf(n: NoticeJson): string {
   const escalation = n.escalatedFrom !== undefined ? '[ESCALATION] ' : ''
   const due = Date.parse(String(n.acknowledgeBy ?? ''))
   const by = `acknowledge by ${Number.isNaN(due) ? 'unknown' : ukDeadlineWords(due)}`

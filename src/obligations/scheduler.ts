@@ -112,9 +112,9 @@ export class ObligationScheduler {
     const fallback = this.#deps.fallback ?? false
     const plans = rows.map((r) => planEscalation(r, registry.party(escalationPartyId(r)), calendar, now, { fallback }))
     const changed = new Set(await store.applyObligationTransitions(plans, now, 'scheduler'))
-    for (const p of plans) {
+    for (const [k, p] of plans.entries()) {
       if (!changed.has(p.id)) continue
-      const type = rows.find((r) => r.id === p.id)!.type
+      const type = rows[k]!.type // plans are made one per row, in order
       this.#overdue.inc({ type })
       for (const e of p.events) this.#transitions.inc({ type, status: e.status })
       const last = p.events[p.events.length - 1]!

@@ -3,7 +3,7 @@ import type { Envelope, HeaderId } from '../envelope/index.js'
 import { loadRegistry } from './load.js'
 import { deviceFactsFromLinks, factsFromPeriods, lookupFacts } from './lookup.js'
 import type { CompactRegistry } from './registry-index.js'
-import { writeWorld } from '../../test/fixtures/registry/world.js'
+import { PARTIES_YAML, writeWorld } from '../../test/fixtures/registry/world.js'
 import type { RegistryIndex } from './types.js'
 import { deviceAlertEnvelope } from '../../test/support/envelopes.js'
 
@@ -118,6 +118,23 @@ describe('lookupFacts', () => {
     const after = lookupFacts(env({ responseId: id(METER, SOLAR_USER), responseTime: Date.parse('2025-07-01T12:00:00Z') }), index)
     expect(after.recipient?.mpids).toEqual(['SOLR'])
     expect(after.mpxns[0]!.recipientLastPeriod).toBeUndefined()
+  })
+
+  // The own parties of each day are kept per party: days that alternate (a backlog replayed, late
+  // alerts) each get their own answer, and another index (a reload) is asked again.
+  it('answers each day with that day\'s own parties when days alternate, and asks a new index again', async () => {
+    const during = () => lookupFacts(env({ responseId: id(METER, SOLAR_USER) }), index).recipient?.mpids
+    const after = () => lookupFacts(env({ responseId: id(METER, SOLAR_USER), responseTime: Date.parse('2025-07-01T12:00:00Z') }), index).recipient?.mpids
+    for (let k = 0; k < 3; k++) {
+      expect(during()).toEqual(['SOLR', 'ACME', 'ACMG'])
+      expect(after()).toEqual(['SOLR'])
+    }
+    // the same parties file without the delegation: on the new index SOLAR's own parties are its own only
+    const regs = ['1200012345679,ACME,2023-01-01', '1312345678907,SOLR,2021-05-01'].join('\n')
+    const dir = writeWorld(regs, `${METER},ESME,1200012345679`, { parties: PARTIES_YAML.replace(/\n\s*delegations: .*/, '') })
+    const reloaded = (await loadRegistry(dir, { maxRejectRatio: 0 })).index
+    expect(lookupFacts(env({ responseId: id(METER, SOLAR_USER) }), reloaded).recipient?.mpids).toEqual(['SOLR'])
+    expect(during()).toEqual(['SOLR', 'ACME', 'ACMG'])
   })
 
   it('marks a body ExportMPAN as the export role (issue #14 rule 3)', () => {

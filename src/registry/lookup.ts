@@ -69,24 +69,30 @@ export function deviceOf(env: Envelope, index: RegistryIndex, dcc: ReadonlySet<s
  * it (docs/decisions.md, "Never supplied": "the addressed party, or the party it serves by delegation").
  */
 function ownParties(index: RegistryIndex, rp: Party, delegate: string | undefined, day: string): Own {
-  const last = lastOwn.get(rp)
-  if (last !== undefined && last.day === day && last.index === index) return last
+  let days = ownByDay.get(rp)
+  if (days === undefined || days.index !== index || days.byDay.size >= OWN_DAYS_KEPT) ownByDay.set(rp, (days = { index, byDay: new Map() }))
+  const known = days.byDay.get(day)
+  if (known !== undefined) return known
   const to = delegate === undefined ? undefined : index.party(delegate)
   const parties = [rp]
   if (to) parties.push(to)
   for (const p of index.parties()) if (p !== rp && p !== to && p.delegations.length > 0 && activeDelegate(p, day) === rp.id) parties.push(p)
-  const own: Own = { index, day, parties, mpids: parties.length > 1 ? parties.flatMap((p) => p.mpids) : rp.mpids }
-  lastOwn.set(rp, own)
+  const own: Own = { parties, mpids: parties.length > 1 ? parties.flatMap((p) => p.mpids) : rp.mpids }
+  days.byDay.set(day, own)
   return own
 }
 
 interface Own extends OwnParties {
-  index: RegistryIndex
-  day: string
   mpids: string[]
 }
-/** Per party, the last day's answer: traffic arrives in time order, so most lookups reuse it. */
-const lastOwn = new WeakMap<Party, Own>()
+/**
+ * Per party, the answers of the days seen on the index in force (the answer depends only on the
+ * index, the party and the day): traffic spans a few days at most (late alerts, a replayed
+ * backlog), so nearly every lookup reuses one without a pass over all parties. Started again
+ * after a reload and past OWN_DAYS_KEPT days.
+ */
+const ownByDay = new WeakMap<Party, { index: RegistryIndex; byDay: Map<string, Own> }>()
+const OWN_DAYS_KEPT = 64
 
 /**
  * mpxnFacts derived from an index's `periods()` (RegistryIndex.mpxnFacts of an index with no faster

@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3'
+import type { Database, Statement } from 'better-sqlite3'
 import type { AuditFilter, AuditRow, ObligationListStatus, ObligationRow, ObligationStatus, QuarantineRow } from './types.js'
 import { DONE_STATUSES } from './types.js'
 import { badRequest } from './store-error.js'
@@ -109,10 +109,16 @@ export function obligationCounts(db: Database, now: number): { type: string; sta
  * Obligations the scheduler must look at: not acknowledged, past due, and not already overdue
  * with no contact level left (status 'overdue' is terminal until someone acknowledges).
  */
+const dueStatements = new WeakMap<Database, Statement>()
+
+/** Run by the obligation timer on every check (and by each late alert's): prepared once per connection. */
 export function dueObligations(db: Database, now: number, limit = 500): ObligationRow[] {
-  const rows = db
-    .prepare(`SELECT ${OBLIGATION_COLUMNS} FROM obligations WHERE status IN ('open', 'notified', 'escalated') AND due_at < ? ORDER BY due_at LIMIT ?`)
-    .all(now, limit)
+  let due = dueStatements.get(db)
+  if (due === undefined) {
+    due = db.prepare(`SELECT ${OBLIGATION_COLUMNS} FROM obligations WHERE status IN ('open', 'notified', 'escalated') AND due_at < ? ORDER BY due_at LIMIT ?`)
+    dueStatements.set(db, due)
+  }
+  const rows = due.all(now, limit)
   return (rows as (Omit<ObligationRow, 'notice'> & { notice: string })[]).map(toObligation)
 }
 
