@@ -1,7 +1,7 @@
 // A sorted, bit-packed registration index (bench/lib/packed-index.ts), measured against today's
 // CompactRegistry on the same cached world (docs/registry.md, "Against the targets": a reload holds
 // two indexes, so 600 MB at 10M needs an index of ~250 MB or less).
-//   npm run bench:registry-packed -- [--sizes 1e6,1e7] [--runs 3] [--keys 1000000] [--chunk-rows 2000000]
+//   npm run bench:registry-packed -- [--sizes 1e6,1e7] [--runs 3] [--keys 1000000] [--chunk-rows 1000000]
 //                                    [--only build,snapshot,verify,reload-files,reload-snapshot,today-reload-snapshot]
 // Each measurement runs in a fresh child process (peak RSS = its VmHWM):
 //   build            the packed index from registrations.csv and devices.csv: time, peak RSS, the size of
@@ -269,7 +269,7 @@ async function child(kind: string, dir: string, size: string): Promise<Record<st
   const paths = pathsOf(dir)
   const snapDir = join(here, '.cache', `snapshots-${size}`)
   const packedFile = join(here, '.cache', `packed-${size}.snap`)
-  const chunkRows = Number(arg('chunk-rows', '2000000'))
+  const chunkRows = Number(arg('chunk-rows', '1000000'))
   const out: Record<string, unknown> = { kind, rssBeforeLoad: status('VmRSS') }
   const t0 = performance.now()
   if (kind === 'build') {

@@ -5,9 +5,14 @@
 // for periods; load-devices.ts's for device rows) and appended to the packed arrays in key order.
 // The arrays are allocated for one entry per row (an upper bound) and only their used prefix is
 // ever written: the pages past it are never touched, so they cost address space, not RSS, and a
-// snapshot holds the used part only. Row checks are today's (registrationCheck, checkDevice).
+// snapshot holds the used part only. Row checks are today's (registrationCheck, checkDevice); the
+// files are read through one reused 1 MB buffer (no garbage per chunk: a streamed read leaves
+// tens of MB of spent chunks to the collector, which a reload's peak would carry), and a pass for
+// one chunk decodes only the first field of the rows outside it.
 import { closeSync, openSync, readSync, writeSync } from 'node:fs'
-import { csvPass } from '../../dist/registry/csv-pass.js'
+import type { CsvKind, RowCheck } from '../../dist/registry/csv-pass.js'
+import { fields, splitFields } from '../../dist/registry/csv-rows.js'
+import { eui, mpxnKeyCodes, parseEuiCodes } from '../../dist/registry/keys.js'
 import { REGISTRATIONS, registrationCheck, regRow } from '../../dist/registry/load-registrations.js'
 import { checkDevice, DEVICES, devRow } from '../../dist/registry/load-devices.js'
 import { MpidTable } from '../../dist/registry/mpid-table.js'
@@ -49,6 +54,58 @@ function chunksOf(fineStart: Uint32Array, chunkRows: number): [number, number][]
   return out
 }
 
+const BUF = Buffer.allocUnsafe(1 << 20)
+
+/**
+ * Calls `onRow` for each valid data row of a CSV (csv-pass.ts csvPass's rules: blank lines, a header,
+ * the column count, then `check`); `skip`, asked before `check`, passes over a row early.
+ */
+function eachRow(file: string, kind: CsvKind, check: RowCheck, onRow: () => void, skip?: (buf: Buffer) => boolean): number {
+  let first = true
+  let valid = 0
+  const line = (s: number, e: number) => {
+    const n = splitFields(BUF, s, e)
+    if (n === 1 && fields[0] === fields[1]) return
+    if (first) {
+      first = false
+      if (kind.isHeader(BUF, n)) return
+    }
+    if (n < kind.minColumns || n > kind.columns.length) return
+    if (skip?.(BUF) || check(BUF, n) !== undefined) return
+    valid++
+    onRow()
+  }
+  const fd = openSync(file, 'r')
+  try {
+    let have = 0
+    let bom = true
+    for (;;) {
+      const got = readSync(fd, BUF, have, BUF.length - have, null)
+      const end = have + got
+      let s = 0
+      if (bom && end >= 3 && BUF[0] === 0xef && BUF[1] === 0xbb && BUF[2] === 0xbf) s = 3
+      bom = false
+      const view = BUF.subarray(0, end)
+      for (;;) {
+        const nl = view.indexOf(10, s)
+        if (nl < 0) break
+        line(s, nl > s && BUF[nl - 1] === 13 ? nl - 1 : nl)
+        s = nl + 1
+      }
+      if (got === 0) {
+        if (s < end) line(s, BUF[end - 1] === 13 ? end - 1 : end)
+        break
+      }
+      BUF.copy(BUF, 0, s, end)
+      have = end - s
+      if (have === BUF.length) throw new Error(`${file}: a line longer than ${BUF.length} bytes`)
+    }
+  } finally {
+    closeSync(fd)
+  }
+  return valid
+}
+
 function prefix(counts: Uint32Array): void {
   let at = 0
   for (let i = 0; i < counts.length; i++) {
@@ -58,7 +115,7 @@ function prefix(counts: Uint32Array): void {
   }
 }
 
-export async function buildPacked(paths: RegistryPaths, chunkRows = 2_000_000): Promise<{ index: PackedIndex; stats: BuildStats }> {
+export async function buildPacked(paths: RegistryPaths, chunkRows = 1_000_000): Promise<{ index: PackedIndex; stats: BuildStats }> {
   const t0 = performance.now()
   const ms: Record<string, number> = {}
   const lap = (k: string) => (ms[k] = Math.round(performance.now() - t0))
@@ -67,11 +124,11 @@ export async function buildPacked(paths: RegistryPaths, chunkRows = 2_000_000): 
   const check = registrationCheck(mpids)
 
   // registrations, pass 1: rows per fine bucket, the day range, the MPID codes
-  let fineStart: Uint32Array = new Uint32Array(NF + 1)
+  const fineStart = new Uint32Array(NF + 1)
   let rows = 0
   let minDay = OPEN_DAY
   let maxDay = 0
-  const regRows = await csvPass(paths.registrations, REGISTRATIONS, check, () => {
+  const regRows = eachRow(paths.registrations, REGISTRATIONS, check, () => {
     permMpxn(regRow.key)
     fineStart[perm.a >>> 2]!++
     rows++
@@ -97,27 +154,35 @@ export async function buildPacked(paths: RegistryPaths, chunkRows = 2_000_000): 
   let maxFine = 0
   for (const [f0, f1] of regChunks) maxChunk = Math.max(maxChunk, fineStart[f1]! - fineStart[f0]!)
   for (let f = 0; f < NF; f++) maxFine = Math.max(maxFine, fineStart[f + 1]! - fineStart[f]!)
-  const stKey = new Float64Array(maxChunk)
-  const stPer = new Uint16Array(3 * maxChunk)
+  // one staging buffer for both files (the collector frees an ArrayBuffer when it likes: a second
+  // one for the devices would sit beside this one's garbage)
+  let staging = new ArrayBuffer(17 * Math.max(maxChunk, chunkRows)) // sized for the devices' 17 B a row too
+  const stKey = new Float64Array(staging, 0, maxChunk)
+  const stPer = new Uint16Array(staging, 8 * maxChunk, 3 * maxChunk)
   const out = new Uint16Array(3 * Math.max(1, maxFine))
   const fill = new Uint32Array(NF)
   const sc = new PeriodScratch(() => {})
-  let stagingBytes = stKey.byteLength + stPer.byteLength + out.byteLength + fill.byteLength + fineStart.byteLength
+  let stagingBytes = staging.byteLength + out.byteLength + fill.byteLength + fineStart.byteLength
   let i = 0
   let p = 0
   const mStarts = main.starts
   for (const [f0, f1] of regChunks) {
     const base = fineStart[f0]!
     fill.set(fineStart.subarray(f0, f1), f0)
-    await csvPass(paths.registrations, REGISTRATIONS, check, () => {
+    eachRow(paths.registrations, REGISTRATIONS, check, () => {
       permMpxn(regRow.key)
       const f = perm.a >>> 2
-      if (f < f0 || f >= f1) return
       const at = fill[f]!++ - base
       stKey[at] = perm.a * HALF + perm.b
       stPer[at * 3] = regRow.from
       stPer[at * 3 + 1] = regRow.to
       stPer[at * 3 + 2] = regRow.mpid
+    }, (buf) => {
+      const k = mpxnKeyCodes(buf, fields[0]!, fields[1]!)
+      if (k < 0) return false // for the check to reject
+      permMpxn(k)
+      const f = perm.a >>> 2
+      return f < f0 || f >= f1
     })
     for (let f = f0; f < f1; f++) {
       const rs = fineStart[f]! - base
@@ -155,10 +220,10 @@ export async function buildPacked(paths: RegistryPaths, chunkRows = 2_000_000): 
   lap('registrations-fill')
 
   // devices, pass 1: rows per fine bucket of the permuted EUI-64; MPxNs without registration rows
-  fineStart = new Uint32Array(NF + 1)
+  fineStart.fill(0)
   let devRows = 0
   const orphanKeys = new Set<number>()
-  await csvPass(paths.devices, DEVICES, checkDevice, () => {
+  eachRow(paths.devices, DEVICES, checkDevice, () => {
     permEui(devRow.hi, devRow.lo)
     fineStart[perm.a >>> (32 - FINE)]!++
     devRows++
@@ -179,21 +244,21 @@ export async function buildPacked(paths: RegistryPaths, chunkRows = 2_000_000): 
   const devChunks = chunksOf(fineStart, chunkRows)
   maxChunk = 0
   for (const [f0, f1] of devChunks) maxChunk = Math.max(maxChunk, fineStart[f1]! - fineStart[f0]!)
-  const sHi = new Uint32Array(maxChunk)
-  const sLo = new Uint32Array(maxChunk)
-  const sRef = new Uint32Array(maxChunk)
-  const sMeta = new Uint8Array(maxChunk)
-  const order = new Uint32Array(maxChunk)
-  stagingBytes = Math.max(stagingBytes, sHi.byteLength * 4 + sMeta.byteLength + fill.byteLength + fineStart.byteLength)
+  if (staging.byteLength < 17 * maxChunk) staging = new ArrayBuffer(17 * maxChunk)
+  const sHi = new Uint32Array(staging, 0, maxChunk)
+  const sLo = new Uint32Array(staging, 4 * maxChunk, maxChunk)
+  const sRef = new Uint32Array(staging, 8 * maxChunk, maxChunk)
+  const order = new Uint32Array(staging, 12 * maxChunk, maxChunk)
+  const sMeta = new Uint8Array(staging, 16 * maxChunk, maxChunk)
+  stagingBytes = Math.max(stagingBytes, staging.byteLength + fill.byteLength + fineStart.byteLength)
   let r = 0
   let devices = 0
   for (const [f0, f1] of devChunks) {
     const base = fineStart[f0]!
     fill.set(fineStart.subarray(f0, f1), f0)
-    await csvPass(paths.devices, DEVICES, checkDevice, () => {
+    eachRow(paths.devices, DEVICES, checkDevice, () => {
       permEui(devRow.hi, devRow.lo)
       const f = perm.a >>> (32 - FINE)
-      if (f < f0 || f >= f1) return
       const at = fill[f]!++ - base
       sHi[at] = perm.a
       sLo[at] = perm.b
@@ -201,6 +266,11 @@ export async function buildPacked(paths: RegistryPaths, chunkRows = 2_000_000): 
       permMpxn(devRow.key)
       const e = findEntry(main, perm.a, perm.b)
       sRef[at] = e >= 0 ? e : main.n + findEntry(orphans, perm.a, perm.b)
+    }, (buf) => {
+      if (fields[1]! - fields[0]! !== 23 || !parseEuiCodes(buf, fields[0]!, fields[1]!)) return false // for the check to reject
+      permEui(eui.hi, eui.lo)
+      const f = perm.a >>> (32 - FINE)
+      return f < f0 || f >= f1
     })
     for (let f = f0; f < f1; f++) {
       const rs = fineStart[f]! - base
