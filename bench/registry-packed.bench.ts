@@ -3,6 +3,7 @@
 // two indexes, so 600 MB at 10M needs an index of ~250 MB or less).
 //   npm run bench:registry-packed -- [--sizes 1e6,1e7] [--runs 3] [--keys 1000000] [--chunk-rows 1000000]
 //                                    [--only build,snapshot,verify,reload-files,reload-snapshot,today-reload-snapshot]
+//   npm run bench:registry-packed -- --report   (the markdown again from the JSON)
 // Each measurement runs in a fresh child process (peak RSS = its VmHWM):
 //   build            the packed index from registrations.csv and devices.csv: time, peak RSS, the size of
 //                    each typed array; writes the packed arrays as a snapshot (bench/.cache/packed-SIZE.snap)
@@ -20,7 +21,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { cpus, loadavg, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { loadRegistry, type CompactRegistry, type OwnParties, type RegistryPaths } from '../dist/registry/index.js'
+import { DEVICE_STATUSES, loadRegistry, type CompactRegistry, type OwnParties, type RegistryPaths } from '../dist/registry/index.js'
 import { formatDay } from '../dist/registry/day.js'
 import { formatEui, mpxnOfKey } from '../dist/registry/keys.js'
 import { keyOfSlot } from '../dist/registry/mpxn-table.js'
@@ -38,7 +39,7 @@ const arg = (name: string, dflt: string) => {
 const here = arg('bench-dir', dirname(fileURLToPath(import.meta.url)))
 const status = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(readFileSync('/proc/self/status', 'utf8'))![1]) * 1024
 const hwm = () => status('VmHWM')
-const MB = (b: number) => Math.round(b / 1e5) / 10
+const MB = (b: number) => (Number.isNaN(b) ? '-' : String(Math.round(b / 1e5) / 10))
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
@@ -132,7 +133,14 @@ function compareAll(t: CompactRegistry, px: PackedRegistry, bad: Mismatch[]): Re
     }
     r = e
   }
-  return { ...totals, devicesWhoseLinkOrderDiffers: orderDiffers }
+  let statusLinks = 0
+  for (const st of DEVICE_STATUSES) {
+    const a = t.deviceLinksWithStatus(st).map((l) => `${l.deviceId} ${l.mpxn}`).sort()
+    const c = px.deviceLinksWithStatus(st).map((l) => `${l.deviceId} ${l.mpxn}`).sort()
+    statusLinks += a.length
+    if (a.join() !== c.join()) miss('deviceLinksWithStatus', st, a.length, c.length)
+  }
+  return { ...totals, devicesWhoseLinkOrderDiffers: orderDiffers, statusLinks }
 }
 
 const byMpxn = <T extends { mpxn: string }>(xs: readonly T[] | undefined) => (xs ? [...xs].sort((a, b) => (a.mpxn < b.mpxn ? -1 : a.mpxn > b.mpxn ? 1 : 0)) : xs)
@@ -376,6 +384,12 @@ function snapshotFileBytes(size: string): number | undefined {
 }
 
 async function main() {
+  if (argv.includes('--report')) {
+    // the markdown again from the JSON, nothing measured
+    const doc = JSON.parse(readFileSync(join(here, 'results', 'registry-packed.json'), 'utf8')) as Parameters<typeof writeMarkdown>[0]
+    writeMarkdown(doc)
+    return
+  }
   const sizes = arg('sizes', 'edge,1e6').split(',').map((s) => (s === 'edge' ? s : String(Number(s))))
   const runs = Number(arg('runs', '3'))
   const only = arg('only', 'build,snapshot,verify,reload-files,reload-snapshot,today-reload-snapshot').split(',')
@@ -405,9 +419,14 @@ async function main() {
     results.push({ size, mpxns: counts.mpxns, todaySnapshotBytes: snapshotFileBytes(size), runs: per })
   }
   const file = join(here, 'results', 'registry-packed.json')
-  const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { results: { size: string }[] }).results : []
+  // a size measured again keeps its earlier runs of the kinds not measured this time
+  type SizeResult = { size: string; mpxns?: number; runs: Record<string, unknown[]> }
+  const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { results: SizeResult[] }).results : []
   const rank = (s: string) => (s === 'edge' ? 0 : Number(s))
-  const merged = [...prev.filter((p) => !sizes.includes(p.size)), ...results].sort((a, b) => rank((a as { size: string }).size) - rank((b as { size: string }).size))
+  const merged = [...prev.filter((p) => !sizes.includes(p.size)), ...(results as SizeResult[]).map((r) => {
+    const old = prev.find((p) => p.size === r.size)
+    return old ? { ...old, ...r, mpxns: r.mpxns ?? old.mpxns, runs: { ...old.runs, ...r.runs } } : r
+  })].sort((a, b) => rank(a.size) - rank(b.size))
   const doc = {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
@@ -419,6 +438,7 @@ async function main() {
 }
 
 type Run = Record<string, unknown>
+const fixed = (v: number, d = 1) => (Number.isNaN(v) ? '-' : v.toFixed(d))
 const med = (rs: Run[] | undefined, f: (r: Run) => number) => (rs && rs.length ? median(rs.map(f)) : NaN)
 const num = (v: unknown) => v as number
 
@@ -435,7 +455,7 @@ function writeMarkdown(doc: { date: string; machine: Record<string, unknown>; co
     const todayBytes = v ? num(v.todayIndexBytes) : med(R['today-reload-snapshot'], (x) => num(x.indexBytes))
     const packedBytes = med(R.build ?? R.snapshot, (x) => num(x.indexBytes))
     const loads = Object.values(R).flat().flatMap((x) => [num(x.load1Before), num(x.load1After)])
-    lines.push(`| ${label(r.size)} (${r.mpxns}) | ${MB(todayBytes)} MB (${r.todaySnapshotBytes ? MB(r.todaySnapshotBytes) : '?'} MB) | ${MB(packedBytes)} MB | ${(todayBytes / r.mpxns).toFixed(1)} / ${(packedBytes / r.mpxns).toFixed(1)} | ${(med(R.build, (x) => num(x.buildMs)) / 1000).toFixed(1)} s (${MB(med(R.build, (x) => num(x.peak)))} MB) | ${med(R.snapshot, (x) => num(x.readyMs))} ms (${MB(med(R.snapshot, (x) => num(x.peak)))} MB) | ${MB(med(R['reload-files'], (x) => num(x.peak)))} / ${MB(med(R['reload-snapshot'], (x) => num(x.peak)))} MB | ${MB(med(R['today-reload-snapshot'], (x) => num(x.peak)))} MB | ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)} |`)
+    lines.push(`| ${label(r.size)} (${r.mpxns}) | ${MB(todayBytes)} MB (${r.todaySnapshotBytes ? MB(r.todaySnapshotBytes) : '?'} MB) | ${MB(packedBytes)} MB | ${(todayBytes / r.mpxns).toFixed(1)} / ${(packedBytes / r.mpxns).toFixed(1)} | ${fixed(med(R.build, (x) => num(x.buildMs)) / 1000)} s (${MB(med(R.build, (x) => num(x.peak)))} MB) | ${fixed(med(R.snapshot, (x) => num(x.readyMs)), 0)} ms (${MB(med(R.snapshot, (x) => num(x.peak)))} MB) | ${MB(med(R['reload-files'], (x) => num(x.peak)))} / ${MB(med(R['reload-snapshot'], (x) => num(x.peak)))} MB | ${MB(med(R['today-reload-snapshot'], (x) => num(x.peak)))} MB | ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)} |`)
   }
   lines.push('')
   for (const r of doc.results as { size: string; mpxns: number; runs: Record<string, Run[]> }[]) {
