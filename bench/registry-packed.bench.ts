@@ -421,7 +421,8 @@ async function main() {
   const file = join(here, 'results', 'registry-packed.json')
   // a size measured again keeps its earlier runs of the kinds not measured this time
   type SizeResult = { size: string; mpxns?: number; runs: Record<string, unknown[]> }
-  const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { results: SizeResult[] }).results : []
+  const prevDoc = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { results: SizeResult[]; commands?: string[] }) : undefined
+  const prev = prevDoc?.results ?? []
   const rank = (s: string) => (s === 'edge' ? 0 : Number(s))
   const merged = [...prev.filter((p) => !sizes.includes(p.size)), ...(results as SizeResult[]).map((r) => {
     const old = prev.find((p) => p.size === r.size)
@@ -430,7 +431,8 @@ async function main() {
   const doc = {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-    command: `npm run bench:registry-packed -- ${argv.join(' ')}`.trim(),
+    /** every run whose results the file still holds some of, oldest first */
+    commands: [...(prevDoc?.commands ?? []), `${new Date().toISOString().slice(0, 16)}Z npm run bench:registry-packed -- ${argv.join(' ')}`.trim()],
     results: merged,
   }
   writeFileSync(file, JSON.stringify(doc, null, 1) + '\n')
@@ -443,9 +445,9 @@ const med = (rs: Run[] | undefined, f: (r: Run) => number) => (rs && rs.length ?
 const num = (v: unknown) => v as number
 
 /** Replaces the measured part of registry-packed.md (between its markers); the analysis around it stays. */
-function writeMarkdown(doc: { date: string; machine: Record<string, unknown>; command: string; results: unknown[] }): void {
+function writeMarkdown(doc: { date: string; machine: Record<string, unknown>; commands: string[]; results: unknown[] }): void {
   const lines: string[] = []
-  lines.push(`Measured ${doc.date.slice(0, 16)}Z on ${doc.machine.cpus} x ${String(doc.machine.model)}, ${String(doc.machine.memGiB)} GiB, Node ${String(doc.machine.node)}; last command: \`${doc.command}\`. Medians of the runs; each run a fresh child process; peak RSS = its VmHWM (Node's own ~45-67 MB included). 1-minute load average before/after each run in the JSON.`, '')
+  lines.push(`Measured ${doc.date.slice(0, 16)}Z on ${doc.machine.cpus} x ${String(doc.machine.model)}, ${String(doc.machine.memGiB)} GiB, Node ${String(doc.machine.node)}. Medians of the runs; each run a fresh child process; peak RSS = its VmHWM (Node's own ~45-67 MB included). 1-minute load average before/after each run in the JSON. Commands (each measures the kinds it names; a kind measured again replaces that kind's runs):`, '', ...doc.commands.map((c) => `- \`${c}\``), '')
   lines.push('| MPxNs | today: index (snapshot file) | packed: index | B/MPxN today / packed | packed build from files (peak RSS) | packed from its snapshot (peak RSS) | reload, packed: from files / from snapshot | reload, today from snapshot (in-run) | load 1-min (min-max) |')
   lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
   const label = (s: string) => (s === 'edge' ? 'edge cases' : Number(s).toExponential(0).replace('e+', 'e'))
