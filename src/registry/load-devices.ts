@@ -10,7 +10,7 @@
 // (same device, same MPxN) collapse, keeping the last row's mpxn_role when they differ in it; a
 // device listed with different types or statuses keeps the last row's values on all its rows
 // ('type-conflict').
-import { bucketBitsOf, countPass, csvPass, locateRows, sameBytes, type CsvKind } from './csv-pass.js'
+import { bucketBitsOf, countPass, csvPass, locateRows, ROW_BATCH, sameBytes, type CsvKind } from './csv-pass.js'
 import { fields } from './csv-rows.js'
 import { DEVICE_BITS, findDeviceRow, metaOf, MPXN_ROLE_EXPORT, MPXN_ROLE_IMPORT, NO_ROW, ORPHAN_BIT, ROLE_BIT, ROWS_PER_BUCKET, type DeviceTable } from './device-table.js'
 import { fieldText, FileTally } from './file-tally.js'
@@ -71,8 +71,6 @@ export function checkDevice(buf: Buffer, n: number): string | undefined {
   return undefined
 }
 
-const BATCH = 4096
-
 export async function buildDevices(
   file: string,
   main: MpxnTable,
@@ -96,14 +94,23 @@ export async function buildDevices(
   const lo = sharedU32(at)
   const ref = sharedU32(at)
   const meta = sharedU8(at).fill(NO_ROW)
-  // MPxN key -> main-table slot in batches: the random lookups overlap (per-row lookups measured 12.3 s of
-  // a 29.8 s load at 10M). Unregistered MPxNs get provisional orphan numbers.
-  const bKey = new Float64Array(BATCH)
-  const bPos = new Uint32Array(BATCH)
-  const bOut = new Int32Array(BATCH)
+  // rows are parsed into a batch, then written to their buckets' places by tight loops (csv-pass.ts
+  // ROW_BATCH), and their MPxN keys -> main-table slots looked up in one batch too: the random
+  // lookups overlap (per-row lookups measured 12.3 s of a 29.8 s load at 10M). Unregistered MPxNs
+  // get provisional orphan numbers.
+  const bKey = new Float64Array(ROW_BATCH)
+  const bPos = new Uint32Array(ROW_BATCH) // bucket, then the row's place
+  const bHi = new Uint32Array(ROW_BATCH)
+  const bLo = new Uint32Array(ROW_BATCH)
+  const bMeta = new Uint8Array(ROW_BATCH)
+  const bOut = new Int32Array(ROW_BATCH)
   const orphanOf = new Map<number, number>()
   let inBatch = 0
   const flush = () => {
+    for (let j = 0; j < inBatch; j++) bPos[j] = starts[bPos[j]!]!++
+    for (let j = 0; j < inBatch; j++) hi[bPos[j]!] = bHi[j]!
+    for (let j = 0; j < inBatch; j++) lo[bPos[j]!] = bLo[j]!
+    for (let j = 0; j < inBatch; j++) meta[bPos[j]!] = bMeta[j]!
     lookupBatch(main, bKey, 0, inBatch, -1, bOut)
     for (let j = 0; j < inBatch; j++) {
       const s = bOut[j]!
@@ -121,13 +128,13 @@ export async function buildDevices(
   const tally = new FileTally(file, report)
   const fillCrc = crc ?? new RunningCrc() // a fresh one: the CRC of this pass alone
   await csvPass(file, DEVICES, checkDevice, () => {
-    const pos = starts[hash2(devRow.hi, devRow.lo) >>> shift]!++
-    hi[pos] = devRow.hi
-    lo[pos] = devRow.lo
-    meta[pos] = metaOf(devRow.type, devRow.status, devRow.role)
-    bKey[inBatch] = devRow.key
-    bPos[inBatch++] = pos
-    if (inBatch === BATCH) flush()
+    const j = inBatch++
+    bPos[j] = hash2(devRow.hi, devRow.lo) >>> shift
+    bHi[j] = devRow.hi
+    bLo[j] = devRow.lo
+    bMeta[j] = metaOf(devRow.type, devRow.status, devRow.role)
+    bKey[j] = devRow.key
+    if (inBatch === ROW_BATCH) flush()
   }, { tally, ...(onProgress && { onProgress }), crc: fillCrc })
   flush()
   sameBytes(file, countCrc, fillCrc.value)
