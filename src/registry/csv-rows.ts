@@ -2,10 +2,12 @@
 // scanner that never builds row strings beats csv-parse by a wide margin. Measured on the 1M-MPxN
 // world's registrations.csv (1,197,022 rows, 33 MiB; 2-core AMD EPYC VM, Node 20.20, three runs):
 // csv-parse 6 streaming, rows counted only = 1.9–2.9 s; a line reader + splitFields = 150–190 ms.
-// scanRows finds the line ends and the field bounds in one pass over large reads into a reused
-// buffer (no per-chunk concatenation, no call per line to find its end): on the 10M world it
-// reads and splits both files in a fraction of the time of that line reader (same-run figures in
-// bench/results/registry.md, "CSV scanner"; `npm run bench:registry -- --scan`).
+// scanRows finds the line ends and the field bounds in one pass over 1 MB reads into one reused
+// buffer (no stream, no per-chunk concatenation, no call per line to find its end). On the 10M
+// world's two files it takes the CPU time of the line reader it replaced (readLines + splitFields,
+// ~2.4 s) with ~35 MB less peak RSS: the same-run figures are in bench/results/registry.md
+// (`npm run bench:registry -- --sizes 1e7 --only scan,scan@base --base-dist DIR`). What made the
+// build from the files faster is elsewhere (csv-pass.ts ROW_BATCH, device-rows.ts).
 // Supported: `\n` or `\r\n`, UTF-8 BOM, blank lines (the caller skips them), spaces around fields,
 // a field in plain double quotes. Embedded commas or quotes are not valid in any registry field.
 import { createReadStream } from 'node:fs'
