@@ -79,6 +79,8 @@ describe('scanRows', () => {
     const p = file(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('a,b\n\ufeffc\n')]))
     for (const readBytes of [1, 2, 3, 64]) expect((await scanned(p, readBytes)).rows).toEqual([['a', 'b'], ['\xef\xbb\xbfc']])
     expect((await scanned(file(Buffer.from([0xef, 0xbb, 0xbf])))).rows).toEqual([])
+    // a file shorter than a BOM is one line of its bytes, whatever the read buffer held before
+    for (const readBytes of [1, 4]) expect((await scanned(file(Buffer.from([0xef, 0xbb])), readBytes)).rows).toEqual([['\xef\xbb']])
   })
 
   it('a trailing line break ends the last line; a line after it is read without one; a blank line is a line of one empty field', async () => {

@@ -154,7 +154,7 @@ export async function scanRows(path: string, sink: RowSink, progress?: ByteProgr
       let pos = 0
       if (first && (end >= 3 || got === 0)) {
         first = false
-        if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3
+        if (end >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3
       }
       if (got === 0) {
         if (end > pos) scan.last(buf, pos, end)
