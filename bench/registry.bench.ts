@@ -18,7 +18,9 @@
 //             optimizing compiler) add to; and the main thread's own CPU time in that gap, from
 //             /proc/thread-self/schedstat: the event loop's own work, neither preemption nor other threads,
 //             loaded machine does not inflate); then the compaction in its worker (time, peak RSS);
-//   delta-stall  the same without the compaction (quicker, for several runs of the stall).
+//   delta-stall  the same without the compaction (quicker, for several runs of the stall);
+//   scan      the CSV reader alone over both files (csv-rows.ts), wall and CPU time: `scan,scan@base`
+//             compares it with an earlier build's reader in the same run.
 // Writes bench/results/registry.{json,md}.
 import { execFileSync } from 'node:child_process'
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs'
@@ -30,6 +32,7 @@ import { fileURLToPath } from 'node:url'
 // before/after comparison in one run on the same files: e.g. `--only delta,delta@base`).
 import type { CompactRegistry } from '../dist/registry/index.js'
 import * as current from '../dist/registry/index.js'
+import * as currentRows from '../dist/registry/csv-rows.js'
 import { mpxnKey } from '../src/registry/keys.js'
 import type { Envelope } from '../src/envelope/types.js'
 import { deviceIdOf, generateWorld, mpanOf, mprnOf, prng, type WorldManifest } from './world.js'
@@ -212,6 +215,13 @@ function delta10k(dir: string, m: WorldManifest): { regs: Buffer; devs: Buffer }
   return { regs: Buffer.from(regs.join('\n') + '\n'), devs: Buffer.from(devs.join('\n') + '\n') }
 }
 
+/** csv-rows.js of this build (scanRows) or of an earlier one (readLines) */
+interface CsvRows {
+  scanRows?: (f: string, sink: (b: Buffer, n: number, line: number) => void) => Promise<unknown>
+  readLines?: (f: string, sink: (b: Buffer, s: number, e: number, line: number) => void) => Promise<unknown>
+  splitFields: (b: Uint8Array, s: number, e: number) => number
+}
+
 let R: typeof current = current
 let applyDelta = R.applyDelta, compactIndex = R.compactIndex, loadRegistry = R.loadRegistry, lookupFacts = R.lookupFacts, parseDay = R.parseDay
 
@@ -225,6 +235,23 @@ async function child(kind: string, dir: string, snapDir: string): Promise<Record
   const snapshots = { dir: snapDir, keep: 1 }
   const out: Record<string, unknown> = { kind, rssBeforeLoad: status('VmRSS') }
   const t0 = performance.now()
+  if (kind === 'scan') {
+    // the CSV reader alone over both files: every line split into its fields, nothing built (this
+    // build's scanRows, or an earlier build's readLines + splitFields for `scan@base`)
+    const csv = (arg('dist', '') ? await import(join(dirname(arg('dist', '')), 'csv-rows.js')) : currentRows) as CsvRows
+    const c0 = process.cpuUsage()
+    let lines = 0
+    for (const f of [paths.registrations, paths.devices]) {
+      if (csv.scanRows) await csv.scanRows(f, (_b, n) => { lines += n > 0 ? 1 : 0 })
+      else await csv.readLines!(f, (b, s, e) => { lines += csv.splitFields(b, s, e) > 0 ? 1 : 0 })
+    }
+    const c = process.cpuUsage(c0)
+    out.readyMs = performance.now() - t0
+    out.cpuMs = (c.user + c.system) / 1000
+    out.lines = lines
+    out.peak = hwm()
+    return out
+  }
   if (kind === 'files-baseline') {
     // the loader before snapshots and the bounded peak (staging columns and a partitioned sort in the load worker), from
     // a build of that version (--baseline DIST): same files, same load on the machine
@@ -236,8 +263,11 @@ async function child(kind: string, dir: string, snapDir: string): Promise<Record
     return out
   }
   if (kind === 'files') {
+    const c0 = process.cpuUsage()
     const r = await loadRegistry(paths, { maxRejectRatio: 0.01, snapshots: { ...snapshots, use: false } })
     out.readyMs = performance.now() - t0
+    const c = process.cpuUsage(c0) // all the process's threads: on a shared machine, what the build cost, not how long it waited
+    out.cpuMs = (c.user + c.system) / 1000
     out.peakAtReady = hwm()
     const w = await r.snapshotWritten
     out.snapshot = w
@@ -340,7 +370,7 @@ async function main() {
       if (base && !arg('base-dist', '')) throw new Error(`${name} needs --base-dist DIST`)
       const snapDir = base ? snapDirs.base : snapDirs.current
       // a snapshot of the other layout would be refused: each build keeps its own
-      if (kind !== 'files' && !existsSync(snapDir)) per[base ? 'files@base' : 'files'] = [...(per[base ? 'files@base' : 'files'] ?? []), run(base ? 'files@base' : 'files')]
+      if (kind !== 'files' && kind !== 'scan' && !existsSync(snapDir)) per[base ? 'files@base' : 'files'] = [...(per[base ? 'files@base' : 'files'] ?? []), run(base ? 'files@base' : 'files')]
       if (kind === 'files') rmSync(snapDir, { recursive: true, force: true })
       const a = ['--expose-gc', childJs, '--child', kind, '--dir', dir, '--snap', snapDir, '--baseline', arg('baseline', ''),
         ...(base ? ['--dist', resolve(arg('base-dist', ''), 'registry', 'index.js')] : [])]
@@ -392,6 +422,9 @@ function deltaRows(kind: string, note: string): [string, string, (r: Run) => num
 const COMPARED: [string, string, (r: Run) => number][] = [
   ['files', 'ready from files s', (q) => q.readyMs / 1000],
   ['files', 'peak MB from files', (q) => q.peak / 1e6],
+  ['files', 'build from files to ready, CPU s of the process', (q) => (q.cpuMs ?? NaN) / 1000],
+  ['scan', 'CSV reader alone, both files s', (q) => q.readyMs / 1000],
+  ['scan', 'CSV reader alone, both files, CPU s', (q) => q.cpuMs / 1000],
   ['snapshot', 'ready from snapshot s', (q) => q.readyMs / 1000],
   ['snapshot', 'peak MB at ready from snapshot', (q) => q.peakAtReady / 1e6],
   ['reload-snapshot', 'peak MB, reload from snapshot', (q) => q.peak / 1e6],

@@ -31,3 +31,17 @@ export class RegistryLoadError extends Error {
     this.detail = message
   }
 }
+
+/** A load failure as a worker thread posts it (structured-clone safe). */
+export type PostedLoadError = { code: RegistryErrorCode; file: string; detail: string; reasons: RowProblem[] } | { message: string }
+
+export function postedLoadError(err: unknown): PostedLoadError {
+  return err instanceof RegistryLoadError
+    ? { code: err.code, file: err.file, detail: err.detail, reasons: [...err.reasons] }
+    : { message: (err as Error).message ?? String(err) }
+}
+
+/** The error a worker posted, as thrown here; `what` names the work for a non-registry error. */
+export function postedLoadErrorToError(e: PostedLoadError, what: string): Error {
+  return 'code' in e ? new RegistryLoadError(e.code, e.file, e.detail, e.reasons) : new Error(`${what} failed: ${e.message}`)
+}

@@ -10,13 +10,13 @@
 // (same device, same MPxN) collapse, keeping the last row's mpxn_role when they differ in it; a
 // device listed with different types or statuses keeps the last row's values on all its rows
 // ('type-conflict').
-import { bucketBitsOf, countPass, csvPass, locateRows, sameBytes, type CsvKind } from './csv-pass.js'
+import { bucketBitsOf, countPass, csvPass, locateRows, ROW_BATCH, sameBytes, type CsvKind } from './csv-pass.js'
 import { fields } from './csv-rows.js'
 import { DEVICE_BITS, findDeviceRow, metaOf, MPXN_ROLE_EXPORT, MPXN_ROLE_IMPORT, NO_ROW, ORPHAN_BIT, ROLE_BIT, ROWS_PER_BUCKET, type DeviceTable } from './device-table.js'
 import { fieldText, FileTally } from './file-tally.js'
 import { IssueSamples } from './issue-samples.js'
-import { countsToStarts, sharedU32, sharedU8 } from './key-table.js'
-import { eui, hash2, mpxnKeyCodes, parseEuiCodes } from './keys.js'
+import { countsToStarts, sharedU16, sharedU32, sharedU8 } from './key-table.js'
+import { eui, hash2, mpxnKeyCodes, parseEuiCodes, TWO32 } from './keys.js'
 import { buildKeyTable, lookupBatch, type MpxnTable } from './mpxn-table.js'
 import { DEVICE_STATUSES, DEVICE_TYPES } from './registry-index.js'
 import type { LoadProgress, LoadReport } from './report.js'
@@ -71,16 +71,31 @@ export function checkDevice(buf: Buffer, n: number): string | undefined {
   return undefined
 }
 
-const BATCH = 4096
+/**
+ * devices.csv counted and filled into the device table's final arrays, bucket by bucket, before
+ * the MPxN table exists (it may be built at the same time in another thread: device-rows.ts): a
+ * row's MPxN key waits in `ref` (its low 32 bits) and `keyHi` (the rest; keys are below 2^47)
+ * until finishDevices turns it into the main-table slot.
+ */
+export interface DeviceRows {
+  bits: number
+  /** per bucket, where the fill's next row would have gone (finishDevices rewrites it; rows rejected by the fill leave gaps, meta NO_ROW) */
+  starts: Uint32Array
+  hi: Uint32Array
+  lo: Uint32Array
+  ref: Uint32Array
+  keyHi: Uint16Array
+  meta: Uint8Array
+}
 
-export async function buildDevices(
+/** Count pass and validating fill pass of devices.csv (rejections with file:line into `report`). */
+export async function readDeviceRows(
   file: string,
-  main: MpxnTable,
   report: LoadReport,
   maxRejectRatio: number,
   onProgress?: (p: LoadProgress) => void,
   crc?: RunningCrc,
-): Promise<{ table: DeviceTable; orphans: MpxnTable; tally: FileTally }> {
+): Promise<DeviceRows> {
   const bits = await bucketBitsOf(file, ROWS_PER_BUCKET)
   const shift = 32 - bits
   const nb = 2 ** bits
@@ -95,17 +110,67 @@ export async function buildDevices(
   const hi = sharedU32(at)
   const lo = sharedU32(at)
   const ref = sharedU32(at)
+  const keyHi = sharedU16(at)
   const meta = sharedU8(at).fill(NO_ROW)
-  // MPxN key -> main-table slot in batches: the random lookups overlap (per-row lookups measured 12.3 s of
-  // a 29.8 s load at 10M). Unregistered MPxNs get provisional orphan numbers.
-  const bKey = new Float64Array(BATCH)
-  const bPos = new Uint32Array(BATCH)
-  const bOut = new Int32Array(BATCH)
-  const orphanOf = new Map<number, number>()
+  // rows are parsed into a batch, then written to their buckets' places by tight loops (csv-pass.ts ROW_BATCH)
+  const bPos = new Uint32Array(ROW_BATCH) // bucket, then the row's place
+  const bHi = new Uint32Array(ROW_BATCH)
+  const bLo = new Uint32Array(ROW_BATCH)
+  const bKey = new Float64Array(ROW_BATCH)
+  const bMeta = new Uint8Array(ROW_BATCH)
   let inBatch = 0
   const flush = () => {
-    lookupBatch(main, bKey, 0, inBatch, -1, bOut)
-    for (let j = 0; j < inBatch; j++) {
+    for (let j = 0; j < inBatch; j++) bPos[j] = starts[bPos[j]!]!++
+    for (let j = 0; j < inBatch; j++) hi[bPos[j]!] = bHi[j]!
+    for (let j = 0; j < inBatch; j++) lo[bPos[j]!] = bLo[j]!
+    for (let j = 0; j < inBatch; j++) meta[bPos[j]!] = bMeta[j]!
+    for (let j = 0; j < inBatch; j++) ref[bPos[j]!] = bKey[j]! >>> 0
+    for (let j = 0; j < inBatch; j++) keyHi[bPos[j]!] = Math.floor(bKey[j]! / TWO32)
+    inBatch = 0
+  }
+  const tally = new FileTally(file, report)
+  const fillCrc = crc ?? new RunningCrc() // a fresh one: the CRC of this pass alone
+  await csvPass(file, DEVICES, checkDevice, () => {
+    const j = inBatch++
+    bPos[j] = hash2(devRow.hi, devRow.lo) >>> shift
+    bHi[j] = devRow.hi
+    bLo[j] = devRow.lo
+    bMeta[j] = metaOf(devRow.type, devRow.status, devRow.role)
+    bKey[j] = devRow.key
+    if (inBatch === ROW_BATCH) flush()
+  }, { tally, ...(onProgress && { onProgress }), crc: fillCrc })
+  flush()
+  sameBytes(file, countCrc, fillCrc.value)
+  tally.finish(maxRejectRatio)
+  return { bits, starts, hi, lo, ref, keyHi, meta }
+}
+
+/**
+ * The device table from its filled rows and the finished MPxN table `main`: each row's MPxN key
+ * -> its main-table slot (an MPxN no registration names -> a slot in the orphan table), then per
+ * bucket, in place, duplicates collapsed and the type and status unified (conflicts sampled into
+ * `report` with file:line).
+ */
+export async function finishDevices(file: string, rows: DeviceRows, main: MpxnTable, report: LoadReport): Promise<{ table: DeviceTable; orphans: MpxnTable }> {
+  const { bits, starts, hi, lo, ref, keyHi, meta } = rows
+  const shift = 32 - bits
+  const nb = 2 ** bits
+  const at = meta.length
+  // keys -> main-table slots in batches: the random lookups overlap (per-row lookups measured 12.3 s
+  // of a 29.8 s load at 10M). Unregistered MPxNs get provisional orphan numbers.
+  const bKey = new Float64Array(ROW_BATCH)
+  const bPos = new Uint32Array(ROW_BATCH)
+  const bOut = new Int32Array(ROW_BATCH)
+  const orphanOf = new Map<number, number>()
+  for (let i = 0; i < at; ) {
+    let n = 0
+    for (; i < at && n < ROW_BATCH; i++) {
+      if (meta[i] === NO_ROW) continue
+      bKey[n] = keyHi[i]! * TWO32 + ref[i]!
+      bPos[n++] = i
+    }
+    lookupBatch(main, bKey, 0, n, -1, bOut)
+    for (let j = 0; j < n; j++) {
       const s = bOut[j]!
       if (s >= 0) {
         ref[bPos[j]!] = s
@@ -116,22 +181,7 @@ export async function buildDevices(
       if (o === undefined) orphanOf.set(bKey[j]!, (o = orphanOf.size))
       ref[bPos[j]!] = (ORPHAN_BIT | o) >>> 0
     }
-    inBatch = 0
   }
-  const tally = new FileTally(file, report)
-  const fillCrc = crc ?? new RunningCrc() // a fresh one: the CRC of this pass alone
-  await csvPass(file, DEVICES, checkDevice, () => {
-    const pos = starts[hash2(devRow.hi, devRow.lo) >>> shift]!++
-    hi[pos] = devRow.hi
-    lo[pos] = devRow.lo
-    meta[pos] = metaOf(devRow.type, devRow.status, devRow.role)
-    bKey[inBatch] = devRow.key
-    bPos[inBatch++] = pos
-    if (inBatch === BATCH) flush()
-  }, { tally, ...(onProgress && { onProgress }), crc: fillCrc })
-  flush()
-  sameBytes(file, countCrc, fillCrc.value)
-  tally.finish(maxRejectRatio)
 
   // orphan MPxNs: provisional numbers (first-seen order) -> slots in their own key table
   const { table: orphans, order } = buildKeyTable(Float64Array.from(orphanOf.keys()))
@@ -140,7 +190,7 @@ export async function buildDevices(
     for (let i = 0; i < order.length; i++) slotOf[order[i]!] = i
     for (let i = 0; i < at; i++) {
       const r = ref[i]!
-      if (r & ORPHAN_BIT) ref[i] = (ORPHAN_BIT | slotOf[r & 0x7fffffff]!) >>> 0
+      if (meta[i] !== NO_ROW && r & ORPHAN_BIT) ref[i] = (ORPHAN_BIT | slotOf[r & 0x7fffffff]!) >>> 0
     }
   }
 
@@ -207,7 +257,7 @@ export async function buildDevices(
     meta: new Uint8Array(meta.buffer, 0, kept),
     devices,
   }
-  return { table, orphans, tally }
+  return { table, orphans }
 }
 
 /** Occurrence of local row x among a device's rows order[g..ge) in file order. */

@@ -5,12 +5,13 @@
 // Side-effect free: it builds a new index beside any live one and throws RegistryLoadError on a
 // fatal problem, so a failed reload leaves the caller's current index untouched (docs/registry.md, "Reload").
 import { MPXN_ROLE_EXPORT, roleAt, type DeviceTable } from './device-table.js'
-import { buildDevices } from './load-devices.js'
+import { startDeviceRows } from './device-rows.js'
+import { finishDevices } from './load-devices.js'
 import { buildRegistrations } from './load-registrations.js'
 import { MpidTable } from './mpid-table.js'
 import { loadParties } from './parties.js'
 import { CompactRegistry, INDEX_LAYOUT } from './registry-index.js'
-import { emptyReport, type LoadProgress, type LoadReport } from './report.js'
+import { emptyReport, MAX_REASONS, type LoadProgress, type LoadReport } from './report.js'
 import { loadNewestSnapshot, saveIndexSnapshot, type SnapshotOptions } from './snapshot-store.js'
 import { crcOfFile, RunningCrc, statOf, type SourceStamp } from './sources.js'
 
@@ -29,6 +30,11 @@ export interface LoadOptions {
    * loop free during a reload and gives its build-time memory back when it exits.
    */
   inThread?: boolean
+  /**
+   * Read devices.csv in a second thread while registrations.csv is built (device-rows.ts), where the
+   * compiled worker is there; default true. False: one file after the other in this thread.
+   */
+  deviceThread?: boolean
   /**
    * Compiled snapshots (registry.snapshotDir): start from the newest snapshot whose sources are
    * unchanged; after a build from files, writeSnapshotOf() writes one. `use: false` always builds
@@ -94,15 +100,26 @@ export async function loadRegistryHere(paths: RegistryPaths, opts: LoadOptions):
   report.files.push({ file: paths.parties, rows: parties.length, loaded: parties.length, rejected: 0, bytes: 0, ms: performance.now() - tp })
   const mpids = new MpidTable(parties.flatMap((p) => p.mpids))
 
+  // devices.csv is read beside registrations.csv (a second thread); a failure of either keeps the
+  // order of a sequential load: the registrations' error first
+  const devJob = startDeviceRows(paths.devices, opts.maxRejectRatio, opts.onProgress, opts.deviceThread ?? true)
   const regCrc = new RunningCrc()
-  const reg = await buildRegistrations(paths.registrations, mpids, report, opts.maxRejectRatio, opts.onProgress, regCrc)
+  let reg: Awaited<ReturnType<typeof buildRegistrations>>
+  try {
+    reg = await buildRegistrations(paths.registrations, mpids, report, opts.maxRejectRatio, opts.onProgress, regCrc)
+  } catch (err) {
+    devJob.cancel()
+    throw err
+  }
   stamps.registrations.crc32 = regCrc.value
   report.mergedPeriods = reg.merged
   const main = reg.table
 
-  const devCrc = new RunningCrc()
-  const dev = await buildDevices(paths.devices, main, report, opts.maxRejectRatio, opts.onProgress, devCrc)
-  stamps.devices.crc32 = devCrc.value
+  const read = await devJob.result()
+  report.files.push(read.file)
+  for (const r of read.reasons) if (report.reasons.length < MAX_REASONS) report.reasons.push(r)
+  stamps.devices.crc32 = read.crc
+  const dev = await finishDevices(paths.devices, read.rows, main, report)
   const devices = dev.table
 
   const index = new CompactRegistry({

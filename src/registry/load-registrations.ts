@@ -16,7 +16,7 @@
 import { checkMpxnKey } from './check-digits.js'
 import { OPEN_DAY, parseDayCodes } from './day.js'
 import { fields } from './csv-rows.js'
-import { bucketBitsOf, countPass, csvPass, locateRows, sameBytes, type CsvKind } from './csv-pass.js'
+import { bucketBitsOf, countPass, csvPass, locateRows, ROW_BATCH, sameBytes, type CsvKind } from './csv-pass.js'
 import { fieldText, FileTally } from './file-tally.js'
 import { IssueSamples } from './issue-samples.js'
 import { sharedF64, sharedU16, sharedU32 } from './key-table.js'
@@ -95,12 +95,30 @@ export async function buildRegistrations(
   const tally = new FileTally(file, report)
   const unknown = new Set<number>()
   const fillCrc = crc ?? new RunningCrc() // a fresh one: the CRC of this pass alone
+  // rows are parsed into a batch, then written to their buckets' places by tight loops (csv-pass.ts ROW_BATCH)
+  const bKey = new Float64Array(ROW_BATCH)
+  const bAt = new Uint32Array(ROW_BATCH) // 2 * bucket, then the row's place
+  const bPer = new Uint16Array(3 * ROW_BATCH)
+  let inBatch = 0
+  const flush = () => {
+    for (let j = 0; j < inBatch; j++) bAt[j] = starts[bAt[j]!]!++
+    for (let j = 0; j < inBatch; j++) slots[bAt[j]!] = bKey[j]!
+    for (let j = 0; j < inBatch; j++) {
+      const q = bAt[j]! * 3
+      periods[q] = bPer[3 * j]!
+      periods[q + 1] = bPer[3 * j + 1]!
+      periods[q + 2] = bPer[3 * j + 2]!
+    }
+    inBatch = 0
+  }
   await csvPass(file, REGISTRATIONS, check, () => {
-    const pos = starts[2 * (hashMpxnKey(regRow.key) >>> shift)]!++
-    slots[pos] = regRow.key
-    periods[pos * 3] = regRow.from
-    periods[pos * 3 + 1] = regRow.to
-    periods[pos * 3 + 2] = regRow.mpid
+    const j = inBatch++
+    bKey[j] = regRow.key
+    bAt[j] = 2 * (hashMpxnKey(regRow.key) >>> shift)
+    bPer[3 * j] = regRow.from
+    bPer[3 * j + 1] = regRow.to
+    bPer[3 * j + 2] = regRow.mpid
+    if (inBatch === ROW_BATCH) flush()
     if (!checkMpxnKey(regRow.key)) report.checkDigitWarnings++
     if (!mpids.held(regRow.mpid)) {
       report.unknownMpidWarnings++
@@ -110,6 +128,7 @@ export async function buildRegistrations(
       }
     }
   }, { tally, ...(onProgress && { onProgress }), crc: fillCrc })
+  flush()
   sameBytes(file, countCrc, fillCrc.value)
   tally.finish(maxRejectRatio)
 

@@ -4,7 +4,7 @@
 // (docs/registry.md) while the gateway already serves on it, and exits. Everything else the build
 // allocated is freed with the thread, so the gateway's RSS after a load is the index, not the build.
 import { parentPort, workerData } from 'node:worker_threads'
-import { RegistryLoadError } from './errors.js'
+import { postedLoadError } from './errors.js'
 import { loadRegistryHere, writeSnapshotOf, type LoadOptions, type RegistryPaths } from './load-here.js'
 import type { LoadProgress } from './report.js'
 
@@ -13,6 +13,7 @@ export interface LoadWorkerData {
   maxRejectRatio: number
   progress: boolean
   snapshots?: LoadOptions['snapshots']
+  deviceThread?: boolean
 }
 
 const data = workerData as LoadWorkerData
@@ -25,15 +26,13 @@ const onProgress = (p: LoadProgress) => {
   port.postMessage({ progress: p })
 }
 try {
-  const opts: LoadOptions = { maxRejectRatio: data.maxRejectRatio, ...(data.progress && { onProgress }), ...(data.snapshots && { snapshots: data.snapshots }) }
+  const opts: LoadOptions = {
+    maxRejectRatio: data.maxRejectRatio, ...(data.progress && { onProgress }), ...(data.snapshots && { snapshots: data.snapshots }),
+    ...(data.deviceThread !== undefined && { deviceThread: data.deviceThread }),
+  }
   const result = await loadRegistryHere(data.paths, opts)
   port.postMessage({ snapshot: result.index.toShared(), report: result.report })
   port.postMessage({ written: writeSnapshotOf(result, opts) })
 } catch (err) {
-  const e = err as Error
-  port.postMessage({
-    error: err instanceof RegistryLoadError
-      ? { code: err.code, file: err.file, detail: err.detail, reasons: err.reasons }
-      : { message: e.message ?? String(err) },
-  })
+  port.postMessage({ error: postedLoadError(err) })
 }

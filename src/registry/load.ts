@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import { RegistryLoadError, type RegistryErrorCode, type RowProblem } from './errors.js'
+import { postedLoadErrorToError, type PostedLoadError } from './errors.js'
 import { loadRegistryHere, writeSnapshotOf, type LoadOptions, type RegistryPaths, type SnapshotWrite } from './load-here.js'
 import type { LoadWorkerData } from './load-worker.js'
 import { CompactRegistry, type RegistrySnapshot } from './registry-index.js'
@@ -31,7 +31,7 @@ type WorkerReply =
   | { progress: LoadProgress }
   | { snapshot: RegistrySnapshot; report: LoadReport }
   | { written: SnapshotWrite }
-  | { error: { code: RegistryErrorCode; file: string; detail: string; reasons: RowProblem[] } | { message: string } }
+  | { error: PostedLoadError }
 
 /** The load options of the configuration's registry section (snapshots per registry.snapshots). */
 export function loadOptionsOf(r: { maxRejectRatio: number; snapshots: boolean; snapshotDir: string; snapshotsKept: number }): LoadOptions {
@@ -56,6 +56,7 @@ export async function loadRegistry(paths: RegistryPaths, opts: LoadOptions): Pro
   }
   const data: LoadWorkerData = {
     paths, maxRejectRatio: opts.maxRejectRatio, progress: opts.onProgress !== undefined, ...(opts.snapshots && { snapshots: opts.snapshots }),
+    ...(opts.deviceThread !== undefined && { deviceThread: opts.deviceThread }),
   }
   const worker = new Worker(url, { workerData: data })
   let written: (w: SnapshotWrite) => void = () => {}
@@ -69,8 +70,7 @@ export async function loadRegistry(paths: RegistryPaths, opts: LoadOptions): Pro
         settled = true
         resolve({ index: CompactRegistry.fromShared(m.snapshot), report: m.report, snapshotWritten })
       } else if ('written' in m) written(m.written)
-      else if ('code' in m.error) failure = new RegistryLoadError(m.error.code, m.error.file, m.error.detail, m.error.reasons)
-      else failure = new Error(`registry load failed: ${m.error.message}`)
+      else failure = postedLoadErrorToError(m.error, 'registry load')
     })
     worker.on('error', (err) => (failure ??= new Error(`registry load worker failed: ${err.message}`)))
     worker.on('exit', (code) => {

@@ -96,23 +96,33 @@ export interface LoadProgress {
   totalBytes: number
 }
 
-/** onProgress callback that prints rows/s and an ETA on one line when `stream` is a TTY. */
-export function progressPrinter(stream: NodeJS.WriteStream): (p: LoadProgress) => void {
+/**
+ * onProgress callback that prints rows/s and an ETA on one line when `stream` is a TTY. Files read
+ * at the same time (devices.csv in its own thread beside registrations.csv) share the line; it ends
+ * when all of them are read.
+ */
+export function progressPrinter(stream: Pick<NodeJS.WriteStream, 'isTTY' | 'write'>): (p: LoadProgress) => void {
   if (!stream.isTTY) return () => {}
-  let file = ''
-  let t0 = 0
+  const active = new Map<string, { t0: number; p: LoadProgress }>()
   let last = 0
+  const read = (p: LoadProgress) => p.bytes >= p.totalBytes
   return (p) => {
     const now = Date.now()
-    if (p.file !== file) {
-      if (file) stream.write('\n')
-      file = p.file
-      t0 = now
-    } else if (now - last < 200 && p.bytes < p.totalBytes) return
+    const seen = active.get(p.file)
+    if (seen) seen.p = p
+    else active.set(p.file, { t0: now, p })
+    if (seen && !read(p) && now - last < 200) return
     last = now
-    const s = Math.max((now - t0) / 1000, 1e-3)
-    const eta = p.bytes > 0 && p.totalBytes > p.bytes ? ((p.totalBytes - p.bytes) * s) / p.bytes : 0
-    const pct = p.totalBytes ? ((100 * p.bytes) / p.totalBytes).toFixed(0) : '?'
-    stream.write(`\r${p.file}: ${num(p.rows)} rows, ${num(Math.round(p.rows / s))} rows/s, ${pct}%, ETA ${eta.toFixed(0)} s   `)
+    const parts = [...active.values()].map(({ t0, p }) => {
+      const s = Math.max((now - t0) / 1000, 1e-3)
+      const eta = p.bytes > 0 && p.totalBytes > p.bytes ? ((p.totalBytes - p.bytes) * s) / p.bytes : 0
+      const pct = p.totalBytes ? ((100 * p.bytes) / p.totalBytes).toFixed(0) : '?'
+      return `${p.file}: ${num(p.rows)} rows, ${num(Math.round(p.rows / s))} rows/s, ${pct}%, ETA ${eta.toFixed(0)} s`
+    })
+    stream.write(`\r${parts.join(' | ')}   `)
+    if ([...active.values()].every((a) => read(a.p))) {
+      stream.write('\n')
+      active.clear()
+    }
   }
 }

@@ -6,14 +6,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { deviceIdOf, generateWorld, mpanOf, mprnOf, type WorldManifest } from '../../bench/world.js'
-import type { Envelope } from '../envelope/index.js'
 import { loadRegistry } from './load.js'
 import { lookupFacts } from './lookup.js'
 import type { CompactRegistry } from './registry-index.js'
 import { listSnapshots } from './snapshot-store.js'
 import { readSnapshotFile, SNAPSHOT_FORMAT } from './snapshot-file.js'
 import { INDEX_LAYOUT } from './registry-index.js'
-import { deviceAlertEnvelope } from '../../test/support/envelopes.js'
+import { registryAnswers } from '../../test/support/registry-answers.js'
 
 let dir: string
 let m: WorldManifest
@@ -34,22 +33,9 @@ beforeAll(async () => {
 })
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-function alert(device: string, i: number): Envelope {
-  return deviceAlertEnvelope(Date.UTC(2025, 2, 14, 8, 0, i % 60), { responseId: { raw: '', originator: device, target: '90-B3-D5-1F-30-10-00-00', counter: String(i) } })
-}
-
 /** Every MPxN's periods, every device's MPxNs/type/status and lookupFacts for an alert from it. */
-function answers(ix: CompactRegistry): string[] {
-  const out: string[] = []
-  for (let a = 0; a < m.mpans + 2; a++) out.push(JSON.stringify(ix.periods(mpanOf(a))))
-  for (let g = 0; g < m.mprns + 2; g++) out.push(JSON.stringify(ix.periods(mprnOf(g))))
-  for (const day of ['2025-03-13', '2025-03-14', '2025-03-15']) out.push(JSON.stringify(ix.periodAt('1412345678901', day) ?? null))
-  for (let c = 0; c < m.devices + 6; c++) {
-    const d = deviceIdOf(c)
-    out.push(JSON.stringify([ix.mpxnsOfDevice(d), ix.mpxnRolesOfDevice(d), ix.deviceType(d), ix.deviceStatus(d), lookupFacts(alert(d, c), ix)]))
-  }
-  return out
-}
+const answers = (ix: CompactRegistry) =>
+  registryAnswers(ix, m, lookupFacts, { devices: 6, mpxn: '1412345678901', days: ['2025-03-13', '2025-03-14', '2025-03-15'] })
 
 describe('compiled registry snapshots', () => {
   let fromFiles: string[]
