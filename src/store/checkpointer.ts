@@ -20,11 +20,11 @@ export class Checkpointer {
   /** the checkpoint the worker is running, if any (never two at once) */
   #running: Promise<void> | undefined
 
-  constructor(db: Database, file: string, synchronous: string, intervalMs: number, clock: Clock) {
+  constructor(db: Database, file: string, synchronous: string, intervalMs: number, clock: Clock, walLimitBytes = 64 * 1024 * 1024) {
     const js = new URL('./checkpoint-worker.js', import.meta.url)
     if (intervalMs <= 0 || !existsSync(fileURLToPath(js))) return
     db.pragma('wal_autocheckpoint = 0')
-    const worker = new Worker(js, { workerData: { file, synchronous } })
+    const worker = new Worker(js, { workerData: { file, synchronous, walLimitBytes } })
     this.#worker = worker
     worker.unref()
     worker.on('error', () => {

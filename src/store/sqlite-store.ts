@@ -36,6 +36,8 @@ export interface StoreOptions {
   synchronous: 'FULL' | 'NORMAL'
   /** > 0: WAL checkpoints every this many ms in a worker thread, off the event loop (checkpointer.ts) */
   checkpointIntervalMs?: number
+  /** WAL size past which a checkpoint round empties the file (TRUNCATE) rather than only copying (default 64 MiB; tests) */
+  walLimitBytes?: number
   /** the gateway's clock (src/clock): operator stamps, the checkpoint timer, the journaled store's side poll */
   clock?: Clock
 }
@@ -134,7 +136,7 @@ export class SqliteStore implements GatewayStore {
     migrate(this.db)
     this.sql = prepare(this.db)
     this.queue = new CommitQueue(this.db, opts.commitIntervalMs, opts.commitBatch)
-    this.#checkpointer = new Checkpointer(this.db, join(opts.path, 'gateway.db'), opts.synchronous, opts.checkpointIntervalMs ?? 0, this.clock)
+    this.#checkpointer = new Checkpointer(this.db, join(opts.path, 'gateway.db'), opts.synchronous, opts.checkpointIntervalMs ?? 0, this.clock, opts.walLimitBytes)
   }
 
   get open(): boolean {

@@ -31,3 +31,25 @@ it('checkpoints the WAL on a worker thread and keeps it bounded', async () => {
     await store.close()
   }
 })
+
+it('empties a WAL past walLimitBytes (TRUNCATE): a PASSIVE checkpoint copies the frames but never shrinks the file', async () => {
+  // The soak at 3,200 msg/s grew the WAL without end (15 GB in 8 minutes) once the projection
+  // worker wrote while the main thread read: PASSIVE never found the moment to start the file over.
+  const dir = tempDir('dccgw-ckpt-')
+  const clock = new TestClock()
+  const store = new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL', checkpointIntervalMs: 20, walLimitBytes: 1024 * 1024, clock })
+  try {
+    const blob = Buffer.alloc(4096, 7)
+    const insert = store.db.prepare('INSERT INTO originals (message_id, received_at, content_type, body) VALUES (?, ?, ?, ?)')
+    await store.queue.run(() => {
+      for (let i = 0; i < 1000; i++) insert.run(`m${i}`, Date.now(), 'application/xml', blob)
+    })
+    const wal = join(dir, 'gateway.db-wal')
+    expect(statSync(wal).size).toBeGreaterThan(4 * 1024 * 1024) // ~4 MiB written between two checkpoints
+    await clock.advance(20) // one round: over the limit, so TRUNCATE
+    expect(statSync(wal).size).toBe(0)
+    expect(store.db.prepare('SELECT COUNT(*) FROM originals').pluck().get()).toBe(1000)
+  } finally {
+    await store.close()
+  }
+})
