@@ -239,6 +239,11 @@ export class JournaledStore extends SqliteStore {
         ok ? this.#answer(rec) : Promise.reject(storeUnavailable('the projection (SQLite) cannot be written; nothing was kept', this.#projectionError)),
       )
     }
+    // Backpressure from the projection: past a full batch of records not yet in SQLite, a new
+    // accept waits until the records before it are projected (then is answered afresh: a copy may
+    // have come meanwhile). Without it, traffic faster than SQLite grew the backlog (and the
+    // bodies it holds in memory) without bound, and every read waited for all of it.
+    if (this.#pending.length > this.#batch) return this.#caughtUp().then(() => this.#answer(rec))
     return this.#answer(rec)
   }
 
