@@ -233,17 +233,22 @@ export class JournaledStore extends SqliteStore {
   // ---- the hot path -------------------------------------------------------------------------
 
   override commitAccepted(rec: AcceptedRecord): Promise<CommitOutcome> {
+    // Backpressure from the projection: past a full batch of records not yet in SQLite, a new
+    // accept waits until the records before it are projected, then is admitted afresh (the
+    // projection may have failed meanwhile; a copy may have come). Without it, traffic faster than
+    // SQLite grew the backlog (and the bodies it holds in memory) without bound, and every read
+    // waited for all of it.
+    if (this.#pending.length > this.#batch) return this.#caughtUp().then(() => this.#admit(rec))
+    return this.#admit(rec)
+  }
+
+  #admit(rec: AcceptedRecord): Promise<CommitOutcome> {
     if (this.#projectionError !== undefined) {
       // SQLite could not be written: each request tries again (sharing the attempt in flight)
       return this.#tryWrite().then((ok) =>
         ok ? this.#answer(rec) : Promise.reject(storeUnavailable('the projection (SQLite) cannot be written; nothing was kept', this.#projectionError)),
       )
     }
-    // Backpressure from the projection: past a full batch of records not yet in SQLite, a new
-    // accept waits until the records before it are projected (then is answered afresh: a copy may
-    // have come meanwhile). Without it, traffic faster than SQLite grew the backlog (and the
-    // bodies it holds in memory) without bound, and every read waited for all of it.
-    if (this.#pending.length > this.#batch) return this.#caughtUp().then(() => this.#answer(rec))
     return this.#answer(rec)
   }
 
