@@ -5,6 +5,19 @@ import type { Database } from 'better-sqlite3'
 import { every } from '../clock/index.js'
 import type { Clock, ClockTimer } from '../clock/index.js'
 
+export interface CheckpointerOptions {
+  /** gateway.db */
+  file: string
+  synchronous: string
+  /** > 0: a checkpoint round every this many ms on `clock`; 0: SQLite's automatic checkpoint stays on */
+  intervalMs: number
+  clock: Clock
+  /** WAL size past which a round empties the file (TRUNCATE), checkpoint-worker.ts */
+  walLimitBytes?: number
+  /** the worker's entry (default the compiled checkpoint-worker.js beside this file; tests) */
+  worker?: URL
+}
+
 /**
  * WAL checkpoints off the event loop. SQLite's automatic checkpoint runs inside the COMMIT that
  * crosses wal_autocheckpoint pages and fsyncs the database file there: on this machine's disk a
@@ -13,37 +26,50 @@ import type { Clock, ClockTimer } from '../clock/index.js'
  * connection's autocheckpoint is switched off and a worker thread checkpoints on its own
  * connection, every `intervalMs` on the gateway's clock; from source (unit tests) SQLite's
  * automatic checkpoint stays on.
+ *
+ * Every connection that writes (the main one, the projection worker's) keeps autocheckpoint off
+ * while this runs, so a worker that dies is replaced at the next round rather than the checkpoints
+ * handed back: handing them back would have to reach every writing connection, and SQLite's own
+ * PASSIVE checkpoints do not bound the WAL with two connections busy (checkpoint-worker.ts).
  */
 export class Checkpointer {
+  readonly #url: URL | undefined
+  readonly #data: { file: string; synchronous: string; walLimitBytes: number }
   #worker: Worker | undefined
   #timer: ClockTimer | undefined
   /** the checkpoint the worker is running, if any (never two at once) */
   #running: Promise<void> | undefined
+  #stopping = false
+  /** workers that died and were replaced */
+  replaced = 0
 
-  constructor(db: Database, file: string, synchronous: string, intervalMs: number, clock: Clock, walLimitBytes = 64 * 1024 * 1024) {
-    const js = new URL('./checkpoint-worker.js', import.meta.url)
-    if (intervalMs <= 0 || !existsSync(fileURLToPath(js))) return
+  constructor(db: Database, opts: CheckpointerOptions) {
+    const js = opts.worker ?? new URL('./checkpoint-worker.js', import.meta.url)
+    this.#data = { file: opts.file, synchronous: opts.synchronous, walLimitBytes: opts.walLimitBytes ?? 64 * 1024 * 1024 }
+    if (opts.intervalMs <= 0 || !existsSync(fileURLToPath(js))) return
+    this.#url = js
     db.pragma('wal_autocheckpoint = 0')
-    const worker = new Worker(js, { workerData: { file, synchronous, walLimitBytes } })
-    this.#worker = worker
+    this.#worker = this.#start()
+    this.#timer = every(opts.clock, opts.intervalMs, () => this.#checkpoint())
+  }
+
+  #start(): Worker {
+    const worker = new Worker(this.#url!, { workerData: this.#data })
     worker.unref()
-    worker.on('error', () => {
-      // the worker died: hand checkpoints back to SQLite rather than let the WAL grow
-      if (db.open) db.pragma('wal_autocheckpoint = 1000')
+    const lost = () => {
+      if (this.#worker !== worker) return
       this.#worker = undefined
-      this.#timer?.cancel()
-    })
-    this.#timer = every(clock, intervalMs, () => this.#checkpoint())
+      if (!this.#stopping) this.replaced++
+    }
+    worker.on('error', lost)
+    worker.on('exit', lost)
+    return worker
   }
 
-  get active(): boolean {
-    return this.#worker !== undefined
-  }
-
-  /** One PASSIVE checkpoint on the worker's connection; settles when it is done. */
+  /** One checkpoint round on the worker's connection (a new worker if the last one died); settles when it is done. */
   #checkpoint(): Promise<void> {
-    const w = this.#worker
-    if (w === undefined) return Promise.resolve()
+    if (this.#stopping) return Promise.resolve()
+    const w = (this.#worker ??= this.#start())
     this.#running ??= new Promise<void>((resolve) => {
       const done = () => {
         w.off('message', done)
@@ -59,11 +85,13 @@ export class Checkpointer {
   }
 
   async stop(): Promise<void> {
-    const w = this.#worker
-    if (w === undefined) return
+    if (this.#url === undefined || this.#stopping) return
+    this.#stopping = true
     this.#timer?.cancel()
     await this.#running
+    const w = this.#worker
     this.#worker = undefined
+    if (w === undefined) return
     await new Promise<void>((resolve) => {
       const done = () => resolve()
       w.once('message', done)

@@ -38,6 +38,8 @@ export interface StoreOptions {
   checkpointIntervalMs?: number
   /** WAL size past which a checkpoint round empties the file (TRUNCATE) rather than only copying (default 64 MiB; tests) */
   walLimitBytes?: number
+  /** the checkpoint worker's entry (default dist/store/checkpoint-worker.js; tests) */
+  checkpointWorker?: URL
   /** the gateway's clock (src/clock): operator stamps, the checkpoint timer, the journaled store's side poll */
   clock?: Clock
 }
@@ -136,7 +138,15 @@ export class SqliteStore implements GatewayStore {
     migrate(this.db)
     this.sql = prepare(this.db)
     this.queue = new CommitQueue(this.db, opts.commitIntervalMs, opts.commitBatch)
-    this.#checkpointer = new Checkpointer(this.db, join(opts.path, 'gateway.db'), opts.synchronous, opts.checkpointIntervalMs ?? 0, this.clock, opts.walLimitBytes)
+    this.#checkpointer = new Checkpointer(this.db, {
+      file: join(opts.path, 'gateway.db'), synchronous: opts.synchronous, intervalMs: opts.checkpointIntervalMs ?? 0, clock: this.clock,
+      walLimitBytes: opts.walLimitBytes, worker: opts.checkpointWorker,
+    })
+  }
+
+  /** checkpoint workers that died and were replaced (checkpointer.ts) */
+  get checkpointWorkersReplaced(): number {
+    return this.#checkpointer.replaced
   }
 
   get open(): boolean {

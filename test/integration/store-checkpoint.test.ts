@@ -53,3 +53,30 @@ it('empties a WAL past walLimitBytes (TRUNCATE): a PASSIVE checkpoint copies the
     await store.close()
   }
 })
+
+it('replaces a checkpoint worker that died: the next round runs on a new one and the WAL stays bounded', async () => {
+  // Every writing connection keeps SQLite's automatic checkpoint off while the worker runs (the
+  // projection worker's too), so without a replacement nothing would checkpoint again and the WAL
+  // would grow until a restart.
+  const dir = tempDir('dccgw-ckpt-')
+  const clock = new TestClock()
+  const checkpointWorker = new URL('../support/checkpoint-worker-dies-once.mjs', import.meta.url)
+  const store = new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL', checkpointIntervalMs: 20, walLimitBytes: 1024 * 1024, checkpointWorker, clock })
+  try {
+    await clock.advance(20) // the first round: the worker dies
+    expect(store.checkpointWorkersReplaced).toBe(1)
+    expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0)
+    const blob = Buffer.alloc(4096, 7)
+    const insert = store.db.prepare('INSERT INTO originals (message_id, received_at, content_type, body) VALUES (?, ?, ?, ?)')
+    await store.queue.run(() => {
+      for (let i = 0; i < 1000; i++) insert.run(`m${i}`, Date.now(), 'application/xml', blob)
+    })
+    const wal = join(dir, 'gateway.db-wal')
+    expect(statSync(wal).size).toBeGreaterThan(4 * 1024 * 1024)
+    await clock.advance(20) // the next round, on a new worker: over the limit, so TRUNCATE
+    expect(statSync(wal).size).toBe(0)
+    expect(store.checkpointWorkersReplaced).toBe(1)
+  } finally {
+    await store.close()
+  }
+})
