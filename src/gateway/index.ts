@@ -64,8 +64,17 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const calendar = createCalendar(config.calendar)
 
   // the parts
-  const registry = await RegistryInForce.load(config, metrics, log, clock)
-  const store = await openStore(config, { clock }) // store.kind: embedded SQLite, or NATS JetStream shared by every instance
+  // Both at once: the registry loads in a worker thread while the store recovers on this one (a
+  // restart's time to ready is the longer of the two, not their sum). store.kind: embedded SQLite,
+  // or NATS JetStream shared by every instance.
+  const [loaded, opened] = await Promise.allSettled([RegistryInForce.load(config, metrics, log, clock), openStore(config, { clock })])
+  if (loaded.status === 'rejected') {
+    if (opened.status === 'fulfilled') await opened.value.close()
+    throw loaded.reason
+  }
+  if (opened.status === 'rejected') throw opened.reason
+  const registry = loaded.value
+  const store = opened.value
   const evaluation = createEvaluation(config, registry.current, policySettings(config), calendar)
   let publicUrl = config.obligations.publicUrl // signed acknowledgement links; the base URL is known once listening
   const ackLinks = createAckLinks(loadAckSecret(config.obligations.ackSecret, config.store.path), () => publicUrl, config.obligations.ackLinkTtlDays)

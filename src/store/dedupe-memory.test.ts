@@ -58,8 +58,9 @@ describe('dedupe memory', () => {
 
   it('a start loads the newest rows whole and the rest as hashes', () => {
     const m = new DedupeMemory(60_000, 3)
-    const rows: [string, Seen][] = Array.from({ length: 1000 }, (_, i) => [`id-${i}`, seen(i)])
-    m.load(rows, rows.length)
+    const older: [number, number][] = Array.from({ length: 997 }, (_, i) => [hash52(`id-${i}`), i])
+    const recent: [string, Seen][] = Array.from({ length: 3 }, (_, i) => [`id-${997 + i}`, seen(997 + i)])
+    m.load(older, recent)
     expect(m.size).toBe(1000)
     expect(m.recent('id-999')).toBeDefined()
     expect(m.recent('id-996')).toBeUndefined()

@@ -139,25 +139,37 @@ export class DedupeMemory {
     return this.#order[this.#head]
   }
 
-  /** Adds an ID to the hashed part directly (a start loading rows older than the recent part). */
+  /** Adds an ID to the hashed part. */
   #hashed(id: string, receivedAt: number): void {
+    this.#addHash(hash52(id), receivedAt)
+  }
+
+  /** Adds a 52-bit hash to the generation of `receivedAt` (arrival order). */
+  #addHash(h: number, receivedAt: number): void {
     let g = this.#generations[this.#generations.length - 1]
     if (g === undefined || receivedAt >= g.firstAt + this.#spanMs) {
       g = new HashTable(g === undefined ? 1 << 12 : g.capacityFor(), receivedAt)
       this.#generations.push(g)
     }
-    g.add(hash52(id), receivedAt)
+    g.add(h, receivedAt)
   }
 
-  /** A start: rows oldest first; all but the newest `recentLimit` go straight to the hashed part. */
-  load(rows: Iterable<[string, Seen]>, total: number): void {
-    let skip = total - this.#recentLimit
-    for (const [id, s] of rows) {
-      if (skip-- > 0) {
-        this.#hashed(id, s.receivedAt)
-        if (s.receivedAt > this.newestAt) this.newestAt = s.receivedAt
-      } else this.set(id, s)
+  /** How many of the newest messages are kept whole. */
+  get recentLimit(): number {
+    return this.#recentLimit
+  }
+
+  /**
+   * A start, oldest first: `older` as [52-bit hash (message-hash.ts), receivedAt] straight to the
+   * hashed part (the audit table keeps that hash, so no ID is read or hashed for them), then
+   * `recent` whole (at most `recentLimit` of them stay whole).
+   */
+  load(older: Iterable<[number, number]>, recent: Iterable<[string, Seen]>): void {
+    for (const [h, at] of older) {
+      this.#addHash(h, at)
+      if (at > this.newestAt) this.newestAt = at
     }
+    for (const [id, s] of recent) this.set(id, s)
   }
 }
 

@@ -181,13 +181,20 @@ export class JournaledStore extends SqliteStore {
     // oldest first (the newest whole, the rest as hashes); the audit rows before it stay in SQLite only
     const newest = (this.db.prepare('SELECT MAX(received_at) FROM messages').pluck().get() as number | null) ?? -Infinity
     const from = newest - this.#dedupeWindowMs
+    // (the older ones as the hashes their rows keep: no ID read or hashed; both reads walk the
+    // received_at index, so LIMIT and OFFSET split one order)
     const total = this.db.prepare('SELECT COUNT(*) FROM messages WHERE received_at >= ?').pluck().get(from) as number
-    const rows = this.db.prepare(
-      'SELECT message_id AS m, decision AS d, reason AS r, quarantine_id AS q, obligation_id AS o, received_at AS t FROM messages WHERE received_at >= ? ORDER BY received_at',
-    ).raw().iterate(from) as IterableIterator<[string, Seen['decision'], Seen['reason'], string | null, string | null, number]>
-    this.#dedupe.load((function* () {
-      for (const [m, d, r, q, o, t] of rows) yield [m, { decision: d, reason: r, quarantineId: q, obligationId: o, receivedAt: t }] as [string, Seen]
-    })(), total)
+    const older = Math.max(0, total - this.#dedupe.recentLimit)
+    const db = this.db
+    this.#dedupe.load(
+      db.prepare('SELECT id_hash, received_at FROM messages WHERE received_at >= ? ORDER BY received_at LIMIT ?').raw().iterate(from, older) as IterableIterator<[number, number]>,
+      (function* () {
+        const rows = db.prepare(
+          'SELECT message_id AS m, decision AS d, reason AS r, quarantine_id AS q, obligation_id AS o, received_at AS t FROM messages WHERE received_at >= ? ORDER BY received_at LIMIT -1 OFFSET ?',
+        ).raw().iterate(from, older) as IterableIterator<[string, Seen['decision'], Seen['reason'], string | null, string | null, number]>
+        for (const [m, d, r, q, o, t] of rows) yield [m, { decision: d, reason: r, quarantineId: q, obligationId: o, receivedAt: t }] as [string, Seen]
+      })(),
+    )
     // waiting deliveries: every spool row, in arrival order
     this.#loadSpoolRows(true)
     this.#shedBodies()
