@@ -6,7 +6,9 @@
 // decision it counted must have reached the adapter (the bare server, counting Idempotency-Keys).
 // Then p99 at half of each pool-0 gateway's median peak rate (open loop).
 //   npm run bench:ingress            (RUNS=3 SECONDS=5 CONNECTIONS=64 POOL_SIZES=0 PROFILE=1 EXTRA=0)
-// EXTRA=1 adds store.synchronous NORMAL and the in-commit checkpoint (both only touch the SQLite
+// FLOOR=0 leaves out the durable floor (bench/durable-floor.ts: body to a file with a group
+// fdatasync, 200, one POST per delivered message; none of the gateway's work), the bound on what any
+// gateway could reach here. EXTRA=1 adds store.synchronous NORMAL and the in-commit checkpoint (both only touch the SQLite
 // projection now). Writes bench/results/ingress.e2e.{json,md}. PROFILE=1 adds one --cpu-prof run
 // of the gateway (FULL, pool 0) and lists its top self-time frames.
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -27,6 +29,7 @@ const CONNECTIONS = Number(process.env.CONNECTIONS ?? 64)
 const POOL_SIZES = (process.env.POOL_SIZES ?? '0').split(',').map(Number)
 const EXTRA = process.env.EXTRA === '1'
 const PROFILE = process.env.PROFILE !== '0'
+const FLOOR = process.env.FLOOR !== '0'
 const MARK = '777777777777'
 const WORLD_MPXNS = Number(process.env.WORLD_MPXNS ?? 20_000)
 
@@ -111,6 +114,12 @@ function makeWorld(adapterUrl: string): string {
   for (const p of parties) if (p.id === manifest.tenant) p.adapter = { url: adapterUrl }
   writeFileSync(join(dir, 'parties.yaml'), stringify(parties))
   return dir
+}
+
+async function startFloor(adapterUrl: string): Promise<Target> {
+  const dir = mkdtempSync(join(os.tmpdir(), 'dccgw-floor-'))
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/durable-floor.ts'), adapterUrl, dir], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT })
+  return { child, dir, url: await waitListening(child, /listening on (http\S+)/) }
 }
 
 async function startGateway(adapterUrl: string, synchronous: 'FULL' | 'NORMAL', pool: number, nodeArgs: string[] = [], checkpointIntervalMs?: number): Promise<Target> {
@@ -207,17 +216,19 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(await cpuProfile(bare.url), null, 1) + '\n')
     process.exit(0)
   }
-  const contenders: { name: string; start: () => Promise<Target>; gateway: boolean }[] = [
-    { name: 'bare node:http', start: async () => bare, gateway: false },
+  // owned: started for each run and stopped after it
+  const contenders: { name: string; start: () => Promise<Target>; gateway: boolean; owned: boolean }[] = [
+    { name: 'bare node:http', start: async () => bare, gateway: false, owned: false },
   ]
+  if (FLOOR) contenders.push({ name: 'durable floor (bench/durable-floor.ts)', start: () => startFloor(bare.url), gateway: false, owned: true })
   for (const size of POOL_SIZES) for (const sync of ['FULL', 'NORMAL'] as const) {
     if ((size > 0 || !EXTRA) && sync === 'NORMAL') continue // the pool's effect is read on FULL
-    contenders.push({ name: `gateway ${sync} pool.size=${size}`, start: () => startGateway(bare.url, sync, size), gateway: true })
+    contenders.push({ name: `gateway ${sync} pool.size=${size}`, start: () => startGateway(bare.url, sync, size), gateway: true, owned: true })
   }
   // The same gateway with SQLite's automatic WAL checkpoint inside commits (store.checkpointIntervalMs 0)
   // instead of the checkpointer thread: the stall it causes shows in the p99 at half the peak rate.
   if (POOL_SIZES.includes(0) && EXTRA) {
-    contenders.push({ name: 'gateway FULL pool.size=0 in-commit checkpoint', start: () => startGateway(bare.url, 'FULL', 0, [], 0), gateway: true })
+    contenders.push({ name: 'gateway FULL pool.size=0 in-commit checkpoint', start: () => startGateway(bare.url, 'FULL', 0, [], 0), gateway: true, owned: true })
   }
   const peak: Record<string, Sample[]> = Object.fromEntries(contenders.map((c) => [c.name, []]))
   for (let run = 0; run < RUNS; run++) {
@@ -229,7 +240,7 @@ async function main(): Promise<void> {
       if (c.gateway) s.lost = await lostAtAdapter(t.url, bare.url)
       peak[c.name]!.push(s)
       process.stdout.write(`run ${run + 1} ${c.name}: ${s.rate.toFixed(0)}/s p50 ${s.p50} ms p99 ${s.p99} ms${c.gateway ? ` non-2xx ${s.non2xx} lost ${s.lost}` : ''}${s.cpu ? ` main ${s.cpu.mainUs.toFixed(0)} µs/msg (waiting ${s.cpu.mainWaitPct.toFixed(0)}%) process ${s.cpu.processUs.toFixed(0)} µs/msg` : ''} (load ${os.loadavg()[0]!.toFixed(1)})\n`)
-      if (c.gateway) { await stop(t); rmSync(t.dir!, { recursive: true, force: true }) }
+      if (c.owned) { await stop(t); rmSync(t.dir!, { recursive: true, force: true }) }
     }
   }
   const bareRuns = peak[contenders[0]!.name]!
