@@ -255,7 +255,10 @@ class Sender {
         return
       }
       this.retries++
-      await sleep(status === 503 ? Math.min(1000, Math.max(50, retryAfter * 1000)) : 20 + Math.random() * 80)
+      // a refused connection (the gateway is down) backs off exponentially with jitter, 50 ms doubling
+      // to 2 s, as a sender that does not hammer a restarting peer: the first soaks retried every
+      // 20-100 ms, and with 100k+ messages waiting that storm took the cores the restart needed
+      await sleep(status === 503 ? Math.min(1000, Math.max(50, retryAfter * 1000)) : Math.min(2000, 50 * 2 ** Math.min(attempt - 1, 6)) * (0.5 + Math.random()))
     }
   }
 
