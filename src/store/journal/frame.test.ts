@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decodeMarkBody, decodeRecord, decodeSegmentHeader, encodeMarkBody, encodeRecordHeader, encodeSegmentHeader, RecordType, RECORD_HEADER_BYTES } from './frame.js'
+import { decodeMarkBody, decodeRecord, decodeSegmentHeader, encodeMarkBody, encodeRecordHeader, encodeSegmentHeader, isZero, lastNonZero, RecordType, RECORD_HEADER_BYTES } from './frame.js'
 
 describe('journal framing', () => {
   const frame = (seq: number, body: Buffer) => Buffer.concat([encodeRecordHeader(seq, RecordType.open, 1, body), body])
@@ -31,5 +31,39 @@ describe('journal framing', () => {
     const h = encodeSegmentHeader(3, 42)
     h[13]! ^= 1
     expect(decodeSegmentHeader(h)).toEqual({ ok: false, zero: false })
+  })
+})
+
+describe('zero scans (recovery of a preallocated segment)', () => {
+  const sizes = [0, 1, 65_535, 65_536, 65_537, 3 * 65_536 + 17]
+  it('isZero finds a single non-zero byte anywhere, including at chunk edges', () => {
+    for (const n of sizes) {
+      const b = new Uint8Array(n)
+      expect(isZero(b)).toBe(true)
+      for (const at of [0, n - 1, 65_535, 65_536, Math.floor(n / 2)].filter((x) => x >= 0 && x < n)) {
+        b[at] = 7
+        expect(isZero(b)).toBe(false)
+        b[at] = 0
+      }
+    }
+  })
+
+  it('lastNonZero gives the offset after the last non-zero byte at or after `from`', () => {
+    for (const n of sizes) {
+      const b = new Uint8Array(n)
+      expect(lastNonZero(b, 0)).toBe(0)
+      for (const at of [0, n - 1, 65_535, 65_536, Math.floor(n / 2)].filter((x) => x >= 0 && x < n)) {
+        b[at] = 1
+        expect(lastNonZero(b, 0)).toBe(at + 1)
+        expect(lastNonZero(b, at)).toBe(at + 1)
+        expect(lastNonZero(b, at + 1)).toBe(at + 1) // nothing after it: `from` itself
+        b[at] = 0
+      }
+    }
+    const b = new Uint8Array(200_000)
+    b[10] = 1
+    b[150_000] = 2
+    expect(lastNonZero(b, 0)).toBe(150_001)
+    expect(lastNonZero(b, 150_001)).toBe(150_001)
   })
 })

@@ -113,9 +113,27 @@ export function decodeMarkBody(body: Buffer): number {
 }
 
 export function isZero(b: Uint8Array): boolean {
-  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false
+  for (let at = 0; at < b.length; at += ZEROS.length) {
+    const n = Math.min(ZEROS.length, b.length - at)
+    if (Buffer.compare(b.subarray(at, at + n), ZEROS.subarray(0, n)) !== 0) return false
+  }
   return true
 }
+
+/** Offset after the last non-zero byte of `b` at or after `from` (`from` itself when all zero). */
+export function lastNonZero(b: Uint8Array, from: number): number {
+  for (let end = b.length; end > from; ) {
+    const start = Math.max(from, end - ZEROS.length)
+    if (Buffer.compare(b.subarray(start, end), ZEROS.subarray(0, end - start)) !== 0) {
+      for (let i = end - 1; i >= start; i--) if (b[i] !== 0) return i + 1
+    }
+    end = start
+  }
+  return from
+}
+
+/** compared against in chunks (memcmp): a recovery scans a preallocated segment's zeros, 64 MiB by default */
+const ZEROS = new Uint8Array(64 * 1024)
 
 function writeU64(b: Buffer, at: number, v: number): void {
   b.writeUInt32LE(v % U32, at)

@@ -12,6 +12,7 @@ import {
   encodeRecordHeader,
   encodeSegmentHeader,
   isZero,
+  lastNonZero,
   type RecordTypeCode,
 } from './frame.js'
 import { nodeJournalFs, type JournalFs } from './fs-ops.js'
@@ -641,8 +642,3 @@ export class Journal {
   }
 }
 
-/** offset after the last non-zero byte at or after `from` (from itself when all zero) */
-function lastNonZero(buf: Buffer, from: number): number {
-  for (let i = buf.length - 1; i >= from; i--) if (buf[i] !== 0) return i + 1
-  return from
-}
