@@ -650,7 +650,7 @@ function markdown(r: Result): string {
     `Gateway: \`dist/\` with the benchmark's config (bench/replay-run.ts), dedupe.window ${r.dedupeWindow ?? '7d (default)'}.`,
     `Traffic: the replay's mix (bench/traffic.ts, ${r.traffic.documents.toLocaleString('en-GB')} documents over a ${r.traffic.mpxns.toLocaleString('en-GB')}-MPxN world) in laps, each lap with new IDs.`,
     '',
-    `Result: **${a.ok ? 'PASS' : 'FAIL'}**: ${a.lost} lost, ${a.duplicateReceipts} duplicate receipts (${a.duplicatesAroundKill} with a SIGKILL between the copies, same Idempotency-Key), ` +
+    `Result: **${a.ok && m.rssMiB.flat ? 'PASS' : 'FAIL'}**: ${a.lost} lost, ${a.duplicateReceipts} duplicate receipts (${a.duplicatesAroundKill} with a SIGKILL between the copies, same Idempotency-Key), ` +
       `${r.kills.count} SIGKILLs, memory ${m.rssMiB.flat ? 'flat' : '**not flat**'} (RSS ${m.rssMiB.slopePerMin} MiB/min), ${a.problemCount} problems.`,
     '',
     '| | |', '|---|---|',
