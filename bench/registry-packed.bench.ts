@@ -24,7 +24,8 @@ import { fileURLToPath } from 'node:url'
 import { DEVICE_STATUSES, loadRegistry, type CompactRegistry, type OwnParties, type RegistryPaths } from '../dist/registry/index.js'
 import { formatDay } from '../dist/registry/day.js'
 import { formatEui, mpxnOfKey } from '../dist/registry/keys.js'
-import { keyOfSlot } from '../dist/registry/mpxn-table.js'
+import { eachEntry, keyOfEntry as keyOfTableEntry, keyOfPermuted, periodImplied, periodRange } from '../dist/registry/packed-mpxn-table.js'
+import { deviceIdOfRow, eachDeviceRow, refAt } from '../dist/registry/packed-device-table.js'
 import { buildPacked, readPacked, writePacked } from './lib/packed-build.js'
 import { arraysOf, byteSizeOf, keyOfEntry, perm, permMpxn, findEntry, PackedRegistry, type PackedIndex } from './lib/packed-index.js'
 import { generateWorld, prng } from './world.js'
@@ -66,7 +67,11 @@ async function todayIndex(dir: string, snapDir: string): Promise<{ index: Compac
 
 interface Mismatch { what: string; key: string; today: string; packed: string }
 
-/** Every MPxN (periods as stored: from, to, MPID, implied end), orphan and device row of today's index. */
+/**
+ * Every MPxN (periods as stored: from, to, MPID, implied end), orphan and device row of the index
+ * in src/registry (since the packed layout is integrated, "today" is that index: the prototype is
+ * checked against it).
+ */
 function compareAll(t: CompactRegistry, px: PackedRegistry, bad: Mismatch[]): Record<string, number> {
   const x = px.x
   const miss = (what: string, key: string, a: unknown, b: unknown) => {
@@ -74,53 +79,49 @@ function compareAll(t: CompactRegistry, px: PackedRegistry, bad: Mismatch[]): Re
     else bad.length++
   }
   const totals = {
-    mpxns: t.main.slots.length, packedMpxns: x.main.n, periods: t.main.periods.length / 3, packedPeriods: x.nPeriods,
-    orphans: t.orphans.slots.length, packedOrphans: x.orphans.n, deviceRows: t.dev.hi.length, packedDeviceRows: x.dev.rows,
+    mpxns: t.main.n, packedMpxns: x.main.n, periods: t.main.nPeriods, packedPeriods: x.nPeriods,
+    orphans: t.orphans.n, packedOrphans: x.orphans.n, deviceRows: t.dev.rows, packedDeviceRows: x.dev.rows,
     devices: t.dev.devices, packedDevices: x.dev.devices,
   }
   if (totals.mpxns !== totals.packedMpxns || totals.periods !== totals.packedPeriods || totals.orphans !== totals.packedOrphans
     || totals.deviceRows !== totals.packedDeviceRows || totals.devices !== totals.packedDevices) miss('totals', '', totals, '')
-  const st = t.main.starts
-  const nb = (st.length - 2) / 2
-  for (let b = 0; b < nb; b++) {
-    let p = st[2 * b + 1]!
-    for (let s = st[2 * b]!; s < st[2 * b + 2]!; s++) {
-      const v = t.main.slots[s]!
-      const k = Math.floor(v / 64)
-      const n = v - k * 64
-      const a: number[] = []
-      for (let q = p; q < p + n; q++) a.push(t.periodFrom(q), t.periodTo(q), t.main.periods[q * 3 + 2]! >>> 15)
-      const am = Array.from({ length: n }, (_, j) => t.mpidNames[t.periodMpid(p + j)])
-      p += n
-      if (px.entryOfKey(k) < 0) {
-        miss('mpxn missing', mpxnOfKey(k), a, null)
-        continue
-      }
-      const f = px.hitFirst
-      const c: number[] = []
-      const cm: string[] = []
-      for (let q = f; q < f + px.hitCount; q++) {
-        c.push(px.periodFrom(q), px.periodTo(q), px.periodImplied(q))
-        cm.push(x.mpids[px.periodMpid(q)]!)
-      }
-      if (a.join() !== c.join() || am.join() !== cm.join()) miss('periods', mpxnOfKey(k), [a, am], [c, cm])
+  const hit = { p: 0, n: 0 }
+  eachEntry(t.main, (v, i) => {
+    const k = keyOfPermuted(v)
+    periodRange(t.main, i, hit)
+    const { p, n } = hit
+    const a: number[] = []
+    for (let q = p; q < p + n; q++) a.push(t.periodFrom(q), t.periodTo(q), periodImplied(t.main, q))
+    const am = Array.from({ length: n }, (_, j) => t.mpidNames[t.periodMpid(p + j)])
+    if (px.entryOfKey(k) < 0) {
+      miss('mpxn missing', mpxnOfKey(k), a, null)
+      return
     }
-  }
-  for (let s = 0; s < t.orphans.slots.length; s++) {
-    const k = keyOfSlot(t.orphans, s)
+    const f = px.hitFirst
+    const c: number[] = []
+    const cm: string[] = []
+    for (let q = f; q < f + px.hitCount; q++) {
+      c.push(px.periodFrom(q), px.periodTo(q), px.periodImplied(q))
+      cm.push(x.mpids[px.periodMpid(q)]!)
+    }
+    if (a.join() !== c.join() || am.join() !== cm.join()) miss('periods', mpxnOfKey(k), [a, am], [c, cm])
+  })
+  for (let s = 0; s < t.orphans.n; s++) {
+    const k = keyOfTableEntry(t.orphans, s)
     permMpxn(k)
     if (findEntry(x.orphans, perm.a, perm.b) < 0 || px.entryOfKey(k) >= 0) miss('orphan', mpxnOfKey(k), 'orphan', 'not')
   }
   const d = t.dev
   let orderDiffers = 0
-  for (let r = 0; r < d.hi.length; ) {
+  const firsts: [number, number, number][] = [] // first row, EUI-64 halves
+  eachDeviceRow(d, (r, hi, lo, first) => {
+    if (first) firsts.push([r, hi, lo])
+  })
+  for (const [r, hi, lo] of firsts) {
     const e = t.deviceRowsEnd(r)
     const a: string[] = []
-    for (let j = r; j < e; j++) {
-      const ref = d.ref[j]!
-      a.push(`${ref & 0x80000000 ? keyOfSlot(t.orphans, ref & 0x7fffffff) : keyOfSlot(t.main, ref)}:${d.meta[j]}`)
-    }
-    const row = px.rowOfEui(d.hi[r]!, d.lo[r]!)
+    for (let j = r; j < e; j++) a.push(`${t.keyOfRef(refAt(d, j))}:${d.meta[j]}`)
+    const row = px.rowOfEui(hi, lo)
     const c: string[] = []
     if (row >= 0)
       for (let j = row, pe = px.deviceRowsEnd(row); j < pe; j++) {
@@ -129,9 +130,8 @@ function compareAll(t: CompactRegistry, px: PackedRegistry, bad: Mismatch[]): Re
       }
     if (a.join() !== c.join()) {
       if ([...a].sort().join() === [...c].sort().join()) orderDiffers++
-      else miss('device rows', formatEui(d.hi[r]!, d.lo[r]!), a, c)
+      else miss('device rows', formatEui(hi, lo), a, c)
     }
-    r = e
   }
   let statusLinks = 0
   for (const st of DEVICE_STATUSES) {
@@ -176,10 +176,10 @@ function compareRandom(t: CompactRegistry, px: PackedRegistry, n: number, bad: M
     if (w < 0.55) {
       let m: string
       if (w < 0.4) {
-        m = mpxnOfKey(keyOfSlot(t.main, Math.floor(rnd() * t.main.slots.length)))
+        m = mpxnOfKey(keyOfTableEntry(t.main, Math.floor(rnd() * t.main.n)))
         counts.mpxnHit++
-      } else if (w < 0.45 && t.orphans.slots.length > 0) {
-        m = mpxnOfKey(keyOfSlot(t.orphans, Math.floor(rnd() * t.orphans.slots.length)))
+      } else if (w < 0.45 && t.orphans.n > 0) {
+        m = mpxnOfKey(keyOfTableEntry(t.orphans, Math.floor(rnd() * t.orphans.n)))
         counts.orphan++
       } else {
         const r = rnd()
@@ -192,12 +192,11 @@ function compareRandom(t: CompactRegistry, px: PackedRegistry, n: number, bad: M
     } else {
       let id: string
       if (w < 0.9) {
-        const r = Math.floor(rnd() * t.dev.hi.length)
-        id = formatEui(t.dev.hi[r]!, t.dev.lo[r]!)
+        id = deviceIdOfRow(t.dev, Math.floor(rnd() * t.dev.rows))
         if (rnd() < 0.3) id = id.toLowerCase()
         counts.deviceHit++
       } else {
-        id = formatEui(t.dev.hi[0]!, Math.floor(rnd() * 2 ** 32))
+        id = deviceIdOfRow(t.dev, 0).slice(0, 12) + formatEui(0, Math.floor(rnd() * 2 ** 32)).slice(12)
         counts.deviceMiss++
       }
       const ta = t.deviceMpxnFacts(id, at, ot)
@@ -225,10 +224,9 @@ function rates(t: CompactRegistry, px: PackedRegistry, rounds: number): Record<s
   const mpxns: string[] = []
   const devices: string[] = []
   for (let i = 0; i < N; i++) {
-    keys[i] = keyOfSlot(t.main, Math.floor(rnd() * t.main.slots.length))
+    keys[i] = keyOfTableEntry(t.main, Math.floor(rnd() * t.main.n))
     mpxns.push(mpxnOfKey(keys[i]!))
-    const r = Math.floor(rnd() * t.dev.hi.length)
-    devices.push(formatEui(t.dev.hi[r]!, t.dev.lo[r]!))
+    devices.push(deviceIdOfRow(t.dev, Math.floor(rnd() * t.dev.rows)))
   }
   const day = px.x.dayBase + 3000
   const at = { day: formatDay(day), dayNumber: day }

@@ -5,19 +5,23 @@
 // ExportMPAN); export only for a 13-digit MPAN.
 // An MPxN without registration rows is kept in a small side table (MpxnFacts.known = false).
 //
-// Built straight into the final device table like the MPxN table (load-registrations.ts: count
-// per bucket, validate and fill, compact each bucket in place). Exact duplicate rows
-// (same device, same MPxN) collapse, keeping the last row's mpxn_role when they differ in it; a
+// Built straight into the final packed device table like the MPxN table (load-registrations.ts:
+// a validating pass counts per fine bucket of the permuted EUI-64, then chunk by chunk the rows are
+// staged, sorted by device and appended in key order). A device's links keep the order of its
+// rows in the file (docs/registry.md, "Link order"). Exact duplicate rows (same device, same MPxN)
+// collapse into the first one's place, keeping the last row's mpxn_role when they differ in it; a
 // device listed with different types or statuses keeps the last row's values on all its rows
 // ('type-conflict').
-import { bucketBitsOf, countPass, csvPass, locateRows, ROW_BATCH, sameBytes, type CsvKind } from './csv-pass.js'
+import { csvPass, locateRows, sameBytes, type CsvKind } from './csv-pass.js'
 import { fields } from './csv-rows.js'
-import { DEVICE_BITS, findDeviceRow, metaOf, MPXN_ROLE_EXPORT, MPXN_ROLE_IMPORT, NO_ROW, ORPHAN_BIT, ROLE_BIT, ROWS_PER_BUCKET, type DeviceTable } from './device-table.js'
+import { bitsFor } from './bit-fields.js'
+import { DEVICE_BITS, DeviceTableWriter, metaOf, MPXN_ROLE_EXPORT, MPXN_ROLE_IMPORT, ROLE_BIT, type PackedDeviceTable } from './packed-device-table.js'
 import { fieldText, FileTally } from './file-tally.js'
+import { chunksOf, countsToFirstRows, FINE, FINE_BITS, largestChunk } from './fine-buckets.js'
 import { IssueSamples } from './issue-samples.js'
-import { countsToStarts, sharedU16, sharedU32, sharedU8 } from './key-table.js'
-import { eui, hash2, mpxnKeyCodes, parseEuiCodes, TWO32 } from './keys.js'
-import { buildKeyTable, lookupBatch, type MpxnTable } from './mpxn-table.js'
+import { perm, permEui, permMpxn, unpermEui } from './key-permutation.js'
+import { eui, parseEuiCodes, mpxnKeyCodes } from './keys.js'
+import { entryOfKey, findEntry, keyTableOf, type KeyTable, type PackedMpxnTable } from './packed-mpxn-table.js'
 import { DEVICE_STATUSES, DEVICE_TYPES } from './registry-index.js'
 import type { LoadProgress, LoadReport } from './report.js'
 import { RunningCrc } from './sources.js'
@@ -71,236 +75,129 @@ export function checkDevice(buf: Buffer, n: number): string | undefined {
   return undefined
 }
 
-/**
- * devices.csv counted and filled into the device table's final arrays, bucket by bucket, before
- * the MPxN table exists (it may be built at the same time in another thread: device-rows.ts): a
- * row's MPxN key waits in `ref` (its low 32 bits) and `keyHi` (the rest; keys are below 2^47)
- * until finishDevices turns it into the main-table slot.
- */
-export interface DeviceRows {
-  bits: number
-  /** per bucket, where the fill's next row would have gone (finishDevices rewrites it; rows rejected by the fill leave gaps, meta NO_ROW) */
-  starts: Uint32Array
-  hi: Uint32Array
-  lo: Uint32Array
-  ref: Uint32Array
-  keyHi: Uint16Array
-  meta: Uint8Array
-}
+/** a row outside the chunk a pass stages (never reported: the staging passes have no tally) */
+const OTHER_CHUNK = 'outside this pass'
+const FINE_SHIFT = 32 - FINE_BITS
 
-/** Count pass and validating fill pass of devices.csv (rejections with file:line into `report`). */
-export async function readDeviceRows(
+/**
+ * devices.csv -> the packed device table and the orphan table (MPxNs the rows name that `main`
+ * does not hold), once `main` is built. Rejections, duplicates and conflicts go to `report`
+ * (conflicts sampled with file:line).
+ */
+export async function buildDevices(
   file: string,
+  main: PackedMpxnTable,
   report: LoadReport,
   maxRejectRatio: number,
   onProgress?: (p: LoadProgress) => void,
   crc?: RunningCrc,
-): Promise<DeviceRows> {
-  const bits = await bucketBitsOf(file, ROWS_PER_BUCKET)
-  const shift = 32 - bits
-  const nb = 2 ** bits
-  // starts[b] counts bucket b's rows, then (prefix sums) is its next free row during the fill. Rows
-  // the fill pass rejects leave a gap before the next bucket (meta NO_ROW: no row has it),
-  // which the compaction skips.
-  const starts = sharedU32(nb + 1)
-  const countCrc = await countPass(file, bits, (buf) =>
-    fields[1]! - fields[0]! === 23 && parseEuiCodes(buf, fields[0]!, fields[1]!) ? hash2(eui.hi, eui.lo) : -1, starts, 1)
-  const at = countsToStarts(starts, nb)
-
-  const hi = sharedU32(at)
-  const lo = sharedU32(at)
-  const ref = sharedU32(at)
-  const keyHi = sharedU16(at)
-  const meta = sharedU8(at).fill(NO_ROW)
-  // rows are parsed into a batch, then written to their buckets' places by tight loops (csv-pass.ts ROW_BATCH)
-  const bPos = new Uint32Array(ROW_BATCH) // bucket, then the row's place
-  const bHi = new Uint32Array(ROW_BATCH)
-  const bLo = new Uint32Array(ROW_BATCH)
-  const bKey = new Float64Array(ROW_BATCH)
-  const bMeta = new Uint8Array(ROW_BATCH)
-  let inBatch = 0
-  const flush = () => {
-    for (let j = 0; j < inBatch; j++) bPos[j] = starts[bPos[j]!]!++
-    for (let j = 0; j < inBatch; j++) hi[bPos[j]!] = bHi[j]!
-    for (let j = 0; j < inBatch; j++) lo[bPos[j]!] = bLo[j]!
-    for (let j = 0; j < inBatch; j++) meta[bPos[j]!] = bMeta[j]!
-    for (let j = 0; j < inBatch; j++) ref[bPos[j]!] = bKey[j]! >>> 0
-    for (let j = 0; j < inBatch; j++) keyHi[bPos[j]!] = Math.floor(bKey[j]! / TWO32)
-    inBatch = 0
-  }
+): Promise<{ table: PackedDeviceTable; orphans: KeyTable }> {
+  // 1. validate, count per fine bucket of the permuted EUI-64, collect the MPxNs without registration rows
+  const first = new Uint32Array(FINE + 1)
   const tally = new FileTally(file, report)
-  const fillCrc = crc ?? new RunningCrc() // a fresh one: the CRC of this pass alone
+  const readCrc = crc ?? new RunningCrc()
+  const orphanKeys = new Set<number>()
+  let rows = 0
   await csvPass(file, DEVICES, checkDevice, () => {
-    const j = inBatch++
-    bPos[j] = hash2(devRow.hi, devRow.lo) >>> shift
-    bHi[j] = devRow.hi
-    bLo[j] = devRow.lo
-    bMeta[j] = metaOf(devRow.type, devRow.status, devRow.role)
-    bKey[j] = devRow.key
-    if (inBatch === ROW_BATCH) flush()
-  }, { tally, ...(onProgress && { onProgress }), crc: fillCrc })
-  flush()
-  sameBytes(file, countCrc, fillCrc.value)
-  tally.finish(maxRejectRatio)
-  return { bits, starts, hi, lo, ref, keyHi, meta }
-}
-
-/**
- * The device table from its filled rows and the finished MPxN table `main`: each row's MPxN key
- * -> its main-table slot (an MPxN no registration names -> a slot in the orphan table), then per
- * bucket, in place, duplicates collapsed and the type and status unified (conflicts sampled into
- * `report` with file:line).
- */
-export async function finishDevices(file: string, rows: DeviceRows, main: MpxnTable, report: LoadReport): Promise<{ table: DeviceTable; orphans: MpxnTable }> {
-  const { bits, starts, hi, lo, ref, keyHi, meta } = rows
-  const shift = 32 - bits
-  const nb = 2 ** bits
-  const at = meta.length
-  // keys -> main-table slots in batches: the random lookups overlap (per-row lookups measured 12.3 s
-  // of a 29.8 s load at 10M). Unregistered MPxNs get provisional orphan numbers.
-  const bKey = new Float64Array(ROW_BATCH)
-  const bPos = new Uint32Array(ROW_BATCH)
-  const bOut = new Int32Array(ROW_BATCH)
-  const orphanOf = new Map<number, number>()
-  for (let i = 0; i < at; ) {
-    let n = 0
-    for (; i < at && n < ROW_BATCH; i++) {
-      if (meta[i] === NO_ROW) continue
-      bKey[n] = keyHi[i]! * TWO32 + ref[i]!
-      bPos[n++] = i
-    }
-    lookupBatch(main, bKey, 0, n, -1, bOut)
-    for (let j = 0; j < n; j++) {
-      const s = bOut[j]!
-      if (s >= 0) {
-        ref[bPos[j]!] = s
-        continue
-      }
+    permEui(devRow.hi, devRow.lo)
+    first[perm.a >>> FINE_SHIFT]!++
+    rows++
+    if (entryOfKey(main, devRow.key) < 0) {
       report.devicesWithUnregisteredMpxn++
-      let o = orphanOf.get(bKey[j]!)
-      if (o === undefined) orphanOf.set(bKey[j]!, (o = orphanOf.size))
-      ref[bPos[j]!] = (ORPHAN_BIT | o) >>> 0
+      orphanKeys.add(devRow.key)
     }
-  }
+  }, { tally, ...(onProgress && { onProgress }), crc: readCrc })
+  tally.finish(maxRejectRatio)
+  countsToFirstRows(first)
+  const orphans = keyTableOf(orphanKeys)
+  orphanKeys.clear()
+  const out = new DeviceTableWriter(rows, bitsFor(Math.max(1, main.n + orphans.n - 1)))
 
-  // orphan MPxNs: provisional numbers (first-seen order) -> slots in their own key table
-  const { table: orphans, order } = buildKeyTable(Float64Array.from(orphanOf.keys()))
-  if (orphanOf.size > 0) {
-    const slotOf = new Uint32Array(order.length)
-    for (let i = 0; i < order.length; i++) slotOf[order[i]!] = i
-    for (let i = 0; i < at; i++) {
-      const r = ref[i]!
-      if (meta[i] !== NO_ROW && r & ORPHAN_BIT) ref[i] = (ORPHAN_BIT | slotOf[r & 0x7fffffff]!) >>> 0
-    }
-  }
-
-  // per bucket, in place: sort by (device, MPxN ref, file order), collapse duplicates, unify type
+  // 2. per chunk of fine buckets: stage its rows in file order, group them per device, append
+  const chunks = chunksOf(first)
+  const most = largestChunk(first, chunks)
+  const sHi = new Uint32Array(most)
+  const sLo = new Uint32Array(most)
+  const sRef = new Uint32Array(most)
+  const order = new Uint32Array(most)
+  const sMeta = new Uint8Array(most)
+  const fill = new Uint32Array(FINE)
+  const kept: number[] = [] // a device's links: staged rows, first of each MPxN
+  const keptRole: number[] = []
   const issues = new IssueSamples(report)
-  const sc = new DeviceScratch()
-  let kept = 0
-  let devices = 0
-  // rows lie in bucket order: walk them once, a bucket's rows are the next run of rows whose
-  // hash falls in it (gaps skipped), and starts[] is rewritten behind the walk
-  let r = 0
-  let b = 0
-  while (b < nb) {
-    while (r < at && meta[r] === NO_ROW) r++
-    const rb = r < at ? hash2(hi[r]!, lo[r]!) >>> shift : nb
-    while (b < rb) starts[b++] = kept
-    if (b === nb) break
-    let re = r + 1
-    while (re < at && meta[re] !== NO_ROW && hash2(hi[re]!, lo[re]!) >>> shift === b) re++
-    starts[b++] = kept
-    const m = re - r
-    {
-      sc.load(hi, lo, ref, meta, r, m)
-      const o = sc.order
-      for (let g = 0; g < m; ) {
-        const h = sc.hi[o[g]!]!
-        const l = sc.lo[o[g]!]!
+  const idOf = (a: number, b: number) => {
+    unpermEui(a, b)
+    return `${perm.a}:${perm.b}`
+  }
+  let pass = 0
+  for (const [f0, f1] of chunks) {
+    pass++
+    const base = first[f0]!
+    fill.set(first.subarray(f0, f1), f0)
+    let fb = 0
+    const passCrc = new RunningCrc()
+    await csvPass(file, DEVICES, (buf, n) => {
+      if (fields[1]! - fields[0]! === 23 && parseEuiCodes(buf, fields[0]!, fields[1]!)) {
+        permEui(eui.hi, eui.lo)
+        fb = perm.a >>> FINE_SHIFT
+        if (fb < f0 || fb >= f1) return OTHER_CHUNK
+      }
+      return checkDevice(buf, n)
+    }, () => {
+      const at = fill[fb]!++ - base
+      permEui(devRow.hi, devRow.lo)
+      sHi[at] = perm.a
+      sLo[at] = perm.b
+      sMeta[at] = metaOf(devRow.type, devRow.status, devRow.role)
+      permMpxn(devRow.key)
+      const e = findEntry(main, perm.a, perm.b)
+      sRef[at] = e >= 0 ? e : main.n + findEntry(orphans, perm.a, perm.b)
+    }, { crc: passCrc, label: `${file} (pass ${pass + 1} of ${chunks.length + 1})`, ...(onProgress && { onProgress }) })
+    sameBytes(file, readCrc.value, passCrc.value)
+    for (let f = f0; f < f1; f++) {
+      const rs = first[f]! - base
+      const re = first[f + 1]! - base
+      // stable insertion sort of the fine bucket by device (a handful of rows): file order within a device
+      for (let x = rs; x < re; x++) {
+        let j = x - 1
+        while (j >= rs) {
+          const o = order[j]!
+          if (sHi[o]! < sHi[x]! || (sHi[o] === sHi[x] && sLo[o]! <= sLo[x]!)) break
+          order[j + 1] = o
+          j--
+        }
+        order[j + 1] = x
+      }
+      for (let g = rs; g < re; ) {
+        const h = sHi[order[g]!]!
+        const l = sLo[order[g]!]!
         let ge = g + 1
-        while (ge < m && sc.hi[o[ge]!] === h && sc.lo[o[ge]!] === l) ge++
-        // the last row in the file decides type and status (local index = file order)
-        let last = o[g]!
-        for (let j = g + 1; j < ge; j++) if (o[j]! > last) last = o[j]!
+        while (ge < re && sHi[order[ge]!] === h && sLo[order[ge]!] === l) ge++
+        const last = order[ge - 1]! // the last row in the file decides type and status
+        kept.length = 0
+        keptRole.length = 0
         for (let j = g; j < ge; j++) {
-          const x = o[j]!
-          if (j > g && sc.ref[x] === sc.ref[o[j - 1]!]) {
-            // sorted by file order within a ref: the later row's role wins
-            meta[kept - 1] = (meta[kept - 1]! & DEVICE_BITS) | (sc.meta[x]! & ROLE_BIT)
-            issues.add(`${h}:${l}`, occ(o, g, ge, x), occ(o, g, ge, o[j - 1]!), 'duplicate device row, collapsed')
+          const x = order[j]!
+          const dup = kept.findIndex((y) => sRef[y] === sRef[x])
+          if (dup >= 0) {
+            keptRole[dup] = sMeta[x]! & ROLE_BIT // the later row's role, in the first row's place
+            issues.add(idOf(h, l), j - g, order.indexOf(kept[dup]!, g) - g, 'duplicate device row, collapsed')
             continue
           }
-          if ((sc.meta[x]! & DEVICE_BITS) !== (sc.meta[last]! & DEVICE_BITS))
-            issues.add(`${h}:${l}`, occ(o, g, ge, x), occ(o, g, ge, last), 'device listed with another type or status; the last row wins')
-          hi[kept] = h
-          lo[kept] = l
-          ref[kept] = sc.ref[x]!
-          meta[kept] = (sc.meta[last]! & DEVICE_BITS) | (sc.meta[x]! & ROLE_BIT)
-          kept++
+          if ((sMeta[x]! & DEVICE_BITS) !== (sMeta[last]! & DEVICE_BITS))
+            issues.add(idOf(h, l), j - g, ge - 1 - g, 'device listed with another type or status; the last row wins')
+          kept.push(x)
+          keptRole.push(sMeta[x]! & ROLE_BIT)
         }
-        devices++
+        for (let k = 0; k < kept.length; k++) {
+          if (keptRole[k]) report.exportMpanLinks++
+          out.add(h, l, sRef[kept[k]!]!, (sMeta[last]! & DEVICE_BITS) | keptRole[k]!)
+        }
         g = ge
       }
     }
-    r = re
   }
-  starts[nb] = kept
-  for (let i = 0; i < kept; i++) if (meta[i]! & ROLE_BIT) report.exportMpanLinks++
   if (issues.samples.length > 0)
     issues.finish(file, await locateRows(file, DEVICES, checkDevice, () => `${devRow.hi}:${devRow.lo}`, issues.wanted()))
-  const table: DeviceTable = {
-    bits, starts,
-    hi: new Uint32Array(hi.buffer, 0, kept),
-    lo: new Uint32Array(lo.buffer, 0, kept),
-    ref: new Uint32Array(ref.buffer, 0, kept),
-    meta: new Uint8Array(meta.buffer, 0, kept),
-    devices,
-  }
-  return { table, orphans }
-}
-
-/** Occurrence of local row x among a device's rows order[g..ge) in file order. */
-function occ(o: Uint32Array, g: number, ge: number, x: number): number {
-  let k = 0
-  for (let j = g; j < ge; j++) if (o[j]! < x) k++
-  return k
-}
-
-/** One bucket's rows, sorted by (device, ref, file order); grows to the largest bucket. */
-class DeviceScratch {
-  hi = new Uint32Array(64)
-  lo = new Uint32Array(64)
-  ref = new Uint32Array(64)
-  meta = new Uint8Array(64)
-  order = new Uint32Array(64)
-
-  load(hi: Uint32Array, lo: Uint32Array, ref: Uint32Array, meta: Uint8Array, rs: number, m: number): void {
-    if (m > this.hi.length) {
-      const cap = Math.max(m, this.hi.length * 2)
-      this.hi = new Uint32Array(cap)
-      this.lo = new Uint32Array(cap)
-      this.ref = new Uint32Array(cap)
-      this.meta = new Uint8Array(cap)
-      this.order = new Uint32Array(cap)
-    }
-    const { hi: H, lo: L, ref: R, order } = this
-    for (let i = 0; i < m; i++) {
-      H[i] = hi[rs + i]!
-      L[i] = lo[rs + i]!
-      R[i] = ref[rs + i]!
-      this.meta[i] = meta[rs + i]!
-    }
-    // insertion sort by (device, ref, file order), no closure: it runs per bucket
-    for (let i = 0; i < m; i++) {
-      let j = i - 1
-      while (j >= 0) {
-        const x = order[j]!
-        if (H[x]! < H[i]! || (H[x] === H[i] && (L[x]! < L[i]! || (L[x] === L[i] && R[x]! <= R[i]!)))) break
-        order[j + 1] = x
-        j--
-      }
-      order[j + 1] = i
-    }
-  }
+  return { table: out.finish(), orphans }
 }

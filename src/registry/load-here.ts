@@ -4,14 +4,13 @@
 // the next start.
 // Side-effect free: it builds a new index beside any live one and throws RegistryLoadError on a
 // fatal problem, so a failed reload leaves the caller's current index untouched (docs/registry.md, "Reload").
-import { MPXN_ROLE_EXPORT, roleAt, type DeviceTable } from './device-table.js'
-import { startDeviceRows } from './device-rows.js'
-import { finishDevices } from './load-devices.js'
+import { MPXN_ROLE_EXPORT, roleAt, type PackedDeviceTable } from './packed-device-table.js'
+import { buildDevices } from './load-devices.js'
 import { buildRegistrations } from './load-registrations.js'
 import { MpidTable } from './mpid-table.js'
 import { loadParties } from './parties.js'
 import { CompactRegistry, INDEX_LAYOUT } from './registry-index.js'
-import { emptyReport, MAX_REASONS, type LoadProgress, type LoadReport } from './report.js'
+import { emptyReport, type LoadProgress, type LoadReport } from './report.js'
 import { loadNewestSnapshot, saveIndexSnapshot, type SnapshotOptions } from './snapshot-store.js'
 import { crcOfFile, RunningCrc, statOf, type SourceStamp } from './sources.js'
 
@@ -30,11 +29,6 @@ export interface LoadOptions {
    * loop free during a reload and gives its build-time memory back when it exits.
    */
   inThread?: boolean
-  /**
-   * Read devices.csv in a second thread while registrations.csv is built (device-rows.ts), where the
-   * compiled worker is there; default true. False: one file after the other in this thread.
-   */
-  deviceThread?: boolean
   /**
    * Compiled snapshots (registry.snapshotDir): start from the newest snapshot whose sources are
    * unchanged; after a build from files, writeSnapshotOf() writes one. `use: false` always builds
@@ -100,33 +94,23 @@ export async function loadRegistryHere(paths: RegistryPaths, opts: LoadOptions):
   report.files.push({ file: paths.parties, rows: parties.length, loaded: parties.length, rejected: 0, bytes: 0, ms: performance.now() - tp })
   const mpids = new MpidTable(parties.flatMap((p) => p.mpids))
 
-  // devices.csv is read beside registrations.csv (a second thread); a failure of either keeps the
-  // order of a sequential load: the registrations' error first
-  const devJob = startDeviceRows(paths.devices, opts.maxRejectRatio, opts.onProgress, opts.deviceThread ?? true)
+  // registrations.csv, then devices.csv: a device row's MPxN becomes its main-table entry, so the
+  // MPxN table comes first (a failing registrations.csv is reported before devices.csv is read)
   const regCrc = new RunningCrc()
-  let reg: Awaited<ReturnType<typeof buildRegistrations>>
-  try {
-    reg = await buildRegistrations(paths.registrations, mpids, report, opts.maxRejectRatio, opts.onProgress, regCrc)
-  } catch (err) {
-    devJob.cancel()
-    throw err
-  }
+  const reg = await buildRegistrations(paths.registrations, mpids, report, opts.maxRejectRatio, opts.onProgress, regCrc)
   stamps.registrations.crc32 = regCrc.value
   report.mergedPeriods = reg.merged
   const main = reg.table
-
-  const read = await devJob.result()
-  report.files.push(read.file)
-  for (const r of read.reasons) if (report.reasons.length < MAX_REASONS) report.reasons.push(r)
-  stamps.devices.crc32 = read.crc
-  const dev = await finishDevices(paths.devices, read.rows, main, report)
+  const devCrc = new RunningCrc()
+  const dev = await buildDevices(paths.devices, main, report, opts.maxRejectRatio, opts.onProgress, devCrc)
+  stamps.devices.crc32 = devCrc.value
   const devices = dev.table
 
   const index = new CompactRegistry({
     loadedAt: Date.now(),
     counts: {
-      registrations: main.periods.length / 3,
-      mpxns: main.slots.length,
+      registrations: main.nPeriods,
+      mpxns: main.n,
       devices: devices.devices,
       parties: parties.length,
       userIds: parties.reduce((n, p) => n + p.userIds.length, 0),
@@ -143,9 +127,9 @@ export async function loadRegistryHere(paths: RegistryPaths, opts: LoadOptions):
 }
 
 /** Device -> MPxN links with mpxn_role export (a snapshot's report has no rows to count). */
-function exportLinks(d: DeviceTable): number {
+function exportLinks(d: PackedDeviceTable): number {
   let n = 0
-  for (let i = 0; i < d.meta.length; i++) if (roleAt(d, i) === MPXN_ROLE_EXPORT) n++
+  for (let i = 0; i < d.rows; i++) if (roleAt(d, i) === MPXN_ROLE_EXPORT) n++
   return n
 }
 

@@ -1,14 +1,13 @@
-// registrations.csv (README, "Configuration"): `mpxn,supplier_mpid,effective_from[,effective_to]` -> the MPxN
-// table (mpxn-table.ts), built straight into its final arrays (docs/registry.md, "Bounded peak"):
-//   1. count the lines (sizes the hash buckets), then the rows per bucket, reading only the MPxN of
-//      each line (csv-pass.ts countPass), straight into the table's bucket array;
-//   2. read again, validating each row (rejections reported with file:line), and write it at its
-//      bucket's next free place in the final arrays (a rows-sized `slots` and `periods`), file
-//      order kept inside a bucket;
-//   3. per bucket, in place: sort its rows by MPxN and start, apply the period rules
-//      (period-rules.ts) and compact them to the front (slots and periods only ever move left).
-// Peak memory is the final table plus the slack of rows that become no period (duplicates, merges)
-// and a few per-bucket scratch arrays; nothing is proportional to the file beyond the table itself.
+// registrations.csv (README, "Configuration"): `mpxn,supplier_mpid,effective_from[,effective_to]` -> the
+// packed MPxN table (packed-mpxn-table.ts), built straight into its final arrays (docs/registry.md,
+// "Bounded peak"; fine-buckets.ts):
+//   1. a validating pass (rejections reported with file:line) counts the rows per fine bucket of
+//      the permuted MPxN key, the days spanned and the MPIDs: the table's field widths;
+//   2. per chunk of fine buckets (about CHUNK_ROWS rows), a quiet pass stages that chunk's rows;
+//      each fine bucket's rows are sorted by MPxN and start, resolved by the period rules
+//      (period-rules.ts) and appended to the packed arrays in key order.
+// Peak memory is the final table (allocated for one entry per row; the pages past the used part
+// are never touched) plus one chunk's staging and the per-fine-bucket counts.
 // Row rules: MPxN 1–13 digits (DUIS ImportMPxN); MPID 4 alphanumerics; dates real calendar dates
 // YYYY-MM-DD; effective_to (the last day supplied, inclusive, as in the industry's registration
 // data) on or after effective_from. A failing check digit or an MPID no party holds is a counted
@@ -16,14 +15,15 @@
 import { checkMpxnKey } from './check-digits.js'
 import { OPEN_DAY, parseDayCodes } from './day.js'
 import { fields } from './csv-rows.js'
-import { bucketBitsOf, countPass, csvPass, locateRows, ROW_BATCH, sameBytes, type CsvKind } from './csv-pass.js'
+import { csvPass, locateRows, sameBytes, type CsvKind } from './csv-pass.js'
 import { fieldText, FileTally } from './file-tally.js'
+import { chunksOf, countsToFirstRows, FINE, largestChunk } from './fine-buckets.js'
 import { IssueSamples } from './issue-samples.js'
-import { sharedF64, sharedU16, sharedU32 } from './key-table.js'
-import { hashMpxnKey, mpxnKeyCodes } from './keys.js'
+import { HALF, perm, permMpxn } from './key-permutation.js'
+import { mpxnKeyCodes } from './keys.js'
 import type { MpidTable } from './mpid-table.js'
-import { COUNT_UNIT, SLOTS_PER_BUCKET, type MpxnTable } from './mpxn-table.js'
-import { PERIOD_RULES, PeriodScratch } from './period-rules.js'
+import { keyOfPermuted, MpxnTableWriter, periodWidths, type PackedMpxnTable } from './packed-mpxn-table.js'
+import { MAX_PERIODS, PERIOD_RULES, PeriodScratch } from './period-rules.js'
 import type { LoadProgress, LoadReport } from './report.js'
 import { RunningCrc } from './sources.js'
 
@@ -64,6 +64,9 @@ export function registrationCheck(mpids: MpidTable): (buf: Buffer, n: number) =>
   }
 }
 
+/** a row outside the chunk a pass stages (never reported: the staging passes have no tally) */
+const OTHER_CHUNK = 'outside this pass'
+
 export async function buildRegistrations(
   file: string,
   mpids: MpidTable,
@@ -71,54 +74,23 @@ export async function buildRegistrations(
   maxRejectRatio: number,
   onProgress?: (p: LoadProgress) => void,
   crc?: RunningCrc,
-): Promise<{ table: MpxnTable; merged: number; tally: FileTally }> {
+): Promise<{ table: PackedMpxnTable; merged: number; tally: FileTally }> {
   const check = registrationCheck(mpids)
-  const bits = await bucketBitsOf(file, SLOTS_PER_BUCKET)
-  const shift = 32 - bits
-  const nb = 2 ** bits
-  // [2b] counts bucket b's rows, then (prefix sums) is its next free row while [2b+1] is its first
-  const starts = sharedU32(2 * nb + 2)
-  const countCrc = await countPass(file, bits, (buf) => {
-    const k = mpxnKeyCodes(buf, fields[0]!, fields[1]!)
-    return k < 0 ? -1 : hashMpxnKey(k)
-  }, starts, 2)
-  let at = 0
-  for (let b = 0; b < nb; b++) {
-    const c = starts[2 * b]!
-    starts[2 * b] = starts[2 * b + 1] = at
-    at += c
-  }
-  starts[2 * nb] = starts[2 * nb + 1] = at
-  const slots = sharedF64(at) // MPxN key per row now; one slot per MPxN after the compaction
-  const periods = sharedU16(3 * at)
-
+  // 1. validate, count per fine bucket (the top 20 of the 22 bits of the permuted high half), days and MPIDs
+  const first = new Uint32Array(FINE + 1)
   const tally = new FileTally(file, report)
   const unknown = new Set<number>()
-  const fillCrc = crc ?? new RunningCrc() // a fresh one: the CRC of this pass alone
-  // rows are parsed into a batch, then written to their buckets' places by tight loops (csv-pass.ts ROW_BATCH)
-  const bKey = new Float64Array(ROW_BATCH)
-  const bAt = new Uint32Array(ROW_BATCH) // 2 * bucket, then the row's place
-  const bPer = new Uint16Array(3 * ROW_BATCH)
-  let inBatch = 0
-  const flush = () => {
-    for (let j = 0; j < inBatch; j++) bAt[j] = starts[bAt[j]!]!++
-    for (let j = 0; j < inBatch; j++) slots[bAt[j]!] = bKey[j]!
-    for (let j = 0; j < inBatch; j++) {
-      const q = bAt[j]! * 3
-      periods[q] = bPer[3 * j]!
-      periods[q + 1] = bPer[3 * j + 1]!
-      periods[q + 2] = bPer[3 * j + 2]!
-    }
-    inBatch = 0
-  }
+  const readCrc = crc ?? new RunningCrc() // a fresh one: the CRC of this pass alone
+  let rows = 0
+  let minDay = OPEN_DAY
+  let maxDay = -1
   await csvPass(file, REGISTRATIONS, check, () => {
-    const j = inBatch++
-    bKey[j] = regRow.key
-    bAt[j] = 2 * (hashMpxnKey(regRow.key) >>> shift)
-    bPer[3 * j] = regRow.from
-    bPer[3 * j + 1] = regRow.to
-    bPer[3 * j + 2] = regRow.mpid
-    if (inBatch === ROW_BATCH) flush()
+    permMpxn(regRow.key)
+    first[perm.a >>> 2]!++
+    rows++
+    if (regRow.from < minDay) minDay = regRow.from
+    if (regRow.from > maxDay) maxDay = regRow.from
+    if (regRow.to !== OPEN_DAY && regRow.to > maxDay) maxDay = regRow.to
     if (!checkMpxnKey(regRow.key)) report.checkDigitWarnings++
     if (!mpids.held(regRow.mpid)) {
       report.unknownMpidWarnings++
@@ -127,43 +99,63 @@ export async function buildRegistrations(
         report.unknownMpids.push(mpids.names[regRow.mpid]!)
       }
     }
-  }, { tally, ...(onProgress && { onProgress }), crc: fillCrc })
-  flush()
-  sameBytes(file, countCrc, fillCrc.value)
+  }, { tally, ...(onProgress && { onProgress }), crc: readCrc })
   tally.finish(maxRejectRatio)
+  countsToFirstRows(first)
+  const out = new MpxnTableWriter(rows, rows, periodWidths(minDay, maxDay, mpids.names.length))
 
-  // per bucket: rows [starts[2b+1], starts[2b]) -> slots and periods written from the front
+  // 2. per chunk of fine buckets: stage its rows (permuted key, from, to, MPID), resolve, append
+  const chunks = chunksOf(first)
+  const most = largestChunk(first, chunks)
+  const stKey = new Float64Array(most)
+  const stPer = new Uint16Array(3 * most)
+  const fill = new Uint32Array(FINE)
+  const resolved = new Uint16Array(3 * (MAX_PERIODS + 1))
   const issues = new IssueSamples(report)
-  const sc = new PeriodScratch((key, occ, otherOcc, kind) => {
+  const sc = new PeriodScratch((permuted, occ, otherOcc, kind) => {
     if (kind === 'overlap') report.endOverlaps++
-    issues.add(key, occ, otherOcc, PERIOD_RULES[kind])
+    issues.add(keyOfPermuted(permuted), occ, otherOcc, PERIOD_RULES[kind])
   })
-  let slot = 0
-  let p = 0
-  for (let b = 0; b < nb; b++) {
-    const rs = starts[2 * b + 1]!
-    const re = starts[2 * b]!
-    starts[2 * b] = slot
-    starts[2 * b + 1] = p
-    if (re === rs) continue
-    sc.load(slots, periods, rs, re)
-    for (let g = 0; g < sc.n; ) {
-      const k = sc.key[sc.order[g]!]!
-      let ge = g + 1
-      while (ge < sc.n && sc.key[sc.order[ge]!] === k) ge++
-      const first = p
-      p = sc.resolveGroup(g, ge, periods, p)
-      slots[slot++] = k * COUNT_UNIT + (p - first)
-      g = ge
+  let pass = 0
+  for (const [f0, f1] of chunks) {
+    pass++
+    const base = first[f0]!
+    fill.set(first.subarray(f0, f1), f0)
+    let permuted = 0
+    let fb = 0
+    const passCrc = new RunningCrc()
+    await csvPass(file, REGISTRATIONS, (buf, n) => {
+      const k = mpxnKeyCodes(buf, fields[0]!, fields[1]!)
+      if (k >= 0) {
+        permMpxn(k)
+        fb = perm.a >>> 2
+        if (fb < f0 || fb >= f1) return OTHER_CHUNK
+        permuted = perm.a * HALF + perm.b
+      }
+      return check(buf, n)
+    }, () => {
+      const at = fill[fb]!++ - base
+      stKey[at] = permuted
+      stPer[at * 3] = regRow.from
+      stPer[at * 3 + 1] = regRow.to
+      stPer[at * 3 + 2] = regRow.mpid
+    }, { crc: passCrc, label: `${file} (pass ${pass + 1} of ${chunks.length + 1})`, ...(onProgress && { onProgress }) })
+    sameBytes(file, readCrc.value, passCrc.value)
+    for (let f = f0; f < f1; f++) {
+      const rs = first[f]! - base
+      const re = first[f + 1]! - base
+      if (re === rs) continue
+      sc.load(stKey, stPer, rs, re)
+      for (let g = 0; g < sc.n; ) {
+        const k = sc.key[sc.order[g]!]!
+        let ge = g + 1
+        while (ge < sc.n && sc.key[sc.order[ge]!] === k) ge++
+        const n = sc.resolveGroup(g, ge, resolved, 0) // at most MAX_PERIODS
+        out.add(k, resolved, 0, n)
+        g = ge
+      }
     }
   }
-  starts[2 * nb] = slot
-  starts[2 * nb + 1] = p
   if (issues.samples.length > 0) issues.finish(file, await locateRows(file, REGISTRATIONS, check, () => regRow.key, issues.wanted()))
-  const table: MpxnTable = {
-    bits, starts,
-    slots: new Float64Array(slots.buffer, 0, slot),
-    periods: new Uint16Array(periods.buffer, 0, 3 * p),
-  }
-  return { table, merged: sc.merged, tally }
+  return { table: out.finish(), merged: sc.merged, tally }
 }

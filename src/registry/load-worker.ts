@@ -13,7 +13,6 @@ export interface LoadWorkerData {
   maxRejectRatio: number
   progress: boolean
   snapshots?: LoadOptions['snapshots']
-  deviceThread?: boolean
 }
 
 const data = workerData as LoadWorkerData
@@ -28,7 +27,6 @@ const onProgress = (p: LoadProgress) => {
 try {
   const opts: LoadOptions = {
     maxRejectRatio: data.maxRejectRatio, ...(data.progress && { onProgress }), ...(data.snapshots && { snapshots: data.snapshots }),
-    ...(data.deviceThread !== undefined && { deviceThread: data.deviceThread }),
   }
   const result = await loadRegistryHere(data.paths, opts)
   port.postMessage({ snapshot: result.index.toShared(), report: result.report })

@@ -56,7 +56,6 @@ export async function loadRegistry(paths: RegistryPaths, opts: LoadOptions): Pro
   }
   const data: LoadWorkerData = {
     paths, maxRejectRatio: opts.maxRejectRatio, progress: opts.onProgress !== undefined, ...(opts.snapshots && { snapshots: opts.snapshots }),
-    ...(opts.deviceThread !== undefined && { deviceThread: opts.deviceThread }),
   }
   const worker = new Worker(url, { workerData: data })
   let written: (w: SnapshotWrite) => void = () => {}
