@@ -3,8 +3,9 @@
 // only parties (tens) are objects. Immutable once built: a reload builds a new instance and the
 // caller swaps the reference; a delta adds an overlay consulted before the tables (delta.ts).
 import { findMpxn, keyOfEntry, periodFrom, periodIn, periodMpid, periodRange, periodTo, type KeyTable, type PackedMpxnTable, type PeriodRange } from './packed-mpxn-table.js'
-import { deviceRowsEnd, eachDeviceRow, findDeviceRow, MPXN_ROLE_EXPORT, refAt, roleAt, statusAt, typeAt, type PackedDeviceTable } from './packed-device-table.js'
+import { deviceRowsEnd, eachPermutedRow, findDeviceRow, MPXN_ROLE_EXPORT, refAt, roleAt, statusAt, typeAt, type PackedDeviceTable } from './packed-device-table.js'
 import { MPID_MASK } from './period-rules.js'
+import { perm, unpermEui } from './key-permutation.js'
 import { formatDay, OPEN_DAY, parseDay } from './day.js'
 import { eui, formatEui, mpxnKey, mpxnOfKey, parseEui } from './keys.js'
 import { deviceFactsFromLinks, factsFromPeriods, isReachable } from './lookup.js'
@@ -373,9 +374,10 @@ export class CompactRegistry implements RegistryIndex {
     const code = DEVICE_STATUSES.indexOf(status) + 1
     const d = this.dev
     const out: { deviceId: string; mpxn: string }[] = []
-    eachDeviceRow(d, (r, hi, lo) => {
+    eachPermutedRow(d, (r, a, b) => {
       if (statusAt(d, r) !== code) return
-      const deviceId = formatEui(hi, lo)
+      unpermEui(a, b) // only for the rows asked for: the other rows' IDs are not needed
+      const deviceId = formatEui(perm.a, perm.b)
       if (!this.overlayDevice(deviceId)) out.push({ deviceId, mpxn: this.mpxnOfRef(refAt(d, r)) })
     })
     for (const [deviceId, ov] of this.#ovDevices)
