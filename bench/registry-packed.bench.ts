@@ -25,6 +25,8 @@ import { DEVICE_STATUSES, loadRegistry, type CompactRegistry, type OwnParties, t
 import { formatDay } from '../dist/registry/day.js'
 import { formatEui, mpxnOfKey } from '../dist/registry/keys.js'
 import { keyOfSlot } from '../dist/registry/mpxn-table.js'
+import { csvPass } from '../dist/registry/csv-pass.js'
+import { checkDevice, DEVICES, devRow } from '../dist/registry/load-devices.js'
 import { buildPacked, readPacked, writePacked } from './lib/packed-build.js'
 import { arraysOf, byteSizeOf, keyOfEntry, perm, permMpxn, findEntry, PackedRegistry, type PackedIndex } from './lib/packed-index.js'
 import { generateWorld, prng } from './world.js'
@@ -141,6 +143,59 @@ function compareAll(t: CompactRegistry, px: PackedRegistry, bad: Mismatch[]): Re
     if (a.join() !== c.join()) miss('deviceLinksWithStatus', st, a.length, c.length)
   }
   return { ...totals, devicesWhoseLinkOrderDiffers: orderDiffers, statusLinks }
+}
+
+/** A field of `n` bits at `bit` overwritten (writeBits ORs into zeros). */
+function setBits(w: Uint32Array, bit: number, n: number, v: number): void {
+  for (let j = 0; j < n; j++) {
+    const k = (bit + j) >>> 5
+    const m = 1 << ((bit + j) & 31)
+    w[k] = (v / 2 ** j) & 1 ? w[k]! | m : w[k]! & ~m
+  }
+}
+
+/**
+ * The links of every device in devices.csv's order (the order of each MPxN's first row for the
+ * device), checked against the file itself (today's index keeps no file order to compare with):
+ * one pass over the valid rows (today's checks); each row's MPxN must be among the device's links
+ * seen so far, or the next one; at the end every link must have been seen.
+ */
+async function compareLinkOrder(px: PackedRegistry, paths: RegistryPaths, bad: Mismatch[]): Promise<Record<string, number>> {
+  const x = px.x
+  const seen = new Uint16Array(x.dev.rows) // per device (its first row): links met so far in the file
+  const miss = (what: string, key: string, a: unknown, b: unknown) => {
+    if (bad.length < 50) bad.push({ what, key, today: JSON.stringify(a), packed: JSON.stringify(b) })
+    else bad.length++
+  }
+  let rows = 0
+  await csvPass(paths.devices, DEVICES, checkDevice, (line) => {
+    rows++
+    const row = px.rowOfEui(devRow.hi, devRow.lo)
+    const id = formatEui(devRow.hi, devRow.lo)
+    if (row < 0) return miss('link order: device missing', id, line, null)
+    let ref = px.entryOfKey(devRow.key)
+    if (ref < 0) {
+      permMpxn(devRow.key)
+      const o = findEntry(x.orphans, perm.a, perm.b)
+      ref = o < 0 ? -1 : x.main.n + o
+    }
+    const end = px.deviceRowsEnd(row)
+    let pos = -1
+    for (let j = row; j < end; j++) if (px.refOf(j) === ref) pos = j - row
+    if (pos < 0) return miss('link order: link missing', `${id} ${mpxnOfKey(devRow.key)}`, line, null)
+    if (pos === seen[row]) seen[row]!++
+    else if (pos > seen[row]!) miss('link order', `${id} ${mpxnOfKey(devRow.key)}`, `link ${seen[row]} at line ${line}`, `link ${pos}`)
+  })
+  let devices = 0
+  let several = 0
+  for (let r = 0; r < x.dev.rows; ) {
+    const e = px.deviceRowsEnd(r)
+    devices++
+    if (e - r > 1) several++
+    if (seen[r] !== e - r) miss('link order: links not in the file', String(r), e - r, seen[r])
+    r = e
+  }
+  return { rows, devices, devicesWithSeveralLinks: several }
 }
 
 const byMpxn = <T extends { mpxn: string }>(xs: readonly T[] | undefined) => (xs ? [...xs].sort((a, b) => (a.mpxn < b.mpxn ? -1 : a.mpxn > b.mpxn ? 1 : 0)) : xs)
@@ -277,11 +332,11 @@ async function child(kind: string, dir: string, size: string): Promise<Record<st
   const paths = pathsOf(dir)
   const snapDir = join(here, '.cache', `snapshots-${size}`)
   const packedFile = join(here, '.cache', `packed-${size}.snap`)
-  const chunkRows = Number(arg('chunk-rows', '1000000'))
+  const buildOptions = { tmpDir: join(here, '.cache'), thread: arg('thread', 'true') !== 'false', ...(argv.includes('--partition-bits') && { partitionBits: Number(arg('partition-bits', '0')) }) }
   const out: Record<string, unknown> = { kind, rssBeforeLoad: status('VmRSS') }
   const t0 = performance.now()
   if (kind === 'build') {
-    const { index, stats } = await buildPacked(paths, chunkRows)
+    const { index, stats } = await buildPacked(paths, buildOptions)
     out.buildMs = Math.round(performance.now() - t0)
     out.peak = hwm()
     out.rssAfter = status('VmRSS')
@@ -308,7 +363,7 @@ async function child(kind: string, dir: string, size: string): Promise<Record<st
     gc()
     out.rssWithOne = status('VmRSS')
     const t1 = performance.now()
-    const next = kind === 'reload-files' ? (await buildPacked(paths, chunkRows)).index : readPacked(packedFile)
+    const next = kind === 'reload-files' ? (await buildPacked(paths, buildOptions)).index : readPacked(packedFile)
     out.reloadMs = Math.round(performance.now() - t1)
     out.peak = hwm()
     out.rssWithTwo = status('VmRSS')
@@ -316,6 +371,14 @@ async function child(kind: string, dir: string, size: string): Promise<Record<st
     gc()
     out.rssAfterSwap = status('VmRSS')
     out.indexBytes = byteSizeOf(live)
+    return out
+  }
+  if (kind === 'today-files') {
+    // today's build from the files (src/registry, as `npm run bench:registry` measures it): the in-run baseline
+    const r = await loadRegistry(paths, { maxRejectRatio: 0.01 })
+    out.buildMs = Math.round(performance.now() - t0)
+    out.peak = hwm()
+    out.indexBytes = r.index.byteSize()
     return out
   }
   if (kind === 'today-reload-snapshot') {
@@ -338,18 +401,36 @@ async function child(kind: string, dir: string, size: string): Promise<Record<st
     out.todaySource = t.source
     out.todayIndexBytes = t.index.byteSize()
     const px = new PackedRegistry(readPacked(packedFile))
-    // --corrupt N: flips one bit in N period words and N device rows' role, to show the comparison catches it
+    // --corrupt N: flips one bit in N period words and N device rows' role, and swaps the first two
+    // links of N devices with several (same links, another order), to show the comparisons catch it
     const corrupt = Number(arg('corrupt', '0'))
+    let swapped = 0
     for (let i = 0; i < corrupt; i++) {
       px.x.periods[Math.floor((i + 0.5) * (px.x.periods.length / corrupt))]! ^= 1 << (i % 32)
       px.x.dev.meta[Math.floor((i + 0.5) * (px.x.dev.rows / corrupt))]! ^= 0x80
+      for (let r = Math.floor((i + 0.5) * (px.x.dev.rows / corrupt)); r < px.x.dev.rows; ) {
+        const e = px.deviceRowsEnd(r)
+        if (e - r >= 2 && px.refOf(r) !== px.refOf(r + 1)) {
+          const [a, b] = [px.refOf(r), px.refOf(r + 1)]
+          setBits(px.x.dev.ref, r * px.x.dev.refBits, px.x.dev.refBits, b)
+          setBits(px.x.dev.ref, (r + 1) * px.x.dev.refBits, px.x.dev.refBits, a)
+          const m = px.x.dev.meta
+          ;[m[r], m[r + 1]] = [m[r + 1]!, m[r]!]
+          swapped++
+          break
+        }
+        r = e
+      }
     }
-    out.corrupted = corrupt
+    out.corrupted = { periodBits: corrupt, roles: corrupt, linkOrders: swapped }
     out.packedIndexBytes = byteSizeOf(px.x)
     const bad: Mismatch[] = []
     const tf = performance.now()
     out.full = compareAll(t.index, px, bad)
     out.fullMs = Math.round(performance.now() - tf)
+    const to = performance.now()
+    out.linkOrder = await compareLinkOrder(px, paths, bad)
+    out.linkOrderMs = Math.round(performance.now() - to)
     out.fullMismatches = bad.length
     const tr = performance.now()
     out.random = compareRandom(t.index, px, Number(arg('keys', '1000000')), bad)
@@ -367,8 +448,10 @@ async function child(kind: string, dir: string, size: string): Promise<Record<st
 async function childScript(): Promise<string> {
   const { build } = await import('esbuild')
   const out = join(here, '.cache', 'registry-packed-child.mjs')
+  // the devices.csv parser thread's entry beside it: packed-build.ts looks for it next to itself (the bundle)
+  const entries = { 'registry-packed-child': fileURLToPath(import.meta.url), 'packed-devices-worker': join(here, 'lib', 'packed-devices-worker.ts') }
   await build({
-    entryPoints: [fileURLToPath(import.meta.url)], bundle: true, platform: 'node', format: 'esm', outfile: out, logLevel: 'error',
+    entryPoints: entries, bundle: true, platform: 'node', format: 'esm', outdir: join(here, '.cache'), outExtension: { '.js': '.mjs' }, logLevel: 'error',
     plugins: [{ name: 'dist-external', setup: (b) => b.onResolve({ filter: /\/dist\// }, (a) => ({ path: join(a.resolveDir, a.path), external: true })) }],
   })
   return out
@@ -402,11 +485,13 @@ async function main() {
       if (size === 'edge') edgeWorld(dir) // its parties.yaml kept
     }
     const per: Record<string, Record<string, unknown>[]> = {}
-    const order = ['build', 'snapshot', 'verify', 'reload-files', 'reload-snapshot', 'today-reload-snapshot'].filter((k) => only.includes(k))
+    const order = ['today-files', 'build', 'snapshot', 'verify', 'reload-files', 'reload-snapshot', 'today-reload-snapshot'].filter((k) => only.includes(k))
     if (!order.includes('build') && !existsSync(join(here, '.cache', `packed-${size}.snap`))) order.unshift('build')
-    for (const kind of order) {
-      const n = kind === 'verify' ? 1 : runs
-      for (let r = 0; r < n; r++) {
+    // rounds of all the kinds (not all runs of one kind, then the next): a change of load on the
+    // shared machine falls on both sides of a same-run ratio
+    for (let r = 0; r < runs; r++) {
+      for (const kind of order) {
+        if (kind === 'verify' && r > 0) continue
         const load = loadavg()[0]!
         const t = performance.now()
         const txt = execFileSync(process.execPath, ['--expose-gc', '--max-old-space-size=4096', childJs, '--child', kind, '--dir', dir, '--size', size, '--bench-dir', here, ...argv], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] })
@@ -471,7 +556,7 @@ function writeMarkdown(doc: { date: string; machine: Record<string, unknown>; co
     }
     const v = r.runs.verify?.[0]
     if (v) {
-      lines.push(`Correctness at ${label(r.size)}: every stored MPxN, orphan and device row (${JSON.stringify(v.full)}): ${num(v.fullMismatches)} mismatches; ${JSON.stringify(v.random)} random keys through the hot path: **${num(v.mismatches)} mismatches in all**${num(v.mismatches) ? ` (first: ${JSON.stringify(v.mismatchSamples)})` : ''}.`, '')
+      lines.push(`Correctness at ${label(r.size)}: every stored MPxN, orphan and device row (${JSON.stringify(v.full)}; links in devices.csv's order, checked against the file: ${JSON.stringify(v.linkOrder ?? 'not checked')}): ${num(v.fullMismatches)} mismatches; ${JSON.stringify(v.random)} random keys through the hot path: **${num(v.mismatches)} mismatches in all**${num(v.mismatches) ? ` (first: ${JSON.stringify(v.mismatchSamples)})` : ''}.`, '')
       const rt = v.rates as Record<string, { todayNs: number; packedNs: number; ratio: number }>
       lines.push('| lookup (200k hit keys, same process, interleaved rounds, median of 6) | today ns | packed ns | packed / today |', '|---|---:|---:|---:|')
       for (const [k, x] of Object.entries(rt)) if (typeof x === 'object') lines.push(`| ${k} | ${x.todayNs} | ${x.packedNs} | ${x.ratio} |`)
