@@ -17,10 +17,9 @@
 // set beyond the index is the write blocks (64 KB per partition and file), one partition's records
 // and staging (~8 MB of CSV each: a few MB) and the worker thread's heap; the temp files (16 bytes a
 // valid row) are in `tmpDir` and removed after, also on failure.
-import { closeSync, existsSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs'
+import { closeSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { threadId, Worker } from 'node:worker_threads'
+import { threadId } from 'node:worker_threads'
 import { csvPass } from '../../dist/registry/csv-pass.js'
 import { REGISTRATIONS, registrationCheck, regRow } from '../../dist/registry/load-registrations.js'
 import { MpidTable } from '../../dist/registry/mpid-table.js'
@@ -29,23 +28,21 @@ import { loadParties } from '../../dist/registry/parties.js'
 import { OPEN_DAY } from '../../dist/registry/day.js'
 import type { RegistryPaths } from '../../dist/registry/index.js'
 import {
-  arraysOf, bitsFor, COUNT_BITS, findEntry, HALF, perm, permMpxn, readBits, SAMPLE_EVERY, wordsFor, writeBits, type KeyTable, type PackedIndex,
+  arraysOf, bitsFor, COUNT_BITS, HALF, perm, permMpxn, readBits, SAMPLE_EVERY, wordsFor, writeBits, type KeyTable, type PackedIndex,
 } from './packed-index.js'
-import { parseDevices, partitionBitsFor, PartitionReader, PartitionWriter, RECORD_WORDS, type DeviceParse, type PartitionLayout } from './packed-partitions.js'
+import { canThread, startDevices, subBits, type DeviceJob } from './packed-devices.js'
+import { partitionBitsFor, PartitionReader, PartitionWriter, RECORD_WORDS, type PartitionLayout } from './packed-partitions.js'
 
 /** entries per bucket the bucket bits aim at (a binary search of ~4 steps in a bucket) */
 const PER_BUCKET = 16
 const DEVICE_BITS = 0x7f
 const ROLE_BIT = 0x80
-/** rows per sub-bucket the in-partition counting sort aims at (then an insertion sort each) */
-const PER_SUB = 4
 /** a device with more links than this finds its duplicate links through a Map, not a scan */
 const SCAN_LINKS = 32
 
 const u32 = (n: number) => new Uint32Array(new SharedArrayBuffer(Math.max(1, n) * 4))
 const u8 = (n: number) => new Uint8Array(new SharedArrayBuffer(Math.max(1, n)))
 const bucketBits = (n: number) => Math.max(12, Math.min(22, Math.round(Math.log2(Math.max(1, n) / PER_BUCKET))))
-const subBits = (n: number, max: number) => Math.max(0, Math.min(max, Math.ceil(Math.log2(Math.max(1, n / PER_SUB)))))
 const sizeOf = (file: string) => {
   try {
     return statSync(file).size
@@ -75,33 +72,6 @@ export interface BuildStats {
   thread: boolean
 }
 
-interface DeviceJob {
-  result(): Promise<DeviceParse>
-  cancel(): Promise<void>
-}
-
-function workerUrl(): URL | undefined {
-  for (const name of ['./packed-devices-worker.mjs', './packed-devices-worker.js', './packed-devices-worker.ts']) {
-    const u = new URL(name, import.meta.url)
-    if (existsSync(fileURLToPath(u))) return u
-  }
-  return undefined
-}
-
-function startDevices(paths: RegistryPaths, file: string, bits: number, thread: boolean): DeviceJob {
-  const url = thread ? workerUrl() : undefined
-  if (!url) return { result: () => parseDevices(paths, file, bits), cancel: async () => {} }
-  // it allocates next to nothing per row: a small young generation keeps its share of the peak small
-  const worker = new Worker(url, { workerData: { paths, file, bits }, resourceLimits: { maxYoungGenerationSizeMb: 4 } })
-  const done = new Promise<DeviceParse>((resolve, reject) => {
-    worker.once('message', (m: { ok?: DeviceParse; error?: string }) => (m.ok ? resolve(m.ok) : reject(new Error(m.error))))
-    worker.once('error', (err) => reject(new Error(`the devices.csv parser thread failed: ${err.message}`)))
-    worker.once('exit', (code) => reject(new Error(`the devices.csv parser thread exited with code ${code} and no result`)))
-  })
-  done.catch(() => {}) // handled where result() is awaited
-  return { result: () => done, cancel: async () => void (await worker.terminate()) }
-}
-
 export async function buildPacked(paths: RegistryPaths, o: BuildOptions = {}): Promise<{ index: PackedIndex; stats: BuildStats }> {
   const t0 = performance.now()
   const ms: Record<string, number> = {}
@@ -118,7 +88,7 @@ export async function buildPacked(paths: RegistryPaths, o: BuildOptions = {}): P
     const check = registrationCheck(mpids)
     const regBits = o.partitionBits ?? partitionBitsFor(sizeOf(paths.registrations))
     const devBits = o.partitionBits ?? partitionBitsFor(sizeOf(paths.devices))
-    const thread = (o.thread ?? true) && workerUrl() !== undefined
+    const thread = (o.thread ?? true) && canThread()
     job = startDevices(paths, devFile, devBits, thread)
 
     // 1. registrations.csv parsed once into partition records; the day range and the MPID codes
@@ -239,10 +209,11 @@ export async function buildPacked(paths: RegistryPaths, o: BuildOptions = {}): P
     rmSync(regFile, { force: true })
     lap('registrations-resolve')
 
-    // 3. devices: the thread's records, partitions in key order -> MPxN entries, sorted, collapsed, appended
-    const dp = await job.result()
+    // 3. devices: the partitions, sorted and with their refs (packed-devices.ts), in key order ->
+    // collapsed and appended, each as soon as the thread has its refs
+    const dp = await job.parsed()
     lap('devices-parse-wait')
-    ms['devices-parse'] = dp.ms
+    job.refs(main)
     const devRows = dp.rows
     const refBits0 = bitsFor(Math.max(1, main.n - 1)) // orphans (refs past main.n) may widen it at the end
     const dbits = bucketBits(devRows)
@@ -254,112 +225,68 @@ export async function buildPacked(paths: RegistryPaths, o: BuildOptions = {}): P
       refBits: refBits0, ref: u32(wordsFor(devRows, Math.min(32, bitsFor(main.n + devRows)))), meta: u8(devRows),
     }
     rd = new PartitionReader(dp.layout)
-    maxP = Math.max(1, ...dp.layout.records)
-    const dsubMax = Math.min(24, 32 - devBits)
-    sb = Math.max(sb, subBits(maxP, dsubMax))
-    if (cnt.length < 2 ** sb + 1) cnt = new Uint32Array(2 ** sb + 1)
-    const sRef = new Uint32Array(maxP)
-    const order = new Uint32Array(maxP)
     let keptRef = new Uint32Array(SCAN_LINKS)
-    stagingBytes = Math.max(stagingBytes, rd.buf.byteLength + cnt.byteLength + sRef.byteLength + order.byteLength)
-    const orphanOf = new Map<number, number>() // permuted MPxN -> provisional orphan number (first seen)
+    stagingBytes = Math.max(stagingBytes, rd.buf.byteLength)
     const orphanRows: number[] = [] // [row, provisional number] of each link to an orphan
     let r = 0
     let devices = 0
     const dStarts = dev.starts
+    const M = RECORD_WORDS
     try {
       for (let part = 0; part < 2 ** devBits; part++) {
+        await job.ready(part)
         const n = rd.read(part)
-        if (n === 0) continue
         const b = rd.buf
-        // each row's MPxN -> main entry, or main.n + provisional orphan number
-        for (let x = 0; x < n; x++) {
-          const w2 = b[x * RECORD_WORDS + 2]!
-          const ma = (w2 >>> 22) | ((b[x * RECORD_WORDS + 3]! & 0xfff) << 10)
-          const mb = w2 & 0x3fffff
-          let e = findEntry(main, ma, mb)
-          if (e < 0) {
-            const k = ma * HALF + mb
-            let id = orphanOf.get(k)
-            if (id === undefined) orphanOf.set(k, (id = orphanOf.size))
-            e = main.n + id
-          }
-          sRef[x] = e
-        }
-        const s = subBits(n, dsubMax)
-        const ns = 2 ** s
-        const up = 32 - s
-        cnt.fill(0, 0, ns)
-        for (let x = 0; x < n; x++) cnt[s === 0 ? 0 : (b[x * RECORD_WORDS]! << devBits) >>> up]!++
-        for (let k = 0, at = 0; k < ns; k++) {
-          const c = cnt[k]!
-          cnt[k] = at
-          at += c
-        }
-        for (let x = 0; x < n; x++) order[cnt[s === 0 ? 0 : (b[x * RECORD_WORDS]! << devBits) >>> up]!++] = x
-        for (let k = 0, rs = 0; k < ns; rs = cnt[k++]!) {
-          const re = cnt[k]!
-          // insertion sort by (permuted EUI-64, file order): strict comparisons keep the file order
-          for (let x = rs + 1; x < re; x++) {
-            const v = order[x]!
-            const vh = b[v * RECORD_WORDS]!
-            const vl = b[v * RECORD_WORDS + 1]!
-            let j = x - 1
-            while (j >= rs) {
-              const u = order[j]!
-              const uh = b[u * RECORD_WORDS]!
-              if (uh < vh || (uh === vh && b[u * RECORD_WORDS + 1]! <= vl)) break
-              order[j + 1] = u
-              j--
+        for (let g = 0; g < n; ) {
+          const h = b[g * M]!
+          const l = b[g * M + 1]!
+          let ge = g + 1
+          while (ge < n && b[ge * M] === h && b[ge * M + 1] === l) ge++
+          // the last row in the file decides type and status
+          const typeStatus = (b[(ge - 1) * M + 3]! >>> 12) & DEVICE_BITS
+          const first = r
+          const big = ge - g > SCAN_LINKS ? new Map<number, number>() : undefined
+          if (!big && keptRef.length < ge - g) keptRef = new Uint32Array(ge - g)
+          for (let x = g; x < ge; x++) {
+            const ref = b[x * M + 2]!
+            const role = (b[x * M + 3]! >>> 12) & ROLE_BIT
+            // a link already kept (same MPxN): its place stays, the later row's role wins
+            let dup = -1
+            if (big) dup = big.get(ref) ?? -1
+            else
+              for (let q = first; q < r; q++)
+                if (keptRef[q - first] === ref) {
+                  dup = q
+                  break
+                }
+            if (dup >= 0) {
+              dev.meta[dup] = (dev.meta[dup]! & DEVICE_BITS) | role
+              continue
             }
-            order[j + 1] = v
+            if (big) big.set(ref, r)
+            else keptRef[r - first] = ref
+            dStarts[(h >>> hb) + 1]!++
+            writeBits(dev.hi, r * hb, hb, h & hiMask)
+            dev.lo[r] = l
+            if (ref < main.n) writeBits(dev.ref, r * refBits0, refBits0, ref)
+            else orphanRows.push(r, ref - main.n)
+            dev.meta[r] = typeStatus | role
+            r++
           }
-          for (let g = rs; g < re; ) {
-            const h = b[order[g]! * RECORD_WORDS]!
-            const l = b[order[g]! * RECORD_WORDS + 1]!
-            let ge = g + 1
-            while (ge < re && b[order[ge]! * RECORD_WORDS] === h && b[order[ge]! * RECORD_WORDS + 1] === l) ge++
-            // the last row in the file decides type and status
-            const typeStatus = (b[order[ge - 1]! * RECORD_WORDS + 3]! >>> 12) & DEVICE_BITS
-            const first = r
-            const big = ge - g > SCAN_LINKS ? new Map<number, number>() : undefined
-            if (!big && keptRef.length < ge - g) keptRef = new Uint32Array(ge - g)
-            for (let j = g; j < ge; j++) {
-              const x = order[j]!
-              const ref = sRef[x]!
-              const role = (b[x * RECORD_WORDS + 3]! >>> 12) & ROLE_BIT
-              // a link already kept (same MPxN): its place stays, the later row's role wins
-              let dup = -1
-              if (big) dup = big.get(ref) ?? -1
-              else for (let q = first; q < r; q++) if (keptRef[q - first] === ref) { dup = q; break }
-              if (dup >= 0) {
-                dev.meta[dup] = (dev.meta[dup]! & DEVICE_BITS) | role
-                continue
-              }
-              if (big) big.set(ref, r)
-              else keptRef[r - first] = ref
-              dStarts[(h >>> hb) + 1]!++
-              writeBits(dev.hi, r * hb, hb, h & hiMask)
-              dev.lo[r] = l
-              if (ref < main.n) writeBits(dev.ref, r * refBits0, refBits0, ref)
-              else orphanRows.push(r, ref - main.n)
-              dev.meta[r] = typeStatus | role
-              r++
-            }
-            devices++
-            g = ge
-          }
+          devices++
+          g = ge
         }
       }
     } finally {
       rd.close()
     }
     for (let k = 1; k < dStarts.length; k++) dStarts[k]! += dStarts[k - 1]!
+    const { orphans: pv, ms: devMs } = await job.done()
+    await job.cancel() // the thread's work is done
+    for (const [k, v] of Object.entries(devMs)) ms[`devices-${k}`] = v
     rmSync(devFile, { force: true })
 
     // orphans: a key table of their permuted keys; their links get main.n + the orphan's entry
-    const pv = new Float64Array(orphanOf.size)
-    for (const [k, id] of orphanOf) pv[id] = k
     const byKey = Uint32Array.from(pv.keys()).sort((x, y) => pv[x]! - pv[y]!)
     const orphans = keyTable(Float64Array.from(byKey, (id) => pv[id]!))
     const refBits = bitsFor(Math.max(1, main.n + orphans.n - 1))
@@ -394,7 +321,7 @@ export async function buildPacked(paths: RegistryPaths, o: BuildOptions = {}): P
       },
     }
   } finally {
-    if (!finished) await job?.cancel()
+    if (!finished) await job?.cancel().catch(() => {}) // the failure that got here is the one to report
     rmSync(regFile, { force: true })
     rmSync(devFile, { force: true })
   }

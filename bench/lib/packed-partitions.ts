@@ -5,13 +5,8 @@
 // remembered per partition, so reading a partition back is a few positioned reads, in file order.
 // Records (the permuted keys come from packed-index.ts permMpxn / permEui):
 //   registration  a (22 bits), b (22 bits), from | to << 16, MPID code
-//   device        A, B (the permuted EUI-64), mb | (ma & 0x3ff) << 22, ma >>> 10 | meta << 12
-//                 (ma, mb: the row's MPxN permuted, 22 + 22 bits; meta: type - 1 | status << 3 | role << 7)
+//   device        packed-devices.ts
 import { closeSync, openSync, readSync, writeSync } from 'node:fs'
-import type { RegistryPaths } from '../../dist/registry/index.js'
-import { csvPass } from '../../dist/registry/csv-pass.js'
-import { checkDevice, DEVICES, devRow } from '../../dist/registry/load-devices.js'
-import { perm, permEui, permMpxn } from './packed-index.js'
 
 export const RECORD_WORDS = 4
 /** words of one partition's write block (64 KB) */
@@ -88,11 +83,11 @@ export class PartitionWriter {
 
 /** Reads partitions back into one reused buffer (sized for the largest). */
 export class PartitionReader {
-  readonly #fd: number
+  #fd: number
   buf: Uint32Array
 
-  constructor(readonly layout: PartitionLayout) {
-    this.#fd = openSync(layout.file, 'r')
+  constructor(readonly layout: PartitionLayout, writable = false) {
+    this.#fd = openSync(layout.file, writable ? 'r+' : 'r')
     this.buf = new Uint32Array(Math.max(1, ...layout.records) * RECORD_WORDS)
   }
 
@@ -113,38 +108,20 @@ export class PartitionReader {
     return at / (4 * RECORD_WORDS)
   }
 
-  close(): void {
-    closeSync(this.#fd)
+  /** Partition p's records replaced by `src`'s (as many, e.g. sorted): written over its blocks (pages in the cache: cheap). */
+  write(p: number, src: Uint32Array): void {
+    const b = this.layout.blocks[p]!
+    const view = new Uint8Array(src.buffer, src.byteOffset)
+    let at = 0
+    for (let i = 0; i < b.length; i += 2) {
+      const bytes = b[i + 1]! * 4
+      for (let o = 0; o < bytes; ) o += writeSync(this.#fd, view, at + o, bytes - o, b[i]! + o)
+      at += bytes
+    }
   }
-}
 
-export interface DeviceParse {
-  layout: PartitionLayout
-  /** valid rows */
-  rows: number
-  ms: number
-}
-
-/** devices.csv parsed once (today's row checks) into device records partitioned by the permuted EUI-64. */
-export async function parseDevices(paths: RegistryPaths, file: string, bits: number): Promise<DeviceParse> {
-  const t0 = performance.now()
-  const w = new PartitionWriter(file, bits)
-  const sh = 32 - bits
-  const buf = w.buf
-  try {
-    const rows = await csvPass(paths.devices, DEVICES, checkDevice, () => {
-      permEui(devRow.hi, devRow.lo)
-      const A = perm.a
-      const B = perm.b
-      permMpxn(devRow.key)
-      const at = w.slot(bits === 0 ? 0 : A >>> sh)
-      buf[at] = A
-      buf[at + 1] = B
-      buf[at + 2] = (perm.b | ((perm.a & 0x3ff) << 22)) >>> 0
-      buf[at + 3] = (perm.a >>> 10) | (((devRow.type - 1) | (devRow.status << 3) | (devRow.role << 7)) << 12)
-    })
-    return { layout: w.finish(), rows, ms: Math.round(performance.now() - t0) }
-  } finally {
-    w.close()
+  close(): void {
+    if (this.#fd >= 0) closeSync(this.#fd)
+    this.#fd = -1
   }
 }
