@@ -226,7 +226,6 @@ export async function buildPacked(paths: RegistryPaths, o: BuildOptions = {}): P
     }
     rd = new PartitionReader(dp.layout)
     let keptRef = new Uint32Array(SCAN_LINKS)
-    stagingBytes = Math.max(stagingBytes, rd.buf.byteLength)
     const orphanRows: number[] = [] // [row, provisional number] of each link to an orphan
     let r = 0
     let devices = 0
@@ -281,20 +280,28 @@ export async function buildPacked(paths: RegistryPaths, o: BuildOptions = {}): P
       rd.close()
     }
     for (let k = 1; k < dStarts.length; k++) dStarts[k]! += dStarts[k - 1]!
-    const { orphans: pv, ms: devMs } = await job.done()
+    const devDone = await job.done()
     await job.cancel() // the thread's work is done
-    for (const [k, v] of Object.entries(devMs)) ms[`devices-${k}`] = v
+    for (const [k, v] of Object.entries(devDone.ms)) ms[`devices-${k}`] = v
+    stagingBytes = Math.max(stagingBytes, rd.buf.byteLength + devDone.bytes)
     rmSync(devFile, { force: true })
 
     // orphans: a key table of their permuted keys; their links get main.n + the orphan's entry
-    const byKey = Uint32Array.from(pv.keys()).sort((x, y) => pv[x]! - pv[y]!)
-    const orphans = keyTable(Float64Array.from(byKey, (id) => pv[id]!))
+    const pairs = devDone.orphans // [provisional number, permuted key], from either thread
+    const keys = new Float64Array(pairs.length / 2)
+    for (let x = 0; x < keys.length; x++) keys[x] = pairs[2 * x + 1]!
+    keys.sort()
+    let nk = 0
+    for (let x = 0; x < keys.length; x++) if (x === 0 || keys[x] !== keys[x - 1]) keys[nk++] = keys[x]!
+    const orphans = keyTable(keys.subarray(0, nk))
     const refBits = bitsFor(Math.max(1, main.n + orphans.n - 1))
     if (refBits !== refBits0) widen(dev.ref, r, refBits0, refBits)
     if (orphanRows.length > 0) {
-      const entryOf = new Uint32Array(byKey.length)
-      byKey.forEach((id, e) => (entryOf[id] = e))
-      for (let x = 0; x < orphanRows.length; x += 2) writeBits(dev.ref, orphanRows[x]! * refBits, refBits, main.n + entryOf[orphanRows[x + 1]!]!)
+      const entryOfKey = new Map<number, number>()
+      for (let e = 0; e < nk; e++) entryOfKey.set(keys[e]!, e)
+      const entryOf = new Map<number, number>()
+      for (let x = 0; x < pairs.length; x += 2) entryOf.set(pairs[x]!, entryOfKey.get(pairs[x + 1]!)!)
+      for (let x = 0; x < orphanRows.length; x += 2) writeBits(dev.ref, orphanRows[x]! * refBits, refBits, main.n + entryOf.get(orphanRows[x + 1]!)!)
     }
     dev.refBits = refBits
     dev.rows = r

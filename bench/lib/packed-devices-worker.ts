@@ -1,30 +1,67 @@
-// Worker-thread entry of the packed build's devices.csv steps (packed-devices.ts): parse and sort
-// while the load thread builds the registrations, then, once it posts the finished MPxN table, the
-// refs partition by partition (each posted as it is done, for the load thread to append).
-import { parentPort, workerData } from 'node:worker_threads'
+// Worker-thread entry of the packed build's devices.csv steps (packed-devices.ts): parse, then sort
+// partitions while the load thread builds the registrations; once the MPxN table comes (its port,
+// polled between partitions), the refs of the sorted partitions, then sort and refs of the rest.
+// The load thread claims partitions from the same counter (and sorted ones' refs) while it would
+// wait: each partition is prepared by whichever thread claims it first.
+import { receiveMessageOnPort, workerData, parentPort, type MessagePort } from 'node:worker_threads'
 import type { RegistryPaths } from '../../dist/registry/index.js'
 import type { KeyTable } from './packed-index.js'
-import { DeviceRefs, parseDevices, sortDevices, type WorkerReply } from './packed-devices.js'
+import { DevicePrep, parseDevices, type WorkerReply } from './packed-devices.js'
 
-const data = workerData as { paths: RegistryPaths; file: string; bits: number }
-const port = parentPort!
-const post = (m: WorkerReply) => port.postMessage(m)
-// listening from the start: the table may come while this thread still sorts
-const main = new Promise<KeyTable>((resolve) => port.once('message', (m: { main: KeyTable }) => resolve(m.main)))
+const SORTED = 1
+const REFS_CLAIMED = 2
+const READY = 3
+const data = workerData as { paths: RegistryPaths; file: string; bits: number; ctl: Int32Array; port: MessagePort }
+const { ctl, port } = data
+const P = 2 ** data.bits
+const post = (m: WorkerReply) => parentPort!.postMessage(m)
+const ready = (j: number) => {
+  Atomics.store(ctl, 1 + j, READY)
+  post({ ready: j })
+}
 try {
   const parsed = await parseDevices(data.paths, data.file, data.bits)
   post({ parsed })
-  parsed.ms.sort = sortDevices(parsed.layout)
-  const refs = new DeviceRefs(parsed.layout, await main)
+  const prep = new DevicePrep(parsed.layout, 0, 2)
+  const hasMain = () => {
+    if (!prep.main) prep.main = receiveMessageOnPort(port)?.message as KeyTable | undefined
+    return prep.main !== undefined
+  }
+  let sortedFrom = 0 // partitions below it are not SORTED any more (their refs claimed)
   try {
-    for (let part = 0; part < 2 ** data.bits; part++) {
-      refs.partition(part)
-      post({ ready: part })
+    for (;;) {
+      if (hasMain()) {
+        while (sortedFrom < P && Atomics.load(ctl, 1 + sortedFrom) !== SORTED) sortedFrom++
+        if (sortedFrom < P) {
+          const j = sortedFrom++
+          if (Atomics.compareExchange(ctl, 1 + j, SORTED, REFS_CLAIMED) === SORTED) {
+            prep.run(j, false, true)
+            ready(j)
+          }
+          continue
+        }
+      }
+      const j = Atomics.add(ctl, 0, 1)
+      if (j < P) {
+        const refs = hasMain()
+        prep.run(j, true, refs)
+        if (refs) ready(j)
+        else Atomics.store(ctl, 1 + j, SORTED)
+        continue
+      }
+      // nothing left to claim: the sorted partitions' refs once the table comes
+      if (!hasMain()) {
+        Atomics.wait(ctl, 1 + P, 0)
+        continue
+      }
+      sortedFrom = 0
+      while (sortedFrom < P && Atomics.load(ctl, 1 + sortedFrom) !== SORTED) sortedFrom++
+      if (sortedFrom === P) break
     }
   } finally {
-    refs.close()
+    prep.close()
   }
-  post({ done: { orphans: refs.orphanKeys(), ms: { ...parsed.ms, refs: Math.round(refs.ms) } } })
+  post({ done: { orphans: prep.orphans(), ms: { ...parsed.ms, sort: Math.round(prep.ms.sort), refs: Math.round(prep.ms.refs) }, bytes: prep.bytes } })
 } catch (err) {
   post({ error: err instanceof Error ? err.message : String(err) })
 }

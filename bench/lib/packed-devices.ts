@@ -11,7 +11,7 @@
 // ma >>> 10 | meta << 12 (ma, mb: the row's MPxN permuted, 22 + 22 bits; meta: type - 1 | status << 3 | role << 7).
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads'
 import type { RegistryPaths } from '../../dist/registry/index.js'
 import { csvPass } from '../../dist/registry/csv-pass.js'
 import { checkDevice, DEVICES, devRow } from '../../dist/registry/load-devices.js'
@@ -53,76 +53,102 @@ export async function parseDevices(paths: RegistryPaths, file: string, bits: num
   }
 }
 
-/** Step 2: each partition sorted by (permuted EUI-64, file order) in place; returns the ms taken. */
-export function sortDevices(layout: PartitionLayout): number {
-  const t0 = performance.now()
-  const rd = new PartitionReader(layout, true)
-  try {
-    const maxP = Math.max(1, ...layout.records)
-    const subMax = Math.min(24, 32 - layout.bits)
-    const cnt = new Uint32Array(2 ** subBits(maxP, subMax) + 1)
-    const order = new Uint32Array(maxP)
-    const out = new Uint32Array(maxP * RECORD_WORDS)
-    const lift = layout.bits
-    for (let part = 0; part < 2 ** layout.bits; part++) {
-      const n = rd.read(part)
-      if (n < 2) continue
-      const b = rd.buf
-      const s = subBits(n, subMax)
-      const ns = 2 ** s
-      const up = 32 - s
-      // counting sort by the EUI bits below the partition's (stable), then an insertion sort per sub-bucket
-      cnt.fill(0, 0, ns)
-      for (let x = 0; x < n; x++) cnt[s === 0 ? 0 : (b[x * RECORD_WORDS]! << lift) >>> up]!++
-      for (let k = 0, at = 0; k < ns; k++) {
-        const c = cnt[k]!
-        cnt[k] = at
-        at += c
-      }
-      for (let x = 0; x < n; x++) order[cnt[s === 0 ? 0 : (b[x * RECORD_WORDS]! << lift) >>> up]!++] = x
-      for (let k = 0, rs = 0; k < ns; rs = cnt[k++]!) {
-        const re = cnt[k]!
-        // strict comparisons: equal EUI-64s keep the file order
-        for (let x = rs + 1; x < re; x++) {
-          const v = order[x]!
-          const vh = b[v * RECORD_WORDS]!
-          const vl = b[v * RECORD_WORDS + 1]!
-          let j = x - 1
-          while (j >= rs) {
-            const u = order[j]!
-            const uh = b[u * RECORD_WORDS]!
-            if (uh < vh || (uh === vh && b[u * RECORD_WORDS + 1]! <= vl)) break
-            order[j + 1] = u
-            j--
-          }
-          order[j + 1] = v
-        }
-      }
-      for (let j = 0; j < n; j++) out.set(b.subarray(order[j]! * RECORD_WORDS, order[j]! * RECORD_WORDS + RECORD_WORDS), j * RECORD_WORDS)
-      rd.write(part, out)
-    }
-  } finally {
-    rd.close()
-  }
-  return Math.round(performance.now() - t0)
-}
-
-/** Step 3, a partition at a time: each record's MPxN -> main entry, or main.n + provisional orphan number. */
-export class DeviceRefs {
-  /** permuted MPxN (a * HALF + b) -> provisional orphan number, in first-seen order */
+/**
+ * Steps 2 and 3 on one partition at a time, in one thread: sort by (permuted EUI-64, file order)
+ * and/or the refs, written back over the partition's blocks (pages in the cache: cheap). Orphan
+ * numbers are `first + step * i` (the two threads number them apart: even and odd).
+ */
+export class DevicePrep {
+  /** permuted MPxN (a * HALF + b) -> provisional orphan number */
   readonly orphanOf = new Map<number, number>()
+  readonly ms = { sort: 0, refs: 0 }
   readonly #rd: PartitionReader
-  ms = 0
+  readonly #cnt: Uint32Array
+  readonly #order: Uint32Array
+  readonly #out: Uint32Array
+  readonly #subMax: number
+  main: KeyTable | undefined
 
-  constructor(layout: PartitionLayout, readonly main: KeyTable) {
+  constructor(readonly layout: PartitionLayout, readonly first: number, readonly step: number) {
     this.#rd = new PartitionReader(layout, true)
+    const maxP = Math.max(1, ...layout.records)
+    this.#subMax = Math.min(24, 32 - layout.bits)
+    this.#cnt = new Uint32Array(2 ** subBits(maxP, this.#subMax) + 1)
+    this.#order = new Uint32Array(maxP)
+    this.#out = new Uint32Array(maxP * RECORD_WORDS)
   }
 
-  partition(part: number): void {
-    const t0 = performance.now()
+  /** scratch bytes of this thread's steps */
+  get bytes(): number {
+    return this.#rd.buf.byteLength + this.#cnt.byteLength + this.#order.byteLength + this.#out.byteLength
+  }
+
+  /** Sorts partition `part` and, with `refs` (the MPxN table is set), gives its records their refs. */
+  run(part: number, sort: boolean, refs: boolean): void {
     const n = this.#rd.read(part)
-    const b = this.#rd.buf
-    const main = this.main
+    let b = this.#rd.buf
+    if (sort && n > 1) {
+      const t0 = performance.now()
+      this.#sort(b, n)
+      b = this.#out
+      this.ms.sort += performance.now() - t0
+    }
+    if (refs) {
+      const t0 = performance.now()
+      this.#refs(b, n)
+      this.ms.refs += performance.now() - t0
+    }
+    if ((sort && n > 1) || refs) this.#rd.write(part, b.subarray(0, n * RECORD_WORDS))
+  }
+
+  /** b's n records sorted into #out: a counting sort by the EUI bits below the partition's (stable), then an insertion sort per sub-bucket. */
+  #sort(b: Uint32Array, n: number): void {
+    const cnt = this.#cnt
+    const order = this.#order
+    const lift = this.layout.bits
+    const s = subBits(n, this.#subMax)
+    const ns = 2 ** s
+    const up = 32 - s
+    cnt.fill(0, 0, ns)
+    for (let x = 0; x < n; x++) cnt[s === 0 ? 0 : (b[x * RECORD_WORDS]! << lift) >>> up]!++
+    for (let k = 0, at = 0; k < ns; k++) {
+      const c = cnt[k]!
+      cnt[k] = at
+      at += c
+    }
+    for (let x = 0; x < n; x++) order[cnt[s === 0 ? 0 : (b[x * RECORD_WORDS]! << lift) >>> up]!++] = x
+    for (let k = 0, rs = 0; k < ns; rs = cnt[k++]!) {
+      const re = cnt[k]!
+      // strict comparisons: equal EUI-64s keep the file order
+      for (let x = rs + 1; x < re; x++) {
+        const v = order[x]!
+        const vh = b[v * RECORD_WORDS]!
+        const vl = b[v * RECORD_WORDS + 1]!
+        let j = x - 1
+        while (j >= rs) {
+          const u = order[j]!
+          const uh = b[u * RECORD_WORDS]!
+          if (uh < vh || (uh === vh && b[u * RECORD_WORDS + 1]! <= vl)) break
+          order[j + 1] = u
+          j--
+        }
+        order[j + 1] = v
+      }
+    }
+    const out = this.#out
+    for (let j = 0; j < n; j++) {
+      const x = order[j]! * RECORD_WORDS
+      const y = j * RECORD_WORDS
+      out[y] = b[x]!
+      out[y + 1] = b[x + 1]!
+      out[y + 2] = b[x + 2]!
+      out[y + 3] = b[x + 3]!
+    }
+  }
+
+  /** Each record's MPxN -> main entry, or main.n + provisional orphan number, in word 2. */
+  #refs(b: Uint32Array, n: number): void {
+    const main = this.main!
     for (let x = 0; x < n; x++) {
       const w2 = b[x * RECORD_WORDS + 2]!
       const ma = (w2 >>> 22) | ((b[x * RECORD_WORDS + 3]! & 0xfff) << 10)
@@ -131,20 +157,18 @@ export class DeviceRefs {
       if (e < 0) {
         const k = ma * HALF + mb
         let id = this.orphanOf.get(k)
-        if (id === undefined) this.orphanOf.set(k, (id = this.orphanOf.size))
+        if (id === undefined) this.orphanOf.set(k, (id = this.first + this.step * this.orphanOf.size))
         e = main.n + id
       }
       b[x * RECORD_WORDS + 2] = e
     }
-    this.#rd.write(part, b.subarray(0, n * RECORD_WORDS))
-    this.ms += performance.now() - t0
   }
 
-  /** The orphans' permuted keys by provisional number. */
-  orphanKeys(): number[] {
-    const keys = new Array<number>(this.orphanOf.size)
-    for (const [k, id] of this.orphanOf) keys[id] = k
-    return keys
+  /** [provisional number, permuted key] pairs of the orphans this thread met. */
+  orphans(): number[] {
+    const out: number[] = []
+    for (const [k, id] of this.orphanOf) out.push(id, k)
+    return out
   }
 
   close(): void {
@@ -152,19 +176,29 @@ export class DeviceRefs {
   }
 }
 
-/** The three steps as the load thread sees them, in a worker thread or here. */
+// Partition states in the shared control array (ctl[0] is the claim counter of unsorted partitions,
+// ctl[1 + p] partition p's state, ctl[1 + P] set once the MPxN table is posted)
+const SORTED = 1
+const REFS_CLAIMED = 2
+const READY = 3
+
+/** The steps as the load thread sees them, with a worker thread or without. */
 export interface DeviceJob {
   parsed(): Promise<DeviceParse>
-  /** the finished MPxN table: step 3 may start */
+  /** the finished MPxN table: the refs may start */
   refs(main: KeyTable): void
-  /** partition `part` has its refs */
+  /** partition `part` sorted and with its refs (the load thread prepares partitions itself while it would wait) */
   ready(part: number): Promise<void>
-  /** after the last partition: the orphans' permuted keys by provisional number; the steps' ms */
-  done(): Promise<{ orphans: number[]; ms: DeviceParse['ms'] }>
+  /** after the last partition: [provisional orphan number, permuted key] pairs, the steps' ms, scratch bytes */
+  done(): Promise<{ orphans: number[]; ms: Record<string, number>; bytes: number }>
   cancel(): Promise<void>
 }
 
-export type WorkerReply = { parsed: DeviceParse } | { ready: number } | { done: { orphans: number[]; ms: DeviceParse['ms'] } } | { error: string }
+export type WorkerReply =
+  | { parsed: DeviceParse }
+  | { ready: number }
+  | { done: { orphans: number[]; ms: Record<string, number>; bytes: number } }
+  | { error: string }
 
 function workerUrl(): URL | undefined {
   for (const name of ['./packed-devices-worker.mjs', './packed-devices-worker.js', './packed-devices-worker.ts']) {
@@ -178,76 +212,96 @@ export const canThread = () => workerUrl() !== undefined
 
 export function startDevices(paths: RegistryPaths, file: string, bits: number, thread: boolean): DeviceJob {
   const url = thread ? workerUrl() : undefined
-  return url ? threadJob(url, paths, file, bits) : hereJob(paths, file, bits)
-}
-
-/** Steps 1-2 when first asked (after the registrations: a one-thread build), step 3 per partition when asked. */
-function hereJob(paths: RegistryPaths, file: string, bits: number): DeviceJob {
-  let parsed: Promise<DeviceParse> | undefined
-  let main: KeyTable | undefined
-  let refs: DeviceRefs | undefined
-  const steps = () =>
-    (parsed ??= parseDevices(paths, file, bits).then((p) => {
-      p.ms.sort = sortDevices(p.layout)
-      return p
-    }))
-  return {
-    parsed: steps,
-    refs: (m) => void (main = m),
-    ready: async (part) => {
-      const p = await steps()
-      refs ??= new DeviceRefs(p.layout, main!)
-      refs.partition(part)
-    },
-    done: async () => {
-      const p = await steps()
-      refs?.close()
-      return { orphans: refs?.orphanKeys() ?? [], ms: { ...p.ms, refs: Math.round(refs?.ms ?? 0) } }
-    },
-    cancel: async () => refs?.close(),
-  }
-}
-
-function threadJob(url: URL, paths: RegistryPaths, file: string, bits: number): DeviceJob {
+  const ctl = new Int32Array(new SharedArrayBuffer(4 * (2 ** bits + 2)))
+  if (!url) return job(ctl, bits, undefined, () => parseDevices(paths, file, bits))
+  const { port1, port2 } = new MessageChannel()
   // it allocates next to nothing per row: a small young generation keeps its share of the peak small
-  const worker = new Worker(url, { workerData: { paths, file, bits }, resourceLimits: { maxYoungGenerationSizeMb: 4 } })
+  const worker = new Worker(url, { workerData: { paths, file, bits, ctl, port: port2 }, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: 4 } })
+  return job(ctl, bits, { worker, port: port1 }, undefined)
+}
+
+/** The load thread's side: without a worker it parses when first asked (after the registrations) and prepares every partition itself. */
+function job(ctl: Int32Array, bits: number, w: { worker: Worker; port: MessagePort } | undefined, parseHere: (() => Promise<DeviceParse>) | undefined): DeviceJob {
+  const P = 2 ** bits
   let failure: Error | undefined
   let finished = false
-  let readyTo = 0 // partitions [0, readyTo) have their refs
-  const waiting: { part: number; resolve: () => void; reject: (e: Error) => void }[] = []
+  let wake: (() => void) | undefined // the next message from the worker
   let onParsed!: { resolve: (p: DeviceParse) => void; reject: (e: Error) => void }
-  let onDone!: { resolve: (d: { orphans: number[]; ms: DeviceParse['ms'] }) => void; reject: (e: Error) => void }
-  const parsed = new Promise<DeviceParse>((resolve, reject) => (onParsed = { resolve, reject }))
-  const done = new Promise<{ orphans: number[]; ms: DeviceParse['ms'] }>((resolve, reject) => (onDone = { resolve, reject }))
-  parsed.catch(() => {}) // handled where awaited
+  let onDone!: { resolve: (d: { orphans: number[]; ms: Record<string, number>; bytes: number }) => void; reject: (e: Error) => void }
+  const parsedThere = new Promise<DeviceParse>((resolve, reject) => (onParsed = { resolve, reject }))
+  let parsedHere: Promise<DeviceParse> | undefined
+  const parsed = () => (w ? parsedThere : (parsedHere ??= parseHere!()))
+  const done = new Promise<{ orphans: number[]; ms: Record<string, number>; bytes: number }>((resolve, reject) => (onDone = { resolve, reject }))
+  parsedThere.catch(() => {}) // handled where awaited
   done.catch(() => {})
+  let prep: DevicePrep | undefined
+  let main: KeyTable | undefined
   const fail = (e: Error) => {
     failure ??= e
     onParsed.reject(failure)
     onDone.reject(failure)
-    for (const w of waiting.splice(0)) w.reject(failure)
+    wake?.()
   }
-  worker.on('message', (m: WorkerReply) => {
-    if ('parsed' in m) onParsed.resolve(m.parsed)
-    else if ('ready' in m) {
-      readyTo = m.ready + 1
-      for (let i = waiting.length - 1; i >= 0; i--) if (waiting[i]!.part < readyTo) waiting.splice(i, 1)[0]!.resolve()
-    } else if ('done' in m) {
-      finished = true
-      onDone.resolve(m.done)
-    } else fail(new Error(m.error))
-  })
-  worker.on('error', (err) => fail(new Error(`the devices.csv thread failed: ${err.message}`)))
-  worker.on('exit', (code) => finished || fail(new Error(`the devices.csv thread exited with code ${code} before it was done`)))
+  if (w) {
+    w.worker.on('message', (m: WorkerReply) => {
+      if ('parsed' in m) onParsed.resolve(m.parsed)
+      else if ('done' in m) {
+        finished = true
+        onDone.resolve(m.done)
+      } else if ('error' in m) fail(new Error(m.error))
+      wake?.()
+    })
+    w.worker.on('error', (err) => fail(new Error(`the devices.csv thread failed: ${err.message}`)))
+    w.worker.on('exit', (code) => finished || fail(new Error(`the devices.csv thread exited with code ${code} before it was done`)))
+  }
+  const prepHere = (layout: PartitionLayout) => (prep ??= Object.assign(new DevicePrep(layout, w ? 1 : 0, w ? 2 : 1), { main }))
   return {
-    parsed: () => parsed,
-    refs: (main) => worker.postMessage({ main: { bits: main.bits, n: main.n, starts: main.starts, low: main.low } }),
-    ready: (part) => {
-      if (failure) return Promise.reject(failure)
-      if (part < readyTo) return Promise.resolve()
-      return new Promise((resolve, reject) => waiting.push({ part, resolve, reject }))
+    parsed,
+    refs: (m) => {
+      main = m
+      if (prep) prep.main = m
+      if (w) {
+        w.port.postMessage({ bits: m.bits, n: m.n, starts: m.starts, low: m.low })
+        Atomics.store(ctl, 1 + P, 1)
+        Atomics.notify(ctl, 1 + P)
+      }
     },
-    done: () => done,
-    cancel: async () => void (await worker.terminate()),
+    ready: async (part) => {
+      const layout = (await parsed()).layout
+      for (;;) {
+        if (failure) throw failure
+        if (Atomics.load(ctl, 1 + part) === READY) return
+        const p = prepHere(layout)
+        // its refs still to do, or a partition no thread has claimed yet: done here; else wait for the worker
+        if (Atomics.compareExchange(ctl, 1 + part, SORTED, REFS_CLAIMED) === SORTED) {
+          p.run(part, false, true)
+          Atomics.store(ctl, 1 + part, READY)
+          return
+        }
+        const j = Atomics.add(ctl, 0, 1)
+        if (j < P) {
+          p.run(j, true, true)
+          Atomics.store(ctl, 1 + j, READY)
+          continue
+        }
+        if (!w) throw new Error(`devices partition ${part} was never prepared`)
+        await new Promise<void>((resolve) => {
+          wake = resolve
+          if (failure || Atomics.load(ctl, 1 + part) === READY) resolve()
+        })
+        wake = undefined
+      }
+    },
+    done: async () => {
+      const mine = { orphans: prep?.orphans() ?? [], ms: { sortHere: Math.round(prep?.ms.sort ?? 0), refsHere: Math.round(prep?.ms.refs ?? 0) }, bytes: prep?.bytes ?? 0 }
+      prep?.close()
+      if (!w) return { ...mine, ms: { ...(await parsed()).ms, ...mine.ms } }
+      const d = await done
+      return { orphans: [...d.orphans, ...mine.orphans], ms: { ...d.ms, ...mine.ms }, bytes: d.bytes + mine.bytes }
+    },
+    cancel: async () => {
+      prep?.close()
+      if (w) await w.worker.terminate()
+    },
   }
 }
