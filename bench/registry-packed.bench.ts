@@ -1,19 +1,26 @@
 // A sorted, bit-packed registration index (bench/lib/packed-index.ts), measured against today's
 // CompactRegistry on the same cached world (docs/registry.md, "Against the targets": a reload holds
 // two indexes, so 600 MB at 10M needs an index of ~250 MB or less).
-//   npm run bench:registry-packed -- [--sizes 1e6,1e7] [--runs 3] [--keys 1000000] [--chunk-rows 1000000]
-//                                    [--only build,snapshot,verify,reload-files,reload-snapshot,today-reload-snapshot]
+//   npm run bench:registry-packed -- [--sizes 1e6,1e7] [--runs 3] [--keys 1000000] [--thread false] [--partition-bits N]
+//                                    [--only today-files,build,build-here,snapshot,verify,reload-files,reload-files-here,
+//                                            reload-snapshot,today-reload-snapshot] [--corrupt N]
 //   npm run bench:registry-packed -- --report   (the markdown again from the JSON)
-// Each measurement runs in a fresh child process (peak RSS = its VmHWM):
-//   build            the packed index from registrations.csv and devices.csv: time, peak RSS, the size of
-//                    each typed array; writes the packed arrays as a snapshot (bench/.cache/packed-SIZE.snap)
+// Each measurement runs in a fresh child process (peak RSS = its VmHWM); --runs rounds of all the
+// kinds asked (verify once), so a change of load falls on both sides of a same-run ratio:
+//   today-files      today's build from the files (src/registry loadRegistry, no snapshot): the in-run baseline
+//   build            the packed index from registrations.csv and devices.csv (packed-build.ts, devices.csv
+//                    in a worker thread): time, peak RSS, the size of each typed array; writes the packed
+//                    arrays as a snapshot (bench/.cache/packed-SIZE.snap); build-here the same in one thread
 //   snapshot         the packed index read from that snapshot: time, peak RSS
 //   verify           today's index (its compiled snapshot, bench/.cache/snapshots-SIZE) and the packed one in
-//                    one process: every MPxN, orphan and device row compared, then --keys random keys (hits
-//                    and misses) through the hot path (mpxnFacts, deviceMpxnFacts, periods, links, type and
-//                    status); then lookup rates, interleaved rounds, medians
+//                    one process: every MPxN, orphan and device row compared (a device's links as a set:
+//                    today's keep no order), every device's links against devices.csv's order, then --keys
+//                    random keys (hits and misses) through the hot path (mpxnFacts, deviceMpxnFacts,
+//                    periods, links, type and status); then lookup rates, interleaved rounds, medians.
+//                    --corrupt N damages N periods, roles and link orders first (the check must fail)
 //   reload-files     one packed index from its snapshot, a second built from the files beside it (a reload):
-//                    peak RSS; reload-snapshot the same with the second read from the snapshot
+//                    peak RSS (reload-files-here: the build in one thread); reload-snapshot the same with
+//                    the second read from the snapshot
 //   today-reload-snapshot  today's index from its snapshot twice (the in-run baseline of a reload's peak)
 // Writes bench/results/registry-packed.json and the measured part of bench/results/registry-packed.md.
 import { execFileSync } from 'node:child_process'
@@ -328,12 +335,14 @@ function rates(t: CompactRegistry, px: PackedRegistry, rounds: number): Record<s
 
 // ---- the child: one measurement ----------------------------------------------------------------
 
-async function child(kind: string, dir: string, size: string): Promise<Record<string, unknown>> {
+async function child(measured: string, dir: string, size: string): Promise<Record<string, unknown>> {
+  // KIND-here: the same measurement with the packed build in one thread (no devices.csv thread)
+  const kind = measured.replace(/-here$/, '')
   const paths = pathsOf(dir)
   const snapDir = join(here, '.cache', `snapshots-${size}`)
   const packedFile = join(here, '.cache', `packed-${size}.snap`)
-  const buildOptions = { tmpDir: join(here, '.cache'), thread: arg('thread', 'true') !== 'false', ...(argv.includes('--partition-bits') && { partitionBits: Number(arg('partition-bits', '0')) }) }
-  const out: Record<string, unknown> = { kind, rssBeforeLoad: status('VmRSS') }
+  const buildOptions = { tmpDir: join(here, '.cache'), thread: !measured.endsWith('-here') && arg('thread', 'true') !== 'false', ...(argv.includes('--partition-bits') && { partitionBits: Number(arg('partition-bits', '0')) }) }
+  const out: Record<string, unknown> = { kind: measured, rssBeforeLoad: status('VmRSS') }
   const t0 = performance.now()
   if (kind === 'build') {
     const { index, stats } = await buildPacked(paths, buildOptions)
@@ -345,6 +354,7 @@ async function child(kind: string, dir: string, size: string): Promise<Record<st
     out.layout = { mainBits: index.main.bits, dayBits: index.dayBits, mpidBits: index.mpidBits, periodBits: 2 * index.dayBits + index.mpidBits + 1, devBits: index.dev.bits, refBits: index.dev.refBits, dayBase: formatDay(index.dayBase), periods: index.nPeriods, orphans: index.orphans.n, deviceRows: index.dev.rows }
     out.bytes = sizesOf(index)
     out.indexBytes = byteSizeOf(index)
+    if (measured !== kind) return out
     const tw = performance.now()
     out.snapshotBytes = writePacked(packedFile, index)
     out.snapshotWriteMs = Math.round(performance.now() - tw)
@@ -485,7 +495,7 @@ async function main() {
       if (size === 'edge') edgeWorld(dir) // its parties.yaml kept
     }
     const per: Record<string, Record<string, unknown>[]> = {}
-    const order = ['today-files', 'build', 'snapshot', 'verify', 'reload-files', 'reload-snapshot', 'today-reload-snapshot'].filter((k) => only.includes(k))
+    const order = ['today-files', 'build', 'build-here', 'snapshot', 'verify', 'reload-files', 'reload-files-here', 'reload-snapshot', 'today-reload-snapshot'].filter((k) => only.includes(k))
     if (!order.includes('build') && !existsSync(join(here, '.cache', `packed-${size}.snap`))) order.unshift('build')
     // rounds of all the kinds (not all runs of one kind, then the next): a change of load on the
     // shared machine falls on both sides of a same-run ratio
@@ -543,6 +553,20 @@ function writeMarkdown(doc: { date: string; machine: Record<string, unknown>; co
     const packedBytes = med(R.build ?? R.snapshot, (x) => num(x.indexBytes))
     const loads = Object.values(R).flat().flatMap((x) => [num(x.load1Before), num(x.load1After)])
     lines.push(`| ${label(r.size)} (${r.mpxns}) | ${MB(todayBytes)} MB (${r.todaySnapshotBytes ? MB(r.todaySnapshotBytes) : '?'} MB) | ${MB(packedBytes)} MB | ${(todayBytes / r.mpxns).toFixed(1)} / ${(packedBytes / r.mpxns).toFixed(1)} | ${fixed(med(R.build, (x) => num(x.buildMs)) / 1000)} s (${MB(med(R.build, (x) => num(x.peak)))} MB) | ${fixed(med(R.snapshot, (x) => num(x.readyMs)), 0)} ms (${MB(med(R.snapshot, (x) => num(x.peak)))} MB) | ${MB(med(R['reload-files'], (x) => num(x.peak)))} / ${MB(med(R['reload-snapshot'], (x) => num(x.peak)))} MB | ${MB(med(R['today-reload-snapshot'], (x) => num(x.peak)))} MB | ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)} |`)
+  }
+  lines.push('')
+  lines.push('Build from the files, in the same rounds (median of the runs; each run\'s time in brackets; ratio = packed / today\'s in-run median; `-here`: the packed build in one thread):', '')
+  lines.push('| MPxNs | today\'s build from files (peak RSS) | packed build (peak RSS) | ratio | packed build, one thread (peak RSS) | ratio | reload from files, packed: build / one thread (peak RSS) | temp files | working arrays | load 1-min of these runs (min-max) |')
+  lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+  const secs = (rs: Run[] | undefined, k = 'buildMs') => (rs?.length ? `${fixed(med(rs, (x) => num(x[k])) / 1000)} s [${rs.map((x) => fixed(num(x[k]) / 1000)).join(', ')}]` : '-')
+  for (const r of doc.results as { size: string; mpxns: number; runs: Record<string, Run[]> }[]) {
+    const R = r.runs
+    if (!R['today-files'] && !R['build-here']) continue
+    const today = med(R['today-files'], (x) => num(x.buildMs))
+    const st = (R.build ?? R['build-here'])?.[0]?.stats as { tempBytes?: number; stagingBytes?: number } | undefined
+    const these = ['today-files', 'build', 'build-here', 'reload-files', 'reload-files-here'].flatMap((k) => R[k] ?? [])
+    const loads = these.flatMap((x) => [num(x.load1Before), num(x.load1After)])
+    lines.push(`| ${label(r.size)} | ${secs(R['today-files'])} (${MB(med(R['today-files'], (x) => num(x.peak)))} MB) | ${secs(R.build)} (${MB(med(R.build, (x) => num(x.peak)))} MB) | ${fixed(med(R.build, (x) => num(x.buildMs)) / today, 2)} | ${secs(R['build-here'])} (${MB(med(R['build-here'], (x) => num(x.peak)))} MB) | ${fixed(med(R['build-here'], (x) => num(x.buildMs)) / today, 2)} | ${secs(R['reload-files'], 'reloadMs')} / ${secs(R['reload-files-here'], 'reloadMs')} (${MB(med(R['reload-files'], (x) => num(x.peak)))} / ${MB(med(R['reload-files-here'], (x) => num(x.peak)))} MB) | ${st?.tempBytes ? MB(st.tempBytes) + ' MB' : '-'} | ${st?.stagingBytes ? MB(st.stagingBytes) + ' MB' : '-'} | ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)} |`)
   }
   lines.push('')
   for (const r of doc.results as { size: string; mpxns: number; runs: Record<string, Run[]> }[]) {

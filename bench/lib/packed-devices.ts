@@ -15,11 +15,13 @@ import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads'
 import type { RegistryPaths } from '../../dist/registry/index.js'
 import { csvPass } from '../../dist/registry/csv-pass.js'
 import { checkDevice, DEVICES, devRow } from '../../dist/registry/load-devices.js'
-import { findEntry, HALF, perm, permEui, permMpxn, type KeyTable } from './packed-index.js'
+import { HALF, perm, permEui, permMpxn, readBits, type KeyTable } from './packed-index.js'
 import { PartitionReader, PartitionWriter, RECORD_WORDS, type PartitionLayout } from './packed-partitions.js'
 
 /** rows per sub-bucket the in-partition counting sort aims at (then an insertion sort each) */
 export const PER_SUB = 4
+/** MPxN lookups of a batch, done phase by phase */
+const LOOKUP_BATCH = 256
 export const subBits = (n: number, max: number) => Math.max(0, Math.min(max, Math.ceil(Math.log2(Math.max(1, n / PER_SUB)))))
 
 export interface DeviceParse {
@@ -68,6 +70,9 @@ export class DevicePrep {
   readonly #out: Uint32Array
   readonly #subMax: number
   main: KeyTable | undefined
+  readonly #batch = { lo: new Uint32Array(LOOKUP_BATCH), hi: new Uint32Array(LOOKUP_BATCH), want: new Float64Array(LOOKUP_BATCH) }
+  /** the touches' xor (kept, so that they are not optimized away) */
+  touched = 0
 
   constructor(readonly layout: PartitionLayout, readonly first: number, readonly step: number) {
     this.#rd = new PartitionReader(layout, true)
@@ -146,22 +151,58 @@ export class DevicePrep {
     }
   }
 
-  /** Each record's MPxN -> main entry, or main.n + provisional orphan number, in word 2. */
+  /**
+   * Each record's MPxN -> main entry, or main.n + provisional orphan number, in word 2. The lookups
+   * go in batches, phase by phase (bucket bounds, a touch of each bucket's first key word, the
+   * binary searches): the cache misses of a batch overlap instead of waiting one after another.
+   */
   #refs(b: Uint32Array, n: number): void {
     const main = this.main!
-    for (let x = 0; x < n; x++) {
-      const w2 = b[x * RECORD_WORDS + 2]!
-      const ma = (w2 >>> 22) | ((b[x * RECORD_WORDS + 3]! & 0xfff) << 10)
-      const mb = w2 & 0x3fffff
-      let e = findEntry(main, ma, mb)
-      if (e < 0) {
-        const k = ma * HALF + mb
-        let id = this.orphanOf.get(k)
-        if (id === undefined) this.orphanOf.set(k, (id = this.first + this.step * this.orphanOf.size))
-        e = main.n + id
+    const sh = 22 - main.bits
+    const lb = 44 - main.bits
+    const starts = main.starts
+    const low = main.low
+    const { lo, hi, want } = this.#batch
+    let touched = 0
+    for (let x0 = 0; x0 < n; x0 += LOOKUP_BATCH) {
+      const m = Math.min(LOOKUP_BATCH, n - x0)
+      for (let i = 0; i < m; i++) {
+        const x = (x0 + i) * RECORD_WORDS
+        const w2 = b[x + 2]!
+        const ma = (w2 >>> 22) | ((b[x + 3]! & 0xfff) << 10)
+        const bucket = ma >>> sh
+        lo[i] = starts[bucket]!
+        hi[i] = starts[bucket + 1]!
+        want[i] = (ma & ((1 << sh) - 1)) * HALF + (w2 & 0x3fffff)
       }
-      b[x * RECORD_WORDS + 2] = e
+      for (let i = 0; i < m; i++) touched ^= low[(lo[i]! * lb) >>> 5]!
+      for (let i = 0; i < m; i++) {
+        let l = lo[i]!
+        let h = hi[i]!
+        const v = want[i]!
+        let e = -1
+        while (l < h) {
+          const mid = (l + h) >>> 1
+          const k = readBits(low, mid * lb, lb)
+          if (k < v) l = mid + 1
+          else if (k > v) h = mid
+          else {
+            e = mid
+            break
+          }
+        }
+        const x = (x0 + i) * RECORD_WORDS
+        if (e < 0) {
+          const w2 = b[x + 2]!
+          const k = ((w2 >>> 22) | ((b[x + 3]! & 0xfff) << 10)) * HALF + (w2 & 0x3fffff)
+          let id = this.orphanOf.get(k)
+          if (id === undefined) this.orphanOf.set(k, (id = this.first + this.step * this.orphanOf.size))
+          e = main.n + id
+        }
+        b[x + 2] = e
+      }
     }
+    this.touched = touched
   }
 
   /** [provisional number, permuted key] pairs of the orphans this thread met. */

@@ -9,8 +9,8 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs'
 
 export const RECORD_WORDS = 4
-/** words of one partition's write block (64 KB) */
-const BLOCK_WORDS = 1 << 14
+/** words of one partition's write block (32 KB) */
+const BLOCK_WORDS = 1 << 13
 /** CSV bytes per partition the partition count aims at (~250k rows of either file: a few MB of staging) */
 const BYTES_PER_PARTITION = 8 << 20
 
