@@ -242,7 +242,8 @@ export type WorkerReply =
   | { error: string }
 
 function workerUrl(): URL | undefined {
-  for (const name of ['./packed-devices-worker.mjs', './packed-devices-worker.js', './packed-devices-worker.ts']) {
+  // the compiled worker (the bench's bundle, a build): not from source under tsx, which its workers cannot load
+  for (const name of ['./packed-devices-worker.mjs', './packed-devices-worker.js']) {
     const u = new URL(name, import.meta.url)
     if (existsSync(fileURLToPath(u))) return u
   }
