@@ -344,9 +344,16 @@ async function child(measured: string, dir: string, size: string): Promise<Recor
   const buildOptions = { tmpDir: join(here, '.cache'), thread: !measured.endsWith('-here') && arg('thread', 'true') !== 'false', ...(argv.includes('--partition-bits') && { partitionBits: Number(arg('partition-bits', '0')) }) }
   const out: Record<string, unknown> = { kind: measured, rssBeforeLoad: status('VmRSS') }
   const t0 = performance.now()
+  const c0 = process.cpuUsage()
+  // CPU time of all the process's threads: what a build costs, not how long it waited for a core
+  const cpuMs = () => {
+    const c = process.cpuUsage(c0)
+    return Math.round((c.user + c.system) / 1000)
+  }
   if (kind === 'build') {
     const { index, stats } = await buildPacked(paths, buildOptions)
     out.buildMs = Math.round(performance.now() - t0)
+    out.cpuMs = cpuMs()
     out.peak = hwm()
     out.rssAfter = status('VmRSS')
     out.stats = stats
@@ -387,6 +394,7 @@ async function child(measured: string, dir: string, size: string): Promise<Recor
     // today's build from the files (src/registry, as `npm run bench:registry` measures it): the in-run baseline
     const r = await loadRegistry(paths, { maxRejectRatio: 0.01 })
     out.buildMs = Math.round(performance.now() - t0)
+    out.cpuMs = cpuMs()
     out.peak = hwm()
     out.indexBytes = r.index.byteSize()
     return out
@@ -558,8 +566,8 @@ function writeMarkdown(doc: { date: string; machine: Record<string, unknown>; co
   }
   lines.push('')
   lines.push('Build from the files, in the same rounds (median of the runs; each run\'s time in brackets; ratio = packed / today\'s in-run median; `-here`: the packed build in one thread):', '')
-  lines.push('| MPxNs | today\'s build from files (peak RSS) | packed build (peak RSS) | ratio | packed build, one thread (peak RSS) | ratio | reload from files, packed: build / one thread (peak RSS) | temp files | working arrays | load 1-min of these runs (min-max) |')
-  lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+  lines.push('| MPxNs | today\'s build from files (peak RSS) | packed build (peak RSS) | ratio | packed build, one thread (peak RSS) | ratio | CPU s of the process: today / packed / one thread | reload from files, packed: build / one thread (peak RSS) | temp files | working arrays | load 1-min of these runs (min-max) |')
+  lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
   const secs = (rs: Run[] | undefined, k = 'buildMs') => (rs?.length ? `${fixed(med(rs, (x) => num(x[k])) / 1000)} s [${rs.map((x) => fixed(num(x[k]) / 1000)).join(', ')}]` : '-')
   for (const r of doc.results as { size: string; mpxns: number; runs: Record<string, Run[]> }[]) {
     const R = r.runs
@@ -568,7 +576,7 @@ function writeMarkdown(doc: { date: string; machine: Record<string, unknown>; co
     const st = (R.build ?? R['build-here'])?.[0]?.stats as { tempBytes?: number; stagingBytes?: number } | undefined
     const these = ['today-files', 'build', 'build-here', 'reload-files', 'reload-files-here'].flatMap((k) => R[k] ?? [])
     const loads = these.flatMap((x) => [num(x.load1Before), num(x.load1After)])
-    lines.push(`| ${label(r.size)} | ${secs(R['today-files'])} (${MB(med(R['today-files'], (x) => num(x.peak)))} MB) | ${secs(R.build)} (${MB(med(R.build, (x) => num(x.peak)))} MB) | ${fixed(med(R.build, (x) => num(x.buildMs)) / today, 2)} | ${secs(R['build-here'])} (${MB(med(R['build-here'], (x) => num(x.peak)))} MB) | ${fixed(med(R['build-here'], (x) => num(x.buildMs)) / today, 2)} | ${secs(R['reload-files'], 'reloadMs')} / ${secs(R['reload-files-here'], 'reloadMs')} (${MB(med(R['reload-files'], (x) => num(x.peak)))} / ${MB(med(R['reload-files-here'], (x) => num(x.peak)))} MB) | ${st?.tempBytes ? MB(st.tempBytes) + ' MB' : '-'} | ${st?.stagingBytes ? MB(st.stagingBytes) + ' MB' : '-'} | ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)} |`)
+    lines.push(`| ${label(r.size)} | ${secs(R['today-files'])} (${MB(med(R['today-files'], (x) => num(x.peak)))} MB) | ${secs(R.build)} (${MB(med(R.build, (x) => num(x.peak)))} MB) | ${fixed(med(R.build, (x) => num(x.buildMs)) / today, 2)} | ${secs(R['build-here'])} (${MB(med(R['build-here'], (x) => num(x.peak)))} MB) | ${fixed(med(R['build-here'], (x) => num(x.buildMs)) / today, 2)} | ${['today-files', 'build', 'build-here'].map((k) => fixed(med(R[k], (x) => num(x.cpuMs)) / 1000)).join(' / ')} | ${secs(R['reload-files'], 'reloadMs')} / ${secs(R['reload-files-here'], 'reloadMs')} (${MB(med(R['reload-files'], (x) => num(x.peak)))} / ${MB(med(R['reload-files-here'], (x) => num(x.peak)))} MB) | ${st?.tempBytes ? MB(st.tempBytes) + ' MB' : '-'} | ${st?.stagingBytes ? MB(st.stagingBytes) + ' MB' : '-'} | ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)} |`)
   }
   lines.push('')
   for (const r of doc.results as { size: string; mpxns: number; runs: Record<string, Run[]> }[]) {
