@@ -2,21 +2,23 @@
 // ONCE with a bounded working set:
 //   1. parse: every valid row (today's row checks: registrationCheck, checkDevice, through today's
 //      csvPass) becomes a 16-byte record appended to one of 2^k partitions by the top bits of its
-//      permuted key (packed-partitions.ts: one temp file per CSV, 64 KB write blocks per partition).
-//      devices.csv is parsed in a worker thread (packed-devices-worker.ts) while this thread parses
-//      registrations.csv: the two share nothing until a device row's MPxN becomes a main entry.
+//      permuted key (packed-partitions.ts: one temp file per CSV, a 32 KB write block per partition).
+//      devices.csv is parsed in a worker thread (packed-devices.ts, packed-devices-worker.ts) while
+//      this thread parses registrations.csv: the two share nothing until a device row's MPxN
+//      becomes a main entry.
 //   2. registrations, partition by partition in key order: read back (file order), counting-sorted
 //      into sub-buckets of the next key bits, each sub-bucket sorted and resolved by today's period
 //      rules (PeriodScratch from dist/registry/period-rules.js), appended to the packed arrays.
-//   3. devices, the same, once the MPxN entries exist: each record's MPxN looked up in the finished
-//      main table (an MPxN without registration rows becomes an orphan), rows sorted by (permuted
-//      EUI-64, file order), a device's links kept in the order of their first row in the file,
-//      duplicates collapsed (the later row's mpxn_role), type and status of the device's last row.
+//   3. devices: each partition sorted by (permuted EUI-64, file order) and its rows' MPxNs looked up
+//      in the finished main table (an MPxN without registration rows becomes an orphan), by either
+//      thread (packed-devices.ts); appended here in key order: a device's links in the order of
+//      their first row in the file, duplicates collapsed (the later row's mpxn_role), type and
+//      status of the device's last row.
 // The arrays are allocated for one entry per row (an upper bound) and only their used prefix is
 // written: the pages past it are never touched, so they cost address space, not RSS. The working
-// set beyond the index is the write blocks (64 KB per partition and file), one partition's records
-// and staging (~8 MB of CSV each: a few MB) and the worker thread's heap; the temp files (16 bytes a
-// valid row) are in `tmpDir` and removed after, also on failure.
+// set beyond the index is the write blocks, one partition's records and sort scratch per thread
+// (~8 MB of CSV a partition: a few MB) and the worker thread; the temp files (16 bytes a valid row)
+// are in `tmpDir` and removed after, also on failure.
 import { closeSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { threadId } from 'node:worker_threads'
@@ -134,10 +136,10 @@ export async function buildPacked(paths: RegistryPaths, o: BuildOptions = {}): P
     const lowMask = (1 << sh) - 1
 
     let rd = new PartitionReader(regLayout)
-    let maxP = Math.max(1, ...regLayout.records)
+    const maxP = Math.max(1, ...regLayout.records)
     const subMax = 44 - regBits
-    let sb = subBits(maxP, subMax)
-    let cnt = new Uint32Array(2 ** sb + 1)
+    const sb = subBits(maxP, subMax)
+    const cnt = new Uint32Array(2 ** sb + 1)
     let stKey: Float64Array | undefined = new Float64Array(maxP)
     let stPer: Uint16Array | undefined = new Uint16Array(3 * maxP)
     const out = new Uint16Array(3 * 64) // one MPxN's periods (at most 63 are kept)

@@ -6,11 +6,8 @@
 import { receiveMessageOnPort, workerData, parentPort, type MessagePort } from 'node:worker_threads'
 import type { RegistryPaths } from '../../dist/registry/index.js'
 import type { KeyTable } from './packed-index.js'
-import { DevicePrep, parseDevices, type WorkerReply } from './packed-devices.js'
+import { CANCELLED, DevicePrep, parseDevices, READY, REFS_CLAIMED, SORTED, type WorkerReply } from './packed-devices.js'
 
-const SORTED = 1
-const REFS_CLAIMED = 2
-const READY = 3
 const data = workerData as { paths: RegistryPaths; file: string; bits: number; ctl: Int32Array; port: MessagePort }
 const { ctl, port } = data
 const P = 2 ** data.bits
@@ -51,6 +48,7 @@ try {
       }
       // nothing left to claim: the sorted partitions' refs once the table comes
       if (!hasMain()) {
+        if (Atomics.load(ctl, 1 + P) === CANCELLED) throw new Error('cancelled')
         Atomics.wait(ctl, 1 + P, 0)
         continue
       }

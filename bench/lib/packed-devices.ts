@@ -219,9 +219,12 @@ export class DevicePrep {
 
 // Partition states in the shared control array (ctl[0] is the claim counter of unsorted partitions,
 // ctl[1 + p] partition p's state, ctl[1 + P] set once the MPxN table is posted)
-const SORTED = 1
-const REFS_CLAIMED = 2
-const READY = 3
+export const SORTED = 1
+export const REFS_CLAIMED = 2
+export const READY = 3
+/** ctl[1 + P]: the MPxN table is posted; or the build was cancelled */
+export const TABLE_POSTED = 1
+export const CANCELLED = 2
 
 /** The steps as the load thread sees them, with a worker thread or without. */
 export interface DeviceJob {
@@ -304,7 +307,7 @@ function job(ctl: Int32Array, bits: number, w: { worker: Worker; port: MessagePo
       if (prep) prep.main = m
       if (w) {
         w.port.postMessage({ bits: m.bits, n: m.n, starts: m.starts, low: m.low })
-        Atomics.store(ctl, 1 + P, 1)
+        Atomics.store(ctl, 1 + P, TABLE_POSTED)
         Atomics.notify(ctl, 1 + P)
       }
     },
@@ -343,7 +346,11 @@ function job(ctl: Int32Array, bits: number, w: { worker: Worker; port: MessagePo
     },
     cancel: async () => {
       prep?.close()
-      if (w) await w.worker.terminate()
+      if (!w) return
+      // a worker waiting for the MPxN table is woken and stops
+      Atomics.store(ctl, 1 + P, CANCELLED)
+      Atomics.notify(ctl, 1 + P)
+      await w.worker.terminate()
     },
   }
 }
