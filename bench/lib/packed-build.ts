@@ -1,346 +1,358 @@
-// Builds a PackedIndex (packed-index.ts) from registrations.csv and devices.csv with a bounded
-// working set: one pass counts the rows per fine bucket of the permuted key (2^20 buckets), then
-// the rows are staged chunk by chunk (a range of fine buckets of about `chunkRows` rows per pass
-// over the file), sorted per fine bucket, resolved by today's rules (dist/registry period-rules.js
-// for periods; load-devices.ts's for device rows) and appended to the packed arrays in key order.
+// Builds a PackedIndex (packed-index.ts) from registrations.csv and devices.csv, parsing each file
+// ONCE with a bounded working set:
+//   1. parse: every valid row (today's row checks: registrationCheck, checkDevice, through today's
+//      csvPass) becomes a 16-byte record appended to one of 2^k partitions by the top bits of its
+//      permuted key (packed-partitions.ts: one temp file per CSV, a 32 KB write block per partition).
+//      devices.csv is parsed in a worker thread (packed-devices.ts, packed-devices-worker.ts) while
+//      this thread parses registrations.csv: the two share nothing until a device row's MPxN
+//      becomes a main entry.
+//   2. registrations, partition by partition in key order: read back (file order), counting-sorted
+//      into sub-buckets of the next key bits, each sub-bucket sorted and resolved by today's period
+//      rules (PeriodScratch from dist/registry/period-rules.js), appended to the packed arrays.
+//   3. devices: each partition sorted by (permuted EUI-64, file order) and its rows' MPxNs looked up
+//      in the finished main table (an MPxN without registration rows becomes an orphan), by either
+//      thread (packed-devices.ts); appended here in key order: a device's links in the order of
+//      their first row in the file, duplicates collapsed (the later row's mpxn_role), type and
+//      status of the device's last row.
 // The arrays are allocated for one entry per row (an upper bound) and only their used prefix is
-// ever written: the pages past it are never touched, so they cost address space, not RSS, and a
-// snapshot holds the used part only. Row checks are today's (registrationCheck, checkDevice); the
-// files are read through one reused 1 MB buffer (no garbage per chunk: a streamed read leaves
-// tens of MB of spent chunks to the collector, which a reload's peak would carry), and a pass for
-// one chunk decodes only the first field of the rows outside it.
-import { closeSync, openSync, readSync, writeSync } from 'node:fs'
-import type { CsvKind, RowCheck } from '../../dist/registry/csv-pass.js'
-import { fields, splitFields } from '../../dist/registry/csv-rows.js'
-import { eui, mpxnKeyCodes, parseEuiCodes } from '../../dist/registry/keys.js'
+// written: the pages past it are never touched, so they cost address space, not RSS. The working
+// set beyond the index is the write blocks, one partition's records and sort scratch per thread
+// (~8 MB of CSV a partition: a few MB) and the worker thread; the temp files (16 bytes a valid row)
+// are in `tmpDir` and removed after, also on failure.
+import { closeSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { threadId } from 'node:worker_threads'
+import { csvPass } from '../../dist/registry/csv-pass.js'
 import { REGISTRATIONS, registrationCheck, regRow } from '../../dist/registry/load-registrations.js'
-import { checkDevice, DEVICES, devRow } from '../../dist/registry/load-devices.js'
 import { MpidTable } from '../../dist/registry/mpid-table.js'
 import { PeriodScratch } from '../../dist/registry/period-rules.js'
 import { loadParties } from '../../dist/registry/parties.js'
 import { OPEN_DAY } from '../../dist/registry/day.js'
 import type { RegistryPaths } from '../../dist/registry/index.js'
 import {
-  arraysOf, bitsFor, COUNT_BITS, findEntry, HALF, perm, permEui, permMpxn, SAMPLE_EVERY, wordsFor, writeBits, type KeyTable, type PackedIndex,
+  arraysOf, bitsFor, COUNT_BITS, HALF, perm, permMpxn, readBits, SAMPLE_EVERY, wordsFor, writeBits, type KeyTable, type PackedIndex,
 } from './packed-index.js'
+import { canThread, startDevices, subBits, type DeviceJob } from './packed-devices.js'
+import { partitionBitsFor, PartitionReader, PartitionWriter, RECORD_WORDS, type PartitionLayout } from './packed-partitions.js'
 
-const FINE = 20
-const NF = 2 ** FINE
 /** entries per bucket the bucket bits aim at (a binary search of ~4 steps in a bucket) */
 const PER_BUCKET = 16
 const DEVICE_BITS = 0x7f
 const ROLE_BIT = 0x80
+/** a device with more links than this finds its duplicate links through a Map, not a scan */
+const SCAN_LINKS = 32
 
 const u32 = (n: number) => new Uint32Array(new SharedArrayBuffer(Math.max(1, n) * 4))
 const u8 = (n: number) => new Uint8Array(new SharedArrayBuffer(Math.max(1, n)))
 const bucketBits = (n: number) => Math.max(12, Math.min(22, Math.round(Math.log2(Math.max(1, n) / PER_BUCKET))))
+const sizeOf = (file: string) => {
+  try {
+    return statSync(file).size
+  } catch {
+    return 0 // csvPass reports the file
+  }
+}
+
+export interface BuildOptions {
+  /** folder of the temp partition files (default: registrations.csv's folder; not a tmpfs: they are ~16 bytes a row) */
+  tmpDir?: string
+  /** parse devices.csv in a worker thread while this one parses registrations.csv (default true, where the worker script is) */
+  thread?: boolean
+  /** partition bits for both files (default from each file's size: ~8 MB of CSV a partition) */
+  partitionBits?: number
+}
 
 export interface BuildStats {
   ms: Record<string, number>
+  /** reads of each CSV */
   passes: { registrations: number; devices: number }
+  /** working arrays beyond the index: write blocks, one partition's records and staging */
   stagingBytes: number
+  /** bytes of the temp partition files (both, removed after) */
+  tempBytes: number
+  partitions: { registrations: number; devices: number }
+  thread: boolean
 }
 
-/** Fine-bucket ranges of about `chunkRows` rows each: [f0, f1) pairs. */
-function chunksOf(fineStart: Uint32Array, chunkRows: number): [number, number][] {
-  const out: [number, number][] = []
-  let f0 = 0
-  for (let f = 1; f <= NF; f++) {
-    if (f === NF || fineStart[f + 1]! - fineStart[f0]! > chunkRows) {
-      out.push([f0, f])
-      f0 = f
-    }
-  }
-  return out
-}
-
-const BUF = Buffer.allocUnsafe(1 << 20)
-
-/**
- * Calls `onRow` for each valid data row of a CSV (csv-pass.ts csvPass's rules: blank lines, a header,
- * the column count, then `check`); `skip`, asked before `check`, passes over a row early.
- */
-function eachRow(file: string, kind: CsvKind, check: RowCheck, onRow: () => void, skip?: (buf: Buffer) => boolean): number {
-  let first = true
-  let valid = 0
-  const line = (s: number, e: number) => {
-    const n = splitFields(BUF, s, e)
-    if (n === 1 && fields[0] === fields[1]) return
-    if (first) {
-      first = false
-      if (kind.isHeader(BUF, n)) return
-    }
-    if (n < kind.minColumns || n > kind.columns.length) return
-    if (skip?.(BUF) || check(BUF, n) !== undefined) return
-    valid++
-    onRow()
-  }
-  const fd = openSync(file, 'r')
-  try {
-    let have = 0
-    let bom = true
-    for (;;) {
-      const got = readSync(fd, BUF, have, BUF.length - have, null)
-      const end = have + got
-      let s = 0
-      if (bom && end >= 3 && BUF[0] === 0xef && BUF[1] === 0xbb && BUF[2] === 0xbf) s = 3
-      bom = false
-      const view = BUF.subarray(0, end)
-      for (;;) {
-        const nl = view.indexOf(10, s)
-        if (nl < 0) break
-        line(s, nl > s && BUF[nl - 1] === 13 ? nl - 1 : nl)
-        s = nl + 1
-      }
-      if (got === 0) {
-        if (s < end) line(s, BUF[end - 1] === 13 ? end - 1 : end)
-        break
-      }
-      BUF.copy(BUF, 0, s, end)
-      have = end - s
-      if (have === BUF.length) throw new Error(`${file}: a line longer than ${BUF.length} bytes`)
-    }
-  } finally {
-    closeSync(fd)
-  }
-  return valid
-}
-
-function prefix(counts: Uint32Array): void {
-  let at = 0
-  for (let i = 0; i < counts.length; i++) {
-    const c = counts[i]!
-    counts[i] = at
-    at += c
-  }
-}
-
-export async function buildPacked(paths: RegistryPaths, chunkRows = 1_000_000): Promise<{ index: PackedIndex; stats: BuildStats }> {
+export async function buildPacked(paths: RegistryPaths, o: BuildOptions = {}): Promise<{ index: PackedIndex; stats: BuildStats }> {
   const t0 = performance.now()
   const ms: Record<string, number> = {}
   const lap = (k: string) => (ms[k] = Math.round(performance.now() - t0))
-  const parties = await loadParties(paths.parties)
-  const mpids = new MpidTable(parties.flatMap((p) => p.mpids))
-  const check = registrationCheck(mpids)
+  const dir = o.tmpDir ?? dirname(paths.registrations)
+  const tag = `.packed-build-${process.pid}-${threadId}-${Date.now().toString(36)}`
+  const regFile = join(dir, `${tag}-registrations.tmp`)
+  const devFile = join(dir, `${tag}-devices.tmp`)
+  let job: DeviceJob | undefined
+  let finished = false
+  try {
+    const parties = await loadParties(paths.parties)
+    const mpids = new MpidTable(parties.flatMap((p) => p.mpids))
+    const check = registrationCheck(mpids)
+    const regBits = o.partitionBits ?? partitionBitsFor(sizeOf(paths.registrations))
+    const devBits = o.partitionBits ?? partitionBitsFor(sizeOf(paths.devices))
+    const thread = (o.thread ?? true) && canThread()
+    job = startDevices(paths, devFile, devBits, thread)
 
-  // registrations, pass 1: rows per fine bucket, the day range, the MPID codes
-  const fineStart = new Uint32Array(NF + 1)
-  let rows = 0
-  let minDay = OPEN_DAY
-  let maxDay = 0
-  const regRows = eachRow(paths.registrations, REGISTRATIONS, check, () => {
-    permMpxn(regRow.key)
-    fineStart[perm.a >>> 2]!++
-    rows++
-    if (regRow.from < minDay) minDay = regRow.from
-    if (regRow.from > maxDay) maxDay = regRow.from
-    if (regRow.to !== OPEN_DAY && regRow.to > maxDay) maxDay = regRow.to
-  })
-  lap('registrations-count')
-  prefix(fineStart)
-  const dayBase = rows > 0 ? minDay : 0
-  const dayBits = bitsFor(maxDay - dayBase + 1) // all ones = open
-  const mpidBits = bitsFor(Math.max(1, mpids.names.length - 1))
-  const W = 2 * dayBits + mpidBits + 1
-  const bits = bucketBits(rows / 1.2)
-  const lb = 44 - bits
-  const main: KeyTable = { bits, n: 0, starts: u32(2 ** bits + 1), low: u32(wordsFor(rows, lb)) }
-  const count = u32(wordsFor(rows, COUNT_BITS))
-  const sample = u32(Math.ceil(rows / SAMPLE_EVERY) + 1)
-  const periods = u32(wordsFor(rows, W))
-
-  const regChunks = chunksOf(fineStart, chunkRows)
-  let maxChunk = 0
-  let maxFine = 0
-  for (const [f0, f1] of regChunks) maxChunk = Math.max(maxChunk, fineStart[f1]! - fineStart[f0]!)
-  for (let f = 0; f < NF; f++) maxFine = Math.max(maxFine, fineStart[f + 1]! - fineStart[f]!)
-  // one staging buffer for both files (the collector frees an ArrayBuffer when it likes: a second
-  // one for the devices would sit beside this one's garbage)
-  let staging = new ArrayBuffer(17 * Math.max(maxChunk, chunkRows)) // sized for the devices' 17 B a row too
-  const stKey = new Float64Array(staging, 0, maxChunk)
-  const stPer = new Uint16Array(staging, 8 * maxChunk, 3 * maxChunk)
-  const out = new Uint16Array(3 * Math.max(1, maxFine))
-  const fill = new Uint32Array(NF)
-  const sc = new PeriodScratch(() => {})
-  let stagingBytes = staging.byteLength + out.byteLength + fill.byteLength + fineStart.byteLength
-  let i = 0
-  let p = 0
-  const mStarts = main.starts
-  for (const [f0, f1] of regChunks) {
-    const base = fineStart[f0]!
-    fill.set(fineStart.subarray(f0, f1), f0)
-    eachRow(paths.registrations, REGISTRATIONS, check, () => {
-      permMpxn(regRow.key)
-      const f = perm.a >>> 2
-      const at = fill[f]!++ - base
-      stKey[at] = perm.a * HALF + perm.b
-      stPer[at * 3] = regRow.from
-      stPer[at * 3 + 1] = regRow.to
-      stPer[at * 3 + 2] = regRow.mpid
-    }, (buf) => {
-      const k = mpxnKeyCodes(buf, fields[0]!, fields[1]!)
-      if (k < 0) return false // for the check to reject
-      permMpxn(k)
-      const f = perm.a >>> 2
-      return f < f0 || f >= f1
-    })
-    for (let f = f0; f < f1; f++) {
-      const rs = fineStart[f]! - base
-      const re = fineStart[f + 1]! - base
-      if (re === rs) continue
-      sc.load(stKey, stPer, rs, re)
-      for (let g = 0; g < sc.n; ) {
-        const k = sc.key[sc.order[g]!]!
-        let ge = g + 1
-        while (ge < sc.n && sc.key[sc.order[ge]!] === k) ge++
-        const n = sc.resolveGroup(g, ge, out, 0)
-        const a = Math.floor(k / HALF)
-        const sh = 22 - bits
-        mStarts[(a >>> sh) + 1]!++
-        writeBits(main.low, i * lb, lb, (a & ((1 << sh) - 1)) * HALF + (k - a * HALF))
-        writeBits(count, i * COUNT_BITS, COUNT_BITS, n)
-        if ((i & (SAMPLE_EVERY - 1)) === 0) sample[i / SAMPLE_EVERY] = p
-        for (let q = 0; q < n; q++) {
-          const to = out[q * 3 + 1]!
-          const code = out[q * 3 + 2]!
-          const bit = (p + q) * W
-          writeBits(periods, bit, dayBits, out[q * 3]! - dayBase)
-          writeBits(periods, bit + dayBits, dayBits, to === OPEN_DAY ? 2 ** dayBits - 1 : to - dayBase)
-          writeBits(periods, bit + 2 * dayBits, mpidBits, code & 0x7fff)
-          writeBits(periods, bit + 2 * dayBits + mpidBits, 1, code >>> 15)
-        }
-        p += n
-        i++
-        g = ge
-      }
+    // 1. registrations.csv parsed once into partition records; the day range and the MPID codes
+    const w = new PartitionWriter(regFile, regBits)
+    const wb = w.buf
+    const rsh = 22 - regBits
+    let minDay = OPEN_DAY
+    let maxDay = 0
+    let regRows: number
+    let regLayout: PartitionLayout
+    try {
+      regRows = await csvPass(paths.registrations, REGISTRATIONS, check, () => {
+        permMpxn(regRow.key)
+        const at = w.slot(perm.a >>> rsh)
+        wb[at] = perm.a
+        wb[at + 1] = perm.b
+        wb[at + 2] = (regRow.from | (regRow.to << 16)) >>> 0
+        wb[at + 3] = regRow.mpid
+        if (regRow.from < minDay) minDay = regRow.from
+        if (regRow.from > maxDay) maxDay = regRow.from
+        if (regRow.to !== OPEN_DAY && regRow.to > maxDay) maxDay = regRow.to
+      })
+      regLayout = w.finish()
+    } finally {
+      w.close()
     }
-  }
-  for (let b = 1; b < mStarts.length; b++) mStarts[b]! += mStarts[b - 1]!
-  main.n = i
-  lap('registrations-fill')
+    lap('registrations-parse')
 
-  // devices, pass 1: rows per fine bucket of the permuted EUI-64; MPxNs without registration rows
-  fineStart.fill(0)
-  let devRows = 0
-  const orphanKeys = new Set<number>()
-  eachRow(paths.devices, DEVICES, checkDevice, () => {
-    permEui(devRow.hi, devRow.lo)
-    fineStart[perm.a >>> (32 - FINE)]!++
-    devRows++
-    permMpxn(devRow.key)
-    if (findEntry(main, perm.a, perm.b) < 0) orphanKeys.add(devRow.key)
-  })
-  lap('devices-count')
-  prefix(fineStart)
-  const orphans = keyTable([...orphanKeys])
-  orphanKeys.clear()
-  const refBits = bitsFor(Math.max(1, main.n + orphans.n - 1))
-  const dbits = bucketBits(devRows)
-  const hb = 32 - dbits
-  const dev = {
-    bits: dbits, rows: 0, devices: 0, starts: u32(2 ** dbits + 1), hi: u32(wordsFor(devRows, hb)), lo: u32(devRows),
-    refBits, ref: u32(wordsFor(devRows, refBits)), meta: u8(devRows),
-  }
-  const devChunks = chunksOf(fineStart, chunkRows)
-  maxChunk = 0
-  for (const [f0, f1] of devChunks) maxChunk = Math.max(maxChunk, fineStart[f1]! - fineStart[f0]!)
-  if (staging.byteLength < 17 * maxChunk) staging = new ArrayBuffer(17 * maxChunk)
-  const sHi = new Uint32Array(staging, 0, maxChunk)
-  const sLo = new Uint32Array(staging, 4 * maxChunk, maxChunk)
-  const sRef = new Uint32Array(staging, 8 * maxChunk, maxChunk)
-  const order = new Uint32Array(staging, 12 * maxChunk, maxChunk)
-  const sMeta = new Uint8Array(staging, 16 * maxChunk, maxChunk)
-  stagingBytes = Math.max(stagingBytes, staging.byteLength + fill.byteLength + fineStart.byteLength)
-  let r = 0
-  let devices = 0
-  for (const [f0, f1] of devChunks) {
-    const base = fineStart[f0]!
-    fill.set(fineStart.subarray(f0, f1), f0)
-    eachRow(paths.devices, DEVICES, checkDevice, () => {
-      permEui(devRow.hi, devRow.lo)
-      const f = perm.a >>> (32 - FINE)
-      const at = fill[f]!++ - base
-      sHi[at] = perm.a
-      sLo[at] = perm.b
-      sMeta[at] = (devRow.type - 1) | (devRow.status << 3) | (devRow.role << 7)
-      permMpxn(devRow.key)
-      const e = findEntry(main, perm.a, perm.b)
-      sRef[at] = e >= 0 ? e : main.n + findEntry(orphans, perm.a, perm.b)
-    }, (buf) => {
-      if (fields[1]! - fields[0]! !== 23 || !parseEuiCodes(buf, fields[0]!, fields[1]!)) return false // for the check to reject
-      permEui(eui.hi, eui.lo)
-      const f = perm.a >>> (32 - FINE)
-      return f < f0 || f >= f1
-    })
-    for (let f = f0; f < f1; f++) {
-      const rs = fineStart[f]! - base
-      const re = fineStart[f + 1]! - base
-      // insertion sort of the fine bucket by (device, MPxN entry, file order): a handful of rows
-      for (let x = rs; x < re; x++) {
-        let j = x - 1
-        while (j >= rs) {
-          const o = order[j]!
-          if (sHi[o]! < sHi[x]! || (sHi[o] === sHi[x] && (sLo[o]! < sLo[x]! || (sLo[o] === sLo[x] && sRef[o]! <= sRef[x]!)))) break
-          order[j + 1] = o
-          j--
+    // 2. registrations: partitions in key order -> sorted, resolved, appended
+    const rows = regRows
+    const dayBase = rows > 0 ? minDay : 0
+    const dayBits = bitsFor(maxDay - dayBase + 1) // all ones = open
+    const mpidBits = bitsFor(Math.max(1, mpids.names.length - 1))
+    const W = 2 * dayBits + mpidBits + 1
+    const bits = bucketBits(rows / 1.2)
+    const lb = 44 - bits
+    const main: KeyTable = { bits, n: 0, starts: u32(2 ** bits + 1), low: u32(wordsFor(rows, lb)) }
+    const count = u32(wordsFor(rows, COUNT_BITS))
+    const sample = u32(Math.ceil(rows / SAMPLE_EVERY) + 1)
+    const periods = u32(wordsFor(rows, W))
+    const mStarts = main.starts
+    const sh = 22 - bits
+    const lowMask = (1 << sh) - 1
+
+    let rd = new PartitionReader(regLayout)
+    const maxP = Math.max(1, ...regLayout.records)
+    const subMax = 44 - regBits
+    const sb = subBits(maxP, subMax)
+    const cnt = new Uint32Array(2 ** sb + 1)
+    let stKey: Float64Array | undefined = new Float64Array(maxP)
+    let stPer: Uint16Array | undefined = new Uint16Array(3 * maxP)
+    const out = new Uint16Array(3 * 64) // one MPxN's periods (at most 63 are kept)
+    const sc = new PeriodScratch(() => {})
+    let stagingBytes = w.buf.byteLength + rd.buf.byteLength + cnt.byteLength + stKey.byteLength + stPer.byteLength
+    let i = 0
+    let p = 0
+    try {
+      for (let part = 0; part < 2 ** regBits; part++) {
+        const n = rd.read(part)
+        if (n === 0) continue
+        const b = rd.buf
+        const s = subBits(n, subMax)
+        const ns = 2 ** s
+        const div = 2 ** (subMax - s)
+        // counting sort by the key bits below the partition's (stable: file order kept within a sub-bucket)
+        cnt.fill(0, 0, ns)
+        for (let r = 0; r < n; r++) cnt[Math.floor((b[r * RECORD_WORDS]! * HALF + b[r * RECORD_WORDS + 1]!) / div) & (ns - 1)]!++
+        for (let k = 0, at = 0; k < ns; k++) {
+          const c = cnt[k]!
+          cnt[k] = at
+          at += c
         }
-        order[j + 1] = x
-      }
-      for (let g = rs; g < re; ) {
-        const h = sHi[order[g]!]!
-        const l = sLo[order[g]!]!
-        let ge = g + 1
-        while (ge < re && sHi[order[ge]!] === h && sLo[order[ge]!] === l) ge++
-        let last = order[g]! // the last row in the file decides type and status
-        for (let j = g + 1; j < ge; j++) if (order[j]! > last) last = order[j]!
-        for (let j = g; j < ge; j++) {
-          const x = order[j]!
-          if (j > g && sRef[x] === sRef[order[j - 1]!]) {
-            dev.meta[r - 1] = (dev.meta[r - 1]! & DEVICE_BITS) | (sMeta[x]! & ROLE_BIT) // the later row's role
-            continue
+        for (let r = 0; r < n; r++) {
+          const x = r * RECORD_WORDS
+          const key = b[x]! * HALF + b[x + 1]!
+          const at = cnt[Math.floor(key / div) & (ns - 1)]!++
+          stKey[at] = key
+          stPer[at * 3] = b[x + 2]! & 0xffff
+          stPer[at * 3 + 1] = b[x + 2]! >>> 16
+          stPer[at * 3 + 2] = b[x + 3]!
+        }
+        // cnt[k] is now the end of sub-bucket k
+        for (let k = 0, rs = 0; k < ns; rs = cnt[k++]!) {
+          const re = cnt[k]!
+          if (re === rs) continue
+          sc.load(stKey, stPer, rs, re)
+          for (let g = 0; g < sc.n; ) {
+            const key = sc.key[sc.order[g]!]!
+            let ge = g + 1
+            while (ge < sc.n && sc.key[sc.order[ge]!] === key) ge++
+            const np = sc.resolveGroup(g, ge, out, 0)
+            const a = Math.floor(key / HALF)
+            mStarts[(a >>> sh) + 1]!++
+            writeBits(main.low, i * lb, lb, (a & lowMask) * HALF + (key - a * HALF))
+            writeBits(count, i * COUNT_BITS, COUNT_BITS, np)
+            if ((i & (SAMPLE_EVERY - 1)) === 0) sample[i / SAMPLE_EVERY] = p
+            for (let q = 0; q < np; q++) {
+              const to = out[q * 3 + 1]!
+              const code = out[q * 3 + 2]!
+              const bit = (p + q) * W
+              writeBits(periods, bit, dayBits, out[q * 3]! - dayBase)
+              writeBits(periods, bit + dayBits, dayBits, to === OPEN_DAY ? 2 ** dayBits - 1 : to - dayBase)
+              writeBits(periods, bit + 2 * dayBits, mpidBits, code & 0x7fff)
+              writeBits(periods, bit + 2 * dayBits + mpidBits, 1, code >>> 15)
+            }
+            p += np
+            i++
+            g = ge
           }
-          dev.starts[(h >>> hb) + 1]!++
-          writeBits(dev.hi, r * hb, hb, h & ((1 << hb) - 1))
-          dev.lo[r] = l
-          writeBits(dev.ref, r * refBits, refBits, sRef[x]!)
-          dev.meta[r] = (sMeta[last]! & DEVICE_BITS) | (sMeta[x]! & ROLE_BIT)
-          r++
         }
-        devices++
-        g = ge
       }
+    } finally {
+      rd.close()
     }
-  }
-  for (let b = 1; b < dev.starts.length; b++) dev.starts[b]! += dev.starts[b - 1]!
-  dev.rows = r
-  dev.devices = devices
-  lap('devices-fill')
+    for (let k = 1; k < mStarts.length; k++) mStarts[k]! += mStarts[k - 1]!
+    main.n = i
+    stKey = stPer = undefined
+    rmSync(regFile, { force: true })
+    lap('registrations-resolve')
 
-  const index: PackedIndex = {
-    counts: { registrations: regRows, mpxns: main.n, devices, parties: parties.length, userIds: parties.reduce((n, x) => n + x.userIds.length, 0) },
-    parties, mpids: mpids.names, dayBase, dayBits, mpidBits, nPeriods: p,
-    main: { ...main, low: main.low.subarray(0, wordsFor(main.n, lb)) },
-    count: count.subarray(0, wordsFor(main.n, COUNT_BITS)),
-    sample: sample.subarray(0, Math.ceil(main.n / SAMPLE_EVERY)),
-    periods: periods.subarray(0, wordsFor(p, W)),
-    orphans,
-    dev: { ...dev, hi: dev.hi.subarray(0, wordsFor(r, hb)), lo: dev.lo.subarray(0, r), ref: dev.ref.subarray(0, wordsFor(r, refBits)), meta: dev.meta.subarray(0, r) },
-  }
-  return {
-    index,
-    stats: {
-      ms, stagingBytes,
-      passes: { registrations: 1 + regChunks.length, devices: 1 + devChunks.length },
-    },
+    // 3. devices: the partitions, sorted and with their refs (packed-devices.ts), in key order ->
+    // collapsed and appended, each as soon as the thread has its refs
+    const dp = await job.parsed()
+    lap('devices-parse-wait')
+    job.refs(main)
+    const devRows = dp.rows
+    const refBits0 = bitsFor(Math.max(1, main.n - 1)) // orphans (refs past main.n) may widen it at the end
+    const dbits = bucketBits(devRows)
+    const hb = 32 - dbits
+    const hiMask = (1 << hb) - 1
+    const dev = {
+      bits: dbits, rows: 0, devices: 0, starts: u32(2 ** dbits + 1), hi: u32(wordsFor(devRows, hb)), lo: u32(devRows),
+      // room for the widest refs orphans could need: the pages past the used prefix are never touched
+      refBits: refBits0, ref: u32(wordsFor(devRows, Math.min(32, bitsFor(main.n + devRows)))), meta: u8(devRows),
+    }
+    rd = new PartitionReader(dp.layout)
+    let keptRef = new Uint32Array(SCAN_LINKS)
+    const orphanRows: number[] = [] // [row, provisional number] of each link to an orphan
+    let r = 0
+    let devices = 0
+    const dStarts = dev.starts
+    const M = RECORD_WORDS
+    try {
+      for (let part = 0; part < 2 ** devBits; part++) {
+        await job.ready(part)
+        const n = rd.read(part)
+        const b = rd.buf
+        for (let g = 0; g < n; ) {
+          const h = b[g * M]!
+          const l = b[g * M + 1]!
+          let ge = g + 1
+          while (ge < n && b[ge * M] === h && b[ge * M + 1] === l) ge++
+          // the last row in the file decides type and status
+          const typeStatus = (b[(ge - 1) * M + 3]! >>> 12) & DEVICE_BITS
+          const first = r
+          const big = ge - g > SCAN_LINKS ? new Map<number, number>() : undefined
+          if (!big && keptRef.length < ge - g) keptRef = new Uint32Array(ge - g)
+          for (let x = g; x < ge; x++) {
+            const ref = b[x * M + 2]!
+            const role = (b[x * M + 3]! >>> 12) & ROLE_BIT
+            // a link already kept (same MPxN): its place stays, the later row's role wins
+            let dup = -1
+            if (big) dup = big.get(ref) ?? -1
+            else
+              for (let q = first; q < r; q++)
+                if (keptRef[q - first] === ref) {
+                  dup = q
+                  break
+                }
+            if (dup >= 0) {
+              dev.meta[dup] = (dev.meta[dup]! & DEVICE_BITS) | role
+              continue
+            }
+            if (big) big.set(ref, r)
+            else keptRef[r - first] = ref
+            dStarts[(h >>> hb) + 1]!++
+            writeBits(dev.hi, r * hb, hb, h & hiMask)
+            dev.lo[r] = l
+            if (ref < main.n) writeBits(dev.ref, r * refBits0, refBits0, ref)
+            else orphanRows.push(r, ref - main.n)
+            dev.meta[r] = typeStatus | role
+            r++
+          }
+          devices++
+          g = ge
+        }
+      }
+    } finally {
+      rd.close()
+    }
+    for (let k = 1; k < dStarts.length; k++) dStarts[k]! += dStarts[k - 1]!
+    const devDone = await job.done()
+    await job.cancel() // the thread's work is done
+    for (const [k, v] of Object.entries(devDone.ms)) ms[`devices-${k}`] = v
+    stagingBytes = Math.max(stagingBytes, rd.buf.byteLength + devDone.bytes)
+    rmSync(devFile, { force: true })
+
+    // orphans: a key table of their permuted keys; their links get main.n + the orphan's entry
+    const pairs = devDone.orphans // [provisional number, permuted key], from either thread
+    const keys = new Float64Array(pairs.length / 2)
+    for (let x = 0; x < keys.length; x++) keys[x] = pairs[2 * x + 1]!
+    keys.sort()
+    let nk = 0
+    for (let x = 0; x < keys.length; x++) if (x === 0 || keys[x] !== keys[x - 1]) keys[nk++] = keys[x]!
+    const orphans = keyTable(keys.subarray(0, nk))
+    const refBits = bitsFor(Math.max(1, main.n + orphans.n - 1))
+    if (refBits !== refBits0) widen(dev.ref, r, refBits0, refBits)
+    if (orphanRows.length > 0) {
+      const entryOfKey = new Map<number, number>()
+      for (let e = 0; e < nk; e++) entryOfKey.set(keys[e]!, e)
+      const entryOf = new Map<number, number>()
+      for (let x = 0; x < pairs.length; x += 2) entryOf.set(pairs[x]!, entryOfKey.get(pairs[x + 1]!)!)
+      for (let x = 0; x < orphanRows.length; x += 2) writeBits(dev.ref, orphanRows[x]! * refBits, refBits, main.n + entryOf.get(orphanRows[x + 1]!)!)
+    }
+    dev.refBits = refBits
+    dev.rows = r
+    dev.devices = devices
+    lap('devices-resolve')
+
+    const index: PackedIndex = {
+      counts: { registrations: regRows, mpxns: main.n, devices, parties: parties.length, userIds: parties.reduce((n, x) => n + x.userIds.length, 0) },
+      parties, mpids: mpids.names, dayBase, dayBits, mpidBits, nPeriods: p,
+      main: { ...main, low: main.low.subarray(0, wordsFor(main.n, lb)) },
+      count: count.subarray(0, wordsFor(main.n, COUNT_BITS)),
+      sample: sample.subarray(0, Math.ceil(main.n / SAMPLE_EVERY)),
+      periods: periods.subarray(0, wordsFor(p, W)),
+      orphans,
+      dev: { ...dev, hi: dev.hi.subarray(0, wordsFor(r, hb)), lo: dev.lo.subarray(0, r), ref: dev.ref.subarray(0, wordsFor(r, refBits)), meta: dev.meta.subarray(0, r) },
+    }
+    finished = true
+    return {
+      index,
+      stats: {
+        ms, stagingBytes, tempBytes: regLayout.bytes + dp.layout.bytes, thread,
+        passes: { registrations: 1, devices: 1 },
+        partitions: { registrations: 2 ** regBits, devices: 2 ** devBits },
+      },
+    }
+  } finally {
+    if (!finished) await job?.cancel().catch(() => {}) // the failure that got here is the one to report
+    rmSync(regFile, { force: true })
+    rmSync(devFile, { force: true })
   }
 }
 
-/** A key table of MPxN keys (the orphans: a few). */
-function keyTable(keys: number[]): KeyTable {
-  const pv = Float64Array.from(keys, (k) => {
-    permMpxn(k)
-    return perm.a * HALF + perm.b
-  }).sort()
+/** Fields 0..n) of `from` bits rewritten at `to` > from bits in place (from the end: a field only moves right). */
+function widen(w: Uint32Array, n: number, from: number, to: number): void {
+  for (let x = n - 1; x >= 0; x--) {
+    const v = readBits(w, x * from, from)
+    const bit = x * to
+    const k = bit >>> 5
+    const s = bit & 31
+    // clear the field's bits, then set them (the old fields below it may share its first word)
+    const m0 = to + s >= 32 ? ~0 << s : ((1 << to) - 1) << s
+    w[k]! &= ~m0
+    if (s + to > 32) w[k + 1]! &= ~((1 << (s + to - 32)) - 1)
+    writeBits(w, bit, to, v)
+  }
+}
+
+/** A key table of permuted MPxN keys (a * HALF + b), sorted (the orphans: a few). */
+function keyTable(pv: Float64Array): KeyTable {
   const bits = bucketBits(pv.length)
   const lb = 44 - bits
   const sh = 22 - bits
