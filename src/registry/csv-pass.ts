@@ -1,12 +1,10 @@
-// Passes over a registry CSV (docs/registry.md, "Bounded peak"): the index is built straight into its final
-// arrays by reading each file several times (validate and count rows per fine bucket, then stage
-// one chunk of buckets a pass: fine-buckets.ts), instead of staging every row in memory. The pass that validates reports with file:line (a FileTally); a
-// later pass (locateRows) sees the same rows and skips the same ones quietly.
+// Passes over a registry CSV (docs/registry.md, "Build from the files"): the build reads each file
+// once, validating and reporting with file:line (a FileTally); when conflicts were sampled, one
+// more quiet pass (locateRows) sees the same rows, skips the same ones and finds the samples' lines.
 import { fields, scanRows } from './csv-rows.js'
 import { acceptHeader, columnCountProblem, type FileTally } from './file-tally.js'
 import type { LoadProgress } from './report.js'
 import type { RunningCrc } from './sources.js'
-import { RegistryLoadError } from './errors.js'
 
 export interface CsvKind {
   columns: readonly string[]
@@ -57,11 +55,6 @@ export async function csvPass(file: string, kind: CsvKind, check: RowCheck, onRo
   }, o.onProgress && ((_l, b, total) => o.onProgress!({ file: label, rows: valid, bytes: b, totalBytes: total })), o.crc)
   if (tally) tally.bytes = bytes
   return valid
-}
-
-/** A later pass must read the bytes the validating pass read: else its rows overflow their fine buckets. */
-export function sameBytes(file: string, firstCrc: number, laterCrc: number): void {
-  if (firstCrc !== laterCrc) throw new RegistryLoadError('DCCGW_ERR_REGISTRY_READ', file, 'the file changed while it was being read (replace registry files by renaming a complete file into place); the previous index is kept')
 }
 
 /**

@@ -5,26 +5,31 @@
 // ExportMPAN); export only for a 13-digit MPAN.
 // An MPxN without registration rows is kept in a small side table (MpxnFacts.known = false).
 //
-// Built straight into the final packed device table like the MPxN table (load-registrations.ts:
-// a validating pass counts per fine bucket of the permuted EUI-64, then chunk by chunk the rows are
-// staged, sorted by device and appended in key order). A device's links keep the order of its
-// rows in the file (docs/registry.md, "Link order"). Exact duplicate rows (same device, same MPxN)
+// Built straight into the final packed device table like the MPxN table (load-registrations.ts),
+// reading the file ONCE: the one pass validates each row and appends it as a 16-byte record to a
+// partition by the top bits of its permuted EUI-64 (partition-files.ts): A, B (the permuted
+// EUI-64), mb | (ma & 0x3ff) << 22, ma >>> 10 | meta << 12 (ma, mb: the row's MPxN permuted, 22 + 22
+// bits; meta: metaOf). Then each partition is sorted by (permuted EUI-64, file order) and its MPxNs
+// looked up in the finished MPxN table (written back: word 2 becomes the ref), the orphans' table is
+// built, and the partitions are read again in key order, a device's rows collapsed and appended.
+// A device's links keep the order of its rows in the file (docs/registry.md, "Link order"). Exact duplicate rows (same device, same MPxN)
 // collapse into the first one's place, keeping the last row's mpxn_role when they differ in it; a
 // device listed with different types or statuses keeps the last row's values on all its rows
 // ('type-conflict').
-import { csvPass, locateRows, sameBytes, type CsvKind } from './csv-pass.js'
+import { csvPass, locateRows, type CsvKind } from './csv-pass.js'
 import { fields } from './csv-rows.js'
-import { bitsFor } from './bit-fields.js'
+import { bitsFor, readBits } from './bit-fields.js'
 import { DEVICE_BITS, DeviceTableWriter, metaOf, MPXN_ROLE_EXPORT, MPXN_ROLE_IMPORT, ROLE_BIT, type PackedDeviceTable } from './packed-device-table.js'
 import { fieldText, FileTally } from './file-tally.js'
-import { chunksOf, countsToFirstRows, FINE, FINE_BITS, largestChunk } from './fine-buckets.js'
 import { IssueSamples } from './issue-samples.js'
-import { perm, permEui, permMpxn, unpermEui } from './key-permutation.js'
+import { HALF, perm, permEui, permMpxn, unpermEui } from './key-permutation.js'
 import { eui, parseEuiCodes, mpxnKeyCodes } from './keys.js'
-import { entryOfKey, findEntry, keyTableOf, type KeyTable, type PackedMpxnTable } from './packed-mpxn-table.js'
+import { sizeOf } from './load-registrations.js'
+import { KeyTableWriter, type KeyTable, type PackedMpxnTable } from './packed-mpxn-table.js'
+import { PartitionReader, partitionBitsFor, PartitionWriter, RECORD_WORDS, subBits, type PartitionLayout, type TempFiles } from './partition-files.js'
 import { DEVICE_STATUSES, DEVICE_TYPES } from './registry-index.js'
 import type { LoadProgress, LoadReport } from './report.js'
-import { RunningCrc } from './sources.js'
+import type { RunningCrc } from './sources.js'
 
 export const DEVICE_COLUMNS = ['device_id', 'device_type', 'mpxn', 'device_status', 'mpxn_role'] as const
 const ROLE_CODES = new Map([['import', MPXN_ROLE_IMPORT], ['export', MPXN_ROLE_EXPORT]])
@@ -75,9 +80,11 @@ export function checkDevice(buf: Buffer, n: number): string | undefined {
   return undefined
 }
 
-/** a row outside the chunk a pass stages (never reported: the staging passes have no tally) */
-const OTHER_CHUNK = 'outside this pass'
-const FINE_SHIFT = 32 - FINE_BITS
+/** a device with more rows than this finds its duplicate links through a Map, not a scan */
+const SCAN_LINKS = 32
+/** MPxN lookups of a batch, done phase by phase */
+const LOOKUP_BATCH = 256
+const M = RECORD_WORDS
 
 /**
  * devices.csv -> the packed device table and the orphan table (MPxNs the rows name that `main`
@@ -89,115 +96,270 @@ export async function buildDevices(
   main: PackedMpxnTable,
   report: LoadReport,
   maxRejectRatio: number,
+  temp: TempFiles,
   onProgress?: (p: LoadProgress) => void,
   crc?: RunningCrc,
 ): Promise<{ table: PackedDeviceTable; orphans: KeyTable }> {
-  // 1. validate, count per fine bucket of the permuted EUI-64, collect the MPxNs without registration rows
-  const first = new Uint32Array(FINE + 1)
+  // 1. the one pass: validate, append each valid row's record to its partition
   const tally = new FileTally(file, report)
-  const readCrc = crc ?? new RunningCrc()
-  const orphanKeys = new Set<number>()
-  let rows = 0
-  await csvPass(file, DEVICES, checkDevice, () => {
-    permEui(devRow.hi, devRow.lo)
-    first[perm.a >>> FINE_SHIFT]!++
-    rows++
-    if (entryOfKey(main, devRow.key) < 0) {
-      report.devicesWithUnregisteredMpxn++
-      orphanKeys.add(devRow.key)
-    }
-  }, { tally, ...(onProgress && { onProgress }), crc: readCrc })
+  const bits = partitionBitsFor(sizeOf(file))
+  const sh = 32 - bits
+  const w = new PartitionWriter(temp.name('devices'), bits)
+  const wb = w.buf
+  let layout: PartitionLayout
+  let rows: number
+  try {
+    rows = await csvPass(file, DEVICES, checkDevice, () => {
+      permEui(devRow.hi, devRow.lo)
+      const A = perm.a
+      const B = perm.b
+      permMpxn(devRow.key)
+      const at = w.slot(bits === 0 ? 0 : A >>> sh)
+      wb[at] = A
+      wb[at + 1] = B
+      wb[at + 2] = (perm.b | ((perm.a & 0x3ff) << 22)) >>> 0
+      wb[at + 3] = (perm.a >>> 10) | (metaOf(devRow.type, devRow.status, devRow.role) << 12)
+    }, { tally, ...(onProgress && { onProgress }), ...(crc && { crc }) })
+    layout = w.finish()
+  } finally {
+    w.close()
+  }
   tally.finish(maxRejectRatio)
-  countsToFirstRows(first)
-  const orphans = keyTableOf(orphanKeys)
-  orphanKeys.clear()
-  const out = new DeviceTableWriter(rows, bitsFor(Math.max(1, main.n + orphans.n - 1)))
 
-  // 2. per chunk of fine buckets: stage its rows in file order, group them per device, append
-  const chunks = chunksOf(first)
-  const most = largestChunk(first, chunks)
-  const sHi = new Uint32Array(most)
-  const sLo = new Uint32Array(most)
-  const sRef = new Uint32Array(most)
-  const order = new Uint32Array(most)
-  const sMeta = new Uint8Array(most)
-  const fill = new Uint32Array(FINE)
-  const kept: number[] = [] // a device's links: staged rows, first of each MPxN
-  const keptRole: number[] = []
+  // 2. each partition sorted by (permuted EUI-64, file order), its MPxNs looked up, written back
+  const prep = new DevicePrep(layout, main)
+  try {
+    for (let part = 0; part < 2 ** bits; part++) prep.run(part)
+  } finally {
+    prep.close()
+  }
+  report.devicesWithUnregisteredMpxn += prep.orphanRows
+
+  // 3. the orphans' key table; a link to an orphan refers to main.n + its entry
+  const provisional = prep.orphanKeys // permuted keys by provisional number
+  const sorted = Float64Array.from(provisional).sort()
+  const keys = new KeyTableWriter(sorted.length)
+  for (const v of sorted) keys.add(v)
+  const orphans = keys.finish()
+  const entryOf = new Uint32Array(provisional.length)
+  const at = new Map<number, number>()
+  sorted.forEach((v, e) => at.set(v, e))
+  provisional.forEach((v, id) => (entryOf[id] = at.get(v)!))
+  at.clear()
+
+  // 4. partitions in key order: a device's rows collapsed and appended
+  const out = new DeviceTableWriter(rows, bitsFor(Math.max(1, main.n + orphans.n - 1)))
+  const rd = new PartitionReader(layout)
   const issues = new IssueSamples(report)
   const idOf = (a: number, b: number) => {
     unpermEui(a, b)
     return `${perm.a}:${perm.b}`
   }
-  let pass = 0
-  for (const [f0, f1] of chunks) {
-    pass++
-    const base = first[f0]!
-    fill.set(first.subarray(f0, f1), f0)
-    let fb = 0
-    const passCrc = new RunningCrc()
-    await csvPass(file, DEVICES, (buf, n) => {
-      if (fields[1]! - fields[0]! === 23 && parseEuiCodes(buf, fields[0]!, fields[1]!)) {
-        permEui(eui.hi, eui.lo)
-        fb = perm.a >>> FINE_SHIFT
-        if (fb < f0 || fb >= f1) return OTHER_CHUNK
-      }
-      return checkDevice(buf, n)
-    }, () => {
-      const at = fill[fb]!++ - base
-      permEui(devRow.hi, devRow.lo)
-      sHi[at] = perm.a
-      sLo[at] = perm.b
-      sMeta[at] = metaOf(devRow.type, devRow.status, devRow.role)
-      permMpxn(devRow.key)
-      const e = findEntry(main, perm.a, perm.b)
-      sRef[at] = e >= 0 ? e : main.n + findEntry(orphans, perm.a, perm.b)
-    }, { crc: passCrc, label: `${file} (pass ${pass + 1} of ${chunks.length + 1})`, ...(onProgress && { onProgress }) })
-    sameBytes(file, readCrc.value, passCrc.value)
-    for (let f = f0; f < f1; f++) {
-      const rs = first[f]! - base
-      const re = first[f + 1]! - base
-      // stable insertion sort of the fine bucket by device (a handful of rows): file order within a device
-      for (let x = rs; x < re; x++) {
-        let j = x - 1
-        while (j >= rs) {
-          const o = order[j]!
-          if (sHi[o]! < sHi[x]! || (sHi[o] === sHi[x] && sLo[o]! <= sLo[x]!)) break
-          order[j + 1] = o
-          j--
-        }
-        order[j + 1] = x
-      }
-      for (let g = rs; g < re; ) {
-        const h = sHi[order[g]!]!
-        const l = sLo[order[g]!]!
+  let keptRow = new Uint32Array(SCAN_LINKS) // a device's links: its first row of each MPxN
+  let keptRef = new Uint32Array(SCAN_LINKS)
+  let keptRole = new Uint8Array(SCAN_LINKS)
+  const mainN = main.n
+  try {
+    for (let part = 0; part < 2 ** bits; part++) {
+      const n = rd.read(part)
+      const b = rd.buf
+      for (let g = 0; g < n; ) {
+        const h = b[g * M]!
+        const l = b[g * M + 1]!
         let ge = g + 1
-        while (ge < re && sHi[order[ge]!] === h && sLo[order[ge]!] === l) ge++
-        const last = order[ge - 1]! // the last row in the file decides type and status
-        kept.length = 0
-        keptRole.length = 0
-        for (let j = g; j < ge; j++) {
-          const x = order[j]!
-          const dup = kept.findIndex((y) => sRef[y] === sRef[x])
+        while (ge < n && b[ge * M] === h && b[ge * M + 1] === l) ge++
+        // the last row in the file decides type and status
+        const lastBits = (b[(ge - 1) * M + 3]! >>> 12) & DEVICE_BITS
+        if (keptRow.length < ge - g) {
+          keptRow = new Uint32Array(ge - g)
+          keptRef = new Uint32Array(ge - g)
+          keptRole = new Uint8Array(ge - g)
+        }
+        const big = ge - g > SCAN_LINKS ? new Map<number, number>() : undefined
+        let k = 0
+        for (let x = g; x < ge; x++) {
+          const r = b[x * M + 2]!
+          const ref = r < mainN ? r : mainN + entryOf[r - mainN]!
+          const meta = b[x * M + 3]! >>> 12
+          // a link already kept (same MPxN): its place stays, the later row's role wins
+          let dup = -1
+          if (big) dup = big.get(ref) ?? -1
+          else
+            for (let q = 0; q < k; q++)
+              if (keptRef[q] === ref) {
+                dup = q
+                break
+              }
           if (dup >= 0) {
-            keptRole[dup] = sMeta[x]! & ROLE_BIT // the later row's role, in the first row's place
-            issues.add(idOf(h, l), j - g, order.indexOf(kept[dup]!, g) - g, 'duplicate device row, collapsed')
+            keptRole[dup] = meta & ROLE_BIT
+            issues.add(idOf(h, l), x - g, keptRow[dup]! - g, 'duplicate device row, collapsed')
             continue
           }
-          if ((sMeta[x]! & DEVICE_BITS) !== (sMeta[last]! & DEVICE_BITS))
-            issues.add(idOf(h, l), j - g, ge - 1 - g, 'device listed with another type or status; the last row wins')
-          kept.push(x)
-          keptRole.push(sMeta[x]! & ROLE_BIT)
+          if ((meta & DEVICE_BITS) !== lastBits) issues.add(idOf(h, l), x - g, ge - 1 - g, 'device listed with another type or status; the last row wins')
+          big?.set(ref, k)
+          keptRow[k] = x
+          keptRef[k] = ref
+          keptRole[k] = meta & ROLE_BIT
+          k++
         }
-        for (let k = 0; k < kept.length; k++) {
-          if (keptRole[k]) report.exportMpanLinks++
-          out.add(h, l, sRef[kept[k]!]!, (sMeta[last]! & DEVICE_BITS) | keptRole[k]!)
+        for (let q = 0; q < k; q++) {
+          if (keptRole[q]) report.exportMpanLinks++
+          out.add(h, l, keptRef[q]!, lastBits | keptRole[q]!)
         }
         g = ge
       }
     }
+  } finally {
+    rd.close()
   }
   if (issues.samples.length > 0)
     issues.finish(file, await locateRows(file, DEVICES, checkDevice, () => `${devRow.hi}:${devRow.lo}`, issues.wanted()))
   return { table: out.finish(), orphans }
+}
+
+/**
+ * Step 2 on one partition at a time: sort by (permuted EUI-64, file order), then each record's
+ * MPxN -> its main entry, or main.n + a provisional orphan number, in word 2; written back over the
+ * partition's blocks (pages in the cache: cheap).
+ */
+class DevicePrep {
+  /** permuted MPxN (a * HALF + b) -> provisional orphan number */
+  readonly #orphanOf = new Map<number, number>()
+  /** permuted MPxN key of each provisional orphan number */
+  readonly orphanKeys: number[] = []
+  /** rows whose MPxN has no registration rows */
+  orphanRows = 0
+  readonly #rd: PartitionReader
+  readonly #cnt: Uint32Array
+  readonly #order: Uint32Array
+  readonly #out: Uint32Array
+  readonly #subMax: number
+  readonly #batch = { lo: new Uint32Array(LOOKUP_BATCH), hi: new Uint32Array(LOOKUP_BATCH), want: new Float64Array(LOOKUP_BATCH) }
+  /** the touches' xor (kept, so that they are not optimized away) */
+  touched = 0
+
+  constructor(readonly layout: PartitionLayout, readonly main: KeyTable) {
+    this.#rd = new PartitionReader(layout, true)
+    const maxP = Math.max(1, ...layout.records)
+    this.#subMax = Math.min(24, 32 - layout.bits)
+    this.#cnt = new Uint32Array(2 ** subBits(maxP, this.#subMax) + 1)
+    this.#order = new Uint32Array(maxP)
+    this.#out = new Uint32Array(maxP * M)
+  }
+
+  run(part: number): void {
+    const n = this.#rd.read(part)
+    if (n === 0) return
+    this.#sort(this.#rd.buf, n)
+    this.#refs(this.#out, n)
+    this.#rd.write(part, this.#out.subarray(0, n * M))
+  }
+
+  /** b's n records sorted into #out: a counting sort by the EUI bits below the partition's (stable), then an insertion sort per sub-bucket. */
+  #sort(b: Uint32Array, n: number): void {
+    const cnt = this.#cnt
+    const order = this.#order
+    const lift = this.layout.bits
+    const s = subBits(n, this.#subMax)
+    const ns = 2 ** s
+    const up = 32 - s
+    cnt.fill(0, 0, ns)
+    for (let x = 0; x < n; x++) cnt[s === 0 ? 0 : (b[x * M]! << lift) >>> up]!++
+    for (let k = 0, at = 0; k < ns; k++) {
+      const c = cnt[k]!
+      cnt[k] = at
+      at += c
+    }
+    for (let x = 0; x < n; x++) order[cnt[s === 0 ? 0 : (b[x * M]! << lift) >>> up]!++] = x
+    for (let k = 0, rs = 0; k < ns; rs = cnt[k++]!) {
+      const re = cnt[k]!
+      // strict comparisons: equal EUI-64s keep the file order
+      for (let x = rs + 1; x < re; x++) {
+        const v = order[x]!
+        const vh = b[v * M]!
+        const vl = b[v * M + 1]!
+        let j = x - 1
+        while (j >= rs) {
+          const u = order[j]!
+          const uh = b[u * M]!
+          if (uh < vh || (uh === vh && b[u * M + 1]! <= vl)) break
+          order[j + 1] = u
+          j--
+        }
+        order[j + 1] = v
+      }
+    }
+    const out = this.#out
+    for (let j = 0; j < n; j++) {
+      const x = order[j]! * M
+      const y = j * M
+      out[y] = b[x]!
+      out[y + 1] = b[x + 1]!
+      out[y + 2] = b[x + 2]!
+      out[y + 3] = b[x + 3]!
+    }
+  }
+
+  /**
+   * Each record's MPxN -> main entry, or main.n + provisional orphan number, in word 2. The lookups
+   * go in batches, phase by phase (bucket bounds, a touch of each bucket's first key word, the
+   * binary searches): the cache misses of a batch overlap instead of waiting one after another.
+   */
+  #refs(b: Uint32Array, n: number): void {
+    const main = this.main
+    const sh = 22 - main.bits
+    const lb = 44 - main.bits
+    const starts = main.starts
+    const low = main.low
+    const { lo, hi, want } = this.#batch
+    let touched = 0
+    for (let x0 = 0; x0 < n; x0 += LOOKUP_BATCH) {
+      const m = Math.min(LOOKUP_BATCH, n - x0)
+      for (let i = 0; i < m; i++) {
+        const x = (x0 + i) * M
+        const w2 = b[x + 2]!
+        const ma = (w2 >>> 22) | ((b[x + 3]! & 0xfff) << 10)
+        const bucket = ma >>> sh
+        lo[i] = starts[bucket]!
+        hi[i] = starts[bucket + 1]!
+        want[i] = (ma & ((1 << sh) - 1)) * HALF + (w2 & 0x3fffff)
+      }
+      for (let i = 0; i < m; i++) touched ^= low[(lo[i]! * lb) >>> 5] ?? 0
+      for (let i = 0; i < m; i++) {
+        let l = lo[i]!
+        let h = hi[i]!
+        const v = want[i]!
+        let e = -1
+        while (l < h) {
+          const mid = (l + h) >>> 1
+          const k = readBits(low, mid * lb, lb)
+          if (k < v) l = mid + 1
+          else if (k > v) h = mid
+          else {
+            e = mid
+            break
+          }
+        }
+        const x = (x0 + i) * M
+        if (e < 0) {
+          const w2 = b[x + 2]!
+          const k = ((w2 >>> 22) | ((b[x + 3]! & 0xfff) << 10)) * HALF + (w2 & 0x3fffff)
+          let id = this.#orphanOf.get(k)
+          if (id === undefined) {
+            id = this.orphanKeys.length
+            this.#orphanOf.set(k, id)
+            this.orphanKeys.push(k)
+          }
+          this.orphanRows++
+          e = main.n + id
+        }
+        b[x + 2] = e
+      }
+    }
+    this.touched = touched
+  }
+
+  close(): void {
+    this.#rd.close()
+  }
 }

@@ -4,6 +4,7 @@
 // the next start.
 // Side-effect free: it builds a new index beside any live one and throws RegistryLoadError on a
 // fatal problem, so a failed reload leaves the caller's current index untouched (docs/registry.md, "Reload").
+import { dirname } from 'node:path'
 import { MPXN_ROLE_EXPORT, roleAt, type PackedDeviceTable } from './packed-device-table.js'
 import { buildDevices } from './load-devices.js'
 import { buildRegistrations } from './load-registrations.js'
@@ -12,6 +13,7 @@ import { loadParties } from './parties.js'
 import { CompactRegistry, INDEX_LAYOUT } from './registry-index.js'
 import { emptyReport, type LoadProgress, type LoadReport } from './report.js'
 import { loadNewestSnapshot, saveIndexSnapshot, type SnapshotOptions } from './snapshot-store.js'
+import { TempFiles } from './partition-files.js'
 import { crcOfFile, RunningCrc, statOf, type SourceStamp } from './sources.js'
 
 export interface RegistryPaths {
@@ -96,14 +98,22 @@ export async function loadRegistryHere(paths: RegistryPaths, opts: LoadOptions):
 
   // registrations.csv, then devices.csv: a device row's MPxN becomes its main-table entry, so the
   // MPxN table comes first (a failing registrations.csv is reported before devices.csv is read)
-  const regCrc = new RunningCrc()
-  const reg = await buildRegistrations(paths.registrations, mpids, report, opts.maxRejectRatio, opts.onProgress, regCrc)
-  stamps.registrations.crc32 = regCrc.value
+  // each parsed once into partition temp files (partition-files.ts), removed after, also on failure
+  const temp = new TempFiles(opts.snapshots?.dir ?? dirname(paths.registrations))
+  let reg: Awaited<ReturnType<typeof buildRegistrations>>
+  let dev: Awaited<ReturnType<typeof buildDevices>>
+  try {
+    const regCrc = new RunningCrc()
+    reg = await buildRegistrations(paths.registrations, mpids, report, opts.maxRejectRatio, temp, opts.onProgress, regCrc)
+    stamps.registrations.crc32 = regCrc.value
+    const devCrc = new RunningCrc()
+    dev = await buildDevices(paths.devices, reg.table, report, opts.maxRejectRatio, temp, opts.onProgress, devCrc)
+    stamps.devices.crc32 = devCrc.value
+  } finally {
+    temp.remove()
+  }
   report.mergedPeriods = reg.merged
   const main = reg.table
-  const devCrc = new RunningCrc()
-  const dev = await buildDevices(paths.devices, main, report, opts.maxRejectRatio, opts.onProgress, devCrc)
-  stamps.devices.crc32 = devCrc.value
   const devices = dev.table
 
   const index = new CompactRegistry({
