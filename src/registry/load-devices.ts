@@ -24,9 +24,8 @@ import { fieldText, FileTally } from './file-tally.js'
 import { IssueSamples } from './issue-samples.js'
 import { HALF, perm, permEui, permMpxn, unpermEui } from './key-permutation.js'
 import { eui, parseEuiCodes, mpxnKeyCodes } from './keys.js'
-import { sizeOf } from './load-registrations.js'
 import { KeyTableWriter, type KeyTable, type PackedMpxnTable } from './packed-mpxn-table.js'
-import { PartitionReader, partitionBitsFor, PartitionWriter, RECORD_WORDS, subBits, type PartitionLayout, type TempFiles } from './partition-files.js'
+import { PartitionReader, PartitionWriter, RECORD_WORDS, subBits, type PartitionLayout, type TempFiles } from './partition-files.js'
 import { DEVICE_STATUSES, DEVICE_TYPES } from './registry-index.js'
 import type { LoadProgress, LoadReport } from './report.js'
 import type { RunningCrc } from './sources.js'
@@ -102,7 +101,7 @@ export async function buildDevices(
 ): Promise<{ table: PackedDeviceTable; orphans: KeyTable }> {
   // 1. the one pass: validate, append each valid row's record to its partition
   const tally = new FileTally(file, report)
-  const bits = partitionBitsFor(sizeOf(file))
+  const bits = temp.bitsFor(file)
   const sh = 32 - bits
   const w = new PartitionWriter(temp.name('devices'), bits)
   const wb = w.buf

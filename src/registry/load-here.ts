@@ -37,6 +37,8 @@ export interface LoadOptions {
    * from the files (`registry compile`).
    */
   snapshots?: SnapshotOptions & { use?: boolean }
+  /** partitions (2^bits) of each file's records in a build from files; default from the file's size (tests) */
+  partitionBits?: number
 }
 
 /** The source files of an index built from files, as read (null for a snapshot load). */
@@ -99,7 +101,7 @@ export async function loadRegistryHere(paths: RegistryPaths, opts: LoadOptions):
   // registrations.csv, then devices.csv: a device row's MPxN becomes its main-table entry, so the
   // MPxN table comes first (a failing registrations.csv is reported before devices.csv is read)
   // each parsed once into partition temp files (partition-files.ts), removed after, also on failure
-  const temp = new TempFiles(opts.snapshots?.dir ?? dirname(paths.registrations))
+  const temp = new TempFiles(opts.snapshots?.dir ?? dirname(paths.registrations), opts.partitionBits)
   let reg: Awaited<ReturnType<typeof buildRegistrations>>
   let dev: Awaited<ReturnType<typeof buildDevices>>
   try {

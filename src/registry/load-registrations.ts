@@ -17,7 +17,6 @@
 import { checkMpxnKey } from './check-digits.js'
 import { OPEN_DAY, parseDayCodes } from './day.js'
 import { fields } from './csv-rows.js'
-import { statSync } from 'node:fs'
 import { csvPass, locateRows, type CsvKind } from './csv-pass.js'
 import { fieldText, FileTally } from './file-tally.js'
 import { IssueSamples } from './issue-samples.js'
@@ -28,7 +27,7 @@ import { keyOfPermuted, MpxnTableWriter, periodWidths, type PackedMpxnTable } fr
 import { MAX_PERIODS, PERIOD_RULES, PeriodScratch } from './period-rules.js'
 import type { LoadProgress, LoadReport } from './report.js'
 import type { RunningCrc } from './sources.js'
-import { PartitionReader, partitionBitsFor, PartitionWriter, RECORD_WORDS, subBits, type PartitionLayout, type TempFiles } from './partition-files.js'
+import { PartitionReader, PartitionWriter, RECORD_WORDS, subBits, type PartitionLayout, type TempFiles } from './partition-files.js'
 
 export const REGISTRATION_COLUMNS = ['mpxn', 'supplier_mpid', 'effective_from', 'effective_to'] as const
 
@@ -80,7 +79,7 @@ export async function buildRegistrations(
   // 1. the one pass: validate, warn, and append each valid row's record to its partition
   const tally = new FileTally(file, report)
   const unknown = new Set<number>()
-  const bits = partitionBitsFor(sizeOf(file))
+  const bits = temp.bitsFor(file)
   const rsh = 22 - bits
   const w = new PartitionWriter(temp.name('registrations'), bits)
   const wb = w.buf
@@ -174,13 +173,4 @@ export async function buildRegistrations(
   }
   if (issues.samples.length > 0) issues.finish(file, await locateRows(file, REGISTRATIONS, check, () => regRow.key, issues.wanted()))
   return { table: out.finish(), merged: sc.merged, tally }
-}
-
-/** Size of a file, 0 when it cannot be read (csvPass reports why). */
-export function sizeOf(file: string): number {
-  try {
-    return statSync(file).size
-  } catch {
-    return 0
-  }
 }

@@ -13,6 +13,7 @@ export interface LoadWorkerData {
   maxRejectRatio: number
   progress: boolean
   snapshots?: LoadOptions['snapshots']
+  partitionBits?: number
 }
 
 const data = workerData as LoadWorkerData
@@ -27,6 +28,7 @@ const onProgress = (p: LoadProgress) => {
 try {
   const opts: LoadOptions = {
     maxRejectRatio: data.maxRejectRatio, ...(data.progress && { onProgress }), ...(data.snapshots && { snapshots: data.snapshots }),
+    ...(data.partitionBits !== undefined && { partitionBits: data.partitionBits }),
   }
   const result = await loadRegistryHere(data.paths, opts)
   port.postMessage({ snapshot: result.index.toShared(), report: result.report })

@@ -56,6 +56,7 @@ export async function loadRegistry(paths: RegistryPaths, opts: LoadOptions): Pro
   }
   const data: LoadWorkerData = {
     paths, maxRejectRatio: opts.maxRejectRatio, progress: opts.onProgress !== undefined, ...(opts.snapshots && { snapshots: opts.snapshots }),
+    ...(opts.partitionBits !== undefined && { partitionBits: opts.partitionBits }),
   }
   const worker = new Worker(url, { workerData: data })
   let written: (w: SnapshotWrite) => void = () => {}

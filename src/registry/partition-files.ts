@@ -4,7 +4,7 @@
 // records are buffered in one 32 KB block of a shared write buffer and written to ONE temp file per
 // CSV when the block is full; the blocks' places are kept per partition, so reading a partition back
 // is a few positioned reads, in file order. Records: load-registrations.ts, load-devices.ts.
-import { closeSync, existsSync, mkdirSync, openSync, readSync, rmdirSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readSync, rmdirSync, rmSync, statSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { threadId } from 'node:worker_threads'
 import { RegistryLoadError } from './errors.js'
@@ -14,6 +14,15 @@ export const RECORD_WORDS = 4
 const BLOCK_WORDS = 1 << 13
 /** CSV bytes per partition the partition count aims at (~250k rows of either file: a few MB of staging) */
 const BYTES_PER_PARTITION = 8 << 20
+
+/** Size of a file, 0 when it cannot be read (the CSV pass reports why). */
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size
+  } catch {
+    return 0
+  }
+}
 
 /** Partition bits for a CSV of `bytes` bytes (0-10). */
 export function partitionBitsFor(bytes: number): number {
@@ -38,7 +47,13 @@ export class TempFiles {
   readonly #made: string[] = []
   #createdDir = false
   readonly #tag = `.registry-build-${process.pid}-${threadId}-${Date.now().toString(36)}`
-  constructor(readonly dir: string) {}
+  /** `partitionBits`: partitions of every file (tests); default from each file's size */
+  constructor(readonly dir: string, readonly partitionBits?: number) {}
+
+  /** Partition bits for the records of CSV `file`. */
+  bitsFor(file: string): number {
+    return this.partitionBits ?? partitionBitsFor(sizeOf(file))
+  }
 
   /** A new temp file name for `what` (the folder created when missing). */
   name(what: string): string {
