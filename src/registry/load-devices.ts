@@ -211,6 +211,7 @@ export async function buildDevices(
   } finally {
     rd.close()
   }
+  temp.drop(layout.file)
   if (issues.samples.length > 0)
     issues.finish(file, await locateRows(file, DEVICES, checkDevice, () => `${devRow.hi}:${devRow.lo}`, issues.wanted()))
   return { table: out.finish(), orphans }

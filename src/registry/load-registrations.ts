@@ -171,6 +171,7 @@ export async function buildRegistrations(
   } finally {
     rd.close()
   }
+  temp.drop(layout.file)
   if (issues.samples.length > 0) issues.finish(file, await locateRows(file, REGISTRATIONS, check, () => regRow.key, issues.wanted()))
   return { table: out.finish(), merged: sc.merged, tally }
 }

@@ -66,6 +66,12 @@ export class TempFiles {
     return f
   }
 
+  /** Removes one temp file as soon as it is read for the last time. */
+  drop(file: string): void {
+    rmSync(file, { force: true })
+  }
+
+  /** Removes every temp file (and the folder when it was made for them and is empty). */
   remove(): void {
     for (const f of this.#made) rmSync(f, { force: true })
     if (this.#createdDir) {
