@@ -104,6 +104,7 @@ export async function loadRegistryHere(paths: RegistryPaths, opts: LoadOptions):
   const temp = new TempFiles(opts.snapshots?.dir ?? dirname(paths.registrations), opts.partitionBits)
   let reg: Awaited<ReturnType<typeof buildRegistrations>>
   let dev: Awaited<ReturnType<typeof buildDevices>>
+  let built = false
   try {
     const regCrc = new RunningCrc()
     reg = await buildRegistrations(paths.registrations, mpids, report, opts.maxRejectRatio, temp, opts.onProgress, regCrc)
@@ -111,8 +112,9 @@ export async function loadRegistryHere(paths: RegistryPaths, opts: LoadOptions):
     const devCrc = new RunningCrc()
     dev = await buildDevices(paths.devices, reg.table, report, opts.maxRejectRatio, temp, opts.onProgress, devCrc)
     stamps.devices.crc32 = devCrc.value
+    built = true
   } finally {
-    temp.remove()
+    temp.remove(!built)
   }
   report.mergedPeriods = reg.merged
   const main = reg.table

@@ -41,7 +41,8 @@ export interface PartitionLayout {
 
 /**
  * Names of a build's temp files in `dir` (removed by `remove`, also after a failure; the folder too
- * when it was created for them and is empty: a failed build leaves no snapshot folder behind).
+ * after a failure when it was created for them and is empty: a failed build leaves no snapshot
+ * folder behind).
  */
 export class TempFiles {
   readonly #made: string[] = []
@@ -57,10 +58,8 @@ export class TempFiles {
 
   /** A new temp file name for `what` (the folder created when missing). */
   name(what: string): string {
-    if (!existsSync(this.dir)) {
-      mkdirSync(this.dir, { recursive: true })
-      this.#createdDir = true
-    }
+    if (!existsSync(this.dir)) this.#createdDir = true
+    mkdirSync(this.dir, { recursive: true })
     const f = join(this.dir, `${this.#tag}-${what}.tmp`)
     this.#made.push(f)
     return f
@@ -71,10 +70,13 @@ export class TempFiles {
     rmSync(file, { force: true })
   }
 
-  /** Removes every temp file (and the folder when it was made for them and is empty). */
-  remove(): void {
+  /**
+   * Removes every temp file; after a failed build also the folder when it was made for them and is
+   * empty (after a good one the snapshot goes there).
+   */
+  remove(failed: boolean): void {
     for (const f of this.#made) rmSync(f, { force: true })
-    if (this.#createdDir) {
+    if (failed && this.#createdDir) {
       try {
         rmdirSync(this.dir)
       } catch {
