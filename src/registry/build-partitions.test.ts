@@ -65,6 +65,15 @@ describe('build from the files in partitions', () => {
     expect(temps(join(dir, 'world'))).toEqual([])
   })
 
+  it('puts them beside registrations.csv when the snapshot folder cannot be made (the load goes on)', async () => {
+    const notADir = join(dir, 'a-file')
+    writeFileSync(notADir, 'x')
+    const r = await loadRegistryHere(paths, { ...base, partitionBits: 2, snapshots: { dir: join(notADir, 'snaps'), keep: 1, use: false } })
+    expect(r.report.source).toBe('files')
+    expect(r.index.counts.mpxns).toBe(m.mpans + m.mprns)
+    expect(temps(join(dir, 'world'))).toEqual([])
+  })
+
   it('removes them when the build fails after registrations.csv, and creates no snapshot folder', async () => {
     const bad = join(dir, 'bad')
     rmSync(bad, { recursive: true, force: true })

@@ -100,8 +100,9 @@ export async function loadRegistryHere(paths: RegistryPaths, opts: LoadOptions):
 
   // registrations.csv, then devices.csv: a device row's MPxN becomes its main-table entry, so the
   // MPxN table comes first (a failing registrations.csv is reported before devices.csv is read)
-  // each parsed once into partition temp files (partition-files.ts), removed after, also on failure
-  const temp = new TempFiles(opts.snapshots?.dir ?? dirname(paths.registrations), opts.partitionBits)
+  // each parsed once into partition temp files (partition-files.ts) in the snapshot folder, else (none,
+  // or not writable) beside registrations.csv; removed after, also on failure
+  const temp = new TempFiles([...(opts.snapshots ? [opts.snapshots.dir] : []), dirname(paths.registrations)], opts.partitionBits)
   let reg: Awaited<ReturnType<typeof buildRegistrations>>
   let dev: Awaited<ReturnType<typeof buildDevices>>
   let built = false

@@ -40,29 +40,45 @@ export interface PartitionLayout {
 }
 
 /**
- * Names of a build's temp files in `dir` (removed by `remove`, also after a failure; the folder too
- * after a failure when it was created for them and is empty: a failed build leaves no snapshot
- * folder behind).
+ * A build's temp files (removed by `drop` once read for the last time, by `remove` after the build,
+ * also after a failure; a failed build leaves no snapshot folder it made behind).
  */
 export class TempFiles {
   readonly #made: string[] = []
-  #createdDir = false
+  /** folders made for the temp files (removed again after a failed build when empty) */
+  readonly #madeDirs: string[] = []
   readonly #tag = `.registry-build-${process.pid}-${threadId}-${Date.now().toString(36)}`
-  /** `partitionBits`: partitions of every file (tests); default from each file's size */
-  constructor(readonly dir: string, readonly partitionBits?: number) {}
+
+  /**
+   * `dirs`: where to put them, in order of preference (a folder that cannot be made or written is
+   * skipped: a snapshot folder's problem does not stop a load); `partitionBits`: partitions of
+   * every file (tests), default from each file's size.
+   */
+  constructor(readonly dirs: readonly string[], readonly partitionBits?: number) {}
 
   /** Partition bits for the records of CSV `file`. */
   bitsFor(file: string): number {
     return this.partitionBits ?? partitionBitsFor(sizeOf(file))
   }
 
-  /** A new temp file name for `what` (the folder created when missing). */
+  /** A new, empty temp file for `what` in the first usable folder. */
   name(what: string): string {
-    if (!existsSync(this.dir)) this.#createdDir = true
-    mkdirSync(this.dir, { recursive: true })
-    const f = join(this.dir, `${this.#tag}-${what}.tmp`)
-    this.#made.push(f)
-    return f
+    let last: unknown
+    for (const dir of this.dirs) {
+      const f = join(dir, `${this.#tag}-${what}.tmp`)
+      try {
+        if (!existsSync(dir)) {
+          mkdirSync(dir, { recursive: true })
+          this.#madeDirs.push(dir)
+        }
+        closeSync(openSync(f, 'w'))
+        this.#made.push(f)
+        return f
+      } catch (err) {
+        last = err
+      }
+    }
+    throw tempFailure(join(this.dirs[0] ?? '.', `${this.#tag}-${what}.tmp`), 'creating', last)
   }
 
   /** Removes one temp file as soon as it is read for the last time. */
@@ -71,14 +87,15 @@ export class TempFiles {
   }
 
   /**
-   * Removes every temp file; after a failed build also the folder when it was made for them and is
-   * empty (after a good one the snapshot goes there).
+   * Removes every temp file; after a failed build also the folders made for them when empty (after
+   * a good one the snapshot goes there).
    */
   remove(failed: boolean): void {
     for (const f of this.#made) rmSync(f, { force: true })
-    if (failed && this.#createdDir) {
+    if (!failed) return
+    for (const dir of this.#madeDirs) {
       try {
-        rmdirSync(this.dir)
+        rmdirSync(dir)
       } catch {
         // not empty (a snapshot was written there meanwhile) or gone: nothing to tidy
       }
