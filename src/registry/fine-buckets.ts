@@ -38,3 +38,26 @@ export function largestChunk(first: Uint32Array, chunks: [number, number][]): nu
   for (const [f0, f1] of chunks) m = Math.max(m, first[f1]! - first[f0]!)
   return m
 }
+
+/** Bytes of staging a row needs at most (devices: permuted halves, ref, order, meta). */
+export const STAGED_ROW_BYTES = 17
+
+/**
+ * The working arrays of a build, shared by the two files (the collector frees an ArrayBuffer when it
+ * likes: a second set for devices.csv would sit beside the first's garbage in a reload's peak).
+ */
+export class BuildScratch {
+  /** per fine bucket: its rows, then its first row (length FINE + 1) */
+  readonly first = new Uint32Array(FINE + 1)
+  /** per fine bucket: the next staged row of a pass */
+  readonly fill = new Uint32Array(FINE)
+  #staging = new ArrayBuffer(0)
+
+  /** Staging for chunks of at most `rows` rows (one buffer, grown when a chunk needs more). */
+  staging(rows: number): ArrayBuffer {
+    // sized for the usual chunk at once: growing it later would leave the smaller one as garbage
+    const want = STAGED_ROW_BYTES * (rows > CHUNK_ROWS / 2 ? Math.max(rows, CHUNK_ROWS + CHUNK_ROWS / 8) : rows)
+    if (this.#staging.byteLength < want) this.#staging = new ArrayBuffer(want)
+    return this.#staging
+  }
+}

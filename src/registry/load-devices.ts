@@ -17,7 +17,7 @@ import { fields } from './csv-rows.js'
 import { bitsFor } from './bit-fields.js'
 import { DEVICE_BITS, DeviceTableWriter, metaOf, MPXN_ROLE_EXPORT, MPXN_ROLE_IMPORT, ROLE_BIT, type PackedDeviceTable } from './packed-device-table.js'
 import { fieldText, FileTally } from './file-tally.js'
-import { chunksOf, countsToFirstRows, FINE, FINE_BITS, largestChunk } from './fine-buckets.js'
+import { BuildScratch, chunksOf, countsToFirstRows, FINE_BITS, largestChunk } from './fine-buckets.js'
 import { IssueSamples } from './issue-samples.js'
 import { perm, permEui, permMpxn, unpermEui } from './key-permutation.js'
 import { eui, parseEuiCodes, mpxnKeyCodes } from './keys.js'
@@ -91,9 +91,11 @@ export async function buildDevices(
   maxRejectRatio: number,
   onProgress?: (p: LoadProgress) => void,
   crc?: RunningCrc,
+  scratch = new BuildScratch(),
 ): Promise<{ table: PackedDeviceTable; orphans: KeyTable }> {
   // 1. validate, count per fine bucket of the permuted EUI-64, collect the MPxNs without registration rows
-  const first = new Uint32Array(FINE + 1)
+  const { first, fill } = scratch
+  first.fill(0)
   const tally = new FileTally(file, report)
   const readCrc = crc ?? new RunningCrc()
   const orphanKeys = new Set<number>()
@@ -116,12 +118,12 @@ export async function buildDevices(
   // 2. per chunk of fine buckets: stage its rows in file order, group them per device, append
   const chunks = chunksOf(first)
   const most = largestChunk(first, chunks)
-  const sHi = new Uint32Array(most)
-  const sLo = new Uint32Array(most)
-  const sRef = new Uint32Array(most)
-  const order = new Uint32Array(most)
-  const sMeta = new Uint8Array(most)
-  const fill = new Uint32Array(FINE)
+  const staging = scratch.staging(most)
+  const sHi = new Uint32Array(staging, 0, most)
+  const sLo = new Uint32Array(staging, 4 * most, most)
+  const sRef = new Uint32Array(staging, 8 * most, most)
+  const order = new Uint32Array(staging, 12 * most, most)
+  const sMeta = new Uint8Array(staging, 16 * most, most)
   const kept: number[] = [] // a device's links: staged rows, first of each MPxN
   const keptRole: number[] = []
   const issues = new IssueSamples(report)

@@ -7,6 +7,7 @@
 import { MPXN_ROLE_EXPORT, roleAt, type PackedDeviceTable } from './packed-device-table.js'
 import { buildDevices } from './load-devices.js'
 import { buildRegistrations } from './load-registrations.js'
+import { BuildScratch } from './fine-buckets.js'
 import { MpidTable } from './mpid-table.js'
 import { loadParties } from './parties.js'
 import { CompactRegistry, INDEX_LAYOUT } from './registry-index.js'
@@ -97,12 +98,13 @@ export async function loadRegistryHere(paths: RegistryPaths, opts: LoadOptions):
   // registrations.csv, then devices.csv: a device row's MPxN becomes its main-table entry, so the
   // MPxN table comes first (a failing registrations.csv is reported before devices.csv is read)
   const regCrc = new RunningCrc()
-  const reg = await buildRegistrations(paths.registrations, mpids, report, opts.maxRejectRatio, opts.onProgress, regCrc)
+  const scratch = new BuildScratch() // one set of working arrays for both files
+  const reg = await buildRegistrations(paths.registrations, mpids, report, opts.maxRejectRatio, opts.onProgress, regCrc, scratch)
   stamps.registrations.crc32 = regCrc.value
   report.mergedPeriods = reg.merged
   const main = reg.table
   const devCrc = new RunningCrc()
-  const dev = await buildDevices(paths.devices, main, report, opts.maxRejectRatio, opts.onProgress, devCrc)
+  const dev = await buildDevices(paths.devices, main, report, opts.maxRejectRatio, opts.onProgress, devCrc, scratch)
   stamps.devices.crc32 = devCrc.value
   const devices = dev.table
 

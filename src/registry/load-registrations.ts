@@ -17,7 +17,7 @@ import { OPEN_DAY, parseDayCodes } from './day.js'
 import { fields } from './csv-rows.js'
 import { csvPass, locateRows, sameBytes, type CsvKind } from './csv-pass.js'
 import { fieldText, FileTally } from './file-tally.js'
-import { chunksOf, countsToFirstRows, FINE, largestChunk } from './fine-buckets.js'
+import { BuildScratch, chunksOf, countsToFirstRows, largestChunk } from './fine-buckets.js'
 import { IssueSamples } from './issue-samples.js'
 import { HALF, perm, permMpxn } from './key-permutation.js'
 import { mpxnKeyCodes } from './keys.js'
@@ -74,10 +74,12 @@ export async function buildRegistrations(
   maxRejectRatio: number,
   onProgress?: (p: LoadProgress) => void,
   crc?: RunningCrc,
+  scratch = new BuildScratch(),
 ): Promise<{ table: PackedMpxnTable; merged: number; tally: FileTally }> {
   const check = registrationCheck(mpids)
   // 1. validate, count per fine bucket (the top 20 of the 22 bits of the permuted high half), days and MPIDs
-  const first = new Uint32Array(FINE + 1)
+  const { first, fill } = scratch
+  first.fill(0)
   const tally = new FileTally(file, report)
   const unknown = new Set<number>()
   const readCrc = crc ?? new RunningCrc() // a fresh one: the CRC of this pass alone
@@ -107,9 +109,9 @@ export async function buildRegistrations(
   // 2. per chunk of fine buckets: stage its rows (permuted key, from, to, MPID), resolve, append
   const chunks = chunksOf(first)
   const most = largestChunk(first, chunks)
-  const stKey = new Float64Array(most)
-  const stPer = new Uint16Array(3 * most)
-  const fill = new Uint32Array(FINE)
+  const staging = scratch.staging(most)
+  const stKey = new Float64Array(staging, 0, most)
+  const stPer = new Uint16Array(staging, 8 * most, 3 * most)
   const resolved = new Uint16Array(3 * (MAX_PERIODS + 1))
   const issues = new IssueSamples(report)
   const sc = new PeriodScratch((permuted, occ, otherOcc, kind) => {
