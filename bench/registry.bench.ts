@@ -105,7 +105,7 @@ async function underLoad<T>(ix: () => CompactRegistry, nextAlert: () => Envelope
   stop = true
   await wait(5)
   const sorted = gaps.sort((a, b) => a - b)
-  return { result, ms, maxStallMs: sorted[sorted.length - 1]!, p99StallMs: sorted[Math.floor(sorted.length * 0.99)]!, maxStallCpuMs: Math.max(...cpuGaps), maxStallThreadCpuMs: Math.max(...threadGaps) }
+  return { result, ms, maxStallMs: sorted[sorted.length - 1]!, p99StallMs: sorted[Math.floor(sorted.length * 0.99)]!, maxStallCpuMs: cpuGaps.reduce((a, b) => Math.max(a, b), -Infinity), maxStallThreadCpuMs: threadGaps.reduce((a, b) => Math.max(a, b), -Infinity) }
 }
 
 let schedstat: number | undefined

@@ -1,129 +1,158 @@
-// Compaction (docs/registry.md): folds a delta overlay into new tables, so lookups go back to the compact
-// path and the overlay stops growing. O(index): runs in a worker thread (compact-worker.ts) while
-// the gateway serves on the overlay index, and its result is written as a snapshot.
-import { bucketBitsFor, countsToStarts, sharedF64, sharedU16, sharedU32, sharedU8 } from './key-table.js'
-import { hash2, hashMpxnKey, parseEui, eui } from './keys.js'
-import { buildKeyTable, COUNT_UNIT, findSlot, keyOfSlot, SLOTS_PER_BUCKET, type MpxnTable } from './mpxn-table.js'
-import { metaOf, ORPHAN_BIT, roleAt, ROWS_PER_BUCKET, statusAt, typeAt, type DeviceTable } from './device-table.js'
+// Compaction (docs/registry.md): folds a delta overlay into new packed tables, so lookups go back to
+// the tables and the overlay stops growing. One ordered merge of the old sorted arrays with the
+// overlay's entries sorted by permuted key (no hashing, no sort of the whole), writing new arrays
+// whose field widths are computed afresh (a new MPID, a day beyond the old span or more MPxNs only
+// widen the new arrays; nothing is written in place). O(index): runs in a worker thread
+// (compact-worker.ts) while the gateway serves on the overlay index, and its result is written as
+// a snapshot.
+import { bitsFor, readBits } from './bit-fields.js'
+import { OPEN_DAY } from './day.js'
+import { perm, permEui, permutedMpxn } from './key-permutation.js'
+import { parseEui, eui } from './keys.js'
+import {
+  COUNT_BITS, eachEntry, entryOfKey, flatPeriod, keyOfEntry, keyOfPermuted, keyTableOf, MpxnTableWriter, periodFrom, periodTo, periodWidths,
+  type PackedMpxnTable,
+} from './packed-mpxn-table.js'
+import { DeviceTableWriter, eachPermutedRow, metaOf, refAt, type PackedDeviceTable } from './packed-device-table.js'
 import type { RegistrySnapshot } from './registry-index.js'
 
-const INV = 1 / COUNT_UNIT
-const countOf = (v: number) => v - Math.floor(v * INV) * COUNT_UNIT
+/** The overlay's MPxNs sorted by permuted key: [permuted key, key, flat periods]. */
+type OvMpxn = [number, number, number[]]
 
-/** Every MPxN of the tables not replaced by the overlay, then the overlay's: key, periods. */
-function eachMpxn(t: MpxnTable, ov: Map<number, number[]>, fn: (key: number, per: Uint16Array | readonly number[], p: number, n: number) => void): void {
-  const nb = 2 ** t.bits
-  for (let b = 0; b < nb; b++) {
-    let p = t.starts[2 * b + 1]!
-    for (let i = t.starts[2 * b]!, e = t.starts[2 * b + 2]!; i < e; i++) {
-      const n = countOf(t.slots[i]!)
-      const key = keyOfSlot(t, i)
-      if (!ov.has(key)) fn(key, t.periods, p, n)
-      p += n
+/**
+ * The merge of the table's entries with the overlay's, in permuted-key order: `fn(permuted, i,
+ * p, n, ov)` with the old entry i and its periods [p, p + n), or i = -1 and the overlay's flat
+ * periods `ov` (an overlay entry replaces the table's entry of its key; [] = no registration rows).
+ */
+function eachMerged(t: PackedMpxnTable, ov: OvMpxn[], fn: (permuted: number, i: number, p: number, n: number, ov: number[] | undefined) => void): void {
+  let j = 0
+  let p = 0
+  eachEntry(t, (v, i) => {
+    const n = readBits(t.count, i * COUNT_BITS, COUNT_BITS)
+    while (j < ov.length && ov[j]![0] < v) {
+      fn(ov[j]![0], -1, 0, 0, ov[j]![2])
+      j++
     }
-  }
-  for (const [key, flat] of ov) if (flat.length > 0) fn(key, flat, 0, flat.length / 3)
+    if (j < ov.length && ov[j]![0] === v) {
+      fn(v, i, p, n, ov[j]![2])
+      j++
+    } else fn(v, i, p, n, undefined)
+    p += n
+  })
+  for (; j < ov.length; j++) fn(ov[j]![0], -1, 0, 0, ov[j]![2])
 }
 
 /** `s` with its overlay folded into new tables (the old arrays are not changed). */
 export function compactSnapshot(s: RegistrySnapshot): RegistrySnapshot {
-  const ovM = new Map(s.overlay?.mpxns)
+  const old = s.main
+  const ovM: OvMpxn[] = (s.overlay?.mpxns ?? []).map(([key, flat]) => [permutedMpxn(key), key, flat])
+  ovM.sort((x, y) => x[0] - y[0])
+
+  // MPxNs: count and the days spanned, then write
   let nm = 0
   let np = 0
-  eachMpxn(s.main, ovM, (_k, _per, _p, n) => {
+  let minDay = OPEN_DAY
+  let maxDay = -1
+  const span = (from: number, to: number) => {
+    if (from < minDay) minDay = from
+    if (from > maxDay) maxDay = from
+    if (to !== OPEN_DAY && to > maxDay) maxDay = to
+  }
+  eachMerged(old, ovM, (_v, _i, p, n, ov) => {
+    if (ov) {
+      if (ov.length === 0) return
+      nm++
+      np += ov.length / 3
+      for (let k = 0; k < ov.length; k += 3) span(ov[k]!, ov[k + 1]!)
+      return
+    }
     nm++
     np += n
+    for (let q = p; q < p + n; q++) span(periodFrom(old, q), periodTo(old, q))
   })
-  const bits = bucketBitsFor(nm, SLOTS_PER_BUCKET)
-  const nb = 2 ** bits
-  const shift = 32 - bits
-  const starts = sharedU32(2 * nb + 2)
-  eachMpxn(s.main, ovM, (key, _per, _p, n) => {
-    const b = hashMpxnKey(key) >>> shift
-    starts[2 * b]!++
-    starts[2 * b + 1]! += n
-  })
-  let sAt = 0
-  let pAt = 0
-  for (let b = 0; b < nb; b++) {
-    const cs = starts[2 * b]!
-    const cp = starts[2 * b + 1]!
-    starts[2 * b] = sAt
-    starts[2 * b + 1] = pAt
-    sAt += cs
-    pAt += cp
-  }
-  starts[2 * nb] = sAt
-  starts[2 * nb + 1] = pAt
-  const fill = starts.slice() // fill pointers (a copy: the starts stay the buckets' beginnings)
-  const slots = sharedF64(nm)
-  const periods = sharedU16(3 * np)
-  eachMpxn(s.main, ovM, (key, per, p, n) => {
-    const b = hashMpxnKey(key) >>> shift
-    slots[fill[2 * b]!++] = key * COUNT_UNIT + n
-    const at = fill[2 * b + 1]!
-    for (let j = 0; j < 3 * n; j++) periods[3 * at + j] = per[3 * p + j]!
-    fill[2 * b + 1] = at + n
-  })
-  const main: MpxnTable = { bits, starts, slots, periods }
-
-  // devices: the tables' rows of devices the overlay does not replace, then the overlay's
-  const d = s.devices
-  const ovD = new Map<number, [number, number, number, number, number[], number[]][]>() // lo -> [hi, lo, type, status, keys, roles]
-  for (const [id, type, status, keys, roles] of s.overlay?.devices ?? []) {
-    parseEui(id)
-    const list = ovD.get(eui.lo) ?? ovD.set(eui.lo, []).get(eui.lo)!
-    list.push([eui.hi, eui.lo, type, status, keys, roles])
-  }
-  const replaced = (h: number, l: number) => ovD.get(l)?.some((e) => e[0] === h) === true
-  const keyOfRef = (ref: number) => (ref & ORPHAN_BIT ? keyOfSlot(s.orphans, ref & 0x7fffffff) : keyOfSlot(s.main, ref))
-  const eachRow = (fn: (h: number, l: number, key: number, type: number, status: number, role: number, first: boolean) => void) => {
-    for (let r = 0; r < d.hi.length; r++) {
-      const h = d.hi[r]!
-      const l = d.lo[r]!
-      if (replaced(h, l)) continue
-      fn(h, l, keyOfRef(d.ref[r]!), typeAt(d, r), statusAt(d, r), roleAt(d, r), r === 0 || d.hi[r - 1] !== h || d.lo[r - 1] !== l)
+  const out = new MpxnTableWriter(nm, np, periodWidths(minDay, maxDay, s.mpids.length))
+  // old entry -> new entry: the shift changes only at overlay entries (breakpoints: first old entry, shift)
+  const shiftAt: number[] = []
+  const shiftBy: number[] = []
+  const replaced = new Map<number, number>() // old entry the overlay replaced -> its key
+  const scratch: number[] = []
+  eachMerged(old, ovM, (v, i, p, n, ov) => {
+    if (ov) {
+      if (i >= 0) replaced.set(i, keyOfPermuted(v))
+      if (ov.length > 0) out.add(v, ov, 0, ov.length / 3)
+      return
     }
-    for (const list of ovD.values())
-      for (const [h, l, type, status, keys, roles] of list) if (type !== 0) keys.forEach((k, i) => fn(h, l, k, type, status, roles[i]!, i === 0))
+    const shift = out.entries - i
+    if (shiftBy.length === 0 || shiftBy[shiftBy.length - 1] !== shift) {
+      shiftAt.push(i)
+      shiftBy.push(shift)
+    }
+    for (let q = 0; q < n; q++) flatPeriod(old, p + q, scratch, q)
+    out.add(v, scratch, 0, n)
+  })
+  const main = out.finish()
+  const newEntryOfOld = (i: number): number => {
+    let lo = 0
+    let hi = shiftAt.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1
+      if (shiftAt[mid]! <= i) lo = mid
+      else hi = mid - 1
+    }
+    return i + shiftBy[lo]!
+  }
+
+  // devices: the tables' rows of devices the overlay does not replace, merged with the overlay's
+  const d = s.devices
+  type OvDev = [number, number, number, number, number[], number[]] // permuted a, b, type, status, keys, roles
+  const ovD: OvDev[] = (s.overlay?.devices ?? []).map(([id, type, status, keys, roles]) => {
+    parseEui(id)
+    permEui(eui.hi, eui.lo)
+    return [perm.a, perm.b, type, status, keys, roles]
+  })
+  ovD.sort((x, y) => x[0] - y[0] || x[1] - y[1])
+  /** MPxN key of an old ref (a main entry, or main.n + an orphan entry) */
+  const keyOfOldRef = (ref: number) => (ref < old.n ? keyOfEntry(old, ref) : keyOfEntry(s.orphans, ref - old.n))
+  /** new main entry of an old ref, or -1 (no registration rows now: an orphan) */
+  const entryOfOldRef = (ref: number): number => {
+    if (ref < old.n && !replaced.has(ref)) return newEntryOfOld(ref)
+    return entryOfKey(main, ref < old.n ? replaced.get(ref)! : keyOfOldRef(ref))
+  }
+  /** Each row of the merged table in order: `fn(a, b, ref | -1 - key, meta)`. */
+  const eachRow = (fn: (a: number, b: number, entry: number, key: number, meta: number) => void) => {
+    let j = 0
+    let skip = false
+    const emit = (o: OvDev) => {
+      if (o[2] !== 0) o[4].forEach((k, x) => fn(o[0], o[1], entryOfKey(main, k), k, metaOf(o[2], o[3], o[5][x]!)))
+    }
+    eachPermutedRow(d, (r, a, b, first) => {
+      if (first) {
+        while (j < ovD.length && (ovD[j]![0] < a || (ovD[j]![0] === a && ovD[j]![1] < b))) emit(ovD[j++]!)
+        skip = j < ovD.length && ovD[j]![0] === a && ovD[j]![1] === b
+        if (skip) emit(ovD[j++]!)
+      }
+      if (skip) return
+      const ref = refAt(d, r)
+      const e = entryOfOldRef(ref)
+      fn(a, b, e, e < 0 ? keyOfOldRef(ref) : -1, d.meta[r]!)
+    })
+    for (; j < ovD.length; j++) emit(ovD[j]!)
   }
   let rows = 0
-  let devices = 0
-  const orphanOf = new Map<number, number>()
-  const hit = { p: 0, n: 0 }
-  eachRow((_h, _l, key, _t, _s, _r, first) => {
+  const orphanKeys = new Set<number>()
+  eachRow((_a, _b, e, key) => {
     rows++
-    if (first) devices++
-    if (findSlot(main, key, hit) < 0 && !orphanOf.has(key)) orphanOf.set(key, orphanOf.size)
+    if (e < 0) orphanKeys.add(key)
   })
-  const { table: orphans, order } = buildKeyTable(Float64Array.from(orphanOf.keys()))
-  const orphanSlot = new Uint32Array(order.length)
-  for (let i = 0; i < order.length; i++) orphanSlot[order[i]!] = i
-  const dbits = bucketBitsFor(rows, ROWS_PER_BUCKET)
-  const dnb = 2 ** dbits
-  const dshift = 32 - dbits
-  const dstarts = sharedU32(dnb + 1)
-  eachRow((h, l) => {
-    dstarts[hash2(h, l) >>> dshift]!++
-  })
-  countsToStarts(dstarts, dnb)
-  const dfill = dstarts.slice()
-  const dev: DeviceTable = {
-    bits: dbits, starts: dstarts, hi: sharedU32(rows), lo: sharedU32(rows), ref: sharedU32(rows), meta: sharedU8(rows), devices,
-  }
-  eachRow((h, l, key, type, status, role) => {
-    const r = dfill[hash2(h, l) >>> dshift]!++
-    dev.hi[r] = h
-    dev.lo[r] = l
-    const slot = findSlot(main, key, hit)
-    dev.ref[r] = slot >= 0 ? slot : (ORPHAN_BIT | orphanSlot[orphanOf.get(key)!]!) >>> 0
-    dev.meta[r] = metaOf(type, status, role)
-  })
+  const orphans = keyTableOf(orphanKeys)
+  const dev = new DeviceTableWriter(rows, bitsFor(Math.max(1, main.n + orphans.n - 1)))
+  eachRow((a, b, e, key, meta) => dev.add(a, b, e >= 0 ? e : main.n + entryOfKey(orphans, key), meta))
+  const devices: PackedDeviceTable = dev.finish()
   const { overlay, ...rest } = s
   return {
     ...rest,
-    counts: { ...s.counts, registrations: np, mpxns: nm, devices },
-    main, orphans, devices: dev,
+    counts: { ...s.counts, registrations: main.nPeriods, mpxns: main.n, devices: devices.devices },
+    main, orphans, devices,
     baked: [...(s.baked ?? []), ...(overlay?.deltas ?? [])],
   }
 }

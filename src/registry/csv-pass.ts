@@ -1,18 +1,10 @@
-// Passes over a registry CSV (docs/registry.md, "Bounded peak"): the index is built straight into its final
-// arrays by reading each file twice (count rows per bucket, then validate and fill), instead of
-// staging every row in memory. The pass that validates reports with file:line (a FileTally); a
-// later pass (locateRows) sees the same rows and skips the same ones quietly.
-import { createReadStream } from 'node:fs'
-import { createGunzip } from 'node:zlib'
+// Passes over a registry CSV (docs/registry.md, "Build from the files"): the build reads each file
+// once, validating and reporting with file:line (a FileTally); when conflicts were sampled, one
+// more quiet pass (locateRows) sees the same rows, skips the same ones and finds the samples' lines.
 import { fields, scanRows } from './csv-rows.js'
 import { acceptHeader, columnCountProblem, type FileTally } from './file-tally.js'
-import { bucketBitsFor } from './key-table.js'
 import type { LoadProgress } from './report.js'
-import { RunningCrc } from './sources.js'
-import { RegistryLoadError } from './errors.js'
-
-/** Rows parsed before their random writes into the final arrays are done together (the fill passes batch too). */
-export const ROW_BATCH = 4096
+import type { RunningCrc } from './sources.js'
 
 export interface CsvKind {
   columns: readonly string[]
@@ -63,77 +55,6 @@ export async function csvPass(file: string, kind: CsvKind, check: RowCheck, onRo
   }, o.onProgress && ((_l, b, total) => o.onProgress!({ file: label, rows: valid, bytes: b, totalBytes: total })), o.crc)
   if (tally) tally.bytes = bytes
   return valid
-}
-
-/** Hash-bucket bits for a file: `perBucket` rows per bucket over its lines (a raw newline count). */
-export async function bucketBitsOf(file: string, perBucket: number): Promise<number> {
-  return bucketBitsFor(await countLines(file), perBucket)
-}
-
-/**
- * Rows per hash bucket, counted cheaply (docs/registry.md) straight into the final table's bucket array
- * (`counts[bucket * stride]`, no other allocation): the identity field only, no validation (the fill
- * pass validates). Rows it counts that the fill pass rejects leave a gap at the end of their
- * bucket's range, which the compaction skips. `hashOf` returns the row's 32-bit hash, or -1 when its
- * first field is not an identity (a header, a malformed row). Returns the CRC-32 of the bytes read.
- */
-export async function countPass(
-  file: string,
-  bits: number,
-  hashOf: (buf: Buffer, n: number) => number,
-  counts: Uint32Array,
-  stride: number,
-): Promise<number> {
-  const shift = 32 - bits
-  const crc = new RunningCrc()
-  // the increments land all over the bucket array (a cache and TLB miss each): done in batches
-  // by a tight loop whose misses overlap, not one per row between the parsing (2.4 vs 1.2 s for
-  // the 10M world's registrations.csv)
-  const at = new Uint32Array(ROW_BATCH)
-  let n = 0
-  const flush = () => {
-    for (let j = 0; j < n; j++) counts[at[j]!]!++
-    n = 0
-  }
-  try {
-    await scanRows(file, (buf, nf) => {
-      const h = hashOf(buf, nf)
-      if (h < 0) return
-      at[n++] = (h >>> shift) * stride
-      if (n === ROW_BATCH) flush()
-    }, undefined, crc)
-    flush()
-  } catch {
-    // unreadable: the fill pass reports it with the file name
-  }
-  return crc.value
-}
-
-/** The fill pass must read the bytes the count pass read: else its rows overflow their buckets. */
-export function sameBytes(file: string, countCrc: number, fillCrc: number): void {
-  if (countCrc !== fillCrc) throw new RegistryLoadError('DCCGW_ERR_REGISTRY_READ', file, 'the file changed while it was being read (replace registry files by renaming a complete file into place); the previous index is kept')
-}
-
-/** Lines in a file, without parsing (sizes the hash buckets). */
-async function countLines(file: string): Promise<number> {
-  let n = 0
-  let last = 10
-  await readLinesRaw(file, (chunk) => {
-    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) n++
-    if (chunk.length > 0) last = chunk[chunk.length - 1]!
-  })
-  return last === 10 ? n : n + 1
-}
-
-async function readLinesRaw(file: string, onChunk: (b: Buffer) => void): Promise<void> {
-  const raw = createReadStream(file, { highWaterMark: 1 << 20 })
-  const src = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw
-  if (src !== raw) raw.on('error', (e) => src.destroy(e))
-  try {
-    for await (const chunk of src as AsyncIterable<Buffer>) onChunk(chunk)
-  } catch {
-    // unreadable or bad gzip: the validating pass reports it with the file name
-  }
 }
 
 /**

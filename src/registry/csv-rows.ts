@@ -6,8 +6,7 @@
 // buffer (no stream, no per-chunk concatenation, no call per line to find its end). On the 10M
 // world's two files it takes the CPU time of the line reader it replaced (readLines + splitFields,
 // ~2.4 s) with ~35 MB less peak RSS: the same-run figures are in bench/results/registry.md
-// (`npm run bench:registry -- --sizes 1e7 --only scan,scan@base --base-dist DIR`). What made the
-// build from the files faster is elsewhere (csv-pass.ts ROW_BATCH, device-rows.ts).
+// (`npm run bench:registry -- --sizes 1e7 --only scan,scan@base --base-dist DIR`).
 // Supported: `\n` or `\r\n`, UTF-8 BOM, blank lines (the caller skips them), spaces around fields,
 // a field in plain double quotes. Embedded commas or quotes are not valid in any registry field.
 import { createReadStream } from 'node:fs'

@@ -36,15 +36,15 @@ function alert(device: string, i: number): Envelope {
 }
 
 const EXTRA_MPXNS = ['1200012345679', '1312345678333', '1999999999993', '2199999999990']
-/** Answers for every key: periods, each day's period, device MPxNs (as a set), type, status, facts. */
+/** Answers for every key: periods, each day's period, device MPxNs (in link order), type, status, facts. */
 function answers(ix: CompactRegistry, devices: string[]): string[] {
   const out: string[] = []
   const mpxns = [...Array.from({ length: m.mpans + 2 }, (_, a) => mpanOf(a)), ...Array.from({ length: m.mprns + 2 }, (_, g) => mprnOf(g)), ...EXTRA_MPXNS]
   for (const x of mpxns) out.push(`${x} ${JSON.stringify(ix.periods(x))} ${ix.periodAt(x, '2024-06-30')?.mpid} ${ix.periodAt(x, '2025-07-14')?.mpid}`)
   for (const [c, d] of devices.entries()) {
+    // the link order is the order of the device's rows in devices.csv, a delta's added link after them (docs/registry.md)
     const f = lookupFacts(alert(d, c), ix)
-    f.mpxns.sort((a, b) => a.mpxn.localeCompare(b.mpxn))
-    out.push(JSON.stringify([d, [...(ix.mpxnsOfDevice(d) ?? ['?'])].sort(), ix.deviceType(d), ix.deviceStatus(d), f]))
+    out.push(JSON.stringify([d, ix.mpxnsOfDevice(d) ?? ['?'], ix.mpxnRolesOfDevice(d), ix.deviceType(d), ix.deviceStatus(d), f]))
   }
   return out
 }

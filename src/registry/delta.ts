@@ -16,11 +16,11 @@ import { crc32 } from 'node:zlib'
 import { OPEN_DAY } from './day.js'
 import { fields, splitFields } from './csv-rows.js'
 import { checkDevice, DEVICE_COLUMNS, devRow } from './load-devices.js'
-import { findDeviceRow, ORPHAN_BIT, roleAt, statusAt, typeAt } from './device-table.js'
+import { deviceRowsEnd, findDeviceRow, refAt, roleAt, statusAt, typeAt } from './packed-device-table.js'
 import { columnCountProblem } from './file-tally.js'
 import { formatEui, hash2, hashMpxnKey, mpxnOfKey } from './keys.js'
 import { MpidTable } from './mpid-table.js'
-import { findSlot, keyOfSlot } from './mpxn-table.js'
+import { findMpxn, flatPeriod } from './packed-mpxn-table.js'
 import { IMPLIED_END, MPID_MASK, PeriodScratch } from './period-rules.js'
 import { REGISTRATION_COLUMNS, registrationCheck, regRow } from './load-registrations.js'
 import { CompactRegistry, type OverlayData, type OverlayDevice } from './registry-index.js'
@@ -331,8 +331,10 @@ function periodsOf(index: CompactRegistry, key: number): readonly number[] {
   const ov = index.overlayPeriods(key)
   if (ov) return ov
   const hit = { p: 0, n: 0 }
-  if (findSlot(index.main, key, hit) < 0) return []
-  return Array.from(index.main.periods.subarray(hit.p * 3, (hit.p + hit.n) * 3))
+  if (findMpxn(index.main, key, hit) < 0) return []
+  const flat: number[] = []
+  for (let q = 0; q < hit.n; q++) flatPeriod(index.main, hit.p + q, flat, q)
+  return flat
 }
 
 /**
@@ -359,9 +361,8 @@ function deviceOf(index: CompactRegistry, id: string, hi: number, lo: number): {
   if (row < 0) return { type: 0, status: 0, keys: [], roles: [] }
   const keys: number[] = []
   const roles: number[] = []
-  for (let r = row, e = index.deviceRowsEnd(row); r < e; r++) {
-    const ref = d.ref[r]!
-    keys.push(ref & ORPHAN_BIT ? keyOfSlot(index.orphans, ref & 0x7fffffff) : keyOfSlot(index.main, ref))
+  for (let r = row, e = deviceRowsEnd(d, row); r < e; r++) {
+    keys.push(index.keyOfRef(refAt(d, r)))
     roles.push(roleAt(d, r))
   }
   return { type: typeAt(d, row), status: statusAt(d, row), keys, roles }

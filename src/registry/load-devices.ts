@@ -5,22 +5,30 @@
 // ExportMPAN); export only for a 13-digit MPAN.
 // An MPxN without registration rows is kept in a small side table (MpxnFacts.known = false).
 //
-// Built straight into the final device table like the MPxN table (load-registrations.ts: count
-// per bucket, validate and fill, compact each bucket in place). Exact duplicate rows
-// (same device, same MPxN) collapse, keeping the last row's mpxn_role when they differ in it; a
+// Built straight into the final packed device table like the MPxN table (load-registrations.ts),
+// reading the file ONCE: the one pass validates each row and appends it as a 16-byte record to a
+// partition by the top bits of its permuted EUI-64 (partition-files.ts): A, B (the permuted
+// EUI-64), mb | (ma & 0x3ff) << 22, ma >>> 10 | meta << 12 (ma, mb: the row's MPxN permuted, 22 + 22
+// bits; meta: metaOf). Then each partition is sorted by (permuted EUI-64, file order) and its MPxNs
+// looked up in the finished MPxN table (written back: word 2 becomes the ref), the orphans' table is
+// built, and the partitions are read again in key order, a device's rows collapsed and appended.
+// A device's links keep the order of its rows in the file (docs/registry.md, "Link order"). Exact duplicate rows (same device, same MPxN)
+// collapse into the first one's place, keeping the last row's mpxn_role when they differ in it; a
 // device listed with different types or statuses keeps the last row's values on all its rows
 // ('type-conflict').
-import { bucketBitsOf, countPass, csvPass, locateRows, ROW_BATCH, sameBytes, type CsvKind } from './csv-pass.js'
+import { csvPass, locateRows, type CsvKind } from './csv-pass.js'
 import { fields } from './csv-rows.js'
-import { DEVICE_BITS, findDeviceRow, metaOf, MPXN_ROLE_EXPORT, MPXN_ROLE_IMPORT, NO_ROW, ORPHAN_BIT, ROLE_BIT, ROWS_PER_BUCKET, type DeviceTable } from './device-table.js'
+import { bitsFor, readBits } from './bit-fields.js'
+import { DEVICE_BITS, DeviceTableWriter, metaOf, MPXN_ROLE_EXPORT, MPXN_ROLE_IMPORT, ROLE_BIT, type PackedDeviceTable } from './packed-device-table.js'
 import { fieldText, FileTally } from './file-tally.js'
 import { IssueSamples } from './issue-samples.js'
-import { countsToStarts, sharedU16, sharedU32, sharedU8 } from './key-table.js'
-import { eui, hash2, mpxnKeyCodes, parseEuiCodes, TWO32 } from './keys.js'
-import { buildKeyTable, lookupBatch, type MpxnTable } from './mpxn-table.js'
+import { HALF, perm, permEui, permMpxn, unpermEui } from './key-permutation.js'
+import { eui, parseEuiCodes, mpxnKeyCodes } from './keys.js'
+import { KeyTableWriter, type KeyTable, type PackedMpxnTable } from './packed-mpxn-table.js'
+import { PartitionReader, PartitionWriter, RECORD_WORDS, subBits, type PartitionLayout, type TempFiles } from './partition-files.js'
 import { DEVICE_STATUSES, DEVICE_TYPES } from './registry-index.js'
 import type { LoadProgress, LoadReport } from './report.js'
-import { RunningCrc } from './sources.js'
+import type { RunningCrc } from './sources.js'
 
 export const DEVICE_COLUMNS = ['device_id', 'device_type', 'mpxn', 'device_status', 'mpxn_role'] as const
 const ROLE_CODES = new Map([['import', MPXN_ROLE_IMPORT], ['export', MPXN_ROLE_EXPORT]])
@@ -71,236 +79,287 @@ export function checkDevice(buf: Buffer, n: number): string | undefined {
   return undefined
 }
 
-/**
- * devices.csv counted and filled into the device table's final arrays, bucket by bucket, before
- * the MPxN table exists (it may be built at the same time in another thread: device-rows.ts): a
- * row's MPxN key waits in `ref` (its low 32 bits) and `keyHi` (the rest; keys are below 2^47)
- * until finishDevices turns it into the main-table slot.
- */
-export interface DeviceRows {
-  bits: number
-  /** per bucket, where the fill's next row would have gone (finishDevices rewrites it; rows rejected by the fill leave gaps, meta NO_ROW) */
-  starts: Uint32Array
-  hi: Uint32Array
-  lo: Uint32Array
-  ref: Uint32Array
-  keyHi: Uint16Array
-  meta: Uint8Array
-}
+/** a device with more rows than this finds its duplicate links through a Map, not a scan */
+const SCAN_LINKS = 32
+/** MPxN lookups of a batch, done phase by phase */
+const LOOKUP_BATCH = 256
+const M = RECORD_WORDS
 
-/** Count pass and validating fill pass of devices.csv (rejections with file:line into `report`). */
-export async function readDeviceRows(
+/**
+ * devices.csv -> the packed device table and the orphan table (MPxNs the rows name that `main`
+ * does not hold), once `main` is built. Rejections, duplicates and conflicts go to `report`
+ * (conflicts sampled with file:line).
+ */
+export async function buildDevices(
   file: string,
+  main: PackedMpxnTable,
   report: LoadReport,
   maxRejectRatio: number,
+  temp: TempFiles,
   onProgress?: (p: LoadProgress) => void,
   crc?: RunningCrc,
-): Promise<DeviceRows> {
-  const bits = await bucketBitsOf(file, ROWS_PER_BUCKET)
-  const shift = 32 - bits
-  const nb = 2 ** bits
-  // starts[b] counts bucket b's rows, then (prefix sums) is its next free row during the fill. Rows
-  // the fill pass rejects leave a gap before the next bucket (meta NO_ROW: no row has it),
-  // which the compaction skips.
-  const starts = sharedU32(nb + 1)
-  const countCrc = await countPass(file, bits, (buf) =>
-    fields[1]! - fields[0]! === 23 && parseEuiCodes(buf, fields[0]!, fields[1]!) ? hash2(eui.hi, eui.lo) : -1, starts, 1)
-  const at = countsToStarts(starts, nb)
-
-  const hi = sharedU32(at)
-  const lo = sharedU32(at)
-  const ref = sharedU32(at)
-  const keyHi = sharedU16(at)
-  const meta = sharedU8(at).fill(NO_ROW)
-  // rows are parsed into a batch, then written to their buckets' places by tight loops (csv-pass.ts ROW_BATCH)
-  const bPos = new Uint32Array(ROW_BATCH) // bucket, then the row's place
-  const bHi = new Uint32Array(ROW_BATCH)
-  const bLo = new Uint32Array(ROW_BATCH)
-  const bKey = new Float64Array(ROW_BATCH)
-  const bMeta = new Uint8Array(ROW_BATCH)
-  let inBatch = 0
-  const flush = () => {
-    for (let j = 0; j < inBatch; j++) bPos[j] = starts[bPos[j]!]!++
-    for (let j = 0; j < inBatch; j++) hi[bPos[j]!] = bHi[j]!
-    for (let j = 0; j < inBatch; j++) lo[bPos[j]!] = bLo[j]!
-    for (let j = 0; j < inBatch; j++) meta[bPos[j]!] = bMeta[j]!
-    for (let j = 0; j < inBatch; j++) ref[bPos[j]!] = bKey[j]! >>> 0
-    for (let j = 0; j < inBatch; j++) keyHi[bPos[j]!] = Math.floor(bKey[j]! / TWO32)
-    inBatch = 0
-  }
+): Promise<{ table: PackedDeviceTable; orphans: KeyTable }> {
+  // 1. the one pass: validate, append each valid row's record to its partition
   const tally = new FileTally(file, report)
-  const fillCrc = crc ?? new RunningCrc() // a fresh one: the CRC of this pass alone
-  await csvPass(file, DEVICES, checkDevice, () => {
-    const j = inBatch++
-    bPos[j] = hash2(devRow.hi, devRow.lo) >>> shift
-    bHi[j] = devRow.hi
-    bLo[j] = devRow.lo
-    bMeta[j] = metaOf(devRow.type, devRow.status, devRow.role)
-    bKey[j] = devRow.key
-    if (inBatch === ROW_BATCH) flush()
-  }, { tally, ...(onProgress && { onProgress }), crc: fillCrc })
-  flush()
-  sameBytes(file, countCrc, fillCrc.value)
+  const bits = temp.bitsFor(file)
+  const sh = 32 - bits
+  const w = new PartitionWriter(temp.name('devices'), bits)
+  const wb = w.buf
+  let layout: PartitionLayout
+  let rows: number
+  try {
+    rows = await csvPass(file, DEVICES, checkDevice, () => {
+      permEui(devRow.hi, devRow.lo)
+      const A = perm.a
+      const B = perm.b
+      permMpxn(devRow.key)
+      const at = w.slot(bits === 0 ? 0 : A >>> sh)
+      wb[at] = A
+      wb[at + 1] = B
+      wb[at + 2] = (perm.b | ((perm.a & 0x3ff) << 22)) >>> 0
+      wb[at + 3] = (perm.a >>> 10) | (metaOf(devRow.type, devRow.status, devRow.role) << 12)
+    }, { tally, ...(onProgress && { onProgress }), ...(crc && { crc }) })
+    layout = w.finish()
+  } finally {
+    w.close()
+  }
   tally.finish(maxRejectRatio)
-  return { bits, starts, hi, lo, ref, keyHi, meta }
-}
 
-/**
- * The device table from its filled rows and the finished MPxN table `main`: each row's MPxN key
- * -> its main-table slot (an MPxN no registration names -> a slot in the orphan table), then per
- * bucket, in place, duplicates collapsed and the type and status unified (conflicts sampled into
- * `report` with file:line).
- */
-export async function finishDevices(file: string, rows: DeviceRows, main: MpxnTable, report: LoadReport): Promise<{ table: DeviceTable; orphans: MpxnTable }> {
-  const { bits, starts, hi, lo, ref, keyHi, meta } = rows
-  const shift = 32 - bits
-  const nb = 2 ** bits
-  const at = meta.length
-  // keys -> main-table slots in batches: the random lookups overlap (per-row lookups measured 12.3 s
-  // of a 29.8 s load at 10M). Unregistered MPxNs get provisional orphan numbers.
-  const bKey = new Float64Array(ROW_BATCH)
-  const bPos = new Uint32Array(ROW_BATCH)
-  const bOut = new Int32Array(ROW_BATCH)
-  const orphanOf = new Map<number, number>()
-  for (let i = 0; i < at; ) {
-    let n = 0
-    for (; i < at && n < ROW_BATCH; i++) {
-      if (meta[i] === NO_ROW) continue
-      bKey[n] = keyHi[i]! * TWO32 + ref[i]!
-      bPos[n++] = i
-    }
-    lookupBatch(main, bKey, 0, n, -1, bOut)
-    for (let j = 0; j < n; j++) {
-      const s = bOut[j]!
-      if (s >= 0) {
-        ref[bPos[j]!] = s
-        continue
-      }
-      report.devicesWithUnregisteredMpxn++
-      let o = orphanOf.get(bKey[j]!)
-      if (o === undefined) orphanOf.set(bKey[j]!, (o = orphanOf.size))
-      ref[bPos[j]!] = (ORPHAN_BIT | o) >>> 0
-    }
+  // 2. each partition sorted by (permuted EUI-64, file order), its MPxNs looked up, written back
+  const prep = new DevicePrep(layout, main)
+  try {
+    for (let part = 0; part < 2 ** bits; part++) prep.run(part)
+  } finally {
+    prep.close()
   }
+  report.devicesWithUnregisteredMpxn += prep.orphanRows
 
-  // orphan MPxNs: provisional numbers (first-seen order) -> slots in their own key table
-  const { table: orphans, order } = buildKeyTable(Float64Array.from(orphanOf.keys()))
-  if (orphanOf.size > 0) {
-    const slotOf = new Uint32Array(order.length)
-    for (let i = 0; i < order.length; i++) slotOf[order[i]!] = i
-    for (let i = 0; i < at; i++) {
-      const r = ref[i]!
-      if (meta[i] !== NO_ROW && r & ORPHAN_BIT) ref[i] = (ORPHAN_BIT | slotOf[r & 0x7fffffff]!) >>> 0
-    }
-  }
+  // 3. the orphans' key table; a link to an orphan refers to main.n + its entry
+  const provisional = prep.orphanKeys // permuted keys by provisional number
+  const sorted = Float64Array.from(provisional).sort()
+  const keys = new KeyTableWriter(sorted.length)
+  for (const v of sorted) keys.add(v)
+  const orphans = keys.finish()
+  const entryOf = new Uint32Array(provisional.length)
+  const at = new Map<number, number>()
+  sorted.forEach((v, e) => at.set(v, e))
+  provisional.forEach((v, id) => (entryOf[id] = at.get(v)!))
+  at.clear()
 
-  // per bucket, in place: sort by (device, MPxN ref, file order), collapse duplicates, unify type
+  // 4. partitions in key order: a device's rows collapsed and appended
+  const out = new DeviceTableWriter(rows, bitsFor(Math.max(1, main.n + orphans.n - 1)))
+  const rd = new PartitionReader(layout)
   const issues = new IssueSamples(report)
-  const sc = new DeviceScratch()
-  let kept = 0
-  let devices = 0
-  // rows lie in bucket order: walk them once, a bucket's rows are the next run of rows whose
-  // hash falls in it (gaps skipped), and starts[] is rewritten behind the walk
-  let r = 0
-  let b = 0
-  while (b < nb) {
-    while (r < at && meta[r] === NO_ROW) r++
-    const rb = r < at ? hash2(hi[r]!, lo[r]!) >>> shift : nb
-    while (b < rb) starts[b++] = kept
-    if (b === nb) break
-    let re = r + 1
-    while (re < at && meta[re] !== NO_ROW && hash2(hi[re]!, lo[re]!) >>> shift === b) re++
-    starts[b++] = kept
-    const m = re - r
-    {
-      sc.load(hi, lo, ref, meta, r, m)
-      const o = sc.order
-      for (let g = 0; g < m; ) {
-        const h = sc.hi[o[g]!]!
-        const l = sc.lo[o[g]!]!
+  const idOf = (a: number, b: number) => {
+    unpermEui(a, b)
+    return `${perm.a}:${perm.b}`
+  }
+  let keptRow = new Uint32Array(SCAN_LINKS) // a device's links: its first row of each MPxN
+  let keptRef = new Uint32Array(SCAN_LINKS)
+  let keptRole = new Uint8Array(SCAN_LINKS)
+  const mainN = main.n
+  try {
+    for (let part = 0; part < 2 ** bits; part++) {
+      const n = rd.read(part)
+      const b = rd.buf
+      for (let g = 0; g < n; ) {
+        const h = b[g * M]!
+        const l = b[g * M + 1]!
         let ge = g + 1
-        while (ge < m && sc.hi[o[ge]!] === h && sc.lo[o[ge]!] === l) ge++
-        // the last row in the file decides type and status (local index = file order)
-        let last = o[g]!
-        for (let j = g + 1; j < ge; j++) if (o[j]! > last) last = o[j]!
-        for (let j = g; j < ge; j++) {
-          const x = o[j]!
-          if (j > g && sc.ref[x] === sc.ref[o[j - 1]!]) {
-            // sorted by file order within a ref: the later row's role wins
-            meta[kept - 1] = (meta[kept - 1]! & DEVICE_BITS) | (sc.meta[x]! & ROLE_BIT)
-            issues.add(`${h}:${l}`, occ(o, g, ge, x), occ(o, g, ge, o[j - 1]!), 'duplicate device row, collapsed')
+        while (ge < n && b[ge * M] === h && b[ge * M + 1] === l) ge++
+        // the last row in the file decides type and status
+        const lastBits = (b[(ge - 1) * M + 3]! >>> 12) & DEVICE_BITS
+        if (keptRow.length < ge - g) {
+          keptRow = new Uint32Array(ge - g)
+          keptRef = new Uint32Array(ge - g)
+          keptRole = new Uint8Array(ge - g)
+        }
+        const big = ge - g > SCAN_LINKS ? new Map<number, number>() : undefined
+        let k = 0
+        for (let x = g; x < ge; x++) {
+          const r = b[x * M + 2]!
+          const ref = r < mainN ? r : mainN + entryOf[r - mainN]!
+          const meta = b[x * M + 3]! >>> 12
+          // a link already kept (same MPxN): its place stays, the later row's role wins
+          let dup = -1
+          if (big) dup = big.get(ref) ?? -1
+          else
+            for (let q = 0; q < k; q++)
+              if (keptRef[q] === ref) {
+                dup = q
+                break
+              }
+          if (dup >= 0) {
+            keptRole[dup] = meta & ROLE_BIT
+            issues.add(idOf(h, l), x - g, keptRow[dup]! - g, 'duplicate device row, collapsed')
             continue
           }
-          if ((sc.meta[x]! & DEVICE_BITS) !== (sc.meta[last]! & DEVICE_BITS))
-            issues.add(`${h}:${l}`, occ(o, g, ge, x), occ(o, g, ge, last), 'device listed with another type or status; the last row wins')
-          hi[kept] = h
-          lo[kept] = l
-          ref[kept] = sc.ref[x]!
-          meta[kept] = (sc.meta[last]! & DEVICE_BITS) | (sc.meta[x]! & ROLE_BIT)
-          kept++
+          if ((meta & DEVICE_BITS) !== lastBits) issues.add(idOf(h, l), x - g, ge - 1 - g, 'device listed with another type or status; the last row wins')
+          big?.set(ref, k)
+          keptRow[k] = x
+          keptRef[k] = ref
+          keptRole[k] = meta & ROLE_BIT
+          k++
         }
-        devices++
+        for (let q = 0; q < k; q++) {
+          if (keptRole[q]) report.exportMpanLinks++
+          out.add(h, l, keptRef[q]!, lastBits | keptRole[q]!)
+        }
         g = ge
       }
     }
-    r = re
+  } finally {
+    rd.close()
   }
-  starts[nb] = kept
-  for (let i = 0; i < kept; i++) if (meta[i]! & ROLE_BIT) report.exportMpanLinks++
+  temp.drop(layout.file)
   if (issues.samples.length > 0)
     issues.finish(file, await locateRows(file, DEVICES, checkDevice, () => `${devRow.hi}:${devRow.lo}`, issues.wanted()))
-  const table: DeviceTable = {
-    bits, starts,
-    hi: new Uint32Array(hi.buffer, 0, kept),
-    lo: new Uint32Array(lo.buffer, 0, kept),
-    ref: new Uint32Array(ref.buffer, 0, kept),
-    meta: new Uint8Array(meta.buffer, 0, kept),
-    devices,
+  return { table: out.finish(), orphans }
+}
+
+/**
+ * Step 2 on one partition at a time: sort by (permuted EUI-64, file order), then each record's
+ * MPxN -> its main entry, or main.n + a provisional orphan number, in word 2; written back over the
+ * partition's blocks (pages in the cache: cheap).
+ */
+class DevicePrep {
+  /** permuted MPxN (a * HALF + b) -> provisional orphan number */
+  readonly #orphanOf = new Map<number, number>()
+  /** permuted MPxN key of each provisional orphan number */
+  readonly orphanKeys: number[] = []
+  /** rows whose MPxN has no registration rows */
+  orphanRows = 0
+  readonly #rd: PartitionReader
+  readonly #cnt: Uint32Array
+  readonly #order: Uint32Array
+  readonly #out: Uint32Array
+  readonly #subMax: number
+  readonly #batch = { lo: new Uint32Array(LOOKUP_BATCH), hi: new Uint32Array(LOOKUP_BATCH), want: new Float64Array(LOOKUP_BATCH) }
+  /** the touches' xor (kept, so that they are not optimized away) */
+  touched = 0
+
+  constructor(readonly layout: PartitionLayout, readonly main: KeyTable) {
+    this.#rd = new PartitionReader(layout, true)
+    const maxP = Math.max(1, ...layout.records)
+    this.#subMax = Math.min(24, 32 - layout.bits)
+    this.#cnt = new Uint32Array(2 ** subBits(maxP, this.#subMax) + 1)
+    this.#order = new Uint32Array(maxP)
+    this.#out = new Uint32Array(maxP * M)
   }
-  return { table, orphans }
-}
 
-/** Occurrence of local row x among a device's rows order[g..ge) in file order. */
-function occ(o: Uint32Array, g: number, ge: number, x: number): number {
-  let k = 0
-  for (let j = g; j < ge; j++) if (o[j]! < x) k++
-  return k
-}
+  run(part: number): void {
+    const n = this.#rd.read(part)
+    if (n === 0) return
+    this.#sort(this.#rd.buf, n)
+    this.#refs(this.#out, n)
+    this.#rd.write(part, this.#out.subarray(0, n * M))
+  }
 
-/** One bucket's rows, sorted by (device, ref, file order); grows to the largest bucket. */
-class DeviceScratch {
-  hi = new Uint32Array(64)
-  lo = new Uint32Array(64)
-  ref = new Uint32Array(64)
-  meta = new Uint8Array(64)
-  order = new Uint32Array(64)
-
-  load(hi: Uint32Array, lo: Uint32Array, ref: Uint32Array, meta: Uint8Array, rs: number, m: number): void {
-    if (m > this.hi.length) {
-      const cap = Math.max(m, this.hi.length * 2)
-      this.hi = new Uint32Array(cap)
-      this.lo = new Uint32Array(cap)
-      this.ref = new Uint32Array(cap)
-      this.meta = new Uint8Array(cap)
-      this.order = new Uint32Array(cap)
+  /** b's n records sorted into #out: a counting sort by the EUI bits below the partition's (stable), then an insertion sort per sub-bucket. */
+  #sort(b: Uint32Array, n: number): void {
+    const cnt = this.#cnt
+    const order = this.#order
+    const lift = this.layout.bits
+    const s = subBits(n, this.#subMax)
+    const ns = 2 ** s
+    const up = 32 - s
+    cnt.fill(0, 0, ns)
+    for (let x = 0; x < n; x++) cnt[s === 0 ? 0 : (b[x * M]! << lift) >>> up]!++
+    for (let k = 0, at = 0; k < ns; k++) {
+      const c = cnt[k]!
+      cnt[k] = at
+      at += c
     }
-    const { hi: H, lo: L, ref: R, order } = this
-    for (let i = 0; i < m; i++) {
-      H[i] = hi[rs + i]!
-      L[i] = lo[rs + i]!
-      R[i] = ref[rs + i]!
-      this.meta[i] = meta[rs + i]!
-    }
-    // insertion sort by (device, ref, file order), no closure: it runs per bucket
-    for (let i = 0; i < m; i++) {
-      let j = i - 1
-      while (j >= 0) {
-        const x = order[j]!
-        if (H[x]! < H[i]! || (H[x] === H[i] && (L[x]! < L[i]! || (L[x] === L[i] && R[x]! <= R[i]!)))) break
-        order[j + 1] = x
-        j--
+    for (let x = 0; x < n; x++) order[cnt[s === 0 ? 0 : (b[x * M]! << lift) >>> up]!++] = x
+    for (let k = 0, rs = 0; k < ns; rs = cnt[k++]!) {
+      const re = cnt[k]!
+      // strict comparisons: equal EUI-64s keep the file order
+      for (let x = rs + 1; x < re; x++) {
+        const v = order[x]!
+        const vh = b[v * M]!
+        const vl = b[v * M + 1]!
+        let j = x - 1
+        while (j >= rs) {
+          const u = order[j]!
+          const uh = b[u * M]!
+          if (uh < vh || (uh === vh && b[u * M + 1]! <= vl)) break
+          order[j + 1] = u
+          j--
+        }
+        order[j + 1] = v
       }
-      order[j + 1] = i
     }
+    const out = this.#out
+    for (let j = 0; j < n; j++) {
+      const x = order[j]! * M
+      const y = j * M
+      out[y] = b[x]!
+      out[y + 1] = b[x + 1]!
+      out[y + 2] = b[x + 2]!
+      out[y + 3] = b[x + 3]!
+    }
+  }
+
+  /**
+   * Each record's MPxN -> main entry, or main.n + provisional orphan number, in word 2. The lookups
+   * go in batches, phase by phase (bucket bounds, a touch of each bucket's first key word, the
+   * binary searches): the cache misses of a batch overlap instead of waiting one after another.
+   */
+  #refs(b: Uint32Array, n: number): void {
+    const main = this.main
+    const sh = 22 - main.bits
+    const lb = 44 - main.bits
+    const starts = main.starts
+    const low = main.low
+    const { lo, hi, want } = this.#batch
+    let touched = 0
+    for (let x0 = 0; x0 < n; x0 += LOOKUP_BATCH) {
+      const m = Math.min(LOOKUP_BATCH, n - x0)
+      for (let i = 0; i < m; i++) {
+        const x = (x0 + i) * M
+        const w2 = b[x + 2]!
+        const ma = (w2 >>> 22) | ((b[x + 3]! & 0xfff) << 10)
+        const bucket = ma >>> sh
+        lo[i] = starts[bucket]!
+        hi[i] = starts[bucket + 1]!
+        want[i] = (ma & ((1 << sh) - 1)) * HALF + (w2 & 0x3fffff)
+      }
+      for (let i = 0; i < m; i++) touched ^= low[(lo[i]! * lb) >>> 5] ?? 0
+      for (let i = 0; i < m; i++) {
+        let l = lo[i]!
+        let h = hi[i]!
+        const v = want[i]!
+        let e = -1
+        while (l < h) {
+          const mid = (l + h) >>> 1
+          const k = readBits(low, mid * lb, lb)
+          if (k < v) l = mid + 1
+          else if (k > v) h = mid
+          else {
+            e = mid
+            break
+          }
+        }
+        const x = (x0 + i) * M
+        if (e < 0) {
+          const w2 = b[x + 2]!
+          const k = ((w2 >>> 22) | ((b[x + 3]! & 0xfff) << 10)) * HALF + (w2 & 0x3fffff)
+          let id = this.#orphanOf.get(k)
+          if (id === undefined) {
+            id = this.orphanKeys.length
+            this.#orphanOf.set(k, id)
+            this.orphanKeys.push(k)
+          }
+          this.orphanRows++
+          e = main.n + id
+        }
+        b[x + 2] = e
+      }
+    }
+    this.touched = touched
+  }
+
+  close(): void {
+    this.#rd.close()
   }
 }

@@ -4,15 +4,16 @@
 // the next start.
 // Side-effect free: it builds a new index beside any live one and throws RegistryLoadError on a
 // fatal problem, so a failed reload leaves the caller's current index untouched (docs/registry.md, "Reload").
-import { MPXN_ROLE_EXPORT, roleAt, type DeviceTable } from './device-table.js'
-import { startDeviceRows } from './device-rows.js'
-import { finishDevices } from './load-devices.js'
+import { dirname } from 'node:path'
+import { MPXN_ROLE_EXPORT, roleAt, type PackedDeviceTable } from './packed-device-table.js'
+import { buildDevices } from './load-devices.js'
 import { buildRegistrations } from './load-registrations.js'
 import { MpidTable } from './mpid-table.js'
 import { loadParties } from './parties.js'
 import { CompactRegistry, INDEX_LAYOUT } from './registry-index.js'
-import { emptyReport, MAX_REASONS, type LoadProgress, type LoadReport } from './report.js'
+import { emptyReport, type LoadProgress, type LoadReport } from './report.js'
 import { loadNewestSnapshot, saveIndexSnapshot, type SnapshotOptions } from './snapshot-store.js'
+import { TempFiles } from './partition-files.js'
 import { crcOfFile, RunningCrc, statOf, type SourceStamp } from './sources.js'
 
 export interface RegistryPaths {
@@ -31,16 +32,13 @@ export interface LoadOptions {
    */
   inThread?: boolean
   /**
-   * Read devices.csv in a second thread while registrations.csv is built (device-rows.ts), where the
-   * compiled worker is there; default true. False: one file after the other in this thread.
-   */
-  deviceThread?: boolean
-  /**
    * Compiled snapshots (registry.snapshotDir): start from the newest snapshot whose sources are
    * unchanged; after a build from files, writeSnapshotOf() writes one. `use: false` always builds
    * from the files (`registry compile`).
    */
   snapshots?: SnapshotOptions & { use?: boolean }
+  /** partitions (2^bits) of each file's records in a build from files; default from the file's size (tests) */
+  partitionBits?: number
 }
 
 /** The source files of an index built from files, as read (null for a snapshot load). */
@@ -100,33 +98,34 @@ export async function loadRegistryHere(paths: RegistryPaths, opts: LoadOptions):
   report.files.push({ file: paths.parties, rows: parties.length, loaded: parties.length, rejected: 0, bytes: 0, ms: performance.now() - tp })
   const mpids = new MpidTable(parties.flatMap((p) => p.mpids))
 
-  // devices.csv is read beside registrations.csv (a second thread); a failure of either keeps the
-  // order of a sequential load: the registrations' error first
-  const devJob = startDeviceRows(paths.devices, opts.maxRejectRatio, opts.onProgress, opts.deviceThread ?? true)
-  const regCrc = new RunningCrc()
+  // registrations.csv, then devices.csv: a device row's MPxN becomes its main-table entry, so the
+  // MPxN table comes first (a failing registrations.csv is reported before devices.csv is read)
+  // each parsed once into partition temp files (partition-files.ts) in the snapshot folder, else (none,
+  // or not writable) beside registrations.csv; removed after, also on failure
+  const temp = new TempFiles([...(opts.snapshots ? [opts.snapshots.dir] : []), dirname(paths.registrations)], opts.partitionBits)
   let reg: Awaited<ReturnType<typeof buildRegistrations>>
+  let dev: Awaited<ReturnType<typeof buildDevices>>
+  let built = false
   try {
-    reg = await buildRegistrations(paths.registrations, mpids, report, opts.maxRejectRatio, opts.onProgress, regCrc)
-  } catch (err) {
-    devJob.cancel()
-    throw err
+    const regCrc = new RunningCrc()
+    reg = await buildRegistrations(paths.registrations, mpids, report, opts.maxRejectRatio, temp, opts.onProgress, regCrc)
+    stamps.registrations.crc32 = regCrc.value
+    const devCrc = new RunningCrc()
+    dev = await buildDevices(paths.devices, reg.table, report, opts.maxRejectRatio, temp, opts.onProgress, devCrc)
+    stamps.devices.crc32 = devCrc.value
+    built = true
+  } finally {
+    temp.remove(!built)
   }
-  stamps.registrations.crc32 = regCrc.value
   report.mergedPeriods = reg.merged
   const main = reg.table
-
-  const read = await devJob.result()
-  report.files.push(read.file)
-  for (const r of read.reasons) if (report.reasons.length < MAX_REASONS) report.reasons.push(r)
-  stamps.devices.crc32 = read.crc
-  const dev = await finishDevices(paths.devices, read.rows, main, report)
   const devices = dev.table
 
   const index = new CompactRegistry({
     loadedAt: Date.now(),
     counts: {
-      registrations: main.periods.length / 3,
-      mpxns: main.slots.length,
+      registrations: main.nPeriods,
+      mpxns: main.n,
       devices: devices.devices,
       parties: parties.length,
       userIds: parties.reduce((n, p) => n + p.userIds.length, 0),
@@ -143,9 +142,9 @@ export async function loadRegistryHere(paths: RegistryPaths, opts: LoadOptions):
 }
 
 /** Device -> MPxN links with mpxn_role export (a snapshot's report has no rows to count). */
-function exportLinks(d: DeviceTable): number {
+function exportLinks(d: PackedDeviceTable): number {
   let n = 0
-  for (let i = 0; i < d.meta.length; i++) if (roleAt(d, i) === MPXN_ROLE_EXPORT) n++
+  for (let i = 0; i < d.rows; i++) if (roleAt(d, i) === MPXN_ROLE_EXPORT) n++
   return n
 }
 

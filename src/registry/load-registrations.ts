@@ -1,14 +1,15 @@
-// registrations.csv (README, "Configuration"): `mpxn,supplier_mpid,effective_from[,effective_to]` -> the MPxN
-// table (mpxn-table.ts), built straight into its final arrays (docs/registry.md, "Bounded peak"):
-//   1. count the lines (sizes the hash buckets), then the rows per bucket, reading only the MPxN of
-//      each line (csv-pass.ts countPass), straight into the table's bucket array;
-//   2. read again, validating each row (rejections reported with file:line), and write it at its
-//      bucket's next free place in the final arrays (a rows-sized `slots` and `periods`), file
-//      order kept inside a bucket;
-//   3. per bucket, in place: sort its rows by MPxN and start, apply the period rules
-//      (period-rules.ts) and compact them to the front (slots and periods only ever move left).
-// Peak memory is the final table plus the slack of rows that become no period (duplicates, merges)
-// and a few per-bucket scratch arrays; nothing is proportional to the file beyond the table itself.
+// registrations.csv (README, "Configuration"): `mpxn,supplier_mpid,effective_from[,effective_to]` -> the
+// packed MPxN table (packed-mpxn-table.ts), built straight into its final arrays (docs/registry.md,
+// "Build from the files"), reading the file ONCE:
+//   1. the one pass validates each row (rejections reported with file:line), counts the warnings,
+//      the days spanned and the MPIDs (the table's field widths), and appends the row as a 16-byte
+//      record to a partition by the top bits of its permuted MPxN key (partition-files.ts):
+//      a (22 bits), b (22 bits), from | to << 16, MPID code;
+//   2. partition by partition in key order, the records are read back (file order), counting-sorted
+//      into sub-buckets of the next key bits, each sub-bucket sorted by MPxN and start, resolved by
+//      the period rules (period-rules.ts) and appended to the packed arrays in key order.
+// Peak memory is the final table (allocated for one entry per row; the pages past the used part
+// are never touched) plus the write blocks and one partition's records and staging (a few MB).
 // Row rules: MPxN 1–13 digits (DUIS ImportMPxN); MPID 4 alphanumerics; dates real calendar dates
 // YYYY-MM-DD; effective_to (the last day supplied, inclusive, as in the industry's registration
 // data) on or after effective_from. A failing check digit or an MPID no party holds is a counted
@@ -16,16 +17,17 @@
 import { checkMpxnKey } from './check-digits.js'
 import { OPEN_DAY, parseDayCodes } from './day.js'
 import { fields } from './csv-rows.js'
-import { bucketBitsOf, countPass, csvPass, locateRows, ROW_BATCH, sameBytes, type CsvKind } from './csv-pass.js'
+import { csvPass, locateRows, type CsvKind } from './csv-pass.js'
 import { fieldText, FileTally } from './file-tally.js'
 import { IssueSamples } from './issue-samples.js'
-import { sharedF64, sharedU16, sharedU32 } from './key-table.js'
-import { hashMpxnKey, mpxnKeyCodes } from './keys.js'
+import { HALF, perm, permMpxn } from './key-permutation.js'
+import { mpxnKeyCodes } from './keys.js'
 import type { MpidTable } from './mpid-table.js'
-import { COUNT_UNIT, SLOTS_PER_BUCKET, type MpxnTable } from './mpxn-table.js'
-import { PERIOD_RULES, PeriodScratch } from './period-rules.js'
+import { keyOfPermuted, MpxnTableWriter, periodWidths, type PackedMpxnTable } from './packed-mpxn-table.js'
+import { MAX_PERIODS, PERIOD_RULES, PeriodScratch } from './period-rules.js'
 import type { LoadProgress, LoadReport } from './report.js'
-import { RunningCrc } from './sources.js'
+import type { RunningCrc } from './sources.js'
+import { PartitionReader, PartitionWriter, RECORD_WORDS, subBits, type PartitionLayout, type TempFiles } from './partition-files.js'
 
 export const REGISTRATION_COLUMNS = ['mpxn', 'supplier_mpid', 'effective_from', 'effective_to'] as const
 
@@ -69,101 +71,107 @@ export async function buildRegistrations(
   mpids: MpidTable,
   report: LoadReport,
   maxRejectRatio: number,
+  temp: TempFiles,
   onProgress?: (p: LoadProgress) => void,
   crc?: RunningCrc,
-): Promise<{ table: MpxnTable; merged: number; tally: FileTally }> {
+): Promise<{ table: PackedMpxnTable; merged: number; tally: FileTally }> {
   const check = registrationCheck(mpids)
-  const bits = await bucketBitsOf(file, SLOTS_PER_BUCKET)
-  const shift = 32 - bits
-  const nb = 2 ** bits
-  // [2b] counts bucket b's rows, then (prefix sums) is its next free row while [2b+1] is its first
-  const starts = sharedU32(2 * nb + 2)
-  const countCrc = await countPass(file, bits, (buf) => {
-    const k = mpxnKeyCodes(buf, fields[0]!, fields[1]!)
-    return k < 0 ? -1 : hashMpxnKey(k)
-  }, starts, 2)
-  let at = 0
-  for (let b = 0; b < nb; b++) {
-    const c = starts[2 * b]!
-    starts[2 * b] = starts[2 * b + 1] = at
-    at += c
-  }
-  starts[2 * nb] = starts[2 * nb + 1] = at
-  const slots = sharedF64(at) // MPxN key per row now; one slot per MPxN after the compaction
-  const periods = sharedU16(3 * at)
-
+  // 1. the one pass: validate, warn, and append each valid row's record to its partition
   const tally = new FileTally(file, report)
   const unknown = new Set<number>()
-  const fillCrc = crc ?? new RunningCrc() // a fresh one: the CRC of this pass alone
-  // rows are parsed into a batch, then written to their buckets' places by tight loops (csv-pass.ts ROW_BATCH)
-  const bKey = new Float64Array(ROW_BATCH)
-  const bAt = new Uint32Array(ROW_BATCH) // 2 * bucket, then the row's place
-  const bPer = new Uint16Array(3 * ROW_BATCH)
-  let inBatch = 0
-  const flush = () => {
-    for (let j = 0; j < inBatch; j++) bAt[j] = starts[bAt[j]!]!++
-    for (let j = 0; j < inBatch; j++) slots[bAt[j]!] = bKey[j]!
-    for (let j = 0; j < inBatch; j++) {
-      const q = bAt[j]! * 3
-      periods[q] = bPer[3 * j]!
-      periods[q + 1] = bPer[3 * j + 1]!
-      periods[q + 2] = bPer[3 * j + 2]!
-    }
-    inBatch = 0
+  const bits = temp.bitsFor(file)
+  const rsh = 22 - bits
+  const w = new PartitionWriter(temp.name('registrations'), bits)
+  const wb = w.buf
+  let minDay = OPEN_DAY
+  let maxDay = -1
+  let layout: PartitionLayout
+  let rows: number
+  try {
+    rows = await csvPass(file, REGISTRATIONS, check, () => {
+      permMpxn(regRow.key)
+      const at = w.slot(perm.a >>> rsh)
+      wb[at] = perm.a
+      wb[at + 1] = perm.b
+      wb[at + 2] = (regRow.from | (regRow.to << 16)) >>> 0
+      wb[at + 3] = regRow.mpid
+      if (regRow.from < minDay) minDay = regRow.from
+      if (regRow.from > maxDay) maxDay = regRow.from
+      if (regRow.to !== OPEN_DAY && regRow.to > maxDay) maxDay = regRow.to
+      if (!checkMpxnKey(regRow.key)) report.checkDigitWarnings++
+      if (!mpids.held(regRow.mpid)) {
+        report.unknownMpidWarnings++
+        if (unknown.size < 10 && !unknown.has(regRow.mpid)) {
+          unknown.add(regRow.mpid)
+          report.unknownMpids.push(mpids.names[regRow.mpid]!)
+        }
+      }
+    }, { tally, ...(onProgress && { onProgress }), ...(crc && { crc }) })
+    layout = w.finish()
+  } finally {
+    w.close()
   }
-  await csvPass(file, REGISTRATIONS, check, () => {
-    const j = inBatch++
-    bKey[j] = regRow.key
-    bAt[j] = 2 * (hashMpxnKey(regRow.key) >>> shift)
-    bPer[3 * j] = regRow.from
-    bPer[3 * j + 1] = regRow.to
-    bPer[3 * j + 2] = regRow.mpid
-    if (inBatch === ROW_BATCH) flush()
-    if (!checkMpxnKey(regRow.key)) report.checkDigitWarnings++
-    if (!mpids.held(regRow.mpid)) {
-      report.unknownMpidWarnings++
-      if (unknown.size < 10 && !unknown.has(regRow.mpid)) {
-        unknown.add(regRow.mpid)
-        report.unknownMpids.push(mpids.names[regRow.mpid]!)
+  tally.finish(maxRejectRatio)
+  const out = new MpxnTableWriter(rows, rows, periodWidths(minDay, maxDay, mpids.names.length))
+
+  // 2. partitions in key order: read back (file order), counting-sorted by the key bits below the
+  // partition's (stable), each sub-bucket sorted and resolved by the period rules, appended
+  const rd = new PartitionReader(layout)
+  const maxP = Math.max(1, ...layout.records)
+  const subMax = 44 - bits
+  const cnt = new Uint32Array(2 ** subBits(maxP, subMax) + 1)
+  const stKey = new Float64Array(maxP)
+  const stPer = new Uint16Array(3 * maxP)
+  const resolved = new Uint16Array(3 * (MAX_PERIODS + 1))
+  const issues = new IssueSamples(report)
+  const sc = new PeriodScratch((permuted, occ, otherOcc, kind) => {
+    if (kind === 'overlap') report.endOverlaps++
+    issues.add(keyOfPermuted(permuted), occ, otherOcc, PERIOD_RULES[kind])
+  })
+  const M = RECORD_WORDS
+  try {
+    for (let part = 0; part < 2 ** bits; part++) {
+      const n = rd.read(part)
+      if (n === 0) continue
+      const b = rd.buf
+      const s = subBits(n, subMax)
+      const ns = 2 ** s
+      const div = 2 ** (subMax - s)
+      cnt.fill(0, 0, ns)
+      for (let r = 0; r < n; r++) cnt[Math.floor((b[r * M]! * HALF + b[r * M + 1]!) / div) & (ns - 1)]!++
+      for (let k = 0, at = 0; k < ns; k++) {
+        const c = cnt[k]!
+        cnt[k] = at
+        at += c
+      }
+      for (let r = 0; r < n; r++) {
+        const x = r * M
+        const key = b[x]! * HALF + b[x + 1]!
+        const at = cnt[Math.floor(key / div) & (ns - 1)]!++
+        stKey[at] = key
+        stPer[at * 3] = b[x + 2]! & 0xffff
+        stPer[at * 3 + 1] = b[x + 2]! >>> 16
+        stPer[at * 3 + 2] = b[x + 3]!
+      }
+      // cnt[k] is now the end of sub-bucket k
+      for (let k = 0, rs = 0; k < ns; rs = cnt[k++]!) {
+        const re = cnt[k]!
+        if (re === rs) continue
+        sc.load(stKey, stPer, rs, re)
+        for (let g = 0; g < sc.n; ) {
+          const key = sc.key[sc.order[g]!]!
+          let ge = g + 1
+          while (ge < sc.n && sc.key[sc.order[ge]!] === key) ge++
+          const np = sc.resolveGroup(g, ge, resolved, 0) // at most MAX_PERIODS
+          out.add(key, resolved, 0, np)
+          g = ge
+        }
       }
     }
-  }, { tally, ...(onProgress && { onProgress }), crc: fillCrc })
-  flush()
-  sameBytes(file, countCrc, fillCrc.value)
-  tally.finish(maxRejectRatio)
-
-  // per bucket: rows [starts[2b+1], starts[2b]) -> slots and periods written from the front
-  const issues = new IssueSamples(report)
-  const sc = new PeriodScratch((key, occ, otherOcc, kind) => {
-    if (kind === 'overlap') report.endOverlaps++
-    issues.add(key, occ, otherOcc, PERIOD_RULES[kind])
-  })
-  let slot = 0
-  let p = 0
-  for (let b = 0; b < nb; b++) {
-    const rs = starts[2 * b + 1]!
-    const re = starts[2 * b]!
-    starts[2 * b] = slot
-    starts[2 * b + 1] = p
-    if (re === rs) continue
-    sc.load(slots, periods, rs, re)
-    for (let g = 0; g < sc.n; ) {
-      const k = sc.key[sc.order[g]!]!
-      let ge = g + 1
-      while (ge < sc.n && sc.key[sc.order[ge]!] === k) ge++
-      const first = p
-      p = sc.resolveGroup(g, ge, periods, p)
-      slots[slot++] = k * COUNT_UNIT + (p - first)
-      g = ge
-    }
+  } finally {
+    rd.close()
   }
-  starts[2 * nb] = slot
-  starts[2 * nb + 1] = p
+  temp.drop(layout.file)
   if (issues.samples.length > 0) issues.finish(file, await locateRows(file, REGISTRATIONS, check, () => regRow.key, issues.wanted()))
-  const table: MpxnTable = {
-    bits, starts,
-    slots: new Float64Array(slots.buffer, 0, slot),
-    periods: new Uint16Array(periods.buffer, 0, 3 * p),
-  }
-  return { table, merged: sc.merged, tally }
+  return { table: out.finish(), merged: sc.merged, tally }
 }

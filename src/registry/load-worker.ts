@@ -13,7 +13,7 @@ export interface LoadWorkerData {
   maxRejectRatio: number
   progress: boolean
   snapshots?: LoadOptions['snapshots']
-  deviceThread?: boolean
+  partitionBits?: number
 }
 
 const data = workerData as LoadWorkerData
@@ -28,7 +28,7 @@ const onProgress = (p: LoadProgress) => {
 try {
   const opts: LoadOptions = {
     maxRejectRatio: data.maxRejectRatio, ...(data.progress && { onProgress }), ...(data.snapshots && { snapshots: data.snapshots }),
-    ...(data.deviceThread !== undefined && { deviceThread: data.deviceThread }),
+    ...(data.partitionBits !== undefined && { partitionBits: data.partitionBits }),
   }
   const result = await loadRegistryHere(data.paths, opts)
   port.postMessage({ snapshot: result.index.toShared(), report: result.report })

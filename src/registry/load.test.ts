@@ -225,7 +225,8 @@ describe('loadRegistry', () => {
   it('shares its arrays: fromShared(toShared()) after a structured clone', async () => {
     const { index } = await loadRegistry(writeWorld('1200012345679,ACME,2024-01-01\n', DEVS), OPTS)
     const snap = structuredClone(index.toShared())
-    expect(snap.main.slots.buffer).toBeInstanceOf(SharedArrayBuffer)
+    expect(snap.main.low.buffer).toBeInstanceOf(SharedArrayBuffer)
+    expect(snap.devices.ref.buffer).toBeInstanceOf(SharedArrayBuffer)
     const { CompactRegistry } = await import('./registry-index.js')
     const copy = CompactRegistry.fromShared(snap)
     expect(copy.periodAt('1200012345679', '2025-01-01')?.mpid).toBe('ACME')

@@ -17,6 +17,9 @@ import type { LoadProgress, LoadReport } from './report.js'
 export type { LoadOptions, RegistryPaths, SnapshotWrite } from './load-here.js'
 export { loadRegistryHere } from './load-here.js'
 
+/** the load worker's young generation (MB) */
+const YOUNG_MB = 4
+
 let workerUrl: URL | null | undefined
 /** The worker entry: the compiled .js beside this file (not there when running from source). */
 function loadWorkerUrl(): URL | undefined {
@@ -56,9 +59,12 @@ export async function loadRegistry(paths: RegistryPaths, opts: LoadOptions): Pro
   }
   const data: LoadWorkerData = {
     paths, maxRejectRatio: opts.maxRejectRatio, progress: opts.onProgress !== undefined, ...(opts.snapshots && { snapshots: opts.snapshots }),
-    ...(opts.deviceThread !== undefined && { deviceThread: opts.deviceThread }),
+    ...(opts.partitionBits !== undefined && { partitionBits: opts.partitionBits }),
   }
-  const worker = new Worker(url, { workerData: data })
+  // the build allocates next to nothing per row (typed arrays, reused staging): a small young
+  // generation keeps the worker's share of a reload's peak small (the default semispaces are
+  // tens of MB of RSS beside the two indexes)
+  const worker = new Worker(url, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB } })
   let written: (w: SnapshotWrite) => void = () => {}
   const snapshotWritten = new Promise<SnapshotWrite>((r) => (written = r))
   return new Promise((resolve, reject) => {

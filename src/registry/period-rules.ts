@@ -14,7 +14,6 @@
 // next period's start (IMPLIED_END on its MPID code): a delta (delta.ts) turns an MPxN's periods
 // back into rows, applies its changes and runs these rules again, as a rebuild of the changed
 // files would.
-import { MAX_PERIODS } from './mpxn-table.js'
 import { OPEN_DAY } from './day.js'
 
 export type PeriodIssueKind = 'duplicate' | 'same-start' | 'overlap' | 'history'
@@ -28,6 +27,8 @@ export const PERIOD_RULES = {
 
 /** Flag on a stored period's MPID code: its end is the next period's start, not an effective_to. */
 export const IMPLIED_END = 0x8000
+/** Periods per MPxN at most (rule 5; packed-mpxn-table.ts stores the count in 6 bits). */
+export const MAX_PERIODS = 63
 export const MPID_MASK = 0x7fff
 
 const DROPPED = OPEN_DAY // a start day can never be OPEN_DAY, so it marks a dropped row

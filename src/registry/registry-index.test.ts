@@ -1,14 +1,16 @@
 // The compact index through the RegistryIndex interface (docs/architecture.md): what callers need
 // (device links by status for the install-code duty, per-MPxN facts) is on the interface, answered
 // with the delta overlay taken into account; lookups of one index leave another's state alone; the
-// mpxn_role shares the status byte (device-table.ts) without changing either answer.
+// mpxn_role shares the status byte (packed-device-table.ts) without changing either answer.
+import { dirname, join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { writeWorld } from '../../test/fixtures/registry/world.js'
 import { applyDelta } from './delta.js'
 import { loadRegistry } from './load.js'
 import { parseDay } from './day.js'
-import { DEVICE_STATUSES, DEVICE_TYPES, type CompactRegistry } from './registry-index.js'
-import { metaOf, MPXN_ROLE_EXPORT, MPXN_ROLE_IMPORT, NO_ROW, roleAt, statusAt, typeAt, type DeviceTable } from './device-table.js'
+import { CompactRegistry, DEVICE_STATUSES, DEVICE_TYPES } from './registry-index.js'
+import { compactSnapshot } from './compact.js'
+import { metaOf, MPXN_ROLE_EXPORT, MPXN_ROLE_IMPORT, roleAt, statusAt, typeAt, type PackedDeviceTable } from './packed-device-table.js'
 
 const A = '00-12-34-56-78-AB-CD-01'
 const B = '00-12-34-56-78-AB-CD-02'
@@ -60,14 +62,53 @@ describe('CompactRegistry through RegistryIndex', () => {
 })
 
 describe('device meta byte', () => {
-  it('holds every device type, status and mpxn_role, and never equals the unfilled-row marker', () => {
-    const t = { meta: new Uint8Array(1) } as unknown as DeviceTable
+  it('holds every device type, status and mpxn_role', () => {
+    const t = { meta: new Uint8Array(1) } as unknown as PackedDeviceTable
     for (let type = 1; type <= DEVICE_TYPES.length; type++)
       for (let status = 0; status <= DEVICE_STATUSES.length; status++)
         for (const role of [MPXN_ROLE_IMPORT, MPXN_ROLE_EXPORT]) {
           t.meta[0] = metaOf(type, status, role)
           expect([typeAt(t, 0), statusAt(t, 0), roleAt(t, 0)]).toEqual([type, status, role])
-          expect(t.meta[0]).not.toBe(NO_ROW)
         }
+  })
+})
+
+describe('link order of a device with several MPxNs (docs/registry.md, "Link order")', () => {
+  // two devices name the same five MPxNs in opposite orders: an order that does not come from the
+  // file (MPxN, hash slot, permuted key) gives both the same order, so one of them fails
+  const M = ['1200012345679', '1300012345670', '1400012345671', '1500012345672', '1600012345673']
+  const X = '00-12-34-56-78-AB-CD-11'
+  const Y = '00-12-34-56-78-AB-CD-12'
+  const regs = M.map((m) => `${m},ACME,2023-01-01`).join('\n')
+  const devs = [
+    ...M.map((m) => `${X},CHF,${m},Commissioned,import`),
+    ...[...M].reverse().map((m) => `${Y},CHF,${m},Commissioned,import`),
+    `${X},CHF,${M[0]},Commissioned,export`, // a duplicate row: the first row's place, the later row's role
+  ].join('\n')
+
+  it('is the order of the device rows in devices.csv, in memory, in a snapshot, after a delta and a compaction', async () => {
+    const files = writeWorld(regs, devs)
+    const snapshots = { dir: join(dirname(files.devices), 'snap'), keep: 1 }
+    const built = await loadRegistry(files, { maxRejectRatio: 0, inThread: true, snapshots })
+    expect(await built.snapshotWritten).toMatchObject({ file: expect.any(String) })
+    const read = await loadRegistry(files, { maxRejectRatio: 0, inThread: true, snapshots })
+    expect(read.report.source).toBe('snapshot')
+    for (const ix of [built.index, read.index]) {
+      expect(ix.mpxnsOfDevice(X)).toEqual(M)
+      expect(ix.mpxnRolesOfDevice(X)).toEqual(['export', 'import', 'import', 'import', 'import'])
+      expect(ix.mpxnsOfDevice(Y)).toEqual([...M].reverse())
+      expect(ix.deviceMpxnFacts(Y, { day: '2025-01-01', dayNumber: parseDay('2025-01-01') }, undefined)!.map((f) => f.mpxn)).toEqual([...M].reverse())
+    }
+    // a delta: an added link goes after the device's links, a re-added one keeps its place
+    const d = await applyDelta(built.index, 'links.csv', Buffer.from(
+      `op,device_id,device_type,mpxn,device_status,mpxn_role\nadd,${Y},CHF,1700012345674,Commissioned,import\nadd,${Y},CHF,${M[2]},Commissioned,import\nremove,${X},CHF,${M[1]}\n`))
+    const want = [...[...M].reverse(), '1700012345674']
+    expect(d.index.mpxnsOfDevice(Y)).toEqual(want)
+    expect(d.index.mpxnsOfDevice(X)).toEqual([M[0], ...M.slice(2)])
+    const c = new CompactRegistry(compactSnapshot(d.index.toShared()))
+    expect(c.hasOverlay).toBe(false)
+    expect(c.mpxnsOfDevice(Y)).toEqual(want)
+    expect(c.mpxnsOfDevice(X)).toEqual([M[0], ...M.slice(2)])
+    expect(c.mpxnRolesOfDevice(X)).toEqual(['export', 'import', 'import', 'import'])
   })
 })

@@ -1,10 +1,11 @@
-// The compact registration index (issue: "Registration index at national scale"). MPxNs,
-// periods and devices live in SharedArrayBuffer-backed typed arrays (mpxn-table.ts,
-// build-devices.ts); only parties (tens) are objects. Immutable once built: a reload builds a new
-// instance and the caller swaps the reference.
-import { findSlot, keyOfSlot, lookupBatch, periodIn, slotRange, type MpxnTable, type PeriodRange } from './mpxn-table.js'
-import { findDeviceRow, MPXN_ROLE_EXPORT, ORPHAN_BIT, roleAt, statusAt, typeAt, type DeviceTable } from './device-table.js'
+// The compact registration index (docs/registry.md, "The index"): MPxNs, periods and devices live in
+// sorted, bit-packed arrays on SharedArrayBuffers (packed-mpxn-table.ts, packed-device-table.ts);
+// only parties (tens) are objects. Immutable once built: a reload builds a new instance and the
+// caller swaps the reference; a delta adds an overlay consulted before the tables (delta.ts).
+import { findMpxn, keyOfEntry, periodFrom, periodIn, periodMpid, periodRange, periodTo, type KeyTable, type PackedMpxnTable, type PeriodRange } from './packed-mpxn-table.js'
+import { deviceRowsEnd, eachPermutedRow, findDeviceRow, MPXN_ROLE_EXPORT, refAt, roleAt, statusAt, typeAt, type PackedDeviceTable } from './packed-device-table.js'
 import { MPID_MASK } from './period-rules.js'
+import { perm, unpermEui } from './key-permutation.js'
 import { formatDay, OPEN_DAY, parseDay } from './day.js'
 import { eui, formatEui, mpxnKey, mpxnOfKey, parseEui } from './keys.js'
 import { deviceFactsFromLinks, factsFromPeriods, isReachable } from './lookup.js'
@@ -27,7 +28,33 @@ export const DEVICE_STATUSES: readonly DeviceStatus[] = [
  * change this whenever a table gains, loses or re-encodes an array, or a build rule changes.
  */
 export const INDEX_LAYOUT =
-  'main{starts(8 per bucket),slots,periods(mpid|implied-end; effective_to inclusive, stored end exclusive)} orphans{starts,slots,periods} devices{starts(8 per bucket),hi,lo,ref,meta(type-1|status<<3|role<<7)} v3'
+  'packed: keys sorted by a 4-round Feistel permutation; main{starts,low,count(6),sample(32),periods(from,to,mpid,implied-end)} orphans{starts,low} devices{starts,hi,lo,ref(main entry|main.n+orphan),meta(type-1|status<<3|role<<7); links in devices.csv order} v4'
+
+/** The field widths of an index's packed tables (a snapshot's header states them). */
+export interface LayoutWidths {
+  /** bucket bits of the MPxN table */
+  mainBits: number
+  dayBits: number
+  mpidBits: number
+  /** bits of one period: 2 * dayBits + mpidBits + 1 */
+  periodBits: number
+  /** bucket bits of the device table */
+  devBits: number
+  refBits: number
+  /** stored day 0 */
+  dayBase: string
+  periods: number
+  orphans: number
+  deviceRows: number
+}
+
+export function widthsOf(s: Pick<RegistrySnapshot, 'main' | 'orphans' | 'devices'>): LayoutWidths {
+  const { main, orphans, devices } = s
+  return {
+    mainBits: main.bits, dayBits: main.dayBits, mpidBits: main.mpidBits, periodBits: 2 * main.dayBits + main.mpidBits + 1,
+    devBits: devices.bits, refBits: devices.refBits, dayBase: formatDay(main.dayBase), periods: main.nPeriods, orphans: orphans.n, deviceRows: devices.rows,
+  }
+}
 
 /**
  * Plain-object form of an index: typed arrays over SharedArrayBuffers plus parties. A structured
@@ -39,9 +66,9 @@ export interface RegistrySnapshot {
   parties: Party[]
   /** MPID table: stored MPID code i is mpids[i] */
   mpids: string[]
-  main: MpxnTable
-  orphans: MpxnTable
-  devices: DeviceTable
+  main: PackedMpxnTable
+  orphans: KeyTable
+  devices: PackedDeviceTable
   /** changes applied by delta files on top of the tables (delta.ts), until compacted */
   overlay?: OverlayData
   /** delta files already folded into the tables (compact.ts), in order */
@@ -85,9 +112,9 @@ export interface OverlayDevice {
 export class CompactRegistry implements RegistryIndex {
   readonly loadedAt: number
   readonly counts: RegistryCounts
-  readonly main: MpxnTable
-  readonly orphans: MpxnTable
-  readonly dev: DeviceTable
+  readonly main: PackedMpxnTable
+  readonly orphans: KeyTable
+  readonly dev: PackedDeviceTable
   readonly mpidNames: readonly string[]
   /** owner party of each stored MPID code (undefined: no party holds it) */
   readonly mpidParty: readonly (Party | undefined)[]
@@ -179,41 +206,41 @@ export class CompactRegistry implements RegistryIndex {
   }
 
   /**
-   * Main-table slot of an MPxN (has registration rows), or -1. On a hit, periodInRange() looks in
+   * Main-table entry of an MPxN (has registration rows), or -1. On a hit, periodInRange() looks in
    * its periods until this index's next lookup.
    */
   slotOf(mpxn: string): number {
     const k = mpxnKey(mpxn)
-    return k < 0 ? -1 : findSlot(this.main, k, this.#hit)
+    return k < 0 ? -1 : findMpxn(this.main, k, this.#hit)
   }
-  /** Slot of a numeric MPxN key (keys.ts mpxnKey), or -1; like slotOf. */
+  /** Entry of a numeric MPxN key (keys.ts mpxnKey), or -1; like slotOf. */
   slotOfKey(key: number): number {
-    return findSlot(this.main, key, this.#hit)
+    return findMpxn(this.main, key, this.#hit)
   }
-  /** Period covering day number `day` among the periods of this index's last hit, or -1 (no second hash). */
+  /** Period covering day number `day` among the periods of this index's last hit, or -1. */
   periodInRange(day: number): number {
-    return periodIn(this.main.periods, this.#hit.p, this.#hit.n, day)
+    return periodIn(this.main, this.#hit.p, this.#hit.n, day)
   }
   /**
-   * Batched lookup of numeric MPxN keys (mpxn-table.ts): out[i] = period covering day number
-   * `day`, -1 none, -2 unknown MPxN. Faster than one lookup at a time: cache misses overlap.
+   * Lookup of numeric MPxN keys: out[i] = period covering day number `day`, -1 none, -2 unknown
+   * MPxN (the tables only: the overlay is the caller's).
    */
   lookupKeys(keys: Float64Array, day: number, out: Int32Array, count = keys.length): void {
-    lookupBatch(this.main, keys, 0, count, day, out)
+    for (let i = 0; i < count; i++) out[i] = findMpxn(this.main, keys[i]!, this.#hit) < 0 ? -2 : this.periodInRange(day)
   }
   periodFrom(p: number): number {
-    return this.main.periods[p * 3]!
+    return periodFrom(this.main, p)
   }
+  /** exclusive end day, OPEN_DAY when open */
   periodTo(p: number): number {
-    return this.main.periods[p * 3 + 1]!
+    return periodTo(this.main, p)
   }
   periodMpid(p: number): number {
-    return this.main.periods[p * 3 + 2]! & MPID_MASK
+    return periodMpid(this.main, p)
   }
   period(p: number): SupplyPeriod {
-    const per = this.main.periods
-    const to = per[p * 3 + 1]!
-    const sp: SupplyPeriod = { mpid: this.mpidNames[per[p * 3 + 2]! & MPID_MASK]!, from: formatDay(per[p * 3]!) }
+    const to = this.periodTo(p)
+    const sp: SupplyPeriod = { mpid: this.mpidNames[this.periodMpid(p)]!, from: formatDay(this.periodFrom(p)) }
     if (to !== OPEN_DAY) sp.to = formatDay(to - 1) // stored exclusive; SupplyPeriod.to is the last day
     return sp
   }
@@ -249,16 +276,18 @@ export class CompactRegistry implements RegistryIndex {
   deviceRowOf(deviceId: string): number {
     return parseEui(deviceId) ? findDeviceRow(this.dev, eui.hi, eui.lo) : -1
   }
+  /** MPxN key of a device-table ref (a main entry, or main.n + an orphan entry). */
+  keyOfRef(ref: number): number {
+    const n = this.main.n
+    return ref < n ? keyOfEntry(this.main, ref) : keyOfEntry(this.orphans, ref - n)
+  }
   /** MPxN string of a device-table ref. */
   mpxnOfRef(ref: number): string {
-    return mpxnOfKey(ref & ORPHAN_BIT ? keyOfSlot(this.orphans, ref & 0x7fffffff) : keyOfSlot(this.main, ref))
+    return mpxnOfKey(this.keyOfRef(ref))
   }
   /** Rows of the device starting at `row` (exclusive end). */
   deviceRowsEnd(row: number): number {
-    const d = this.dev
-    let e = row + 1
-    while (e < d.hi.length && d.hi[e] === d.hi[row] && d.lo[e] === d.lo[row]) e++
-    return e
+    return deviceRowsEnd(this.dev, row)
   }
   /** Per link of a device (overlay first): `fromOverlay(i)` or `fromRow(r)`; undefined when unknown. */
   #linksOfDevice<T>(deviceId: string, fromOverlay: (ov: OverlayDevice, i: number) => T, fromRow: (r: number) => T): T[] | undefined {
@@ -271,7 +300,7 @@ export class CompactRegistry implements RegistryIndex {
     return out
   }
   mpxnsOfDevice(deviceId: string): readonly string[] | undefined {
-    return this.#linksOfDevice(deviceId, (ov, i) => mpxnOfKey(ov.keys[i]!), (r) => this.mpxnOfRef(this.dev.ref[r]!))
+    return this.#linksOfDevice(deviceId, (ov, i) => mpxnOfKey(ov.keys[i]!), (r) => this.mpxnOfRef(refAt(this.dev, r)))
   }
   mpxnRolesOfDevice(deviceId: string): readonly MpxnRole[] | undefined {
     return this.#linksOfDevice(deviceId, (ov, i) => roleName(ov.roles[i]!), (r) => roleName(roleAt(this.dev, r)))
@@ -302,13 +331,13 @@ export class CompactRegistry implements RegistryIndex {
     if (row < 0) return undefined
     const out: MpxnFacts[] = []
     for (let r = row, e = this.deviceRowsEnd(row); r < e; r++) {
-      const ref = this.dev.ref[r]!
+      const ref = refAt(this.dev, r)
       const mpxn = this.mpxnOfRef(ref)
       let f: MpxnFacts
       if (this.hasOverlay && this.inOverlay(mpxn)) f = factsFromPeriods(this, mpxn, at, own)
       else {
-        const slot = ref & ORPHAN_BIT ? -1 : ref // orphans: named by a device, no registration rows
-        if (slot >= 0) slotRange(this.main, slot, this.#hit)
+        const slot = ref < this.main.n ? ref : -1 // orphans: named by a device, no registration rows
+        if (slot >= 0) periodRange(this.main, slot, this.#hit)
         f = this.#tableFacts(mpxn, slot, at.dayNumber, own)
       }
       if (roleAt(this.dev, r) === MPXN_ROLE_EXPORT) f.role = 'export'
@@ -345,11 +374,12 @@ export class CompactRegistry implements RegistryIndex {
     const code = DEVICE_STATUSES.indexOf(status) + 1
     const d = this.dev
     const out: { deviceId: string; mpxn: string }[] = []
-    for (let r = 0; r < d.meta.length; r++) {
-      if (statusAt(d, r) !== code) continue
-      const deviceId = formatEui(d.hi[r]!, d.lo[r]!)
-      if (!this.overlayDevice(deviceId)) out.push({ deviceId, mpxn: this.mpxnOfRef(d.ref[r]!) })
-    }
+    eachPermutedRow(d, (r, a, b) => {
+      if (statusAt(d, r) !== code) return
+      unpermEui(a, b) // only for the rows asked for: the other rows' IDs are not needed
+      const deviceId = formatEui(perm.a, perm.b)
+      if (!this.overlayDevice(deviceId)) out.push({ deviceId, mpxn: this.mpxnOfRef(refAt(d, r)) })
+    })
     for (const [deviceId, ov] of this.#ovDevices)
       if (ov.type !== 0 && ov.status === code) for (const k of ov.keys) out.push({ deviceId, mpxn: mpxnOfKey(k) })
     return out

@@ -21,11 +21,14 @@ import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync
 import { crc32 } from 'node:zlib'
 import { endianness } from 'node:os'
 import type { Party, RegistryCounts } from './types.js'
-import type { RegistrySnapshot } from './registry-index.js'
+import { widthsOf, type LayoutWidths, type RegistrySnapshot } from './registry-index.js'
 import type { SourceStamp } from './sources.js'
 
-/** 2: devices.role (devices.csv mpxn_role); effective_to inclusive (stored ends still exclusive) */
-export const SNAPSHOT_FORMAT = 2
+/**
+ * 2: devices.role (devices.csv mpxn_role); effective_to inclusive (stored ends still exclusive).
+ * 3: the sorted, bit-packed tables (registry-index.ts INDEX_LAYOUT), their field widths in the header.
+ */
+export const SNAPSHOT_FORMAT = 3
 const MAGIC = Buffer.from('DCCGWREG', 'latin1')
 const TRAILER = Buffer.from('DCCGWEND', 'latin1')
 const PREFIX = 24
@@ -68,6 +71,8 @@ export interface SnapshotHeader {
   parties: Party[]
   mpids: string[]
   scalars: Record<TableName, Record<string, number>>
+  /** the packed tables' field widths (also in `scalars`; stated for a reader of the header) */
+  widths: LayoutWidths
   arrays: SnapshotArray[]
   fileBytes: number
 }
@@ -125,7 +130,7 @@ export function writeSnapshotFile(
   const header: SnapshotHeader = {
     format: SNAPSHOT_FORMAT, layout: meta.layout, endianness: endianness(), createdAt: new Date().toISOString(),
     sources: meta.sources, deltas: meta.deltas, loadedAt: s.loadedAt, counts: s.counts, parties: s.parties, mpids: s.mpids,
-    scalars, arrays: table, fileBytes: 0,
+    scalars, widths: widthsOf(s), arrays: table, fileBytes: 0,
   }
   // offsets depend on the header's length, which depends on the offsets' digits: iterate to a fixpoint
   let json = ''
@@ -242,6 +247,7 @@ export async function readSnapshotFile(
       loadedAt: h.loadedAt, counts: h.counts, parties: h.parties, mpids: h.mpids,
       main: tables.main, orphans: tables.orphans, devices: tables.devices,
     } as unknown as RegistrySnapshot
+    if (JSON.stringify(widthsOf(snapshot)) !== JSON.stringify(h.widths)) throw new SnapshotError(file, 'corrupt', 'field widths in the header do not match the tables')
     return { snapshot, header: h }
   } finally {
     closeSync(fd)

@@ -74,13 +74,13 @@ describe('compiled registry snapshots', () => {
   it('refuses a corrupt snapshot (a flipped byte in an array), uses the files and writes a new one', async () => {
     const [file] = listSnapshots(snapDir())
     const h = (await readSnapshotFile(file!, INDEX_LAYOUT)).header
-    const slots = h.arrays.find((e) => e.table === 'main' && e.name === 'slots')!
+    const periods = h.arrays.find((e) => e.table === 'main' && e.name === 'periods')!
     const bytes = readFileSync(file!)
-    bytes[slots.offset + 100]! ^= 0x10
+    bytes[periods.offset + Math.min(100, 4 * periods.length - 1)]! ^= 0x10
     writeFileSync(file!, bytes)
     const r = await loadRegistry(paths, opts())
     expect(r.report.source).toBe('files')
-    expect(r.report.snapshotsRefused).toEqual([{ file, reason: 'corrupt: checksum mismatch in main.slots' }])
+    expect(r.report.snapshotsRefused).toEqual([{ file, reason: 'corrupt: checksum mismatch in main.periods' }])
     expect(await r.snapshotWritten).toMatchObject({ file: expect.any(String) })
     expect(answers(r.index)).toEqual(fromFiles)
     const next = await loadRegistry(paths, opts())
