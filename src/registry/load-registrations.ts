@@ -13,7 +13,7 @@
 // Row rules: MPxN 1–13 digits (DUIS ImportMPxN); MPID 4 alphanumerics; dates real calendar dates
 // YYYY-MM-DD; effective_to (the last day supplied, inclusive, as in the industry's registration
 // data) on or after effective_from. A failing check digit or an MPID no party holds is a counted
-// warning; the row is kept. Stored ends are exclusive (effective_to + 1): mpxn-table.ts, period-rules.ts.
+// warning; the row is kept. Stored ends are exclusive (effective_to + 1): packed-mpxn-table.ts, period-rules.ts.
 import { checkMpxnKey } from './check-digits.js'
 import { OPEN_DAY, parseDayCodes } from './day.js'
 import { fields } from './csv-rows.js'
