@@ -6,6 +6,7 @@
 // decision it counted must have reached the adapter (the bare server, counting Idempotency-Keys).
 // Then p99 at half of each pool-0 gateway's median peak rate (open loop).
 //   npm run bench:ingress            (RUNS=3 SECONDS=5 CONNECTIONS=64 POOL_SIZES=0 PROFILE=1 EXTRA=0)
+// NODE_ARGS="--max-semi-space-size=2" adds the gateway with those Node flags as a contender.
 // FLOOR=0 leaves out the durable floor (bench/durable-floor.ts: body to a file with a group
 // fdatasync, 200, one POST per delivered message; none of the gateway's work), the bound on what any
 // gateway could reach here. EXTRA=1 adds store.synchronous NORMAL and the in-commit checkpoint (both only touch the SQLite
@@ -224,6 +225,12 @@ async function main(): Promise<void> {
   for (const size of POOL_SIZES) for (const sync of ['FULL', 'NORMAL'] as const) {
     if ((size > 0 || !EXTRA) && sync === 'NORMAL') continue // the pool's effect is read on FULL
     contenders.push({ name: `gateway ${sync} pool.size=${size}`, start: () => startGateway(bare.url, sync, size), gateway: true, owned: true })
+  }
+  // NODE_ARGS="--flag ...": the same gateway once more with those Node flags (e.g. a bounded young
+  // generation), as its own contender in every round
+  const nodeArgs = (process.env.NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
+  if (nodeArgs.length > 0) {
+    contenders.push({ name: `gateway FULL pool.size=0 ${nodeArgs.join(' ')}`, start: () => startGateway(bare.url, 'FULL', 0, nodeArgs), gateway: true, owned: true })
   }
   // The same gateway with SQLite's automatic WAL checkpoint inside commits (store.checkpointIntervalMs 0)
   // instead of the checkpointer thread: the stall it causes shows in the p99 at half the peak rate.
