@@ -263,14 +263,14 @@ async function main(): Promise<void> {
   // p99 at half of the median peak, for the durable gateways on the main thread
   // Open loop, evenly spaced (bench/lib/open-loop.ts), with the bare server measured at the same
   // rate in the same round as the baseline.
-  const half: { name: string; rate: number; p99: number[]; p50: number[]; bareP99: number[] }[] = []
+  const half: { name: string; rate: number; p99: number[]; p50: number[]; bareP99: number[]; floorP99: number[] }[] = []
   const nextBody = () => {
     const n = counter++
     return mix[n % mix.length]!.join(String(n))
   }
   for (const c of contenders.filter((x) => x.gateway && x.name.includes('pool.size=0'))) {
     const rate = Math.round(summary.find((s) => s.name === c.name)!.rate / 2)
-    const h = { name: c.name, rate, p99: [] as number[], p50: [] as number[], bareP99: [] as number[] }
+    const h = { name: c.name, rate, p99: [] as number[], p50: [] as number[], bareP99: [] as number[], floorP99: [] as number[] }
     for (let run = 0; run < RUNS; run++) {
       const t = await c.start()
       await openLoop(`${t.url}/duis`, rate, 1, nextBody)
@@ -280,6 +280,13 @@ async function main(): Promise<void> {
       await stop(t)
       rmSync(t.dir!, { recursive: true, force: true })
       h.bareP99.push((await openLoop(`${bare.url}/duis`, rate, SECONDS, nextBody)).p99)
+      if (FLOOR) { // the durable floor at the same rate: the latency of a group fdatasync and two HTTP exchanges alone
+        const f = await startFloor(bare.url)
+        await openLoop(`${f.url}/duis`, rate, 1, nextBody)
+        h.floorP99.push((await openLoop(`${f.url}/duis`, rate, SECONDS, nextBody)).p99)
+        await stop(f)
+        rmSync(f.dir!, { recursive: true, force: true })
+      }
     }
     half.push(h)
   }
@@ -320,7 +327,7 @@ async function cpuProfile(adapterUrl: string): Promise<{ frame: string; selfPct:
 
 interface Summary { name: string; rate: number; p50: number; p99: number; runs: Sample[]; ratios: number[]; ratio: number; lost: number; non2xx: number }
 
-function writeResults(r: { bareRate: number; summary: Summary[]; half: { name: string; rate: number; p99: number[]; p50: number[]; bareP99: number[] }[]; profile: { frame: string; selfPct: number }[]; load: number[] }): void {
+function writeResults(r: { bareRate: number; summary: Summary[]; half: { name: string; rate: number; p99: number[]; p50: number[]; bareP99: number[]; floorP99: number[] }[]; profile: { frame: string; selfPct: number }[]; load: number[] }): void {
   const machine = `${os.cpus()[0]?.model.trim()} (${os.cpus().length} CPUs), Node ${process.version}`
   const out = join(ROOT, 'bench/results')
   mkdirSync(out, { recursive: true })
@@ -344,9 +351,9 @@ function writeResults(r: { bareRate: number; summary: Summary[]; half: { name: s
     ...r.summary.filter((s) => s.runs.every((x) => x.cpu !== undefined)).map((s) => `| ${s.name} | ${median(s.runs.map((x) => x.cpu!.mainUs)).toFixed(0)} | ${median(s.runs.map((x) => x.cpu!.mainWaitPct)).toFixed(0)} | ${median(s.runs.map((x) => x.cpu!.processUs)).toFixed(0)} | ${s.runs.map((x) => x.cpu!.mainUs.toFixed(0)).join(', ')} |`),
     '', '## p99 at half the peak rate', '',
     'Open loop (bench/lib/open-loop.ts): requests evenly spaced at the offered rate, latency counted from when each was due;',
-    'the bare server at the same rate in the same round is the baseline.', '',
-    '| gateway | offered msg/s | p50 ms (median) | p99 ms (median) | p99 runs | bare p99 ms (median) |', '|---|---:|---:|---:|---|---:|',
-    ...r.half.map((h) => `| ${h.name} | ${f0(h.rate)} | ${median(h.p50)} | ${median(h.p99)} | ${h.p99.join(', ')} | ${median(h.bareP99)} |`),
+    'the bare server and the durable floor at the same rate in the same round are the baselines.', '',
+    '| gateway | offered msg/s | p50 ms (median) | p99 ms (median) | p99 runs | bare p99 ms (median) | durable floor p99 ms (median; runs) |', '|---|---:|---:|---:|---|---:|---|',
+    ...r.half.map((h) => `| ${h.name} | ${f0(h.rate)} | ${median(h.p50)} | ${median(h.p99)} | ${h.p99.join(', ')} | ${median(h.bareP99)} | ${h.floorP99.length > 0 ? `${median(h.floorP99)}; ${h.floorP99.join(', ')}` : '-'} |`),
   ]
   if (r.profile.length > 0) lines.push('', '## Top self-time frames (gateway FULL, pool.size=0, --cpu-prof, one run at peak)', '',
     '| frame | self % |', '|---|---:|', ...r.profile.map((p) => `| \`${p.frame}\` | ${p.selfPct} |`))
