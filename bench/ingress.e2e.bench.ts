@@ -6,6 +6,7 @@
 // decision it counted must have reached the adapter (the bare server, counting Idempotency-Keys).
 // Then p99 at half of each pool-0 gateway's median peak rate (open loop).
 //   npm run bench:ingress            (RUNS=3 SECONDS=5 CONNECTIONS=64 POOL_SIZES=0 PROFILE=1 EXTRA=0)
+// PROFILE_RATE=N makes the --cpu-prof run an open loop at N msg/s (PROFILE_ARGS: more Node flags for it).
 // NODE_ARGS="--max-semi-space-size=2" adds the gateway with those Node flags as a contender.
 // FLOOR=0 leaves out the durable floor (bench/durable-floor.ts: body to a file with a group
 // fdatasync, 200, one POST per delivered message; none of the gateway's work), the bound on what any
@@ -303,8 +304,13 @@ async function main(): Promise<void> {
 /** One FULL pool-0 run under --cpu-prof: the gateway's top frames by self time. */
 async function cpuProfile(adapterUrl: string): Promise<{ frame: string; selfPct: number }[]> {
   const profDir = mkdtempSync(join(os.tmpdir(), 'dccgw-prof-'))
-  const t = await startGateway(adapterUrl, 'FULL', 0, ['--cpu-prof', `--cpu-prof-dir=${profDir}`])
-  await load(t.url, SECONDS)
+  const t = await startGateway(adapterUrl, 'FULL', 0, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, ...(process.env.PROFILE_ARGS ?? '').split(' ').filter((a) => a !== '')])
+  // PROFILE_RATE=N: open loop at N msg/s (e.g. the half-peak rate of the p99 measurement) instead of the closed-loop peak
+  const profileRate = Number(process.env.PROFILE_RATE ?? 0)
+  if (profileRate > 0) {
+    const s = await openLoop(`${t.url}/duis`, profileRate, SECONDS, (i) => mix[i % mix.length]!.join(String(counter++)))
+    process.stdout.write(`profile run: open loop at ${profileRate}/s, p50 ${s.p50} ms p99 ${s.p99} ms\n`)
+  } else await load(t.url, SECONDS)
   await stop(t)
   // the main thread's (thread id 0): the checkpoint and projection worker threads write their own
   const file = readdirSync(profDir).find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f))!
