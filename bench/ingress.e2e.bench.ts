@@ -6,7 +6,8 @@
 // decision it counted must have reached the adapter (the bare server, counting Idempotency-Keys).
 // Then p99 at half of each pool-0 gateway's median peak rate (open loop).
 //   npm run bench:ingress            (RUNS=3 SECONDS=5 CONNECTIONS=64 POOL_SIZES=0 PROFILE=1 EXTRA=0)
-// PROFILE_RATE=N makes the --cpu-prof run an open loop at N msg/s (PROFILE_ARGS: more Node flags for it).
+// PROFILE_RATE=N makes the --cpu-prof run an open loop at N msg/s (PROFILE_ARGS: more Node flags for it)
+// and prints the slowest answer of each second (as the p99 runs at half the peak rate do).
 // NODE_ARGS="--max-semi-space-size=2" adds the gateway with those Node flags as a contender.
 // FLOOR=0 leaves out the durable floor (bench/durable-floor.ts: body to a file with a group
 // fdatasync, 200, one POST per delivered message; none of the gateway's work), the bound on what any
@@ -276,6 +277,7 @@ async function main(): Promise<void> {
       const t = await c.start()
       await openLoop(`${t.url}/duis`, rate, 1, nextBody)
       const s = await openLoop(`${t.url}/duis`, rate, SECONDS, nextBody)
+      process.stdout.write(`half-peak run ${run + 1} ${c.name}: ${rate}/s p99 ${s.p99} ms; slowest per second ${s.maxBySecond.join(' ')} ms\n`)
       h.p99.push(s.p99)
       h.p50.push(s.p50)
       await stop(t)
@@ -309,7 +311,7 @@ async function cpuProfile(adapterUrl: string): Promise<{ frame: string; selfPct:
   const profileRate = Number(process.env.PROFILE_RATE ?? 0)
   if (profileRate > 0) {
     const s = await openLoop(`${t.url}/duis`, profileRate, SECONDS, (i) => mix[i % mix.length]!.join(String(counter++)))
-    process.stdout.write(`profile run: open loop at ${profileRate}/s, p50 ${s.p50} ms p99 ${s.p99} ms\n`)
+    process.stdout.write(`profile run: open loop at ${profileRate}/s, p50 ${s.p50} ms p99 ${s.p99} ms; slowest per second ${s.maxBySecond.join(' ')} ms\n`)
   } else await load(t.url, SECONDS)
   await stop(t)
   // the main thread's (thread id 0): the checkpoint and projection worker threads write their own

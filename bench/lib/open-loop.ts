@@ -13,6 +13,8 @@ export interface OpenLoopResult {
   p99: number
   /** achieved completions per second */
   rate: number
+  /** the slowest latency among the requests due in each second after the warm-up (ms): where in the run a tail comes from */
+  maxBySecond: number[]
 }
 
 /** The first `warmupSeconds` open the connections and warm the JIT: sent, but not in the percentiles. */
@@ -48,5 +50,10 @@ export async function openLoop(url: string, rate: number, seconds: number, body:
   await pool.close()
   const sorted = Array.from(latencies.subarray(warm)).sort((a, b) => a - b)
   const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10
-  return { sent: total, ok, failed, p50: at(0.5), p99: at(0.99), rate: ok / elapsed }
+  const maxBySecond: number[] = []
+  for (let i = warm; i < total; i++) {
+    const sec = Math.floor((i - warm) / rate)
+    maxBySecond[sec] = Math.max(maxBySecond[sec] ?? 0, Math.round(latencies[i]!))
+  }
+  return { sent: total, ok, failed, p50: at(0.5), p99: at(0.99), rate: ok / elapsed, maxBySecond }
 }
