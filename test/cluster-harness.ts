@@ -19,13 +19,20 @@ export function natsServerBinary(): string {
   throw new Error('nats-server is not installed: run `apt-get install nats-server` (Debian package; .ci/run installs it)')
 }
 
-async function freePort(): Promise<number> {
-  const s = createNetServer()
-  s.listen(0, '127.0.0.1')
-  await once(s, 'listening')
-  const port = (s.address() as AddressInfo).port
-  await new Promise((r) => s.close(r))
-  return port
+/**
+ * `n` distinct free local ports. Every socket stays open until all are taken: a port closed at once
+ * can come back from the next request, and two nodes were once given the same one (one node's
+ * client port was another's route port: "address already in use", and the cluster never formed).
+ */
+async function freePorts(n: number): Promise<number[]> {
+  const servers = Array.from({ length: n }, () => createNetServer())
+  for (const s of servers) {
+    s.listen(0, '127.0.0.1')
+    await once(s, 'listening')
+  }
+  const ports = servers.map((s) => (s.address() as AddressInfo).port)
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))))
+  return ports
 }
 
 interface Node {
@@ -45,7 +52,8 @@ export class NatsCluster {
 
   static async start(n = 3): Promise<NatsCluster> {
     const c = new NatsCluster()
-    for (let i = 1; i <= n; i++) c.nodes.push({ name: `n${i}`, port: await freePort(), clusterPort: await freePort(), configFile: '', child: undefined, log: '' })
+    const ports = await freePorts(2 * n)
+    for (let i = 1; i <= n; i++) c.nodes.push({ name: `n${i}`, port: ports[2 * i - 2]!, clusterPort: ports[2 * i - 1]!, configFile: '', child: undefined, log: '' })
     for (const node of c.nodes) c.#writeConfig(node)
     for (let i = 0; i < n; i++) c.startNode(i)
     await c.waitReady(n)
