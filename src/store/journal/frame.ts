@@ -113,10 +113,7 @@ export function decodeMarkBody(body: Buffer): number {
 }
 
 export function isZero(b: Uint8Array): boolean {
-  for (let at = 0; at < b.length; at += ZEROS.length) {
-    const n = Math.min(ZEROS.length, b.length - at)
-    if (Buffer.compare(b.subarray(at, at + n), ZEROS.subarray(0, n)) !== 0) return false
-  }
+  for (let at = 0; at < b.length; at += ZEROS.length) if (!zeroBetween(b, at, Math.min(b.length, at + ZEROS.length))) return false
   return true
 }
 
@@ -124,7 +121,7 @@ export function isZero(b: Uint8Array): boolean {
 export function lastNonZero(b: Uint8Array, from: number): number {
   for (let end = b.length; end > from; ) {
     const start = Math.max(from, end - ZEROS.length)
-    if (Buffer.compare(b.subarray(start, end), ZEROS.subarray(0, end - start)) !== 0) {
+    if (!zeroBetween(b, start, end)) {
       for (let i = end - 1; i >= start; i--) if (b[i] !== 0) return i + 1
     }
     end = start
@@ -134,6 +131,11 @@ export function lastNonZero(b: Uint8Array, from: number): number {
 
 /** compared against in chunks (memcmp): a recovery scans a preallocated segment's zeros, 64 MiB by default */
 const ZEROS = new Uint8Array(64 * 1024)
+
+/** Whether b[start, end) is all zero; at most one chunk (end - start <= ZEROS.length). */
+function zeroBetween(b: Uint8Array, start: number, end: number): boolean {
+  return Buffer.compare(b.subarray(start, end), ZEROS.subarray(0, end - start)) === 0
+}
 
 function writeU64(b: Buffer, at: number, v: number): void {
   b.writeUInt32LE(v % U32, at)
