@@ -153,15 +153,21 @@ interface Sample { rate: number; p50: number; p99: number; non2xx: number; error
  * system time (stat, clock ticks). Less sensitive to a loaded machine than the rate: the main
  * thread's CPU per message is what the gateway's throughput is bound by.
  */
-interface CpuPerMessage { mainUs: number; processUs: number; mainWaitPct: number }
-interface CpuReading { mainRunNs: number; mainWaitNs: number; ticks: number; at: number }
+interface CpuPerMessage { mainUs: number; processUs: number; mainWaitPct: number; threadsUs: string }
+interface CpuReading { mainRunNs: number; mainWaitNs: number; ticks: number; at: number; threads: Map<number, number> }
 function cpuReading(pid: number | undefined): CpuReading | undefined {
   if (pid === undefined) return undefined
   try {
     const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ').map(Number)
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ') // fields from 3 (state) on
-    return { mainRunNs: run!, mainWaitNs: wait!, ticks: Number(f[11]) + Number(f[12]), at: performance.now() }
+    const threads = new Map<number, number>() // every thread's time on a core (ns), by thread id
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        threads.set(Number(tid), Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]))
+      } catch { /* the thread ended */ }
+    }
+    return { mainRunNs: run!, mainWaitNs: wait!, ticks: Number(f[11]) + Number(f[12]), at: performance.now(), threads }
   } catch {
     return undefined // not Linux
   }
@@ -169,7 +175,11 @@ function cpuReading(pid: number | undefined): CpuReading | undefined {
 function cpuPerMessage(a: CpuReading | undefined, b: CpuReading | undefined, messages: number): CpuPerMessage | undefined {
   if (a === undefined || b === undefined || messages === 0) return undefined
   const wallNs = (b.at - a.at) * 1e6
-  return { mainUs: (b.mainRunNs - a.mainRunNs) / 1000 / messages, processUs: ((b.ticks - a.ticks) * 10_000) / messages, mainWaitPct: (100 * (b.mainWaitNs - a.mainWaitNs)) / wallNs }
+  // the busiest threads' µs per message, as "thread-id-offset:µs" (offset from the main thread's id: Node names no thread)
+  const pid = Math.min(...b.threads.keys())
+  const threadsUs = [...b.threads].map(([tid, ns]) => [tid - pid, (ns - (a.threads.get(tid) ?? 0)) / 1000 / messages] as const)
+    .filter(([, us]) => us >= 1).sort((x, y) => y[1] - x[1]).slice(0, 8).map(([t, us]) => `${t}:${us.toFixed(0)}`).join(' ')
+  return { mainUs: (b.mainRunNs - a.mainRunNs) / 1000 / messages, processUs: ((b.ticks - a.ticks) * 10_000) / messages, mainWaitPct: (100 * (b.mainWaitNs - a.mainWaitNs)) / wallNs, threadsUs }
 }
 
 /** Sum of a metric's samples whose label text contains `match`. */
@@ -248,7 +258,7 @@ async function main(): Promise<void> {
       const s = await load(t.url, SECONDS, undefined, t.child.pid)
       if (c.gateway) s.lost = await lostAtAdapter(t.url, bare.url)
       peak[c.name]!.push(s)
-      process.stdout.write(`run ${run + 1} ${c.name}: ${s.rate.toFixed(0)}/s p50 ${s.p50} ms p99 ${s.p99} ms${c.gateway ? ` non-2xx ${s.non2xx} lost ${s.lost}` : ''}${s.cpu ? ` main ${s.cpu.mainUs.toFixed(0)} µs/msg (waiting ${s.cpu.mainWaitPct.toFixed(0)}%) process ${s.cpu.processUs.toFixed(0)} µs/msg` : ''} (load ${os.loadavg()[0]!.toFixed(1)})\n`)
+      process.stdout.write(`run ${run + 1} ${c.name}: ${s.rate.toFixed(0)}/s p50 ${s.p50} ms p99 ${s.p99} ms${c.gateway ? ` non-2xx ${s.non2xx} lost ${s.lost}` : ''}${s.cpu ? ` main ${s.cpu.mainUs.toFixed(0)} µs/msg (waiting ${s.cpu.mainWaitPct.toFixed(0)}%) process ${s.cpu.processUs.toFixed(0)} µs/msg; by thread ${s.cpu.threadsUs}` : ''} (load ${os.loadavg()[0]!.toFixed(1)})\n`)
       if (c.owned) { await stop(t); rmSync(t.dir!, { recursive: true, force: true }) }
     }
   }
@@ -354,9 +364,11 @@ function writeResults(r: { bareRate: number; summary: Summary[]; half: { name: s
     '', '## CPU per accepted message (medians of the runs; /proc, Linux)', '',
     'Main thread: its time on a core per accepted message (the gateway\'s throughput is bound by it; 0.40x of the bare',
     'server needs about 1e6 / (0.40 x bare msg/s) µs). Waiting: the share of the run the main thread was runnable but had',
-    'no core (a loaded machine shows here). Process: every thread\'s user + system time (10 ms ticks).', '',
-    '| contender | main thread µs/msg | waiting for a core % | process µs/msg | runs (main µs/msg) |', '|---|---:|---:|---:|---|',
-    ...r.summary.filter((s) => s.runs.every((x) => x.cpu !== undefined)).map((s) => `| ${s.name} | ${median(s.runs.map((x) => x.cpu!.mainUs)).toFixed(0)} | ${median(s.runs.map((x) => x.cpu!.mainWaitPct)).toFixed(0)} | ${median(s.runs.map((x) => x.cpu!.processUs)).toFixed(0)} | ${s.runs.map((x) => x.cpu!.mainUs.toFixed(0)).join(', ')} |`),
+    'no core (a loaded machine shows here). Process: every thread\'s user + system time (10 ms ticks). Busiest threads',
+    '(last run): each thread\'s time on a core per message as "id offset from the main thread:µs" (Node names no thread;',
+    'threads are numbered in the order they started: V8\'s helpers, the libuv pool when first used, worker threads).', '',
+    '| contender | main thread µs/msg | waiting for a core % | process µs/msg | runs (main µs/msg) | busiest threads (last run) |', '|---|---:|---:|---:|---|---|',
+    ...r.summary.filter((s) => s.runs.every((x) => x.cpu !== undefined)).map((s) => `| ${s.name} | ${median(s.runs.map((x) => x.cpu!.mainUs)).toFixed(0)} | ${median(s.runs.map((x) => x.cpu!.mainWaitPct)).toFixed(0)} | ${median(s.runs.map((x) => x.cpu!.processUs)).toFixed(0)} | ${s.runs.map((x) => x.cpu!.mainUs.toFixed(0)).join(', ')} | ${s.runs.at(-1)!.cpu!.threadsUs} |`),
     '', '## p99 at half the peak rate', '',
     'Open loop (bench/lib/open-loop.ts): requests evenly spaced at the offered rate, latency counted from when each was due;',
     'the bare server and the durable floor at the same rate in the same round are the baselines.', '',
