@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
+import { workerBeside } from '../threads/index.js'
 import { Projection } from './projection.js'
 import type { ProjectionRecord, ProjectionResult } from './projection.js'
 import type { SqliteStore } from './sqlite-store.js'
@@ -101,12 +100,6 @@ export class ProjectionThread implements Projector {
   readonly #waiting = new Map<number, (r: ProjectionReply) => void>()
   #next = 1
   #dead: Error | undefined
-
-  /** The compiled worker beside this module (dist/store/projection-worker.js); undefined from source. */
-  static workerUrl(): URL | undefined {
-    const js = new URL('./projection-worker.js', import.meta.url)
-    return existsSync(fileURLToPath(js)) ? js : undefined
-  }
 
   constructor(url: URL, data: ProjectionWorkerData) {
     const { port1, port2 } = new MessageChannel()
@@ -216,7 +209,7 @@ export function unpackBatch(buf: ArrayBuffer): ProjectionRecord[] {
  * `here`: the projection on the store's own connection (the one recovery used).
  */
 export function startProjector(store: SqliteStore, path: string, synchronous: 'FULL' | 'NORMAL', here: () => Projection, worker?: URL): Projector {
-  const url = worker ?? ProjectionThread.workerUrl()
+  const url = worker ?? workerBeside(import.meta.url, './projection-worker.js')
   if (url === undefined) return new ProjectionHere(here())
   return new ProjectionThread(url, { path, synchronous, autocheckpoint: store.db.pragma('wal_autocheckpoint', { simple: true }) as number })
 }
