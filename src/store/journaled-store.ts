@@ -584,14 +584,14 @@ export class JournaledStore extends SqliteStore {
   }
 
   /**
-   * Applies every durable record to SQLite now, blocking until the worker has answered (tests;
-   * another process reading the projection).
+   * Applies every durable record to SQLite now (tests; another process reading the projection).
+   * Awaits the worker's answers rather than blocking for them: a worker that dies holding a batch
+   * is seen only by its 'exit' event, on the event loop. The batch it held is sent again at once to
+   * its replacement; a 503 only when SQLite itself cannot be written.
    */
-  flushProjection(): void {
-    this.#projector?.drain()
-    this.#projectNow()
-    this.#projector?.drain()
-    if (this.#projectionError !== undefined) throw storeUnavailable('the projection (SQLite) cannot be written', this.#projectionError)
+  async flushProjection(): Promise<void> {
+    await this.#through(this.#pending.at(-1)?.seq ?? this.#postedThrough)
+    if (this.#projectionError !== undefined && !(await this.#tryWrite())) throw storeUnavailable('the projection (SQLite) cannot be written', this.#projectionError)
   }
 
   /**
@@ -602,7 +602,11 @@ export class JournaledStore extends SqliteStore {
    */
   async #caughtUp(): Promise<void> {
     if (this.#settling.size > 0) await Promise.allSettled([...this.#settling])
-    const target = this.#pending.at(-1)?.seq ?? this.#postedThrough
+    await this.#through(this.#pending.at(-1)?.seq ?? this.#postedThrough)
+  }
+
+  /** Projects every record up to `target`, the answers awaited; returns early while SQLite cannot be written. */
+  async #through(target: number): Promise<void> {
     while (this.#projected < target) {
       this.#projectNow()
       const inflight = this.#inflight
