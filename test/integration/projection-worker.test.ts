@@ -194,9 +194,9 @@ describe('projection worker', () => {
   })
 
   /** A store whose first projection worker dies at its first batch without answering (an uncaught error, out of memory). */
-  async function openDying(dir: string) {
+  async function openDying(dir: string, projectIntervalMs = 1) {
     const projectionWorker = diesOnce(new URL('../../dist/store/projection-worker.js', import.meta.url), join(dir, 'projection-worker-died'))
-    const s = await JournaledStore.open({ path: dir, commitIntervalMs: 5, commitBatch: 64, synchronous: 'NORMAL', projectIntervalMs: 1, projectionWorker })
+    const s = await JournaledStore.open({ path: dir, commitIntervalMs: 5, commitBatch: 64, synchronous: 'NORMAL', projectIntervalMs, projectionWorker })
     const errors: string[] = []
     s.setHooks({ onError: (_err, what) => errors.push(what) })
     return { s, errors }
@@ -257,5 +257,51 @@ describe('projection worker', () => {
     } finally {
       await s.close()
     }
+  })
+
+  // A clean stop projects the last batch, so SQLite shows every delivery made: a spool row left
+  // behind is a delivery the CLI and the console still list (the journal would remove it at the
+  // next start). Seen in the SIGKILL crash loop under a loaded disk: rows left after the clean stop.
+  it('a clean stop waits out SQLite\'s write lock held by another connection: every delivered mark projected, no spool row left', async () => {
+    const dir = tempDir('dccgw-projw-')
+    const s = await open(dir, 1e9) // projects only when asked, and at close
+    const recs = [record('deliver'), record('deliver'), record('deliver')]
+    for (const r of recs) await s.commitAccepted(r)
+    await s.flushProjection()
+    expect(projection(dir).spool).toBe(3)
+    for (const item of s.dueSpool(Date.now(), 10)) await s.completeDelivery(item, Date.now()) // the 2xx: marks appended, not projected
+    expect(s.spoolBounds().n).toBe(0)
+    // another connection holds the write lock as the store stops (a TRUNCATE checkpoint on a
+    // loaded disk), past busy_timeout; it lets go once the store reports the failed try
+    const holder = new Database(join(dir, 'gateway.db'))
+    holder.exec('BEGIN IMMEDIATE')
+    const errors: string[] = []
+    s.setHooks({
+      onError: (err, what) => {
+        errors.push(`${what}: ${(err as Error).message}`)
+        if (holder.inTransaction) holder.exec('ROLLBACK')
+      },
+    })
+    try {
+      await s.close()
+    } finally {
+      if (holder.inTransaction) holder.exec('ROLLBACK')
+      holder.close()
+    }
+    expect(errors).toEqual(['last projection failed; trying again: database is locked'])
+    expect(projection(dir)).toMatchObject({ messages: 3, spool: 0, position: 6 })
+  })
+
+  it('a clean stop replaces a worker that dies holding the last batch: every durable record projected', async () => {
+    const dir = tempDir('dccgw-projw-')
+    const { s, errors } = await openDying(dir, 1e9) // nothing projected before close: the last batch is the dying worker's first
+    // one journal group; the projection would start on the next turn of the event loop, and close
+    // comes first (it cancels that start): the last batch is the first the worker gets
+    const recs = Array.from({ length: 6 }, (_, k) => record(k % 2 === 0 ? 'deliver' : 'quarantine'))
+    await Promise.all(recs.map((r) => s.commitAccepted(r)))
+    for (const item of s.dueSpool(Date.now(), 10)) await s.completeDelivery(item, Date.now())
+    await s.close()
+    expect(errors).toEqual(['last projection failed; trying again', 'projection worker restarted'])
+    expect(projection(dir)).toMatchObject({ messages: 6, quarantine: 3, spool: 0, position: 9 })
   })
 })
