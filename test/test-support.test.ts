@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { budget } from './support/wait-for.js'
 
 const ROOT = join(import.meta.dirname, '..')
 
@@ -42,5 +43,21 @@ describe('tests wait one way', () => {
     [OWN_WAIT_FOR, 'export async function waitFor<T>(what: string) {'],
   ])('%s finds %s', (re, line) => {
     expect(re.test(line)).toBe(true)
+  })
+})
+
+describe('budget: one time limit for the steps of a test', () => {
+  it('a step that never settles fails naming itself once the budget is spent', async () => {
+    const time = budget(50)
+    await expect(time.within('the acknowledgement of record 3', new Promise(() => {}))).rejects.toThrow(/timed out waiting for the acknowledgement of record 3 \(the test's budget of 50 ms is spent\)/)
+    expect(time.left()).toBe(0)
+  })
+
+  it('a step in time gives its value (or its own error), and the next steps get what is left', async () => {
+    const time = budget(60_000)
+    expect(await time.within('a value', Promise.resolve(7))).toBe(7)
+    await expect(time.within('a failure', Promise.reject(new Error('refused')))).rejects.toThrow('refused')
+    expect(time.left()).toBeGreaterThan(0)
+    expect(time.left()).toBeLessThanOrEqual(60_000)
   })
 })

@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
+import { workerBeside } from '../threads/index.js'
 import { writeOutboxJobs, type OutboxJob } from './outbox-files.js'
 
 /** A group of jobs for the worker: the files' bytes in one transferred buffer. */
@@ -11,15 +10,6 @@ export interface OutboxRequest {
 }
 interface OutboxReply { id: number; errors: (string | null)[] }
 interface Waiter { resolve: () => void; reject: (err: Error) => void }
-
-let workerUrl: URL | null | undefined
-function outboxWorkerUrl(): URL | undefined {
-  if (workerUrl === undefined) {
-    const js = new URL('./outbox-worker.js', import.meta.url)
-    workerUrl = existsSync(fileURLToPath(js)) ? js : null
-  }
-  return workerUrl ?? undefined
-}
 
 /**
  * Durable outbox writes off the event loop (docs/performance.md, "The main thread outside the
@@ -45,7 +35,7 @@ export class OutboxWriter {
 
   /** `workerUrl`: the worker to run (tests); by default the compiled outbox-worker.js beside this file */
   constructor(opts: { workerUrl?: URL } = {}) {
-    this.#workerUrl = opts.workerUrl ?? outboxWorkerUrl()
+    this.#workerUrl = opts.workerUrl ?? workerBeside(import.meta.url, './outbox-worker.js')
   }
 
   write(job: OutboxJob): Promise<void> {

@@ -9,6 +9,7 @@
 // setImmediate: setTimeout cannot wait less than 1 ms) or as soon as a task returns.
 import { Piscina } from 'piscina'
 import type { CompactRegistry } from '../registry/index.js'
+import { workerBeside } from '../threads/index.js'
 import { toWire } from './types.js'
 import type { BatchResult, BatchTask, WireSnapshot, WorkerSetup } from './types.js'
 
@@ -31,9 +32,6 @@ interface Waiter {
   reject: (e: unknown) => void
 }
 
-/** The compiled worker beside this module (dist/pool/worker.js); a .ts source cannot be loaded. */
-export const WORKER_FILE = new URL('./worker.js', import.meta.url).href
-
 export class EvaluatePool {
   readonly #o: PoolOptions
   readonly #piscina: Piscina
@@ -51,11 +49,15 @@ export class EvaluatePool {
 
   constructor(o: PoolOptions) {
     if (o.size < 1) throw new Error('EvaluatePool needs pool.size >= 1 (0 = evaluate on the main thread)')
+    // the compiled worker beside this module (dist/pool/worker.js): a .ts source cannot be loaded,
+    // and unlike the other threads there is no inline fallback here (pool.size 0 is that)
+    const worker = workerBeside(import.meta.url, './worker.js')
+    if (worker === undefined) throw new Error('EvaluatePool needs the built gateway (pool/worker.js beside pool/evaluate-pool.js); from source set pool.size 0')
     this.#o = o
     this.#registry = o.registry
     this.#snapshot = toWire(o.registry.toShared())
     this.#piscina = new Piscina({
-      filename: WORKER_FILE,
+      filename: worker.href,
       minThreads: o.size,
       maxThreads: o.size,
       idleTimeout: Number.MAX_SAFE_INTEGER,

@@ -1,5 +1,5 @@
 // src/pool: the pure pipeline stages (parse -> lookup -> decide) on piscina workers, in batches.
-export { EvaluatePool, WORKER_FILE, type PoolOptions, type PoolOutcome } from './evaluate-pool.js'
+export { EvaluatePool, type PoolOptions, type PoolOutcome } from './evaluate-pool.js'
 export { workerSetup } from './setup.js'
 export { toWire, fromWire } from './types.js'
 export type { BatchTask, BatchResult, WireSnapshot, WorkerSetup } from './types.js'

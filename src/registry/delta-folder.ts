@@ -5,10 +5,10 @@
 // the newest registry source file is taken as included in that file (a new full extract replaces
 // the day's deltas). A delta dropped in the folder that is refused goes to rejected/, with the
 // reasons beside it in <name>.reason.txt.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs'
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { Worker } from 'node:worker_threads'
-import { fileURLToPath } from 'node:url'
+import { workerBeside } from '../threads/index.js'
 import { applyDelta, DeltaError, type DeltaSummary } from './delta.js'
 import { compactSnapshot } from './compact.js'
 import type { CompactRegistry, RegistrySnapshot } from './registry-index.js'
@@ -106,15 +106,6 @@ export class DeltaFolder {
   }
 }
 
-let workerUrl: URL | null | undefined
-function compactWorkerUrl(): URL | undefined {
-  if (workerUrl === undefined) {
-    const js = new URL('./compact-worker.js', import.meta.url)
-    workerUrl = existsSync(fileURLToPath(js)) ? js : null
-  }
-  return workerUrl ?? undefined
-}
-
 export type CompactResult = { snapshot: RegistrySnapshot; written: { file: string } | { error: string } | { skipped: string } }
 
 /**
@@ -122,7 +113,7 @@ export type CompactResult = { snapshot: RegistrySnapshot; written: { file: strin
  * and writes them as a snapshot when `snapshots` is set. Inline when the compiled worker is absent.
  */
 export async function compactIndex(index: CompactRegistry, snapshots: SnapshotOptions | undefined): Promise<CompactResult> {
-  const url = compactWorkerUrl()
+  const url = workerBeside(import.meta.url, './compact-worker.js')
   if (!url) {
     const snapshot = compactSnapshot(index.toShared())
     return { snapshot, written: writeCompacted(snapshot, snapshots) }

@@ -5,9 +5,8 @@
 //  - the build's temporary memory (staging columns, sort scratch: ~2x the index) leaves with the
 //    thread instead of staying in the gateway's heap and RSS.
 // Elsewhere (unit tests from source) it loads on the calling thread. Same result either way.
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
+import { workerBeside } from '../threads/index.js'
 import { postedLoadErrorToError, type PostedLoadError } from './errors.js'
 import { loadRegistryHere, writeSnapshotOf, type LoadOptions, type RegistryPaths, type SnapshotWrite } from './load-here.js'
 import type { LoadWorkerData } from './load-worker.js'
@@ -19,16 +18,6 @@ export { loadRegistryHere } from './load-here.js'
 
 /** the load worker's young generation (MB) */
 const YOUNG_MB = 4
-
-let workerUrl: URL | null | undefined
-/** The worker entry: the compiled .js beside this file (not there when running from source). */
-function loadWorkerUrl(): URL | undefined {
-  if (workerUrl === undefined) {
-    const js = new URL('./load-worker.js', import.meta.url)
-    workerUrl = existsSync(fileURLToPath(js)) ? js : null
-  }
-  return workerUrl ?? undefined
-}
 
 type WorkerReply =
   | { progress: LoadProgress }
@@ -52,7 +41,7 @@ export interface Loaded {
 }
 
 export async function loadRegistry(paths: RegistryPaths, opts: LoadOptions): Promise<Loaded> {
-  const url = opts.inThread ? undefined : loadWorkerUrl()
+  const url = opts.inThread ? undefined : workerBeside(import.meta.url, './load-worker.js')
   if (!url) {
     const r = await loadRegistryHere(paths, opts)
     return { index: r.index, report: r.report, snapshotWritten: Promise.resolve(writeSnapshotOf(r, opts)) }

@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { Database } from 'better-sqlite3'
 import { every } from '../clock/index.js'
+import { workerBeside } from '../threads/index.js'
 import type { Clock, ClockTimer } from '../clock/index.js'
 
 export interface CheckpointerOptions {
@@ -14,7 +13,7 @@ export interface CheckpointerOptions {
   clock: Clock
   /** WAL size past which a round empties the file (TRUNCATE), checkpoint-worker.ts */
   walLimitBytes?: number
-  /** the worker's entry (default the compiled checkpoint-worker.js beside this file; tests) */
+  /** the worker's entry, used as given (tests); default the compiled checkpoint-worker.js beside this file */
   worker?: URL
 }
 
@@ -44,9 +43,9 @@ export class Checkpointer {
   replaced = 0
 
   constructor(db: Database, opts: CheckpointerOptions) {
-    const js = opts.worker ?? new URL('./checkpoint-worker.js', import.meta.url)
+    const js = opts.worker ?? workerBeside(import.meta.url, './checkpoint-worker.js')
     this.#data = { file: opts.file, synchronous: opts.synchronous, walLimitBytes: opts.walLimitBytes ?? 64 * 1024 * 1024 }
-    if (opts.intervalMs <= 0 || !existsSync(fileURLToPath(js))) return
+    if (opts.intervalMs <= 0 || js === undefined) return
     this.#url = js
     db.pragma('wal_autocheckpoint = 0')
     this.#worker = this.#start()

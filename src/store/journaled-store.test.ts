@@ -98,7 +98,7 @@ describe('journaled store', () => {
     const s1 = await open(d.fs)
     const recs = ['1000000000001', '1000000000002', '1000000000003'].map(deliver)
     for (const r of recs) await s1.commitAccepted(r)
-    s1.flushProjection()
+    await s1.flushProjection()
     const items = s1.dueSpool(Date.now(), 10)
     expect(items.map((i) => i.messageId)).toEqual(recs.map((r) => r.messageId))
     // the adapter answered 2xx to all three; only the first mark reaches the disk
@@ -128,7 +128,7 @@ describe('journaled store', () => {
     const s1 = await open(d.fs, 1e9) // no projection on its own after the first
     const first = [quarantined(), forward(), dropped(), deliver('1000000000004')]
     for (const r of first) await s1.commitAccepted(r)
-    s1.flushProjection()
+    await s1.flushProjection()
     const later = [quarantined(), quarantined(), forward(), forward(), dropped(), deliver('1000000000005'), deliver('1000000000006')]
     for (const r of later) await s1.commitAccepted(r)
     d.state.frozen = true // SIGKILL: 7 acknowledged decisions are in the journal only
@@ -248,13 +248,13 @@ describe('journaled store', () => {
   it('writes no spool row for a delivery done before the projection, and marks a forward\'s obligation notified', async () => {
     const s = await open(undefined, 1e9)
     await s.commitAccepted(dropped())
-    s.flushProjection()
+    await s.flushProjection()
     const fwd = forward()
     await s.commitAccepted(fwd)
     await s.commitAccepted(deliver('1000000000010'))
     for (const i of s.dueSpool(Date.now(), 10)) await s.completeDelivery(i, Date.now())
     await s.journal.flush()
-    s.flushProjection()
+    await s.flushProjection()
     expect(projection()).toMatchObject({ messages: 3, spool: 0 })
     expect(await s.getObligation(fwd.obligation!.id)).toMatchObject({ status: 'notified' })
     await s.close()
@@ -267,7 +267,7 @@ describe('journaled store', () => {
     await s1.commitAccepted(rec)
     const [item] = s1.dueSpool(Date.now(), 10)
     await s1.completeDelivery(item!, Date.now()) // 2xx before the projection: the record names no row yet
-    s1.flushProjection() // the accepted record is projected (a spool row); its delivered record still syncing
+    await s1.flushProjection() // the accepted record is projected (a spool row); its delivered record still syncing
     expect(projection()).toMatchObject({ messages: 1, spool: 1 })
     await s1.journal.flush() // the delivered record is durable, not projected
     d.state.frozen = true // SIGKILL
@@ -284,7 +284,7 @@ describe('journaled store', () => {
     const s = await open(undefined, undefined, clock)
     const q = quarantined()
     const { quarantineId } = await s.commitAccepted(q)
-    s.flushProjection()
+    await s.flushProjection()
     expect(s.dueSpool(clock.now(), 10)).toEqual([]) // looks for rows written outside the journal: none yet
     const cli = new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL' })
     await cli.releaseQuarantined(quarantineId!, { ...q, decision: { decision: 'deliver', reason: 'operator-released', deliverTo: 'ACME', critical: false, mpxn: '1999999999999' } }, 'cli')
@@ -305,7 +305,7 @@ describe('journaled store', () => {
     const s = await JournaledStore.open({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL', spoolMemoryBytes: 200 })
     const recs = Array.from({ length: 10 }, (_, k) => deliver(`12000000000${k}`))
     for (const r of recs) await s.commitAccepted(r)
-    s.flushProjection()
+    await s.flushProjection()
     expect(s.spoolMemory().resident).toBeLessThanOrEqual(200)
     expect(s.spoolMemory().released).toBeGreaterThan(0)
     expect(s.spoolBounds().bytes).toBe(recs.reduce((a, r) => a + r.body.byteLength, 0)) // the bound counts every byte
@@ -345,7 +345,7 @@ describe('journaled store', () => {
   it('tells the journal the projection passed a record only after a durable commit, and retires a passed segment', async () => {
     const s = await JournaledStore.open({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'FULL', journal: { segmentBytes: 1 << 20 } })
     for (let k = 0; k < 5; k++) await s.commitAccepted(deliver(`13000000000${k}`))
-    s.flushProjection()
+    await s.flushProjection()
     expect(projection().messages).toBe(5) // applied (synchronous NORMAL: no fsync on the event loop)...
     expect(s.journal.stats().projectedSeq).toBe(0) // ...so nothing may retire on its account yet
     const big = (k: number) => deliver(`14000000000${k % 10}`)
@@ -356,7 +356,7 @@ describe('journaled store', () => {
     }
     for (const i of s.dueSpool(Date.now(), 1000)) await s.completeDelivery(i, Date.now())
     await s.commitAccepted(dropped()) // the delivered records' group has synced once this resolves
-    s.flushProjection() // a segment could retire: this commit is durable, and the journal hears of it
+    await s.flushProjection() // a segment could retire: this commit is durable, and the journal hears of it
     expect(s.journal.stats().projectedSeq).toBe(s.journal.stats().durableSeq)
     await waitFor('the passed segment to retire', () => s.journal.stats().segments === 1)
     await s.close()

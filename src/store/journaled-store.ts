@@ -46,6 +46,8 @@ export interface JournaledStoreOptions extends StoreOptions {
 }
 
 const SIDE_POLL_MS = 250
+/** tries of the last projection batch at a clean stop (each may wait busy_timeout for SQLite's lock) */
+const CLOSE_ATTEMPTS = 3
 
 /**
  * The embedded store with the durable journal on the hot path (docs/journal.md):
@@ -88,6 +90,10 @@ export class JournaledStore extends SqliteStore {
   #projectImmediate: NodeJS.Immediate | undefined
   #lastProjectAt = -Infinity
   #projectionError: unknown
+  /** at close: why the last batch was not applied (undefined: it was) */
+  #lastFailure: Error | undefined
+  /** the projector is being stopped for good: a dead one is not replaced */
+  #projectorStopping = false
   #sidePolledAt = -Infinity
   #retiring = false
   #hooks: StoreHooks = {}
@@ -484,7 +490,7 @@ export class JournaledStore extends SqliteStore {
    */
   #projectNow(durable?: boolean): void {
     if (this.#inflight !== undefined || !super.open || this.#projector === undefined) return
-    if (this.#projector.dead && !this.#stopped) {
+    if (this.#projector.dead && !this.#projectorStopping) {
       this.#hooks.onError?.(new Error('the projection worker died'), 'projection worker restarted')
       this.#projector = startProjector(this, this.#path, this.#synchronous, () => new Projection(this, this.#synchronous), this.#worker)
     }
@@ -516,7 +522,7 @@ export class JournaledStore extends SqliteStore {
     this.#lastProjectAt = performance.now()
     if ('error' in a) {
       this.#pending = batch.concat(this.#pending)
-      if (this.#stopped) this.#hooks.onError?.(a.error, 'last projection failed; it is applied from the journal at the next start')
+      if (this.#stopped) this.#lastFailure = a.error
       else this.#cannotWrite(a.error, 'projection failed; ingress answers 503 until it can write again')
       return
     }
@@ -584,14 +590,14 @@ export class JournaledStore extends SqliteStore {
   }
 
   /**
-   * Applies every durable record to SQLite now, blocking until the worker has answered (tests;
-   * another process reading the projection).
+   * Applies every durable record to SQLite now (tests; another process reading the projection).
+   * Awaits the worker's answers rather than blocking for them: a worker that dies holding a batch
+   * is seen only by its 'exit' event, on the event loop. The batch it held is sent again at once to
+   * its replacement; a 503 only when SQLite itself cannot be written.
    */
-  flushProjection(): void {
-    this.#projector?.drain()
-    this.#projectNow()
-    this.#projector?.drain()
-    if (this.#projectionError !== undefined) throw storeUnavailable('the projection (SQLite) cannot be written', this.#projectionError)
+  async flushProjection(): Promise<void> {
+    await this.#through(this.#pending.at(-1)?.seq ?? this.#postedThrough)
+    if (this.#projectionError !== undefined && !(await this.#tryWrite())) throw storeUnavailable('the projection (SQLite) cannot be written', this.#projectionError)
   }
 
   /**
@@ -602,7 +608,11 @@ export class JournaledStore extends SqliteStore {
    */
   async #caughtUp(): Promise<void> {
     if (this.#settling.size > 0) await Promise.allSettled([...this.#settling])
-    const target = this.#pending.at(-1)?.seq ?? this.#postedThrough
+    await this.#through(this.#pending.at(-1)?.seq ?? this.#postedThrough)
+  }
+
+  /** Projects every record up to `target`, the answers awaited; returns early while SQLite cannot be written. */
+  async #through(target: number): Promise<void> {
     while (this.#projected < target) {
       this.#projectNow()
       const inflight = this.#inflight
@@ -775,6 +785,28 @@ export class JournaledStore extends SqliteStore {
     return super.auditActions()
   }
 
+  /**
+   * The last batch at a clean stop, so that SQLite shows every delivery made (a spool row left
+   * behind is a delivery the CLI and the console still list). Tried up to CLOSE_ATTEMPTS times: a
+   * worker that died is replaced, and SQLite's write lock held by another connection past its
+   * busy_timeout (a TRUNCATE checkpoint on a loaded disk) is waited for again. What still cannot
+   * be applied stays in the journal, applied at the next start before anything is delivered.
+   */
+  async #projectLast(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      this.#lastFailure = undefined
+      this.#projectNow(true)
+      while (this.#inflight !== undefined) await this.#inflight
+      const failure = this.#lastFailure
+      if (failure === undefined) return
+      if (attempt >= CLOSE_ATTEMPTS) {
+        this.#hooks.onError?.(failure, 'last projection failed; it is applied from the journal at the next start')
+        return
+      }
+      this.#hooks.onError?.(failure, 'last projection failed; trying again')
+    }
+  }
+
   /** Waits for queued appends (and their records), projects them, stops the projection worker, then closes journal and database. */
   override async close(): Promise<void> {
     if (this.#stopped) return
@@ -786,8 +818,8 @@ export class JournaledStore extends SqliteStore {
     // drain the projection: every durable record applied (durably), then the worker ends
     while (this.#inflight !== undefined) await this.#inflight
     clearTimeout(this.#projectTimer)
-    this.#projectNow(true)
-    while (this.#inflight !== undefined) await this.#inflight
+    await this.#projectLast()
+    this.#projectorStopping = true
     await this.#projector?.stop()
     await super.close()
   }

@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
-import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads'
+import { MessageChannel, Worker } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
+import { workerBeside } from '../threads/index.js'
 import { Projection } from './projection.js'
 import type { ProjectionRecord, ProjectionResult } from './projection.js'
 import type { SqliteStore } from './sqlite-store.js'
@@ -39,8 +38,6 @@ export interface Projector {
   apply(batch: readonly ProjectionRecord[], durable: boolean, done: (a: Applied) => void): void
   /** whether gateway.db can grow now (a rolled-back insert); an Error when that could not be tried */
   probe(done: (grow: boolean | Error) => void): void
-  /** blocks until every request has been answered and its `done` has run */
-  drain(): void
   /** max_page_count on the projection's connection (tests: a full disk) */
   limitPages(pages: number): Promise<void>
   stop(): Promise<void>
@@ -76,42 +73,30 @@ export class ProjectionHere implements Projector {
     done(grow)
   }
 
-  drain(): void {}
-
   async limitPages(): Promise<void> {}
 
   async stop(): Promise<void> {}
 }
 
-/** a blocked flushProjection gives up after this long without an answer (the worker is gone) */
-const DRAIN_LIMIT_MS = 120_000
-
 /**
  * The projection worker (projection-worker.ts), seen from the main thread. Requests and answers
  * travel on a MessageChannel; a batch travels as one transferred buffer (`packBatch`), not as
- * cloned objects. `drain` blocks in Atomics.wait on a counter the worker bumps after each answer
- * and takes the answers off the port with receiveMessageOnPort, so `flushProjection` stays
- * synchronous.
+ * cloned objects. Nothing waits for an answer by blocking the event loop: a worker that dies is
+ * seen only by its 'exit' event (a thread blocked in Atomics.wait for the answer of a worker that
+ * died holding a request would never see it), which fails the requests it held.
  */
 export class ProjectionThread implements Projector {
   readonly threaded = true
   readonly #worker: Worker
   readonly #port: MessagePort
-  readonly #signal = new Int32Array(new SharedArrayBuffer(4))
   readonly #waiting = new Map<number, (r: ProjectionReply) => void>()
   #next = 1
   #dead: Error | undefined
 
-  /** The compiled worker beside this module (dist/store/projection-worker.js); undefined from source. */
-  static workerUrl(): URL | undefined {
-    const js = new URL('./projection-worker.js', import.meta.url)
-    return existsSync(fileURLToPath(js)) ? js : undefined
-  }
-
   constructor(url: URL, data: ProjectionWorkerData) {
     const { port1, port2 } = new MessageChannel()
     this.#port = port1
-    this.#worker = new Worker(url, { workerData: { ...data, port: port2, signal: this.#signal }, transferList: [port2] })
+    this.#worker = new Worker(url, { workerData: { ...data, port: port2 }, transferList: [port2] })
     port1.on('message', (r: ProjectionReply) => this.#answered(r))
     port1.unref() // referenced only while a request waits (the process must not exit mid-batch)
     this.#worker.unref()
@@ -134,17 +119,6 @@ export class ProjectionThread implements Projector {
 
   limitPages(pages: number): Promise<void> {
     return new Promise((resolve) => this.#request({ t: 'pages', pages }, [], () => resolve()))
-  }
-
-  drain(): void {
-    const until = performance.now() + DRAIN_LIMIT_MS
-    while (this.#waiting.size > 0) {
-      const seen = Atomics.load(this.#signal, 0)
-      for (let m = receiveMessageOnPort(this.#port); m !== undefined; m = receiveMessageOnPort(this.#port)) this.#answered(m.message as ProjectionReply)
-      if (this.#waiting.size === 0) return
-      if (performance.now() > until) throw new Error(`the projection worker did not answer within ${DRAIN_LIMIT_MS} ms`)
-      Atomics.wait(this.#signal, 0, seen, 1000)
-    }
   }
 
   /** Closes the worker's connection (after the requests before it) and ends the thread. */
@@ -216,7 +190,7 @@ export function unpackBatch(buf: ArrayBuffer): ProjectionRecord[] {
  * `here`: the projection on the store's own connection (the one recovery used).
  */
 export function startProjector(store: SqliteStore, path: string, synchronous: 'FULL' | 'NORMAL', here: () => Projection, worker?: URL): Projector {
-  const url = worker ?? ProjectionThread.workerUrl()
+  const url = worker ?? workerBeside(import.meta.url, './projection-worker.js')
   if (url === undefined) return new ProjectionHere(here())
   return new ProjectionThread(url, { path, synchronous, autocheckpoint: store.db.pragma('wal_autocheckpoint', { simple: true }) as number })
 }

@@ -1,8 +1,7 @@
 // The SQLite projection in a worker thread (docs/journal.md, "The projection"): its own connection to
 // gateway.db applies the batches of journal records the main thread posts (one transferred buffer
 // per batch, projection-thread.ts), one transaction each with the journal position, through the
-// same code as recovery (projection.ts). Every answer goes back on the port, then the shared counter
-// is bumped so a main thread blocked in Atomics.wait (flushProjection) wakes and reads it.
+// same code as recovery (projection.ts). Every answer goes back on the port.
 import type { MessagePort } from 'node:worker_threads'
 import { workerData } from 'node:worker_threads'
 import { Projection } from './projection.js'
@@ -10,7 +9,7 @@ import { SqliteStore } from './sqlite-store.js'
 import { unpackBatch } from './projection-thread.js'
 import type { ProjectionReply, ProjectionRequest, ProjectionWorkerData } from './projection-thread.js'
 
-const { path, synchronous, autocheckpoint, port, signal } = workerData as ProjectionWorkerData & { port: MessagePort; signal: Int32Array }
+const { path, synchronous, autocheckpoint, port } = workerData as ProjectionWorkerData & { port: MessagePort }
 const store = new SqliteStore({ path, commitIntervalMs: 0, commitBatch: 1, synchronous })
 // the main connection's setting: 0 while the checkpoint thread checkpoints (checkpointer.ts)
 store.db.pragma(`wal_autocheckpoint = ${autocheckpoint}`)
@@ -38,7 +37,5 @@ function answer(m: ProjectionRequest): ProjectionReply {
 
 port.on('message', (m: ProjectionRequest) => {
   port.postMessage(answer(m))
-  Atomics.add(signal, 0, 1)
-  Atomics.notify(signal, 0)
   if (m.t === 'stop') port.close()
 })

@@ -30,7 +30,7 @@ interface Opened {
   /** a second handle on the same data (another gateway instance, the CLI); closed with this one */
   peer(): Promise<GatewayStore>
   /** until another handle sees what this one acknowledged (the journaled store's projection lag) */
-  settle?(): void
+  settle?(): Promise<void>
   close(): Promise<void>
 }
 
@@ -308,7 +308,7 @@ describe.each(backends)('store port contract: $name', (backend) => {
     const peer = await o.peer()
     for (let i = 0; i < 20; i++) {
       const id = (await store.commitAccepted(forward())).obligationId!
-      o.settle?.()
+      await o.settle?.()
       expect(await peer.getObligation(id)).toMatchObject({ id, status: 'open' })
       // the notice reached the acquiring supplier, delivered by the other instance
       const notice = {
@@ -324,7 +324,7 @@ describe.each(backends)('store port contract: $name', (backend) => {
       expect((await peer.listObligations('done', Date.now())).map((x) => x.id)).toContain(id)
     }
     const { id } = await quarantine()
-    o.settle?.()
+    await o.settle?.()
     expect(await peer.getQuarantine(id)).toMatchObject({ id })
     expect(await peer.deleteQuarantined(id, 'peer')).toBe(true)
     expect(await store.getQuarantine(id)).toBeUndefined()

@@ -1,16 +1,16 @@
 // The SQLite projection in its worker thread (docs/journal.md, "The projection"), on the built store
 // (dist/: the compiled worker sits beside it; from source the projection runs on the main
 // connection). The main connection writes none of the projected rows; reads and flushProjection
-// wait for the worker; SQLITE_FULL in the worker answers 503 and clears by itself; close drains it.
+// wait for the worker (a worker that dies is replaced and its batch sent again); SQLITE_FULL in the worker answers 503 and clears by itself; close drains it.
 import { randomUUID } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { JournaledStore, isStoreUnavailable } from '../../dist/store/index.js'
 import type { AcceptedRecord, ObligationDraft } from '../../dist/store/index.js'
-import { ROOT, tempDir, waitFor } from './harness.js'
+import { diesOnce } from '../support/dies-once.js'
+import { budget } from '../support/wait-for.js'
+import { tempDir, waitFor } from './harness.js'
 
 let n = 0
 function record(kind: 'deliver' | 'quarantine' | 'drop' | 'forward', bodyBytes = 64): AcceptedRecord {
@@ -56,6 +56,9 @@ function projection(dir: string) {
   }
 }
 
+/** a time every record() made here is due by */
+const LATER = Date.now() + 86_400_000
+
 /** rows written on the store's own (main-thread) connection since it opened */
 const mainChanges = (s: JournaledStore) => s.db.prepare('SELECT total_changes()').pluck().get() as number
 
@@ -72,7 +75,7 @@ describe('projection worker', () => {
       expect(await s.getObligation(fwd.obligation!.id)).toMatchObject({ status: 'open' })
       const recs = [record('deliver'), record('quarantine'), record('drop'), record('deliver'), record('quarantine')]
       for (const r of recs) await s.commitAccepted(r)
-      s.flushProjection() // synchronous: blocks until the worker has committed
+      await s.flushProjection() // settles once the worker has committed
       expect(projection(dir)).toEqual({ messages: 6, quarantine: 2, obligations: 1, spool: 3, position: 6 })
       expect(s.journalStats().projectionLagRecords).toBe(0)
       // the deliveries' spool rows are known to the memory queues (their bodies read back from there)
@@ -126,7 +129,7 @@ describe('projection worker', () => {
     s.setHooks({ onError: (_err, what) => errors.push(what) })
     try {
       await s.commitAccepted(record('quarantine'))
-      s.flushProjection()
+      await s.flushProjection()
       const pages = s.db.pragma('page_count', { simple: true }) as number
       await s.limitPages(pages) // the disk is full: gateway.db may not grow by a page
       const acked: string[] = []
@@ -149,7 +152,7 @@ describe('projection worker', () => {
         await expect(s.commitAccepted(r)).rejects.toSatisfy(isStoreUnavailable)
         refused.push(r.messageId)
       }
-      expect(() => s.flushProjection()).toThrow()
+      await expect(s.flushProjection()).rejects.toSatisfy(isStoreUnavailable)
 
       await s.limitPages(1073741823) // space returns
       const after = await waitFor('accepted again', async () => {
@@ -160,7 +163,7 @@ describe('projection worker', () => {
           return false
         }
       })
-      s.flushProjection()
+      await s.flushProjection()
       const db = new Database(join(dir, 'gateway.db'), { readonly: true })
       try {
         const ids = new Set(db.prepare('SELECT message_id FROM messages').pluck().all() as string[])
@@ -193,41 +196,45 @@ describe('projection worker', () => {
     expect(projection(dir)).toMatchObject({ messages: 40, quarantine: 20, spool: 20, position: 40 })
   })
 
-  it('a projection worker that dies is replaced: 503 meanwhile, then every acknowledged decision is projected', async () => {
-    const dir = tempDir('dccgw-projw-')
-    // the first worker dies as it starts (an uncaught error, out of memory); the next one is the real one
-    const worker = join(dir, 'crash-once-worker.mjs')
-    writeFileSync(worker, [
-      "import { existsSync, writeFileSync } from 'node:fs'",
-      "const marker = new URL('./crashed', import.meta.url)",
-      'if (!existsSync(marker)) { writeFileSync(marker, \'\'); process.exit(1) }',
-      `await import(${JSON.stringify(pathToFileURL(resolve(ROOT, 'dist/store/projection-worker.js')).href)})`,
-    ].join('\n'))
-    const s = await JournaledStore.open({
-      path: dir, commitIntervalMs: 5, commitBatch: 64, synchronous: 'NORMAL', projectIntervalMs: 1, projectionWorker: pathToFileURL(worker),
-    })
+  /** A store whose first projection worker dies at its first batch without answering (an uncaught error, out of memory). */
+  async function openDying(dir: string, projectIntervalMs = 1) {
+    const projectionWorker = diesOnce(new URL('../../dist/store/projection-worker.js', import.meta.url), join(dir, 'projection-worker-died'))
+    const s = await JournaledStore.open({ path: dir, commitIntervalMs: 5, commitBatch: 64, synchronous: 'NORMAL', projectIntervalMs, projectionWorker })
     const errors: string[] = []
     s.setHooks({ onError: (_err, what) => errors.push(what) })
+    return { s, errors }
+  }
+
+  /** the messages SQLite holds, as another process reads them */
+  function projectedIds(dir: string): string[] {
+    const db = new Database(join(dir, 'gateway.db'), { readonly: true })
+    try {
+      return (db.prepare('SELECT message_id FROM messages').pluck().all() as string[]).sort()
+    } finally {
+      db.close()
+    }
+  }
+
+  it('a projection worker that dies is replaced: 503 meanwhile, then every acknowledged decision is projected', async () => {
+    const dir = tempDir('dccgw-projw-')
+    const { s, errors } = await openDying(dir)
+    // one budget for every step, inside the test's timeout: a step that runs out says which it was
+    const time = budget(25_000)
     try {
       const acked: string[] = []
-      for (let k = 0; k < 5; k++) {
+      for (let k = 1; k <= 5; k++) {
         const r = record('quarantine')
-        // the DCC repeats a 503 until it gets its answer
-        const out = await waitFor('accepted', async () => {
-          try {
-            return await s.commitAccepted(r)
-          } catch (err) {
-            if (!isStoreUnavailable(err)) throw err
-            return false
-          }
-        })
+        // the DCC repeats a 503 until it gets its answer (a timeout names the last refusal)
+        const what = `the acknowledgement of record ${k} of 5`
+        const out = await time.within(what, waitFor(what, () => s.commitAccepted(r), time.left()))
         acked.push(out.messageId)
       }
-      s.flushProjection()
-      expect(errors).toContain('projection worker restarted')
+      await time.within('the projection of the 5 acknowledged records', s.flushProjection())
+      // the first batch went to the worker that died: refused, then applied by its replacement
+      expect(errors).toEqual(expect.arrayContaining(['projection failed; ingress answers 503 until it can write again', 'projection worker restarted']))
+      expect(projectedIds(dir)).toEqual([...acked].sort())
       const db = new Database(join(dir, 'gateway.db'), { readonly: true })
       try {
-        expect((db.prepare('SELECT message_id FROM messages').pluck().all() as string[]).sort()).toEqual([...acked].sort())
         expect(db.prepare('SELECT COUNT(*) FROM quarantine').pluck().get()).toBe(5)
       } finally {
         db.close()
@@ -235,5 +242,73 @@ describe('projection worker', () => {
     } finally {
       await s.close()
     }
+  })
+
+  it('flushProjection while the worker that holds the batch dies: the batch goes to its replacement, nothing blocks', async () => {
+    // Before, flushProjection blocked the event loop (Atomics.wait) for the worker's answer; the
+    // worker's death is an 'exit' event on that loop, so it waited 120 s for an answer that could
+    // not come (the test above timed out when the first worker died after the last acknowledgement).
+    const dir = tempDir('dccgw-projw-')
+    const { s, errors } = await openDying(dir)
+    const time = budget(25_000)
+    try {
+      const r = record('deliver')
+      await s.commitAccepted(r) // durable; its batch is not sent yet (the projection starts on the next turn)
+      await time.within('the projection of record 1, its batch held by the worker that dies', s.flushProjection())
+      expect(errors).toContain('projection worker restarted')
+      expect(projectedIds(dir)).toEqual([r.messageId])
+    } finally {
+      await s.close()
+    }
+  })
+
+  // A clean stop projects the last batch, so SQLite shows every delivery made: a spool row left
+  // behind is a delivery the CLI and the console still list (the journal would remove it at the
+  // next start). Seen in the SIGKILL crash loop under a loaded disk: rows left after the clean stop.
+  it('a clean stop waits out SQLite\'s write lock held by another connection: every delivered mark projected, no spool row left', async () => {
+    const dir = tempDir('dccgw-projw-')
+    const s = await open(dir, 1e9) // projects only when asked, and at close
+    const recs = [record('deliver'), record('deliver'), record('deliver')]
+    for (const r of recs) await s.commitAccepted(r)
+    await s.flushProjection()
+    expect(projection(dir).spool).toBe(3)
+    const due = s.dueSpool(LATER, 10) // (record() times run ahead of the clock after many records)
+    expect(due).toHaveLength(3)
+    for (const item of due) await s.completeDelivery(item, Date.now()) // the 2xx: marks appended, not projected
+    expect(s.spoolBounds().n).toBe(0)
+    // another connection holds the write lock as the store stops (a TRUNCATE checkpoint on a
+    // loaded disk), past busy_timeout; it lets go once the store reports the failed try
+    const holder = new Database(join(dir, 'gateway.db'))
+    holder.exec('BEGIN IMMEDIATE')
+    const errors: string[] = []
+    s.setHooks({
+      onError: (err, what) => {
+        errors.push(`${what}: ${(err as Error).message}`)
+        if (holder.inTransaction) holder.exec('ROLLBACK')
+      },
+    })
+    try {
+      await s.close()
+    } finally {
+      if (holder.inTransaction) holder.exec('ROLLBACK')
+      holder.close()
+    }
+    expect(errors).toEqual(['last projection failed; trying again: database is locked'])
+    expect(projection(dir)).toMatchObject({ messages: 3, spool: 0, position: 6 })
+  })
+
+  it('a clean stop replaces a worker that dies holding the last batch: every durable record projected', async () => {
+    const dir = tempDir('dccgw-projw-')
+    const { s, errors } = await openDying(dir, 1e9) // nothing projected before close: the last batch is the dying worker's first
+    // one journal group; the projection would start on the next turn of the event loop, and close
+    // comes first (it cancels that start): the last batch is the first the worker gets
+    const recs = Array.from({ length: 6 }, (_, k) => record(k % 2 === 0 ? 'deliver' : 'quarantine'))
+    await Promise.all(recs.map((r) => s.commitAccepted(r)))
+    const due = s.dueSpool(LATER, 10)
+    expect(due).toHaveLength(3)
+    for (const item of due) await s.completeDelivery(item, Date.now())
+    await s.close()
+    expect(errors).toEqual(['last projection failed; trying again', 'projection worker restarted'])
+    expect(projection(dir)).toMatchObject({ messages: 6, quarantine: 3, spool: 0, position: 9 })
   })
 })

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { expect, it } from 'vitest'
 import { SqliteStore } from '../../dist/store/index.js'
 import { TestClock } from '../support/clock.js'
+import { diesOnce } from '../support/dies-once.js'
 import { tempDir } from './harness.js'
 
 it('checkpoints the WAL on a worker thread and keeps it bounded', async () => {
@@ -60,7 +61,7 @@ it('replaces a checkpoint worker that died: the next round runs on a new one and
   // would grow until a restart.
   const dir = tempDir('dccgw-ckpt-')
   const clock = new TestClock()
-  const checkpointWorker = new URL('../support/checkpoint-worker-dies-once.mjs', import.meta.url)
+  const checkpointWorker = diesOnce(new URL('../../dist/store/checkpoint-worker.js', import.meta.url), join(dir, 'checkpoint-worker-died'))
   const store = new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL', checkpointIntervalMs: 20, walLimitBytes: 1024 * 1024, checkpointWorker, clock })
   try {
     await clock.advance(20) // the first round: the worker dies

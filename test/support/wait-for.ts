@@ -21,3 +21,28 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | false |
     await new Promise((r) => setTimeout(r, everyMs))
   }
 }
+
+/**
+ * One time budget for the steps of a test, inside its timeout (five waits of 10 s each would
+ * overrun a 30 s test, and the timeout names no step). `within(what, p)` rejects naming `what`
+ * once the budget is spent, even when `p` never settles; `left()` is the time remaining, for a
+ * waitFor inside a step.
+ */
+export function budget(ms: number): { left: () => number; within: <T>(what: string, p: Promise<T>) => Promise<T> } {
+  const end = Date.now() + ms
+  const left = () => Math.max(0, end - Date.now())
+  return {
+    left,
+    async within<T>(what: string, p: Promise<T>): Promise<T> {
+      let timer: NodeJS.Timeout | undefined
+      const spent = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out waiting for ${what} (the test's budget of ${ms} ms is spent)`)), left())
+      })
+      try {
+        return await Promise.race([p, spent])
+      } finally {
+        clearTimeout(timer)
+      }
+    },
+  }
+}

@@ -1,0 +1,1 @@
+export { workerBeside } from './worker-beside.js'
