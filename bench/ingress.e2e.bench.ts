@@ -9,13 +9,16 @@
 // PROFILE_RATE=N makes the --cpu-prof run an open loop at N msg/s (PROFILE_ARGS: more Node flags for it)
 // and prints the slowest answer of each second (as the p99 runs at half the peak rate do).
 // NODE_ARGS="--max-semi-space-size=2" adds the gateway with those Node flags as a contender.
+// BASE_DIST=DIR adds the same gateway (FULL, pool 0) started from another compiled dist/ (e.g. a copy of
+// main's build) as a contender in every round, so a change's before/after is measured in one run: its
+// rows show the rate, "x base" and the CPU per thread of each side.
 // FLOOR=0 leaves out the durable floor (bench/durable-floor.ts: body to a file with a group
 // fdatasync, 200, one POST per delivered message; none of the gateway's work), the bound on what any
 // gateway could reach here. EXTRA=1 adds store.synchronous NORMAL and the in-commit checkpoint (both only touch the SQLite
 // projection now). Writes bench/results/ingress.e2e.{json,md}. PROFILE=1 adds one --cpu-prof run
 // of the gateway (FULL, pool 0) and lists its top self-time frames.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -125,7 +128,22 @@ async function startFloor(adapterUrl: string): Promise<Target> {
   return { child, dir, url: await waitListening(child, /listening on (http\S+)/) }
 }
 
-async function startGateway(adapterUrl: string, synchronous: 'FULL' | 'NORMAL', pool: number, nodeArgs: string[] = [], checkpointIntervalMs?: number): Promise<Target> {
+/**
+ * A package root to run another compiled dist/ from (BASE_DIST): the gateway finds package.json,
+ * schemas/ and assets/ above its modules and its dependencies in node_modules, so the folder is
+ * copied under a temporary root holding copies of those files and a link to this node_modules.
+ * A BASE_DIST that already holds package.json is used as it is.
+ */
+function baseRoot(dist: string): { main: string; cleanup: () => void } {
+  if (existsSync(join(dist, 'package.json'))) return { main: join(dist, 'dist/cli/main.js'), cleanup: () => {} }
+  const root = mkdtempSync(join(os.tmpdir(), 'dccgw-base-'))
+  cpSync(dist, join(root, 'dist'), { recursive: true })
+  for (const f of ['package.json', 'schemas', 'assets']) cpSync(join(ROOT, f), join(root, f), { recursive: true })
+  symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'), 'dir')
+  return { main: join(root, 'dist/cli/main.js'), cleanup: () => rmSync(root, { recursive: true, force: true }) }
+}
+
+async function startGateway(adapterUrl: string, synchronous: 'FULL' | 'NORMAL', pool: number, nodeArgs: string[] = [], checkpointIntervalMs?: number, main = join(ROOT, 'dist/cli/main.js')): Promise<Target> {
   const dir = makeWorld(adapterUrl)
   const config = {
     server: { host: '127.0.0.1', port: 0 }, tenants: [manifest.tenant],
@@ -133,7 +151,7 @@ async function startGateway(adapterUrl: string, synchronous: 'FULL' | 'NORMAL', 
     store: { path: './data', synchronous, ...(checkpointIntervalMs !== undefined && { checkpointIntervalMs }) }, pool: { size: pool }, log: { level: 'warn' }, metrics: { processMetrics: false },
   }
   writeFileSync(join(dir, 'gateway.yaml'), stringify(config))
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/cli/main.js'), 'serve', '--config', join(dir, 'gateway.yaml')], { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir })
+  const child = spawn(process.execPath, [...nodeArgs, main, 'serve', '--config', join(dir, 'gateway.yaml')], { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir })
   return { child, dir, url: await waitListening(child, /listening on (http\S+)/) }
 }
 
@@ -221,6 +239,16 @@ async function load(url: string, seconds: number, overallRate?: number, pid?: nu
   return { rate: r['2xx'] / seconds, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, ...(cpu !== undefined && { cpu }) }
 }
 
+/**
+ * Run folders (store, journal, outbox files) are removed at the end, not between runs: on ext4
+ * without a journal (this machine's disk) every inode created within a minute of many deletions
+ * scans the recently deleted ones in its group (find_inode_bit, recently_deleted), so removing one
+ * run's thousands of outbox files made the next contender's file creations cost several times
+ * more CPU than its own work (measured alone: ~40 µs per create on a quiet disk, ~150-390 µs right
+ * after deleting 5,000 files).
+ */
+const spent: string[] = []
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 async function main(): Promise<void> {
@@ -244,6 +272,11 @@ async function main(): Promise<void> {
   if (nodeArgs.length > 0) {
     contenders.push({ name: `gateway FULL pool.size=0 ${nodeArgs.join(' ')}`, start: () => startGateway(bare.url, 'FULL', 0, nodeArgs), gateway: true, owned: true })
   }
+  // BASE_DIST=DIR: the same gateway from another build, the in-run "before" of a change
+  const base = process.env.BASE_DIST ? baseRoot(process.env.BASE_DIST) : undefined
+  if (base !== undefined) {
+    contenders.push({ name: `gateway FULL pool.size=0 base (${process.env.BASE_DIST})`, start: () => startGateway(bare.url, 'FULL', 0, [], undefined, base.main), gateway: true, owned: true })
+  }
   // The same gateway with SQLite's automatic WAL checkpoint inside commits (store.checkpointIntervalMs 0)
   // instead of the checkpointer thread: the stall it causes shows in the p99 at half the peak rate.
   if (POOL_SIZES.includes(0) && EXTRA) {
@@ -251,7 +284,9 @@ async function main(): Promise<void> {
   }
   const peak: Record<string, Sample[]> = Object.fromEntries(contenders.map((c) => [c.name, []]))
   for (let run = 0; run < RUNS; run++) {
-    for (const c of contenders) {
+    // every other round runs the contenders after the bare server in reverse order, so neither side
+    // of a before/after pair always follows the other (a warm page cache, a helper's burst)
+    for (const c of run % 2 === 0 ? contenders : [contenders[0]!, ...contenders.slice(1).reverse()]) {
       if (c.gateway) await fetch(`${bare.url}/_reset`, { method: 'POST' })
       const t = await c.start()
       await load(t.url, 1) // warm up
@@ -259,7 +294,7 @@ async function main(): Promise<void> {
       if (c.gateway) s.lost = await lostAtAdapter(t.url, bare.url)
       peak[c.name]!.push(s)
       process.stdout.write(`run ${run + 1} ${c.name}: ${s.rate.toFixed(0)}/s p50 ${s.p50} ms p99 ${s.p99} ms${c.gateway ? ` non-2xx ${s.non2xx} lost ${s.lost}` : ''}${s.cpu ? ` main ${s.cpu.mainUs.toFixed(0)} µs/msg (waiting ${s.cpu.mainWaitPct.toFixed(0)}%) process ${s.cpu.processUs.toFixed(0)} µs/msg; by thread ${s.cpu.threadsUs}` : ''} (load ${os.loadavg()[0]!.toFixed(1)})\n`)
-      if (c.owned) { await stop(t); rmSync(t.dir!, { recursive: true, force: true }) }
+      if (c.owned) { await stop(t); spent.push(t.dir!) }
     }
   }
   const bareRuns = peak[contenders[0]!.name]!
@@ -272,6 +307,13 @@ async function main(): Promise<void> {
     }
   })
   const bareRate = summary[0]!.rate
+  // BASE_DIST: each gateway over the base build, per round (rate; main-thread and process CPU per message)
+  const baseRuns = base !== undefined ? peak[contenders.find((c) => c.name.includes(' base ('))!.name]! : undefined
+  const vsBase = baseRuns === undefined ? [] : summary.filter((s) => s.name.startsWith('gateway') && !s.name.includes(' base (')).map((s) => {
+    const per = (f: (x: Sample) => number | undefined) => s.runs.map((x, k) => (f(x) ?? NaN) / (f(baseRuns[k]!) ?? NaN))
+    return { name: s.name, rate: per((x) => x.rate), mainUs: per((x) => x.cpu?.mainUs), processUs: per((x) => x.cpu?.processUs) }
+  })
+  for (const v of vsBase) process.stdout.write(`${v.name} over base, median of rounds: rate ${median(v.rate).toFixed(2)}x (${v.rate.map((x) => x.toFixed(2)).join(', ')}), main µs/msg ${median(v.mainUs).toFixed(2)}x, process µs/msg ${median(v.processUs).toFixed(2)}x\n`)
   // p99 at half of the median peak, for the durable gateways on the main thread
   // Open loop, evenly spaced (bench/lib/open-loop.ts), with the bare server measured at the same
   // rate in the same round as the baseline.
@@ -291,22 +333,24 @@ async function main(): Promise<void> {
       h.p99.push(s.p99)
       h.p50.push(s.p50)
       await stop(t)
-      rmSync(t.dir!, { recursive: true, force: true })
+      spent.push(t.dir!)
       h.bareP99.push((await openLoop(`${bare.url}/duis`, rate, SECONDS, nextBody)).p99)
       if (FLOOR) { // the durable floor at the same rate: the latency of a group fdatasync and two HTTP exchanges alone
         const f = await startFloor(bare.url)
         await openLoop(`${f.url}/duis`, rate, 1, nextBody)
         h.floorP99.push((await openLoop(`${f.url}/duis`, rate, SECONDS, nextBody)).p99)
         await stop(f)
-        rmSync(f.dir!, { recursive: true, force: true })
+        spent.push(f.dir!)
       }
     }
     half.push(h)
   }
   const profile = PROFILE ? await cpuProfile(bare.url) : []
+  base?.cleanup()
   await stop(bare)
   rmSync(worldDir, { recursive: true, force: true })
-  writeResults({ bareRate, summary, half, profile, load: os.loadavg() })
+  for (const dir of spent) rmSync(dir, { recursive: true, force: true })
+  writeResults({ bareRate, summary, vsBase, half, profile, load: os.loadavg() })
   if (summary.some((s) => s.lost !== 0)) {
     process.stdout.write('FAIL: a gateway run lost deliveries at the adapter\n')
     process.exitCode = 1
@@ -345,7 +389,9 @@ async function cpuProfile(adapterUrl: string): Promise<{ frame: string; selfPct:
 
 interface Summary { name: string; rate: number; p50: number; p99: number; runs: Sample[]; ratios: number[]; ratio: number; lost: number; non2xx: number }
 
-function writeResults(r: { bareRate: number; summary: Summary[]; half: { name: string; rate: number; p99: number[]; p50: number[]; bareP99: number[]; floorP99: number[] }[]; profile: { frame: string; selfPct: number }[]; load: number[] }): void {
+interface VsBase { name: string; rate: number[]; mainUs: number[]; processUs: number[] }
+
+function writeResults(r: { bareRate: number; summary: Summary[]; vsBase: VsBase[]; half: { name: string; rate: number; p99: number[]; p50: number[]; bareP99: number[]; floorP99: number[] }[]; profile: { frame: string; selfPct: number }[]; load: number[] }): void {
   const machine = `${os.cpus()[0]?.model.trim()} (${os.cpus().length} CPUs), Node ${process.version}`
   const out = join(ROOT, 'bench/results')
   mkdirSync(out, { recursive: true })
@@ -361,6 +407,10 @@ function writeResults(r: { bareRate: number; summary: Summary[]; half: { name: s
     '"lost" counts deliver decisions acknowledged with a 200 whose Idempotency-Key never reached the adapter (each run drained first).', '',
     '| contender | accepted msg/s | x bare (median of rounds) | per-round ratios | p50 ms | p99 ms | non-2xx | lost | runs (msg/s) |', '|---|---:|---:|---|---:|---:|---:|---:|---|',
     ...r.summary.map((s) => `| ${s.name} | ${f0(s.rate)} | ${s.ratio.toFixed(2)} | ${s.ratios.map((x) => x.toFixed(3)).join(', ')} | ${s.p50} | ${s.p99} | ${s.non2xx} | ${s.name.startsWith('gateway') ? s.lost : '-'} | ${s.runs.map((x) => f0(x.rate)).join(', ')} |`),
+    ...(r.vsBase.length === 0 ? [] : ['', `## Against the base build (BASE_DIST=${process.env.BASE_DIST})`, '',
+      'Per round, this build over the base build started the same way in the same round; medians of the rounds (CPU: lower is better).', '',
+      '| gateway | rate x base | per-round | main µs/msg x base | per-round | process µs/msg x base | per-round |', '|---|---:|---|---:|---|---:|---|',
+      ...r.vsBase.map((v) => `| ${v.name} | ${median(v.rate).toFixed(2)} | ${v.rate.map((x) => x.toFixed(2)).join(', ')} | ${median(v.mainUs).toFixed(2)} | ${v.mainUs.map((x) => x.toFixed(2)).join(', ')} | ${median(v.processUs).toFixed(2)} | ${v.processUs.map((x) => x.toFixed(2)).join(', ')} |`)]),
     '', '## CPU per accepted message (medians of the runs; /proc, Linux)', '',
     'Main thread: its time on a core per accepted message (the gateway\'s throughput is bound by it; 0.40x of the bare',
     'server needs about 1e6 / (0.40 x bare msg/s) µs). Waiting: the share of the run the main thread was runnable but had',

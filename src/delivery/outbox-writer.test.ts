@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { writeOutboxJobs } from './outbox-files.js'
+import { nodeOutboxFs, writeOutboxJobs, type OutboxFs } from './outbox-files.js'
 import { OutboxWriter } from './outbox-writer.js'
 
 const dirs: string[] = []
@@ -31,6 +31,47 @@ describe('writeOutboxJobs', () => {
     expect(readdirSync(join(dir, 'A')).sort()).toEqual(['1.headers.json', '1.xml', '3.json', '3.txt'])
     expect(readFileSync(join(dir, 'A', '1.xml'), 'utf8')).toBe('<a/>')
     expect(readFileSync(join(dir, 'A', '3.json'), 'utf8')).toBe('{"n":3}')
+  })
+
+  it('takes one thread-pool round trip per file and per folder (the fsyncs), each file flushed before its rename and each folder after its renames', async () => {
+    const dir = scratch()
+    const log: string[] = []
+    let pending = 0
+    let mostAtOnce = 0
+    const name = new Map<number, string>()
+    const fs: OutboxFs = {
+      ...nodeOutboxFs,
+      open: (path, flags) => {
+        const fd = nodeOutboxFs.open(path, flags)
+        name.set(fd, path.slice(dir.length + 1))
+        return fd
+      },
+      fsync: async (fd) => {
+        mostAtOnce = Math.max(mostAtOnce, ++pending)
+        await nodeOutboxFs.fsync(fd)
+        pending--
+        log.push(`fsync ${name.get(fd)}`)
+      },
+      rename: (from, to) => {
+        nodeOutboxFs.rename(from, to)
+        log.push(`rename ${to.slice(dir.length + 1)}`)
+      },
+    }
+    const errors = await writeOutboxJobs([
+      { folder: join(dir, 'A'), files: [file('1.txt', 'one'), file('1.json', '{"n":1}')] },
+      { folder: join(dir, 'A'), files: [file('2.txt', 'two'), file('2.json', '{"n":2}')] },
+    ], new Set(), fs)
+    expect(errors).toEqual([null, null])
+    // the only asynchronous calls: 4 files + 1 folder, the files' all in flight together
+    expect(log.filter((l) => l.startsWith('fsync'))).toHaveLength(5)
+    expect(mostAtOnce).toBe(4)
+    for (const f of ['1.txt', '1.json', '2.txt', '2.json']) {
+      expect(log.indexOf(`fsync A/.${f}.tmp`)).toBeGreaterThanOrEqual(0)
+      expect(log.indexOf(`fsync A/.${f}.tmp`)).toBeLessThan(log.indexOf(`rename A/${f}`))
+      expect(log.indexOf(`rename A/${f}`)).toBeLessThan(log.indexOf('fsync A'))
+    }
+    expect(log.indexOf('rename A/1.txt')).toBeLessThan(log.indexOf('rename A/1.json')) // in the job's order
+    expect(readFileSync(join(dir, 'A', '2.json'), 'utf8')).toBe('{"n":2}')
   })
 
   it('makes a folder again when it was removed after it was first made', async () => {

@@ -16,9 +16,10 @@ interface Waiter { resolve: () => void; reject: (err: Error) => void }
  * store"). The jobs go to a worker thread as one message per group, one group at a time: the jobs
  * asked for while a group is written form the next (waking the worker costs the event loop more
  * than the message itself). The worker writes them (writeOutboxJobs: temporary name, fsync,
- * rename, one fsync per folder) and answers once for the group; a job's promise settles when its
- * files and their names are durable. With no compiled worker beside this file (unit tests from
- * source) the same writes run here. A worker that dies fails the jobs it held (the dispatcher
+ * rename, one fsync per folder; only the fsyncs leave its thread) and answers once for the group;
+ * a job's promise settles when its files and their names are durable. With no compiled worker
+ * beside this file (unit tests from source) the same writes run here, their opens and renames
+ * blocking this thread. A worker that dies fails the jobs it held (the dispatcher
  * retries them) and the next group starts a new one.
  */
 export class OutboxWriter {
