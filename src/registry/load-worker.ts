@@ -5,7 +5,8 @@
 // allocated is freed with the thread, so the gateway's RSS after a load is the index, not the build.
 import { parentPort, workerData } from 'node:worker_threads'
 import { postedLoadError } from './errors.js'
-import { loadRegistryHere, writeSnapshotOf, type LoadOptions, type RegistryPaths } from './load-here.js'
+import { fullCollection } from './full-collection.js'
+import { loadRegistryHere, writeSnapshotOf, type LoadOptions, type PartiesRead, type RegistryPaths } from './load-here.js'
 import type { LoadProgress } from './report.js'
 
 export interface LoadWorkerData {
@@ -14,6 +15,8 @@ export interface LoadWorkerData {
   progress: boolean
   snapshots?: LoadOptions['snapshots']
   partitionBits?: number
+  /** parties.yaml as the starting thread read it (load.ts) */
+  parties?: PartiesRead
 }
 
 const data = workerData as LoadWorkerData
@@ -26,9 +29,11 @@ const onProgress = (p: LoadProgress) => {
   port.postMessage({ progress: p })
 }
 try {
+  const collect = fullCollection()
   const opts: LoadOptions = {
     maxRejectRatio: data.maxRejectRatio, ...(data.progress && { onProgress }), ...(data.snapshots && { snapshots: data.snapshots }),
-    ...(data.partitionBits !== undefined && { partitionBits: data.partitionBits }),
+    ...(data.partitionBits !== undefined && { partitionBits: data.partitionBits }), ...(data.parties && { parties: data.parties }),
+    ...(collect && { collect }),
   }
   const result = await loadRegistryHere(data.paths, opts)
   port.postMessage({ snapshot: result.index.toShared(), report: result.report })

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { postedLoadErrorToError, type PostedLoadError } from './errors.js'
-import { loadRegistryHere, writeSnapshotOf, type LoadOptions, type RegistryPaths, type SnapshotWrite } from './load-here.js'
+import { loadRegistryHere, readParties, writeSnapshotOf, type LoadOptions, type RegistryPaths, type SnapshotWrite } from './load-here.js'
 import type { LoadWorkerData } from './load-worker.js'
 import { CompactRegistry, type RegistrySnapshot } from './registry-index.js'
 import type { LoadProgress, LoadReport } from './report.js'
@@ -57,9 +57,13 @@ export async function loadRegistry(paths: RegistryPaths, opts: LoadOptions): Pro
     const r = await loadRegistryHere(paths, opts)
     return { index: r.index, report: r.report, snapshotWritten: Promise.resolve(writeSnapshotOf(r, opts)) }
   }
+  // parties.yaml is read and checked here (a few KB; this thread has the YAML parser and the
+  // validator loaded already), so that the worker does not load them; when it fails, the worker
+  // reads it again and reports why, as it would have (it needs it only for a build from the files)
+  const parties = await readParties(paths.parties).catch(() => undefined)
   const data: LoadWorkerData = {
     paths, maxRejectRatio: opts.maxRejectRatio, progress: opts.onProgress !== undefined, ...(opts.snapshots && { snapshots: opts.snapshots }),
-    ...(opts.partitionBits !== undefined && { partitionBits: opts.partitionBits }),
+    ...(opts.partitionBits !== undefined && { partitionBits: opts.partitionBits }), ...(parties && { parties }),
   }
   // the build allocates next to nothing per row (typed arrays, reused staging): a small young
   // generation keeps the worker's share of a reload's peak small (the default semispaces are
