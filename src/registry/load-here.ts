@@ -46,9 +46,9 @@ export interface LoadOptions {
    */
   collect?: () => void
   /**
-   * parties.yaml already read and checked (readParties) by the thread that starts the load worker:
-   * the worker then never imports the YAML parser and the schema validator (~17 MB of its RSS,
-   * beside the two indexes of a reload). Read here when absent.
+   * parties.yaml already read and checked (readParties), by a parties-only worker that has exited
+   * (load.ts): the load worker then never imports the YAML parser and the schema validator (a few
+   * MB of its RSS beside the two indexes of a reload). Read here when absent.
    */
   parties?: PartiesRead
 }

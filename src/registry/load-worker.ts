@@ -3,10 +3,13 @@
 // of copying), then, after a build from files, compiles it into a snapshot for the next start
 // (docs/registry.md) while the gateway already serves on it, and exits. Everything else the build
 // allocated is freed with the thread, so the gateway's RSS after a load is the index, not the build.
+// Started with `{ partiesOf: FILE }` instead, it only reads and checks parties.yaml, posts it and
+// exits (load.ts: the load worker then gets the parties without loading the YAML parser and the
+// schema validator, and the calling thread's event loop does no parsing).
 import { parentPort, workerData } from 'node:worker_threads'
 import { postedLoadError } from './errors.js'
 import { fullCollection } from './full-collection.js'
-import { loadRegistryHere, writeSnapshotOf, type LoadOptions, type PartiesRead, type RegistryPaths } from './load-here.js'
+import { loadRegistryHere, readParties, writeSnapshotOf, type LoadOptions, type PartiesRead, type RegistryPaths } from './load-here.js'
 import type { LoadProgress } from './report.js'
 
 export interface LoadWorkerData {
@@ -15,11 +18,16 @@ export interface LoadWorkerData {
   progress: boolean
   snapshots?: LoadOptions['snapshots']
   partitionBits?: number
-  /** parties.yaml as the starting thread read it (load.ts) */
+  /** parties.yaml as a parties-only worker read it (load.ts) */
   parties?: PartiesRead
 }
 
-const data = workerData as LoadWorkerData
+/** workerData of a parties-only worker (load.ts): reads and checks parties.yaml, posts `{ parties }` or `{}` */
+export interface PartiesWorkerData {
+  partiesOf: string
+}
+
+const data = workerData as LoadWorkerData | PartiesWorkerData
 const port = parentPort!
 let last = 0
 const onProgress = (p: LoadProgress) => {
@@ -28,16 +36,20 @@ const onProgress = (p: LoadProgress) => {
   last = now
   port.postMessage({ progress: p })
 }
-try {
-  const collect = fullCollection()
-  const opts: LoadOptions = {
-    maxRejectRatio: data.maxRejectRatio, ...(data.progress && { onProgress }), ...(data.snapshots && { snapshots: data.snapshots }),
-    ...(data.partitionBits !== undefined && { partitionBits: data.partitionBits }), ...(data.parties && { parties: data.parties }),
-    ...(collect && { collect }),
+if ('partiesOf' in data) {
+  port.postMessage(await readParties(data.partiesOf).then((parties) => ({ parties }), () => ({})))
+} else {
+  try {
+    const collect = fullCollection()
+    const opts: LoadOptions = {
+      maxRejectRatio: data.maxRejectRatio, ...(data.progress && { onProgress }), ...(data.snapshots && { snapshots: data.snapshots }),
+      ...(data.partitionBits !== undefined && { partitionBits: data.partitionBits }), ...(data.parties && { parties: data.parties }),
+      ...(collect && { collect }),
+    }
+    const result = await loadRegistryHere(data.paths, opts)
+    port.postMessage({ snapshot: result.index.toShared(), report: result.report })
+    port.postMessage({ written: writeSnapshotOf(result, opts) })
+  } catch (err) {
+    port.postMessage({ error: postedLoadError(err) })
   }
-  const result = await loadRegistryHere(data.paths, opts)
-  port.postMessage({ snapshot: result.index.toShared(), report: result.report })
-  port.postMessage({ written: writeSnapshotOf(result, opts) })
-} catch (err) {
-  port.postMessage({ error: postedLoadError(err) })
 }

@@ -9,8 +9,8 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { postedLoadErrorToError, type PostedLoadError } from './errors.js'
-import { loadRegistryHere, readParties, writeSnapshotOf, type LoadOptions, type RegistryPaths, type SnapshotWrite } from './load-here.js'
-import type { LoadWorkerData } from './load-worker.js'
+import { loadRegistryHere, writeSnapshotOf, type LoadOptions, type PartiesRead, type RegistryPaths, type SnapshotWrite } from './load-here.js'
+import type { LoadWorkerData, PartiesWorkerData } from './load-worker.js'
 import { CompactRegistry, type RegistrySnapshot } from './registry-index.js'
 import type { LoadProgress, LoadReport } from './report.js'
 
@@ -51,16 +51,30 @@ export interface Loaded {
   snapshotWritten: Promise<SnapshotWrite>
 }
 
+/** parties.yaml read and checked by a parties-only load worker; undefined when it could not be (the load worker then says why). */
+function partiesInWorker(url: URL, file: string): Promise<PartiesRead | undefined> {
+  const data: PartiesWorkerData = { partiesOf: file }
+  const worker = new Worker(url, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB } })
+  let got: PartiesRead | undefined
+  return new Promise((resolve) => {
+    worker.on('message', (m: { parties?: PartiesRead }) => (got = m.parties))
+    worker.on('error', () => (got = undefined))
+    worker.on('exit', () => resolve(got)) // after the thread is gone: its memory with it
+  })
+}
+
 export async function loadRegistry(paths: RegistryPaths, opts: LoadOptions): Promise<Loaded> {
   const url = opts.inThread ? undefined : loadWorkerUrl()
   if (!url) {
     const r = await loadRegistryHere(paths, opts)
     return { index: r.index, report: r.report, snapshotWritten: Promise.resolve(writeSnapshotOf(r, opts)) }
   }
-  // parties.yaml is read and checked here (a few KB; this thread has the YAML parser and the
-  // validator loaded already), so that the worker does not load them; when it fails, the worker
-  // reads it again and reports why, as it would have (it needs it only for a build from the files)
-  const parties = await readParties(paths.parties).catch(() => undefined)
+  // parties.yaml is read and checked first, in a worker of its own that exits before the load
+  // worker starts: the load worker does not load the YAML parser and the schema validator (a few
+  // MB beside a reload's two indexes), and this thread's event loop does no parsing (tens of ms,
+  // cold). When it fails, the load worker reads it again and reports why, as it would have (it
+  // needs it only for a build from the files).
+  const parties = await partiesInWorker(url, paths.parties)
   const data: LoadWorkerData = {
     paths, maxRejectRatio: opts.maxRejectRatio, progress: opts.onProgress !== undefined, ...(opts.snapshots && { snapshots: opts.snapshots }),
     ...(opts.partitionBits !== undefined && { partitionBits: opts.partitionBits }), ...(parties && { parties }),

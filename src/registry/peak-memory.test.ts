@@ -1,7 +1,7 @@
 // The reload's working set beside the two indexes (docs/registry.md, "Peak memory"): the load
 // worker collects its heap between the build's phases, each phase's buffers are unreachable when
-// it ends, the source checksums read into one buffer, and parties.yaml is read by the thread that
-// starts the worker (which then never loads the YAML parser and the schema validator).
+// it ends, the source checksums read into one buffer, and parties.yaml is read before, by a worker
+// of its own (so that the load worker never loads the YAML parser and the schema validator).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -50,7 +50,7 @@ describe('a build from the files', () => {
     expect(calls).toBe(0)
   })
 
-  it('uses parties.yaml as read by the starting thread (readParties), not reading it again', async () => {
+  it('uses parties.yaml as read before (readParties, in a parties-only worker), not reading it again', async () => {
     const w = writeWorld(REGS, DEVS)
     const parties = await readParties(w.parties)
     expect(parties.stamp).toMatchObject({ role: 'parties', path: w.parties, crc32: await crcOfFile(w.parties) })
