@@ -46,11 +46,12 @@ export interface LoadOptions {
    */
   collect?: () => void
   /**
-   * parties.yaml already read and checked (readParties), by a parties-only worker that has exited
-   * (load.ts): the load worker then never imports the YAML parser and the schema validator (a few
-   * MB of its RSS beside the two indexes of a reload). Read here when absent.
+   * parties.yaml read and checked (readParties) elsewhere, asked for only by a build from the files
+   * (a snapshot holds its parties): the load worker asks load.ts, which reads it in a parties-only
+   * worker, so that the load worker never imports the YAML parser and the schema validator (a few
+   * MB of its RSS beside the two indexes of a reload). Undefined (or absent): read here.
    */
-  parties?: PartiesRead
+  parties?: () => Promise<PartiesRead | undefined>
 }
 
 /** parties.yaml read and checked, with its stamp (taken before the read). */
@@ -119,7 +120,7 @@ export async function loadRegistryHere(paths: RegistryPaths, opts: LoadOptions):
 
   // stat before reading: a file replaced during the load leaves a stamp that no longer matches
   const tp = performance.now()
-  const read = opts.parties ?? (await readParties(paths.parties))
+  const read = (await opts.parties?.()) ?? (await readParties(paths.parties))
   const parties = read.parties
   const stamps = { parties: read.stamp, registrations: await stampOf('registrations', paths.registrations), devices: await stampOf('devices', paths.devices) }
   report.files.push({ file: paths.parties, rows: parties.length, loaded: parties.length, rejected: 0, bytes: 0, ms: performance.now() - tp })

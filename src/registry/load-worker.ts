@@ -3,9 +3,10 @@
 // of copying), then, after a build from files, compiles it into a snapshot for the next start
 // (docs/registry.md) while the gateway already serves on it, and exits. Everything else the build
 // allocated is freed with the thread, so the gateway's RSS after a load is the index, not the build.
-// Started with `{ partiesOf: FILE }` instead, it only reads and checks parties.yaml, posts it and
-// exits (load.ts: the load worker then gets the parties without loading the YAML parser and the
-// schema validator, and the calling thread's event loop does no parsing).
+// A build from the files asks load.ts for parties.yaml (`{ needParties: true }`, answered with
+// `{ parties }`): load.ts has it read by this file started with `{ partiesOf: FILE }`, which only
+// reads and checks it, posts it and exits; so the load worker never loads the YAML parser and the
+// schema validator, and the calling thread's event loop does no parsing.
 import { parentPort, workerData } from 'node:worker_threads'
 import { postedLoadError } from './errors.js'
 import { fullCollection } from './full-collection.js'
@@ -18,8 +19,6 @@ export interface LoadWorkerData {
   progress: boolean
   snapshots?: LoadOptions['snapshots']
   partitionBits?: number
-  /** parties.yaml as a parties-only worker read it (load.ts) */
-  parties?: PartiesRead
 }
 
 /** workerData of a parties-only worker (load.ts): reads and checks parties.yaml, posts `{ parties }` or `{}` */
@@ -36,6 +35,14 @@ const onProgress = (p: LoadProgress) => {
   last = now
   port.postMessage({ progress: p })
 }
+/** parties.yaml from load.ts (a parties-only worker read it), undefined when it could not be read */
+function askParties(): Promise<PartiesRead | undefined> {
+  return new Promise((resolve) => {
+    port.once('message', (m: { parties?: PartiesRead }) => resolve(m.parties))
+    port.postMessage({ needParties: true })
+  })
+}
+
 if ('partiesOf' in data) {
   port.postMessage(await readParties(data.partiesOf).then((parties) => ({ parties }), () => ({})))
 } else {
@@ -43,7 +50,7 @@ if ('partiesOf' in data) {
     const collect = fullCollection()
     const opts: LoadOptions = {
       maxRejectRatio: data.maxRejectRatio, ...(data.progress && { onProgress }), ...(data.snapshots && { snapshots: data.snapshots }),
-      ...(data.partitionBits !== undefined && { partitionBits: data.partitionBits }), ...(data.parties && { parties: data.parties }),
+      ...(data.partitionBits !== undefined && { partitionBits: data.partitionBits }), parties: askParties,
       ...(collect && { collect }),
     }
     const result = await loadRegistryHere(data.paths, opts)

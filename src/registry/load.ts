@@ -32,6 +32,7 @@ function loadWorkerUrl(): URL | undefined {
 
 type WorkerReply =
   | { progress: LoadProgress }
+  | { needParties: true }
   | { snapshot: RegistrySnapshot; report: LoadReport }
   | { written: SnapshotWrite }
   | { error: PostedLoadError }
@@ -69,15 +70,9 @@ export async function loadRegistry(paths: RegistryPaths, opts: LoadOptions): Pro
     const r = await loadRegistryHere(paths, opts)
     return { index: r.index, report: r.report, snapshotWritten: Promise.resolve(writeSnapshotOf(r, opts)) }
   }
-  // parties.yaml is read and checked first, in a worker of its own that exits before the load
-  // worker starts: the load worker does not load the YAML parser and the schema validator (a few
-  // MB beside a reload's two indexes), and this thread's event loop does no parsing (tens of ms,
-  // cold). When it fails, the load worker reads it again and reports why, as it would have (it
-  // needs it only for a build from the files).
-  const parties = await partiesInWorker(url, paths.parties)
   const data: LoadWorkerData = {
     paths, maxRejectRatio: opts.maxRejectRatio, progress: opts.onProgress !== undefined, ...(opts.snapshots && { snapshots: opts.snapshots }),
-    ...(opts.partitionBits !== undefined && { partitionBits: opts.partitionBits }), ...(parties && { parties }),
+    ...(opts.partitionBits !== undefined && { partitionBits: opts.partitionBits }),
   }
   // the build allocates next to nothing per row (typed arrays, reused staging): a small young
   // generation keeps the worker's share of a reload's peak small (the default semispaces are
@@ -90,6 +85,11 @@ export async function loadRegistry(paths: RegistryPaths, opts: LoadOptions): Pro
     let settled = false
     worker.on('message', (m: WorkerReply) => {
       if ('progress' in m) opts.onProgress?.(m.progress)
+      // a build from the files: parties.yaml is read and checked in a worker of its own, which
+      // exits before the build goes on (the load worker does not load the YAML parser and the
+      // schema validator; this thread's event loop does no parsing: tens of ms, cold). When it
+      // fails, the load worker reads it itself and reports why.
+      else if ('needParties' in m) void partiesInWorker(url, paths.parties).then((parties) => worker.postMessage({ parties }))
       else if ('snapshot' in m) {
         settled = true
         resolve({ index: CompactRegistry.fromShared(m.snapshot), report: m.report, snapshotWritten })

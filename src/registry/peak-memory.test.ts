@@ -50,14 +50,26 @@ describe('a build from the files', () => {
     expect(calls).toBe(0)
   })
 
-  it('uses parties.yaml as read before (readParties, in a parties-only worker), not reading it again', async () => {
+  it('asks for parties.yaml only to build from the files, and uses what it is given (readParties) without reading the file', async () => {
     const w = writeWorld(REGS, DEVS)
     const parties = await readParties(w.parties)
     expect(parties.stamp).toMatchObject({ role: 'parties', path: w.parties, crc32: await crcOfFile(w.parties) })
-    const r = await loadRegistryHere({ ...w, parties: join(dir, 'no-such-parties.yaml') }, { maxRejectRatio: 0, inThread: true, parties })
+    let asked = 0
+    const given = async () => {
+      asked++
+      return parties
+    }
+    const opts: LoadOptions = { maxRejectRatio: 0, inThread: true, snapshots: { dir: join(dir, 'snaps-parties'), keep: 1 }, parties: given }
+    const r = await loadRegistryHere({ ...w, parties: join(dir, 'no-such-parties.yaml') }, opts)
+    expect(asked).toBe(1)
     expect(r.index.counts.parties).toBe(parties.parties.length)
     expect(r.index.party('ACME')?.mpids).toEqual(['ACME', 'ACMG'])
     expect(r.builtFrom?.find((s) => s.role === 'parties')).toEqual(parties.stamp)
+    // a snapshot start (the sources as recorded) never asks
+    writeSnapshotOf(r, opts)
+    asked = 0
+    expect((await loadRegistryHere(w, opts)).report.source).toBe('snapshot')
+    expect(asked).toBe(0)
   })
 })
 
