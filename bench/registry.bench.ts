@@ -1,6 +1,7 @@
 // Registry benchmark (docs/registry.md, "Benchmark": medians of several runs, the machine stated).
 //   npm run bench:registry -- [--sizes 1e6,1e7,3e7] [--runs 3] [--only files,snapshot,reload-files,reload-snapshot,delta]
 //                             [--base-dist DIR --only delta,delta@base,...]  (before/after in one run)
+//                             [--trace FILE]  (reload kinds: memory every 50 ms to FILE-SIZE-KIND-TIME.csv)
 // Per size: a synthetic world (bench/world.ts, cached under bench/.cache/), then each measurement
 // in a fresh child process, so that its peak RSS (VmHWM of the process: main thread, load worker
 // and all) is that measurement's alone:
