@@ -55,7 +55,12 @@ export interface Loaded {
 /** parties.yaml read and checked by a parties-only load worker; undefined when it could not be (the load worker then says why). */
 function partiesInWorker(url: URL, file: string): Promise<PartiesRead | undefined> {
   const data: PartiesWorkerData = { partiesOf: file }
-  const worker = new Worker(url, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB } })
+  let worker: Worker
+  try {
+    worker = new Worker(url, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB } })
+  } catch {
+    return Promise.resolve(undefined) // no thread to spare: the load worker reads it itself
+  }
   let got: PartiesRead | undefined
   return new Promise((resolve) => {
     worker.on('message', (m: { parties?: PartiesRead }) => (got = m.parties))
