@@ -1,6 +1,7 @@
 // Registry benchmark (docs/registry.md, "Benchmark": medians of several runs, the machine stated).
 //   npm run bench:registry -- [--sizes 1e6,1e7,3e7] [--runs 3] [--only files,snapshot,reload-files,reload-snapshot,delta]
 //                             [--base-dist DIR --only delta,delta@base,...]  (before/after in one run)
+//                             [--trace FILE]  (reload kinds: memory every 50 ms to FILE-SIZE-KIND-TIME.csv)
 // Per size: a synthetic world (bench/world.ts, cached under bench/.cache/), then each measurement
 // in a fresh child process, so that its peak RSS (VmHWM of the process: main thread, load worker
 // and all) is that measurement's alone:
@@ -25,6 +26,7 @@
 import { execFileSync } from 'node:child_process'
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
+import { getHeapSpaceStatistics } from 'node:v8'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 // the compiled registry (npm run build): loads in its worker thread, as the gateway does. A child
@@ -73,12 +75,18 @@ function alerts(m: WorldManifest, n: number): Envelope[] {
  */
 async function underLoad<T>(ix: () => CompactRegistry, nextAlert: () => Envelope, work: () => Promise<T>): Promise<{ result: T; maxStallMs: number; p99StallMs: number; maxStallCpuMs: number; maxStallThreadCpuMs: number; ms: number }> {
   let stop = false
-  const gaps: number[] = []
+  // the gaps between slices in a histogram of 10 µs bins (max exact): a slice allocates nothing that
+  // lives on, so the main thread's heap during a reload is the lookups' own (an array of every gap
+  // grew with the reload's length, i.e. with the machine's load, and showed in the reload's peak)
+  const BIN_MS = 0.01
+  const hist = new Uint32Array(200_000)
+  let slices = 0
+  let maxGap = 0
   // the same gaps in CPU time of the process: what the work between two slices took when it had
   // the CPU (on a machine shared with other jobs, the wall-clock gap also holds the time it waited)
-  const cpuGaps: number[] = []
+  let maxCpuGap = -Infinity
   // and in CPU time of the main thread alone (the event loop)
-  const threadGaps: number[] = []
+  let maxThreadGap = -Infinity
   let served = 0
   await wait(20)
   let last = performance.now()
@@ -86,10 +94,13 @@ async function underLoad<T>(ix: () => CompactRegistry, nextAlert: () => Envelope
   let lastThread = threadCpuMs()
   const slice = () => {
     const now = performance.now()
-    gaps.push(now - last)
+    const gap = now - last
+    hist[Math.min(hist.length - 1, Math.floor(gap / BIN_MS))]!++
+    slices++
+    if (gap > maxGap) maxGap = gap
     const cpu = process.cpuUsage(lastCpu)
-    cpuGaps.push((cpu.user + cpu.system) / 1000)
-    threadGaps.push(threadCpuMs() - lastThread)
+    maxCpuGap = Math.max(maxCpuGap, (cpu.user + cpu.system) / 1000)
+    maxThreadGap = Math.max(maxThreadGap, threadCpuMs() - lastThread)
     const cur = ix()
     for (let j = 0; j < 100; j++) served += lookupFacts(nextAlert(), cur).mpxns.length > 0 ? 1 : 0
     last = performance.now()
@@ -104,8 +115,16 @@ async function underLoad<T>(ix: () => CompactRegistry, nextAlert: () => Envelope
   await wait(20)
   stop = true
   await wait(5)
-  const sorted = gaps.sort((a, b) => a - b)
-  return { result, ms, maxStallMs: sorted[sorted.length - 1]!, p99StallMs: sorted[Math.floor(sorted.length * 0.99)]!, maxStallCpuMs: cpuGaps.reduce((a, b) => Math.max(a, b), -Infinity), maxStallThreadCpuMs: threadGaps.reduce((a, b) => Math.max(a, b), -Infinity) }
+  // p99: the bin holding the gap of rank floor(0.99 n) (0-based), as its upper edge
+  let p99 = NaN
+  for (let b = 0, seen = 0, rank = Math.floor(slices * 0.99); b < hist.length; b++) {
+    seen += hist[b]!
+    if (seen > rank) {
+      p99 = Math.min(maxGap, (b + 1) * BIN_MS)
+      break
+    }
+  }
+  return { result, ms, maxStallMs: maxGap, p99StallMs: p99, maxStallCpuMs: maxCpuGap, maxStallThreadCpuMs: maxThreadGap }
 }
 
 let schedstat: number | undefined
@@ -215,6 +234,50 @@ function delta10k(dir: string, m: WorldManifest): { regs: Buffer; devs: Buffer }
   return { regs: Buffer.from(regs.join('\n') + '\n'), devs: Buffer.from(devs.join('\n') + '\n') }
 }
 
+/**
+ * --trace FILE (reload kinds): the process's memory every 50 ms during the reload, as CSV: RSS (and
+ * its anonymous part), the main thread's V8 heap (committed, used, its young generation) and its
+ * ArrayBuffers, and the load's phase (from the worker's progress: the CSV passes; after a pass
+ * ends, that file's partition sort until the next begins). The load worker's own heap is not
+ * visible from here (Node 20 has no worker.getHeapStatistics): it is RSS minus the rest.
+ */
+function memoryTrace(file: string) {
+  const t0 = performance.now()
+  let phase = 'serving'
+  const rows = ['ms,phase,rss_mb,rss_anon_mb,main_heap_committed_mb,main_heap_used_mb,main_young_mb,main_array_buffers_mb']
+  const MBf = (b: number) => (b / 1e6).toFixed(1)
+  const sample = () => {
+    const m = process.memoryUsage()
+    const young = getHeapSpaceStatistics().filter((s) => s.space_name === 'new_space' || s.space_name === 'new_large_object_space').reduce((n, s) => n + s.physical_space_size, 0)
+    rows.push([(performance.now() - t0).toFixed(0), phase, MBf(status('VmRSS')), MBf(status('RssAnon')), MBf(m.heapTotal), MBf(m.heapUsed), MBf(young), MBf(m.arrayBuffers)].join(','))
+  }
+  const timer = setInterval(sample, 50)
+  let peak = { rss: 0, phase: '' }
+  const phaseOf = (name: string) => {
+    sample()
+    phase = name
+    sample()
+  }
+  return {
+    phase: phaseOf,
+    progress: (p: { file: string; bytes: number; totalBytes: number }) => {
+      const f = p.file.replace(/^.*\//, '')
+      const name = p.bytes >= p.totalBytes ? `${f}: partitions sorted into the index` : `${f}: CSV pass`
+      if (name !== phase) phaseOf(name)
+    },
+    finish: () => {
+      clearInterval(timer)
+      sample()
+      writeFileSync(file, rows.join('\n') + '\n')
+      for (const r of rows.slice(1)) {
+        const c = r.split(',')
+        if (Number(c[2]) > peak.rss) peak = { rss: Number(c[2]), phase: c[1]! }
+      }
+      return { file, peakSampledMb: peak.rss, peakPhase: peak.phase }
+    },
+  }
+}
+
 /** csv-rows.js of this build (scanRows) or of an earlier one (readLines) */
 interface CsvRows {
   scanRows?: (f: string, sink: (b: Buffer, n: number, line: number) => void) => Promise<unknown>
@@ -294,16 +357,22 @@ async function child(kind: string, dir: string, snapDir: string): Promise<Record
   }
   if (kind === 'reload-files' || kind === 'reload-snapshot') {
     gc()
-    const opts = kind === 'reload-files' ? { maxRejectRatio: 0.01 } : { maxRejectRatio: 0.01, snapshots }
+    const tr = arg('trace', '') ? memoryTrace(arg('trace', '')) : undefined
+    const opts = { maxRejectRatio: 0.01, ...(kind === 'reload-snapshot' && { snapshots }), ...(tr && { onProgress: tr.progress }) }
     const u = await underLoad(() => index, nextAlert, async () => {
+      tr?.phase('reload started')
       const next = await loadRegistry(paths, opts)
       index = next.index // the swap; the old index is garbage from here
+      tr?.phase('swapped')
       return next.report.source
     })
     out.indexBytes = index.byteSize()
     gc()
+    tr?.phase('gc after the swap')
     await wait(50)
     gc()
+    await wait(100)
+    if (tr) out.trace = tr.finish()
     out.reload = { source: u.result, ms: u.ms, maxStallMs: u.maxStallMs, p99StallMs: u.p99StallMs }
     out.peak = hwm()
     out.rssAfter = status('VmRSS')
@@ -373,6 +442,7 @@ async function main() {
       if (kind !== 'files' && kind !== 'scan' && !existsSync(snapDir)) per[base ? 'files@base' : 'files'] = [...(per[base ? 'files@base' : 'files'] ?? []), run(base ? 'files@base' : 'files')]
       if (kind === 'files') rmSync(snapDir, { recursive: true, force: true })
       const a = ['--expose-gc', childJs, '--child', kind, '--dir', dir, '--snap', snapDir, '--baseline', arg('baseline', ''),
+        ...(arg('trace', '') && kind.startsWith('reload') ? ['--trace', `${arg('trace', '')}-${size}-${name}-${Date.now()}.csv`] : []),
         ...(base ? ['--dist', resolve(arg('base-dist', ''), 'registry', 'index.js')] : [])]
       const r = JSON.parse(execFileSync(process.execPath, a, { maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] }).toString()) as Record<string, unknown>
       console.error(JSON.stringify({ size, name, loadavg: loadavg()[0], ...r }))

@@ -98,44 +98,22 @@ export async function buildDevices(
   temp: TempFiles,
   onProgress?: (p: LoadProgress) => void,
   crc?: RunningCrc,
+  collect?: () => void,
 ): Promise<{ table: PackedDeviceTable; orphans: KeyTable }> {
   // 1. the one pass: validate, append each valid row's record to its partition
   const tally = new FileTally(file, report)
-  const bits = temp.bitsFor(file)
-  const sh = 32 - bits
-  const w = new PartitionWriter(temp.name('devices'), bits)
-  const wb = w.buf
-  let layout: PartitionLayout
-  let rows: number
-  try {
-    rows = await csvPass(file, DEVICES, checkDevice, () => {
-      permEui(devRow.hi, devRow.lo)
-      const A = perm.a
-      const B = perm.b
-      permMpxn(devRow.key)
-      const at = w.slot(bits === 0 ? 0 : A >>> sh)
-      wb[at] = A
-      wb[at + 1] = B
-      wb[at + 2] = (perm.b | ((perm.a & 0x3ff) << 22)) >>> 0
-      wb[at + 3] = (perm.a >>> 10) | (metaOf(devRow.type, devRow.status, devRow.role) << 12)
-    }, { tally, ...(onProgress && { onProgress }), ...(crc && { crc }) })
-    layout = w.finish()
-  } finally {
-    w.close()
-  }
+  const { layout, rows } = await partitionDevices(file, tally, temp, onProgress, crc)
   tally.finish(maxRejectRatio)
+  // each step's scratch is unreachable when its function returns: freed before the next allocates
+  // (docs/registry.md, "Peak memory")
+  collect?.()
 
   // 2. each partition sorted by (permuted EUI-64, file order), its MPxNs looked up, written back
-  const prep = new DevicePrep(layout, main)
-  try {
-    for (let part = 0; part < 2 ** bits; part++) prep.run(part)
-  } finally {
-    prep.close()
-  }
-  report.devicesWithUnregisteredMpxn += prep.orphanRows
+  const { orphanKeys: provisional, orphanRows } = prepareDevices(layout, main)
+  report.devicesWithUnregisteredMpxn += orphanRows
+  collect?.()
 
-  // 3. the orphans' key table; a link to an orphan refers to main.n + its entry
-  const provisional = prep.orphanKeys // permuted keys by provisional number
+  // 3. the orphans' key table; a link to an orphan refers to main.n + its entry (provisional: permuted keys by provisional number)
   const sorted = Float64Array.from(provisional).sort()
   const keys = new KeyTableWriter(sorted.length)
   for (const v of sorted) keys.add(v)
@@ -159,7 +137,7 @@ export async function buildDevices(
   let keptRole = new Uint8Array(SCAN_LINKS)
   const mainN = main.n
   try {
-    for (let part = 0; part < 2 ** bits; part++) {
+    for (let part = 0; part < 2 ** layout.bits; part++) {
       const n = rd.read(part)
       const b = rd.buf
       for (let g = 0; g < n; ) {
@@ -215,6 +193,41 @@ export async function buildDevices(
   if (issues.samples.length > 0)
     issues.finish(file, await locateRows(file, DEVICES, checkDevice, () => `${devRow.hi}:${devRow.lo}`, issues.wanted()))
   return { table: out.finish(), orphans }
+}
+
+/** Step 1: the one pass over devices.csv, each valid row's record appended to its partition. */
+async function partitionDevices(file: string, tally: FileTally, temp: TempFiles, onProgress?: (p: LoadProgress) => void, crc?: RunningCrc): Promise<{ layout: PartitionLayout; rows: number }> {
+  const bits = temp.bitsFor(file)
+  const sh = 32 - bits
+  const w = new PartitionWriter(temp.name('devices'), bits)
+  const wb = w.buf
+  try {
+    const rows = await csvPass(file, DEVICES, checkDevice, () => {
+      permEui(devRow.hi, devRow.lo)
+      const A = perm.a
+      const B = perm.b
+      permMpxn(devRow.key)
+      const at = w.slot(bits === 0 ? 0 : A >>> sh)
+      wb[at] = A
+      wb[at + 1] = B
+      wb[at + 2] = (perm.b | ((perm.a & 0x3ff) << 22)) >>> 0
+      wb[at + 3] = (perm.a >>> 10) | (metaOf(devRow.type, devRow.status, devRow.role) << 12)
+    }, { tally, ...(onProgress && { onProgress }), ...(crc && { crc }) })
+    return { layout: w.finish(), rows }
+  } finally {
+    w.close()
+  }
+}
+
+/** Step 2 on every partition (DevicePrep); its buffers go with it. */
+function prepareDevices(layout: PartitionLayout, main: KeyTable): { orphanKeys: number[]; orphanRows: number } {
+  const prep = new DevicePrep(layout, main)
+  try {
+    for (let part = 0; part < 2 ** layout.bits; part++) prep.run(part)
+  } finally {
+    prep.close()
+  }
+  return { orphanKeys: prep.orphanKeys, orphanRows: prep.orphanRows }
 }
 
 /**

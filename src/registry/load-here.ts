@@ -9,12 +9,12 @@ import { MPXN_ROLE_EXPORT, roleAt, type PackedDeviceTable } from './packed-devic
 import { buildDevices } from './load-devices.js'
 import { buildRegistrations } from './load-registrations.js'
 import { MpidTable } from './mpid-table.js'
-import { loadParties } from './parties.js'
 import { CompactRegistry, INDEX_LAYOUT } from './registry-index.js'
 import { emptyReport, type LoadProgress, type LoadReport } from './report.js'
 import { loadNewestSnapshot, saveIndexSnapshot, type SnapshotOptions } from './snapshot-store.js'
 import { TempFiles } from './partition-files.js'
 import { crcOfFile, RunningCrc, statOf, type SourceStamp } from './sources.js'
+import type { Party } from './types.js'
 
 export interface RegistryPaths {
   registrations: string
@@ -39,6 +39,34 @@ export interface LoadOptions {
   snapshots?: SnapshotOptions & { use?: boolean }
   /** partitions (2^bits) of each file's records in a build from files; default from the file's size (tests) */
   partitionBits?: number
+  /**
+   * A full collection of this thread's heap, called between the build's phases so that one
+   * phase's scratch (write blocks, sort buffers) is freed before the next allocates: the load
+   * worker's (load-worker.ts); none on the gateway's own thread.
+   */
+  collect?: () => void
+  /**
+   * parties.yaml read and checked (readParties) elsewhere, asked for only by a build from the files
+   * (a snapshot holds its parties): the load worker asks load.ts, which reads it in a parties-only
+   * worker, so that the load worker never imports the YAML parser and the schema validator (a few
+   * MB of its RSS beside the two indexes of a reload). Undefined (or absent): read here.
+   */
+  parties?: () => Promise<PartiesRead | undefined>
+}
+
+/** parties.yaml read and checked, with its stamp (taken before the read). */
+export interface PartiesRead {
+  parties: Party[]
+  stamp: SourceStamp
+}
+
+/** Reads and checks parties.yaml (parties.ts, imported on first use); throws RegistryLoadError. */
+export async function readParties(path: string): Promise<PartiesRead> {
+  const stamp = await stampOf('parties', path)
+  const { loadParties } = await import('./parties.js')
+  const parties = await loadParties(path)
+  stamp.crc32 = await crcOfFile(path)
+  return { parties, stamp }
 }
 
 /** The source files of an index built from files, as read (null for a snapshot load). */
@@ -91,10 +119,10 @@ export async function loadRegistryHere(paths: RegistryPaths, opts: LoadOptions):
   }
 
   // stat before reading: a file replaced during the load leaves a stamp that no longer matches
-  const stamps = { parties: await stampOf('parties', paths.parties), registrations: await stampOf('registrations', paths.registrations), devices: await stampOf('devices', paths.devices) }
   const tp = performance.now()
-  const parties = await loadParties(paths.parties)
-  stamps.parties.crc32 = await crcOfFile(paths.parties)
+  const read = (await opts.parties?.()) ?? (await readParties(paths.parties))
+  const parties = read.parties
+  const stamps = { parties: read.stamp, registrations: await stampOf('registrations', paths.registrations), devices: await stampOf('devices', paths.devices) }
   report.files.push({ file: paths.parties, rows: parties.length, loaded: parties.length, rejected: 0, bytes: 0, ms: performance.now() - tp })
   const mpids = new MpidTable(parties.flatMap((p) => p.mpids))
 
@@ -111,7 +139,8 @@ export async function loadRegistryHere(paths: RegistryPaths, opts: LoadOptions):
     reg = await buildRegistrations(paths.registrations, mpids, report, opts.maxRejectRatio, temp, opts.onProgress, regCrc)
     stamps.registrations.crc32 = regCrc.value
     const devCrc = new RunningCrc()
-    dev = await buildDevices(paths.devices, reg.table, report, opts.maxRejectRatio, temp, opts.onProgress, devCrc)
+    opts.collect?.()
+    dev = await buildDevices(paths.devices, reg.table, report, opts.maxRejectRatio, temp, opts.onProgress, devCrc, opts.collect)
     stamps.devices.crc32 = devCrc.value
     built = true
   } finally {

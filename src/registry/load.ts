@@ -8,8 +8,8 @@
 import { Worker } from 'node:worker_threads'
 import { workerBeside } from '../threads/index.js'
 import { postedLoadErrorToError, type PostedLoadError } from './errors.js'
-import { loadRegistryHere, writeSnapshotOf, type LoadOptions, type RegistryPaths, type SnapshotWrite } from './load-here.js'
-import type { LoadWorkerData } from './load-worker.js'
+import { loadRegistryHere, writeSnapshotOf, type LoadOptions, type PartiesRead, type RegistryPaths, type SnapshotWrite } from './load-here.js'
+import type { LoadWorkerData, PartiesWorkerData } from './load-worker.js'
 import { CompactRegistry, type RegistrySnapshot } from './registry-index.js'
 import type { LoadProgress, LoadReport } from './report.js'
 
@@ -21,6 +21,7 @@ const YOUNG_MB = 4
 
 type WorkerReply =
   | { progress: LoadProgress }
+  | { needParties: true }
   | { snapshot: RegistrySnapshot; report: LoadReport }
   | { written: SnapshotWrite }
   | { error: PostedLoadError }
@@ -38,6 +39,23 @@ export interface Loaded {
    * is handed over (the caller need not wait for it). Never rejects.
    */
   snapshotWritten: Promise<SnapshotWrite>
+}
+
+/** parties.yaml read and checked by a parties-only load worker; undefined when it could not be (the load worker then says why). */
+function partiesInWorker(url: URL, file: string): Promise<PartiesRead | undefined> {
+  const data: PartiesWorkerData = { partiesOf: file }
+  let worker: Worker
+  try {
+    worker = new Worker(url, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB } })
+  } catch {
+    return Promise.resolve(undefined) // no thread to spare: the load worker reads it itself
+  }
+  let got: PartiesRead | undefined
+  return new Promise((resolve) => {
+    worker.on('message', (m: { parties?: PartiesRead }) => (got = m.parties))
+    worker.on('error', () => (got = undefined))
+    worker.on('exit', () => resolve(got)) // after the thread is gone: its memory with it
+  })
 }
 
 export async function loadRegistry(paths: RegistryPaths, opts: LoadOptions): Promise<Loaded> {
@@ -61,6 +79,11 @@ export async function loadRegistry(paths: RegistryPaths, opts: LoadOptions): Pro
     let settled = false
     worker.on('message', (m: WorkerReply) => {
       if ('progress' in m) opts.onProgress?.(m.progress)
+      // a build from the files: parties.yaml is read and checked in a worker of its own, which
+      // exits before the build goes on (the load worker does not load the YAML parser and the
+      // schema validator; this thread's event loop does no parsing: tens of ms, cold). When it
+      // fails, the load worker reads it itself and reports why.
+      else if ('needParties' in m) void partiesInWorker(url, paths.parties).then((parties) => worker.postMessage({ parties }))
       else if ('snapshot' in m) {
         settled = true
         resolve({ index: CompactRegistry.fromShared(m.snapshot), report: m.report, snapshotWritten })

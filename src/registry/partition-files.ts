@@ -108,9 +108,13 @@ function tempFailure(file: string, what: string, err: unknown): RegistryLoadErro
 }
 
 /** Appends records to their partitions' blocks; a full block is written to the temp file. */
+/** what a finished writer's or a closed reader's buffer becomes (its scratch is garbage from there) */
+const RELEASED = new Uint32Array(0)
+
 export class PartitionWriter {
   readonly n: number
-  readonly buf: Uint32Array
+  /** the partitions' write blocks; released by finish() and close() */
+  buf: Uint32Array
   readonly #fill: Uint32Array
   readonly #blocks: number[][]
   readonly #records: number[]
@@ -164,13 +168,15 @@ export class PartitionWriter {
   close(): void {
     if (this.#fd >= 0) closeSync(this.#fd)
     this.#fd = -1
+    this.buf = RELEASED
   }
 }
 
 /** Reads partitions back into one reused buffer (sized for the largest); can write a partition back in place. */
 export class PartitionReader {
   #fd: number
-  readonly buf: Uint32Array
+  /** one partition's records; released by close() */
+  buf: Uint32Array
 
   constructor(readonly layout: PartitionLayout, writable = false) {
     try {
@@ -217,6 +223,7 @@ export class PartitionReader {
   close(): void {
     if (this.#fd >= 0) closeSync(this.#fd)
     this.#fd = -1
+    this.buf = RELEASED
   }
 }
 

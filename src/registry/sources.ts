@@ -2,8 +2,7 @@
 // of the bytes. A snapshot is used only when every source still matches: size and mtime first
 // (cheap), then the checksum (one sequential read, ~4 GB/s for the CRC; catches a copy that kept
 // the size and mtime).
-import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
+import { open, stat } from 'node:fs/promises'
 import { crc32 } from 'node:zlib'
 
 export interface SourceStamp {
@@ -30,10 +29,26 @@ export async function statOf(path: string): Promise<{ size: number; mtimeMs: num
   return { size: s.size, mtimeMs: s.mtimeMs }
 }
 
-/** CRC-32 of a whole file, streamed. */
+/** bytes per read of crcOfFile */
+const CRC_READ = 1 << 20
+
+/**
+ * CRC-32 of a whole file, read into ONE reused buffer: a stream's fresh chunk per read would leave
+ * tens of MB of garbage beside a reload's two indexes until the next full collection.
+ */
 export async function crcOfFile(path: string): Promise<number> {
   const c = new RunningCrc()
-  for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20 }) as AsyncIterable<Buffer>) c.add(chunk)
+  const fh = await open(path, 'r')
+  try {
+    const buf = Buffer.allocUnsafe(CRC_READ)
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, CRC_READ, null)
+      if (bytesRead === 0) break
+      c.add(buf.subarray(0, bytesRead))
+    }
+  } finally {
+    await fh.close()
+  }
   return c.value
 }
 
