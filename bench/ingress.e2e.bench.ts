@@ -12,6 +12,9 @@
 // BASE_DIST=DIR adds the same gateway (FULL, pool 0) started from another compiled dist/ (e.g. a copy of
 // main's build) as a contender in every round, so a change's before/after is measured in one run: its
 // rows show the rate, "x base" and the CPU per thread of each side.
+// STARTUP=1 measures only the first seconds after a start (STARTUP_RATE msg/s, default 2600, open loop
+// from the moment /readyz answers 200, STARTUP_SECONDS (6) cold, then as many warm on the same gateway as
+// the control; slowest answer and p99 per BUCKET_MS (250), medians of RUNS): writes bench/results/startup.md.
 // FLOOR=0 leaves out the durable floor (bench/durable-floor.ts: body to a file with a group
 // fdatasync, 200, one POST per delivered message; none of the gateway's work), the bound on what any
 // gateway could reach here. EXTRA=1 adds store.synchronous NORMAL and the in-commit checkpoint (both only touch the SQLite
@@ -253,6 +256,13 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main(): Promise<void> {
   const bare = await startBare()
+  if (process.env.STARTUP === '1') {
+    await startupRuns(bare.url)
+    await stop(bare)
+    rmSync(worldDir, { recursive: true, force: true })
+    for (const dir of spent) rmSync(dir, { recursive: true, force: true })
+    return
+  }
   if (process.env.PROFILE_ONLY === '1') { // just the --cpu-prof run, e.g. with PROFILE_KEEP
     process.stdout.write(JSON.stringify(await cpuProfile(bare.url), null, 1) + '\n')
     process.exit(0)
@@ -355,6 +365,65 @@ async function main(): Promise<void> {
     process.stdout.write('FAIL: a gateway run lost deliveries at the adapter\n')
     process.exitCode = 1
   }
+}
+
+/**
+ * STARTUP=1: what a restart costs the first answers. Each run starts the gateway (a fresh store),
+ * waits for /readyz 200, then offers STARTUP_RATE msg/s open loop for STARTUP_SECONDS with no
+ * warm-up ("cold"), then the same again on the same gateway ("warm", the control: same process,
+ * same store, only the first seconds differ). Per BUCKET_MS of due time: the slowest answer and
+ * the p99; the medians over RUNS per contender (this build, NODE_ARGS, BASE_DIST), interleaved.
+ */
+async function startupRuns(adapterUrl: string): Promise<void> {
+  const rate = Number(process.env.STARTUP_RATE ?? 2600)
+  const seconds = Number(process.env.STARTUP_SECONDS ?? 6)
+  const bucketMs = Number(process.env.BUCKET_MS ?? 250)
+  const nodeArgs = (process.env.NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
+  const base = process.env.BASE_DIST ? baseRoot(process.env.BASE_DIST) : undefined
+  const contenders: { name: string; start: () => Promise<Target> }[] = [{ name: 'gateway', start: () => startGateway(adapterUrl, 'FULL', 0) }]
+  if (nodeArgs.length > 0) contenders.push({ name: `gateway ${nodeArgs.join(' ')}`, start: () => startGateway(adapterUrl, 'FULL', 0, nodeArgs) })
+  if (base !== undefined) contenders.push({ name: `base (${process.env.BASE_DIST})`, start: () => startGateway(adapterUrl, 'FULL', 0, [], undefined, base.main) })
+  const body = (i: number) => mix[i % mix.length]!.join(String(counter++))
+  type Run = { readyMs: number; cold: { max: number; p99: number }[]; warm: { max: number; p99: number }[]; lost: number; failed: number }
+  const runs: Record<string, Run[]> = Object.fromEntries(contenders.map((c) => [c.name, []]))
+  const fmt = (bs: { max: number; p99: number }[], k: 'max' | 'p99') => bs.map((b) => b[k]).join(' ')
+  for (let run = 0; run < RUNS; run++) {
+    for (const c of run % 2 === 0 ? contenders : [...contenders].reverse()) {
+      await fetch(`${adapterUrl}/_reset`, { method: 'POST' })
+      const t0 = performance.now()
+      const t = await c.start()
+      while ((await fetch(`${t.url}/readyz`).then((r) => r.status, () => 0)) !== 200) await new Promise((r) => setTimeout(r, 5))
+      const readyMs = Math.round(performance.now() - t0)
+      const cold = await openLoop(`${t.url}/duis`, rate, seconds, body, 64, 0, bucketMs)
+      const warm = await openLoop(`${t.url}/duis`, rate, seconds, body, 64, 0, bucketMs)
+      const lost = await lostAtAdapter(t.url, adapterUrl)
+      runs[c.name]!.push({ readyMs, cold: cold.buckets, warm: warm.buckets, lost, failed: cold.failed + warm.failed })
+      process.stdout.write(`run ${run + 1} ${c.name}: ready ${readyMs} ms; slowest per ${bucketMs} ms cold ${fmt(cold.buckets, 'max')} | warm ${fmt(warm.buckets, 'max')}; p99 cold ${cold.p99} warm ${warm.p99} ms; failed ${cold.failed + warm.failed} lost ${lost} (load ${os.loadavg()[0]!.toFixed(1)})\n`)
+      await stop(t)
+      spent.push(t.dir!)
+    }
+  }
+  base?.cleanup()
+  const med = (rs: Run[], f: (r: Run) => { max: number; p99: number }[], k: 'max' | 'p99') => f(rs[0]!).map((_, b) => median(rs.map((r) => f(r)[b]?.[k] ?? NaN)))
+  const second = (xs: number[]) => Array.from({ length: Math.ceil(xs.length / (1000 / bucketMs)) }, (_, s) => Math.max(...xs.slice((s * 1000) / bucketMs, ((s + 1) * 1000) / bucketMs)))
+  const lines = ['# startup', '',
+    `Machine: ${os.cpus()[0]?.model.trim()} (${os.cpus().length} CPUs), Node ${process.version}, ${new Date().toISOString()}, load average at the end ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')}.`,
+    `Regenerate: \`STARTUP=1 RUNS=${RUNS} STARTUP_RATE=${rate} npm run bench:ingress\`. Open loop at ${rate} msg/s from the moment /readyz answers 200, ${seconds} s cold, then ${seconds} s warm`,
+    `on the same gateway (the control); fresh store per run; ${RUNS} interleaved runs, medians per ${bucketMs} ms bucket of due time (ms).`, '',
+    '| contender | ready ms (median) | slowest cold | slowest warm | p99 cold | p99 warm | slowest per second cold / warm | failed | lost |', '|---|---:|---|---|---|---|---|---:|---:|',
+    ...contenders.map((c) => {
+      const rs = runs[c.name]!
+      const mc = med(rs, (r) => r.cold, 'max')
+      const mw = med(rs, (r) => r.warm, 'max')
+      return `| ${c.name} | ${median(rs.map((r) => r.readyMs))} | ${mc.join(' ')} | ${mw.join(' ')} | ${med(rs, (r) => r.cold, 'p99').join(' ')} | ${med(rs, (r) => r.warm, 'p99').join(' ')} | ${second(mc).join(' ')} / ${second(mw).join(' ')} | ${rs.reduce((a, r) => a + r.failed, 0)} | ${rs.reduce((a, r) => a + r.lost, 0)} |`
+    }),
+    '', 'Runs (slowest per bucket, cold | warm):', '',
+    ...contenders.flatMap((c) => runs[c.name]!.map((r, k) => `- ${c.name} run ${k + 1}: ready ${r.readyMs} ms; ${fmt(r.cold, 'max')} | ${fmt(r.warm, 'max')}`)),
+  ]
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true })
+  writeFileSync(join(ROOT, 'bench/results/startup.md'), lines.join('\n') + '\n')
+  process.stdout.write(lines.join('\n') + '\n')
+  if (Object.values(runs).flat().some((r) => r.lost !== 0)) process.exitCode = 1
 }
 
 /** One FULL pool-0 run under --cpu-prof: the gateway's top frames by self time. */
