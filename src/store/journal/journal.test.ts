@@ -248,10 +248,27 @@ describe('Journal', () => {
     await again.close()
   })
 
-  it('ENOSPC at a segment roll rejects the appends waiting for it, then recovers when space returns', async () => {
+  it('a new journal preallocates its first segment in open(), so the first group waits only for its own write and sync', async () => {
     const { fs, state } = faultyFs()
     const j = await openJournal({ fs })
+    expect(segFiles()).toEqual(['0000000001.seg'])
+    expect(statSync(join(dir, '0000000001.seg')).size).toBe(SEG)
+    state.syncs.length = 0
+    expect(await j.append(body(0), { open: false, payload: true })).toBe(1)
+    expect(state.syncs).toEqual([join(dir, '0000000001.seg')]) // the group's fdatasync, no preallocation's
+    await j.close()
+    const again = new Journal({ dir, segmentBytes: SEG, fs })
+    state.syncs.length = 0
+    expect(await again.open()).toMatchObject({ records: 1, removed: [] }) // a segment to write to: nothing prepared
+    expect(state.syncs).toEqual([])
+    await again.close()
+  })
+
+  it('ENOSPC at a segment roll rejects the appends waiting for it, then recovers when space returns', async () => {
+    const { fs, state } = faultyFs()
     state.noSpace = true
+    const j = await openJournal({ fs }) // the first segment cannot be made: open() succeeds, the first group fails
+    expect(segFiles()).toEqual([])
     await expect(j.append(body(0), { open: true, payload: true })).rejects.toMatchObject({ code: 'DCCGW_ERR_STORE_UNAVAILABLE', cause: { code: 'ENOSPC' } })
     state.noSpace = false
     const acked: number[] = []
