@@ -447,7 +447,7 @@ async function startupRuns(adapterUrl: string): Promise<void> {
   const second = (xs: number[]) => Array.from({ length: Math.ceil(xs.length / (1000 / bucketMs)) }, (_, s) => Math.max(...xs.slice((s * 1000) / bucketMs, ((s + 1) * 1000) / bucketMs)))
   const lines = ['# startup', '',
     `Machine: ${os.cpus()[0]?.model.trim()} (${os.cpus().length} CPUs), Node ${process.version}, ${new Date().toISOString()}, load average at the end ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')}.`,
-    `Regenerate: \`STARTUP=1 RUNS=${RUNS} STARTUP_RATE=${rate} npm run bench:ingress\`. Open loop at ${rate} msg/s from the moment /readyz answers 200, ${seconds} s cold, then ${seconds} s warm`,
+    `Regenerate: \`STARTUP=1 RUNS=${RUNS} STARTUP_RATE=${rate} STARTUP_SECONDS=${seconds}${nodeArgs.length > 0 ? ` NODE_ARGS="${nodeArgs.join(' ')}"` : ''}${base !== undefined ? ' BASE_DIST=DIR' : ''} npm run bench:ingress\`. Open loop at ${rate} msg/s from the moment /readyz answers 200, ${seconds} s cold, then ${seconds} s warm`,
     `on the same gateway (the control); fresh store per run; ${RUNS} interleaved runs, medians per ${bucketMs} ms bucket of due time (ms).`, '',
     '"cold": a new store; "warm": the same gateway right after; "restart": the same gateway stopped and started again on its store.', '',
     '| contender | phase | ready ms (median) | slowest per second | slowest per bucket | p99 per bucket |', '|---|---|---:|---|---|---|',
@@ -463,7 +463,7 @@ async function startupRuns(adapterUrl: string): Promise<void> {
     '', 'Main thread busy (% of its wall time on a core) and the other threads together (% of one core), per bucket, medians of the runs (cold / warm):', '',
     ...contenders.map((c) => {
       const rs = runs[c.name]!
-      const mb = (f: (r: Run) => number[]) => f(rs[0]!).map((_, b) => median(rs.map((r) => f(r)[b] ?? NaN)))
+      const mb = (f: (r: Run) => number[]) => Array.from({ length: Math.min(...rs.map((r) => f(r).length)) }, (_, b) => median(rs.map((r) => f(r)[b]!)))
       return `- ${c.name}: main ${mb((r) => r.busy.cold.main).join(' ')} / ${mb((r) => r.busy.warm.main).join(' ')}; others ${mb((r) => r.busy.cold.others).join(' ')} / ${mb((r) => r.busy.warm.others).join(' ')}`
     }),
     '', 'Runs (slowest per bucket, cold | warm):', '',
