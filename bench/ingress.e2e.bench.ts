@@ -373,6 +373,18 @@ async function main(): Promise<void> {
   }
 }
 
+/** When (ms from now) the journal folder first held `n` segment files: the spare's preparation starts then. */
+function whenSegments(dir: string, n: number): { at: () => number | undefined; stop: () => void } {
+  const t0 = performance.now()
+  let at: number | undefined
+  const timer = setInterval(() => {
+    try {
+      if (at === undefined && readdirSync(dir).filter((f) => f.endsWith('.seg')).length >= n) at = performance.now() - t0
+    } catch { /* not there yet */ }
+  }, 50)
+  return { at: () => at, stop: () => clearInterval(timer) }
+}
+
 type Busy = { main: number[]; others: number[] }
 /** Every `bucketMs`: the main thread's and the other threads' time on a core (% of the bucket), from /proc; take() returns and restarts the series. */
 function busyByBucket(pid: number | undefined, bucketMs: number): { take: () => Busy; stop: () => void } {
@@ -424,11 +436,13 @@ async function startupRuns(adapterUrl: string): Promise<void> {
       }
       const { t, ms: readyMs } = await ready(() => startGateway(adapterUrl, 'FULL', 0, c.args, undefined, c.main))
       const cpu = busyByBucket(t.child.pid, bucketMs)
+      const spare = whenSegments(join(t.dir!, 'data/journal'), 2)
       const cold = await openLoop(`${t.url}/duis`, rate, seconds, body, 64, 0, bucketMs)
       const coldBusy = cpu.take()
       const warm = await openLoop(`${t.url}/duis`, rate, seconds, body, 64, 0, bucketMs)
       const warmBusy = cpu.take()
       cpu.stop()
+      spare.stop()
       let lost = await lostAtAdapter(t.url, adapterUrl)
       await stop(t)
       // the same gateway restarted on its store (a deploy): recovery, the dedupe memory rebuilt
@@ -437,7 +451,7 @@ async function startupRuns(adapterUrl: string): Promise<void> {
       const restart = await openLoop(`${again.t.url}/duis`, rate, seconds, body, 64, 0, bucketMs)
       lost += Math.max(0, await lostAtAdapter(again.t.url, adapterUrl)) // a redelivery after the restart only makes it negative
       runs[c.name]!.push({ readyMs, restartReadyMs: again.ms, cold: cold.buckets, warm: warm.buckets, restart: restart.buckets, lost, failed: cold.failed + warm.failed + restart.failed, busy: { cold: coldBusy, warm: warmBusy } })
-      process.stdout.write(`run ${run + 1} ${c.name}: ready ${readyMs} ms; slowest per ${bucketMs} ms cold ${fmt(cold.buckets, 'max')} | warm ${fmt(warm.buckets, 'max')}; p99 cold ${cold.p99} warm ${warm.p99} ms; failed ${cold.failed + warm.failed} lost ${lost} (load ${os.loadavg()[0]!.toFixed(1)})\n  main thread busy % per bucket cold ${coldBusy.main.join(' ')} | warm ${warmBusy.main.join(' ')}; other threads (% of a core) cold ${coldBusy.others.join(' ')} | warm ${warmBusy.others.join(' ')}\n  restarted on its store: ready ${again.ms} ms; slowest per ${bucketMs} ms ${fmt(restart.buckets, 'max')}; p99 ${restart.p99} ms; failed ${restart.failed}\n`)
+      process.stdout.write(`run ${run + 1} ${c.name}: ready ${readyMs} ms; slowest per ${bucketMs} ms cold ${fmt(cold.buckets, 'max')} | warm ${fmt(warm.buckets, 'max')}; p99 cold ${cold.p99} warm ${warm.p99} ms; failed ${cold.failed + warm.failed} lost ${lost}; the second segment (the spare) appeared ${spare.at() === undefined ? 'not at all' : `${(spare.at()! / 1000).toFixed(2)} s after ready`} (load ${os.loadavg()[0]!.toFixed(1)})\n  main thread busy % per bucket cold ${coldBusy.main.join(' ')} | warm ${warmBusy.main.join(' ')}; other threads (% of a core) cold ${coldBusy.others.join(' ')} | warm ${warmBusy.others.join(' ')}\n  restarted on its store: ready ${again.ms} ms; slowest per ${bucketMs} ms ${fmt(restart.buckets, 'max')}; p99 ${restart.p99} ms; failed ${restart.failed}\n`)
       await stop(again.t)
       spent.push(t.dir!)
     }
