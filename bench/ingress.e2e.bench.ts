@@ -12,6 +12,10 @@
 // BASE_DIST=DIR adds the same gateway (FULL, pool 0) started from another compiled dist/ (e.g. a copy of
 // main's build) as a contender in every round, so a change's before/after is measured in one run: its
 // rows show the rate, "x base" and the CPU per thread of each side.
+// STARTUP=1 measures only the first seconds after a start (STARTUP_RATE msg/s, default 2600, open loop
+// from the moment /readyz answers 200, STARTUP_SECONDS (6) cold, then as many warm on the same gateway as
+// the control, then again after a restart on its store; slowest answer and p99 per BUCKET_MS (250),
+// medians of RUNS): writes bench/results/startup.md.
 // FLOOR=0 leaves out the durable floor (bench/durable-floor.ts: body to a file with a group
 // fdatasync, 200, one POST per delivered message; none of the gateway's work), the bound on what any
 // gateway could reach here. EXTRA=1 adds store.synchronous NORMAL and the in-commit checkpoint (both only touch the SQLite
@@ -151,6 +155,11 @@ async function startGateway(adapterUrl: string, synchronous: 'FULL' | 'NORMAL', 
     store: { path: './data', synchronous, ...(checkpointIntervalMs !== undefined && { checkpointIntervalMs }) }, pool: { size: pool }, log: { level: 'warn' }, metrics: { processMetrics: false },
   }
   writeFileSync(join(dir, 'gateway.yaml'), stringify(config))
+  return spawnGateway(dir, nodeArgs, main)
+}
+
+/** Starts the gateway configured in `dir` (again: a restart on the same store). */
+async function spawnGateway(dir: string, nodeArgs: string[], main: string): Promise<Target> {
   const child = spawn(process.execPath, [...nodeArgs, main, 'serve', '--config', join(dir, 'gateway.yaml')], { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir })
   return { child, dir, url: await waitListening(child, /listening on (http\S+)/) }
 }
@@ -253,6 +262,13 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main(): Promise<void> {
   const bare = await startBare()
+  if (process.env.STARTUP === '1') {
+    await startupRuns(bare.url)
+    await stop(bare)
+    rmSync(worldDir, { recursive: true, force: true })
+    for (const dir of spent) rmSync(dir, { recursive: true, force: true })
+    return
+  }
   if (process.env.PROFILE_ONLY === '1') { // just the --cpu-prof run, e.g. with PROFILE_KEEP
     process.stdout.write(JSON.stringify(await cpuProfile(bare.url), null, 1) + '\n')
     process.exit(0)
@@ -355,6 +371,122 @@ async function main(): Promise<void> {
     process.stdout.write('FAIL: a gateway run lost deliveries at the adapter\n')
     process.exitCode = 1
   }
+}
+
+/** When (ms from now) the journal folder first held `n` segment files: the spare's preparation starts then. */
+function whenSegments(dir: string, n: number): { at: () => number | undefined; stop: () => void } {
+  const t0 = performance.now()
+  let at: number | undefined
+  const timer = setInterval(() => {
+    try {
+      if (at === undefined && readdirSync(dir).filter((f) => f.endsWith('.seg')).length >= n) at = performance.now() - t0
+    } catch { /* not there yet */ }
+  }, 50)
+  return { at: () => at, stop: () => clearInterval(timer) }
+}
+
+type Busy = { main: number[]; others: number[] }
+/** Every `bucketMs`: the main thread's and the other threads' time on a core (% of the bucket), from /proc; take() returns and restarts the series. */
+function busyByBucket(pid: number | undefined, bucketMs: number): { take: () => Busy; stop: () => void } {
+  let last = cpuReading(pid)
+  let series: Busy = { main: [], others: [] }
+  const timer = setInterval(() => {
+    const now = cpuReading(pid)
+    if (last === undefined || now === undefined) return
+    const wallNs = (now.at - last.at) * 1e6
+    let others = 0
+    for (const [tid, ns] of now.threads) if (tid !== pid) others += ns - (last.threads.get(tid) ?? 0)
+    series.main.push(Math.round((100 * (now.mainRunNs - last.mainRunNs)) / wallNs))
+    series.others.push(Math.round((100 * others) / wallNs))
+    last = now
+  }, bucketMs)
+  return { take: () => { const s = series; series = { main: [], others: [] }; return s }, stop: () => clearInterval(timer) }
+}
+
+/**
+ * STARTUP=1: what a restart costs the first answers. Each run starts the gateway (a fresh store),
+ * waits for /readyz 200, then offers STARTUP_RATE msg/s open loop for STARTUP_SECONDS with no
+ * warm-up ("cold"), then the same again on the same gateway ("warm", the control: same process,
+ * same store, only the first seconds differ), then stops it and starts it again on its store
+ * ("restart": recovery, the dedupe memory rebuilt, no new segment). Per BUCKET_MS of due time: the slowest answer and
+ * the p99; the medians over RUNS per contender (this build, NODE_ARGS, BASE_DIST), interleaved.
+ */
+async function startupRuns(adapterUrl: string): Promise<void> {
+  const rate = Number(process.env.STARTUP_RATE ?? 2600)
+  const seconds = Number(process.env.STARTUP_SECONDS ?? 6)
+  const bucketMs = Number(process.env.BUCKET_MS ?? 250)
+  const nodeArgs = (process.env.NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
+  const base = process.env.BASE_DIST ? baseRoot(process.env.BASE_DIST) : undefined
+  const main = join(ROOT, 'dist/cli/main.js')
+  const contenders: { name: string; args: string[]; main: string }[] = [{ name: 'gateway', args: [], main }]
+  if (nodeArgs.length > 0) contenders.push({ name: `gateway ${nodeArgs.join(' ')}`, args: nodeArgs, main })
+  if (base !== undefined) contenders.push({ name: `base (${process.env.BASE_DIST})`, args: [], main: base.main })
+  const body = (i: number) => mix[i % mix.length]!.join(String(counter++))
+  type Run = { readyMs: number; restartReadyMs: number; cold: { max: number; p99: number }[]; warm: { max: number; p99: number }[]; restart: { max: number; p99: number }[]; lost: number; failed: number; busy: { cold: Busy; warm: Busy } }
+  const runs: Record<string, Run[]> = Object.fromEntries(contenders.map((c) => [c.name, []]))
+  const fmt = (bs: { max: number; p99: number }[], k: 'max' | 'p99') => bs.map((b) => b[k]).join(' ')
+  for (let run = 0; run < RUNS; run++) {
+    for (const c of run % 2 === 0 ? contenders : [...contenders].reverse()) {
+      await fetch(`${adapterUrl}/_reset`, { method: 'POST' })
+      const ready = async (start: () => Promise<Target>) => {
+        const t0 = performance.now()
+        const t = await start()
+        while ((await fetch(`${t.url}/readyz`).then((r) => r.status, () => 0)) !== 200) await new Promise((r) => setTimeout(r, 5))
+        return { t, ms: Math.round(performance.now() - t0) }
+      }
+      const { t, ms: readyMs } = await ready(() => startGateway(adapterUrl, 'FULL', 0, c.args, undefined, c.main))
+      const cpu = busyByBucket(t.child.pid, bucketMs)
+      const spare = whenSegments(join(t.dir!, 'data/journal'), 2)
+      const cold = await openLoop(`${t.url}/duis`, rate, seconds, body, 64, 0, bucketMs)
+      const coldBusy = cpu.take()
+      const warm = await openLoop(`${t.url}/duis`, rate, seconds, body, 64, 0, bucketMs)
+      const warmBusy = cpu.take()
+      cpu.stop()
+      spare.stop()
+      let lost = await lostAtAdapter(t.url, adapterUrl)
+      await stop(t)
+      // the same gateway restarted on its store (a deploy): recovery, the dedupe memory rebuilt
+      await fetch(`${adapterUrl}/_reset`, { method: 'POST' })
+      const again = await ready(() => spawnGateway(t.dir!, c.args, c.main))
+      const restart = await openLoop(`${again.t.url}/duis`, rate, seconds, body, 64, 0, bucketMs)
+      lost += Math.max(0, await lostAtAdapter(again.t.url, adapterUrl)) // a redelivery after the restart only makes it negative
+      runs[c.name]!.push({ readyMs, restartReadyMs: again.ms, cold: cold.buckets, warm: warm.buckets, restart: restart.buckets, lost, failed: cold.failed + warm.failed + restart.failed, busy: { cold: coldBusy, warm: warmBusy } })
+      process.stdout.write(`run ${run + 1} ${c.name}: ready ${readyMs} ms; slowest per ${bucketMs} ms cold ${fmt(cold.buckets, 'max')} | warm ${fmt(warm.buckets, 'max')}; p99 cold ${cold.p99} warm ${warm.p99} ms; failed ${cold.failed + warm.failed} lost ${lost}; the second segment (the spare) appeared ${spare.at() === undefined ? 'not at all' : `${(spare.at()! / 1000).toFixed(2)} s after ready`} (load ${os.loadavg()[0]!.toFixed(1)})\n  main thread busy % per bucket cold ${coldBusy.main.join(' ')} | warm ${warmBusy.main.join(' ')}; other threads (% of a core) cold ${coldBusy.others.join(' ')} | warm ${warmBusy.others.join(' ')}\n  restarted on its store: ready ${again.ms} ms; slowest per ${bucketMs} ms ${fmt(restart.buckets, 'max')}; p99 ${restart.p99} ms; failed ${restart.failed}\n`)
+      await stop(again.t)
+      spent.push(t.dir!)
+    }
+  }
+  base?.cleanup()
+  const med = (rs: Run[], f: (r: Run) => { max: number; p99: number }[], k: 'max' | 'p99') => f(rs[0]!).map((_, b) => median(rs.map((r) => f(r)[b]?.[k] ?? NaN)))
+  const second = (xs: number[]) => Array.from({ length: Math.ceil(xs.length / (1000 / bucketMs)) }, (_, s) => Math.max(...xs.slice((s * 1000) / bucketMs, ((s + 1) * 1000) / bucketMs)))
+  const lines = ['# startup', '',
+    `Machine: ${os.cpus()[0]?.model.trim()} (${os.cpus().length} CPUs), Node ${process.version}, ${new Date().toISOString()}, load average at the end ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')}.`,
+    `Regenerate: \`STARTUP=1 RUNS=${RUNS} STARTUP_RATE=${rate} STARTUP_SECONDS=${seconds}${nodeArgs.length > 0 ? ` NODE_ARGS="${nodeArgs.join(' ')}"` : ''}${base !== undefined ? ' BASE_DIST=DIR' : ''} npm run bench:ingress\`. Open loop at ${rate} msg/s from the moment /readyz answers 200, ${seconds} s cold, then ${seconds} s warm`,
+    `on the same gateway (the control); fresh store per run; ${RUNS} interleaved runs, medians per ${bucketMs} ms bucket of due time (ms).`, '',
+    '"cold": a new store; "warm": the same gateway right after; "restart": the same gateway stopped and started again on its store.', '',
+    '| contender | phase | ready ms (median) | slowest per second | slowest per bucket | p99 per bucket |', '|---|---|---:|---|---|---|',
+    ...contenders.flatMap((c) => {
+      const rs = runs[c.name]!
+      return (['cold', 'warm', 'restart'] as const).map((ph) => {
+        const mx = med(rs, (r) => r[ph], 'max')
+        const ready = ph === 'cold' ? median(rs.map((r) => r.readyMs)) : ph === 'restart' ? median(rs.map((r) => r.restartReadyMs)) : '-'
+        return `| ${c.name} | ${ph} | ${ready} | ${second(mx).join(' ')} | ${mx.join(' ')} | ${med(rs, (r) => r[ph], 'p99').join(' ')} |`
+      })
+    }),
+    '', `Failed requests: ${contenders.map((c) => `${c.name} ${runs[c.name]!.reduce((a, r) => a + r.failed, 0)}`).join(', ')}; lost at the adapter: ${contenders.map((c) => `${c.name} ${runs[c.name]!.reduce((a, r) => a + r.lost, 0)}`).join(', ')}.`,
+    '', 'Main thread busy (% of its wall time on a core) and the other threads together (% of one core), per bucket, medians of the runs (cold / warm):', '',
+    ...contenders.map((c) => {
+      const rs = runs[c.name]!
+      const mb = (f: (r: Run) => number[]) => Array.from({ length: Math.min(...rs.map((r) => f(r).length)) }, (_, b) => median(rs.map((r) => f(r)[b]!)))
+      return `- ${c.name}: main ${mb((r) => r.busy.cold.main).join(' ')} / ${mb((r) => r.busy.warm.main).join(' ')}; others ${mb((r) => r.busy.cold.others).join(' ')} / ${mb((r) => r.busy.warm.others).join(' ')}`
+    }),
+    '', 'Runs (slowest per bucket, cold | warm):', '',
+    ...contenders.flatMap((c) => runs[c.name]!.map((r, k) => `- ${c.name} run ${k + 1}: ready ${r.readyMs} ms; ${fmt(r.cold, 'max')} | ${fmt(r.warm, 'max')} | restart (ready ${r.restartReadyMs} ms) ${fmt(r.restart, 'max')}`)),
+  ]
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true })
+  writeFileSync(join(ROOT, 'bench/results/startup.md'), lines.join('\n') + '\n')
+  process.stdout.write(lines.join('\n') + '\n')
+  if (Object.values(runs).flat().some((r) => r.lost !== 0)) process.exitCode = 1
 }
 
 /** One FULL pool-0 run under --cpu-prof: the gateway's top frames by self time. */

@@ -15,10 +15,15 @@ export interface OpenLoopResult {
   rate: number
   /** the slowest latency among the requests due in each second after the warm-up (ms): where in the run a tail comes from */
   maxBySecond: number[]
+  /** per `bucketMs` of due time after the warm-up: the slowest latency and the p99 of the requests due in it (ms) */
+  buckets: { max: number; p99: number }[]
 }
 
-/** The first `warmupSeconds` open the connections and warm the JIT: sent, but not in the percentiles. */
-export async function openLoop(url: string, rate: number, seconds: number, body: (i: number) => string, connections = 64, warmupSeconds = 1): Promise<OpenLoopResult> {
+/**
+ * The first `warmupSeconds` open the connections and warm the JIT: sent, but not in the percentiles
+ * (0: a cold start is measured from its first request). `bucketMs` sets the width of `buckets`.
+ */
+export async function openLoop(url: string, rate: number, seconds: number, body: (i: number) => string, connections = 64, warmupSeconds = 1, bucketMs = 1000): Promise<OpenLoopResult> {
   const target = new URL(url)
   const pool = new Pool(target.origin, { connections, pipelining: 1 })
   const warm = Math.round(rate * warmupSeconds)
@@ -55,5 +60,11 @@ export async function openLoop(url: string, rate: number, seconds: number, body:
     const sec = Math.floor((i - warm) / rate)
     maxBySecond[sec] = Math.max(maxBySecond[sec] ?? 0, Math.round(latencies[i]!))
   }
-  return { sent: total, ok, failed, p50: at(0.5), p99: at(0.99), rate: ok / elapsed, maxBySecond }
+  const perBucket: number[][] = []
+  for (let i = warm; i < total; i++) (perBucket[Math.floor(((i - warm) * 1000) / rate / bucketMs)] ??= []).push(latencies[i]!)
+  const buckets = perBucket.map((xs) => {
+    xs.sort((a, b) => a - b)
+    return { max: Math.round(xs.at(-1)!), p99: Math.round(xs[Math.min(xs.length - 1, Math.floor(0.99 * xs.length))]!) }
+  })
+  return { sent: total, ok, failed, p50: at(0.5), p99: at(0.99), rate: ok / elapsed, maxBySecond, buckets }
 }

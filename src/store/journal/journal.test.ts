@@ -248,10 +248,42 @@ describe('Journal', () => {
     await again.close()
   })
 
-  it('ENOSPC at a segment roll rejects the appends waiting for it, then recovers when space returns', async () => {
+  it('a new journal preallocates its first segment in open(), so the first group waits only for its own write and sync', async () => {
     const { fs, state } = faultyFs()
     const j = await openJournal({ fs })
+    expect(segFiles()).toEqual(['0000000001.seg'])
+    expect(statSync(join(dir, '0000000001.seg')).size).toBe(SEG)
+    state.syncs.length = 0
+    expect(await j.append(body(0), { open: false, payload: true })).toBe(1)
+    expect(state.syncs).toEqual([join(dir, '0000000001.seg')]) // the group's fdatasync, no preallocation's
+    await j.close()
+    const again = new Journal({ dir, segmentBytes: SEG, fs })
+    state.syncs.length = 0
+    expect(await again.open()).toMatchObject({ records: 1, removed: [] }) // a segment to write to: nothing prepared
+    expect(state.syncs).toEqual([])
+    await again.close()
+  })
+
+  it('open() prepares the spare when the current segment is past half, so the first groups after a restart do not', async () => {
+    const { fs, state } = faultyFs()
+    const j = await openJournal({ fs })
+    for (let i = 0; i < 4; i++) await j.append(body(i, 1000), { open: false, payload: true }) // 7 a segment: past half
+    await j.close()
+    for (const f of segFiles().slice(1)) rmSync(join(dir, f)) // a spare made meanwhile (recovery would remove it)
+    const again = new Journal({ dir, segmentBytes: SEG, fs })
+    await again.open()
+    expect(segFiles()).toEqual(['0000000001.seg', '0000000002.seg'])
+    state.syncs.length = 0
+    expect(await again.append(body(4, 1000), { open: false, payload: true })).toBe(5)
+    expect(state.syncs).toEqual([join(dir, '0000000001.seg')])
+    await again.close()
+  })
+
+  it('ENOSPC at a segment roll rejects the appends waiting for it, then recovers when space returns', async () => {
+    const { fs, state } = faultyFs()
     state.noSpace = true
+    const j = await openJournal({ fs }) // the first segment cannot be made: open() succeeds, the first group fails
+    expect(segFiles()).toEqual([])
     await expect(j.append(body(0), { open: true, payload: true })).rejects.toMatchObject({ code: 'DCCGW_ERR_STORE_UNAVAILABLE', cause: { code: 'ENOSPC' } })
     state.noSpace = false
     const acked: number[] = []
@@ -296,7 +328,7 @@ describe('Journal', () => {
     expect(await fresh.retire()).toEqual([files[0]])
     fresh.projectedThrough(fresh.durableSeq)
     expect(await fresh.retire()).toEqual([files[1]]) // the last (current) segment stays
-    expect(segFiles()).toEqual([files[2]])
+    expect(segFiles()).toEqual([files[2], '0000000005.seg']) // with its spare, prepared by open() (it is past half)
     expect(fresh.firstSeq).toBe(15)
     await expect(all(fresh, 1)).rejects.toMatchObject({ code: 'DCCGW_ERR_JOURNAL_RANGE' })
     const rest = await all(fresh, 15)

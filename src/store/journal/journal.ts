@@ -243,6 +243,17 @@ export class Journal {
     }
     report.segments = this.#segments.length
     report.open = this.#openSeqs.size
+    // The segment the next roll takes is preallocated now, before the journal is open: zero-filling
+    // it (segmentBytes of writes and an fdatasync) while the first groups wait for it held the
+    // first answers after a start for up to a second (docs/performance.md, "The first seconds after
+    // a start"). Needed when no segment can take a group yet (a new store), or when the current one
+    // is past half (its first group would start the spare). A failure here (a full disk) is not
+    // the open's: the roll that needs the segment tries again and fails its appends, as at any roll.
+    if (last === undefined || last.end > this.#segmentBytes / 2) {
+      const spare = this.#prepare()
+      this.#spare = spare
+      if (await spare.then(() => false, () => true)) this.#spare = undefined
+    }
     this.#state = 'open'
     return report
   }
