@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads'
 import { workerBeside } from '../threads/index.js'
 import { applyDelta, DeltaError, type DeltaSummary } from './delta.js'
 import { compactSnapshot } from './compact.js'
+import { YOUNG_MB } from './load.js'
 import type { CompactRegistry, RegistrySnapshot } from './registry-index.js'
 import { saveIndexSnapshot, type SnapshotOptions } from './snapshot-store.js'
 
@@ -118,7 +119,7 @@ export async function compactIndex(index: CompactRegistry, snapshots: SnapshotOp
     const snapshot = compactSnapshot(index.toShared())
     return { snapshot, written: writeCompacted(snapshot, snapshots) }
   }
-  const worker = new Worker(url, { workerData: { snapshot: index.toShared(), snapshots } })
+  const worker = new Worker(url, { workerData: { snapshot: index.toShared(), snapshots }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB } })
   return new Promise((resolve, reject) => {
     let result: CompactResult | undefined
     worker.on('message', (m: CompactResult | { error: string }) => {

@@ -16,8 +16,12 @@ import type { LoadProgress, LoadReport } from './report.js'
 export type { LoadOptions, RegistryPaths, SnapshotWrite } from './load-here.js'
 export { loadRegistryHere } from './load-here.js'
 
-/** the load worker's young generation (MB) */
-const YOUNG_MB = 4
+/**
+ * The young generation (MB) of the registry's build threads (load, parties, compaction): their work
+ * is in typed arrays, and Node's default semispaces would add tens of MB of RSS beside the two
+ * indexes a reload or a compaction holds (docs/registry.md, "Peak memory").
+ */
+export const YOUNG_MB = 4
 
 type WorkerReply =
   | { progress: LoadProgress }
