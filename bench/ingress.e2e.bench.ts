@@ -8,7 +8,8 @@
 //   npm run bench:ingress            (RUNS=3 SECONDS=5 CONNECTIONS=64 POOL_SIZES=0 PROFILE=1 EXTRA=0)
 // PROFILE_RATE=N makes the --cpu-prof run an open loop at N msg/s (PROFILE_ARGS: more Node flags for it)
 // and prints the slowest answer of each second (as the p99 runs at half the peak rate do).
-// NODE_ARGS="--max-semi-space-size=2" adds the gateway with those Node flags as a contender.
+// NODE_ARGS="--max-semi-space-size=2" adds the gateway with those Node flags as a contender;
+// CHECKPOINT_MS=N the gateway with store.checkpointIntervalMs N.
 // BASE_DIST=DIR adds the same gateway (FULL, pool 0) started from another compiled dist/ (e.g. a copy of
 // main's build) as a contender in every round, so a change's before/after is measured in one run: its
 // rows show the rate, "x base" and the CPU per thread of each side.
@@ -292,6 +293,11 @@ async function main(): Promise<void> {
   const base = process.env.BASE_DIST ? baseRoot(process.env.BASE_DIST) : undefined
   if (base !== undefined) {
     contenders.push({ name: `gateway FULL pool.size=0 base (${process.env.BASE_DIST})`, start: () => startGateway(bare.url, 'FULL', 0, [], undefined, base.main), gateway: true, owned: true })
+  }
+  // CHECKPOINT_MS=N: the same gateway with store.checkpointIntervalMs N (the checkpointer thread's round)
+  if (process.env.CHECKPOINT_MS) {
+    const ms = Number(process.env.CHECKPOINT_MS)
+    contenders.push({ name: `gateway FULL pool.size=0 checkpointIntervalMs ${ms}`, start: () => startGateway(bare.url, 'FULL', 0, [], ms), gateway: true, owned: true })
   }
   // The same gateway with SQLite's automatic WAL checkpoint inside commits (store.checkpointIntervalMs 0)
   // instead of the checkpointer thread: the stall it causes shows in the p99 at half the peak rate.
