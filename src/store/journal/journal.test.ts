@@ -248,6 +248,15 @@ describe('Journal', () => {
     await again.close()
   })
 
+  it('zero-fills a large segment with an fdatasync every 8 MiB, so no single sync queues the whole segment ahead of a group\'s', async () => {
+    const { fs, state } = faultyFs()
+    const j = await openJournal({ fs, segmentBytes: 20 * 1024 * 1024 }) // preallocated in open()
+    const seg = join(dir, '0000000001.seg')
+    expect(statSync(seg).size).toBe(20 * 1024 * 1024)
+    expect(state.syncs.filter((p) => p === seg)).toHaveLength(3) // after 8 and 16 MiB, and at the end
+    await j.close()
+  })
+
   it('a new journal preallocates its first segment in open(), so the first group waits only for its own write and sync', async () => {
     const { fs, state } = faultyFs()
     const j = await openJournal({ fs })

@@ -104,6 +104,13 @@ interface Spare {
 
 const MiB = 1024 * 1024
 const ZEROS = Buffer.alloc(MiB)
+/**
+ * A segment's zero-fill (preallocation, overwrite before unlink) is synced every this many bytes, not
+ * once at the end: one fdatasync of a whole 64 MiB segment queues that much on the disk, and the
+ * groups' own fdatasync waits behind it (answers held 40-57 ms at half the peak rate:
+ * docs/performance.md, "The first seconds after a start").
+ */
+const ZERO_SYNC_BYTES = 8 * MiB
 const SEGMENT_NAME = /^(\d{10})\.seg$/
 const RETIRING = '.retiring'
 const INDEX_EVERY = 256
@@ -562,12 +569,7 @@ export class Journal {
     const path = join(this.#dir, name)
     const fd = await this.#fs.open(path, 'w+')
     try {
-      for (let at = 0; at < this.#segmentBytes; at += MiB) {
-        const len = Math.min(MiB, this.#segmentBytes - at)
-        const n = await this.#fs.write(fd, ZEROS, 0, len, at)
-        if (n !== len) throw new Error(`short write preallocating ${name}`)
-      }
-      await this.#fs.fdatasync(fd)
+      await this.#writeZeros(fd, 0, this.#segmentBytes, name)
       await this.#syncDir()
       return { id, name, fd }
     } catch (err) {
@@ -602,9 +604,7 @@ export class Journal {
     if (overwrite) {
       const fd = await this.#fs.open(path, 'r+')
       try {
-        const size = await this.#fs.fstatSize(fd)
-        for (let at = 0; at < size; at += MiB) await this.#fs.write(fd, ZEROS, 0, Math.min(MiB, size - at), at)
-        await this.#fs.fdatasync(fd)
+        await this.#writeZeros(fd, 0, await this.#fs.fstatSize(fd), name)
       } finally {
         await this.#fs.close(fd).catch(noop)
       }
@@ -616,11 +616,25 @@ export class Journal {
   async #zeroFill(name: string, from: number, to: number): Promise<void> {
     const fd = await this.#fs.open(join(this.#dir, name), 'r+')
     try {
-      for (let at = from; at < to; at += MiB) await this.#fs.write(fd, ZEROS, 0, Math.min(MiB, to - at), at)
-      await this.#fs.fdatasync(fd)
+      await this.#writeZeros(fd, from, to, name)
     } finally {
       await this.#fs.close(fd).catch(noop)
     }
+  }
+
+  /** Zeros over [from, to) of the file, synced every ZERO_SYNC_BYTES and at the end. */
+  async #writeZeros(fd: number, from: number, to: number, name: string): Promise<void> {
+    let unsynced = 0
+    for (let at = from; at < to; at += MiB) {
+      const len = Math.min(MiB, to - at)
+      if ((await this.#fs.write(fd, ZEROS, 0, len, at)) !== len) throw new Error(`short write of zeros in ${name}`)
+      unsynced += len
+      if (unsynced >= ZERO_SYNC_BYTES && at + len < to) {
+        await this.#fs.fdatasync(fd)
+        unsynced = 0
+      }
+    }
+    await this.#fs.fdatasync(fd)
   }
 
   /** the file's bytes, or its first `limit` bytes */
