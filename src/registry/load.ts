@@ -72,9 +72,6 @@ export async function loadRegistry(paths: RegistryPaths, opts: LoadOptions): Pro
     paths, maxRejectRatio: opts.maxRejectRatio, progress: opts.onProgress !== undefined, ...(opts.snapshots && { snapshots: opts.snapshots }),
     ...(opts.partitionBits !== undefined && { partitionBits: opts.partitionBits }),
   }
-  // the build allocates next to nothing per row (typed arrays, reused staging): a small young
-  // generation keeps the worker's share of a reload's peak small (the default semispaces are
-  // tens of MB of RSS beside the two indexes)
   const worker = new Worker(url, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB } })
   let written: (w: SnapshotWrite) => void = () => {}
   const snapshotWritten = new Promise<SnapshotWrite>((r) => (written = r))
