@@ -10,8 +10,10 @@
 // copies everything, and empties the file (store option walLimitBytes, 64 MiB).
 import { parentPort, workerData } from 'node:worker_threads'
 import Database from 'better-sqlite3'
+import { runInBackground } from '../threads/index.js'
 
 const { file, synchronous, walLimitBytes } = workerData as { file: string; synchronous: string; walLimitBytes: number }
+runInBackground()
 const db = new Database(file)
 db.pragma('busy_timeout = 5000')
 const pageSize = db.pragma('page_size', { simple: true }) as number

@@ -4,12 +4,14 @@
 // same code as recovery (projection.ts). Every answer goes back on the port.
 import type { MessagePort } from 'node:worker_threads'
 import { workerData } from 'node:worker_threads'
+import { runInBackground } from '../threads/index.js'
 import { Projection } from './projection.js'
 import { SqliteStore } from './sqlite-store.js'
 import { unpackBatch } from './projection-thread.js'
 import type { ProjectionReply, ProjectionRequest, ProjectionWorkerData } from './projection-thread.js'
 
 const { path, synchronous, autocheckpoint, port } = workerData as ProjectionWorkerData & { port: MessagePort }
+runInBackground()
 const store = new SqliteStore({ path, commitIntervalMs: 0, commitBatch: 1, synchronous })
 // the main connection's setting: 0 while the checkpoint thread checkpoints (checkpointer.ts)
 store.db.pragma(`wal_autocheckpoint = ${autocheckpoint}`)

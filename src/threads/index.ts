@@ -1,1 +1,2 @@
 export { workerBeside } from './worker-beside.js'
+export { BACKGROUND_NICE, runInBackground } from './background-priority.js'
