@@ -4,7 +4,7 @@
 // contenders interleaved: the headline figure is the median of the per-round ratios (gateway over
 // bare in the same round). Every gateway run is drained and checked for zero lost: each deliver
 // decision it counted must have reached the adapter (the bare server, counting Idempotency-Keys).
-// Then p99 at half of each pool-0 gateway's median peak rate (open loop).
+// Then p99 at half of each pool-0 gateway's median peak rate (open loop; HALF_RATE=N: at N msg/s for all).
 //   npm run bench:ingress            (RUNS=3 SECONDS=5 CONNECTIONS=64 POOL_SIZES=0 PROFILE=1 EXTRA=0)
 // PROFILE_RATE=N makes the --cpu-prof run an open loop at N msg/s (PROFILE_ARGS: more Node flags for it)
 // and prints the slowest answer of each second (as the p99 runs at half the peak rate do).
@@ -344,10 +344,18 @@ async function main(): Promise<void> {
     const n = counter++
     return mix[n % mix.length]!.join(String(n))
   }
-  for (const c of contenders.filter((x) => x.gateway && x.name.includes('pool.size=0'))) {
-    const rate = Math.round(summary.find((s) => s.name === c.name)!.rate / 2)
-    const h = { name: c.name, rate, p99: [] as number[], p50: [] as number[], bareP99: [] as number[], floorP99: [] as number[] }
-    for (let run = 0; run < RUNS; run++) {
+  // HALF_RATE=N: every gateway at N msg/s instead of half its own peak (a change's before and after
+  // at the same offered load). The runs are interleaved like the peak rounds: each contender once
+  // per round, every other round in reverse order.
+  const halfRate = Number(process.env.HALF_RATE ?? 0)
+  const halfContenders = contenders.filter((x) => x.gateway && x.name.includes('pool.size=0'))
+  const halves = halfContenders.map((c) => {
+    const rate = halfRate > 0 ? halfRate : Math.round(summary.find((s) => s.name === c.name)!.rate / 2)
+    return { c, h: { name: c.name, rate, p99: [] as number[], p50: [] as number[], bareP99: [] as number[], floorP99: [] as number[] } }
+  })
+  for (let run = 0; run < RUNS; run++) {
+    for (const { c, h } of run % 2 === 0 ? halves : [...halves].reverse()) {
+      const rate = h.rate
       const t = await c.start()
       await openLoop(`${t.url}/duis`, rate, 1, nextBody)
       const s = await openLoop(`${t.url}/duis`, rate, SECONDS, nextBody)
@@ -365,8 +373,8 @@ async function main(): Promise<void> {
         spent.push(f.dir!)
       }
     }
-    half.push(h)
   }
+  half.push(...halves.map((x) => x.h))
   const profile = PROFILE ? await cpuProfile(bare.url) : []
   base?.cleanup()
   await stop(bare)
@@ -558,6 +566,7 @@ function writeResults(r: { bareRate: number; summary: Summary[]; vsBase: VsBase[
     '| contender | main thread µs/msg | waiting for a core % | process µs/msg | runs (main µs/msg) | busiest threads (last run) |', '|---|---:|---:|---:|---|---|',
     ...r.summary.filter((s) => s.runs.every((x) => x.cpu !== undefined)).map((s) => `| ${s.name} | ${median(s.runs.map((x) => x.cpu!.mainUs)).toFixed(0)} | ${median(s.runs.map((x) => x.cpu!.mainWaitPct)).toFixed(0)} | ${median(s.runs.map((x) => x.cpu!.processUs)).toFixed(0)} | ${s.runs.map((x) => x.cpu!.mainUs.toFixed(0)).join(', ')} | ${s.runs.at(-1)!.cpu!.threadsUs} |`),
     '', '## p99 at half the peak rate', '',
+    ...(process.env.HALF_RATE ? [`HALF_RATE=${process.env.HALF_RATE}: every gateway at that rate, not half its own peak; runs interleaved.`, ''] : []),
     'Open loop (bench/lib/open-loop.ts): requests evenly spaced at the offered rate, latency counted from when each was due;',
     'the bare server and the durable floor at the same rate in the same round are the baselines.', '',
     '| gateway | offered msg/s | p50 ms (median) | p99 ms (median) | p99 runs | bare p99 ms (median) | durable floor p99 ms (median; runs) |', '|---|---:|---:|---:|---|---:|---|',
