@@ -489,12 +489,9 @@ export class JournaledStore extends SqliteStore {
    * has durably passed them.
    */
   #projectNow(durable?: boolean): void {
-    if (this.#inflight !== undefined || !super.open || this.#projector === undefined) return
-    if (this.#projector.dead && !this.#projectorStopping) {
-      this.#hooks.onError?.(new Error('the projection worker died'), 'projection worker restarted')
-      this.#projector = startProjector(this, this.#path, this.#synchronous, () => new Projection(this, this.#synchronous), this.#worker)
-    }
-    const projector = this.#projector
+    if (this.#inflight !== undefined || !super.open) return
+    const projector = this.#liveProjector()
+    if (projector === undefined) return
     if (this.#pending.length === 0) {
       if (this.#projectionError !== undefined) this.#request((settle) => projector.probe((grow) => (this.#probed(grow), settle())))
       return
@@ -504,6 +501,15 @@ export class JournaledStore extends SqliteStore {
     this.#postedThrough = batch[batch.length - 1]!.seq
     const commitFull = durable ?? this.journal.stats().segments > 1
     this.#request((settle) => projector.apply(batch, commitFull, (a) => (this.#applied(batch, commitFull, a), settle())))
+  }
+
+  /** The projector, a dead worker replaced first (not while stopping); undefined before the start. */
+  #liveProjector(): Projector | undefined {
+    if (this.#projector?.dead === true && !this.#projectorStopping) {
+      this.#hooks.onError?.(new Error('the projection worker died'), 'projection worker restarted')
+      this.#projector = startProjector(this, this.#path, this.#synchronous, () => new Projection(this, this.#synchronous), this.#worker)
+    }
+    return this.#projector
   }
 
   /** Starts one projection request; `#inflight` settles when `send`'s callback has run. */
@@ -638,9 +644,15 @@ export class JournaledStore extends SqliteStore {
     return out
   }
 
+  /**
+   * The obligation timer's writes go to the projection's connection (in its worker thread once
+   * compiled), after the records before them: their SQL and their commit's fsync stay off the
+   * event loop that answers the DCC.
+   */
   override async applyObligationTransitions(list: readonly ObligationTransition[], now: number, actor: string): Promise<string[]> {
     await this.#caughtUp()
-    const ids = await super.applyObligationTransitions(list, now, actor)
+    const projector = this.#liveProjector()
+    const ids = projector === undefined ? await super.applyObligationTransitions(list, now, actor) : await projector.obligationTransitions(list, now, actor)
     this.#pollSide(true)
     return ids
   }
@@ -733,9 +745,11 @@ export class JournaledStore extends SqliteStore {
     return super.obligationCounts(now)
   }
 
+  /** The timer's query, on the projection's connection as its writes are. */
   override async dueObligations(now: number): Promise<ObligationRow[]> {
     await this.#caughtUp()
-    return super.dueObligations(now)
+    const projector = this.#liveProjector()
+    return projector === undefined ? super.dueObligations(now) : projector.dueObligations(now)
   }
 
   override async listAudit(f: AuditFilter): Promise<AuditRow[]> {

@@ -4,6 +4,7 @@ import { workerBeside } from '../threads/index.js'
 import { Projection } from './projection.js'
 import type { ProjectionRecord, ProjectionResult } from './projection.js'
 import type { SqliteStore } from './sqlite-store.js'
+import type { ObligationRow, ObligationTransition } from './types.js'
 
 export interface ProjectionWorkerData {
   /** folder of gateway.db */
@@ -13,13 +14,23 @@ export interface ProjectionWorkerData {
   autocheckpoint: number
 }
 
-type Ask = { t: 'apply'; buf: ArrayBuffer; durable: boolean } | { t: 'probe' } | { t: 'pages'; pages: number } | { t: 'stop' }
+type Ask =
+  | { t: 'apply'; buf: ArrayBuffer; durable: boolean }
+  | { t: 'probe' }
+  | { t: 'pages'; pages: number }
+  | { t: 'transitions'; list: readonly ObligationTransition[]; now: number; actor: string }
+  | { t: 'due'; now: number }
+  | { t: 'stop' }
 export type ProjectionRequest = { id: number } & Ask
 
 export interface ProjectionReply {
   id: number
   result?: ProjectionResult
   grow?: boolean
+  /** the obligations a transitions request changed */
+  ids?: string[]
+  /** a due request's rows */
+  rows?: ObligationRow[]
   error?: { message: string; code?: string }
 }
 
@@ -40,6 +51,9 @@ export interface Projector {
   probe(done: (grow: boolean | Error) => void): void
   /** max_page_count on the projection's connection (tests: a full disk) */
   limitPages(pages: number): Promise<void>
+  /** the obligation timer's writes and its query, on the projection's connection (projection.ts) */
+  obligationTransitions(list: readonly ObligationTransition[], now: number, actor: string): Promise<string[]>
+  dueObligations(now: number): Promise<ObligationRow[]>
   stop(): Promise<void>
 }
 
@@ -74,6 +88,14 @@ export class ProjectionHere implements Projector {
   }
 
   async limitPages(): Promise<void> {}
+
+  async obligationTransitions(list: readonly ObligationTransition[], now: number, actor: string): Promise<string[]> {
+    return this.#projection.obligationTransitions(list, now, actor)
+  }
+
+  async dueObligations(now: number): Promise<ObligationRow[]> {
+    return this.#projection.dueObligations(now)
+  }
 
   async stop(): Promise<void> {}
 }
@@ -119,6 +141,14 @@ export class ProjectionThread implements Projector {
 
   limitPages(pages: number): Promise<void> {
     return new Promise((resolve) => this.#request({ t: 'pages', pages }, [], () => resolve()))
+  }
+
+  obligationTransitions(list: readonly ObligationTransition[], now: number, actor: string): Promise<string[]> {
+    return new Promise((resolve, reject) => this.#request({ t: 'transitions', list, now, actor }, [], (r) => (r.ids !== undefined ? resolve(r.ids) : reject(errorOf(r)))))
+  }
+
+  dueObligations(now: number): Promise<ObligationRow[]> {
+    return new Promise((resolve, reject) => this.#request({ t: 'due', now }, [], (r) => (r.rows !== undefined ? resolve(r.rows) : reject(errorOf(r)))))
   }
 
   /** Closes the worker's connection (after the requests before it) and ends the thread. */

@@ -9,6 +9,7 @@ import { Projection } from './projection.js'
 import { SqliteStore } from './sqlite-store.js'
 import { unpackBatch } from './projection-thread.js'
 import type { ProjectionReply, ProjectionRequest, ProjectionWorkerData } from './projection-thread.js'
+import type { ObligationTransition } from './types.js'
 
 const { path, synchronous, autocheckpoint, port } = workerData as ProjectionWorkerData & { port: MessagePort }
 runInBackground()
@@ -24,6 +25,11 @@ function answer(m: ProjectionRequest): ProjectionReply {
         return { id: m.id, result: projection.apply(unpackBatch(m.buf), m.durable) }
       case 'probe':
         return { id: m.id, grow: projection.canGrow() }
+      case 'transitions':
+        // a notice body arrives as a Uint8Array (structured clone): bound as the Buffer it was
+        return { id: m.id, ids: projection.obligationTransitions(m.list.map(withBufferBody), m.now, m.actor) }
+      case 'due':
+        return { id: m.id, rows: projection.dueObligations(m.now) }
       case 'pages':
         store.db.pragma(`max_page_count = ${m.pages}`)
         return { id: m.id }
@@ -35,6 +41,11 @@ function answer(m: ProjectionRequest): ProjectionReply {
     const e = err as { message?: string; code?: unknown }
     return { id: m.id, error: { message: String(e?.message ?? err), ...(typeof e?.code === 'string' && { code: e.code }) } }
   }
+}
+
+function withBufferBody(t: ObligationTransition): ObligationTransition {
+  const body: Uint8Array | undefined = t.notice?.body
+  return body === undefined || Buffer.isBuffer(body) ? t : { ...t, notice: { ...t.notice!, body: Buffer.from(body.buffer, body.byteOffset, body.byteLength) } }
 }
 
 port.on('message', (m: ProjectionRequest) => {

@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto'
 import type { Statement } from 'better-sqlite3'
 import { isIoError } from './commit-queue.js'
 import { decodeFact } from './journal-record.js'
+import { applyObligationTransitions } from './obligation-writes.js'
+import { dueObligations } from './queries.js'
 import type { SqliteStore } from './sqlite-store.js'
+import type { ObligationRow, ObligationTransition } from './types.js'
 
 /** A durable journal record the projection has not applied yet: its sequence number and its bytes as appended. */
 export interface ProjectionRecord {
@@ -143,6 +146,25 @@ export class Projection {
       throw err
     }
     return true
+  }
+
+  /**
+   * The obligation timer's reads and writes (queries.ts dueObligations, obligation-writes.ts) on
+   * the projection's connection: where the projection runs in its worker thread, the timer's
+   * SQL and the fsync of its commit stay off the event loop. A late alert's check runs every second
+   * under a stream of late alerts, and on the main connection it held the answers arriving
+   * meanwhile (docs/performance.md, "The tail at half the peak"). Committed at the store's
+   * configured synchronous, as the main connection would.
+   */
+  obligationTransitions(list: readonly ObligationTransition[], now: number, actor: string): string[] {
+    let ids: string[] = []
+    this.#commit(this.#synchronous === 'FULL', () => (ids = applyObligationTransitions(this.#store.db, list, now, actor)))
+    return ids
+  }
+
+  /** Obligations the timer must look at now (queries.ts dueObligations). */
+  dueObligations(now: number): ObligationRow[] {
+    return dueObligations(this.#store.db, now)
   }
 
   /** One write transaction (BEGIN IMMEDIATE: another connection may be writing), committed with synchronous FULL (`durable`) or NORMAL. */

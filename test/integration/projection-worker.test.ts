@@ -122,6 +122,36 @@ describe('projection worker', () => {
     }
   }, 90_000) // traffic saturates the projection on purpose: on a busy 2-core machine each acknowledgement waits longer
 
+  it('the obligation timer queries and writes on the worker\'s connection: nothing on the main one, the notice spooled with its bytes', async () => {
+    const s = await open(tempDir('dccgw-projw-'))
+    try {
+      const fwd = record('forward')
+      const id = (await s.commitAccepted(fwd)).obligationId!
+      // every write on the main connection goes through its commit queue: count them
+      const run = s.queue.run.bind(s.queue)
+      let mainWrites = 0
+      s.queue.run = ((op: () => unknown) => (mainWrites++, run(op))) as typeof s.queue.run
+      const now = Date.now() + 2 * 86_400_000
+      expect((await s.dueObligations(now)).map((r) => r.id)).toContain(id)
+      const notice = Buffer.from('{"notice":"escalated"}')
+      const step = {
+        id, expect: { status: 'open' as const, level: 0 },
+        events: [{ status: 'overdue' as const, level: 0, dueAt: now - 1 }, { status: 'escalated' as const, level: 1, dueAt: now + 86_400_000 }],
+        notice: { key: `${id}:1`, toParty: 'BRITE', mpxn: null, body: notice }, // no MPxN: not queued behind the forward's own items
+      }
+      expect(await s.applyObligationTransitions([step], now, 'scheduler')).toEqual([id])
+      expect(await s.applyObligationTransitions([step], now, 'scheduler')).toEqual([]) // planned from a state that is gone
+      expect(mainWrites).toBe(0)
+      expect(await s.getObligation(id)).toMatchObject({ status: 'escalated', level: 1 })
+      expect((await s.obligationEvents(id)).map((e) => e.status)).toEqual(['open', 'overdue', 'escalated'])
+      const spooled = s.dueSpool(now, 100).find((i) => i.messageId === `${id}:1`)
+      expect(spooled).toMatchObject({ party: 'BRITE', obligationId: id })
+      expect(Buffer.isBuffer(spooled!.body) && spooled!.body.equals(notice)).toBe(true)
+    } finally {
+      await s.close()
+    }
+  })
+
   it('SQLITE_FULL in the worker: ingress answers 503 (nothing kept) until the file can grow again, then accepts', async () => {
     const dir = tempDir('dccgw-projw-')
     const s = await open(dir, 5)
