@@ -272,7 +272,9 @@ async function main(): Promise<void> {
   }
   if (process.env.PROFILE_ONLY === '1') { // just the --cpu-prof run, e.g. with PROFILE_KEEP
     process.stdout.write(JSON.stringify(await cpuProfile(bare.url), null, 1) + '\n')
-    process.exit(0)
+    await stop(bare) // a child process: exiting without stopping it left it running
+    rmSync(worldDir, { recursive: true, force: true })
+    return
   }
   // owned: started for each run and stopped after it
   const contenders: { name: string; start: () => Promise<Target>; gateway: boolean; owned: boolean }[] = [
