@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Journal, JournalCorruptError, nodeJournalFs, type JournalFs, type JournalRecord } from './index.js'
 import { RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES } from './frame.js'
+import { waitFor } from '../../../test/support/wait-for.js'
 
 const SEG = 8192
 let root: string
@@ -248,13 +249,56 @@ describe('Journal', () => {
     await again.close()
   })
 
-  it('zero-fills a large segment with an fdatasync every 8 MiB, so no single sync queues the whole segment ahead of a group\'s', async () => {
+  it('zero-fills a large segment one synced MiB at a time, so no sync queues more than a MiB of zeros ahead of a group\'s', async () => {
     const { fs, state } = faultyFs()
     const j = await openJournal({ fs, segmentBytes: 20 * 1024 * 1024 }) // preallocated in open()
     const seg = join(dir, '0000000001.seg')
     expect(statSync(seg).size).toBe(20 * 1024 * 1024)
-    expect(state.syncs.filter((p) => p === seg)).toHaveLength(3) // after 8 and 16 MiB, and at the end
+    expect(state.syncs.filter((p) => p === seg)).toHaveLength(20)
     await j.close()
+  })
+
+  it('the spare\'s zeros wait for the group in flight: one chunk at most while a group\'s fdatasync is pending', async () => {
+    const paths = new Map<number, string>()
+    const spare = join(dir, '0000000002.seg')
+    const log: string[] = []
+    let held: (() => void) | undefined
+    let hold = false
+    const fs: JournalFs = {
+      ...nodeJournalFs,
+      open: async (path, flags) => {
+        const fd = await nodeJournalFs.open(path, flags)
+        paths.set(fd, path)
+        return fd
+      },
+      // the spare's zeros settle at once (no disk): without the wait, every chunk would be written in a few turns
+      write: (fd, buffer, offset, length, position) => {
+        if (paths.get(fd) !== spare) return nodeJournalFs.write(fd, buffer, offset, length, position)
+        log.push('zeros')
+        return Promise.resolve(length)
+      },
+      fdatasync: (fd) => {
+        if (paths.get(fd) === spare) return Promise.resolve()
+        if (!hold) return nodeJournalFs.fdatasync(fd)
+        log.push('group sync held')
+        return new Promise((resolve) => (held = resolve))
+      },
+    }
+    const j = await openJournal({ fs, segmentBytes: 16 * 1024 * 1024 })
+    const big = Buffer.alloc(3 * 1024 * 1024, 7)
+    for (let i = 0; i < 3; i++) await j.append(big, { open: false, payload: true }) // 9 of 16 MiB: the spare is being prepared
+    hold = true
+    const appended = j.append(body(0), { open: false, payload: true })
+    await waitFor('the group\'s fdatasync to be held', () => held !== undefined)
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r)) // room for every chunk if nothing held them
+    const whileHeld = log.filter((x) => x === 'zeros').length
+    expect(whileHeld).toBeLessThanOrEqual(1)
+    hold = false
+    held!()
+    expect(await appended).toBe(4)
+    await j.close() // waits for the spare: the rest of its chunks went out once the group was done
+    expect(log.filter((x) => x === 'zeros')).toHaveLength(16)
+    expect(log.indexOf('group sync held')).toBeLessThan(log.lastIndexOf('zeros'))
   })
 
   it('a new journal preallocates its first segment in open(), so the first group waits only for its own write and sync', async () => {
