@@ -7,7 +7,8 @@
 // Then p99 at half of each pool-0 gateway's median peak rate (open loop; HALF_RATE=N: at N msg/s for all).
 //   npm run bench:ingress            (RUNS=3 SECONDS=5 CONNECTIONS=64 POOL_SIZES=0 PROFILE=1 EXTRA=0)
 // PROFILE_RATE=N makes the --cpu-prof run an open loop at N msg/s (PROFILE_ARGS: more Node flags for it)
-// and prints the slowest answer of each second (as the p99 runs at half the peak rate do).
+// and prints the slowest answer of each second (as the p99 runs at half the peak rate do); CPU_PROF=0
+// runs it without --cpu-prof (the profiler's sampling costs the main thread) and lists no frames.
 // NODE_ARGS="--max-semi-space-size=2" adds the gateway with those Node flags as a contender;
 // CHECKPOINT_MS=N the gateway with store.checkpointIntervalMs N.
 // BASE_DIST=DIR adds the same gateway (FULL, pool 0) started from another compiled dist/ (e.g. a copy of
@@ -508,7 +509,7 @@ async function startupRuns(adapterUrl: string): Promise<void> {
 /** One FULL pool-0 run under --cpu-prof: the gateway's top frames by self time. */
 async function cpuProfile(adapterUrl: string): Promise<{ frame: string; selfPct: number }[]> {
   const profDir = mkdtempSync(join(os.tmpdir(), 'dccgw-prof-'))
-  const t = await startGateway(adapterUrl, 'FULL', 0, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, ...(process.env.PROFILE_ARGS ?? '').split(' ').filter((a) => a !== '')])
+  const t = await startGateway(adapterUrl, 'FULL', 0, [...(process.env.CPU_PROF === '0' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`]), ...(process.env.PROFILE_ARGS ?? '').split(' ').filter((a) => a !== '')])
   // PROFILE_RATE=N: open loop at N msg/s (e.g. the half-peak rate of the p99 measurement) instead of the closed-loop peak
   const profileRate = Number(process.env.PROFILE_RATE ?? 0)
   if (profileRate > 0) {
@@ -516,6 +517,11 @@ async function cpuProfile(adapterUrl: string): Promise<{ frame: string; selfPct:
     process.stdout.write(`profile run: open loop at ${profileRate}/s, p50 ${s.p50} ms p99 ${s.p99} ms; slowest per second ${s.maxBySecond.join(' ')} ms\n`)
   } else await load(t.url, SECONDS)
   await stop(t)
+  if (process.env.CPU_PROF === '0') {
+    rmSync(profDir, { recursive: true, force: true })
+    rmSync(t.dir!, { recursive: true, force: true })
+    return []
+  }
   // the main thread's (thread id 0): the checkpoint and projection worker threads write their own
   const file = readdirSync(profDir).find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f))!
   if (process.env.PROFILE_KEEP) copyFileSync(join(profDir, file), process.env.PROFILE_KEEP) // for a closer look (bench/lib/profile-share.ts)
