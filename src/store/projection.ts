@@ -153,7 +153,7 @@ export class Projection {
    * the projection's connection: where the projection runs in its worker thread, the timer's
    * SQL and the fsync of its commit stay off the event loop. A late alert's check runs every second
    * under a stream of late alerts, and on the main connection it held the answers arriving
-   * meanwhile (docs/performance.md, "The tail at half the peak"). Committed at the store's
+   * meanwhile (docs/performance.md, "Where the slow answers waited"). Committed at the store's
    * configured synchronous, as the main connection would.
    */
   obligationTransitions(list: readonly ObligationTransition[], now: number, actor: string): string[] {

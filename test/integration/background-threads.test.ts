@@ -1,6 +1,6 @@
 // The gateway's background worker threads (the SQLite projection, the outbox files, the WAL
 // checkpoints) run at a lower scheduling priority than the event loop that answers the DCC
-// (src/threads/background-priority.ts; docs/performance.md, "The tail at half the peak"). Each is
+// (src/threads/background-priority.ts; docs/performance.md, "Where the slow answers waited"). Each is
 // started here from dist/ (the compiled workers) and must add a thread at BACKGROUND_NICE, while
 // the calling thread keeps its own priority. Linux: the nice values are read from /proc.
 import { getPriority } from 'node:os'

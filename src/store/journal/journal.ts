@@ -110,7 +110,7 @@ const ZEROS = Buffer.alloc(MiB)
  * zeros on the disk. While the gateway writes groups, each chunk also waits for the group in
  * flight to finish (`#giveWay`), so a 64 MiB segment's zeros go out between groups instead of as
  * one burst (the spare's preparation held answers for up to 114 ms at 2,800 msg/s with a sync
- * every 8 MiB, and 40-57 ms with one sync at the end: docs/performance.md, "The tail at half the peak").
+ * every 8 MiB, and 40-57 ms with one sync at the end: docs/performance.md, "Where the slow answers waited").
  */
 const ZERO_CHUNK = MiB
 const SEGMENT_NAME = /^(\d{10})\.seg$/
