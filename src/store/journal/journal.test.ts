@@ -52,20 +52,27 @@ function scribble(path: string, bytes: Buffer, at: number): void {
 }
 const errno = (code: string): NodeJS.ErrnoException => Object.assign(new Error(`${code}: injected`), { code })
 
-/** node fs with switchable faults; remembers which file each fdatasync was for */
-function faultyFs() {
+/** node fs that remembers the path of each file it opened; `calls` replaces some of its calls */
+function trackedFs(calls: (pathOf: (fd: number) => string) => Partial<JournalFs>): JournalFs {
   const paths = new Map<number, string>()
-  const state = { failNextSync: false, noSpace: false, syncs: [] as string[], failedSync: [] as { path: string; at: number }[] }
-  const fs: JournalFs = {
+  return {
     ...nodeJournalFs,
     open: async (path, flags) => {
       const fd = await nodeJournalFs.open(path, flags)
       paths.set(fd, path)
       return fd
     },
+    ...calls((fd) => paths.get(fd) ?? '?'),
+  }
+}
+
+/** node fs with switchable faults; remembers which file each fdatasync was for */
+function faultyFs() {
+  const state = { failNextSync: false, noSpace: false, syncs: [] as string[], failedSync: [] as { path: string; at: number }[] }
+  const fs = trackedFs((pathOf) => ({
     write: (fd, buffer, offset, length, position) => (state.noSpace ? Promise.reject(errno('ENOSPC')) : nodeJournalFs.write(fd, buffer, offset, length, position)),
     fdatasync: async (fd) => {
-      const path = paths.get(fd) ?? '?'
+      const path = pathOf(fd)
       state.syncs.push(path)
       if (state.failNextSync) {
         state.failNextSync = false
@@ -74,7 +81,7 @@ function faultyFs() {
       }
       return nodeJournalFs.fdatasync(fd)
     },
-  }
+  }))
   return { fs, state }
 }
 
@@ -259,31 +266,24 @@ describe('Journal', () => {
   })
 
   it('the spare\'s zeros wait for the group in flight: one chunk at most while a group\'s fdatasync is pending', async () => {
-    const paths = new Map<number, string>()
     const spare = join(dir, '0000000002.seg')
     const log: string[] = []
     let held: (() => void) | undefined
     let hold = false
-    const fs: JournalFs = {
-      ...nodeJournalFs,
-      open: async (path, flags) => {
-        const fd = await nodeJournalFs.open(path, flags)
-        paths.set(fd, path)
-        return fd
-      },
+    const fs = trackedFs((pathOf) => ({
       // the spare's zeros settle at once (no disk): without the wait, every chunk would be written in a few turns
       write: (fd, buffer, offset, length, position) => {
-        if (paths.get(fd) !== spare) return nodeJournalFs.write(fd, buffer, offset, length, position)
+        if (pathOf(fd) !== spare) return nodeJournalFs.write(fd, buffer, offset, length, position)
         log.push('zeros')
         return Promise.resolve(length)
       },
       fdatasync: (fd) => {
-        if (paths.get(fd) === spare) return Promise.resolve()
+        if (pathOf(fd) === spare) return Promise.resolve()
         if (!hold) return nodeJournalFs.fdatasync(fd)
         log.push('group sync held')
         return new Promise((resolve) => (held = resolve))
       },
-    }
+    }))
     const j = await openJournal({ fs, segmentBytes: 16 * 1024 * 1024 })
     const big = Buffer.alloc(3 * 1024 * 1024, 7)
     for (let i = 0; i < 3; i++) await j.append(big, { open: false, payload: true }) // 9 of 16 MiB: the spare is being prepared
