@@ -11,9 +11,10 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import Database from 'better-sqlite3'
 
-const { file, synchronous, walLimitBytes } = workerData as { file: string; synchronous: string; walLimitBytes: number }
+const { file, synchronous, walLimitBytes, pageCacheMiB } = workerData as { file: string; synchronous: string; walLimitBytes: number; pageCacheMiB: number }
 const db = new Database(file)
 db.pragma('busy_timeout = 5000')
+db.pragma(`cache_size = -${pageCacheMiB * 1024}`)
 const pageSize = db.pragma('page_size', { simple: true }) as number
 db.pragma(`synchronous = ${synchronous}`)
 parentPort?.on('message', (m: unknown) => {

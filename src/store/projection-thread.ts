@@ -11,15 +11,19 @@ export interface ProjectionWorkerData {
   synchronous: 'FULL' | 'NORMAL'
   /** the main connection's wal_autocheckpoint (0 while the checkpoint thread runs) */
   autocheckpoint: number
+  /** store.pageCacheMiB, as on the main connection */
+  pageCacheMiB: number
 }
 
-type Ask = { t: 'apply'; buf: ArrayBuffer; durable: boolean } | { t: 'probe' } | { t: 'pages'; pages: number } | { t: 'stop' }
+type Ask = { t: 'apply'; buf: ArrayBuffer; durable: boolean } | { t: 'probe' } | { t: 'pages'; pages: number } | { t: 'cache' } | { t: 'stop' }
 export type ProjectionRequest = { id: number } & Ask
 
 export interface ProjectionReply {
   id: number
   result?: ProjectionResult
   grow?: boolean
+  /** the connection's page cache in KiB (the 'cache' request) */
+  cacheKiB?: number
   error?: { message: string; code?: string }
 }
 
@@ -121,6 +125,11 @@ export class ProjectionThread implements Projector {
     return new Promise((resolve) => this.#request({ t: 'pages', pages }, [], () => resolve()))
   }
 
+  /** the worker connection's page cache in KiB (tests: store.pageCacheMiB reaches it) */
+  pageCacheKiB(): Promise<number> {
+    return new Promise((resolve, reject) => this.#request({ t: 'cache' }, [], (r) => (r.cacheKiB !== undefined ? resolve(r.cacheKiB) : reject(errorOf(r)))))
+  }
+
   /** Closes the worker's connection (after the requests before it) and ends the thread. */
   async stop(): Promise<void> {
     if (this.#dead === undefined) await new Promise<void>((resolve) => this.#request({ t: 'stop' }, [], () => resolve()))
@@ -192,5 +201,5 @@ export function unpackBatch(buf: ArrayBuffer): ProjectionRecord[] {
 export function startProjector(store: SqliteStore, path: string, synchronous: 'FULL' | 'NORMAL', here: () => Projection, worker?: URL): Projector {
   const url = worker ?? workerBeside(import.meta.url, './projection-worker.js')
   if (url === undefined) return new ProjectionHere(here())
-  return new ProjectionThread(url, { path, synchronous, autocheckpoint: store.db.pragma('wal_autocheckpoint', { simple: true }) as number })
+  return new ProjectionThread(url, { path, synchronous, autocheckpoint: store.db.pragma('wal_autocheckpoint', { simple: true }) as number, pageCacheMiB: store.pageCacheMiB })
 }

@@ -9,8 +9,8 @@ import { SqliteStore } from './sqlite-store.js'
 import { unpackBatch } from './projection-thread.js'
 import type { ProjectionReply, ProjectionRequest, ProjectionWorkerData } from './projection-thread.js'
 
-const { path, synchronous, autocheckpoint, port } = workerData as ProjectionWorkerData & { port: MessagePort }
-const store = new SqliteStore({ path, commitIntervalMs: 0, commitBatch: 1, synchronous })
+const { path, synchronous, autocheckpoint, pageCacheMiB, port } = workerData as ProjectionWorkerData & { port: MessagePort }
+const store = new SqliteStore({ path, commitIntervalMs: 0, commitBatch: 1, synchronous, pageCacheMiB })
 // the main connection's setting: 0 while the checkpoint thread checkpoints (checkpointer.ts)
 store.db.pragma(`wal_autocheckpoint = ${autocheckpoint}`)
 const projection = new Projection(store, synchronous)
@@ -25,6 +25,8 @@ function answer(m: ProjectionRequest): ProjectionReply {
       case 'pages':
         store.db.pragma(`max_page_count = ${m.pages}`)
         return { id: m.id }
+      case 'cache':
+        return { id: m.id, cacheKiB: -(store.db.pragma('cache_size', { simple: true }) as number) }
       case 'stop':
         void store.close()
         return { id: m.id }
