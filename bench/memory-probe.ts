@@ -7,13 +7,14 @@
 //   npx tsx bench/memory-probe.ts --grow 25 --run DIR    (copies of every audit, quarantine, original and
 //       obligation row under new IDs and older times: 60k messages x 26 = a 1.6 GB gateway.db)
 //   npx tsx bench/memory-probe.ts --run DIR --seconds 60 --rate 1000 --from 60001 --label big
-// Options: --dedupe-window D (a new folder's dedupe.window, default 2m as the soak's).
+// Options: --dedupe-window D (a new folder's dedupe.window, default 2m as the soak's); --dist DIR (another
+// build of the gateway, e.g. the commit before a change, instead of dist/).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { Pool } from 'undici'
 import { hash52 } from '../dist/store/message-hash.js'
-import { metricSum, scrapeMetrics, startGatewayProcess, startSinkProcess } from './replay-procs.js'
+import { metricSum, scrapeMetrics, spawnNode, startGatewayProcess, startSinkProcess } from './replay-procs.js'
 import { writeGatewayRun } from './replay-run.js'
 import { loadTraffic } from './traffic.js'
 import { Laps, QUICK_TRAFFIC } from './traffic-laps.js'
@@ -93,7 +94,9 @@ if (argv.includes('--new') || !existsSync(configFile)) {
   writeFileSync(parties, readFileSync(parties, 'utf8').replace(/http:\/\/127\.0\.0\.1:\d+/g, new URL(sink.url).origin))
 }
 const t0 = performance.now()
-const gw = await startGatewayProcess(configFile)
+const DIST = arg('dist')
+const gw = DIST === undefined ? await startGatewayProcess(configFile)
+  : await spawnNode([join(DIST, 'cli/main.js'), 'serve', '--config', configFile], /listening on (http\S+)/, { DCC_GATEWAY_LOG_LEVEL: 'warn' })
 for (;;) {
   try {
     if ((await fetch(`${gw.url}/readyz`)).status === 200) break
@@ -107,6 +110,7 @@ const pool = new Pool(new URL(gw.url).origin, { connections: 64 })
 let ok = 0
 let fail = 0
 const rows: string[] = []
+const rssAt: [number, number][] = []
 const snap = async (tag: string) => {
   const s = status(gw.pid)
   let m = new Map<string, number>()
@@ -119,6 +123,7 @@ const snap = async (tag: string) => {
   const line = `${LABEL} ${tag} t=${((performance.now() - t0) / 1000).toFixed(1)} ok=${ok} fail=${fail} rss=${s.VmRSS} anon=${s.RssAnon} file=${s.RssFile} shm=${s.RssShmem} thr=${s.Threads} ` +
     `heapUsed=${mb('dccgw_nodejs_heap_size_used_bytes')} heapTotal=${mb('dccgw_nodejs_heap_size_total_bytes')} ext=${mb('dccgw_nodejs_external_memory_bytes')} spool=${metricSum(m, 'dccgw_spool_depth')} lag=${metricSum(m, 'dccgw_projection_lag_records')}`
   rows.push(line)
+  if (s.VmRSS !== undefined) rssAt.push([(performance.now() - t0) / 1000, s.VmRSS])
   console.log(line)
 }
 await snap(`ready(${readyS.toFixed(1)}s)`)
@@ -150,6 +155,8 @@ await sleep(4000)
 sampling = false
 await sampler
 await snap('end')
+const late = rssAt.filter(([t]) => t >= 25).map(([, r]) => r).sort((a, b) => a - b)
+console.log(`SUMMARY ${LABEL}: RSS from 25 s on: lowest ${late[0]} MiB, median ${late[Math.floor((late.length - 1) / 2)]} MiB, at the end ${rssAt.at(-1)?.[1]} MiB`)
 await pool.close()
 await gw.stop()
 await sink.stop()
