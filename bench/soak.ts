@@ -374,7 +374,13 @@ function slope(points: [number, number][]): number {
   return den === 0 ? NaN : num / den
 }
 
-interface Trend { samples: number; fromS: number; toS: number; median: number; slopePerMin: number; growthOverPeriod: number; growthPct: number; flat: boolean; perIncarnationMedians: number[] }
+interface Trend {
+  samples: number; fromS: number; toS: number; median: number; slopePerMin: number; growthOverPeriod: number; growthPct: number; flat: boolean; perIncarnationMedians: number[]
+  /** the slope of each incarnation's lowest steady sample (after its collections), per minute: what stays once the heap's sawtooth is left out */
+  minimaSlopePerMin: number
+  /** the slope of the value against the machine's 1-minute load average (per unit of load): a loaded machine lets the heap grow further between collections */
+  perLoadUnit: number
+}
 
 /** Steady-state samples (>= 10 s after a restart, after the warm-up): slope, and the 10% rule. */
 function trend(samples: Sample[], warmupS: number, value: (s: Sample) => number | null): Trend {
@@ -385,11 +391,15 @@ function trend(samples: Sample[], warmupS: number, value: (s: Sample) => number 
   const span = pts.length > 1 ? pts[pts.length - 1]![0] - pts[0]![0] : 0
   const byInc = new Map<number, number[]>()
   for (const s of steady) byInc.set(s.incarnation, [...(byInc.get(s.incarnation) ?? []), value(s)!])
+  const firstT = new Map<number, number>()
+  for (const s of steady) if (!firstT.has(s.incarnation)) firstT.set(s.incarnation, s.t / 60)
+  const minima = [...byInc].map(([n, v]) => [firstT.get(n)!, Math.min(...v)] as [number, number])
   const growth = b * span
   return {
     samples: pts.length, fromS: steady[0]?.t ?? NaN, toS: steady.at(-1)?.t ?? NaN, median: round(med, 2)!, slopePerMin: round(b, 3)!,
     growthOverPeriod: round(growth, 2)!, growthPct: round((100 * growth) / med, 1)!, flat: Number.isFinite(growth) && Math.abs(growth) < 0.1 * med,
     perIncarnationMedians: [...byInc.values()].map((v) => round(median(v), 1)!),
+    minimaSlopePerMin: round(slope(minima), 3)!, perLoadUnit: round(slope(steady.map((s) => [s.load1, value(s)!] as [number, number])), 2)!,
   }
 }
 
@@ -622,6 +632,7 @@ function memory(samples: Sample[], warmupS: number) {
   return {
     rule: `flat = least-squares slope of the samples taken >= ${STEADY_AFTER_RESTART_S} s after each restart and after ${warmupS.toFixed(0)} s of the run, times that period, under 10% of their median`,
     rssMiB: trend(samples, warmupS, (s) => s.rssMiB),
+    load1SlopePerMin: round(slope(samples.filter((s) => s.t >= warmupS).map((s) => [s.t / 60, s.load1] as [number, number])), 3),
     journalBytes: trend(samples, warmupS, (s) => s.journalBytes),
     dataDirMiB: trend(samples, warmupS, (s) => s.dataDirMiB),
     /** RSS bytes per message answered 200 so far: steady samples, and samples in the first 5 s after a restart (the state rebuilt at start) */
@@ -688,6 +699,10 @@ function markdown(r: Result): string {
         'accepted (about 300 bytes each, bench/results/soak.before-dedupe-fix.md) until the window is full, then holds.']
       : []),
     `Steady-state RSS per incarnation (median, MiB): ${m.rssMiB.perIncarnationMedians.join(', ')}.`,
+    ...(m.rssMiB.minimaSlopePerMin !== undefined
+      ? [`Not judged, to read the slope: the lowest steady sample of each incarnation (after its heap's collections) grows ${m.rssMiB.minimaSlopePerMin} MiB/min; ` +
+        `RSS against the machine's 1-minute load average: ${m.rssMiB.perLoadUnit} MiB per unit of load (the load's own slope: ${m.load1SlopePerMin} per minute).`]
+      : []),
     `RSS against messages answered 200 so far (least squares): ${m.rssBytesPerMessage.steady} bytes per message in the steady samples, ${m.rssBytesPerMessage.afterRestart} bytes per message in the first 5 s after a restart (what a start rebuilds).`,
     '',
   ].join('\n')

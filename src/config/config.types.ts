@@ -257,6 +257,10 @@ export interface GatewayConfig {
      */
     checkpointIntervalMs?: number;
     /**
+     * SQLite page cache of each connection to gateway.db (the main one, the projection worker's, the checkpoint worker's), in MiB. SQLite fills it as the database grows past it, so up to three times this is part of the gateway's steady RSS (docs/operations.md, the soak).
+     */
+    pageCacheMiB?: number;
+    /**
      * SQLite synchronous pragma: FULL fsyncs every commit (a 200 survives power loss), NORMAL survives a process crash.
      */
     synchronous?: "FULL" | "NORMAL";

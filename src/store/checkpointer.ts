@@ -15,6 +15,8 @@ export interface CheckpointerOptions {
   walLimitBytes?: number
   /** the worker's entry, used as given (tests); default the compiled checkpoint-worker.js beside this file */
   worker?: URL
+  /** the worker connection's page cache (store.pageCacheMiB) */
+  pageCacheMiB: number
 }
 
 /**
@@ -33,7 +35,7 @@ export interface CheckpointerOptions {
  */
 export class Checkpointer {
   readonly #url: URL | undefined
-  readonly #data: { file: string; synchronous: string; walLimitBytes: number }
+  readonly #data: { file: string; synchronous: string; walLimitBytes: number; pageCacheMiB: number }
   #worker: Worker | undefined
   #timer: ClockTimer | undefined
   /** the checkpoint the worker is running, if any (never two at once) */
@@ -44,7 +46,7 @@ export class Checkpointer {
 
   constructor(db: Database, opts: CheckpointerOptions) {
     const js = opts.worker ?? workerBeside(import.meta.url, './checkpoint-worker.js')
-    this.#data = { file: opts.file, synchronous: opts.synchronous, walLimitBytes: opts.walLimitBytes ?? 64 * 1024 * 1024 }
+    this.#data = { file: opts.file, synchronous: opts.synchronous, walLimitBytes: opts.walLimitBytes ?? 64 * 1024 * 1024, pageCacheMiB: opts.pageCacheMiB }
     if (opts.intervalMs <= 0 || js === undefined) return
     this.#url = js
     db.pragma('wal_autocheckpoint = 0')

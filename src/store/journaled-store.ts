@@ -9,7 +9,7 @@ import type { Seen } from './dedupe-memory.js'
 import { MemorySpool } from './memory-spool.js'
 import { Projection } from './projection.js'
 import type { ProjectionRecord } from './projection.js'
-import { startProjector } from './projection-thread.js'
+import { ProjectionThread, startProjector } from './projection-thread.js'
 import type { Applied, Projector } from './projection-thread.js'
 import type { ObligationEventRow, QuarantineFilter, StaleCosRow } from './queries.js'
 import type { AuditEntry, AuditPageFilter, DecisionMinute, QuarantineReasonCount } from './console-queries.js'
@@ -231,6 +231,12 @@ export class JournaledStore extends SqliteStore {
   /** whether the projection runs in its worker thread (tests) */
   get projectionThreaded(): boolean {
     return this.#projector?.threaded ?? false
+  }
+
+  /** the page cache of the projection's connection in KiB: the worker's, or this one's from source (tests) */
+  projectionPageCacheKiB(): Promise<number> {
+    if (this.#projector instanceof ProjectionThread) return this.#projector.pageCacheKiB()
+    return Promise.resolve(-(this.db.pragma('cache_size', { simple: true }) as number))
   }
 
   /** messages the dedupe memory holds (tests) */

@@ -1,5 +1,6 @@
 // Migration 8: the `messages` audit rows move from a random TEXT primary key to a rowid table in
 // arrival order, found by a hash of the message ID (docs/journal.md, "Projection").
+// Migration 9: the obligation counts of every /metrics scrape read an index alone (docs/operations.md, the soak).
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,6 +8,7 @@ import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { hash52 } from './message-hash.js'
 import { migrate } from './migrations.js'
+import { OBLIGATION_COUNTS_SQL } from './queries.js'
 import { SqliteStore } from './sqlite-store.js'
 import type { AcceptedRecord } from './types.js'
 
@@ -43,7 +45,7 @@ describe('migration 8: messages in arrival order with a hash index', () => {
       const rows = store.db.prepare('SELECT id, id_hash AS h, message_id AS m FROM messages ORDER BY id').all() as { id: number; h: number; m: string }[]
       expect(rows.map((r) => r.m)).toEqual(['zz-first', 'aa-second', 'mm-third'])
       for (const r of rows) expect(r.h).toBe(hash52(r.m))
-      expect(store.db.pragma('user_version', { simple: true })).toBe(8)
+      expect(store.db.pragma('user_version', { simple: true })).toBe(9)
       expect(await store.commitAccepted(dropped('aa-second', 4_000))).toMatchObject({ decision: 'quarantine', reason: 'unknown-device', quarantineId: 'q-1', duplicate: true })
       expect(await store.commitAccepted(dropped('new-one', 5_000))).toMatchObject({ decision: 'drop', duplicate: false })
       expect(await store.commitAccepted(dropped('new-one', 6_000))).toMatchObject({ duplicate: true })
@@ -65,6 +67,35 @@ describe('migration 8: messages in arrival order with a hash index', () => {
       expect(await store.commitAccepted(dropped('second', 2))).toMatchObject({ duplicate: false })
       expect(await store.commitAccepted(dropped('second', 3))).toMatchObject({ duplicate: true })
       expect(store.db.prepare('SELECT COUNT(*) FROM messages WHERE id_hash = ?').pluck().get(hash52('second'))).toBe(2)
+    } finally {
+      await store.close()
+    }
+  })
+})
+
+describe('migration 9: the obligation counts from an index', () => {
+  it('counts per type and status with one walk of obligations_counts (no table row read, no sort), pending past due as overdue', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dccgw-migrate-'))
+    dirs.push(dir)
+    const store = new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 16, synchronous: 'NORMAL' })
+    try {
+      const plan = (store.db.prepare(`EXPLAIN QUERY PLAN ${OBLIGATION_COUNTS_SQL}`).all(0) as { detail: string }[]).map((r) => r.detail)
+      expect(plan).toEqual(['SCAN obligations USING COVERING INDEX obligations_counts'])
+      const insert = store.db.prepare(`INSERT INTO obligations (id, type, status, to_party, created_at, due_at, notice, text) VALUES (?, ?, ?, 'BRITE', 0, ?, '{}', '')`)
+      insert.run('a', 'critical-forward', 'open', 100) // past due at 500: overdue
+      insert.run('b', 'critical-forward', 'notified', 200) // past due: overdue
+      insert.run('c', 'critical-forward', 'open', 900) // not yet due
+      insert.run('d', 'critical-forward', 'overdue', 50) // overdue already
+      insert.run('e', 'critical-forward', 'acknowledged', 100) // done: never overdue
+      insert.run('f', 'install-code', 'escalated', 1000)
+      const counts = await store.obligationCounts(500)
+      expect(counts).toHaveLength(4)
+      expect(counts).toEqual(expect.arrayContaining([
+        { type: 'critical-forward', status: 'open', n: 1 },
+        { type: 'critical-forward', status: 'overdue', n: 3 },
+        { type: 'critical-forward', status: 'acknowledged', n: 1 },
+        { type: 'install-code', status: 'escalated', n: 1 },
+      ]))
     } finally {
       await store.close()
     }

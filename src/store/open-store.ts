@@ -32,6 +32,7 @@ export async function openStore(config: Config, opts: OpenStoreOptions = {}): Pr
     commitIntervalMs: opts.commitIntervalMs ?? config.store.commitIntervalMs,
     commitBatch: config.store.commitBatch,
     synchronous: config.store.synchronous,
+    pageCacheMiB: config.store.pageCacheMiB,
     ...(opts.clock !== undefined && { clock: opts.clock }),
   }
   // The serving gateway writes through the journal (journaled-store.ts); the CLI reads and acts on

@@ -12,6 +12,8 @@ export interface ProjectionWorkerData {
   synchronous: 'FULL' | 'NORMAL'
   /** the main connection's wal_autocheckpoint (0 while the checkpoint thread runs) */
   autocheckpoint: number
+  /** store.pageCacheMiB, as on the main connection */
+  pageCacheMiB: number
 }
 
 type Ask =
@@ -20,6 +22,7 @@ type Ask =
   | { t: 'pages'; pages: number }
   | { t: 'transitions'; list: readonly ObligationTransition[]; now: number; actor: string }
   | { t: 'due'; now: number }
+  | { t: 'cache' }
   | { t: 'stop' }
 export type ProjectionRequest = { id: number } & Ask
 
@@ -31,6 +34,8 @@ export interface ProjectionReply {
   ids?: string[]
   /** a due request's rows */
   rows?: ObligationRow[]
+  /** the connection's page cache in KiB (the 'cache' request) */
+  cacheKiB?: number
   error?: { message: string; code?: string }
 }
 
@@ -151,6 +156,11 @@ export class ProjectionThread implements Projector {
     return new Promise((resolve, reject) => this.#request({ t: 'due', now }, [], (r) => (r.rows !== undefined ? resolve(r.rows) : reject(errorOf(r)))))
   }
 
+  /** the worker connection's page cache in KiB (tests: store.pageCacheMiB reaches it) */
+  pageCacheKiB(): Promise<number> {
+    return new Promise((resolve, reject) => this.#request({ t: 'cache' }, [], (r) => (r.cacheKiB !== undefined ? resolve(r.cacheKiB) : reject(errorOf(r)))))
+  }
+
   /** Closes the worker's connection (after the requests before it) and ends the thread. */
   async stop(): Promise<void> {
     if (this.#dead === undefined) await new Promise<void>((resolve) => this.#request({ t: 'stop' }, [], () => resolve()))
@@ -222,5 +232,5 @@ export function unpackBatch(buf: ArrayBuffer): ProjectionRecord[] {
 export function startProjector(store: SqliteStore, path: string, synchronous: 'FULL' | 'NORMAL', here: () => Projection, worker?: URL): Projector {
   const url = worker ?? workerBeside(import.meta.url, './projection-worker.js')
   if (url === undefined) return new ProjectionHere(here())
-  return new ProjectionThread(url, { path, synchronous, autocheckpoint: store.db.pragma('wal_autocheckpoint', { simple: true }) as number })
+  return new ProjectionThread(url, { path, synchronous, autocheckpoint: store.db.pragma('wal_autocheckpoint', { simple: true }) as number, pageCacheMiB: store.pageCacheMiB })
 }

@@ -11,9 +11,9 @@ import { unpackBatch } from './projection-thread.js'
 import type { ProjectionReply, ProjectionRequest, ProjectionWorkerData } from './projection-thread.js'
 import type { ObligationTransition } from './types.js'
 
-const { path, synchronous, autocheckpoint, port } = workerData as ProjectionWorkerData & { port: MessagePort }
+const { path, synchronous, autocheckpoint, pageCacheMiB, port } = workerData as ProjectionWorkerData & { port: MessagePort }
 runInBackground()
-const store = new SqliteStore({ path, commitIntervalMs: 0, commitBatch: 1, synchronous })
+const store = new SqliteStore({ path, commitIntervalMs: 0, commitBatch: 1, synchronous, pageCacheMiB })
 // the main connection's setting: 0 while the checkpoint thread checkpoints (checkpointer.ts)
 store.db.pragma(`wal_autocheckpoint = ${autocheckpoint}`)
 const projection = new Projection(store, synchronous)
@@ -33,6 +33,8 @@ function answer(m: ProjectionRequest): ProjectionReply {
       case 'pages':
         store.db.pragma(`max_page_count = ${m.pages}`)
         return { id: m.id }
+      case 'cache':
+        return { id: m.id, cacheKiB: -(store.db.pragma('cache_size', { simple: true }) as number) }
       case 'stop':
         void store.close()
         return { id: m.id }

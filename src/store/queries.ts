@@ -96,13 +96,35 @@ export function getObligation(db: Database, id: string): ObligationRow | undefin
   return r === undefined ? undefined : toObligation(r as Omit<ObligationRow, 'notice'> & { notice: string })
 }
 
+const PENDING: ReadonlySet<ObligationStatus> = new Set(['open', 'notified', 'escalated'])
+
+/** the query behind obligationCounts (tests: its plan) */
+export const OBLIGATION_COUNTS_SQL = 'SELECT type, status, COUNT(*) AS n, SUM(due_at < ?) AS late FROM obligations GROUP BY type, status'
+
+/**
+ * Per type and status, a pending obligation past its due time counted as overdue (the
+ * `dccgw_obligations` gauge, refreshed at every scrape). One walk of the obligations_counts index
+ * in its own order (migrations.ts, 9): grouping by the CASE of the status made SQLite read every
+ * row of the table and sort them, ~100 ms of the event loop and the whole table through the
+ * connection's page cache at every scrape with 169k obligations; the index walk takes ~20 ms.
+ */
 export function obligationCounts(db: Database, now: number): { type: string; status: ObligationStatus; n: number }[] {
-  return db
-    .prepare(
-      `SELECT type, CASE WHEN status IN ('open', 'notified', 'escalated') AND due_at < ? THEN 'overdue' ELSE status END AS status, COUNT(*) AS n
-       FROM obligations GROUP BY 1, 2`,
-    )
-    .all(now) as { type: string; status: ObligationStatus; n: number }[]
+  const groups = db.prepare(OBLIGATION_COUNTS_SQL).all(now) as { type: string; status: ObligationStatus; n: number; late: number }[]
+  const out = new Map<string, { type: string; status: ObligationStatus; n: number }>()
+  const add = (type: string, status: ObligationStatus, n: number) => {
+    if (n === 0) return
+    const k = `${type} ${status}`
+    const c = out.get(k)
+    if (c === undefined) out.set(k, { type, status, n })
+    else c.n += n
+  }
+  for (const g of groups) {
+    if (PENDING.has(g.status)) {
+      add(g.type, g.status, g.n - g.late)
+      add(g.type, 'overdue', g.late)
+    } else add(g.type, g.status, g.n)
+  }
+  return [...out.values()]
 }
 
 /**

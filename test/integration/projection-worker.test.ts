@@ -63,6 +63,20 @@ const LATER = Date.now() + 86_400_000
 const mainChanges = (s: JournaledStore) => s.db.prepare('SELECT total_changes()').pluck().get() as number
 
 describe('projection worker', () => {
+  it('its connection has the page cache store.pageCacheMiB gives (not better-sqlite3\'s 16 MB)', async () => {
+    for (const [pageCacheMiB, kib] of [[undefined, 4096], [3, 3072]] as const) {
+      const s = await JournaledStore.open({
+        path: tempDir('dccgw-pw-cache-'), commitIntervalMs: 5, commitBatch: 64, synchronous: 'NORMAL', ...(pageCacheMiB !== undefined && { pageCacheMiB }),
+      })
+      try {
+        expect(s.projectionThreaded).toBe(true)
+        expect(await s.projectionPageCacheKiB()).toBe(kib)
+      } finally {
+        await s.close()
+      }
+    }
+  })
+
   it('applies the batches on its own connection; reads and flushProjection wait for it', async () => {
     const dir = tempDir('dccgw-projw-')
     const s = await open(dir, 1e9) // projects only when a read or a flush asks
