@@ -81,10 +81,23 @@ export function startSink(port = 0): Promise<{ url: string; close(): Promise<voi
 }
 
 /** Fetches and parses every receipt from a sink. */
+/**
+ * The sink's receipts, read line by line: a soak's millions of receipts pass V8's longest string
+ * (512 MB) as one text (ERR_STRING_TOO_LONG after 5.4M messages).
+ */
 export async function fetchReceipts(sinkUrl: string): Promise<Receipt[]> {
   const res = await fetch(`${sinkUrl}/_receipts`)
-  const text = await res.text()
-  return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Receipt)
+  const out: Receipt[] = []
+  const decoder = new TextDecoder()
+  let rest = ''
+  const take = (text: string) => {
+    const lines = (rest + text).split('\n')
+    rest = lines.pop()!
+    for (const l of lines) if (l !== '') out.push(JSON.parse(l) as Receipt)
+  }
+  for await (const chunk of res.body!) take(decoder.decode(chunk as Uint8Array, { stream: true }))
+  take(decoder.decode() + '\n')
+  return out
 }
 
 export async function resetSink(sinkUrl: string): Promise<void> {
