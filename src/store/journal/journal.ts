@@ -448,8 +448,7 @@ export class Journal {
           if (written !== bytes) throw new Error(`short write: ${written} of ${bytes} bytes`)
           await this.#fs.fdatasync(this.#fd)
         } catch (err) {
-          this.#groupInFlight = false
-          this.#releaseZeros()
+          this.#groupIoDone()
           // Never retried: after a failed fsync the kernel may have marked the pages clean. The
           // group's sequence numbers are reused in a new segment; this one ends at its last durable record.
           this.#nextSeq = firstSeq
@@ -459,8 +458,7 @@ export class Journal {
           if (this.#appendsQueued()) continue
           return
         }
-        this.#groupInFlight = false
-        this.#releaseZeros()
+        this.#groupIoDone()
         if (fresh) seg.end = SEGMENT_HEADER_BYTES
         let off = seg.end
         for (const [k, e] of group.entries()) {
@@ -482,7 +480,6 @@ export class Journal {
       // synchronously after the last queue check (no await in between): an append queued from
       // here on, even by a continuation of one just resolved, kicks a new run
       this.#busy = false
-      this.#releaseZeros()
     }
   }
 
@@ -650,7 +647,9 @@ export class Journal {
     return new Promise((resolve) => this.#zerosWaiting.push(resolve))
   }
 
-  #releaseZeros(): void {
+  /** A group's writev + fdatasync has returned (either way): the chunks of zeros waiting for it go on. */
+  #groupIoDone(): void {
+    this.#groupInFlight = false
     if (this.#zerosWaiting.length === 0) return
     const waiting = this.#zerosWaiting
     this.#zerosWaiting = []
