@@ -1,9 +1,11 @@
 import type { Database, Statement } from 'better-sqlite3'
 import type { AuditFilter, AuditRow, ObligationListStatus, ObligationRow, ObligationStatus, QuarantineRow } from './types.js'
-import { DONE_STATUSES } from './types.js'
+import { DONE_STATUSES, PENDING_STATUSES } from './types.js'
 import { badRequest } from './store-error.js'
 
-const DONE_SQL = DONE_STATUSES.map((s) => `'${s}'`).join(', ')
+const sqlList = (statuses: readonly ObligationStatus[]): string => statuses.map((s) => `'${s}'`).join(', ')
+const DONE_SQL = sqlList(DONE_STATUSES)
+const PENDING_SQL = sqlList(PENDING_STATUSES)
 
 // Read-side queries for the admin API and the CLI. Writes go through the commit queue.
 
@@ -96,8 +98,6 @@ export function getObligation(db: Database, id: string): ObligationRow | undefin
   return r === undefined ? undefined : toObligation(r as Omit<ObligationRow, 'notice'> & { notice: string })
 }
 
-const PENDING: ReadonlySet<ObligationStatus> = new Set(['open', 'notified', 'escalated'])
-
 /** the query behind obligationCounts (tests: its plan) */
 export const OBLIGATION_COUNTS_SQL = 'SELECT type, status, COUNT(*) AS n, SUM(due_at < ?) AS late FROM obligations GROUP BY type, status'
 
@@ -119,7 +119,7 @@ export function obligationCounts(db: Database, now: number): { type: string; sta
     else c.n += n
   }
   for (const g of groups) {
-    if (PENDING.has(g.status)) {
+    if (PENDING_STATUSES.includes(g.status)) {
       add(g.type, g.status, g.n - g.late)
       add(g.type, 'overdue', g.late)
     } else add(g.type, g.status, g.n)
@@ -137,7 +137,7 @@ const dueStatements = new WeakMap<Database, Statement>()
 export function dueObligations(db: Database, now: number, limit = 500): ObligationRow[] {
   let due = dueStatements.get(db)
   if (due === undefined) {
-    due = db.prepare(`SELECT ${OBLIGATION_COLUMNS} FROM obligations WHERE status IN ('open', 'notified', 'escalated') AND due_at < ? ORDER BY due_at LIMIT ?`)
+    due = db.prepare(`SELECT ${OBLIGATION_COLUMNS} FROM obligations WHERE status IN (${PENDING_SQL}) AND due_at < ? ORDER BY due_at LIMIT ?`)
     dueStatements.set(db, due)
   }
   const rows = due.all(now, limit)

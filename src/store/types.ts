@@ -80,6 +80,12 @@ export type ObligationStatus = 'open' | 'notified' | 'acknowledged' | 'overdue' 
  */
 export const DONE_STATUSES: readonly ObligationStatus[] = ['acknowledged', 'redirected', 'closed']
 
+/**
+ * Statuses whose deadline is still watched: past `due_at` the obligation counts as overdue and the
+ * timer escalates it (docs/obligations.md).
+ */
+export const PENDING_STATUSES: readonly ObligationStatus[] = ['open', 'notified', 'escalated']
+
 /** The subject that links a critical-quarantined obligation to its quarantine row. */
 export const quarantineSubject = (quarantineId: string): string => `critical-quarantined:${quarantineId}`
 

@@ -1,7 +1,7 @@
 import type { KvWatchEntry } from '@nats-io/kv'
 import type { ObligationEventRow } from '../queries.js'
 import type { ObligationDraft, ObligationEvent, ObligationListStatus, ObligationRow, ObligationStatus, ObligationTransition } from '../types.js'
-import { DONE_STATUSES } from '../types.js'
+import { DONE_STATUSES, PENDING_STATUSES } from '../types.js'
 import { derivedUuid } from './ids.js'
 import { fromJson, spoolHeaders, toJson } from './records.js'
 import type { Topology } from './topology.js'
@@ -119,7 +119,7 @@ export class ObligationMirror {
 }
 
 function pendingPastDue(r: ObligationRow, now: number): boolean {
-  return (r.status === 'open' || r.status === 'notified' || r.status === 'escalated') && r.dueAt < now
+  return PENDING_STATUSES.includes(r.status) && r.dueAt < now
 }
 
 /** Applies scheduler transitions by compare-and-set; returns the ids this instance changed. */
