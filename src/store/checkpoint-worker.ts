@@ -11,12 +11,13 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import Database from 'better-sqlite3'
 import { runInBackground } from '../threads/index.js'
+import { setPageCache } from './page-cache.js'
 
 const { file, synchronous, walLimitBytes, pageCacheMiB } = workerData as { file: string; synchronous: string; walLimitBytes: number; pageCacheMiB: number }
 runInBackground()
 const db = new Database(file)
 db.pragma('busy_timeout = 5000')
-db.pragma(`cache_size = -${pageCacheMiB * 1024}`)
+setPageCache(db, pageCacheMiB)
 const pageSize = db.pragma('page_size', { simple: true }) as number
 db.pragma(`synchronous = ${synchronous}`)
 parentPort?.on('message', (m: unknown) => {

@@ -7,6 +7,7 @@ import type { DeliveryRef, JournalFact } from './journal-record.js'
 import { DedupeMemory } from './dedupe-memory.js'
 import type { Seen } from './dedupe-memory.js'
 import { MemorySpool } from './memory-spool.js'
+import { pageCacheKiB } from './page-cache.js'
 import { Projection } from './projection.js'
 import type { ProjectionRecord } from './projection.js'
 import { ProjectionThread, startProjector } from './projection-thread.js'
@@ -236,7 +237,7 @@ export class JournaledStore extends SqliteStore {
   /** the page cache of the projection's connection in KiB: the worker's, or this one's from source (tests) */
   projectionPageCacheKiB(): Promise<number> {
     if (this.#projector instanceof ProjectionThread) return this.#projector.pageCacheKiB()
-    return Promise.resolve(-(this.db.pragma('cache_size', { simple: true }) as number))
+    return Promise.resolve(pageCacheKiB(this.db))
   }
 
   /** messages the dedupe memory holds (tests) */

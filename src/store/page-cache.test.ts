@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { JournaledStore } from './journaled-store.js'
-import { DEFAULT_PAGE_CACHE_MIB, SqliteStore } from './sqlite-store.js'
+import { DEFAULT_PAGE_CACHE_MIB, pageCacheKiB } from './page-cache.js'
+import { SqliteStore } from './sqlite-store.js'
 
 const dirs: string[] = []
 afterEach(() => {
@@ -17,7 +18,6 @@ const dir = () => {
   dirs.push(d)
   return d
 }
-const cacheKiB = (s: SqliteStore) => -(s.db.pragma('cache_size', { simple: true }) as number)
 
 describe('the page cache of a connection to gateway.db', () => {
   it('is 4 MiB unless store.pageCacheMiB says otherwise, not the 16 MB better-sqlite3 is built with', async () => {
@@ -25,8 +25,8 @@ describe('the page cache of a connection to gateway.db', () => {
     const a = new SqliteStore({ path: dir(), commitIntervalMs: 0, commitBatch: 16, synchronous: 'NORMAL' })
     const b = new SqliteStore({ path: dir(), commitIntervalMs: 0, commitBatch: 16, synchronous: 'NORMAL', pageCacheMiB: 3 })
     try {
-      expect(cacheKiB(a)).toBe(4 * 1024)
-      expect(cacheKiB(b)).toBe(3 * 1024)
+      expect(pageCacheKiB(a.db)).toBe(4 * 1024)
+      expect(pageCacheKiB(b.db)).toBe(3 * 1024)
     } finally {
       await a.close()
       await b.close()

@@ -5,6 +5,7 @@
 import type { MessagePort } from 'node:worker_threads'
 import { workerData } from 'node:worker_threads'
 import { runInBackground } from '../threads/index.js'
+import { pageCacheKiB } from './page-cache.js'
 import { Projection } from './projection.js'
 import { SqliteStore } from './sqlite-store.js'
 import { unpackBatch } from './projection-thread.js'
@@ -34,7 +35,7 @@ function answer(m: ProjectionRequest): ProjectionReply {
         store.db.pragma(`max_page_count = ${m.pages}`)
         return { id: m.id }
       case 'cache':
-        return { id: m.id, cacheKiB: -(store.db.pragma('cache_size', { simple: true }) as number) }
+        return { id: m.id, cacheKiB: pageCacheKiB(store.db) }
       case 'stop':
         void store.close()
         return { id: m.id }

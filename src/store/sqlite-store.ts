@@ -7,6 +7,7 @@ import { systemClock } from '../clock/index.js'
 import type { Clock } from '../clock/index.js'
 import { CommitQueue } from './commit-queue.js'
 import { Checkpointer } from './checkpointer.js'
+import { DEFAULT_PAGE_CACHE_MIB, setPageCache } from './page-cache.js'
 import { migrate } from './migrations.js'
 import { decisionRecord } from './decision-record.js'
 import { hash52 } from './message-hash.js'
@@ -44,14 +45,6 @@ export interface StoreOptions {
   /** store.pageCacheMiB: SQLite's page cache on each connection to gateway.db (default 4 MiB) */
   pageCacheMiB?: number
 }
-
-/**
- * SQLite's page cache per connection unless store.pageCacheMiB says otherwise. better-sqlite3 is
- * built with 16 MB (SQLITE_DEFAULT_CACHE_SIZE=-16000), and each connection fills it as
- * gateway.db grows: three connections (main, projection worker, checkpoint worker) grew the
- * gateway's RSS by ~40 MiB between a fresh store and a 1.6 GB one (docs/operations.md, the soak).
- */
-export const DEFAULT_PAGE_CACHE_MIB = 4
 
 type StatementName =
   | 'insertMessage' | 'messageById' | 'insertSpool' | 'insertQuarantine' | 'insertOriginal' | 'insertObligation'
@@ -155,7 +148,7 @@ export class SqliteStore implements GatewayStore {
     this.db.pragma('secure_delete = ON')
     this.db.pragma('busy_timeout = 5000')
     this.pageCacheMiB = opts.pageCacheMiB ?? DEFAULT_PAGE_CACHE_MIB
-    this.db.pragma(`cache_size = -${this.pageCacheMiB * 1024}`)
+    setPageCache(this.db, this.pageCacheMiB)
     migrate(this.db)
     this.sql = prepare(this.db)
     this.queue = new CommitQueue(this.db, opts.commitIntervalMs, opts.commitBatch)
