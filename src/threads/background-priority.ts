@@ -13,11 +13,10 @@ export const BACKGROUND_NICE = 10
  * Raising one's own nice value needs no privilege; where the platform refuses, the thread keeps
  * its priority (a scheduling preference, not a correctness matter).
  */
-export function runInBackground(): boolean {
+export function runInBackground(): void {
   try {
     setPriority(0, BACKGROUND_NICE)
-    return true
   } catch {
-    return false
+    // refused: the thread keeps its priority
   }
 }
