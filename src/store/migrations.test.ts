@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { hash52 } from './message-hash.js'
 import { migrate } from './migrations.js'
 import { OBLIGATION_COUNTS_SQL } from './queries.js'
@@ -96,6 +96,12 @@ describe('migration 9: the obligation counts from an index', () => {
         { type: 'critical-forward', status: 'acknowledged', n: 1 },
         { type: 'install-code', status: 'escalated', n: 1 },
       ]))
+      // read at every scrape and every timer check: prepared once per connection, not at each read
+      await store.dueObligations(500)
+      const prepare = vi.spyOn(store.db, 'prepare')
+      expect(await store.obligationCounts(600)).toHaveLength(4)
+      expect((await store.dueObligations(600)).map((o) => o.id).sort()).toEqual(['a', 'b'])
+      expect(prepare).not.toHaveBeenCalled()
     } finally {
       await store.close()
     }

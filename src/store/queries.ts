@@ -98,6 +98,17 @@ export function getObligation(db: Database, id: string): ObligationRow | undefin
   return r === undefined ? undefined : toObligation(r as Omit<ObligationRow, 'notice'> & { notice: string })
 }
 
+const statements = new WeakMap<Database, Map<string, Statement>>()
+
+/** A statement run on a timer or at every scrape: prepared once per connection, not at each run. */
+function preparedOnce(db: Database, sql: string): Statement {
+  let byConnection = statements.get(db)
+  if (byConnection === undefined) statements.set(db, (byConnection = new Map()))
+  let st = byConnection.get(sql)
+  if (st === undefined) byConnection.set(sql, (st = db.prepare(sql)))
+  return st
+}
+
 /** the query behind obligationCounts (tests: its plan) */
 export const OBLIGATION_COUNTS_SQL = 'SELECT type, status, COUNT(*) AS n, SUM(due_at < ?) AS late FROM obligations GROUP BY type, status'
 
@@ -109,7 +120,7 @@ export const OBLIGATION_COUNTS_SQL = 'SELECT type, status, COUNT(*) AS n, SUM(du
  * connection's page cache at every scrape with 169k obligations; the index walk takes ~20 ms.
  */
 export function obligationCounts(db: Database, now: number): { type: string; status: ObligationStatus; n: number }[] {
-  const groups = db.prepare(OBLIGATION_COUNTS_SQL).all(now) as { type: string; status: ObligationStatus; n: number; late: number }[]
+  const groups = preparedOnce(db, OBLIGATION_COUNTS_SQL).all(now) as { type: string; status: ObligationStatus; n: number; late: number }[]
   const out = new Map<string, { type: string; status: ObligationStatus; n: number }>()
   const add = (type: string, status: ObligationStatus, n: number) => {
     if (n === 0) return
@@ -131,16 +142,11 @@ export function obligationCounts(db: Database, now: number): { type: string; sta
  * Obligations the scheduler must look at: not acknowledged, past due, and not already overdue
  * with no contact level left (status 'overdue' is terminal until someone acknowledges).
  */
-const dueStatements = new WeakMap<Database, Statement>()
+const DUE_OBLIGATIONS_SQL = `SELECT ${OBLIGATION_COLUMNS} FROM obligations WHERE status IN (${PENDING_SQL}) AND due_at < ? ORDER BY due_at LIMIT ?`
 
 /** Run by the obligation timer on every check (and by each late alert's): prepared once per connection. */
 export function dueObligations(db: Database, now: number, limit = 500): ObligationRow[] {
-  let due = dueStatements.get(db)
-  if (due === undefined) {
-    due = db.prepare(`SELECT ${OBLIGATION_COLUMNS} FROM obligations WHERE status IN (${PENDING_SQL}) AND due_at < ? ORDER BY due_at LIMIT ?`)
-    dueStatements.set(db, due)
-  }
-  const rows = due.all(now, limit)
+  const rows = preparedOnce(db, DUE_OBLIGATIONS_SQL).all(now, limit)
   return (rows as (Omit<ObligationRow, 'notice'> & { notice: string })[]).map(toObligation)
 }
 
