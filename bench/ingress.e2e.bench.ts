@@ -264,18 +264,20 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main(): Promise<void> {
   const bare = await startBare()
-  if (process.env.STARTUP === '1') {
-    await startupRuns(bare.url)
+  // every way out: the bare server is a child process (exiting without stopping it left it
+  // running), the world and the spent run folders are removed
+  const cleanUp = async () => {
     await stop(bare)
     rmSync(worldDir, { recursive: true, force: true })
     for (const dir of spent) rmSync(dir, { recursive: true, force: true })
-    return
+  }
+  if (process.env.STARTUP === '1') {
+    await startupRuns(bare.url)
+    return cleanUp()
   }
   if (process.env.PROFILE_ONLY === '1') { // just the --cpu-prof run, e.g. with PROFILE_KEEP
     process.stdout.write(JSON.stringify(await cpuProfile(bare.url), null, 1) + '\n')
-    await stop(bare) // a child process: exiting without stopping it left it running
-    rmSync(worldDir, { recursive: true, force: true })
-    return
+    return cleanUp()
   }
   // owned: started for each run and stopped after it
   const contenders: { name: string; start: () => Promise<Target>; gateway: boolean; owned: boolean }[] = [
@@ -380,9 +382,7 @@ async function main(): Promise<void> {
   half.push(...halves.map((x) => x.h))
   const profile = PROFILE ? await cpuProfile(bare.url) : []
   base?.cleanup()
-  await stop(bare)
-  rmSync(worldDir, { recursive: true, force: true })
-  for (const dir of spent) rmSync(dir, { recursive: true, force: true })
+  await cleanUp()
   writeResults({ bareRate, summary, vsBase, half, profile, load: os.loadavg() })
   if (summary.some((s) => s.lost !== 0)) {
     process.stdout.write('FAIL: a gateway run lost deliveries at the adapter\n')
