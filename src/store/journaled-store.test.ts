@@ -13,6 +13,7 @@ import type { Decision } from '../policy/index.js'
 import { nodeJournalFs, type JournalFs } from './journal/index.js'
 import { JournaledStore } from './journaled-store.js'
 import { SqliteStore } from './sqlite-store.js'
+import { separateSync } from '../../test/support/journal-fs.js'
 import { waitFor } from '../../test/support/wait-for.js'
 import { isStoreUnavailable } from './store-error.js'
 import type { AcceptedRecord, ObligationDraft } from './types.js'
@@ -28,11 +29,14 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-/** node fs whose fdatasync can fail (EIO) and whose writes and syncs can freeze (the process is killed) */
+/**
+ * node fs whose fdatasync can fail (EIO) and whose writes and syncs can freeze (the process is
+ * killed); a group is its writev, then its fdatasync (test/support/journal-fs.ts)
+ */
 function disk() {
   const state = { failSync: false, frozen: false }
   const hang = () => new Promise<never>(() => undefined)
-  const fs: JournalFs = {
+  const fs = separateSync({
     ...nodeJournalFs,
     writev: (fd, b, pos) => (state.frozen ? hang() : nodeJournalFs.writev(fd, b, pos)),
     write: (fd, b, o, l, pos) => (state.frozen ? hang() : nodeJournalFs.write(fd, b, o, l, pos)),
@@ -41,7 +45,7 @@ function disk() {
       if (state.failSync) return Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }))
       return nodeJournalFs.fdatasync(fd)
     },
-  }
+  })
   return { state, fs }
 }
 
@@ -319,13 +323,13 @@ describe('journaled store', () => {
   it('a read after a delivery waits for its delivered record: the obligation shows notified', async () => {
     let gate: (() => void) | undefined
     let entered: (() => void) | undefined
-    const fs: JournalFs = {
+    const fs = separateSync({
       ...nodeJournalFs,
       fdatasync: async (fd) => {
         if (gate !== undefined) await new Promise<void>((r) => ((gate = r), entered?.()))
         return nodeJournalFs.fdatasync(fd)
       },
-    }
+    })
     const s = await open(fs)
     const fwd = forward()
     await s.commitAccepted(fwd)

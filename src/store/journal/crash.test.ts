@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { separateSync } from '../../../test/support/journal-fs.js'
 import { Journal, nodeJournalFs, type JournalFs } from './index.js'
 
 // A simulated disk: writes reach the files at once (the page cache) but reach the disk image only
@@ -68,7 +69,8 @@ function simulatedDisk(random: (n: number) => number, crashAtOp: number, syncFai
     fs.closeSync(fd)
     images.set(path, img)
   }
-  const disk: JournalFs = {
+  // a group is a write, then an fdatasync (test/support/journal-fs.ts): the process may die between them
+  const disk: JournalFs = separateSync({
     ...nodeJournalFs,
     open: async (path, flags) => {
       if (step()) return never
@@ -118,7 +120,7 @@ function simulatedDisk(random: (n: number) => number, crashAtOp: number, syncFai
       images.delete(path)
       dirty.delete(path)
     },
-  }
+  })
   /** the disk after the power cut: each file is its image, plus a torn prefix of the newest unsynced write */
   const powerCut = (): void => {
     const newest = [...dirty.entries()].flatMap(([path, list]) => list.map((d) => ({ path, ...d }))).sort((x, y) => y.order - x.order)[0]

@@ -8,6 +8,14 @@ import { promisify } from 'node:util'
  */
 export interface JournalFs {
   open(path: string, flags: string): Promise<number>
+  /**
+   * Opens a segment for its groups, read/write (`create`: created or truncated). Its writes are
+   * durable when they return: a group is one trip to the threadpool (`writevDurable`), not two
+   * (a write, then an fdatasync that waits for the event loop to come round again).
+   */
+  openDurable(path: string, create: boolean): Promise<number>
+  /** positional gather write on an fd from `openDurable`; resolves with the bytes written once they are durable */
+  writevDurable(fd: number, buffers: readonly NodeJS.ArrayBufferView[], position: number): Promise<number>
   close(fd: number): Promise<void>
   /** positional gather write; resolves with the bytes written */
   writev(fd: number, buffers: readonly NodeJS.ArrayBufferView[], position: number): Promise<number>
@@ -34,8 +42,15 @@ function read(fd: number, buffer: Buffer, offset: number, length: number, positi
   return new Promise((resolve, reject) => fs.read(fd, buffer, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))))
 }
 
+// O_DSYNC: each write completes as write + fdatasync would (POSIX synchronized I/O data integrity
+// completion; Linux flushes the written range and the disk's cache before the write returns, and a
+// failed flush fails the write). The segments are preallocated, so no metadata waits on it.
+const { O_RDWR, O_CREAT, O_TRUNC, O_DSYNC } = fs.constants
+
 export const nodeJournalFs: JournalFs = {
   open: (path, flags) => promisify(fs.open)(path, flags),
+  openDurable: (path, create) => promisify(fs.open)(path, O_RDWR | O_DSYNC | (create ? O_CREAT | O_TRUNC : 0), 0o666),
+  writevDurable: writev,
   close: promisify(fs.close),
   writev,
   write,

@@ -1,9 +1,10 @@
-import { linkSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs'
+import { constants as osConstants, linkSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Journal, JournalCorruptError, nodeJournalFs, type JournalFs, type JournalRecord } from './index.js'
 import { RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES } from './frame.js'
+import { separateSync } from '../../../test/support/journal-fs.js'
 import { waitFor } from '../../../test/support/wait-for.js'
 
 const SEG = 8192
@@ -52,10 +53,13 @@ function scribble(path: string, bytes: Buffer, at: number): void {
 }
 const errno = (code: string): NodeJS.ErrnoException => Object.assign(new Error(`${code}: injected`), { code })
 
-/** node fs that remembers the path of each file it opened; `calls` replaces some of its calls */
+/**
+ * node fs that remembers the path of each file it opened; `calls` replaces some of its calls. A
+ * group is its writev, then its fdatasync (test/support/journal-fs.ts), so either can be faulted.
+ */
 function trackedFs(calls: (pathOf: (fd: number) => string) => Partial<JournalFs>): JournalFs {
   const paths = new Map<number, string>()
-  return {
+  return separateSync({
     ...nodeJournalFs,
     open: async (path, flags) => {
       const fd = await nodeJournalFs.open(path, flags)
@@ -63,7 +67,7 @@ function trackedFs(calls: (pathOf: (fd: number) => string) => Partial<JournalFs>
       return fd
     },
     ...calls((fd) => paths.get(fd) ?? '?'),
-  }
+  })
 }
 
 /** node fs with switchable faults; remembers which file each fdatasync was for */
@@ -135,7 +139,7 @@ describe('Journal', () => {
     let entered!: () => void
     const syncing = new Promise<void>((r) => (entered = r))
     let hold = false
-    const fs: JournalFs = { ...nodeJournalFs, fdatasync: async (fd) => { if (hold) { entered(); await gate } return nodeJournalFs.fdatasync(fd) } }
+    const fs = separateSync({ ...nodeJournalFs, fdatasync: async (fd) => { if (hold) { entered(); await gate } return nodeJournalFs.fdatasync(fd) } })
     const j = await openJournal({ fs })
     hold = true
     let settled = false
@@ -158,6 +162,31 @@ describe('Journal', () => {
     await Promise.all(Array.from({ length: 64 }, (_, i) => j.append(body(i + 1), { open: false, payload: true })))
     expect(state.syncs.length - before).toBe(1)
     await j.close()
+  })
+
+  it('on the real file system a group is one durable write: segments are opened O_DSYNC and no fdatasync follows', async () => {
+    // A write then an fdatasync are two trips to the threadpool, and the second starts only when
+    // the event loop comes round again: on a busy loop each group waited one more turn for its answers.
+    const calls = { durable: [] as number[], syncs: [] as number[] }
+    const fs: JournalFs = {
+      ...nodeJournalFs,
+      writevDurable: (fd, buffers, position) => (calls.durable.push(fd), nodeJournalFs.writevDurable(fd, buffers, position)),
+      fdatasync: (fd) => (calls.syncs.push(fd), nodeJournalFs.fdatasync(fd)),
+    }
+    const j = await openJournal({ fs, segmentBytes: 1024 * 1024 })
+    await j.append(body(0), { open: false, payload: false }) // the first segment's header and record
+    const fd = calls.durable.at(-1)!
+    const flags = Number.parseInt(/^flags:\s+(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8)
+    expect(flags & osConstants.O_DSYNC).toBe(osConstants.O_DSYNC)
+    const before = { durable: calls.durable.length, syncs: calls.syncs.length }
+    await Promise.all(Array.from({ length: 64 }, (_, i) => j.append(body(i + 1), { open: false, payload: true })))
+    expect(calls.durable.length - before.durable).toBe(1)
+    expect(calls.syncs.slice(before.syncs).filter((x) => x === fd)).toEqual([])
+    await j.close()
+    // and what it wrote is there after a reopen
+    const again = await openJournal({ segmentBytes: 1024 * 1024 })
+    expect((await all(again, 1)).length).toBe(65)
+    await again.close()
   })
 
   it('truncates a record torn mid-way at the end of the last segment and goes on', async () => {

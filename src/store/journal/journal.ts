@@ -22,7 +22,7 @@ export interface JournalOptions {
   dir: string
   /** size every segment is preallocated to, and rolled at (default 64 MiB) */
   segmentBytes?: number
-  /** most bytes one group (one writev + one fdatasync) carries (default 4 MiB) */
+  /** most bytes one group (one durable writev) carries (default 4 MiB) */
   maxGroupBytes?: number
   /** file operations; tests inject failures here */
   fs?: JournalFs
@@ -106,7 +106,7 @@ const MiB = 1024 * 1024
 const ZEROS = Buffer.alloc(MiB)
 /**
  * A segment's zero-fill (preallocation, overwrite before unlink, recovery's fill) goes out one MiB
- * at a time, each chunk synced: a group's fdatasync never queues behind more than one chunk of
+ * at a time, each chunk synced: a group's durable write never queues behind more than one chunk of
  * zeros on the disk. While the gateway writes groups, each chunk also waits for the group in
  * flight to finish (`#giveWay`), so a 64 MiB segment's zeros go out between groups instead of as
  * one burst (the spare's preparation held answers for up to 114 ms at 2,800 msg/s with a sync
@@ -121,10 +121,11 @@ const noop = (): void => {}
 
 /**
  * An append-only journal of length + CRC32 + sequence-numbered records in preallocated segment
- * files (docs/journal.md). Concurrent appends are group-committed: one `writev` and one
- * `fdatasync` per group, on the libuv threadpool, one group in flight at a time; each append's
- * promise settles after the sync that covers it. A failed write or sync fails its whole group,
- * is never retried, and seals the segment: the next group starts a new one.
+ * files (docs/journal.md). Concurrent appends are group-committed: one durable `writev` per group
+ * (the segment is opened O_DSYNC: the write returns after its data is synced), on the libuv
+ * threadpool, one group in flight at a time; each append's promise settles after the write that
+ * covers it. A failed write or sync fails its whole group, is never retried, and seals the
+ * segment: the next group starts a new one.
  */
 export class Journal {
   readonly #fs: JournalFs
@@ -146,7 +147,7 @@ export class Journal {
   #busy = false
   /** zero-fill chunks waiting for the group in flight to finish (`#giveWay`) */
   #zerosWaiting: (() => void)[] = []
-  /** a group's writev + fdatasync is in flight */
+  /** a group's durable writev is in flight */
   #groupInFlight = false
   #retiring: Promise<string[]> = Promise.resolve([])
   #state: 'new' | 'open' | 'closing' | 'closed' = 'new'
@@ -251,7 +252,7 @@ export class Journal {
     this.#durableSeq = this.#nextSeq - 1
     const last = this.#segments.at(-1)
     if (last !== undefined) {
-      this.#fd = await fs.open(join(this.#dir, last.name), 'r+')
+      this.#fd = await fs.openDurable(join(this.#dir, last.name), false)
       this.#cur = last
     }
     report.segments = this.#segments.length
@@ -272,7 +273,7 @@ export class Journal {
   }
 
   /**
-   * Appends one record. Resolves with its sequence number once the fdatasync that covers it has
+   * Appends one record. Resolves with its sequence number once the durable write that covers it has
    * returned; rejects (code DCCGW_ERR_STORE_UNAVAILABLE) when its group could not be made durable.
    */
   append(body: Uint8Array, options: AppendOptions): Promise<number> {
@@ -444,16 +445,15 @@ export class Journal {
         }
         this.#groupInFlight = true
         try {
-          const written = await this.#fs.writev(this.#fd, buffers, pos)
+          const written = await this.#fs.writevDurable(this.#fd, buffers, pos)
           if (written !== bytes) throw new Error(`short write: ${written} of ${bytes} bytes`)
-          await this.#fs.fdatasync(this.#fd)
         } catch (err) {
           this.#groupIoDone()
           // Never retried: after a failed fsync the kernel may have marked the pages clean. The
           // group's sequence numbers are reused in a new segment; this one ends at its last durable record.
           this.#nextSeq = firstSeq
           await this.#seal(seg)
-          this.#failAppends(group, notDurable('write or fdatasync failed; the group was not acknowledged', err))
+          this.#failAppends(group, notDurable('durable write failed (the write or its sync); the group was not acknowledged', err))
           await this.#startAfterFailure()
           if (this.#appendsQueued()) continue
           return
@@ -548,8 +548,7 @@ export class Journal {
       await this.#roll()
       const seg = this.#cur!
       const header = encodeSegmentHeader(seg.id, seg.firstSeq)
-      if ((await this.#fs.writev(this.#fd, [header], 0)) !== header.length) throw new Error('short write')
-      await this.#fs.fdatasync(this.#fd)
+      if ((await this.#fs.writevDurable(this.#fd, [header], 0)) !== header.length) throw new Error('short write')
       seg.end = SEGMENT_HEADER_BYTES
     } catch {
       if (this.#cur !== undefined) await this.#seal(this.#cur)
@@ -576,7 +575,7 @@ export class Journal {
     const id = this.#nextId++
     const name = `${String(id).padStart(10, '0')}.seg`
     const path = join(this.#dir, name)
-    const fd = await this.#fs.open(path, 'w+')
+    const fd = await this.#fs.openDurable(path, true)
     try {
       await this.#writeZeros(fd, 0, this.#segmentBytes, name)
       await this.#syncDir()
@@ -641,13 +640,13 @@ export class Journal {
     }
   }
 
-  /** While a group's writev + fdatasync is in flight, waits until it is done (nothing else waits on zeros then). */
+  /** While a group's durable writev is in flight, waits until it is done (nothing else waits on zeros then). */
   #giveWay(): Promise<void> | undefined {
     if (!this.#groupInFlight) return undefined
     return new Promise((resolve) => this.#zerosWaiting.push(resolve))
   }
 
-  /** A group's writev + fdatasync has returned (either way): the chunks of zeros waiting for it go on. */
+  /** A group's durable writev has returned (either way): the chunks of zeros waiting for it go on. */
   #groupIoDone(): void {
     this.#groupInFlight = false
     if (this.#zerosWaiting.length === 0) return
