@@ -1,7 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { waitFor } from '../../test/support/wait-for.js'
-import { CommitQueue } from './commit-queue.js'
+import { CommitQueue, LOCK_RETRIES } from './commit-queue.js'
 
 function setup() {
   const db = new Database(':memory:')
@@ -72,5 +75,41 @@ describe('CommitQueue group commit', () => {
     release()
     await op
     expect(ran).toBe(true)
+  })
+
+  it('runs a batch again when another connection holds the lock, instead of failing it (SQLITE_BUSY)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dccgw-lock-'))
+    try {
+      const db = new Database(join(dir, 'db'))
+      db.pragma('journal_mode = WAL')
+      db.pragma('busy_timeout = 0') // SQLite answers SQLITE_BUSY at once, as it does for some conflicts whatever the timeout
+      db.exec('CREATE TABLE t (k TEXT PRIMARY KEY)')
+      const other = new Database(join(dir, 'db'))
+      other.exec('BEGIN IMMEDIATE') // another connection (the projection worker, the checkpointer) holds the lock
+      const q = new CommitQueue(db, 10_000, 64)
+      let ioErrors = 0
+      q.onIoError = () => ioErrors++
+      const insert = db.prepare('INSERT INTO t (k) VALUES (?)')
+      const a = q.run(() => insert.run('a').changes)
+      const b = q.run(() => insert.run('b').changes)
+      q.flush()
+      await waitFor('the batch to meet the lock twice', () => q.lockRetries >= 2)
+      other.exec('COMMIT')
+      expect(await Promise.all([a, b])).toEqual([1, 1])
+      expect(db.prepare('SELECT k FROM t ORDER BY k').pluck().all()).toEqual(['a', 'b'])
+      expect(ioErrors).toBe(0)
+      // a lock that outlasts the retries fails the batch as before
+      other.exec('BEGIN IMMEDIATE')
+      const c = q.run(() => insert.run('c'))
+      q.flush()
+      await expect(c).rejects.toMatchObject({ code: 'SQLITE_BUSY' })
+      expect(q.lockRetries).toBeGreaterThanOrEqual(2 + LOCK_RETRIES)
+      expect(ioErrors).toBe(1)
+      other.exec('ROLLBACK')
+      other.close()
+      db.close()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

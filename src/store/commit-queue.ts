@@ -8,12 +8,24 @@ interface Pending {
 }
 
 /**
+ * A lock conflict with another connection to the same file is tried again this many times, every
+ * LOCK_RETRY_MS, before it fails like an I/O error (about a second in all). SQLite answers some
+ * conflicts with SQLITE_BUSY at once, without its busy handler: the checkpoint worker's TRUNCATE
+ * checkpoint made the main and projection connections fail that way a few times a minute under
+ * load, and each failure turned ingress to 503 (docs/performance.md, "Lock conflicts").
+ */
+export const LOCK_RETRIES = 50
+export const LOCK_RETRY_MS = 20
+
+/**
  * Group commit: operations queued within `intervalMs` (or until `maxBatch` are waiting) run in
  * one SQLite transaction, so one fsync covers the whole batch. Each caller's promise settles
  * only after COMMIT returns: that is when a 200 may be sent.
  *
  * An operation that throws a non-SQLite error (a bug or a constraint) fails alone; an I/O error
- * (disk full, read-only) fails the whole batch, and everything in it is rolled back.
+ * (disk full, read-only) fails the whole batch, and everything in it is rolled back. A lock
+ * conflict (SQLITE_BUSY, SQLITE_LOCKED) rolls the batch back and runs it again a little later
+ * (LOCK_RETRIES); only a conflict that outlasts them fails it.
  */
 export class CommitQueue {
   #db: Database
@@ -22,6 +34,11 @@ export class CommitQueue {
   #intervalMs: number
   #maxBatch: number
   #flushing = false
+  /** lock conflicts in a row (reset by a commit or a failure that is not one) */
+  #conflicts = 0
+  #retryTimer: NodeJS.Timeout | undefined
+  /** batches run again after a lock conflict, in all (tests, logs) */
+  lockRetries = 0
   /** called after every commit with its batch size and duration */
   onCommit: ((size: number, seconds: number) => void) | undefined
   /** called when a batch fails on an I/O error (disk full, read-only): the file cannot be written */
@@ -75,16 +92,17 @@ export class CommitQueue {
       clearImmediate(this.#timer as unknown as NodeJS.Immediate)
       this.#timer = undefined
     }
-    if (this.#flushing) return
+    if (this.#flushing || this.#retryTimer !== undefined) return
     this.#flushing = true
     try {
-      while (this.#pending.length > 0) this.#commitBatch(this.#pending.splice(0, this.#maxBatch))
+      while (this.#pending.length > 0 && this.#commitBatch(this.#pending.splice(0, this.#maxBatch)));
     } finally {
       this.#flushing = false
     }
   }
 
-  #commitBatch(batch: Pending[]): void {
+  /** Runs one batch in one transaction; false when it was put back to run again after a lock conflict. */
+  #commitBatch(batch: Pending[]): boolean {
     const started = process.hrtime.bigint()
     const results: { ok: boolean; value: unknown }[] = []
     try {
@@ -108,17 +126,37 @@ export class CommitQueue {
         }
       }).immediate()
     } catch (err) {
+      if (isLockConflict(err) && this.#conflicts < LOCK_RETRIES) {
+        // rolled back: the same operations run again, in the same order, before anything newer
+        this.#conflicts++
+        this.lockRetries++
+        this.#pending.unshift(...batch)
+        this.#retryTimer = setTimeout(() => {
+          this.#retryTimer = undefined
+          this.#flushWhenFree()
+        }, LOCK_RETRY_MS)
+        return false
+      }
+      this.#conflicts = 0
       if (isIoError(err)) this.onIoError?.(err)
       for (const p of batch) p.reject(err)
-      return
+      return true
     }
+    this.#conflicts = 0
     this.onCommit?.(batch.length, Number(process.hrtime.bigint() - started) / 1e9)
     batch.forEach((p, i) => {
       const r = results[i]!
       if (r.ok) p.resolve(r.value)
       else p.reject(r.value)
     })
+    return true
   }
+}
+
+/** Another connection holds the lock (SQLITE_BUSY*, SQLITE_LOCKED*): nothing is wrong with the file. */
+export function isLockConflict(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code)
 }
 
 /** SQLITE_FULL, SQLITE_IOERR*, SQLITE_READONLY*, SQLITE_CANTOPEN, SQLITE_CORRUPT… */

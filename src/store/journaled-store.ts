@@ -17,6 +17,7 @@ import type { AuditEntry, AuditPageFilter, DecisionMinute, QuarantineReasonCount
 import { SqliteStore, noticeBody } from './sqlite-store.js'
 import type { StoreOptions } from './sqlite-store.js'
 import { storeUnavailable } from './store-error.js'
+import { LOCK_RETRIES, LOCK_RETRY_MS, isLockConflict } from './commit-queue.js'
 import type {
   AcceptedRecord, AuditFilter, AuditRow, CommitOutcome, ObligationDraft, ObligationListStatus, ObligationRow, ObligationStatus,
   ObligationTransition, QuarantineRow, SpoolItem, StoreHooks,
@@ -91,6 +92,10 @@ export class JournaledStore extends SqliteStore {
   #projectImmediate: NodeJS.Immediate | undefined
   #lastProjectAt = -Infinity
   #projectionError: unknown
+  /** projection batches in a row that met a lock conflict */
+  #lockConflicts = 0
+  /** projection batches applied again after a lock conflict, in all (tests) */
+  lockRetries = 0
   /** at close: why the last batch was not applied (undefined: it was) */
   #lastFailure: Error | undefined
   /** the projector is being stopped for good: a dead one is not replaced */
@@ -449,6 +454,19 @@ export class JournaledStore extends SqliteStore {
   /** all: every spool row (at open); otherwise the untagged ones. Tags what it loads. */
   #loadSpoolRows(all: boolean): number {
     const rows = this.db.prepare(`SELECT * FROM spool ${all ? '' : 'WHERE journal_seq IS NULL'} ORDER BY id`).all() as SpoolRow[]
+    if (rows.length === 0) return 0
+    // tagged first, by id (a row another process, the CLI, writes meanwhile stays untagged for the
+    // next poll), and taken into memory only once the tags are committed: a tag that fails (a lock
+    // conflict) leaves the rows for the next poll instead of loading them twice
+    const tag = this.db.prepare('UPDATE spool SET journal_seq = 0 WHERE id = ? AND journal_seq IS NULL')
+    try {
+      this.db.transaction(() => {
+        for (const r of rows) tag.run(r.id)
+      }).immediate()
+    } catch (err) {
+      if (!all && isLockConflict(err)) return 0
+      throw err
+    }
     for (const r of rows) {
       const item: SpoolItem = {
         id: this.#spool.nextId(), messageId: r.message_id, target: r.target as SpoolItem['target'], party: r.party, mpxn: r.mpxn,
@@ -459,13 +477,6 @@ export class JournaledStore extends SqliteStore {
       this.#spool.add(item)
       this.#resident += item.body.byteLength
       this.#refs.set(item.id, { seq, row: r.id })
-    }
-    if (rows.length > 0) {
-      // by id: a row another process (the CLI) writes meanwhile stays untagged for the next poll
-      const tag = this.db.prepare('UPDATE spool SET journal_seq = 0 WHERE id = ? AND journal_seq IS NULL')
-      this.db.transaction(() => {
-        for (const r of rows) tag.run(r.id)
-      }).immediate()
     }
     return rows.length
   }
@@ -536,9 +547,19 @@ export class JournaledStore extends SqliteStore {
     if ('error' in a) {
       this.#pending = batch.concat(this.#pending)
       if (this.#stopped) this.#lastFailure = a.error
-      else this.#cannotWrite(a.error, 'projection failed; ingress answers 503 until it can write again')
+      else if (isLockConflict(a.error) && this.#lockConflicts < LOCK_RETRIES && this.#projectionError === undefined) {
+        // another connection held the lock (commit-queue.ts, LOCK_RETRIES): the batch is in the
+        // journal, so it is simply applied again shortly; ingress goes on answering meanwhile
+        this.#lockConflicts++
+        this.lockRetries++
+        this.#projectTimer ??= setTimeout(() => {
+          this.#projectTimer = undefined
+          this.#projectNow()
+        }, LOCK_RETRY_MS)
+      } else this.#cannotWrite(a.error, 'projection failed; ingress answers 503 until it can write again')
       return
     }
+    this.#lockConflicts = 0
     const r = a.result
     this.#projectionError = undefined
     this.#projected = r.last
