@@ -283,8 +283,8 @@ describe('journaled store', () => {
     await s2.close()
   })
 
-  it('picks up a spool row another process wrote (a CLI release) and delivers it once', async () => {
-    const clock = new TestClock()
+  /** A store holding a quarantined message, and a spool row for it written by another process (a CLI release). */
+  async function withCliRelease(clock: TestClock): Promise<{ s: JournaledStore; q: AcceptedRecord }> {
     const s = await open(undefined, undefined, clock)
     const q = quarantined()
     const { quarantineId } = await s.commitAccepted(q)
@@ -293,6 +293,12 @@ describe('journaled store', () => {
     const cli = new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL' })
     await cli.releaseQuarantined(quarantineId!, { ...q, decision: { decision: 'deliver', reason: 'operator-released', deliverTo: 'ACME', critical: false, mpxn: '1999999999999' } }, 'cli')
     await cli.close()
+    return { s, q }
+  }
+
+  it('picks up a spool row another process wrote (a CLI release) and delivers it once', async () => {
+    const clock = new TestClock()
+    const { s, q } = await withCliRelease(clock)
     await clock.advance(60_000) // the side poll looks again (at most every 250 ms on the store's clock)
     const due = s.dueSpool(clock.now(), 10)
     expect(due.map((i) => i.messageId)).toEqual([q.messageId])
@@ -327,14 +333,7 @@ describe('journaled store', () => {
 
   it('a spool row written by another process waits for the next poll when its tag meets a lock: loaded once, not twice', async () => {
     const clock = new TestClock()
-    const s = await open(undefined, undefined, clock)
-    const q = quarantined()
-    const { quarantineId } = await s.commitAccepted(q)
-    await s.flushProjection()
-    expect(s.dueSpool(clock.now(), 10)).toEqual([])
-    const cli = new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL' })
-    await cli.releaseQuarantined(quarantineId!, { ...q, decision: { decision: 'deliver', reason: 'operator-released', deliverTo: 'ACME', critical: false, mpxn: '1999999999999' } }, 'cli')
-    await cli.close()
+    const { s, q } = await withCliRelease(clock)
     s.db.pragma('busy_timeout = 0')
     const other = new Database(join(dir, 'gateway.db'))
     other.exec('BEGIN IMMEDIATE')
