@@ -37,7 +37,7 @@ export class CommitQueue {
   /** lock conflicts in a row (reset by a commit or a failure that is not one) */
   #conflicts = 0
   #retryTimer: NodeJS.Timeout | undefined
-  /** batches run again after a lock conflict, in all (tests, logs) */
+  /** batches run again after a lock conflict, in all (tests) */
   lockRetries = 0
   /** called after every commit with its batch size and duration */
   onCommit: ((size: number, seconds: number) => void) | undefined
