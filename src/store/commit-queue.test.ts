@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { waitFor } from '../../test/support/wait-for.js'
-import { CommitQueue, LOCK_RETRIES } from './commit-queue.js'
+import { TestClock } from '../../test/support/clock.js'
+import { CommitQueue, LOCK_RETRIES, LOCK_RETRY_MS } from './commit-queue.js'
 
 function setup() {
   const db = new Database(':memory:')
@@ -86,15 +87,19 @@ describe('CommitQueue group commit', () => {
       db.exec('CREATE TABLE t (k TEXT PRIMARY KEY)')
       const other = new Database(join(dir, 'db'))
       other.exec('BEGIN IMMEDIATE') // another connection (the projection worker, the checkpointer) holds the lock
-      const q = new CommitQueue(db, 10_000, 64)
+      const clock = new TestClock()
+      const q = new CommitQueue(db, 10_000, 64, (ms, fn) => clock.setTimeout(fn, ms))
       let ioErrors = 0
       q.onIoError = () => ioErrors++
       const insert = db.prepare('INSERT INTO t (k) VALUES (?)')
       const a = q.run(() => insert.run('a').changes)
       const b = q.run(() => insert.run('b').changes)
       q.flush()
-      await waitFor('the batch to meet the lock twice', () => q.lockRetries >= 2)
+      expect(q.lockRetries).toBe(1) // met the lock, put back
+      await clock.advance(LOCK_RETRY_MS)
+      expect(q.lockRetries).toBe(2)
       other.exec('COMMIT')
+      await clock.advance(LOCK_RETRY_MS)
       expect(await Promise.all([a, b])).toEqual([1, 1])
       expect(db.prepare('SELECT k FROM t ORDER BY k').pluck().all()).toEqual(['a', 'b'])
       expect(ioErrors).toBe(0)
@@ -102,8 +107,9 @@ describe('CommitQueue group commit', () => {
       other.exec('BEGIN IMMEDIATE')
       const c = q.run(() => insert.run('c'))
       q.flush()
+      for (let k = 0; k < LOCK_RETRIES; k++) await clock.advance(LOCK_RETRY_MS)
       await expect(c).rejects.toMatchObject({ code: 'SQLITE_BUSY' })
-      expect(q.lockRetries).toBeGreaterThanOrEqual(2 + LOCK_RETRIES)
+      expect(q.lockRetries).toBe(2 + LOCK_RETRIES)
       expect(ioErrors).toBe(1)
       other.exec('ROLLBACK')
       other.close()

@@ -36,7 +36,9 @@ export class CommitQueue {
   #flushing = false
   /** lock conflicts in a row (reset by a commit or a failure that is not one) */
   #conflicts = 0
-  #retryTimer: NodeJS.Timeout | undefined
+  /** a batch put back after a lock conflict waits for its retry (LOCK_RETRY_MS) */
+  #retrying = false
+  readonly #after: (ms: number, fn: () => void) => void
   /** batches run again after a lock conflict, in all (tests) */
   lockRetries = 0
   /** called after every commit with its batch size and duration */
@@ -50,10 +52,16 @@ export class CommitQueue {
    */
   writerBusy: (() => Promise<void> | undefined) | undefined
 
-  constructor(db: Database, intervalMs: number, maxBatch: number) {
+  /**
+   * `after` runs the retry after a lock conflict (tests: an injected clock). By default a Node
+   * timer that keeps the process alive, unlike the gateway's clock: a CLI command waiting for its
+   * write must not exit before the retry has committed it.
+   */
+  constructor(db: Database, intervalMs: number, maxBatch: number, after: (ms: number, fn: () => void) => void = (ms, fn) => void setTimeout(fn, ms)) {
     this.#db = db
     this.#intervalMs = intervalMs
     this.#maxBatch = maxBatch
+    this.#after = after
   }
 
   get depth(): number {
@@ -92,7 +100,7 @@ export class CommitQueue {
       clearImmediate(this.#timer as unknown as NodeJS.Immediate)
       this.#timer = undefined
     }
-    if (this.#flushing || this.#retryTimer !== undefined) return
+    if (this.#flushing || this.#retrying) return
     this.#flushing = true
     try {
       while (this.#pending.length > 0 && this.#commitBatch(this.#pending.splice(0, this.#maxBatch)));
@@ -131,10 +139,11 @@ export class CommitQueue {
         this.#conflicts++
         this.lockRetries++
         this.#pending.unshift(...batch)
-        this.#retryTimer = setTimeout(() => {
-          this.#retryTimer = undefined
+        this.#retrying = true
+        this.#after(LOCK_RETRY_MS, () => {
+          this.#retrying = false
           this.#flushWhenFree()
-        }, LOCK_RETRY_MS)
+        })
         return false
       }
       this.#conflicts = 0
