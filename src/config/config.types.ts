@@ -124,6 +124,10 @@ export interface GatewayConfig {
      * Age of the oldest undelivered delivery above which ingress answers 503 DCCGW_ERR_SPOOL_FULL (the target has been failing too long); 0 = no bound.
      */
     maxSpoolAgeSeconds?: number;
+    /**
+     * Deliveries accepted and not yet attempted, at targets whose circuit breaker is closed, above which ingress answers 503 DCCGW_ERR_OVERLOADED (the targets take messages more slowly than they arrive); 0 = no bound.
+     */
+    maxWaitingDeliveries?: number;
   };
   /**
    * Party ids (from parties.yaml) whose traffic this gateway handles.

@@ -47,6 +47,13 @@ export class BreakerBoard {
     return out
   }
 
+  /** Spool keys whose breaker is not closed (open or half-open): targets not taking deliveries now. */
+  notClosed(now: number): string[] {
+    const out: string[] = []
+    for (const [key, { breaker }] of this.#byKey) if (breaker.state(now) !== 'closed') out.push(key)
+    return out
+  }
+
   /** Earliest moment an open breaker lets a probe through. */
   nextProbeAt(): number | undefined {
     let at: number | undefined

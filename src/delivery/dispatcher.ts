@@ -89,6 +89,11 @@ export class Dispatcher {
     })
   }
 
+  /** "<target> <party>" keys of the targets not taking deliveries now (breaker open or half-open) */
+  notAccepting(): string[] {
+    return this.#breakers.notClosed(this.#clock.now())
+  }
+
   /** Stops picking new items and waits for the ones in flight. */
   async stop(): Promise<void> {
     this.#running = false

@@ -72,8 +72,8 @@ export function createIngest(d: IngestDeps): (body: Buffer, contentType: string,
     const started = process.hrtime.bigint()
     const behind = storeBehind()
     if (behind !== undefined) return overloaded(behind)
-    const spoolFull = d.spoolLimit.overBound()
-    if (spoolFull !== undefined) return tooMuchSpooled(spoolFull)
+    const over = d.spoolLimit.overBound()
+    if (over !== undefined) return over.kind === 'overloaded' ? overloaded(over.detail) : tooMuchSpooled(over.detail)
     const outcome = await d.evaluate(body)
     if (outcome.kind === 'overloaded') return overloaded(outcome.detail)
     const ev = outcome.ev

@@ -4,6 +4,8 @@ import type { GatewayMetrics } from '../metrics/index.js'
 export interface SpoolBoundsSource {
   /** undelivered deliveries in all: bytes, and the oldest one's creation time */
   spoolBounds(): { n: number; bytes: number; oldest: number | null }
+  /** deliveries accepted and not attempted yet, outside the `blocked` "<target> <party>" keys */
+  waitingDeliveries(blocked?: readonly string[]): number
 }
 
 export interface SpoolLimits {
@@ -11,62 +13,93 @@ export interface SpoolLimits {
   maxSpoolBytes: number
   /** 0 = no bound */
   maxSpoolAgeSeconds: number
+  /** 0 = no bound */
+  maxWaitingDeliveries: number
+}
+
+export interface SpoolLimitOptions {
+  /** "<target> <party>" keys of targets not taking deliveries now (breaker not closed): their backlog is an outage's */
+  notAccepting?: () => readonly string[]
+  refreshMs?: number
+}
+
+/** Why ingress refuses: `spool-full` (503 DCCGW_ERR_SPOOL_FULL) or `overloaded` (503 DCCGW_ERR_OVERLOADED). */
+export interface SpoolVerdict {
+  kind: 'spool-full' | 'overloaded'
+  detail: string
 }
 
 /**
- * Back-pressure on a target outage (docs/operations.md, "Faults"): while the adapter (or a notice endpoint) is down the
- * gateway keeps accepting into the durable spool, up to `limits.maxSpoolBytes` and
- * `limits.maxSpoolAgeSeconds`; past either bound ingress answers 503 DCCGW_ERR_SPOOL_FULL with
- * Retry-After and stores nothing, so the DCC keeps the message and retries (docs/http.md, "Ingress": 503 =
- * nothing stored). Drops and quarantines are refused too: the gateway does not pick which
- * messages to take while full.
+ * The bounds on what the gateway holds for its targets; past one, ingress answers 503 with
+ * Retry-After and stores nothing, so the DCC keeps the message and retries (docs/http.md,
+ * "Ingress": 503 = nothing stored). Drops and quarantines are refused too: the gateway does not
+ * pick which messages to take while over a bound.
  *
- * The spool is measured at most every `refreshMs` (a COUNT/SUM over the spool), not per request.
- * Age is measured on the gateway's clock, the one that stamped the spool rows (src/clock).
+ * - A target outage (docs/operations.md, "Faults"): while the adapter (or a notice endpoint) is
+ *   down the gateway keeps accepting into the durable spool, up to `limits.maxSpoolBytes` and
+ *   `limits.maxSpoolAgeSeconds` (503 DCCGW_ERR_SPOOL_FULL).
+ * - Overload (docs/performance.md, "Overload"): targets that are up but take messages more slowly
+ *   than the DCC sends them. Deliveries accepted and not attempted yet, for targets whose breaker is
+ *   closed, are held to `limits.maxWaitingDeliveries` (503 DCCGW_ERR_OVERLOADED). Without it the
+ *   backlog grows in memory for as long as the overload lasts, and every message waits behind it.
+ *   A target whose breaker is open or half-open is left out: its backlog is the outage's, bounded
+ *   above.
+ *
+ * The spool is measured at most every `refreshMs`, not per request. Age is measured on the
+ * gateway's clock, the one that stamped the spool rows (src/clock).
  */
 export class SpoolLimit {
   #source: SpoolBoundsSource
   #clock: Clock
   #limits: SpoolLimits
   #refreshMs: number
+  #notAccepting: () => readonly string[]
   #checkedAt = -Infinity
-  #verdict: string | undefined
+  #verdict: SpoolVerdict | undefined
   #last = { n: 0, bytes: 0, oldest: null as number | null }
 
-  constructor(source: SpoolBoundsSource, limits: SpoolLimits, metrics: GatewayMetrics, clock: Clock, refreshMs = 200) {
+  constructor(source: SpoolBoundsSource, limits: SpoolLimits, metrics: GatewayMetrics, clock: Clock, opts: SpoolLimitOptions = {}) {
     this.#source = source
     this.#clock = clock
     this.#limits = limits
-    this.#refreshMs = refreshMs
+    this.#refreshMs = opts.refreshMs ?? 200
+    this.#notAccepting = opts.notAccepting ?? (() => [])
     metrics.setSpoolBytesSource(() => {
       this.#measure(clock.now())
       return this.#last.bytes
     })
   }
 
-  /** Why the spool is over its bound (a detail for the 503), or undefined when ingress may accept. */
-  overBound(): string | undefined {
+  /** Why ingress may not accept now, or undefined when it may. */
+  overBound(): SpoolVerdict | undefined {
     const now = this.#clock.now()
-    if (this.#limits.maxSpoolBytes === 0 && this.#limits.maxSpoolAgeSeconds === 0) return undefined
+    const { maxSpoolBytes, maxSpoolAgeSeconds, maxWaitingDeliveries } = this.#limits
+    if (maxSpoolBytes === 0 && maxSpoolAgeSeconds === 0 && maxWaitingDeliveries === 0) return undefined
     if (now - this.#checkedAt >= this.#refreshMs) this.#measure(now)
     return this.#verdict
   }
 
   #measure(now: number): void {
+    const { maxSpoolBytes: maxBytes, maxSpoolAgeSeconds: maxAge, maxWaitingDeliveries: maxWaiting } = this.#limits
+    let waiting = 0
     try {
       this.#last = this.#source.spoolBounds()
+      if (maxWaiting > 0) waiting = this.#source.waitingDeliveries(this.#notAccepting())
     } catch {
       return // store failing: the write path answers 503 STORE_UNAVAILABLE on its own
     }
     this.#checkedAt = now
     const { bytes, oldest, n } = this.#last
-    const maxBytes = this.#limits.maxSpoolBytes
-    const maxAge = this.#limits.maxSpoolAgeSeconds
     const ageSeconds = oldest === null ? 0 : (now - oldest) / 1000
     if (maxBytes > 0 && bytes >= maxBytes) {
-      this.#verdict = `${n} undelivered deliveries hold ${bytes} bytes; limit ${maxBytes} (limits.maxSpoolBytes)`
+      this.#verdict = { kind: 'spool-full', detail: `${n} undelivered deliveries hold ${bytes} bytes; limit ${maxBytes} (limits.maxSpoolBytes)` }
     } else if (maxAge > 0 && ageSeconds >= maxAge) {
-      this.#verdict = `the oldest undelivered delivery is ${Math.round(ageSeconds)} s old; limit ${maxAge} s (limits.maxSpoolAgeSeconds)`
+      this.#verdict = { kind: 'spool-full', detail: `the oldest undelivered delivery is ${Math.round(ageSeconds)} s old; limit ${maxAge} s (limits.maxSpoolAgeSeconds)` }
+    } else if (maxWaiting > 0 && waiting >= maxWaiting) {
+      this.#verdict = {
+        kind: 'overloaded',
+        detail: `${waiting} accepted deliveries are waiting for their first attempt at targets that are up; limit ${maxWaiting} (limits.maxWaitingDeliveries)`,
+      }
     } else {
       this.#verdict = undefined
     }

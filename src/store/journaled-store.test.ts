@@ -283,6 +283,20 @@ describe('journaled store', () => {
     await s2.close()
   })
 
+  it.each(['journaled', 'plain SQLite'])('%s: counts the deliveries not attempted yet, outside the blocked targets; a failed attempt or a delivery takes one out', async (kind) => {
+    const s: SqliteStore = kind === 'journaled' ? await open() : new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 64, synchronous: 'NORMAL' })
+    for (const r of [deliver('1000000000021'), deliver('1000000000022'), deliver('1000000000023'), dropped(), quarantined()]) await s.commitAccepted(r)
+    expect(s.waitingDeliveries()).toBe(3) // the drop and the quarantine wait for nothing
+    expect(s.waitingDeliveries(['adapter ACME'])).toBe(0)
+    expect(s.waitingDeliveries(['adapter BRITE'])).toBe(3)
+    const [a, b] = s.dueSpool(Date.now(), 10)
+    await s.scheduleRetry(a!, Date.now() + 60_000, 'HTTP 503')
+    expect(s.waitingDeliveries()).toBe(2)
+    await s.completeDelivery(b!, Date.now())
+    expect(s.waitingDeliveries()).toBe(1)
+    await s.close()
+  })
+
   /** A store holding a quarantined message, and a spool row for it written by another process (a CLI release). */
   async function withCliRelease(clock: TestClock): Promise<{ s: JournaledStore; q: AcceptedRecord }> {
     const s = await open(undefined, undefined, clock)

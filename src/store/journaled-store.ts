@@ -379,6 +379,10 @@ export class JournaledStore extends SqliteStore {
     return this.#spool.bounds()
   }
 
+  override waitingDeliveries(blocked: readonly string[] = []): number {
+    return this.#spool.waiting(blocked)
+  }
+
   /** The slot is free at once; the `delivered` record rides the next group, not awaited. */
   override completeDelivery(item: SpoolItem, now: number): Promise<void> {
     const ref = this.#take(item)
@@ -391,8 +395,7 @@ export class JournaledStore extends SqliteStore {
 
   /** Kept in memory: a restart retries at once (the target's Idempotency-Key absorbs it). */
   override scheduleRetry(item: SpoolItem, at: number, _error: string): Promise<void> {
-    item.attempts++
-    item.nextAttemptAt = at
+    this.#spool.retryLater(item, at)
     return Promise.resolve()
   }
 

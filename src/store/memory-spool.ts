@@ -20,6 +20,8 @@ interface Group {
   target: string
   party: string
   lanes: Map<string, Lane>
+  /** items not attempted yet (attempts 0): the backlog ingress is bounded by (limits.maxWaitingDeliveries) */
+  fresh: number
 }
 
 export class MemorySpool {
@@ -52,7 +54,7 @@ export class MemorySpool {
     const gk = `${item.target} ${item.party}`
     let group = this.#groups.get(gk)
     if (group === undefined) {
-      group = { target: item.target, party: item.party, lanes: new Map() }
+      group = { target: item.target, party: item.party, lanes: new Map(), fresh: 0 }
       this.#groups.set(gk, group)
     }
     const lk = item.mpxn === null ? `#${item.id}` : item.mpxn
@@ -62,6 +64,7 @@ export class MemorySpool {
       group.lanes.set(lk, lane)
     }
     lane.items.push(item)
+    if (item.attempts === 0) group.fresh++
     this.#items.set(item.id, { item, lane, group, bytes: item.body.byteLength })
     let t = this.#byTarget.get(item.target)
     if (t === undefined) this.#byTarget.set(item.target, (t = new Map()))
@@ -80,6 +83,7 @@ export class MemorySpool {
     if (e === undefined) return undefined
     this.#items.delete(id)
     const { item, lane, group } = e
+    if (item.attempts === 0) group.fresh--
     if (lane.items[lane.head] === item) {
       lane.head++
       if (lane.head > 64 && lane.head * 2 > lane.items.length) {
@@ -96,6 +100,24 @@ export class MemorySpool {
     this.#byTarget.get(item.target)?.delete(id)
     this.#bytes -= e.bytes
     return item
+  }
+
+  /** An attempt failed: the item is due again at `at` (and no longer counts as waiting). */
+  retryLater(item: SpoolItem, at: number): void {
+    const e = this.#items.get(item.id)
+    if (e !== undefined && item.attempts === 0) e.group.fresh--
+    item.attempts++
+    item.nextAttemptAt = at
+  }
+
+  /**
+   * Deliveries not attempted yet, outside the `blocked` "<target> <party>" groups: what ingress has
+   * accepted and the dispatcher has not reached (a counter per group, not a scan).
+   */
+  waiting(blocked: readonly string[] = []): number {
+    let n = 0
+    for (const [gk, g] of this.#groups) if (g.fresh > 0 && !blocked.includes(gk)) n += g.fresh
+    return n
   }
 
   /**

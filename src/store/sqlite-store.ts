@@ -49,7 +49,7 @@ export interface StoreOptions {
 type StatementName =
   | 'insertMessage' | 'messageById' | 'insertSpool' | 'insertQuarantine' | 'insertOriginal' | 'insertObligation'
   | 'dueSpool' | 'nextDue' | 'deleteSpool' | 'retrySpool' | 'spoolDepth' | 'rejectMessage'
-  | 'purgeMessages' | 'spoolBounds' | 'alertCodeOf' | 'deleteMessage'
+  | 'purgeMessages' | 'spoolBounds' | 'spoolWaiting' | 'alertCodeOf' | 'deleteMessage'
 export type Statements = Record<StatementName, Statement>
 
 /**
@@ -96,6 +96,10 @@ function prepare(db: Db): Record<StatementName, Statement> {
     ),
     nextDue: db.prepare(`SELECT MIN(next_attempt_at) AS at FROM spool s WHERE ${SPOOL_READY}`),
     spoolBounds: db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(length(body)), 0) AS bytes, MIN(created_at) AS oldest FROM spool'),
+    spoolWaiting: db.prepare(
+      `SELECT COUNT(*) AS n FROM spool WHERE attempts = 0
+         AND target || ' ' || party NOT IN (SELECT value FROM json_each(@blocked))`,
+    ),
     deleteSpool: db.prepare('DELETE FROM spool WHERE id = ?'),
     retrySpool: db.prepare('UPDATE spool SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
     spoolDepth: db.prepare('SELECT target, COUNT(*) AS n, MIN(created_at) AS oldest FROM spool GROUP BY target'),
@@ -463,6 +467,10 @@ export class SqliteStore implements GatewayStore {
   /** Undelivered deliveries in all: count, bytes and the oldest's creation time (spool bounds). */
   spoolBounds(): { n: number; bytes: number; oldest: number | null } {
     return this.sql.spoolBounds.get() as { n: number; bytes: number; oldest: number | null }
+  }
+
+  waitingDeliveries(blocked: readonly string[] = []): number {
+    return (this.sql.spoolWaiting.get({ blocked: JSON.stringify(blocked) }) as { n: number }).n
   }
 
   spoolDepth(): { target: string; n: number; oldest: number }[] {

@@ -18,6 +18,9 @@ const cleanup = cleanupAfter({ ignoreErrors: true })
 class Adapter {
   status = () => 200
   delayMs = 15
+  /** answers wait for release() */
+  holding = false
+  #held: (() => void)[] = []
   hits = 0
   readonly order: { key: string; mpxn: string }[] = []
   readonly inFlight = new Map<string, number>()
@@ -33,17 +36,24 @@ class Adapter {
       this.inFlight.set(mpxn, n)
       this.maxInFlightPerMpxn = Math.max(this.maxInFlightPerMpxn, n)
       req.resume()
-      req.on('end', () => setTimeout(() => {
+      const answer = () => {
         this.inFlight.set(mpxn, this.inFlight.get(mpxn)! - 1)
         const status = this.status()
         if (status < 300) this.order.push({ key: String(req.headers['idempotency-key']), mpxn })
         res.writeHead(status).end()
-      }, this.delayMs))
+      }
+      req.on('end', () => (this.holding ? this.#held.push(answer) : setTimeout(answer, this.delayMs)))
     })
     this.#server.listen(port, '127.0.0.1')
     await once(this.#server, 'listening')
     this.port = (this.#server.address() as AddressInfo).port
     return this
+  }
+
+  /** answers what it held, and holds nothing more */
+  release(): void {
+    this.holding = false
+    for (const answer of this.#held.splice(0)) answer()
   }
 
   async close(): Promise<void> {
@@ -155,5 +165,53 @@ describe('adapter outage', () => {
     expect(back.order.map((o) => o.key)).toHaveLength(2)
     await clock.advance(1000) // the spool guard measures the empty spool
     expect((await postRaw(`${gw.url}/duis`, alert(DEVICES.acme, 3))).status).toBe(200)
+  }, 30_000)
+
+  // Overload (docs/performance.md, "Overload"): the adapter is up but slower than the traffic.
+  it('holds deliveries waiting for their first attempt to limits.maxWaitingDeliveries (503 OVERLOADED), and takes traffic again once the adapter catches up', async () => {
+    const adapter = await new Adapter().listen()
+    adapter.holding = true // up, but answers nothing until released: every delivery waits
+    const clock = new TestClock(Date.now(), { running: true })
+    const gw = await startInProcess(makeWorld({
+      adapterUrl: `http://127.0.0.1:${adapter.port}`,
+      extra: { limits: { maxWaitingDeliveries: 4, retryAfterSeconds: 3 }, delivery: { concurrency: 1, pollIntervalMs: 20 } },
+    }), { clock })
+    cleanup.push(() => gw.close(), () => adapter.close())
+    const post = async (n: number) => {
+      await clock.advance(1000) // the spool guard measures again
+      return postRaw(`${gw.url}/duis`, alert(n % 2 ? DEVICES.acme : DEVICES.acmeGas, n))
+    }
+    for (let n = 1; n <= 4; n++) expect((await post(n)).status).toBe(200)
+    await waitFor('one delivery at the adapter', () => adapter.hits === 1)
+    const over = await post(5) // 1 at the adapter, 3 behind it: 4 not attempted to the end yet
+    expect(over.status).toBe(503)
+    expect(over.json).toMatchObject({ code: 'DCCGW_ERR_OVERLOADED', status: 503 })
+    expect(over.json.detail).toBe('4 accepted deliveries are waiting for their first attempt at targets that are up; limit 4 (limits.maxWaitingDeliveries)')
+    expect(over.headers['retry-after']).toBe('3')
+    adapter.release()
+    await waitFor('the four delivered', () => adapter.order.length === 4)
+    expect((await post(5)).status).toBe(200)
+  }, 30_000)
+
+  it("does not count an outage's backlog: with the breaker open, ingress goes on spooling past limits.maxWaitingDeliveries", async () => {
+    const adapter = await new Adapter().listen()
+    adapter.status = () => 503
+    const clock = new TestClock(Date.now(), { running: true })
+    const gw = await startInProcess(makeWorld({
+      adapterUrl: `http://127.0.0.1:${adapter.port}`,
+      extra: {
+        limits: { maxWaitingDeliveries: 4 },
+        delivery: { concurrency: 1, breakerFailures: 1, breakerCooldownMs: 600_000, retryBaseMs: 10, retryMaxMs: 40, pollIntervalMs: 20 },
+      },
+    }), { clock })
+    cleanup.push(() => gw.close(), () => adapter.close())
+    expect((await postRaw(`${gw.url}/duis`, alert(DEVICES.acme, 1))).status).toBe(200)
+    await waitFor('breaker open', async () => metricValue(await metrics(gw.url), 'dccgw_delivery_breaker_state', 'target="adapter"') === 2)
+    for (let n = 2; n <= 12; n++) {
+      await clock.advance(1000) // the spool guard measures again; the cool-down is far off
+      expect((await postRaw(`${gw.url}/duis`, alert(DEVICES.acme, n))).status).toBe(200)
+    }
+    expect(metricValue(await metrics(gw.url), 'dccgw_spool_depth', 'target="adapter"')).toBe(12)
+    expect(adapter.hits).toBe(1)
   }, 30_000)
 })

@@ -148,6 +148,15 @@ export class NatsStore implements GatewayStore {
     return this.#bounds
   }
 
+  /**
+   * Clustered, the backlog waits in JetStream, not in this process: only what this instance has
+   * fetched (at most its window) counts, so the bound on waiting deliveries does not hold ingress back
+   * here; the spool bounds (bytes, age) do.
+   */
+  waitingDeliveries(blocked: readonly string[] = []): number {
+    return this.#spool?.fresh(blocked) ?? 0
+  }
+
   /** A quarantined message's row and raw bytes, or undefined. */
   async #quarantined(id: string): Promise<{ row: QuarantineRow; body: Buffer } | undefined> {
     const t = this.#t

@@ -79,6 +79,13 @@ export class SpoolConsumer {
     return false
   }
 
+  /** held here and not attempted before (a first attempt in flight included), outside `blocked`; the rest of the backlog stays in JetStream */
+  fresh(blocked: readonly string[] = []): number {
+    let n = 0
+    for (const h of this.#held.values()) if (h.item.attempts === 0 && !blocked.includes(`${h.item.target} ${h.item.party}`)) n++
+    return n
+  }
+
   /** Acknowledged by the server (double ack) before it resolves: only then is the delivery done. */
   async ack(id: number): Promise<void> {
     const h = this.#held.get(id)
