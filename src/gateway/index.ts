@@ -88,7 +88,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   })
   const ingest = createIngest({
     config, metrics, log, store, wake,
-    spoolLimit: new SpoolLimit(store, config.limits, metrics, clock, { notAccepting: () => dispatcher.notAccepting() }),
+    spoolLimit: new SpoolLimit(store, config.limits, metrics, clock, { notAccepting: () => dispatcher.notAccepting(), log }),
     signatureKeys: config.security.verifySignatures ? loadVerificationKeys(config.security.dccCertificates.map((f) => resolve(dirname(config.configFile), f))) : undefined,
     commitBacklog: () => store.backlog,
     evaluate: evaluation.evaluate,

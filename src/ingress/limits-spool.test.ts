@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import type { Logger } from 'pino'
 import { TestClock } from '../../test/support/clock.js'
 import { GatewayMetrics } from '../metrics/index.js'
 import { SpoolLimit } from './limits-spool.js'
@@ -42,12 +43,14 @@ describe('SpoolLimit on the injected clock', () => {
 describe('SpoolLimit on waiting deliveries', () => {
   function limitOn(clock: TestClock, waiting: (blocked: readonly string[]) => number, notAccepting: string[] = [], max = 100) {
     const asked: (readonly string[])[] = []
+    const lines: string[] = []
+    const log = { warn: (o: object, msg: string) => void lines.push(`warn ${JSON.stringify(o)} ${msg}`), info: (o: object, msg: string) => void lines.push(`info ${JSON.stringify(o)} ${msg}`) }
     const source = {
       spoolBounds: () => ({ n: 500, bytes: 1000, oldest: clock.now() }),
       waitingDeliveries: (blocked: readonly string[] = []) => (asked.push(blocked), waiting(blocked)),
     }
     const limits = { maxSpoolBytes: 1 << 30, maxSpoolAgeSeconds: 86_400, maxWaitingDeliveries: max }
-    return { limit: new SpoolLimit(source, limits, new GatewayMetrics({ processMetrics: false }), clock, { notAccepting: () => notAccepting }), asked }
+    return { limit: new SpoolLimit(source, limits, new GatewayMetrics({ processMetrics: false }), clock, { notAccepting: () => notAccepting, log: log as unknown as Pick<Logger, 'warn' | 'info'> }), asked, lines }
   }
 
   it('answers overloaded at maxWaitingDeliveries deliveries not attempted yet, and accepts again once they fall under it', async () => {
@@ -64,6 +67,25 @@ describe('SpoolLimit on waiting deliveries', () => {
     waiting = 40
     await clock.advance(200)
     expect(limit.overBound()).toBeUndefined()
+  })
+
+  it('logs once when ingress starts refusing and once when it accepts again, not per request or per measure', async () => {
+    const clock = new TestClock(0)
+    let waiting = 500
+    const { limit, lines } = limitOn(clock, () => waiting)
+    for (let k = 0; k < 5; k++) {
+      limit.overBound()
+      await clock.advance(200)
+    }
+    waiting = 0
+    for (let k = 0; k < 5; k++) {
+      limit.overBound()
+      await clock.advance(200)
+    }
+    expect(lines).toEqual([
+      'warn {"bound":"overloaded","detail":"500 accepted deliveries are waiting for their first attempt at targets that are up; limit 100 (limits.maxWaitingDeliveries)"} ingress refuses new messages (503) until back under the bound',
+      'info {"bound":"overloaded"} ingress accepts again: back under the bound',
+    ])
   })
 
   it("leaves out the targets whose breaker is not closed (an outage's backlog is bounded by bytes and age)", async () => {

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino'
 import type { Clock } from '../clock/index.js'
 import type { GatewayMetrics } from '../metrics/index.js'
 
@@ -21,6 +22,8 @@ export interface SpoolLimitOptions {
   /** "<target> <party>" keys of targets not taking deliveries now (breaker not closed): their backlog is an outage's */
   notAccepting?: () => readonly string[]
   refreshMs?: number
+  /** one line when ingress starts refusing (and why) and one when it accepts again: not one per request */
+  log?: Pick<Logger, 'warn' | 'info'>
 }
 
 /** Why ingress refuses: `spool-full` (503 DCCGW_ERR_SPOOL_FULL) or `overloaded` (503 DCCGW_ERR_OVERLOADED). */
@@ -54,6 +57,7 @@ export class SpoolLimit {
   #limits: SpoolLimits
   #refreshMs: number
   #notAccepting: () => readonly string[]
+  #log: Pick<Logger, 'warn' | 'info'> | undefined
   #checkedAt = -Infinity
   #verdict: SpoolVerdict | undefined
   #last = { n: 0, bytes: 0, oldest: null as number | null }
@@ -64,6 +68,7 @@ export class SpoolLimit {
     this.#limits = limits
     this.#refreshMs = opts.refreshMs ?? 200
     this.#notAccepting = opts.notAccepting ?? (() => [])
+    this.#log = opts.log
     metrics.setSpoolBytesSource(() => {
       this.#measure(clock.now())
       return this.#last.bytes
@@ -89,6 +94,7 @@ export class SpoolLimit {
       return // store failing: the write path answers 503 STORE_UNAVAILABLE on its own
     }
     this.#checkedAt = now
+    const before = this.#verdict
     const { bytes, oldest, n } = this.#last
     const ageSeconds = oldest === null ? 0 : (now - oldest) / 1000
     if (maxBytes > 0 && bytes >= maxBytes) {
@@ -103,5 +109,8 @@ export class SpoolLimit {
     } else {
       this.#verdict = undefined
     }
+    const after = this.#verdict
+    if (after !== undefined && after.kind !== before?.kind) this.#log?.warn({ bound: after.kind, detail: after.detail }, 'ingress refuses new messages (503) until back under the bound')
+    else if (after === undefined && before !== undefined) this.#log?.info({ bound: before.kind }, 'ingress accepts again: back under the bound')
   }
 }
