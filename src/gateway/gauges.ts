@@ -21,6 +21,7 @@ export function metricsExposition(d: {
     metrics.setSpool(store.spoolDepth(), t)
     const journal = store.journalStats()
     if (journal !== undefined) metrics.setJournal(journal)
+    metrics.setLockRetries(store.lockRetries())
     // a store that cannot count (store.kind nats: quarantine per reason) leaves that gauge out (docs/cluster.md)
     const skip = (what: string) => (err: unknown) => void (isStoreError(err) || log.warn({ err }, `${what} gauge not refreshed`))
     await Promise.all([

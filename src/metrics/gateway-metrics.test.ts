@@ -75,4 +75,14 @@ describe('GatewayMetrics setters', () => {
     expect(await value(m, 'dccgw_delivery_breaker_state', { target: 'adapter' })).toBe(2)
     expect(await value(m, 'dccgw_delivery_breaker_state', { target: 'outbox' })).toBe(0)
   })
+
+  it("counts retried lock conflicts from the store's running total, read at each scrape", async () => {
+    const m = new GatewayMetrics({ processMetrics: false })
+    expect(await value(m, 'dccgw_store_lock_retries_total')).toBe(0)
+    m.setLockRetries(3)
+    m.setLockRetries(3)
+    expect(await value(m, 'dccgw_store_lock_retries_total')).toBe(3)
+    m.setLockRetries(7)
+    expect(await value(m, 'dccgw_store_lock_retries_total')).toBe(7)
+  })
 })

@@ -91,6 +91,9 @@ export class GatewayMetrics {
   readonly journalBytes: Gauge
   readonly journalSegments: Gauge
   readonly projectionLag: Gauge
+  /** SQLite lock conflicts retried (the store's own count, read at each scrape) */
+  readonly storeLockRetries: Counter
+  #lockRetriesSeen = 0
 
   constructor(opts: { processMetrics: boolean }) {
     const r = this.registry
@@ -120,6 +123,11 @@ export class GatewayMetrics {
     this.poolQueueDepth = new Gauge({ name: 'dccgw_pool_queue_depth', help: 'Batches waiting for a parse/decide worker (0 without a pool).', registers: [r] })
     this.journalBytes = new Gauge({ name: 'dccgw_journal_bytes', help: 'Bytes of journal segments on disk (the embedded store; segments are preallocated).', registers: [r] })
     this.journalSegments = new Gauge({ name: 'dccgw_journal_segments', help: 'Journal segment files on disk (the embedded store); a rising count means the projection or retirement is stuck.', registers: [r] })
+    this.storeLockRetries = new Counter({
+      name: 'dccgw_store_lock_retries_total',
+      help: 'SQLite lock conflicts (SQLITE_BUSY/LOCKED from another connection, e.g. a checkpoint) met by a commit or a projection batch and retried; each retry is 20 ms, and 50 in a row fail the write (503).',
+      registers: [r],
+    })
     this.projectionLag = new Gauge({ name: 'dccgw_projection_lag_records', help: 'Durable journal records the SQLite projection (admin views, reports) has not applied yet.', registers: [r] })
     const self = this
     this.spoolBytes = new Gauge({
@@ -190,6 +198,12 @@ export class GatewayMetrics {
     this.journalBytes.set(s.bytes)
     this.journalSegments.set(s.segments)
     this.projectionLag.set(s.projectionLagRecords)
+  }
+
+  /** The store's running count of retried lock conflicts (it only grows while the store is open). */
+  setLockRetries(total: number): void {
+    if (total > this.#lockRetriesSeen) this.storeLockRetries.inc(total - this.#lockRetriesSeen)
+    this.#lockRetriesSeen = total
   }
 
   /** Spool rows from the store (`oldest` = created_at in ms); empty targets read 0. */

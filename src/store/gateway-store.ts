@@ -121,6 +121,8 @@ export interface GatewayStore {
 
   /** the journal's size and the projection's lag (gauges); undefined for a store without a journal */
   journalStats(): { bytes: number; segments: number; projectionLagRecords: number } | undefined
+  /** SQLite lock conflicts met and retried since open (a counter; 0 for a store without SQLite) */
+  lockRetries(): number
 
   close(): void | Promise<void>
 }

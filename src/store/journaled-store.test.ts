@@ -337,7 +337,7 @@ describe('journaled store', () => {
     await waitFor('the projection to meet the lock', () => tx.mock.calls.length > 0)
     await new Promise((r) => setImmediate(r))
     expect(await s.commitAccepted(deliver('1300000000002'))).toMatchObject({ duplicate: false })
-    expect(s.lockRetries).toBeGreaterThan(0)
+    expect(s.lockRetries()).toBeGreaterThan(0)
     other.exec('COMMIT')
     other.close()
     await s.flushProjection()

@@ -94,8 +94,8 @@ export class JournaledStore extends SqliteStore {
   #projectionError: unknown
   /** projection batches in a row that met a lock conflict */
   #lockConflicts = 0
-  /** projection batches applied again after a lock conflict, in all (tests) */
-  lockRetries = 0
+  /** projection batches applied again after a lock conflict, in all (lockRetries) */
+  #projectionLockRetries = 0
   /** at close: why the last batch was not applied (undefined: it was) */
   #lastFailure: Error | undefined
   /** the projector is being stopped for good: a dead one is not replaced */
@@ -232,6 +232,11 @@ export class JournaledStore extends SqliteStore {
   override journalStats(): { bytes: number; segments: number; projectionLagRecords: number } {
     const s = this.journal.stats()
     return { bytes: s.bytes, segments: s.segments, projectionLagRecords: s.durableSeq - this.#projected }
+  }
+
+  /** the main connection's retried lock conflicts and the projection's */
+  override lockRetries(): number {
+    return super.lockRetries() + this.#projectionLockRetries
   }
 
   /** whether the projection runs in its worker thread (tests) */
@@ -554,7 +559,7 @@ export class JournaledStore extends SqliteStore {
         // another connection held the lock (commit-queue.ts, LOCK_RETRIES): the batch is in the
         // journal, so it is simply applied again shortly; ingress goes on answering meanwhile
         this.#lockConflicts++
-        this.lockRetries++
+        this.#projectionLockRetries++
         this.#projectTimer ??= setTimeout(() => {
           this.#projectTimer = undefined
           this.#projectNow()

@@ -537,6 +537,11 @@ export class SqliteStore implements GatewayStore {
     this.db.pragma(`max_page_count = ${pages}`)
   }
 
+  /** lock conflicts the commit queue met and retried (commit-queue.ts, LOCK_RETRIES) */
+  lockRetries(): number {
+    return this.queue.lockRetries
+  }
+
   /** no journal: the plain store (the CLI, tests) */
   journalStats(): { bytes: number; segments: number; projectionLagRecords: number } | undefined {
     return undefined

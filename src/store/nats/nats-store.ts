@@ -391,6 +391,11 @@ export class NatsStore implements GatewayStore {
     return undefined
   }
 
+  /** no SQLite, no lock conflicts */
+  lockRetries(): number {
+    return 0
+  }
+
   /** Stops leasing (unleased deliveries go back at once), then drains the connection. */
   async close(): Promise<void> {
     if (this.#closed) return
