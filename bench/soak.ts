@@ -216,8 +216,7 @@ class Sender {
 
   /** Sends message `i` (due at `due`, performance.now() ms) until it has a final answer. */
   send(i: number, due: number): Promise<void> {
-    if (i >= this.cap) this.#grow()
-    this.sent++
+    this.#count(i)
     const p = this.#send(i, due).finally(() => this.#inFlight.delete(p))
     this.#inFlight.add(p)
     return p
@@ -225,13 +224,18 @@ class Sender {
 
   /** Queues message `i`, due now; at most WINDOW messages are sent at once, the rest wait in order. */
   offer(i: number, due: number): void {
-    if (i >= this.cap) this.#grow()
-    this.sent++
+    this.#count(i)
     this.#queue.push(i, due)
     if (this.#workers.size < WINDOW) {
       const w = this.#work().finally(() => this.#workers.delete(w))
       this.#workers.add(w)
     }
+  }
+
+  /** room for message `i`'s results, and one more sent */
+  #count(i: number): void {
+    if (i >= this.cap) this.#grow()
+    this.sent++
   }
 
   async #work(): Promise<void> {
