@@ -11,7 +11,7 @@ describe('SpoolLimit on the injected clock', () => {
 
   function limitOn(clock: TestClock, bounds: { n: number; bytes: number; oldest: number | null }, maxSpoolAgeSeconds = 60) {
     let measured = 0
-    const source = { spoolBounds: () => (measured++, bounds), waitingDeliveries: () => 0 }
+    const source = { spoolBounds: () => (measured++, bounds), waitingDeliveries: () => new Map<string, number>() }
     const limit = new SpoolLimit(source, { maxSpoolBytes: 0, maxSpoolAgeSeconds, maxWaitingDeliveries: 0 }, new GatewayMetrics({ processMetrics: false }), clock)
     return { limit, measured: () => measured }
   }
@@ -41,63 +41,91 @@ describe('SpoolLimit on the injected clock', () => {
 
 // Overload (docs/performance.md, "Overload"): targets that are up but slower than the traffic.
 describe('SpoolLimit on waiting deliveries', () => {
-  function limitOn(clock: TestClock, waiting: (blocked: readonly string[]) => number, notAccepting: string[] = [], max = 100) {
-    const asked: (readonly string[])[] = []
+  /** a source whose waiting deliveries per "<target> <party>" the test sets; the limit measures every 200 ms of `clock` */
+  function limitOn(max = 100) {
+    const clock = new TestClock(0)
+    const state = { waiting: {} as Record<string, number>, down: [] as string[], asked: 0 }
     const lines: string[] = []
     const log = { warn: (o: object, msg: string) => void lines.push(`warn ${JSON.stringify(o)} ${msg}`), info: (o: object, msg: string) => void lines.push(`info ${JSON.stringify(o)} ${msg}`) }
     const source = {
       spoolBounds: () => ({ n: 500, bytes: 1000, oldest: clock.now() }),
-      waitingDeliveries: (blocked: readonly string[] = []) => (asked.push(blocked), waiting(blocked)),
+      waitingDeliveries: () => (state.asked++, new Map(Object.entries(state.waiting))),
     }
     const limits = { maxSpoolBytes: 1 << 30, maxSpoolAgeSeconds: 86_400, maxWaitingDeliveries: max }
-    return { limit: new SpoolLimit(source, limits, new GatewayMetrics({ processMetrics: false }), clock, { notAccepting: () => notAccepting, log: log as unknown as Pick<Logger, 'warn' | 'info'> }), asked, lines }
+    const limit = new SpoolLimit(source, limits, new GatewayMetrics({ processMetrics: false }), clock, {
+      notAccepting: () => state.down, log: log as unknown as Pick<Logger, 'warn' | 'info'>,
+    })
+    /** the verdict after the next measure */
+    const measure = async () => {
+      await clock.advance(200)
+      return limit.overBound()
+    }
+    return { limit, state, lines, measure }
   }
+  const overloaded = (n: number) => ({
+    kind: 'overloaded',
+    detail: `${n} accepted deliveries are waiting for their first attempt at targets that are up; limit 100 (limits.maxWaitingDeliveries)`,
+  })
 
   it('answers overloaded at maxWaitingDeliveries deliveries not attempted yet, and accepts again once they fall under it', async () => {
-    const clock = new TestClock(0)
-    let waiting = 99
-    const { limit } = limitOn(clock, () => waiting)
+    const { limit, state, measure } = limitOn()
     expect(limit.overBound()).toBeUndefined()
-    waiting = 100
-    await clock.advance(200)
-    expect(limit.overBound()).toEqual({
-      kind: 'overloaded',
-      detail: '100 accepted deliveries are waiting for their first attempt at targets that are up; limit 100 (limits.maxWaitingDeliveries)',
-    })
-    waiting = 40
-    await clock.advance(200)
-    expect(limit.overBound()).toBeUndefined()
+    state.waiting = { 'adapter ACME': 60, 'notice BRITE': 39 }
+    expect(await measure()).toBeUndefined()
+    state.waiting = { 'adapter ACME': 61, 'notice BRITE': 39 }
+    expect(await measure()).toEqual(overloaded(100))
+    state.waiting = { 'adapter ACME': 40 }
+    expect(await measure()).toBeUndefined()
   })
 
   it('logs once when ingress starts refusing and once when it accepts again, not per request or per measure', async () => {
-    const clock = new TestClock(0)
-    let waiting = 500
-    const { limit, lines } = limitOn(clock, () => waiting)
-    for (let k = 0; k < 5; k++) {
-      limit.overBound()
-      await clock.advance(200)
-    }
-    waiting = 0
-    for (let k = 0; k < 5; k++) {
-      limit.overBound()
-      await clock.advance(200)
-    }
+    const { limit, state, lines, measure } = limitOn()
+    limit.overBound()
+    state.waiting = { 'adapter ACME': 500 }
+    for (let k = 0; k < 5; k++) await measure()
+    state.waiting = {}
+    for (let k = 0; k < 5; k++) await measure()
     expect(lines).toEqual([
-      'warn {"bound":"overloaded","detail":"500 accepted deliveries are waiting for their first attempt at targets that are up; limit 100 (limits.maxWaitingDeliveries)"} ingress refuses new messages (503) until back under the bound',
+      `warn {"bound":"overloaded","detail":"${overloaded(500).detail}"} ingress refuses new messages (503) until back under the bound`,
       'info {"bound":"overloaded"} ingress accepts again: back under the bound',
     ])
   })
 
-  it("leaves out the targets whose breaker is not closed (an outage's backlog is bounded by bytes and age)", async () => {
-    const clock = new TestClock(0)
-    const { limit, asked } = limitOn(clock, (blocked) => (blocked.includes('adapter ACME') ? 3 : 5000), ['adapter ACME'])
+  it("leaves out a target whose breaker is not closed, and once it is back, sets the outage's backlog aside as it drains: only growth beyond it counts", async () => {
+    const { limit, state, measure } = limitOn()
+    limit.overBound()
+    state.down = ['adapter ACME']
+    state.waiting = { 'adapter ACME': 5000, 'notice BRITE': 10 }
+    expect(await measure()).toBeUndefined()
+    state.down = [] // the adapter is back: its 5,000 drain while ingress goes on
+    state.waiting = { 'adapter ACME': 4950, 'notice BRITE': 10 }
+    expect(await measure()).toBeUndefined()
+    state.waiting = { 'adapter ACME': 3000, 'notice BRITE': 10 }
+    expect(await measure()).toBeUndefined()
+    state.waiting = { 'adapter ACME': 3089, 'notice BRITE': 10 } // 89 more than the 3,000 left of the outage's
+    expect(await measure()).toBeUndefined()
+    state.waiting = { 'adapter ACME': 3090, 'notice BRITE': 10 }
+    expect(await measure()).toEqual(overloaded(100))
+    state.waiting = { 'notice BRITE': 10 } // drained: nothing is set aside any more
+    expect(await measure()).toBeUndefined()
+    state.waiting = { 'adapter ACME': 90, 'notice BRITE': 10 }
+    expect(await measure()).toEqual(overloaded(100))
+  })
+
+  it('sets aside the backlog found at the first measure (deliveries recovered at a start)', async () => {
+    const { limit, state, measure } = limitOn()
+    state.waiting = { 'adapter ACME': 4000 }
     expect(limit.overBound()).toBeUndefined()
-    expect(asked).toEqual([['adapter ACME']])
+    state.waiting = { 'adapter ACME': 2000 }
+    expect(await measure()).toBeUndefined()
+    state.waiting = { 'adapter ACME': 2100 }
+    expect(await measure()).toEqual(overloaded(100))
   })
 
   it('does not count at all when the bound is 0', () => {
-    const { limit, asked } = limitOn(new TestClock(0), () => 1e9, [], 0)
+    const { limit, state } = limitOn(0)
+    state.waiting = { 'adapter ACME': 1e9 }
     expect(limit.overBound()).toBeUndefined()
-    expect(asked).toEqual([])
+    expect(state.asked).toBe(0)
   })
 })

@@ -5,8 +5,8 @@ import type { GatewayMetrics } from '../metrics/index.js'
 export interface SpoolBoundsSource {
   /** undelivered deliveries in all: bytes, and the oldest one's creation time */
   spoolBounds(): { n: number; bytes: number; oldest: number | null }
-  /** deliveries accepted and not attempted yet, outside the `blocked` "<target> <party>" keys */
-  waitingDeliveries(blocked?: readonly string[]): number
+  /** deliveries accepted and not attempted yet, per "<target> <party>" key */
+  waitingDeliveries(): Map<string, number>
 }
 
 export interface SpoolLimits {
@@ -46,7 +46,10 @@ export interface SpoolVerdict {
  *   closed, are held to `limits.maxWaitingDeliveries` (503 DCCGW_ERR_OVERLOADED). Without it the
  *   backlog grows in memory for as long as the overload lasts, and every message waits behind it.
  *   A target whose breaker is open or half-open is left out: its backlog is the outage's, bounded
- *   above.
+ *   above. That backlog is not held against ingress once the target is back either, nor the one
+ *   found at the first measure after a start (recovered deliveries): each is set aside per target
+ *   and shrinks as it drains, so ingress goes on while it is delivered, and only growth beyond it
+ *   counts.
  *
  * The spool is measured at most every `refreshMs`, not per request. Age is measured on the
  * gateway's clock, the one that stamped the spool rows (src/clock).
@@ -58,6 +61,8 @@ export class SpoolLimit {
   #refreshMs: number
   #notAccepting: () => readonly string[]
   #log: Pick<Logger, 'warn' | 'info'> | undefined
+  /** per "<target> <party>": waiting deliveries set aside (an outage's or a start's backlog), shrinking as they drain; undefined before the first measure */
+  #setAside: Map<string, number> | undefined
   #checkedAt = -Infinity
   #verdict: SpoolVerdict | undefined
   #last = { n: 0, bytes: 0, oldest: null as number | null }
@@ -84,12 +89,33 @@ export class SpoolLimit {
     return this.#verdict
   }
 
+  /** Waiting deliveries at targets that are up, beyond what is set aside for them. */
+  #waitingBeyondSetAside(): number {
+    const counts = this.#source.waitingDeliveries()
+    const down = new Set(this.#notAccepting())
+    const first = this.#setAside === undefined
+    const aside = (this.#setAside ??= new Map())
+    let n = 0
+    for (const [key, count] of counts) {
+      if (first || down.has(key)) {
+        aside.set(key, count)
+        continue
+      }
+      const kept = Math.min(aside.get(key) ?? 0, count)
+      if (kept > 0) aside.set(key, kept)
+      else aside.delete(key)
+      n += count - kept
+    }
+    for (const key of aside.keys()) if (!counts.has(key)) aside.delete(key)
+    return n
+  }
+
   #measure(now: number): void {
     const { maxSpoolBytes: maxBytes, maxSpoolAgeSeconds: maxAge, maxWaitingDeliveries: maxWaiting } = this.#limits
     let waiting = 0
     try {
       this.#last = this.#source.spoolBounds()
-      if (maxWaiting > 0) waiting = this.#source.waitingDeliveries(this.#notAccepting())
+      if (maxWaiting > 0) waiting = this.#waitingBeyondSetAside()
     } catch {
       return // store failing: the write path answers 503 STORE_UNAVAILABLE on its own
     }

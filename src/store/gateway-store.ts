@@ -48,11 +48,10 @@ export interface GatewayStore {
   /** undelivered deliveries in all: count, bytes and the oldest's creation time (spool bounds) */
   spoolBounds(): { n: number; bytes: number; oldest: number | null }
   /**
-   * Deliveries accepted and not attempted yet, outside the `blocked` "<target> <party>" keys (the
-   * targets whose circuit breaker is not closed): the backlog ingress is bounded by
-   * (limits.maxWaitingDeliveries, ingress/limits-spool.ts)
+   * Deliveries accepted and not attempted yet, per "<target> <party>" key (the circuit breakers'
+   * keys): the backlog ingress is bounded by (limits.maxWaitingDeliveries, ingress/limits-spool.ts)
    */
-  waitingDeliveries(blocked?: readonly string[]): number
+  waitingDeliveries(): Map<string, number>
 
   // quarantine (admin API, CLI)
   /** critical first, then newest first (SQLite; NATS: newest first), with an opaque cursor */

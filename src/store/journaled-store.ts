@@ -384,8 +384,8 @@ export class JournaledStore extends SqliteStore {
     return this.#spool.bounds()
   }
 
-  override waitingDeliveries(blocked: readonly string[] = []): number {
-    return this.#spool.waiting(blocked)
+  override waitingDeliveries(): Map<string, number> {
+    return this.#spool.waiting()
   }
 
   /** The slot is free at once; the `delivered` record rides the next group, not awaited. */

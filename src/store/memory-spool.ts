@@ -111,13 +111,13 @@ export class MemorySpool {
   }
 
   /**
-   * Deliveries not attempted yet, outside the `blocked` "<target> <party>" groups: what ingress has
-   * accepted and the dispatcher has not reached (a counter per group, not a scan).
+   * Deliveries not attempted yet per "<target> <party>" group: what ingress has accepted and the
+   * dispatcher has not reached (a counter per group, not a scan); groups with none are left out.
    */
-  waiting(blocked: readonly string[] = []): number {
-    let n = 0
-    for (const [gk, g] of this.#groups) if (g.fresh > 0 && !blocked.includes(gk)) n += g.fresh
-    return n
+  waiting(): Map<string, number> {
+    const out = new Map<string, number>()
+    for (const [gk, g] of this.#groups) if (g.fresh > 0) out.set(gk, g.fresh)
+    return out
   }
 
   /**

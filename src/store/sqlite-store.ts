@@ -96,10 +96,7 @@ function prepare(db: Db): Record<StatementName, Statement> {
     ),
     nextDue: db.prepare(`SELECT MIN(next_attempt_at) AS at FROM spool s WHERE ${SPOOL_READY}`),
     spoolBounds: db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(length(body)), 0) AS bytes, MIN(created_at) AS oldest FROM spool'),
-    spoolWaiting: db.prepare(
-      `SELECT COUNT(*) AS n FROM spool WHERE attempts = 0
-         AND target || ' ' || party NOT IN (SELECT value FROM json_each(@blocked))`,
-    ),
+    spoolWaiting: db.prepare(`SELECT target || ' ' || party AS k, COUNT(*) AS n FROM spool WHERE attempts = 0 GROUP BY target, party`),
     deleteSpool: db.prepare('DELETE FROM spool WHERE id = ?'),
     retrySpool: db.prepare('UPDATE spool SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
     spoolDepth: db.prepare('SELECT target, COUNT(*) AS n, MIN(created_at) AS oldest FROM spool GROUP BY target'),
@@ -469,8 +466,8 @@ export class SqliteStore implements GatewayStore {
     return this.sql.spoolBounds.get() as { n: number; bytes: number; oldest: number | null }
   }
 
-  waitingDeliveries(blocked: readonly string[] = []): number {
-    return (this.sql.spoolWaiting.get({ blocked: JSON.stringify(blocked) }) as { n: number }).n
+  waitingDeliveries(): Map<string, number> {
+    return new Map((this.sql.spoolWaiting.all() as { k: string; n: number }[]).map((r) => [r.k, r.n]))
   }
 
   spoolDepth(): { target: string; n: number; oldest: number }[] {

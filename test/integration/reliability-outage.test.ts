@@ -20,6 +20,8 @@ class Adapter {
   delayMs = 15
   /** answers wait for release() */
   holding = false
+  /** from this request on (1 = the first), answers wait for release() */
+  holdFrom = Infinity
   #held: (() => void)[] = []
   hits = 0
   readonly order: { key: string; mpxn: string }[] = []
@@ -30,7 +32,7 @@ class Adapter {
 
   async listen(port = 0): Promise<this> {
     this.#server = createServer((req, res) => {
-      this.hits++
+      const hit = ++this.hits
       const mpxn = String(req.headers['x-dcc-gateway-mpxn'])
       const n = (this.inFlight.get(mpxn) ?? 0) + 1
       this.inFlight.set(mpxn, n)
@@ -42,7 +44,7 @@ class Adapter {
         if (status < 300) this.order.push({ key: String(req.headers['idempotency-key']), mpxn })
         res.writeHead(status).end()
       }
-      req.on('end', () => (this.holding ? this.#held.push(answer) : setTimeout(answer, this.delayMs)))
+      req.on('end', () => (this.holding || hit >= this.holdFrom ? this.#held.push(answer) : setTimeout(answer, this.delayMs)))
     })
     this.#server.listen(port, '127.0.0.1')
     await once(this.#server, 'listening')
@@ -193,7 +195,7 @@ describe('adapter outage', () => {
     expect((await post(5)).status).toBe(200)
   }, 30_000)
 
-  it("does not count an outage's backlog: with the breaker open, ingress goes on spooling past limits.maxWaitingDeliveries", async () => {
+  it("does not count an outage's backlog: with the breaker open, ingress goes on spooling past limits.maxWaitingDeliveries, and once the adapter is back only growth beyond that backlog counts", async () => {
     const adapter = await new Adapter().listen()
     adapter.status = () => 503
     const clock = new TestClock(Date.now(), { running: true })
@@ -213,5 +215,26 @@ describe('adapter outage', () => {
     }
     expect(metricValue(await metrics(gw.url), 'dccgw_spool_depth', 'target="adapter"')).toBe(12)
     expect(adapter.hits).toBe(1)
+
+    // The adapter is back: the probe succeeds and closes the breaker, then it holds every answer,
+    // so the outage's backlog waits. It is set aside: ingress takes new messages, and only what
+    // comes beyond it counts against the bound.
+    adapter.status = () => 200
+    adapter.holdFrom = adapter.hits + 2
+    await clock.advance(600_000)
+    await waitFor('the probe delivered, the next delivery held', () => adapter.hits === adapter.holdFrom)
+    expect(metricValue(await metrics(gw.url), 'dccgw_delivery_breaker_state', 'target="adapter"')).toBe(0)
+    // set aside: the 11 never attempted (the first one failed before the breaker opened)
+    for (let n = 13; n <= 16; n++) {
+      await clock.advance(1000)
+      expect((await postRaw(`${gw.url}/duis`, alert(DEVICES.acme, n))).status).toBe(200)
+    }
+    await clock.advance(1000)
+    const over = await postRaw(`${gw.url}/duis`, alert(DEVICES.acme, 17))
+    expect(over.status).toBe(503)
+    expect(over.json.detail).toMatch(/^4 accepted deliveries are waiting/)
+    adapter.release()
+    adapter.holdFrom = Infinity
+    await waitFor('everything accepted delivered', () => adapter.order.length === 16)
   }, 30_000)
 })

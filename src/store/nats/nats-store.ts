@@ -153,8 +153,8 @@ export class NatsStore implements GatewayStore {
    * fetched (at most its window) counts, so the bound on waiting deliveries does not hold ingress back
    * here; the spool bounds (bytes, age) do.
    */
-  waitingDeliveries(blocked: readonly string[] = []): number {
-    return this.#spool?.fresh(blocked) ?? 0
+  waitingDeliveries(): Map<string, number> {
+    return this.#spool?.fresh() ?? new Map()
   }
 
   /** A quarantined message's row and raw bytes, or undefined. */

@@ -79,11 +79,15 @@ export class SpoolConsumer {
     return false
   }
 
-  /** held here and not attempted before (a first attempt in flight included), outside `blocked`; the rest of the backlog stays in JetStream */
-  fresh(blocked: readonly string[] = []): number {
-    let n = 0
-    for (const h of this.#held.values()) if (h.item.attempts === 0 && !blocked.includes(`${h.item.target} ${h.item.party}`)) n++
-    return n
+  /** held here and not attempted before (a first attempt in flight included), per "<target> <party>"; the rest of the backlog stays in JetStream */
+  fresh(): Map<string, number> {
+    const out = new Map<string, number>()
+    for (const { item } of this.#held.values()) {
+      if (item.attempts !== 0) continue
+      const k = `${item.target} ${item.party}`
+      out.set(k, (out.get(k) ?? 0) + 1)
+    }
+    return out
   }
 
   /** Acknowledged by the server (double ack) before it resolves: only then is the delivery done. */
