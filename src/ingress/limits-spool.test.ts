@@ -91,35 +91,49 @@ describe('SpoolLimit on waiting deliveries', () => {
     ])
   })
 
-  it("leaves out a target whose breaker is not closed, and once it is back, sets the outage's backlog aside as it drains: only growth beyond it counts", async () => {
+  it("leaves out a target whose breaker is not closed, and once it is back sets aside what arrived meanwhile as it drains: only growth beyond it counts", async () => {
     const { limit, state, measure } = limitOn()
     limit.overBound()
-    state.down = ['adapter ACME']
-    state.waiting = { 'adapter ACME': 5000, 'notice BRITE': 10 }
+    state.waiting = { 'adapter ACME': 50, 'notice BRITE': 10 }
     expect(await measure()).toBeUndefined()
-    state.down = [] // the adapter is back: its 5,000 drain while ingress goes on
-    state.waiting = { 'adapter ACME': 4950, 'notice BRITE': 10 }
+    state.down = ['adapter ACME'] // the adapter fails: 5,000 arrive while its breaker is open
+    state.waiting = { 'adapter ACME': 5050, 'notice BRITE': 10 }
     expect(await measure()).toBeUndefined()
-    state.waiting = { 'adapter ACME': 3000, 'notice BRITE': 10 }
+    state.down = [] // back: the 50 from before count again, the 5,000 are set aside
+    state.waiting = { 'adapter ACME': 5040, 'notice BRITE': 10 }
     expect(await measure()).toBeUndefined()
-    state.waiting = { 'adapter ACME': 3089, 'notice BRITE': 10 } // 89 more than the 3,000 left of the outage's
+    state.waiting = { 'adapter ACME': 5089, 'notice BRITE': 10 }
+    expect(await measure()).toBeUndefined()
+    state.waiting = { 'adapter ACME': 5090, 'notice BRITE': 10 }
+    expect(await measure()).toEqual(overloaded(100))
+    state.waiting = { 'adapter ACME': 3000, 'notice BRITE': 10 } // draining: the set-aside shrinks with it
     expect(await measure()).toBeUndefined()
     state.waiting = { 'adapter ACME': 3090, 'notice BRITE': 10 }
     expect(await measure()).toEqual(overloaded(100))
-    state.waiting = { 'notice BRITE': 10 } // drained: nothing is set aside any more
+    state.waiting = { 'notice BRITE': 10 } // drained: nothing set aside any more
     expect(await measure()).toBeUndefined()
     state.waiting = { 'adapter ACME': 90, 'notice BRITE': 10 }
     expect(await measure()).toEqual(overloaded(100))
   })
 
-  it('sets aside the backlog found at the first measure (deliveries recovered at a start)', async () => {
+  it('an outage never raises the bound: what counted before it still counts after', async () => {
+    const { limit, state, measure } = limitOn()
+    limit.overBound()
+    state.waiting = { 'adapter ACME': 100 }
+    expect(await measure()).toEqual(overloaded(100))
+    state.down = ['adapter ACME']
+    state.waiting = { 'adapter ACME': 300 }
+    expect(await measure()).toBeUndefined()
+    state.down = []
+    expect(await measure()).toEqual(overloaded(100))
+  })
+
+  it('counts what a start recovers until it is attempted (setting it aside would let each restart add a bound)', async () => {
     const { limit, state, measure } = limitOn()
     state.waiting = { 'adapter ACME': 4000 }
-    expect(limit.overBound()).toBeUndefined()
-    state.waiting = { 'adapter ACME': 2000 }
+    expect(limit.overBound()).toEqual(overloaded(4000))
+    state.waiting = { 'adapter ACME': 99 }
     expect(await measure()).toBeUndefined()
-    state.waiting = { 'adapter ACME': 2100 }
-    expect(await measure()).toEqual(overloaded(100))
   })
 
   it('does not count at all when the bound is 0', () => {

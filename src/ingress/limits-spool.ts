@@ -46,10 +46,12 @@ export interface SpoolVerdict {
  *   closed, are held to `limits.maxWaitingDeliveries` (503 DCCGW_ERR_OVERLOADED). Without it the
  *   backlog grows in memory for as long as the overload lasts, and every message waits behind it.
  *   A target whose breaker is open or half-open is left out: its backlog is the outage's, bounded
- *   above. That backlog is not held against ingress once the target is back either, nor the one
- *   found at the first measure after a start (recovered deliveries): each is set aside per target
- *   and shrinks as it drains, so ingress goes on while it is delivered, and only growth beyond it
- *   counts.
+ *   above. Nor is what arrived during the outage held against ingress once the target is back: it
+ *   is set aside per target and shrinks as it drains (oldest first, after what was waiting before
+ *   the outage), so ingress goes on while it is delivered and only growth beyond it counts. What
+ *   counted before the outage still counts, so an outage never raises the bound. What a start
+ *   recovers counts until it is attempted: setting it aside would let each restart of an overloaded
+ *   gateway add another bound's worth.
  *
  * The spool is measured at most every `refreshMs`, not per request. Age is measured on the
  * gateway's clock, the one that stamped the spool rows (src/clock).
@@ -61,8 +63,10 @@ export class SpoolLimit {
   #refreshMs: number
   #notAccepting: () => readonly string[]
   #log: Pick<Logger, 'warn' | 'info'> | undefined
-  /** per "<target> <party>": waiting deliveries set aside (an outage's or a start's backlog), shrinking as they drain; undefined before the first measure */
-  #setAside: Map<string, number> | undefined
+  /** per "<target> <party>": waiting deliveries that arrived while its target was down, set aside, shrinking as they drain */
+  readonly #setAside = new Map<string, number>()
+  /** per "<target> <party>": what counted at the last measure while its target was up */
+  readonly #counted = new Map<string, number>()
   #checkedAt = -Infinity
   #verdict: SpoolVerdict | undefined
   #last = { n: 0, bytes: 0, oldest: null as number | null }
@@ -89,24 +93,26 @@ export class SpoolLimit {
     return this.#verdict
   }
 
-  /** Waiting deliveries at targets that are up, beyond what is set aside for them. */
+  /** Waiting deliveries at targets that are up, beyond what arrived while they were down. */
   #waitingBeyondSetAside(): number {
     const counts = this.#source.waitingDeliveries()
     const down = new Set(this.#notAccepting())
-    const first = this.#setAside === undefined
-    const aside = (this.#setAside ??= new Map())
+    const aside = this.#setAside
     let n = 0
     for (const [key, count] of counts) {
-      if (first || down.has(key)) {
-        aside.set(key, count)
+      if (down.has(key)) {
+        // everything beyond what counted before the target went down arrived during the outage
+        aside.set(key, Math.max(aside.get(key) ?? 0, count - (this.#counted.get(key) ?? 0)))
         continue
       }
       const kept = Math.min(aside.get(key) ?? 0, count)
       if (kept > 0) aside.set(key, kept)
       else aside.delete(key)
+      this.#counted.set(key, count - kept)
       n += count - kept
     }
     for (const key of aside.keys()) if (!counts.has(key)) aside.delete(key)
+    for (const key of this.#counted.keys()) if (!counts.has(key)) this.#counted.delete(key)
     return n
   }
 
