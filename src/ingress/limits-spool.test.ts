@@ -64,7 +64,7 @@ describe('SpoolLimit on waiting deliveries', () => {
   }
   const overloaded = (n: number) => ({
     kind: 'overloaded',
-    detail: `${n} accepted deliveries are waiting for their first attempt at targets that are up; limit 100 (limits.maxWaitingDeliveries)`,
+    detail: `${n} accepted deliveries are waiting for their first attempt at targets that are up (what arrived during an outage not counted); limit 100 (limits.maxWaitingDeliveries)`,
   })
 
   it('answers overloaded at maxWaitingDeliveries deliveries not attempted yet, and accepts again once they fall under it', async () => {

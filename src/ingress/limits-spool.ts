@@ -136,7 +136,7 @@ export class SpoolLimit {
     } else if (maxWaiting > 0 && waiting >= maxWaiting) {
       this.#verdict = {
         kind: 'overloaded',
-        detail: `${waiting} accepted deliveries are waiting for their first attempt at targets that are up; limit ${maxWaiting} (limits.maxWaitingDeliveries)`,
+        detail: `${waiting} accepted deliveries are waiting for their first attempt at targets that are up (what arrived during an outage not counted); limit ${maxWaiting} (limits.maxWaitingDeliveries)`,
       }
     } else {
       this.#verdict = undefined

@@ -188,7 +188,7 @@ describe('adapter outage', () => {
     const over = await post(5) // 1 at the adapter, 3 behind it: 4 not attempted to the end yet
     expect(over.status).toBe(503)
     expect(over.json).toMatchObject({ code: 'DCCGW_ERR_OVERLOADED', status: 503 })
-    expect(over.json.detail).toBe('4 accepted deliveries are waiting for their first attempt at targets that are up; limit 4 (limits.maxWaitingDeliveries)')
+    expect(over.json.detail).toBe('4 accepted deliveries are waiting for their first attempt at targets that are up (what arrived during an outage not counted); limit 4 (limits.maxWaitingDeliveries)')
     expect(over.headers['retry-after']).toBe('3')
     adapter.release()
     await waitFor('the four delivered', () => adapter.order.length === 4)
