@@ -18,6 +18,30 @@ export const LOCK_RETRIES = 50
 export const LOCK_RETRY_MS = 20
 
 /**
+ * The lock-conflict rule both SQLite writers follow (the commit queue's batches, the projection's):
+ * a conflict is run again, LOCK_RETRY_MS later, up to LOCK_RETRIES times in a row; a write that
+ * ends any other way starts the count again.
+ */
+export class LockConflicts {
+  #inARow = 0
+  /** writes run again after a lock conflict, in all (dccgw_store_lock_retries_total) */
+  retried = 0
+
+  /** true when `err` is a lock conflict still within the retries (counted: the caller runs the write again LOCK_RETRY_MS later) */
+  mayRetry(err: unknown): boolean {
+    if (!isLockConflict(err) || this.#inARow >= LOCK_RETRIES) return false
+    this.#inARow++
+    this.retried++
+    return true
+  }
+
+  /** the write committed, or failed for another reason */
+  reset(): void {
+    this.#inARow = 0
+  }
+}
+
+/**
  * Group commit: operations queued within `intervalMs` (or until `maxBatch` are waiting) run in
  * one SQLite transaction, so one fsync covers the whole batch. Each caller's promise settles
  * only after COMMIT returns: that is when a 200 may be sent.
@@ -34,13 +58,10 @@ export class CommitQueue {
   #intervalMs: number
   #maxBatch: number
   #flushing = false
-  /** lock conflicts in a row (reset by a commit or a failure that is not one) */
-  #conflicts = 0
+  readonly #locks = new LockConflicts()
   /** a batch put back after a lock conflict waits for its retry (LOCK_RETRY_MS) */
   #retrying = false
   readonly #after: (ms: number, fn: () => void) => void
-  /** batches run again after a lock conflict, in all (tests) */
-  lockRetries = 0
   /** called after every commit with its batch size and duration */
   onCommit: ((size: number, seconds: number) => void) | undefined
   /** called when a batch fails on an I/O error (disk full, read-only): the file cannot be written */
@@ -62,6 +83,11 @@ export class CommitQueue {
     this.#intervalMs = intervalMs
     this.#maxBatch = maxBatch
     this.#after = after
+  }
+
+  /** batches run again after a lock conflict, in all */
+  get lockRetries(): number {
+    return this.#locks.retried
   }
 
   get depth(): number {
@@ -134,10 +160,8 @@ export class CommitQueue {
         }
       }).immediate()
     } catch (err) {
-      if (isLockConflict(err) && this.#conflicts < LOCK_RETRIES) {
+      if (this.#locks.mayRetry(err)) {
         // rolled back: the same operations run again, in the same order, before anything newer
-        this.#conflicts++
-        this.lockRetries++
         this.#pending.unshift(...batch)
         this.#retrying = true
         this.#after(LOCK_RETRY_MS, () => {
@@ -146,12 +170,12 @@ export class CommitQueue {
         })
         return false
       }
-      this.#conflicts = 0
+      this.#locks.reset()
       if (isIoError(err)) this.onIoError?.(err)
       for (const p of batch) p.reject(err)
       return true
     }
-    this.#conflicts = 0
+    this.#locks.reset()
     this.onCommit?.(batch.length, Number(process.hrtime.bigint() - started) / 1e9)
     batch.forEach((p, i) => {
       const r = results[i]!

@@ -17,7 +17,7 @@ import type { AuditEntry, AuditPageFilter, DecisionMinute, QuarantineReasonCount
 import { SqliteStore, noticeBody } from './sqlite-store.js'
 import type { StoreOptions } from './sqlite-store.js'
 import { storeUnavailable } from './store-error.js'
-import { LOCK_RETRIES, LOCK_RETRY_MS, isLockConflict } from './commit-queue.js'
+import { LOCK_RETRY_MS, LockConflicts, isLockConflict } from './commit-queue.js'
 import type {
   AcceptedRecord, AuditFilter, AuditRow, CommitOutcome, ObligationDraft, ObligationListStatus, ObligationRow, ObligationStatus,
   ObligationTransition, QuarantineRow, SpoolItem, StoreHooks,
@@ -92,10 +92,8 @@ export class JournaledStore extends SqliteStore {
   #projectImmediate: NodeJS.Immediate | undefined
   #lastProjectAt = -Infinity
   #projectionError: unknown
-  /** projection batches in a row that met a lock conflict */
-  #lockConflicts = 0
-  /** projection batches applied again after a lock conflict, in all (lockRetries) */
-  #projectionLockRetries = 0
+  /** the projection's batches that meet a lock conflict (commit-queue.ts, LOCK_RETRIES) */
+  readonly #projectionLocks = new LockConflicts()
   /** at close: why the last batch was not applied (undefined: it was) */
   #lastFailure: Error | undefined
   /** the projector is being stopped for good: a dead one is not replaced */
@@ -236,7 +234,7 @@ export class JournaledStore extends SqliteStore {
 
   /** the main connection's retried lock conflicts and the projection's */
   override lockRetries(): number {
-    return super.lockRetries() + this.#projectionLockRetries
+    return super.lockRetries() + this.#projectionLocks.retried
   }
 
   /** whether the projection runs in its worker thread (tests) */
@@ -555,11 +553,9 @@ export class JournaledStore extends SqliteStore {
     if ('error' in a) {
       this.#pending = batch.concat(this.#pending)
       if (this.#stopped) this.#lastFailure = a.error
-      else if (isLockConflict(a.error) && this.#lockConflicts < LOCK_RETRIES && this.#projectionError === undefined) {
-        // another connection held the lock (commit-queue.ts, LOCK_RETRIES): the batch is in the
-        // journal, so it is simply applied again shortly; ingress goes on answering meanwhile
-        this.#lockConflicts++
-        this.#projectionLockRetries++
+      else if (this.#projectionError === undefined && this.#projectionLocks.mayRetry(a.error)) {
+        // another connection held the lock: the batch is in the journal, so it is simply applied
+        // again shortly; ingress goes on answering meanwhile
         this.#projectTimer ??= setTimeout(() => {
           this.#projectTimer = undefined
           this.#projectNow()
@@ -567,7 +563,7 @@ export class JournaledStore extends SqliteStore {
       } else this.#cannotWrite(a.error, 'projection failed; ingress answers 503 until it can write again')
       return
     }
-    this.#lockConflicts = 0
+    this.#projectionLocks.reset()
     const r = a.result
     this.#projectionError = undefined
     this.#projected = r.last
