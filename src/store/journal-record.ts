@@ -1,4 +1,4 @@
-import type { AcceptedRecord, ObligationDraft } from './types.js'
+import type { AcceptedRecord, MalformedRecord, ObligationDraft } from './types.js'
 
 // The bodies the journaled store appends to the journal (docs/journal.md: the journal does not
 // interpret them). One record per fact: [u32 header length][header JSON][message bytes, if kept].
@@ -6,6 +6,7 @@ import type { AcceptedRecord, ObligationDraft } from './types.js'
 //              the body only for deliver, forward and quarantine (never for a drop)
 //   delivered  the target answered 2xx: the delivery is done (not awaited: a crash repeats it)
 //   rejected   the target answered 4xx: the delivery moves to quarantine with its bytes
+//   malformed  a document ingress answered 422: its raw bytes are quarantined (docs/http.md)
 
 /** Where a delivery lives: the journal record that carried it, or a SQLite spool row (restart, side writes). */
 export interface DeliveryRef {
@@ -24,6 +25,7 @@ export type JournalFact =
       /** a critical alert: quarantined critical, with its critical-quarantined obligation (docs/obligations.md) */
       critical?: { obligation?: ObligationDraft }
     }
+  | { t: 'malformed'; rec: Omit<MalformedRecord, 'body'>; quarantineId: string }
 
 export function encodeFact(fact: JournalFact, body?: Uint8Array): Buffer {
   const head = Buffer.from(JSON.stringify(fact))

@@ -159,6 +159,27 @@ describe('journaled store', () => {
     }
   })
 
+  it('a 422\'s raw bytes are one journal record: kept through a kill before the projection, not kept when the sync fails', async () => {
+    const d = disk()
+    const s1 = await open(d.fs, 1e9) // no projection on its own after the first
+    const malformed = (text: string) => ({ receivedAt: Date.now(), contentType: 'text/xml', body: Buffer.from(text), code: 'XML', detail: 'unclosed' })
+    const id = await s1.commitMalformed(malformed('<not-duis'))
+    // answered once durable in the journal; SQLite (the commit queue, on the event loop) not written
+    expect(s1.journalStats().projectionLagRecords).toBe(1)
+    expect(projection()).toMatchObject({ quarantine: 0 })
+    d.state.failSync = true
+    await expect(s1.commitMalformed(malformed('<lost'))).rejects.toSatisfy(isStoreUnavailable)
+    d.state.failSync = false
+    const id2 = await s1.commitMalformed(malformed('<kept'))
+    d.state.frozen = true // SIGKILL
+    const s2 = await open()
+    expect(await s2.getQuarantine(id)).toMatchObject({ id, reason: 'malformed', detail: 'XML: unclosed', messageId: null, size: 9 })
+    expect((await s2.getQuarantineBody(id))!.toString()).toBe('<not-duis')
+    expect((await s2.getQuarantineBody(id2))!.toString()).toBe('<kept')
+    expect(await s2.quarantineCounts()).toEqual([{ reason: 'malformed', n: 2 }])
+    await s2.close()
+  })
+
   it('fdatasync failing: 503 for the whole group, nothing acknowledged or kept, then recovers without a restart', async () => {
     const d = disk()
     const s1 = await open(d.fs)

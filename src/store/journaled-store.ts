@@ -8,8 +8,8 @@ import { DedupeMemory } from './dedupe-memory.js'
 import type { Seen } from './dedupe-memory.js'
 import { MemorySpool } from './memory-spool.js'
 import { pageCacheKiB } from './page-cache.js'
-import { Projection } from './projection.js'
-import type { ProjectionRecord } from './projection.js'
+import { HANDED_OVER, Projection } from './projection.js'
+import type { ProjectionRecord, SpoolRow } from './projection.js'
 import { ProjectionThread, startProjector } from './projection-thread.js'
 import type { Applied, Projector } from './projection-thread.js'
 import type { ObligationEventRow, QuarantineFilter, StaleCosRow } from './queries.js'
@@ -19,7 +19,7 @@ import type { StoreOptions } from './sqlite-store.js'
 import { storeUnavailable } from './store-error.js'
 import { LOCK_RETRY_MS, LockConflicts, isLockConflict } from './commit-queue.js'
 import type {
-  AcceptedRecord, AuditFilter, AuditRow, CommitOutcome, ObligationDraft, ObligationListStatus, ObligationRow, ObligationStatus,
+  AcceptedRecord, AuditFilter, MalformedRecord, AuditRow, CommitOutcome, ObligationDraft, ObligationListStatus, ObligationRow, ObligationStatus,
   ObligationTransition, QuarantineRow, SpoolItem, StoreHooks,
 } from './types.js'
 
@@ -266,18 +266,36 @@ export class JournaledStore extends SqliteStore {
     // projection may have failed meanwhile; a copy may have come). Without it, traffic faster than
     // SQLite grew the backlog (and the bodies it holds in memory) without bound, and every read
     // waited for all of it.
-    if (this.#pending.length > this.#batch) return this.#caughtUp().then(() => this.#admit(rec))
-    return this.#admit(rec)
+    return this.#admit(() => this.#answer(rec))
   }
 
-  #admit(rec: AcceptedRecord): Promise<CommitOutcome> {
+  /**
+   * A 422's raw bytes: one `malformed` record, quarantined by the projection. Its quarantine ID is
+   * answered once the record is durable; the event loop never waits for SQLite (the commit queue's
+   * synchronous transaction and fsync did, a few ms each and longer behind the projection's lock).
+   */
+  override commitMalformed(rec: MalformedRecord): Promise<string> {
+    return this.#admit(async () => {
+      const quarantineId = randomUUID()
+      const { body, ...meta } = rec
+      await this.#append({ t: 'malformed', rec: meta, quarantineId }, Buffer.from(body.buffer, body.byteOffset, body.byteLength))
+      return quarantineId
+    })
+  }
+
+  /** A write is admitted once the projection keeps up and SQLite can be written (each request tries again meanwhile, sharing the attempt in flight). */
+  #admit<T>(write: () => Promise<T>): Promise<T> {
+    if (this.#pending.length > this.#batch) return this.#caughtUp().then(() => this.#admitNow(write))
+    return this.#admitNow(write)
+  }
+
+  #admitNow<T>(write: () => Promise<T>): Promise<T> {
     if (this.#projectionError !== undefined) {
-      // SQLite could not be written: each request tries again (sharing the attempt in flight)
       return this.#tryWrite().then((ok) =>
-        ok ? this.#answer(rec) : Promise.reject(storeUnavailable('the projection (SQLite) cannot be written; nothing was kept', this.#projectionError)),
+        ok ? write() : Promise.reject(storeUnavailable('the projection (SQLite) cannot be written; nothing was kept', this.#projectionError)),
       )
     }
-    return this.#answer(rec)
+    return write()
   }
 
   /** A repeat is answered from the dedupe memory; anything else is appended. */
@@ -445,9 +463,11 @@ export class JournaledStore extends SqliteStore {
   }
 
   /**
-   * Spool rows written outside the journal (obligation notices, releases, a CLI release from
-   * another process) join the memory queues; loading one tags it (journal_seq 0) so it is loaded
-   * once. Rows the projection wrote carry their record's sequence number.
+   * Spool rows written outside the journal on the main connection (operator releases, opened
+   * obligations) or by another process (a CLI release) join the memory queues; loading one tags it
+   * (journal_seq 0) so it is loaded once. Rows the projection wrote carry their record's sequence
+   * number, or `HANDED_OVER` when they came with its answer (notices it wrote beside a record or
+   * for an obligation transition): those never cost the event loop a write.
    */
   #pollSide(force: boolean): void {
     const now = this.clock.now()
@@ -457,22 +477,52 @@ export class JournaledStore extends SqliteStore {
     if (this.#loadSpoolRows(false) > 0) this.#hooks.onSpoolReady?.()
   }
 
-  /** all: every spool row (at open); otherwise the untagged ones. Tags what it loads. */
+  /**
+   * all: every spool row (at open); otherwise the untagged ones, read and tagged in one write
+   * transaction (the projection tags the rows it hands over in its own, so a row is taken by one
+   * of them only). Only a poll that finds such a row writes: the check before is a read.
+   */
   #loadSpoolRows(all: boolean): number {
-    const rows = this.db.prepare(`SELECT * FROM spool ${all ? '' : 'WHERE journal_seq IS NULL'} ORDER BY id`).all() as SpoolRow[]
-    if (rows.length === 0) return 0
-    // tagged first, by id (a row another process, the CLI, writes meanwhile stays untagged for the
-    // next poll), and taken into memory only once the tags are committed: a tag that fails (a lock
-    // conflict) leaves the rows for the next poll instead of loading them twice
+    const select = this.db.prepare(`SELECT * FROM spool ${all ? '' : 'WHERE journal_seq IS NULL'} ORDER BY id`)
+    if (!all && this.db.prepare('SELECT 1 FROM spool WHERE journal_seq IS NULL LIMIT 1').get() === undefined) return 0
+    // taken into memory only once the tags are committed: a tag that fails (a lock conflict)
+    // leaves the rows for the next poll instead of loading them twice
     const tag = this.db.prepare('UPDATE spool SET journal_seq = 0 WHERE id = ? AND journal_seq IS NULL')
+    let rows: SpoolRow[] = []
     try {
       this.db.transaction(() => {
+        rows = select.all() as SpoolRow[]
         for (const r of rows) tag.run(r.id)
       }).immediate()
     } catch (err) {
       if (!all && isLockConflict(err)) return 0
       throw err
     }
+    this.#addRows(rows)
+    return rows.length
+  }
+
+  /** The rows a projection answer handed over (`HANDED_OVER`): into the memory queues, no write. */
+  #takeRows(rows: readonly SpoolRow[]): void {
+    if (rows.length === 0) return
+    this.#addRows(rows)
+    this.#hooks.onSpoolReady?.()
+  }
+
+  /**
+   * After the projection worker died: the rows it tagged as handed over whose answer never came
+   * (the worker died between its commit and its answer). Read only; a row whose delivery is done
+   * and whose `delivered` record is not projected yet is delivered once more (the same
+   * Idempotency-Key), as after a kill.
+   */
+  #reclaimHanded(): void {
+    const known = new Set<number>()
+    for (const ref of this.#refs.values()) if (ref.row !== null) known.add(ref.row)
+    const rows = (this.db.prepare(`SELECT * FROM spool WHERE journal_seq = ${HANDED_OVER} ORDER BY id`).all() as SpoolRow[]).filter((r) => !known.has(r.id))
+    this.#takeRows(rows)
+  }
+
+  #addRows(rows: readonly SpoolRow[]): void {
     for (const r of rows) {
       const item: SpoolItem = {
         id: this.#spool.nextId(), messageId: r.message_id, target: r.target as SpoolItem['target'], party: r.party, mpxn: r.mpxn,
@@ -484,7 +534,6 @@ export class JournaledStore extends SqliteStore {
       this.#resident += item.body.byteLength
       this.#refs.set(item.id, { seq, row: r.id })
     }
-    return rows.length
   }
 
   // ---- the projection -----------------------------------------------------------------------
@@ -532,6 +581,7 @@ export class JournaledStore extends SqliteStore {
     if (this.#projector?.dead === true && !this.#projectorStopping) {
       this.#hooks.onError?.(new Error('the projection worker died'), 'projection worker restarted')
       this.#projector = startProjector(this, this.#path, this.#synchronous, () => new Projection(this, this.#synchronous), this.#worker)
+      this.#reclaimHanded()
     }
     return this.#projector
   }
@@ -574,6 +624,7 @@ export class JournaledStore extends SqliteStore {
       if (ref !== undefined) ref.row = r.rows[i + 1]!
     }
     if (r.rows.length > 0) this.#shedBodies()
+    this.#takeRows(r.side)
     this.#hooks.onCommit?.(batch.length)
     if (durable && !this.#stopped) {
       this.journal.projectedThrough(r.last)
@@ -684,9 +735,14 @@ export class JournaledStore extends SqliteStore {
   override async applyObligationTransitions(list: readonly ObligationTransition[], now: number, actor: string): Promise<string[]> {
     await this.#caughtUp()
     const projector = this.#liveProjector()
-    const ids = projector === undefined ? await super.applyObligationTransitions(list, now, actor) : await projector.obligationTransitions(list, now, actor)
-    this.#pollSide(true)
-    return ids
+    if (projector === undefined) {
+      const ids = await super.applyObligationTransitions(list, now, actor)
+      this.#pollSide(true)
+      return ids
+    }
+    const t = await projector.obligationTransitions(list, now, actor)
+    this.#takeRows(t.side)
+    return t.ids
   }
 
   override async openObligations(drafts: readonly ObligationDraft[], now: number, actor: string): Promise<string[]> {
@@ -873,21 +929,6 @@ export class JournaledStore extends SqliteStore {
 
 const EMPTY = Buffer.alloc(0)
 
-interface SpoolRow {
-  id: number
-  message_id: string
-  target: string
-  party: string
-  mpxn: string | null
-  content_type: string
-  body: Buffer
-  headers: string
-  attempts: number
-  next_attempt_at: number
-  created_at: number
-  obligation_id: string | null
-  journal_seq: number | null
-}
 
 function outcomeOf(messageId: string, s: Seen, duplicate: boolean): CommitOutcome {
   return {

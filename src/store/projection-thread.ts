@@ -2,7 +2,7 @@ import { MessageChannel, Worker } from 'node:worker_threads'
 import type { MessagePort } from 'node:worker_threads'
 import { workerBeside } from '../threads/index.js'
 import { Projection } from './projection.js'
-import type { ProjectionRecord, ProjectionResult } from './projection.js'
+import type { ProjectionRecord, ProjectionResult, SpoolRow } from './projection.js'
 import type { SqliteStore } from './sqlite-store.js'
 import type { ObligationRow, ObligationTransition } from './types.js'
 
@@ -30,13 +30,19 @@ export interface ProjectionReply {
   id: number
   result?: ProjectionResult
   grow?: boolean
-  /** the obligations a transitions request changed */
-  ids?: string[]
+  /** a transitions request's answer: the obligations it changed, the notice rows it wrote */
+  transitions?: Transitioned
   /** a due request's rows */
   rows?: ObligationRow[]
   /** the connection's page cache in KiB (the 'cache' request) */
   cacheKiB?: number
   error?: { message: string; code?: string }
+}
+
+/** What obligation transitions changed: the obligations, and the notice rows written (handed over, projection.ts `SideRows`). */
+export interface Transitioned {
+  ids: string[]
+  side: SpoolRow[]
 }
 
 /** What the journaled store hears back: the batch's result, or why nothing of it was applied. */
@@ -57,7 +63,7 @@ export interface Projector {
   /** max_page_count on the projection's connection (tests: a full disk) */
   limitPages(pages: number): Promise<void>
   /** the obligation timer's writes and its query, on the projection's connection (projection.ts) */
-  obligationTransitions(list: readonly ObligationTransition[], now: number, actor: string): Promise<string[]>
+  obligationTransitions(list: readonly ObligationTransition[], now: number, actor: string): Promise<Transitioned>
   dueObligations(now: number): Promise<ObligationRow[]>
   stop(): Promise<void>
 }
@@ -94,7 +100,7 @@ export class ProjectionHere implements Projector {
 
   async limitPages(): Promise<void> {}
 
-  async obligationTransitions(list: readonly ObligationTransition[], now: number, actor: string): Promise<string[]> {
+  async obligationTransitions(list: readonly ObligationTransition[], now: number, actor: string): Promise<Transitioned> {
     return this.#projection.obligationTransitions(list, now, actor)
   }
 
@@ -137,7 +143,9 @@ export class ProjectionThread implements Projector {
 
   apply(batch: readonly ProjectionRecord[], durable: boolean, done: (a: Applied) => void): void {
     const buf = packBatch(batch)
-    this.#request({ t: 'apply', buf, durable }, [buf], (r) => done(r.result !== undefined ? { result: r.result } : { error: errorOf(r) }))
+    this.#request({ t: 'apply', buf, durable }, [buf], (r) =>
+      done(r.result !== undefined ? { result: { ...r.result, side: withBuffers(r.result.side) } } : { error: errorOf(r) }),
+    )
   }
 
   probe(done: (grow: boolean | Error) => void): void {
@@ -148,8 +156,12 @@ export class ProjectionThread implements Projector {
     return new Promise((resolve) => this.#request({ t: 'pages', pages }, [], () => resolve()))
   }
 
-  obligationTransitions(list: readonly ObligationTransition[], now: number, actor: string): Promise<string[]> {
-    return new Promise((resolve, reject) => this.#request({ t: 'transitions', list, now, actor }, [], (r) => (r.ids !== undefined ? resolve(r.ids) : reject(errorOf(r)))))
+  obligationTransitions(list: readonly ObligationTransition[], now: number, actor: string): Promise<Transitioned> {
+    return new Promise((resolve, reject) =>
+      this.#request({ t: 'transitions', list, now, actor }, [], (r) =>
+        r.transitions !== undefined ? resolve({ ids: r.transitions.ids, side: withBuffers(r.transitions.side) }) : reject(errorOf(r)),
+      ),
+    )
   }
 
   dueObligations(now: number): Promise<ObligationRow[]> {
@@ -193,6 +205,15 @@ export class ProjectionThread implements Projector {
     this.#port.unref()
     for (const done of waiting) done({ id: 0, error: { message: err.message } })
   }
+}
+
+/** Spool rows posted by the worker: their bodies arrive as Uint8Arrays (structured clone), used as the Buffers they were. */
+function withBuffers(rows: SpoolRow[]): SpoolRow[] {
+  for (const r of rows) {
+    const b: Uint8Array = r.body
+    if (!Buffer.isBuffer(b)) r.body = Buffer.from(b.buffer, b.byteOffset, b.byteLength)
+  }
+  return rows
 }
 
 function errorOf(r: ProjectionReply): Error {

@@ -28,7 +28,7 @@ function answer(m: ProjectionRequest): ProjectionReply {
         return { id: m.id, grow: projection.canGrow() }
       case 'transitions':
         // a notice body arrives as a Uint8Array (structured clone): bound as the Buffer it was
-        return { id: m.id, ids: projection.obligationTransitions(m.list.map(withBufferBody), m.now, m.actor) }
+        return { id: m.id, transitions: projection.obligationTransitions(m.list.map(withBufferBody), m.now, m.actor) }
       case 'due':
         return { id: m.id, rows: projection.dueObligations(m.now) }
       case 'pages':

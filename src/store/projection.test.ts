@@ -42,13 +42,13 @@ const count = (table: string) => store.db.prepare(`SELECT COUNT(*) FROM ${table}
 describe('projection', () => {
   it('applies a batch with its position, and a batch sent again (its answer lost with a worker that died) changes nothing', () => {
     const p = new Projection(store, 'NORMAL')
-    expect(p.apply(batch.slice(0, 1), false)).toEqual({ last: 1, rows: [1, 1], refused: [] }) // seq 1 wrote spool row 1
+    expect(p.apply(batch.slice(0, 1), false)).toEqual({ last: 1, rows: [1, 1], refused: [], side: [] }) // seq 1 wrote spool row 1
     expect(p.apply(batch, false)).toMatchObject({ last: 2, rows: [] })
     expect([count('messages'), count('spool'), count('quarantine')]).toEqual([1, 0, 1]) // the 4xx took its row
     expect(store.db.prepare('SELECT seq FROM journal_position').pluck().get()).toBe(2)
     // the same batch again, here and in a new worker (which reads the position): skipped, not a second quarantine row
-    expect(p.apply(batch, false)).toEqual({ last: 2, rows: [], refused: [] })
-    expect(new Projection(store, 'NORMAL').apply(batch, true)).toEqual({ last: 2, rows: [], refused: [] })
+    expect(p.apply(batch, false)).toEqual({ last: 2, rows: [], refused: [], side: [] })
+    expect(new Projection(store, 'NORMAL').apply(batch, true)).toEqual({ last: 2, rows: [], refused: [], side: [] })
     expect([count('messages'), count('spool'), count('quarantine')]).toEqual([1, 0, 1])
   })
 })

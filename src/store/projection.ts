@@ -21,6 +21,50 @@ export interface ProjectionResult {
   rows: number[]
   /** records the tables refused (a bug, not the disk): skipped so the projection goes on */
   refused: { seq: number; message: string }[]
+  /** spool rows written beside the journal's (below, `SideRows`), handed to the memory queues */
+  side: SpoolRow[]
+}
+
+/** A spool row as SQLite holds it. */
+export interface SpoolRow {
+  id: number
+  message_id: string
+  target: string
+  party: string
+  mpxn: string | null
+  content_type: string
+  body: Buffer
+  headers: string
+  attempts: number
+  next_attempt_at: number
+  created_at: number
+  obligation_id: string | null
+  journal_seq: number | null
+}
+
+/**
+ * `spool.journal_seq` of a row the projection wrote for no journal record of its own (the notice of
+ * a critical-quarantined obligation, an obligation transition's notice) and handed to the main
+ * thread in its answer. The main thread's poll takes only untagged rows (NULL: another process's,
+ * the CLI's), and tags them 0; rows the projection wrote for an `accepted` record carry its seq.
+ */
+export const HANDED_OVER = -1
+
+/** The rows a projection transaction wrote outside the journal, tagged as handed over in that same transaction. */
+class SideRows {
+  readonly #untagged: Statement
+  readonly #tag: Statement
+
+  constructor(store: SqliteStore) {
+    this.#untagged = store.db.prepare('SELECT * FROM spool WHERE journal_seq IS NULL ORDER BY id')
+    this.#tag = store.db.prepare(`UPDATE spool SET journal_seq = ${HANDED_OVER} WHERE journal_seq IS NULL`)
+  }
+
+  take(): SpoolRow[] {
+    const rows = this.#untagged.all() as SpoolRow[]
+    if (rows.length > 0) this.#tag.run()
+    return rows
+  }
 }
 
 /** the space probe's body: larger than a page, so the file must grow to hold it */
@@ -41,6 +85,7 @@ export class Projection {
   readonly #rowOfSeq = new Map<number, number>()
   readonly #position: Statement
   readonly #tagRow: Statement
+  readonly #side: SideRows
   /** the position committed with the rows */
   #at: number
 
@@ -50,6 +95,7 @@ export class Projection {
     const db = store.db
     this.#position = db.prepare('UPDATE journal_position SET seq = ? WHERE id = 1')
     this.#tagRow = db.prepare('UPDATE spool SET journal_seq = ? WHERE id = ?')
+    this.#side = new SideRows(store)
     this.#at = db.prepare('SELECT seq FROM journal_position WHERE id = 1').pluck().get() as number
     // A delivered/rejected record may name its delivery by sequence number only (the 2xx came
     // before its decision was projected, possibly by an earlier process): the rows the projection
@@ -81,13 +127,14 @@ export class Projection {
    */
   apply(batch: readonly ProjectionRecord[], durable: boolean): ProjectionResult {
     const records = batch.filter((r) => r.seq > this.#at).map((r) => ({ seq: r.seq, ...decodeFact(r.bytes) }))
-    if (records.length === 0) return { last: this.#at, rows: [], refused: [] }
+    if (records.length === 0) return { last: this.#at, rows: [], refused: [], side: [] }
     // deliveries settled within this batch are never written as spool rows
     const settled = new Set<number>()
-    for (const { fact } of records) if (fact.t !== 'accepted' && fact.ref.seq !== null && fact.ref.row === null) settled.add(fact.ref.seq)
+    for (const { fact } of records) if ((fact.t === 'delivered' || fact.t === 'rejected') && fact.ref.seq !== null && fact.ref.row === null) settled.add(fact.ref.seq)
     const rows: number[] = []
     const done: number[] = []
     const refused: ProjectionResult['refused'] = []
+    let side: SpoolRow[] = []
     const last = records[records.length - 1]!.seq
     const s = this.#store
     this.#commit(durable, () => {
@@ -117,15 +164,19 @@ export class Projection {
             )
             if (f.ref.seq !== null) done.push(f.ref.seq)
             break
+          case 'malformed':
+            s.applyMalformed({ ...f.rec, body }, f.quarantineId)
+            break
         }
       }
+      side = this.#side.take()
       this.#position.run(last)
     })
     // committed: only now do the position and the map follow the rows
     this.#at = last
     for (let i = 0; i < rows.length; i += 2) this.#rowOfSeq.set(rows[i]!, rows[i + 1]!)
     for (const seq of done) this.#rowOfSeq.delete(seq)
-    return { last, rows, refused }
+    return { last, rows, refused, side }
   }
 
   #rowOf(ref: { seq: number | null; row: number | null }): number | null {
@@ -156,10 +207,14 @@ export class Projection {
    * meanwhile (docs/performance.md, "Where the slow answers waited"). Committed at the store's
    * configured synchronous, as the main connection would.
    */
-  obligationTransitions(list: readonly ObligationTransition[], now: number, actor: string): string[] {
+  obligationTransitions(list: readonly ObligationTransition[], now: number, actor: string): { ids: string[]; side: SpoolRow[] } {
     let ids: string[] = []
-    this.#commit(this.#synchronous === 'FULL', () => (ids = applyObligationTransitions(this.#store.db, list, now, actor)))
-    return ids
+    let side: SpoolRow[] = []
+    this.#commit(this.#synchronous === 'FULL', () => {
+      ids = applyObligationTransitions(this.#store.db, list, now, actor)
+      side = this.#side.take()
+    })
+    return { ids, side }
   }
 
   /** Obligations the timer must look at now (queries.ts dueObligations). */

@@ -185,12 +185,17 @@ export class SqliteStore implements GatewayStore {
   commitMalformed(rec: MalformedRecord): Promise<string> {
     return this.queue.run(() => {
       const id = randomUUID()
-      this.sql.insertQuarantine.run(
-        id, null, rec.receivedAt, 'malformed', `${rec.code}: ${rec.detail}`, 'invalid', null, null,
-        rec.contentType, rec.body.byteLength, Buffer.from(rec.body.buffer, rec.body.byteOffset, rec.body.byteLength), 0, null,
-      )
+      this.applyMalformed(rec, id)
       return id
     })
+  }
+
+  /** A 422's raw bytes as quarantine row `id` (the journaled store's projection applies its `malformed` records through this too). */
+  applyMalformed(rec: MalformedRecord, id: string): void {
+    this.sql.insertQuarantine.run(
+      id, null, rec.receivedAt, 'malformed', `${rec.code}: ${rec.detail}`, 'invalid', null, null,
+      rec.contentType, rec.body.byteLength, Buffer.from(rec.body.buffer, rec.body.byteOffset, rec.body.byteLength), 0, null,
+    )
   }
 
   #writeAccepted(rec: AcceptedRecord): CommitOutcome {

@@ -104,6 +104,32 @@ describe('projection worker', () => {
     }
   })
 
+  it('a quarantined critical alert\'s notice and a 422\'s bytes are written by the worker and handed over: no write on the main connection', async () => {
+    const dir = tempDir('dccgw-projw-')
+    const s = await open(dir, 1e9)
+    try {
+      const before = mainChanges(s)
+      const q = record('quarantine')
+      const id = randomUUID()
+      const critical: AcceptedRecord = {
+        ...q, decision: { ...q.decision, critical: true },
+        obligation: { id, type: 'critical-quarantined', toParty: 'ACME', mpxn: q.decision.mpxn!, alertCode: '8F3D', alertTime: q.receivedAt, dueAt: LATER, notice: { obligationId: id }, text: `obligation ${id}` },
+      }
+      expect(await s.commitAccepted(critical)).toMatchObject({ decision: 'quarantine', obligationId: id })
+      const malformed = await s.commitMalformed({ receivedAt: Date.now(), contentType: 'text/xml', body: Buffer.from('<not-duis'), code: 'XML', detail: 'unclosed' })
+      await s.flushProjection()
+      // the notice of the critical-quarantined obligation waits in memory, its bytes as written
+      const notice = s.dueSpool(LATER, 10).find((i) => i.target === 'notice')
+      expect(notice).toMatchObject({ party: 'ACME', obligationId: id })
+      expect(Buffer.isBuffer(notice!.body) && JSON.parse(notice!.body.toString()).obligationId).toBe(id)
+      expect((await s.getQuarantineBody(malformed))!.toString()).toBe('<not-duis')
+      expect(projection(dir)).toMatchObject({ quarantine: 2, obligations: 1, spool: 1 })
+      expect(mainChanges(s)).toBe(before) // neither the 422 (the commit queue) nor the notice's tag (the poll)
+    } finally {
+      await s.close()
+    }
+  })
+
   it('operator writes on the main connection go between the worker\'s transactions', async () => {
     const dir = tempDir('dccgw-projw-')
     const s = await open(dir, 1)
@@ -146,6 +172,8 @@ describe('projection worker', () => {
       let mainWrites = 0
       s.queue.run = ((op: () => unknown) => (mainWrites++, run(op))) as typeof s.queue.run
       const now = Date.now() + 2 * 86_400_000
+      await s.flushProjection()
+      const before = mainChanges(s)
       expect((await s.dueObligations(now)).map((r) => r.id)).toContain(id)
       const notice = Buffer.from('{"notice":"escalated"}')
       const step = {
@@ -156,6 +184,8 @@ describe('projection worker', () => {
       expect(await s.applyObligationTransitions([step], now, 'scheduler')).toEqual([id])
       expect(await s.applyObligationTransitions([step], now, 'scheduler')).toEqual([]) // planned from a state that is gone
       expect(mainWrites).toBe(0)
+      // the notice row came with the worker's answer: not even a tag written on the main connection
+      expect(mainChanges(s)).toBe(before)
       expect(await s.getObligation(id)).toMatchObject({ status: 'escalated', level: 1 })
       expect((await s.obligationEvents(id)).map((e) => e.status)).toEqual(['open', 'overdue', 'escalated'])
       const spooled = s.dueSpool(now, 100).find((i) => i.messageId === `${id}:1`)
@@ -283,6 +313,31 @@ describe('projection worker', () => {
       } finally {
         db.close()
       }
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('a worker that died after committing a notice row, before its answer: the replacement\'s start reclaims the row', async () => {
+    const dir = tempDir('dccgw-projw-')
+    const { s, errors } = await openDying(dir)
+    const time = budget(25_000)
+    try {
+      // the row the dead worker wrote and tagged as handed over, its answer lost
+      const other = new Database(join(dir, 'gateway.db'))
+      try {
+        other.prepare(
+          `INSERT INTO spool (message_id, target, party, mpxn, content_type, body, headers, next_attempt_at, created_at, obligation_id, journal_seq)
+           VALUES ('critical-quarantined:lost', 'notice', 'ACME', NULL, 'application/json', ?, '{}', 0, 0, 'lost', -1)`,
+        ).run(Buffer.from('{"obligationId":"lost"}'))
+      } finally {
+        other.close()
+      }
+      const r = record('drop')
+      await time.within('the acknowledgement', waitFor('the acknowledgement', () => s.commitAccepted(r), time.left()))
+      await time.within('the projection', s.flushProjection())
+      expect(errors).toContain('projection worker restarted')
+      expect(s.dueSpool(LATER, 10).map((i) => i.messageId)).toEqual(['critical-quarantined:lost'])
     } finally {
       await s.close()
     }
