@@ -212,7 +212,7 @@ export interface GatewayConfig {
      */
     timeoutMs?: number;
     /**
-     * Deliveries in flight at once per target.
+     * Deliveries in flight at once per target. Each round trip includes a turn of the gateway's event loop, several ms under load, so this caps deliveries per turn: it should cover the requests ingress takes in a turn (docs/performance.md, "Delivery slots").
      */
     concurrency?: number;
     /**

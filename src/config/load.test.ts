@@ -69,6 +69,9 @@ describe('loadConfig: files', () => {
     expect(c.calendar.region).toBe('england-and-wales')
     expect(c.admin.token).toBe('change-me')
     expect(c.server.tls).toBeUndefined()
+    // 64 deliveries in flight per target: at 16 the dispatcher fell behind a saturated ingress and the
+    // waiting-deliveries bound answered 30-49k 503s a run (docs/performance.md, "Delivery slots")
+    expect(c.delivery.concurrency).toBe(64)
   })
 
   it('reads JSON, and an empty file is all defaults', () => {
