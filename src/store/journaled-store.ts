@@ -19,7 +19,7 @@ import type { StoreOptions } from './sqlite-store.js'
 import { storeUnavailable } from './store-error.js'
 import { LOCK_RETRY_MS, LockConflicts, isLockConflict } from './commit-queue.js'
 import type {
-  AcceptedRecord, AuditFilter, MalformedRecord, AuditRow, CommitOutcome, ObligationDraft, ObligationListStatus, ObligationRow, ObligationStatus,
+  AcceptedRecord, AuditFilter, AuditRow, CommitOutcome, MalformedRecord, ObligationDraft, ObligationListStatus, ObligationRow, ObligationStatus,
   ObligationTransition, QuarantineRow, SpoolItem, StoreHooks,
 } from './types.js'
 
@@ -928,7 +928,6 @@ export class JournaledStore extends SqliteStore {
 }
 
 const EMPTY = Buffer.alloc(0)
-
 
 function outcomeOf(messageId: string, s: Seen, duplicate: boolean): CommitOutcome {
   return {
