@@ -86,7 +86,7 @@ export function startSink(port = 0): Promise<{ url: string; close(): Promise<voi
  * (512 MB) as one text (ERR_STRING_TOO_LONG after 5.4M messages).
  */
 export async function fetchReceipts(sinkUrl: string): Promise<Receipt[]> {
-  const res = await fetch(`${sinkUrl}/_receipts`)
+  const res = await getOnFreshSocket(`${sinkUrl}/_receipts`)
   const out: Receipt[] = []
   const decoder = new TextDecoder()
   let rest = ''
@@ -98,6 +98,22 @@ export async function fetchReceipts(sinkUrl: string): Promise<Receipt[]> {
   for await (const chunk of res.body!) take(decoder.decode(chunk as Uint8Array, { stream: true }))
   take(decoder.decode() + '\n')
   return out
+}
+
+/**
+ * A GET tried up to three times when the socket fails before any answer: fetch reuses a keep-alive
+ * socket the sink may be closing as it idles (a soak settles for minutes before it reads the
+ * receipts; one run lost its accounting to "other side closed" with 0 bytes read).
+ */
+async function getOnFreshSocket(url: string): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url)
+    } catch (err) {
+      const code = (err as { cause?: { code?: string } }).cause?.code
+      if (attempt >= 3 || (code !== 'UND_ERR_SOCKET' && code !== 'ECONNRESET')) throw err
+    }
+  }
 }
 
 export async function resetSink(sinkUrl: string): Promise<void> {
