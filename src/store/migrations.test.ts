@@ -1,6 +1,7 @@
 // Migration 8: the `messages` audit rows move from a random TEXT primary key to a rowid table in
 // arrival order, found by a hash of the message ID (docs/journal.md, "Projection").
 // Migration 9: the obligation counts of every /metrics scrape read an index alone (docs/operations.md, the soak).
+// Migration 10: no index for the stale-CoS report (docs/performance.md, "What grows with the store").
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -8,7 +9,7 @@ import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { hash52 } from './message-hash.js'
 import { migrate } from './migrations.js'
-import { OBLIGATION_COUNTS_SQL } from './queries.js'
+import { OBLIGATION_COUNTS_SQL, staleCosRows } from './queries.js'
 import { SqliteStore } from './sqlite-store.js'
 import type { AcceptedRecord } from './types.js'
 
@@ -45,11 +46,11 @@ describe('migration 8: messages in arrival order with a hash index', () => {
       const rows = store.db.prepare('SELECT id, id_hash AS h, message_id AS m FROM messages ORDER BY id').all() as { id: number; h: number; m: string }[]
       expect(rows.map((r) => r.m)).toEqual(['zz-first', 'aa-second', 'mm-third'])
       for (const r of rows) expect(r.h).toBe(hash52(r.m))
-      expect(store.db.pragma('user_version', { simple: true })).toBe(9)
+      expect(store.db.pragma('user_version', { simple: true })).toBe(10)
       expect(await store.commitAccepted(dropped('aa-second', 4_000))).toMatchObject({ decision: 'quarantine', reason: 'unknown-device', quarantineId: 'q-1', duplicate: true })
       expect(await store.commitAccepted(dropped('new-one', 5_000))).toMatchObject({ decision: 'drop', duplicate: false })
       expect(await store.commitAccepted(dropped('new-one', 6_000))).toMatchObject({ duplicate: true })
-      // the stale-CoS report still finds them (its index was made again)
+      // the stale-CoS report still finds them
       expect(store.db.prepare('SELECT COUNT(*) FROM messages WHERE supply_start_date IS NOT NULL AND party = ?').pluck().get('ACME')).toBe(4)
     } finally {
       await store.close()
@@ -102,6 +103,39 @@ describe('migration 9: the obligation counts from an index', () => {
       expect(await store.obligationCounts(600)).toHaveLength(4)
       expect((await store.dueObligations(600)).map((o) => o.id).sort()).toEqual(['a', 'b'])
       expect(prepare).not.toHaveBeenCalled()
+    } finally {
+      await store.close()
+    }
+  })
+})
+
+describe('migration 10: no index for the stale-CoS report', () => {
+  it('drops messages_stale from a version-9 database; the report gives the same rows, read in arrival order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dccgw-migrate-'))
+    dirs.push(dir)
+    const old = new Database(join(dir, 'gateway.db'))
+    old.pragma('journal_mode = WAL')
+    migrate(old, 9)
+    const insert = old.prepare(`INSERT INTO messages (id_hash, message_id, received_at, response_time, kind, decision, reason, party, to_party, mpxn, supply_start_date)
+      VALUES (?, ?, ?, ?, 'device_alert', ?, ?, ?, 'BRITE', ?, ?)`)
+    for (let k = 0; k < 60; k++) {
+      const id = `m-${k}`
+      insert.run(hash52(id), id, k * 1_000, k * 1_000, k % 3 === 0 ? 'forward' : 'drop', k % 3 === 0 ? 'stale-cos-critical' : 'stale-cos-noncritical',
+        k % 2 === 0 ? 'ACME' : 'SOLAR', `10000000000${k % 7}`, k % 5 === 0 ? null : `2025-03-0${1 + (k % 4)}`)
+    }
+    // the report's rows before: the old index in place
+    const expected = staleCosRows(old, 0)
+    const since = staleCosRows(old, 30_000)
+    old.close()
+    expect(expected.length).toBeGreaterThan(10)
+
+    const store = new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 16, synchronous: 'NORMAL' })
+    try {
+      expect(store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'messages_stale'").get()).toBeUndefined()
+      expect(await store.staleCosRows(0)).toEqual(expected)
+      expect(await store.staleCosRows(30_000)).toEqual(since)
+      const plan = (store.db.prepare(`EXPLAIN QUERY PLAN SELECT party FROM messages WHERE supply_start_date IS NOT NULL AND party IS NOT NULL AND received_at >= ?`).all(0) as { detail: string }[]).map((r) => r.detail)
+      expect(plan).toEqual(['SEARCH messages USING INDEX messages_received (received_at>?)'])
     } finally {
       await store.close()
     }

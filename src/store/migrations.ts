@@ -175,6 +175,11 @@ const MIGRATIONS: string[] = [
   // 9 (docs/operations.md, the soak): the obligation counts of every /metrics scrape read this index
   // alone, in its order (queries.ts obligationCounts), instead of every row of the table.
   `CREATE INDEX obligations_counts ON obligations(type, status, due_at);`,
+  // 10 (docs/performance.md, "What grows with the store"): no index for the stale-CoS report. It cost
+  // a random leaf write for every drop and forward (~65% of the rows), and the report did not gain
+  // from it: grouping by supply start date needs a temporary B-tree either way, and walking the
+  // index fetched its rows in MPxN order, at random, where without it they are read in arrival order.
+  `DROP INDEX IF EXISTS messages_stale;`,
 ]
 
 /** Applies what `PRAGMA user_version` says is missing, in one transaction each (up to `to`: tests). */
