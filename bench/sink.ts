@@ -37,9 +37,23 @@ export function startSink(port = 0): Promise<{ url: string; close(): Promise<voi
     req.on('end', () => {
       const path = req.url ?? '/'
       if (req.method === 'GET' && path === '/_receipts') {
+        // written as the socket drains: written in one loop, a soak's 5.5M receipts (~2 GB) sat in
+        // the socket's buffer, and the sink closed the connection without an answer (curl: empty reply)
         res.writeHead(200, { 'content-type': 'application/x-ndjson' })
-        for (let i = 0; i < receipts.length; i += 5000) res.write(receipts.slice(i, i + 5000).map((r) => JSON.stringify(r)).join('\n') + '\n')
-        res.end()
+        const all = receipts
+        let i = 0
+        const pump = (): void => {
+          while (i < all.length) {
+            const chunk = all.slice(i, i + 5000).map((r) => JSON.stringify(r)).join('\n') + '\n'
+            i += 5000
+            if (!res.write(chunk)) {
+              res.once('drain', pump)
+              return
+            }
+          }
+          res.end()
+        }
+        pump()
         return
       }
       if (req.method === 'POST' && path === '/_reset') {
@@ -101,9 +115,8 @@ export async function fetchReceipts(sinkUrl: string): Promise<Receipt[]> {
 }
 
 /**
- * A GET tried up to three times when the socket fails before any answer: fetch reuses a keep-alive
- * socket the sink may be closing as it idles (a soak settles for minutes before it reads the
- * receipts; one run lost its accounting to "other side closed" with 0 bytes read).
+ * A GET tried up to three times when the socket fails before any answer (fetch may reuse a
+ * keep-alive socket the sink is closing as it idles).
  */
 async function getOnFreshSocket(url: string): Promise<Response> {
   for (let attempt = 1; ; attempt++) {
