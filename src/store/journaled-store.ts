@@ -278,7 +278,7 @@ export class JournaledStore extends SqliteStore {
     return this.#admit(async () => {
       const quarantineId = randomUUID()
       const { body, ...meta } = rec
-      await this.#append({ t: 'malformed', rec: meta, quarantineId }, Buffer.from(body.buffer, body.byteOffset, body.byteLength))
+      await this.#append({ t: 'malformed', rec: meta, quarantineId }, body)
       return quarantineId
     })
   }
@@ -449,7 +449,7 @@ export class JournaledStore extends SqliteStore {
     return ref
   }
 
-  #append(fact: JournalFact, body?: Buffer): Promise<number> {
+  #append(fact: JournalFact, body?: Uint8Array): Promise<number> {
     const bytes = encodeFact(fact, body)
     const p = this.journal.append(bytes, { open: false, payload: body !== undefined }).then((seq) => {
       this.#pending.push({ seq, bytes })
@@ -483,8 +483,8 @@ export class JournaledStore extends SqliteStore {
    * of them only). Only a poll that finds such a row writes: the check before is a read.
    */
   #loadSpoolRows(all: boolean): number {
-    const select = this.db.prepare(`SELECT * FROM spool ${all ? '' : 'WHERE journal_seq IS NULL'} ORDER BY id`)
     if (!all && this.db.prepare('SELECT 1 FROM spool WHERE journal_seq IS NULL LIMIT 1').get() === undefined) return 0
+    const select = this.db.prepare(`SELECT * FROM spool ${all ? '' : 'WHERE journal_seq IS NULL'} ORDER BY id`)
     // taken into memory only once the tags are committed: a tag that fails (a lock conflict)
     // leaves the rows for the next poll instead of loading them twice
     const tag = this.db.prepare('UPDATE spool SET journal_seq = 0 WHERE id = ? AND journal_seq IS NULL')

@@ -207,12 +207,14 @@ export class ProjectionThread implements Projector {
   }
 }
 
-/** Spool rows posted by the worker: their bodies arrive as Uint8Arrays (structured clone), used as the Buffers they were. */
+/** A Buffer posted between threads arrives as a Uint8Array (structured clone): the Buffer it was, over the same bytes. */
+export function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)
+}
+
+/** Spool rows posted by the worker, their bodies as Buffers. */
 function withBuffers(rows: SpoolRow[]): SpoolRow[] {
-  for (const r of rows) {
-    const b: Uint8Array = r.body
-    if (!Buffer.isBuffer(b)) r.body = Buffer.from(b.buffer, b.byteOffset, b.byteLength)
-  }
+  for (const r of rows) r.body = asBuffer(r.body)
   return rows
 }
 

@@ -8,7 +8,7 @@ import { runInBackground } from '../threads/index.js'
 import { pageCacheKiB } from './page-cache.js'
 import { Projection } from './projection.js'
 import { SqliteStore } from './sqlite-store.js'
-import { unpackBatch } from './projection-thread.js'
+import { asBuffer, unpackBatch } from './projection-thread.js'
 import type { ProjectionReply, ProjectionRequest, ProjectionWorkerData } from './projection-thread.js'
 import type { ObligationTransition } from './types.js'
 
@@ -48,7 +48,7 @@ function answer(m: ProjectionRequest): ProjectionReply {
 
 function withBufferBody(t: ObligationTransition): ObligationTransition {
   const body: Uint8Array | undefined = t.notice?.body
-  return body === undefined || Buffer.isBuffer(body) ? t : { ...t, notice: { ...t.notice!, body: Buffer.from(body.buffer, body.byteOffset, body.byteLength) } }
+  return body === undefined || Buffer.isBuffer(body) ? t : { ...t, notice: { ...t.notice!, body: asBuffer(body) } }
 }
 
 port.on('message', (m: ProjectionRequest) => {
