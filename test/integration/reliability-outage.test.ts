@@ -18,9 +18,7 @@ const cleanup = cleanupAfter({ ignoreErrors: true })
 class Adapter {
   status = () => 200
   delayMs = 15
-  /** answers wait for release() */
-  holding = false
-  /** from this request on (1 = the first), answers wait for release() */
+  /** from this request on (1 = the first; 0: every one), answers wait for release() */
   holdFrom = Infinity
   #held: (() => void)[] = []
   hits = 0
@@ -44,7 +42,7 @@ class Adapter {
         if (status < 300) this.order.push({ key: String(req.headers['idempotency-key']), mpxn })
         res.writeHead(status).end()
       }
-      req.on('end', () => (this.holding || hit >= this.holdFrom ? this.#held.push(answer) : setTimeout(answer, this.delayMs)))
+      req.on('end', () => (hit >= this.holdFrom ? this.#held.push(answer) : setTimeout(answer, this.delayMs)))
     })
     this.#server.listen(port, '127.0.0.1')
     await once(this.#server, 'listening')
@@ -54,7 +52,7 @@ class Adapter {
 
   /** answers what it held, and holds nothing more */
   release(): void {
-    this.holding = false
+    this.holdFrom = Infinity
     for (const answer of this.#held.splice(0)) answer()
   }
 
@@ -172,7 +170,7 @@ describe('adapter outage', () => {
   // Overload (docs/performance.md, "Overload"): the adapter is up but slower than the traffic.
   it('holds deliveries waiting for their first attempt to limits.maxWaitingDeliveries (503 OVERLOADED), and takes traffic again once the adapter catches up', async () => {
     const adapter = await new Adapter().listen()
-    adapter.holding = true // up, but answers nothing until released: every delivery waits
+    adapter.holdFrom = 0 // up, but answers nothing until released: every delivery waits
     const clock = new TestClock(Date.now(), { running: true })
     const gw = await startInProcess(makeWorld({
       adapterUrl: `http://127.0.0.1:${adapter.port}`,
@@ -234,7 +232,6 @@ describe('adapter outage', () => {
     expect(over.status).toBe(503)
     expect(over.json.detail).toMatch(/^4 accepted deliveries are waiting/)
     adapter.release()
-    adapter.holdFrom = Infinity
     await waitFor('everything accepted delivered', () => adapter.order.length === 16)
   }, 30_000)
 })
