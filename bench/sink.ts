@@ -100,7 +100,7 @@ export function startSink(port = 0): Promise<{ url: string; close(): Promise<voi
  * (512 MB) as one text (ERR_STRING_TOO_LONG after 5.4M messages).
  */
 export async function fetchReceipts(sinkUrl: string): Promise<Receipt[]> {
-  const res = await getOnFreshSocket(`${sinkUrl}/_receipts`)
+  const res = await fetch(`${sinkUrl}/_receipts`)
   const out: Receipt[] = []
   const decoder = new TextDecoder()
   let rest = ''
@@ -112,21 +112,6 @@ export async function fetchReceipts(sinkUrl: string): Promise<Receipt[]> {
   for await (const chunk of res.body!) take(decoder.decode(chunk as Uint8Array, { stream: true }))
   take(decoder.decode() + '\n')
   return out
-}
-
-/**
- * A GET tried up to three times when the socket fails before any answer (fetch may reuse a
- * keep-alive socket the sink is closing as it idles).
- */
-async function getOnFreshSocket(url: string): Promise<Response> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fetch(url)
-    } catch (err) {
-      const code = (err as { cause?: { code?: string } }).cause?.code
-      if (attempt >= 3 || (code !== 'UND_ERR_SOCKET' && code !== 'ECONNRESET')) throw err
-    }
-  }
 }
 
 export async function resetSink(sinkUrl: string): Promise<void> {
