@@ -24,7 +24,9 @@ export type Recent = Seen | Promise<CommitOutcome>
  *   generations of a tenth of the window that are dropped whole once wholly outside it. A hit
  *   there says "maybe": the caller confirms it with the audit row (SQLite), which also tells the
  *   decision as it stands now; a false hit (two IDs with one hash, about 1 in 10^8 lookups at 30M
- *   messages) is simply not found there.
+ *   messages) is simply not found there. Beside each hash a generation keeps when the message
+ *   came, to a 32,768th of its span (under 2 s at the 7-day default): the audit rows are found by
+ *   receipt time and hash (migrations.ts, 11), so `times` says where to look.
  */
 export class DedupeMemory {
   readonly #recent = new Map<string, Recent>()
@@ -57,6 +59,14 @@ export class DedupeMemory {
     const h = hash52(id)
     for (let g = this.#generations.length - 1; g >= 0; g--) if (this.#generations[g]!.has(h)) return 'maybe'
     return undefined
+  }
+
+  /** When a message whose ID only the hashed part knows may have come: [from, to) receipt-time ranges, newest generation first. */
+  times(id: string): [number, number][] {
+    const h = hash52(id)
+    const out: [number, number][] = []
+    for (let g = this.#generations.length - 1; g >= 0; g--) this.#generations[g]!.times(h, out)
+    return out
   }
 
   /** Remembers a message (or replaces its entry); keeps the recent part within its limit. */
@@ -148,7 +158,7 @@ export class DedupeMemory {
   #addHash(h: number, receivedAt: number): void {
     let g = this.#generations[this.#generations.length - 1]
     if (g === undefined || receivedAt >= g.firstAt + this.#spanMs) {
-      g = new HashTable(g === undefined ? 1 << 12 : g.capacityFor(), receivedAt)
+      g = new HashTable(g === undefined ? 1 << 12 : g.capacityFor(), receivedAt, this.#spanMs)
       this.#generations.push(g)
     }
     g.add(h, receivedAt)
@@ -175,24 +185,33 @@ export class DedupeMemory {
 
 /**
  * One generation: open addressing with linear probing over a Float64Array of 52-bit hashes (a
- * double holds integers below 2^53 exactly), 0 = empty. Doubles when half full.
+ * double holds integers below 2^53 exactly), 0 = empty, and beside each slot a Uint16Array of when
+ * the message came, in 65,536ths of two spans around its first receipt (entries come in arrival
+ * order, but a release receives a message again: its time moves). Doubles when half full.
  */
 class HashTable {
   #slots: Float64Array
+  #ats: Uint16Array
   #mask: number
   count = 0
   readonly firstAt: number
   lastAt: number
+  /** `#ats` counts steps of `#unit` ms from `#base`: a span before the first receipt and one after it */
+  readonly #base: number
+  readonly #unit: number
 
-  constructor(capacity: number, at: number) {
+  constructor(capacity: number, at: number, spanMs: number) {
     this.#slots = new Float64Array(capacity)
+    this.#ats = new Uint16Array(capacity)
     this.#mask = capacity - 1
     this.firstAt = at
     this.lastAt = at
+    this.#base = at - spanMs
+    this.#unit = Math.max(1, Math.ceil((2 * spanMs) / 65_536))
   }
 
   get bytes(): number {
-    return this.#slots.byteLength
+    return this.#slots.byteLength + this.#ats.byteLength
   }
 
   /** A good first size for the next generation: this one's, so it rarely grows. */
@@ -209,26 +228,45 @@ class HashTable {
     }
   }
 
+  /** Adds to `out` the receipt-time range of each entry with hash `h` (one ID can come twice: a release re-receives it). */
+  times(h: number, out: [number, number][]): void {
+    const slots = this.#slots
+    for (let i = h & this.#mask; ; i = (i + 1) & this.#mask) {
+      const v = slots[i]!
+      if (v === 0) return
+      if (v !== h) continue
+      // (a receipt a whole span away from the generation's first, after the clock was set back, is
+      // kept at the first or last step: not in the range given, so the caller's search by ID alone finds it)
+      const from = this.#base + this.#ats[i]! * this.#unit
+      out.push([from, from + this.#unit])
+    }
+  }
+
   add(h: number, at: number): void {
     if (at > this.lastAt) this.lastAt = at
     if (2 * (this.count + 1) > this.#slots.length) this.#grow()
-    if (insert(this.#slots, this.#mask, h)) this.count++
+    const step = Math.min(65_535, Math.max(0, Math.floor((at - this.#base) / this.#unit)))
+    if (insert(this.#slots, this.#ats, this.#mask, h, step)) this.count++
   }
 
   #grow(): void {
     const old = this.#slots
+    const oldAts = this.#ats
     this.#slots = new Float64Array(old.length * 2)
+    this.#ats = new Uint16Array(old.length * 2)
     this.#mask = this.#slots.length - 1
-    for (const v of old) if (v !== 0) insert(this.#slots, this.#mask, v)
+    for (let i = 0; i < old.length; i++) if (old[i] !== 0) insert(this.#slots, this.#ats, this.#mask, old[i]!, oldAts[i]!)
   }
 }
 
-function insert(slots: Float64Array, mask: number, h: number): boolean {
+/** Adds hash `h` received at `step`; an entry with the same hash and step is there already: false. */
+function insert(slots: Float64Array, ats: Uint16Array, mask: number, h: number, step: number): boolean {
   for (let i = h & mask; ; i = (i + 1) & mask) {
     const v = slots[i]!
-    if (v === h) return false
+    if (v === h && ats[i] === step) return false
     if (v === 0) {
       slots[i] = h
+      ats[i] = step
       return true
     }
   }

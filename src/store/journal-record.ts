@@ -22,6 +22,8 @@ export type JournalFact =
   | {
       t: 'rejected'; ref: DeliveryRef; quarantineId: string; detail: string; at: number
       messageId: string; party: string; mpxn: string | null; contentType: string
+      /** when the delivery was created (its message's receipt, for one made on receipt); absent in records before migration 11 */
+      createdAt?: number
       /** a critical alert: quarantined critical, with its critical-quarantined obligation (docs/obligations.md) */
       critical?: { obligation?: ObligationDraft }
     }

@@ -315,7 +315,7 @@ export class JournaledStore extends SqliteStore {
    */
   async #maybeRepeat(rec: AcceptedRecord): Promise<CommitOutcome> {
     await this.#caughtUp()
-    const recorded = this.recordedOutcome(rec.messageId)
+    const recorded = this.recordedOutcome(rec.messageId, this.#dedupe.times(rec.messageId))
     if (recorded !== undefined) return recorded
     const seen = this.#dedupe.get(rec.messageId)
     if (seen !== undefined && seen !== 'maybe') return seen instanceof Promise ? seen.then((o) => ({ ...o, duplicate: true })) : outcomeOf(rec.messageId, seen, true)
@@ -428,7 +428,7 @@ export class JournaledStore extends SqliteStore {
     const quarantineId = randomUUID()
     await this.#append(
       {
-        t: 'rejected', ref: { ...ref }, quarantineId, detail: detail.slice(0, 500), at: now, messageId: item.messageId, party: item.party, mpxn: item.mpxn, contentType: item.contentType,
+        t: 'rejected', ref: { ...ref }, quarantineId, detail: detail.slice(0, 500), at: now, messageId: item.messageId, createdAt: item.createdAt, party: item.party, mpxn: item.mpxn, contentType: item.contentType,
         ...(critical !== undefined && { critical }),
       },
       item.body,

@@ -2,6 +2,7 @@
 // arrival order, found by a hash of the message ID (docs/journal.md, "Projection").
 // Migration 9: the obligation counts of every /metrics scrape read an index alone (docs/operations.md, the soak).
 // Migration 10: no index for the stale-CoS report (docs/performance.md, "What grows with the store").
+// Migration 11: the audit rows found by receipt time and hash, one index in time order (docs/journal.md, "Projection").
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -46,7 +47,7 @@ describe('migration 8: messages in arrival order with a hash index', () => {
       const rows = store.db.prepare('SELECT id, id_hash AS h, message_id AS m FROM messages ORDER BY id').all() as { id: number; h: number; m: string }[]
       expect(rows.map((r) => r.m)).toEqual(['zz-first', 'aa-second', 'mm-third'])
       for (const r of rows) expect(r.h).toBe(hash52(r.m))
-      expect(store.db.pragma('user_version', { simple: true })).toBe(10)
+      expect(store.db.pragma('user_version', { simple: true })).toBe(11)
       expect(await store.commitAccepted(dropped('aa-second', 4_000))).toMatchObject({ decision: 'quarantine', reason: 'unknown-device', quarantineId: 'q-1', duplicate: true })
       expect(await store.commitAccepted(dropped('new-one', 5_000))).toMatchObject({ decision: 'drop', duplicate: false })
       expect(await store.commitAccepted(dropped('new-one', 6_000))).toMatchObject({ duplicate: true })
@@ -136,6 +137,39 @@ describe('migration 10: no index for the stale-CoS report', () => {
       expect(await store.staleCosRows(30_000)).toEqual(since)
       const plan = (store.db.prepare(`EXPLAIN QUERY PLAN SELECT party FROM messages WHERE supply_start_date IS NOT NULL AND party IS NOT NULL AND received_at >= ?`).all(0) as { detail: string }[]).map((r) => r.detail)
       expect(plan).toEqual(['SEARCH messages USING INDEX messages_received (received_at>?)'])
+    } finally {
+      await store.close()
+    }
+  })
+})
+
+describe('migration 11: the audit rows by receipt time and hash, one index in time order', () => {
+  it('replaces the hash index and the time index of a version-10 database with one on (received_at, id_hash); rows are still found', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dccgw-migrate-'))
+    dirs.push(dir)
+    const old = new Database(join(dir, 'gateway.db'))
+    old.pragma('journal_mode = WAL')
+    migrate(old, 10)
+    const insert = old.prepare(`INSERT INTO messages (id_hash, message_id, received_at, kind, decision, reason, quarantine_id) VALUES (?, ?, ?, 'device_alert', ?, ?, ?)`)
+    for (let k = 0; k < 50; k++) insert.run(hash52(`m-${k}`), `m-${k}`, k * 1_000, k === 7 ? 'quarantine' : 'drop', k === 7 ? 'unknown-device' : 'stale-cos-noncritical', k === 7 ? 'q-7' : null)
+    old.close()
+
+    const store = new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 16, synchronous: 'NORMAL' })
+    try {
+      const indexes = store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages' ORDER BY name").pluck().all()
+      expect(indexes).toEqual(['messages_credentials', 'messages_received'])
+      expect(store.db.prepare("SELECT name FROM pragma_index_info('messages_received') ORDER BY seqno").pluck().all()).toEqual(['received_at', 'id_hash'])
+      const plan = (sql: string, ...args: unknown[]) => (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail)
+      // by time and hash: a range of the index; by hash alone: the whole index, never the table
+      expect(plan('SELECT id FROM messages WHERE received_at >= ? AND received_at < ? AND id_hash = ? AND message_id = ?', 0, 1, 1, 'x'))
+        .toEqual(['SEARCH messages USING INDEX messages_received (received_at>? AND received_at<?)'])
+      expect(plan('SELECT id FROM messages INDEXED BY messages_received WHERE id_hash = ? AND message_id = ?', 1, 'x')).toEqual(['SCAN messages USING INDEX messages_received'])
+      // the dedupe memory's start reads the index alone
+      expect(plan('SELECT id_hash, received_at FROM messages WHERE received_at >= ? ORDER BY received_at LIMIT ?', 0, 10))
+        .toEqual(['SEARCH messages USING COVERING INDEX messages_received (received_at>?)'])
+      expect(await store.commitAccepted(dropped('m-7', 90_000))).toMatchObject({ decision: 'quarantine', quarantineId: 'q-7', duplicate: true })
+      expect(await store.commitAccepted(dropped('m-8', 90_000))).toMatchObject({ decision: 'drop', duplicate: true })
+      expect(await store.commitAccepted(dropped('m-50', 90_000))).toMatchObject({ duplicate: false })
     } finally {
       await store.close()
     }

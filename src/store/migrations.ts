@@ -180,6 +180,15 @@ const MIGRATIONS: string[] = [
   // from it: grouping by supply start date needs a temporary B-tree either way, and walking the
   // index fetched its rows in MPxN order, at random, where without it they are read in arrival order.
   `DROP INDEX IF EXISTS messages_stale;`,
+  // 11 (docs/journal.md, "Projection"): one index on (received_at, id_hash) instead of one on the
+  // hash and one on the time. The hash index took each row's entry at a random leaf: once it
+  // outgrew a projection batch, a page of WAL per row (3.6 KB a row at 250k rows, growing;
+  // bench/results/sqlite-messages.md). In time order the entries append. A row is found by its
+  // receipt time and hash (the dedupe memory keeps the time beside the hash; a quarantine and a
+  // delivery know theirs), or, where no time is known, by the hash alone over the whole index.
+  `DROP INDEX IF EXISTS messages_id_hash;
+   DROP INDEX IF EXISTS messages_received;
+   CREATE INDEX messages_received ON messages(received_at, id_hash);`,
 ]
 
 /** Applies what `PRAGMA user_version` says is missing, in one transaction each (up to `to`: tests). */

@@ -159,7 +159,8 @@ export class Projection {
             break
           case 'rejected':
             s.applyRejected(
-              { messageId: f.messageId, party: f.party, mpxn: f.mpxn, contentType: f.contentType, body }, f.quarantineId, f.detail, f.at,
+              { messageId: f.messageId, party: f.party, mpxn: f.mpxn, contentType: f.contentType, body, ...(f.createdAt !== undefined && { createdAt: f.createdAt }) },
+              f.quarantineId, f.detail, f.at,
               this.#rowOf(f.ref), f.critical,
             )
             if (f.ref.seq !== null) done.push(f.ref.seq)

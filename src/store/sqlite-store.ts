@@ -47,9 +47,9 @@ export interface StoreOptions {
 }
 
 type StatementName =
-  | 'insertMessage' | 'messageById' | 'insertSpool' | 'insertQuarantine' | 'insertOriginal' | 'insertObligation'
+  | 'insertMessage' | 'messageBetween' | 'messageAnyTime' | 'insertSpool' | 'insertQuarantine' | 'insertOriginal' | 'insertObligation'
   | 'dueSpool' | 'nextDue' | 'deleteSpool' | 'retrySpool' | 'spoolDepth' | 'rejectMessage'
-  | 'purgeMessages' | 'spoolBounds' | 'spoolWaiting' | 'alertCodeOf' | 'deleteMessage'
+  | 'purgeMessages' | 'spoolBounds' | 'spoolWaiting' | 'deleteMessage'
 export type Statements = Record<StatementName, Statement>
 
 /**
@@ -61,6 +61,16 @@ export type Statements = Record<StatementName, Statement>
 const SPOOL_READY = `(s.mpxn IS NULL OR s.id = (SELECT MIN(h.id) FROM spool h WHERE h.target = s.target AND h.mpxn = s.mpxn))
   AND (s.target || ' ' || s.party) NOT IN (SELECT value FROM json_each(@blocked))`
 
+/** What a search for a message's audit row reads (messageBetween, messageAnyTime). */
+interface MessageRow {
+  id: number
+  decision: CommitOutcome['decision']
+  reason: CommitOutcome['reason']
+  quarantineId: string | null
+  obligationId: string | null
+  alertCode: string | null
+}
+
 /** Bound statements, prepared once when the store opens. */
 function prepare(db: Db): Record<StatementName, Statement> {
   return {
@@ -69,10 +79,17 @@ function prepare(db: Db): Record<StatementName, Statement> {
       `INSERT INTO messages (id_hash, message_id, received_at, response_time, kind, alert_code, decision, reason,
          party, to_party, mpxn, supply_start_date, quarantine_id, obligation_id, response_code, dcc_alert_type)
        SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-       WHERE NOT EXISTS (SELECT 1 FROM messages WHERE id_hash = ? AND message_id = ?)`,
+       WHERE NOT EXISTS (SELECT 1 FROM messages WHERE received_at = ? AND id_hash = ? AND message_id = ?)`,
     ),
-    messageById: db.prepare(
-      'SELECT decision, reason, quarantine_id AS quarantineId, obligation_id AS obligationId FROM messages WHERE id_hash = ? AND message_id = ?',
+    // a message's newest audit row: received in [from, to), or at any time (the hash over the whole
+    // index, then the row; migrations.ts, 11)
+    messageBetween: db.prepare(
+      `SELECT id, decision, reason, quarantine_id AS quarantineId, obligation_id AS obligationId, alert_code AS alertCode FROM messages
+       WHERE received_at >= ? AND received_at < ? AND id_hash = ? AND message_id = ? ORDER BY received_at DESC LIMIT 1`,
+    ),
+    messageAnyTime: db.prepare(
+      `SELECT id, decision, reason, quarantine_id AS quarantineId, obligation_id AS obligationId, alert_code AS alertCode FROM messages
+       INDEXED BY messages_received WHERE id_hash = ? AND message_id = ? ORDER BY received_at DESC LIMIT 1`,
     ),
     insertSpool: db.prepare(
       `INSERT INTO spool (message_id, target, party, mpxn, content_type, body, headers, next_attempt_at, created_at, obligation_id)
@@ -100,9 +117,8 @@ function prepare(db: Db): Record<StatementName, Statement> {
     deleteSpool: db.prepare('DELETE FROM spool WHERE id = ?'),
     retrySpool: db.prepare('UPDATE spool SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?'),
     spoolDepth: db.prepare('SELECT target, COUNT(*) AS n, MIN(created_at) AS oldest FROM spool GROUP BY target'),
-    alertCodeOf: db.prepare('SELECT alert_code FROM messages WHERE id_hash = ? AND message_id = ?'),
-    rejectMessage: db.prepare("UPDATE messages SET decision = 'quarantine', reason = ?, quarantine_id = ? WHERE id_hash = ? AND message_id = ?"),
-    deleteMessage: db.prepare('DELETE FROM messages WHERE id_hash = ? AND message_id = ?'),
+    rejectMessage: db.prepare("UPDATE messages SET decision = 'quarantine', reason = ?, quarantine_id = ? WHERE id = ?"),
+    deleteMessage: db.prepare('DELETE FROM messages WHERE id = ?'),
     purgeMessages: db.prepare('DELETE FROM messages WHERE received_at < ?'),
   }
 }
@@ -110,8 +126,8 @@ function prepare(db: Db): Record<StatementName, Statement> {
 
 /**
  * A decision's `messages` row as `insertMessage`'s parameters, in its column order: the audit
- * record and the hash its lookup index keys on (migrations.ts, 8), then the hash and ID again for
- * the duplicate check.
+ * record and the hash its lookup index keys on (migrations.ts, 8 and 11), then the receipt time,
+ * hash and ID again for the check that the same record is not written twice.
  */
 function messageValues(rec: AcceptedRecord, quarantineId: string | null, obligationId: string | null): unknown[] {
   const r = decisionRecord(rec, quarantineId, obligationId)
@@ -119,7 +135,7 @@ function messageValues(rec: AcceptedRecord, quarantineId: string | null, obligat
   return [
     idHash, r.messageId, r.receivedAt, r.responseTime, r.kind, r.alertCode, r.decision, r.reason,
     r.party, r.toParty, r.mpxn, r.supplyStartDate, r.quarantineId, r.obligationId, r.responseCode, r.dccAlertType,
-    idHash, r.messageId,
+    r.receivedAt, idHash, r.messageId,
   ]
 }
 
@@ -203,11 +219,11 @@ export class SqliteStore implements GatewayStore {
     const quarantineId = d.decision === 'quarantine' ? randomUUID() : null
     // a forward's obligation, or a quarantined critical alert's critical-quarantined one (docs/obligations.md)
     const obligationId = d.decision === 'forward' || (d.decision === 'quarantine' && d.critical) ? (rec.obligation?.id ?? null) : null
-    if (this.applyDecision(rec, quarantineId, obligationId, true).duplicate) {
-      const recorded = this.recordedOutcome(rec.messageId)
-      if (recorded === undefined) throw new Error(`duplicate ${rec.messageId} vanished`)
-      return recorded
-    }
+    // A repeat at any time: this store answers no ingress but tests (the gateway's journaled store
+    // asks its dedupe memory first, which knows when), so the search by the hash alone is enough here
+    const recorded = this.recordedOutcome(rec.messageId)
+    if (recorded !== undefined) return recorded
+    this.applyDecision(rec, quarantineId, obligationId, true)
     return {
       messageId: rec.messageId, decision: d.decision, reason: d.reason, duplicate: false,
       ...(quarantineId !== null && { quarantineId }),
@@ -264,11 +280,23 @@ export class SqliteStore implements GatewayStore {
     return row
   }
 
-  /** A message's decision as its audit row holds it now, answered as a duplicate; undefined if none. */
-  protected recordedOutcome(messageId: string): CommitOutcome | undefined {
-    const row = this.sql.messageById.get(hash52(messageId), messageId) as
-      | { decision: CommitOutcome['decision']; reason: CommitOutcome['reason']; quarantineId: string | null; obligationId: string | null }
-      | undefined
+  /**
+   * A message's newest audit row: looked for in the receipt-time ranges given (cheap: the index is
+   * in time order), then, if not there, by the ID's hash over the whole index (a time not known, or
+   * the row received again by a release since).
+   */
+  protected messageRow(messageId: string, times: readonly (readonly [number, number])[] = []): MessageRow | undefined {
+    const h = hash52(messageId)
+    for (const [from, to] of times) {
+      const row = this.sql.messageBetween.get(from, to, h, messageId) as MessageRow | undefined
+      if (row !== undefined) return row
+    }
+    return this.sql.messageAnyTime.get(h, messageId) as MessageRow | undefined
+  }
+
+  /** A message's decision as its audit row holds it now, answered as a duplicate; undefined if none (`times`: messageRow). */
+  protected recordedOutcome(messageId: string, times?: readonly (readonly [number, number])[]): CommitOutcome | undefined {
+    const row = this.messageRow(messageId, times)
     if (row === undefined) return undefined
     return {
       messageId, decision: row.decision, reason: row.reason, duplicate: true,
@@ -285,10 +313,12 @@ export class SqliteStore implements GatewayStore {
   releaseQuarantined(quarantineId: string, rec: AcceptedRecord, actor: string): Promise<CommitOutcome> {
     return this.queue.run(() => {
       if (rec.decision.decision === 'quarantine') throw new Error('a release cannot quarantine again')
-      const gone = this.db.prepare('DELETE FROM quarantine WHERE id = ?').run(quarantineId)
-      if (gone.changes === 0) throw notFound(`no quarantined message ${quarantineId}`)
+      const held = this.db.prepare('DELETE FROM quarantine WHERE id = ? RETURNING received_at').pluck().get(quarantineId) as number | undefined
+      if (held === undefined) throw notFound(`no quarantined message ${quarantineId}`)
       closeQuarantinedObligation(this.db, quarantineId, rec.receivedAt, actor, `released: ${rec.decision.decision}/${rec.decision.reason}`)
-      this.sql.deleteMessage.run(hash52(rec.messageId), rec.messageId)
+      // quarantined on receipt: the audit row has the quarantine's time (an adapter's refusal came later: the search by hash finds it)
+      const old = this.messageRow(rec.messageId, [[held, held + 1]])
+      if (old !== undefined) this.sql.deleteMessage.run(old.id)
       const obligationId = rec.decision.decision === 'forward' ? (rec.obligation?.id ?? null) : null
       this.sql.insertMessage.run(messageValues(rec, null, obligationId))
       this.#writeEffects(rec, null)
@@ -508,17 +538,20 @@ export class SqliteStore implements GatewayStore {
 
   /** A delivery the target refused: its spool row (if any) goes, its bytes are quarantined as `adapter-rejected` (also the projection's). */
   applyRejected(
-    item: Pick<SpoolItem, 'messageId' | 'party' | 'mpxn' | 'contentType' | 'body'>, id: string, detail: string, now: number, row: number | null,
+    item: Pick<SpoolItem, 'messageId' | 'party' | 'mpxn' | 'contentType' | 'body'> & { createdAt?: number }, id: string, detail: string, now: number, row: number | null,
     critical?: { obligation?: ObligationDraft },
   ): void {
     if (row !== null) this.sql.deleteSpool.run(row)
+    // a delivery is created at its message's receipt (a notice written later is found by the hash)
+    const at = item.createdAt
+    const message = this.messageRow(item.messageId, at === undefined ? [] : [[at, at + 1]])
     this.sql.insertQuarantine.run(
       id, item.messageId, now, 'adapter-rejected', detail.slice(0, 500), null, item.party, item.mpxn,
-      item.contentType, item.body.byteLength, item.body, critical ? 1 : 0, this.sql.alertCodeOf.pluck().get(hash52(item.messageId), item.messageId) ?? null,
+      item.contentType, item.body.byteLength, item.body, critical ? 1 : 0, message?.alertCode ?? null,
     )
     // A refused critical alert is quarantined with its clock
     if (critical?.obligation !== undefined) openQuarantinedObligation(this.db, critical.obligation, item.messageId, id, now)
-    this.sql.rejectMessage.run('adapter-rejected', id, hash52(item.messageId), item.messageId)
+    if (message !== undefined) this.sql.rejectMessage.run('adapter-rejected', id, message.id)
   }
 
   /** Forget message IDs (and their audit rows) older than the retention. */
