@@ -275,6 +275,22 @@ describe('journaled store', () => {
     expect(projection()).toMatchObject({ messages: 12 })
   })
 
+  it('releasing a message the adapter refused replaces its one audit row (found by its hash: the quarantine has the refusal\'s time)', async () => {
+    const s = await open()
+    const rec = deliver('1000000000003')
+    await s.commitAccepted(rec)
+    await s.flushProjection()
+    const item = s.dueSpool(Date.now(), 10).find((i) => i.messageId === rec.messageId)!
+    const quarantineId = await s.rejectDelivery(item, 'HTTP 400', rec.receivedAt + 60_000) // refused a minute after receipt
+    await s.flushProjection()
+    const released = await s.releaseQuarantined(quarantineId, { ...rec, receivedAt: rec.receivedAt + 120_000, decision: { ...rec.decision, reason: 'operator-released' } }, 'operator-1')
+    expect(released).toMatchObject({ decision: 'deliver', reason: 'operator-released', duplicate: false })
+    const rows = s.db.prepare('SELECT decision, reason, received_at AS at FROM messages WHERE message_id = ?').all(rec.messageId)
+    expect(rows).toEqual([{ decision: 'deliver', reason: 'operator-released', at: rec.receivedAt + 120_000 }])
+    expect(await s.commitAccepted(rec)).toMatchObject({ decision: 'deliver', reason: 'operator-released', duplicate: true })
+    await s.close()
+  })
+
   it('writes no spool row for a delivery done before the projection, and marks a forward\'s obligation notified', async () => {
     const s = await open(undefined, 1e9)
     await s.commitAccepted(dropped())
