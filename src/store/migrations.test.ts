@@ -27,14 +27,19 @@ function dropped(messageId: string, at: number): AcceptedRecord {
   }
 }
 
+/** A store folder whose gateway.db is at schema `version` (migrations up to it), open for old rows. */
+function databaseAt(version: number): { dir: string; old: Database.Database } {
+  const dir = mkdtempSync(join(tmpdir(), 'dccgw-migrate-'))
+  dirs.push(dir)
+  const old = new Database(join(dir, 'gateway.db'))
+  old.pragma('journal_mode = WAL')
+  migrate(old, version)
+  return { dir, old }
+}
+
 describe('migration 8: messages in arrival order with a hash index', () => {
   it('keeps every row of a version-7 database, orders them by arrival, and the store still knows them as duplicates', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dccgw-migrate-'))
-    dirs.push(dir)
-    const file = join(dir, 'gateway.db')
-    const old = new Database(file)
-    old.pragma('journal_mode = WAL')
-    migrate(old, 7)
+    const { dir, old } = databaseAt(7)
     const insert = old.prepare(`INSERT INTO messages (message_id, received_at, response_time, kind, decision, reason, party, mpxn, supply_start_date, quarantine_id)
       VALUES (?, ?, ?, 'device_alert', ?, ?, 'ACME', '1000000000001', '2025-03-01', ?)`)
     insert.run('zz-first', 1_000, 1_000, 'drop', 'stale-cos-noncritical', null) // key order is not arrival order
@@ -112,11 +117,7 @@ describe('migration 9: the obligation counts from an index', () => {
 
 describe('migration 10: no index for the stale-CoS report', () => {
   it('drops messages_stale from a version-9 database; the report gives the same rows, read in arrival order', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dccgw-migrate-'))
-    dirs.push(dir)
-    const old = new Database(join(dir, 'gateway.db'))
-    old.pragma('journal_mode = WAL')
-    migrate(old, 9)
+    const { dir, old } = databaseAt(9)
     const insert = old.prepare(`INSERT INTO messages (id_hash, message_id, received_at, response_time, kind, decision, reason, party, to_party, mpxn, supply_start_date)
       VALUES (?, ?, ?, ?, 'device_alert', ?, ?, ?, 'BRITE', ?, ?)`)
     for (let k = 0; k < 60; k++) {
@@ -145,11 +146,7 @@ describe('migration 10: no index for the stale-CoS report', () => {
 
 describe('migration 11: the audit rows by receipt time and hash, one index in time order', () => {
   it('replaces the hash index and the time index of a version-10 database with one on (received_at, id_hash); rows are still found', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dccgw-migrate-'))
-    dirs.push(dir)
-    const old = new Database(join(dir, 'gateway.db'))
-    old.pragma('journal_mode = WAL')
-    migrate(old, 10)
+    const { dir, old } = databaseAt(10)
     const insert = old.prepare(`INSERT INTO messages (id_hash, message_id, received_at, kind, decision, reason, quarantine_id) VALUES (?, ?, ?, 'device_alert', ?, ?, ?)`)
     for (let k = 0; k < 50; k++) insert.run(hash52(`m-${k}`), `m-${k}`, k * 1_000, k === 7 ? 'quarantine' : 'drop', k === 7 ? 'unknown-device' : 'stale-cos-noncritical', k === 7 ? 'q-7' : null)
     old.close()
