@@ -275,8 +275,9 @@ describe('journaled store', () => {
     expect(projection()).toMatchObject({ messages: 12 })
   })
 
-  it('releasing a message the adapter refused replaces its one audit row (found by its hash: the quarantine has the refusal\'s time)', async () => {
+  it('releasing a message the adapter refused replaces its one audit row, found by the receipt time the quarantine row keeps', async () => {
     const s = await open()
+    const anyTime = vi.spyOn(s.sql.messageAnyTime, 'get')
     const rec = deliver('1000000000003')
     await s.commitAccepted(rec)
     await s.flushProjection()
@@ -287,6 +288,7 @@ describe('journaled store', () => {
     expect(released).toMatchObject({ decision: 'deliver', reason: 'operator-released', duplicate: false })
     const rows = s.db.prepare('SELECT decision, reason, received_at AS at FROM messages WHERE message_id = ?').all(rec.messageId)
     expect(rows).toEqual([{ decision: 'deliver', reason: 'operator-released', at: rec.receivedAt + 120_000 }])
+    expect(anyTime).not.toHaveBeenCalled()
     expect(await s.commitAccepted(rec)).toMatchObject({ decision: 'deliver', reason: 'operator-released', duplicate: true })
     await s.close()
   })

@@ -3,6 +3,7 @@
 // Migration 9: the obligation counts of every /metrics scrape read an index alone (docs/operations.md, the soak).
 // Migration 10: no index for the stale-CoS report (docs/performance.md, "What grows with the store").
 // Migration 11: the audit rows found by receipt time and hash, one index in time order (docs/journal.md, "Projection").
+// Migration 12: a quarantine row keeps its message's receipt time (docs/journal.md, "One index in time order").
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -52,7 +53,7 @@ describe('migration 8: messages in arrival order with a hash index', () => {
       const rows = store.db.prepare('SELECT id, id_hash AS h, message_id AS m FROM messages ORDER BY id').all() as { id: number; h: number; m: string }[]
       expect(rows.map((r) => r.m)).toEqual(['zz-first', 'aa-second', 'mm-third'])
       for (const r of rows) expect(r.h).toBe(hash52(r.m))
-      expect(store.db.pragma('user_version', { simple: true })).toBe(11)
+      expect(store.db.pragma('user_version', { simple: true })).toBe(12)
       expect(await store.commitAccepted(dropped('aa-second', 4_000))).toMatchObject({ decision: 'quarantine', reason: 'unknown-device', quarantineId: 'q-1', duplicate: true })
       expect(await store.commitAccepted(dropped('new-one', 5_000))).toMatchObject({ decision: 'drop', duplicate: false })
       expect(await store.commitAccepted(dropped('new-one', 6_000))).toMatchObject({ duplicate: true })
@@ -167,6 +168,25 @@ describe('migration 11: the audit rows by receipt time and hash, one index in ti
       expect(await store.commitAccepted(dropped('m-7', 90_000))).toMatchObject({ decision: 'quarantine', quarantineId: 'q-7', duplicate: true })
       expect(await store.commitAccepted(dropped('m-8', 90_000))).toMatchObject({ decision: 'drop', duplicate: true })
       expect(await store.commitAccepted(dropped('m-50', 90_000))).toMatchObject({ duplicate: false })
+    } finally {
+      await store.close()
+    }
+  })
+})
+
+describe('migration 12: a quarantine row keeps its message\'s receipt time', () => {
+  it('adds the column; a version-11 row without it is still released, its audit row found by the hash alone', async () => {
+    const { dir, old } = databaseAt(11)
+    old.prepare(`INSERT INTO messages (id_hash, message_id, received_at, kind, decision, reason, quarantine_id) VALUES (?, 'm-1', 1000, 'device_alert', 'quarantine', 'adapter-rejected', 'q-1')`)
+      .run(hash52('m-1'))
+    old.prepare(`INSERT INTO quarantine (id, message_id, received_at, reason, kind, content_type, size, body, critical) VALUES ('q-1', 'm-1', 61000, 'adapter-rejected', 'device_alert', 'application/xml', 4, x'3c782f3e', 0)`).run()
+    old.close()
+    const store = new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 16, synchronous: 'NORMAL' })
+    try {
+      expect(store.db.prepare("SELECT COUNT(*) FROM pragma_table_info('quarantine') WHERE name = 'message_received_at'").pluck().get()).toBe(1)
+      expect(await store.releaseQuarantined('q-1', { ...dropped('m-1', 90_000), decision: { decision: 'deliver', reason: 'operator-released', deliverTo: 'ACME', critical: false, mpxn: '1000000000001' } }, 'operator-1'))
+        .toMatchObject({ decision: 'deliver', duplicate: false })
+      expect(store.db.prepare("SELECT decision, received_at AS at FROM messages WHERE message_id = 'm-1'").all()).toEqual([{ decision: 'deliver', at: 90_000 }])
     } finally {
       await store.close()
     }

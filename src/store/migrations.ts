@@ -189,6 +189,10 @@ const MIGRATIONS: string[] = [
   `DROP INDEX IF EXISTS messages_id_hash;
    DROP INDEX IF EXISTS messages_received;
    CREATE INDEX messages_received ON messages(received_at, id_hash);`,
+  // 12 (docs/journal.md, "One index in time order"): a quarantine row keeps its message's receipt
+  // time, so a release finds the audit row by time and hash also when an adapter's refusal (a later
+  // time, the row's received_at) put it there. NULL for a 422 (no audit row) and for rows from before.
+  `ALTER TABLE quarantine ADD COLUMN message_received_at INTEGER;`,
 ]
 
 /** Applies what `PRAGMA user_version` says is missing, in one transaction each (up to `to`: tests). */

@@ -189,7 +189,7 @@ export class Projection {
     const s = this.#store
     try {
       s.db.transaction(() => {
-        s.sql.insertQuarantine.run(randomUUID(), null, 0, 'malformed', 'space probe', 'invalid', null, null, 'application/xml', GROW_PROBE.byteLength, GROW_PROBE, 0, null)
+        s.sql.insertQuarantine.run(randomUUID(), null, 0, 'malformed', 'space probe', 'invalid', null, null, 'application/xml', GROW_PROBE.byteLength, GROW_PROBE, 0, null, null)
         throw ROLLED_BACK
       }).immediate()
     } catch (err) {

@@ -64,6 +64,7 @@ const SPOOL_READY = `(s.mpxn IS NULL OR s.id = (SELECT MIN(h.id) FROM spool h WH
 /** What a search for a message's audit row reads (messageBetween, messageAnyTime). */
 interface MessageRow {
   id: number
+  receivedAt: number
   decision: CommitOutcome['decision']
   reason: CommitOutcome['reason']
   quarantineId: string | null
@@ -84,11 +85,11 @@ function prepare(db: Db): Record<StatementName, Statement> {
     // a message's newest audit row: received in [from, to), or at any time (the hash over the whole
     // index, then the row; migrations.ts, 11)
     messageBetween: db.prepare(
-      `SELECT id, decision, reason, quarantine_id AS quarantineId, obligation_id AS obligationId, alert_code AS alertCode FROM messages
+      `SELECT id, received_at AS receivedAt, decision, reason, quarantine_id AS quarantineId, obligation_id AS obligationId, alert_code AS alertCode FROM messages
        WHERE received_at >= ? AND received_at < ? AND id_hash = ? AND message_id = ? ORDER BY received_at DESC LIMIT 1`,
     ),
     messageAnyTime: db.prepare(
-      `SELECT id, decision, reason, quarantine_id AS quarantineId, obligation_id AS obligationId, alert_code AS alertCode FROM messages
+      `SELECT id, received_at AS receivedAt, decision, reason, quarantine_id AS quarantineId, obligation_id AS obligationId, alert_code AS alertCode FROM messages
        INDEXED BY messages_received WHERE id_hash = ? AND message_id = ? ORDER BY received_at DESC LIMIT 1`,
     ),
     insertSpool: db.prepare(
@@ -96,8 +97,8 @@ function prepare(db: Db): Record<StatementName, Statement> {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     insertQuarantine: db.prepare(
-      `INSERT INTO quarantine (id, message_id, received_at, reason, detail, kind, party, mpxn, content_type, size, body, critical, alert_code)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO quarantine (id, message_id, received_at, reason, detail, kind, party, mpxn, content_type, size, body, critical, alert_code, message_received_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     insertOriginal: db.prepare(
       'INSERT OR IGNORE INTO originals (message_id, received_at, content_type, body) VALUES (?, ?, ?, ?)',
@@ -210,7 +211,7 @@ export class SqliteStore implements GatewayStore {
   applyMalformed(rec: MalformedRecord, id: string): void {
     this.sql.insertQuarantine.run(
       id, null, rec.receivedAt, 'malformed', `${rec.code}: ${rec.detail}`, 'invalid', null, null,
-      rec.contentType, rec.body.byteLength, Buffer.from(rec.body.buffer, rec.body.byteOffset, rec.body.byteLength), 0, null,
+      rec.contentType, rec.body.byteLength, Buffer.from(rec.body.buffer, rec.body.byteOffset, rec.body.byteLength), 0, null, null,
     )
   }
 
@@ -256,7 +257,7 @@ export class SqliteStore implements GatewayStore {
       case 'quarantine':
         this.sql.insertQuarantine.run(
           quarantineId, rec.messageId, now, d.reason, rec.detail ?? null, rec.kind, rec.recipientParty ?? null,
-          d.mpxn ?? null, rec.contentType, body.byteLength, body, d.critical ? 1 : 0, rec.alertCode ?? null,
+          d.mpxn ?? null, rec.contentType, body.byteLength, body, d.critical ? 1 : 0, rec.alertCode ?? null, now,
         )
         // A critical alert in quarantine has a clock (critical-quarantined obligation)
         if (rec.obligation !== undefined && d.critical) openQuarantinedObligation(this.db, rec.obligation, rec.messageId, quarantineId!, now)
@@ -313,11 +314,11 @@ export class SqliteStore implements GatewayStore {
   releaseQuarantined(quarantineId: string, rec: AcceptedRecord, actor: string): Promise<CommitOutcome> {
     return this.queue.run(() => {
       if (rec.decision.decision === 'quarantine') throw new Error('a release cannot quarantine again')
-      const held = this.db.prepare('DELETE FROM quarantine WHERE id = ? RETURNING received_at').pluck().get(quarantineId) as number | undefined
+      const held = this.db.prepare('DELETE FROM quarantine WHERE id = ? RETURNING message_received_at AS at').get(quarantineId) as { at: number | null } | undefined
       if (held === undefined) throw notFound(`no quarantined message ${quarantineId}`)
       closeQuarantinedObligation(this.db, quarantineId, rec.receivedAt, actor, `released: ${rec.decision.decision}/${rec.decision.reason}`)
-      // quarantined on receipt: the audit row has the quarantine's time (an adapter's refusal came later: the search by hash finds it)
-      const old = this.messageRow(rec.messageId, [[held, held + 1]])
+      // the audit row's receipt time, kept on the quarantine row (migrations.ts, 12); a row from before it: the search by hash
+      const old = this.messageRow(rec.messageId, held.at === null ? [] : [[held.at, held.at + 1]])
       if (old !== undefined) this.sql.deleteMessage.run(old.id)
       const obligationId = rec.decision.decision === 'forward' ? (rec.obligation?.id ?? null) : null
       this.sql.insertMessage.run(messageValues(rec, null, obligationId))
@@ -547,7 +548,7 @@ export class SqliteStore implements GatewayStore {
     const message = this.messageRow(item.messageId, at === undefined ? [] : [[at, at + 1]])
     this.sql.insertQuarantine.run(
       id, item.messageId, now, 'adapter-rejected', detail.slice(0, 500), null, item.party, item.mpxn,
-      item.contentType, item.body.byteLength, item.body, critical ? 1 : 0, message?.alertCode ?? null,
+      item.contentType, item.body.byteLength, item.body, critical ? 1 : 0, message?.alertCode ?? null, message?.receivedAt ?? null,
     )
     // A refused critical alert is quarantined with its clock
     if (critical?.obligation !== undefined) openQuarantinedObligation(this.db, critical.obligation, item.messageId, id, now)
