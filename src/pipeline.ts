@@ -1,6 +1,6 @@
 // The one-way flow of a DUIS document, in one place:
 //   bytes -> parseEnvelope -> lookupFacts -> decide -> store (durable) -> delivery (spool)
-import { randomUUID } from 'node:crypto'
+import { newId } from './ids/index.js'
 import type { Envelope, EnvelopeLimits, EnvelopeRejection } from './envelope/index.js'
 import { messageIdOf, parseEnvelope } from './envelope/index.js'
 import type { RegistryFacts, RegistryIndex } from './registry/index.js'
@@ -81,7 +81,7 @@ export function toAcceptedRecord(
     const tenant = decision.critical && CRITICAL_QUARANTINE_REASONS.has(decision.reason) ? tenantOf(facts, ctx) : undefined
     if (tenant !== undefined) {
       rec.obligation = buildQuarantinedNotice({
-        obligationId: randomUUID(), messageId, env, reason: decision.reason, detail: rec.detail, tenant, dueAt: alertDeadline(ctx, env.responseTime), receivedAt,
+        obligationId: newId(), messageId, env, reason: decision.reason, detail: rec.detail, tenant, dueAt: alertDeadline(ctx, env.responseTime), receivedAt,
         ...(decision.mpxn !== undefined && { mpxn: decision.mpxn }),
         ...(facts.deviceId !== undefined && { deviceId: facts.deviceId }),
       })
@@ -92,7 +92,7 @@ export function toAcceptedRecord(
     if (to === undefined) throw new Error(`forward to unknown party ${decision.toParty}`)
     const from = decision.fromParty !== undefined ? ctx.registry.party(decision.fromParty) : undefined
     rec.obligation = buildCriticalNotice({
-      obligationId: randomUUID(),
+      obligationId: newId(),
       messageId,
       env,
       decision,

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
+import { newId } from '../ids/index.js'
 import type { SpoolStore } from '../delivery/index.js'
 import type { GatewayMetrics } from '../metrics/index.js'
 import { alertDeadline, buildQuarantinedNotice, redirectedDraft } from '../obligations/index.js'
@@ -45,7 +45,7 @@ function rejectedCritical(
   const mpxn = item.mpxn ?? ev.decision.mpxn
   return {
     obligation: buildQuarantinedNotice({
-      obligationId: randomUUID(), messageId: item.messageId, env: ev.env, reason: 'adapter-rejected', detail: detail.slice(0, 200), tenant,
+      obligationId: newId(), messageId: item.messageId, env: ev.env, reason: 'adapter-rejected', detail: detail.slice(0, 200), tenant,
       dueAt: alertDeadline(calendar, ev.env.responseTime), receivedAt: now,
       ...(mpxn !== undefined && mpxn !== null && { mpxn }),
       ...(ev.facts.deviceId !== undefined && { deviceId: ev.facts.deviceId }),
@@ -72,7 +72,7 @@ export function redirectAnswer(deps: {
     const named = answer.redirectTo?.party === undefined ? undefined : deps.registry().party(answer.redirectTo.party)
     const now = deps.now()
     const by = `${answer.name} (${answer.organisation})`
-    const onward = named === undefined ? undefined : redirectedDraft(row, named, by, deps.calendar.deadline(now, 1), randomUUID())
+    const onward = named === undefined ? undefined : redirectedDraft(row, named, by, deps.calendar.deadline(now, 1), newId())
     const said = named !== undefined ? `${named.name} (${named.id})` : JSON.stringify(answer.redirectTo?.text ?? '')
     const detail = `not the current supplier; says the supplier is ${said}${onward ? `: forwarded as obligation ${onward.id}` : ': not a party we know, for the operator to pass on'}`
     const r = await deps.store.redirectObligation(id, actor, detail, onward, now)

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
+import { newId } from '../ids/index.js'
 import { Journal } from './journal/index.js'
 import type { JournalFs } from './journal/index.js'
 import { decodeFact, encodeFact, withoutBody } from './journal-record.js'
@@ -276,7 +276,7 @@ export class JournaledStore extends SqliteStore {
    */
   override commitMalformed(rec: MalformedRecord): Promise<string> {
     return this.#admit(async () => {
-      const quarantineId = randomUUID()
+      const quarantineId = newId()
       const { body, ...meta } = rec
       await this.#append({ t: 'malformed', rec: meta, quarantineId }, body)
       return quarantineId
@@ -325,7 +325,7 @@ export class JournaledStore extends SqliteStore {
   #accept(rec: AcceptedRecord): Promise<CommitOutcome> {
     const d = rec.decision
     if (d.decision === 'forward' && rec.obligation === undefined) return Promise.reject(new Error(`forward decision for ${rec.messageId} has no obligation`))
-    const quarantineId = d.decision === 'quarantine' ? randomUUID() : null
+    const quarantineId = d.decision === 'quarantine' ? newId() : null
     // a forward's obligation, or a quarantined critical alert's critical-quarantined one (docs/obligations.md)
     const obligationId = d.decision === 'forward' || (d.decision === 'quarantine' && d.critical) ? (rec.obligation?.id ?? null) : null
     const keep = d.decision !== 'drop'
@@ -425,7 +425,7 @@ export class JournaledStore extends SqliteStore {
     const ref = this.#refs.get(item.id)
     if (ref === undefined) throw new Error(`delivery ${item.id} is not waiting`)
     if (this.#released.has(item.id)) this.#readBack(item)
-    const quarantineId = randomUUID()
+    const quarantineId = newId()
     await this.#append(
       {
         t: 'rejected', ref: { ...ref }, quarantineId, detail: detail.slice(0, 500), at: now, messageId: item.messageId, createdAt: item.createdAt, party: item.party, mpxn: item.mpxn, contentType: item.contentType,

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { Database as Db, Statement } from 'better-sqlite3'
+import { newId } from '../ids/index.js'
 import { systemClock } from '../clock/index.js'
 import type { Clock } from '../clock/index.js'
 import { CommitQueue } from './commit-queue.js'
@@ -201,7 +201,7 @@ export class SqliteStore implements GatewayStore {
   /** Keeps the raw bytes of a document that could not be parsed (docs/http.md, "Ingress": 422). */
   commitMalformed(rec: MalformedRecord): Promise<string> {
     return this.queue.run(() => {
-      const id = randomUUID()
+      const id = newId()
       this.applyMalformed(rec, id)
       return id
     })
@@ -217,7 +217,7 @@ export class SqliteStore implements GatewayStore {
 
   #writeAccepted(rec: AcceptedRecord): CommitOutcome {
     const d = rec.decision
-    const quarantineId = d.decision === 'quarantine' ? randomUUID() : null
+    const quarantineId = d.decision === 'quarantine' ? newId() : null
     // a forward's obligation, or a quarantined critical alert's critical-quarantined one (docs/obligations.md)
     const obligationId = d.decision === 'forward' || (d.decision === 'quarantine' && d.critical) ? (rec.obligation?.id ?? null) : null
     // A repeat at any time: this store answers no ingress but tests (the gateway's journaled store
@@ -531,7 +531,7 @@ export class SqliteStore implements GatewayStore {
    */
   rejectDelivery(item: SpoolItem, detail: string, now: number, critical?: { obligation?: ObligationDraft }): Promise<string> {
     return this.queue.run(() => {
-      const id = randomUUID()
+      const id = newId()
       this.applyRejected(item, id, detail, now, item.id, critical)
       return id
     })

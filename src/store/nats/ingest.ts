@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newId } from '../../ids/index.js'
 import type { AcceptedRecord, CommitOutcome, MalformedRecord, ObligationDraft, ObligationRow, QuarantineRow } from '../types.js'
 import { derivedUuid, messageKey } from './ids.js'
 import { quarantineSubject } from '../types.js'
@@ -49,7 +49,7 @@ export async function commitAccepted(t: Topology, rec: AcceptedRecord): Promise<
 
 /** A 422's raw bytes (docs/http.md, "Ingress"): one quarantine subject; the id is fresh, there is no messageId. */
 export async function commitMalformed(t: Topology, rec: MalformedRecord): Promise<string> {
-  const id = randomUUID()
+  const id = newId()
   const row: QuarantineRow = {
     id, messageId: null, receivedAt: rec.receivedAt, reason: 'malformed', detail: `${rec.code}: ${rec.detail}`, kind: 'invalid',
     party: null, mpxn: null, contentType: rec.contentType, size: rec.body.byteLength, releasedAt: null, releasedBy: null,

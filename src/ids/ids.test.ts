@@ -1,0 +1,21 @@
+import { describe, expect, it, vi } from 'vitest'
+import { newId } from './index.js'
+
+describe('newId', () => {
+  it('is a UUID version 7: unique, and IDs minted later sort later (also across milliseconds)', () => {
+    const ids: string[] = []
+    for (let i = 0; i < 5_000; i++) ids.push(newId())
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    expect(new Set(ids).size).toBe(ids.length)
+    expect([...ids].sort()).toEqual(ids)
+    vi.useFakeTimers({ now: Date.UTC(2026, 11, 6, 1, 0, 0) })
+    try {
+      const first = newId()
+      vi.setSystemTime(Date.UTC(2026, 11, 6, 1, 0, 1))
+      const second = newId()
+      expect(first < second).toBe(true)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+})
