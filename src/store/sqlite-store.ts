@@ -61,6 +61,11 @@ export type Statements = Record<StatementName, Statement>
 const SPOOL_READY = `(s.mpxn IS NULL OR s.id = (SELECT MIN(h.id) FROM spool h WHERE h.target = s.target AND h.mpxn = s.mpxn))
   AND (s.target || ' ' || s.party) NOT IN (SELECT value FROM json_each(@blocked))`
 
+/** messageRow's receipt-time ranges for a row received at exactly `at` (ms); none when it is not known. */
+function receivedAt(at: number | null | undefined): [number, number][] {
+  return at === null || at === undefined ? [] : [[at, at + 1]]
+}
+
 /** What a search for a message's audit row reads (messageBetween, messageAnyTime). */
 interface MessageRow {
   id: number
@@ -318,7 +323,7 @@ export class SqliteStore implements GatewayStore {
       if (held === undefined) throw notFound(`no quarantined message ${quarantineId}`)
       closeQuarantinedObligation(this.db, quarantineId, rec.receivedAt, actor, `released: ${rec.decision.decision}/${rec.decision.reason}`)
       // the audit row's receipt time, kept on the quarantine row (migrations.ts, 12); a row from before it: the search by hash
-      const old = this.messageRow(rec.messageId, held.at === null ? [] : [[held.at, held.at + 1]])
+      const old = this.messageRow(rec.messageId, receivedAt(held.at))
       if (old !== undefined) this.sql.deleteMessage.run(old.id)
       const obligationId = rec.decision.decision === 'forward' ? (rec.obligation?.id ?? null) : null
       this.sql.insertMessage.run(messageValues(rec, null, obligationId))
@@ -544,8 +549,7 @@ export class SqliteStore implements GatewayStore {
   ): void {
     if (row !== null) this.sql.deleteSpool.run(row)
     // a delivery is created at its message's receipt (a notice written later is found by the hash)
-    const at = item.createdAt
-    const message = this.messageRow(item.messageId, at === undefined ? [] : [[at, at + 1]])
+    const message = this.messageRow(item.messageId, receivedAt(item.createdAt))
     this.sql.insertQuarantine.run(
       id, item.messageId, now, 'adapter-rejected', detail.slice(0, 500), null, item.party, item.mpxn,
       item.contentType, item.body.byteLength, item.body, critical ? 1 : 0, message?.alertCode ?? null, message?.receivedAt ?? null,
