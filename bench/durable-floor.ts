@@ -7,16 +7,19 @@
 // sender does) for 13 of every 20 messages (the bench mix's 12 deliver + 1 forward). No parsing,
 // no registry, no decision, no SQLite, no dedupe, no retries, no metrics: a lower bound on the
 // gateway's CPU, not a gateway.
-//   node --import tsx bench/durable-floor.ts ADAPTER_URL DIR   prints "listening on http://..."
-import { closeSync, fdatasync, fdatasyncSync, openSync, writev, writeSync } from 'node:fs'
+// With POSTS (the replay, bench/replay-run.ts): a file of one byte per replayed document, 1 where the
+// gateway would deliver or forward it (the oracle's); the request's X-Bench-Seq picks its byte, and
+// the POST goes to /floor with the Idempotency-Key floor-<seq>, so the sink can account for it.
+//   node --import tsx bench/durable-floor.ts ADAPTER_URL DIR [POSTS]   prints "listening on http://..."
+import { closeSync, fdatasync, fdatasyncSync, openSync, readFileSync, writev, writeSync } from 'node:fs'
 import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { Agent, type Dispatcher } from 'undici'
 
-const [adapterUrl, dir] = process.argv.slice(2)
+const [adapterUrl, dir, postsFile] = process.argv.slice(2)
 if (!adapterUrl || !dir) {
-  console.error('usage: node --import tsx bench/durable-floor.ts ADAPTER_URL DIR')
+  console.error('usage: node --import tsx bench/durable-floor.ts ADAPTER_URL DIR [POSTS]')
   process.exit(2)
 }
 const adapter = new URL(adapterUrl)
@@ -27,6 +30,7 @@ const PREALLOCATED = 256 * 1024 * 1024
 for (let at = 0, zeros = Buffer.alloc(8 * 1024 * 1024); at < PREALLOCATED; at += zeros.length) writeSync(fd, zeros, 0, zeros.length, at)
 fdatasyncSync(fd)
 const OK = '{"decision":"deliver","reason":"floor"}'
+const posts = postsFile === undefined ? undefined : readFileSync(postsFile)
 
 /** The adapter's answer is read and dropped; nothing is retried (a floor, not a sender). */
 const handler: Dispatcher.DispatchHandler = {
@@ -37,7 +41,8 @@ const handler: Dispatcher.DispatchHandler = {
   onError() {},
 }
 
-interface Pending { res: ServerResponse; body: Buffer; n: number }
+/** n: the request's number here; seq: its X-Bench-Seq (with POSTS) */
+interface Pending { res: ServerResponse; body: Buffer; n: number; seq: number }
 let group: Pending[] = []
 let syncing = false
 let position = 0
@@ -67,7 +72,12 @@ function fail(g: Pending[]): void {
 
 function answer(p: Pending): void {
   p.res.writeHead(200, { 'content-type': 'application/json', 'content-length': OK.length }).end(OK)
-  if (p.n % 20 < 13) {
+  if (posts !== undefined) {
+    if (posts[p.seq] === 1) {
+      agent.dispatch({ origin: adapter.origin, path: '/floor', method: 'POST', body: p.body,
+        headers: { 'content-type': 'application/xml', 'idempotency-key': `floor-${p.seq}` } }, handler)
+    }
+  } else if (p.n % 20 < 13) {
     agent.dispatch({ origin: adapter.origin, path: '/adapter', method: 'POST', body: p.body,
       headers: { 'content-type': 'application/xml', 'idempotency-key': `floor-${p.n}` } }, handler)
   }
@@ -77,7 +87,7 @@ const server = createServer((req, res) => {
   const chunks: Buffer[] = []
   req.on('data', (c: Buffer) => chunks.push(c))
   req.on('end', () => {
-    group.push({ res, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), n: n++ })
+    group.push({ res, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), n: n++, seq: Number(req.headers['x-bench-seq'] ?? -1) })
     flush()
   })
 })

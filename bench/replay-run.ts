@@ -7,8 +7,8 @@ import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { account, type Accounting } from './report-accounting.js'
 import { percentiles, replayAll, type ReplayResult } from './replay.js'
-import { cpuSeconds, metricSum, peakRssMiB, ROOT, scrapeMetrics, startBaselineProcess, startGatewayProcess, startSinkProcess, waitForDrain } from './replay-procs.js'
-import { fetchReceipts, resetSink } from './sink.js'
+import { cpuSeconds, metricSum, peakRssMiB, ROOT, scrapeMetrics, startBaselineProcess, startFloorProcess, startGatewayProcess, startSinkProcess, waitForDrain } from './replay-procs.js'
+import { fetchReceipts, receiptCount, resetSink } from './sink.js'
 import { loadTraffic, type Traffic, type TrafficParams } from './traffic.js'
 import { POLICY } from './traffic-mix.js'
 import { loadWorldModel, writeRunParties } from './traffic-world.js'
@@ -18,6 +18,12 @@ export interface BenchOptions extends TrafficParams {
   quick: boolean
   rounds: number
   concurrency: number
+  /**
+   * --floor: the durable floor (bench/durable-floor.ts) as a third contender in every round: each
+   * document appended to a file with one fdatasync per group before its 200, then posted to the
+   * sink when the oracle says the gateway delivers or forwards it; none of the gateway's other work
+   */
+  floor?: boolean
   cacheDir: string
   /** the command line, for the report */
   command?: string
@@ -25,7 +31,7 @@ export interface BenchOptions extends TrafficParams {
 }
 
 export interface RoundStats {
-  target: 'gateway' | 'baseline'
+  target: 'gateway' | 'baseline' | 'floor'
   round: number
   /** messages per second over the replay (first request to last response) */
   throughput: number
@@ -39,13 +45,15 @@ export interface RoundStats {
   /** CPU seconds of the server process during replay + drain, and as % of one core */
   cpuSeconds: number
   cpuPercent: number
+  /** the same for the replayer (this process) and the sink: what the load itself took of the machine */
+  loadCpuPercent?: { replayer: number; sink: number }
   peakRssMiB: number
   retries: number
   timeline: number[]
   bucketMs: number
   registryLoadSeconds?: number
   accounting?: Accounting
-  /** baseline: messages missing, duplicated or altered at the sink */
+  /** baseline and floor: messages refused, or missing, duplicated or altered at the sink */
   baselineProblems?: string[]
 }
 
@@ -61,38 +69,87 @@ export interface BenchResult {
   ok: boolean
 }
 
-function stats(target: RoundStats['target'], round: number, r: ReplayResult, drainMs: number, cpu: number, rss: number): RoundStats {
+/** CPU seconds of the replayer (this process) and the sink so far. */
+interface LoadCpu { replayer: number; sink: number }
+function loadCpu(sinkPid: number): LoadCpu {
+  const u = process.cpuUsage()
+  return { replayer: (u.user + u.system) / 1e6, sink: cpuSeconds(sinkPid) }
+}
+
+function stats(target: RoundStats['target'], round: number, r: ReplayResult, drainMs: number, cpu: number, rss: number, load0: LoadCpu, sinkPid: number): RoundStats {
   const [p50, p95, p99, max] = percentiles(r.latencyMs, [50, 95, 99, 100])
   const wall = (r.elapsedMs + drainMs) / 1000
+  const load1 = loadCpu(sinkPid)
   return {
     target, round, throughput: r.sent / (r.elapsedMs / 1000), replayMs: r.elapsedMs, drainMs,
     p50: p50!, p95: p95!, p99: p99!, max: max!, cpuSeconds: cpu, cpuPercent: (100 * cpu) / wall,
+    loadCpuPercent: { replayer: (100 * (load1.replayer - load0.replayer)) / wall, sink: (100 * (load1.sink - load0.sink)) / wall },
     peakRssMiB: rss, retries: r.retries, timeline: r.timeline, bucketMs: r.bucketMs,
   }
 }
 
-async function baselineRound(t: Traffic, o: BenchOptions, sinkUrl: string, round: number): Promise<RoundStats> {
-  await resetSink(sinkUrl)
-  const proxy = await startBaselineProcess(sinkUrl, o.concurrency)
+/** Checks a contender that hands on what it accepts: every document answered 200 and, for those in `posted`, at the sink once under its key with its bytes. */
+function handOnProblems(t: Traffic, r: ReplayResult, receipts: { k: string; h: string }[], keyOf: (i: number) => string, posted: (i: number) => boolean): string[] {
+  const problems: string[] = []
+  const got = new Map<string, string>()
+  for (const x of receipts) {
+    if (got.has(x.k)) problems.push(`#${x.k} twice at the sink`)
+    got.set(x.k, x.h)
+  }
+  let expected = 0
+  for (let i = 0; i < t.bodies.length && problems.length < 25; i++) {
+    if (r.status[i] !== 200) problems.push(`#${i}: HTTP ${r.status[i]}`)
+    else if (posted(i)) {
+      expected++
+      if (got.get(keyOf(i)) !== t.hashes[i]) problems.push(`#${i}: missing or altered at the sink`)
+    }
+  }
+  if (problems.length === 0 && got.size !== expected) problems.push(`${got.size} documents at the sink, ${expected} expected`)
+  return problems
+}
+
+interface Sink { url: string; pid: number }
+
+async function baselineRound(t: Traffic, o: BenchOptions, sink: Sink, round: number): Promise<RoundStats> {
+  await resetSink(sink.url)
+  const proxy = await startBaselineProcess(sink.url, o.concurrency)
   try {
     const cpu0 = cpuSeconds(proxy.pid)
+    const load0 = loadCpu(sink.pid)
     const r = await replayAll(`${proxy.url}/duis`, t.bodies, o.concurrency)
-    const s = stats('baseline', round, r, 0, cpuSeconds(proxy.pid) - cpu0, peakRssMiB(proxy.pid))
-    const receipts = await fetchReceipts(sinkUrl)
-    const problems: string[] = []
-    const got = new Map<string, string>()
-    for (const x of receipts) {
-      if (got.has(x.k)) problems.push(`#${x.k} twice at the sink`)
-      got.set(x.k, x.h)
-    }
-    for (let i = 0; i < t.bodies.length && problems.length < 25; i++) {
-      if (r.status[i] !== 200) problems.push(`#${i}: HTTP ${r.status[i]}`)
-      else if (got.get(String(i)) !== t.hashes[i]) problems.push(`#${i}: missing or altered at the sink`)
-    }
-    s.baselineProblems = problems
+    const s = stats('baseline', round, r, 0, cpuSeconds(proxy.pid) - cpu0, peakRssMiB(proxy.pid), load0, sink.pid)
+    s.baselineProblems = handOnProblems(t, r, await fetchReceipts(sink.url), String, () => true)
     return s
   } finally {
     await proxy.stop()
+  }
+}
+
+/** The gateway's outcomes that reach the sink: what the floor posts. */
+const POSTED = new Set(['deliver', 'forward'])
+
+async function floorRound(t: Traffic, o: BenchOptions, sink: Sink, round: number): Promise<RoundStats> {
+  await resetSink(sink.url)
+  mkdirSync(join(o.cacheDir, 'runs'), { recursive: true })
+  const dir = mkdtempSync(join(o.cacheDir, 'runs', 'floor-'))
+  const posted = (i: number) => POSTED.has(t.expected[i]!.decision)
+  const postsFile = join(dir, 'posts')
+  writeFileSync(postsFile, Uint8Array.from(t.expected, (_, i) => (posted(i) ? 1 : 0)))
+  const floor = await startFloorProcess(sink.url, dir, postsFile)
+  try {
+    const cpu0 = cpuSeconds(floor.pid)
+    const load0 = loadCpu(sink.pid)
+    const r = await replayAll(`${floor.url}/duis`, t.bodies, o.concurrency)
+    // drained: the posts made after the last answer have reached the sink
+    const want = t.expected.filter((_, i) => posted(i)).length
+    const d0 = performance.now()
+    while ((await receiptCount(sink.url)) < want && performance.now() - d0 < 60_000) await new Promise((res) => setTimeout(res, 50))
+    const s = stats('floor', round, r, performance.now() - d0, cpuSeconds(floor.pid) - cpu0, peakRssMiB(floor.pid), load0, sink.pid)
+    s.baselineProblems = handOnProblems(t, r, await fetchReceipts(sink.url), (i) => `floor-${i}`, posted)
+    return s
+  } finally {
+    await floor.stop()
+    rmSync(dir, { recursive: true, force: true })
   }
 }
 
@@ -119,18 +176,19 @@ export function writeGatewayRun(cacheDir: string, worldDir: string, sinkUrl: str
   return { dir, configFile, dataDir: join(dir, 'data') }
 }
 
-async function gatewayRound(t: Traffic, o: BenchOptions, sinkUrl: string, round: number, tenant: string): Promise<RoundStats> {
-  await resetSink(sinkUrl)
-  const { dir, configFile } = writeGatewayRun(o.cacheDir, t.worldDir, sinkUrl, tenant)
+async function gatewayRound(t: Traffic, o: BenchOptions, sink: Sink, round: number, tenant: string): Promise<RoundStats> {
+  await resetSink(sink.url)
+  const { dir, configFile } = writeGatewayRun(o.cacheDir, t.worldDir, sink.url, tenant)
   const gw = await startGatewayProcess(configFile)
   try {
     const cpu0 = cpuSeconds(gw.pid)
+    const load0 = loadCpu(sink.pid)
     const r = await replayAll(`${gw.url}/duis`, t.bodies, o.concurrency)
     const drainMs = await waitForDrain(gw.url, 600_000)
-    const s = stats('gateway', round, r, drainMs, cpuSeconds(gw.pid) - cpu0, peakRssMiB(gw.pid))
+    const s = stats('gateway', round, r, drainMs, cpuSeconds(gw.pid) - cpu0, peakRssMiB(gw.pid), load0, sink.pid)
     const metrics = await scrapeMetrics(gw.url)
     s.registryLoadSeconds = metricSum(metrics, 'dccgw_registry_load_duration_seconds')
-    s.accounting = account({ expected: t.expected, hashes: t.hashes, replay: r, receipts: await fetchReceipts(sinkUrl), metrics })
+    s.accounting = account({ expected: t.expected, hashes: t.hashes, replay: r, receipts: await fetchReceipts(sink.url), metrics })
     return s
   } finally {
     await gw.stop()
@@ -148,13 +206,15 @@ export async function runBenchmark(o: BenchOptions): Promise<BenchResult> {
   try {
     for (let round = 1; round <= o.rounds; round++) {
       // Interleaved, alternating which goes first, so drift on a shared machine hits both.
-      const order = round % 2 === 1 ? (['baseline', 'gateway'] as const) : (['gateway', 'baseline'] as const)
+      const targets: RoundStats['target'][] = o.floor ? ['baseline', 'floor', 'gateway'] : ['baseline', 'gateway']
+      const order = round % 2 === 1 ? targets : [...targets].reverse()
       for (const target of order) {
-        const s = target === 'gateway' ? await gatewayRound(t, o, sink.url, round, w.tenant) : await baselineRound(t, o, sink.url, round)
+        const s = target === 'gateway' ? await gatewayRound(t, o, sink, round, w.tenant)
+          : target === 'floor' ? await floorRound(t, o, sink, round) : await baselineRound(t, o, sink, round)
         rounds.push(s)
         const acc = s.accounting ? `; accounting ${s.accounting.ok ? 'ok' : `FAILED (${s.accounting.problemCount} problems)`}` : ''
         log(`round ${round} ${target}: ${s.throughput.toFixed(0)} msg/s, replay ${(s.replayMs / 1000).toFixed(1)} s` +
-          `${target === 'gateway' ? ` + drain ${(s.drainMs / 1000).toFixed(1)} s` : ''}, p50 ${s.p50.toFixed(2)} p99 ${s.p99.toFixed(2)} ms, ` +
+          `${target !== 'baseline' ? ` + drain ${(s.drainMs / 1000).toFixed(1)} s` : ''}, p50 ${s.p50.toFixed(2)} p99 ${s.p99.toFixed(2)} ms, ` +
           `CPU ${s.cpuPercent.toFixed(0)}%, peak RSS ${s.peakRssMiB.toFixed(0)} MiB${acc}`)
       }
     }

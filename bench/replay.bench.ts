@@ -3,6 +3,7 @@
 //   npm run bench                 full: 244,764 documents, 1M-MPxN world, 3 interleaved rounds
 //   npm run bench -- --quick      CI: 20,000 documents, 100k-MPxN world, 1 round
 // Options: --messages N --mpxns N --seed N --rounds N --concurrency N --no623-share X --name NAME --out DIR
+//   --floor   adds the durable floor (bench/durable-floor.ts) to every round: what any gateway could reach here
 // Exits 1 on any accounting difference (never on speed). Needs `npm run build` (gateway from dist/).
 import { join } from 'node:path'
 import { runBenchmark, type BenchOptions } from './replay-run.js'
@@ -33,6 +34,7 @@ export function benchOptions(argv: readonly string[]): BenchOptions & { out: str
     no623Share: num('no623-share', quick ? 0.1 : 0.05),
     rounds: num('rounds', quick ? 1 : 3),
     concurrency: num('concurrency', 32),
+    floor: argv.includes('--floor'),
     cacheDir: join(ROOT, 'bench/.cache'),
     command: ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' '),
     // quick runs (CI) do not touch the committed results
@@ -47,7 +49,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const base = writeReport(r, o.out)
   const last = r.rounds.filter((x) => x.accounting).at(-1)?.accounting
   if (last && !last.ok) for (const p of last.problems) process.stdout.write(`  ${p}\n`)
-  for (const x of r.rounds) if (x.baselineProblems?.length) process.stdout.write(`  baseline round ${x.round}: ${x.baselineProblems.join('; ')}\n`)
+  for (const x of r.rounds) if (x.baselineProblems?.length) process.stdout.write(`  ${x.target} round ${x.round}: ${x.baselineProblems.join('; ')}\n`)
   process.stdout.write(`${r.ok ? 'PASS' : 'FAIL'}: report ${base}.{json,md,svg} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`)
   process.exit(r.ok ? 0 : 1)
 }

@@ -1,10 +1,10 @@
 // Hand-written SVG: throughput over time (left) and latency percentiles (right), gateway vs
-// baseline, from the median round of each.
+// baseline (and the durable floor with --floor), from the median round of each.
 import type { RoundStats } from './replay-run.js'
 
 const W = 900
 const H = 340
-const COLORS = { gateway: '#1f6feb', baseline: '#9a6700' }
+const COLORS: Record<RoundStats['target'], string> = { gateway: '#1f6feb', baseline: '#9a6700', floor: '#7a7a7a' }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;')
 const fmt = (v: number) => (v === 0 ? '0' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2))
@@ -56,10 +56,11 @@ function latencyPanel(runs: RoundStats[], x0: number, y0: number, w: number, h: 
   return out
 }
 
-/** `runs`: the median gateway round and the median baseline round. */
+/** `runs`: the median round of each contender. */
 export function renderSvg(title: string, runs: RoundStats[]): string {
-  const legend = runs.map((r, i) => `<rect x="${60 + i * 300}" y="${H - 22}" width="12" height="12" fill="${COLORS[r.target]}"/>` +
-    `<text x="${78 + i * 300}" y="${H - 12}" font-size="12">${r.target} (round ${r.round}): ${fmt(r.throughput)} msg/s</text>`)
+  const step = Math.min(300, (W - 60) / runs.length)
+  const legend = runs.map((r, i) => `<rect x="${60 + i * step}" y="${H - 22}" width="12" height="12" fill="${COLORS[r.target]}"/>` +
+    `<text x="${78 + i * step}" y="${H - 12}" font-size="12">${r.target} (round ${r.round}): ${fmt(r.throughput)} msg/s</text>`)
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="13">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,

@@ -53,6 +53,51 @@ export function summarise(rounds: RoundStats[], target: RoundStats['target']): S
   }
 }
 
+/** The median over rounds of `a`'s throughput over `b`'s in the same round. */
+function roundRatio(rounds: RoundStats[], a: RoundStats['target'], b: RoundStats['target']): { median: number; each: number[] } {
+  const each: number[] = []
+  for (const x of rounds.filter((r) => r.target === a)) {
+    const y = rounds.find((r) => r.target === b && r.round === x.round)
+    if (y) each.push(x.throughput / y.throughput)
+  }
+  return { median: median(each), each }
+}
+
+/** The load's own CPU (% of one core), median over a target's rounds: "replayer / sink". */
+function loadCpu(rounds: RoundStats[], target: RoundStats['target']): string {
+  const rs = rounds.filter((r) => r.target === target && r.loadCpuPercent !== undefined)
+  if (rs.length === 0) return 'n/a'
+  return `${f(median(rs.map((r) => r.loadCpuPercent!.replayer)), 0)} / ${f(median(rs.map((r) => r.loadCpuPercent!.sink)), 0)}`
+}
+
+/** With --floor: the three contenders side by side, and the ratios of each round. */
+function floorSection(r: BenchResult): string[] {
+  if (!r.rounds.some((x) => x.target === 'floor')) return []
+  const [g, fl, b] = (['gateway', 'floor', 'baseline'] as const).map((t) => summarise(r.rounds, t))
+  const gb = roundRatio(r.rounds, 'gateway', 'baseline')
+  const fb = roundRatio(r.rounds, 'floor', 'baseline')
+  const gf = roundRatio(r.rounds, 'gateway', 'floor')
+  const each = (x: { each: number[] }) => x.each.map((v) => f(v, 2)).join(', ')
+  return [
+    '## The durable floor in the same rounds',
+    '',
+    'The durable floor (bench/durable-floor.ts, `--floor`): each document appended to a file with one fdatasync per group',
+    'before its 200, then posted to the sink when the oracle says the gateway delivers or forwards it. No parsing, no registry,',
+    'no decision, no SQLite, no dedupe, no retries: the least any gateway under the contract does, not a gateway.',
+    '',
+    '| | gateway | durable floor | pass-through baseline |',
+    '|---|---:|---:|---:|',
+    `| throughput (msg/s, median) | ${f(g!.throughput, 0)} | ${f(fl!.throughput, 0)} | ${f(b!.throughput, 0)} |`,
+    `| × baseline, median of the rounds' ratios (each round) | ${f(gb.median, 2)} (${each(gb)}) | ${f(fb.median, 2)} (${each(fb)}) | 1 |`,
+    `| gateway × floor, median of the rounds' ratios (each round) | ${f(gf.median, 2)} (${each(gf)}) | | |`,
+    `| replay + drain (s) | ${f(g!.replaySeconds + g!.drainSeconds)} | ${f(fl!.replaySeconds + fl!.drainSeconds)} | ${f(b!.replaySeconds)} |`,
+    `| latency p50 / p99 (ms) | ${f(g!.p50, 2)} / ${f(g!.p99, 2)} | ${f(fl!.p50, 2)} / ${f(fl!.p99, 2)} | ${f(b!.p50, 2)} / ${f(b!.p99, 2)} |`,
+    `| CPU of the server process (% of one core) | ${f(g!.cpuPercent, 0)} | ${f(fl!.cpuPercent, 0)} | ${f(b!.cpuPercent, 0)} |`,
+    `| CPU of the replayer / the sink (% of one core) | ${loadCpu(r.rounds, 'gateway')} | ${loadCpu(r.rounds, 'floor')} | ${loadCpu(r.rounds, 'baseline')} |`,
+    '',
+  ]
+}
+
 /** The round whose throughput is the median of its target's rounds (for the chart). */
 function medianRound(rounds: RoundStats[], target: RoundStats['target']): RoundStats {
   const rs = rounds.filter((r) => r.target === target).sort((a, b) => a.throughput - b.throughput)
@@ -70,7 +115,7 @@ export function renderMarkdown(r: BenchResult, base: string): string {
     `# Benchmark: ${r.name} (${r.date.slice(0, 10)})`,
     '',
     `Command: \`${r.command}\`. Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memGiB} GiB, Node ${r.machine.node}, ${r.machine.platform}` +
-      ` (${r.machine.note}). ${r.params.rounds} round(s), gateway and baseline interleaved; medians. Concurrency ${r.params.concurrency} (HTTP/1.1 keep-alive, undici Pool).`,
+      ` (${r.machine.note}). ${r.params.rounds} round(s), ${r.params.floor ? 'gateway, durable floor and baseline' : 'gateway and baseline'} interleaved (the order reversed every other round); medians. Concurrency ${r.params.concurrency} (HTTP/1.1 keep-alive, undici Pool).`,
     '',
     `World: ${r.world.mpans + r.world.mprns} MPxNs (${r.world.mpans} MPANs, ${r.world.mprns} MPRNs), ${r.world.devices} devices, ${r.world.registrationRows} registration rows;` +
       ` tenant ${r.world.tenant} (the losing supplier), ${r.world.failed} failed with the tenant as SRP; ${r.params.no623Share * 100}% of the tenant's lost switches never had SR 6.23 run.`,
@@ -88,10 +133,12 @@ export function renderMarkdown(r: BenchResult, base: string): string {
       return `| timeline, gateway round ${x.round}: per-second rate after the first 10 s | median ${f(fl.median, 0)} msg/s over ${fl.seconds} s; worst second ${f(100 * fl.worst, 0)}% off; ${f(100 * fl.within, 0)}% of seconds within ±15%; median of each fifth ${fl.fifths.map((x) => f(x, 0)).join(' / ')} | | target: every second within ±15% (${fl.flat ? 'flat' : 'not flat'}) |`
     }),
     `| CPU of the server process (% of one core) | ${f(g.cpuPercent, 0)} | ${f(b.cpuPercent, 0)} | |`,
+    `| CPU of the replayer / the sink (% of one core) | ${loadCpu(r.rounds, 'gateway')} | ${loadCpu(r.rounds, 'baseline')} | the load's share of the 2 cores |`,
     `| peak RSS (VmHWM, MiB) | ${f(g.peakRssMiB, 0)} | ${f(b.peakRssMiB, 0)} | |`,
     '',
     `![throughput and latency](${base}.svg)`,
     '',
+    ...floorSection(r),
   ]
   if (acc) {
     lines.push('Accounting (last gateway round): sent = delivered + forwarded + dropped + quarantined + rejected', '',
@@ -112,8 +159,9 @@ export function renderMarkdown(r: BenchResult, base: string): string {
 export function writeReport(r: BenchResult, dir: string): string {
   mkdirSync(dir, { recursive: true })
   const base = `${r.date.slice(0, 10)}-${r.name}`
-  const svgRuns = [medianRound(r.rounds, 'gateway'), medianRound(r.rounds, 'baseline')]
-  writeFileSync(join(dir, `${base}.json`), JSON.stringify({ ...r, summary: { gateway: summarise(r.rounds, 'gateway'), baseline: summarise(r.rounds, 'baseline') } }, null, 1) + '\n')
+  const svgRuns = [medianRound(r.rounds, 'gateway'), ...(r.params.floor ? [medianRound(r.rounds, 'floor')] : []), medianRound(r.rounds, 'baseline')]
+  const floor = r.rounds.some((x) => x.target === 'floor') ? { floor: summarise(r.rounds, 'floor') } : {}
+  writeFileSync(join(dir, `${base}.json`), JSON.stringify({ ...r, summary: { gateway: summarise(r.rounds, 'gateway'), baseline: summarise(r.rounds, 'baseline'), ...floor } }, null, 1) + '\n')
   writeFileSync(join(dir, `${base}.md`), renderMarkdown(r, base))
   writeFileSync(join(dir, `${base}.svg`), renderSvg(`${r.name}: ${r.params.messages} DUIS documents, gateway vs pass-through`, svgRuns))
   return join(dir, base)

@@ -5,6 +5,7 @@
 // Never keeps a body.
 //   node --import tsx bench/sink.ts      prints "SINK_URL http://127.0.0.1:PORT"
 //   GET  /_receipts   NDJSON of every receipt so far        POST /_reset   forget them
+//   GET  /_count      how many receipts so far (text)
 import { createHash } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -54,6 +55,10 @@ export function startSink(port = 0): Promise<{ url: string; close(): Promise<voi
           res.end()
         }
         pump()
+        return
+      }
+      if (req.method === 'GET' && path === '/_count') {
+        res.writeHead(200, { 'content-type': 'text/plain' }).end(String(receipts.length))
         return
       }
       if (req.method === 'POST' && path === '/_reset') {
@@ -112,6 +117,11 @@ export async function fetchReceipts(sinkUrl: string): Promise<Receipt[]> {
   for await (const chunk of res.body!) take(decoder.decode(chunk as Uint8Array, { stream: true }))
   take(decoder.decode() + '\n')
   return out
+}
+
+/** How many receipts the sink holds. */
+export async function receiptCount(sinkUrl: string): Promise<number> {
+  return Number(await (await fetch(`${sinkUrl}/_count`)).text())
 }
 
 export async function resetSink(sinkUrl: string): Promise<void> {
