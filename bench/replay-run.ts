@@ -89,7 +89,7 @@ function stats(target: RoundStats['target'], round: number, r: ReplayResult, dra
 }
 
 /** Checks a contender that hands on what it accepts: every document answered 200 and, for those in `posted`, at the sink once under its key with its bytes. */
-function handOnProblems(t: Traffic, r: ReplayResult, receipts: { k: string; h: string }[], keyOf: (i: number) => string, posted: (i: number) => boolean): string[] {
+export function handOnProblems(t: Pick<Traffic, 'bodies' | 'hashes'>, r: ReplayResult, receipts: { k: string; h: string }[], keyOf: (i: number) => string, posted: (i: number) => boolean): string[] {
   const problems: string[] = []
   const got = new Map<string, string>()
   for (const x of receipts) {

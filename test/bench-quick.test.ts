@@ -3,7 +3,7 @@
 // baseline, with the three-way zero-loss accounting. Fails on any accounting difference, never on
 // speed. The second block shows the accounting can fail: each kind of loss is named.
 import { describe, expect, it } from 'vitest'
-import { runBenchmark } from '../bench/replay-run.js'
+import { handOnProblems, runBenchmark } from '../bench/replay-run.js'
 import { benchOptions } from '../bench/replay.bench.js'
 import { account, type AccountingInput } from '../bench/report-accounting.js'
 import type { ReplayResult } from '../bench/replay.js'
@@ -94,5 +94,28 @@ describe('zero-loss accounting', () => {
     i.receipts = [i.receipts[0]!, { ...notice, t: '/notice/SUP07', n: { ...notice.n!, toParty: 'SUP07' } }]
     const text = account(i).problems.join('\n')
     expect(text).toContain('#1 m1: went to SUP07, oracle expects SUP05')
+  })
+})
+
+describe("the baseline's and the durable floor's hand-on check", () => {
+  // Four documents; the floor posts the first and the third (the oracle's deliveries and forwards).
+  const t = { bodies: [0, 1, 2, 3].map((i) => Buffer.from(`d${i}`)), hashes: ['h0', 'h1', 'h2', 'h3'] }
+  const replay = (status: number[]): ReplayResult => ({
+    url: 'http://x/duis', concurrency: 1, sent: 4, elapsedMs: 1, status: Int16Array.from(status), decision: [], reason: [], messageId: [],
+    duplicate: new Uint8Array(4), latencyMs: new Float64Array(4), retries: 0, errors: [], timeline: [4], bucketMs: 250,
+  })
+  const key = (i: number) => `floor-${i}`
+  const posted = (i: number) => i % 2 === 0
+
+  it('passes when every document was answered 200 and each posted one reached the sink once, unaltered', () => {
+    expect(handOnProblems(t, replay([200, 200, 200, 200]), [{ k: 'floor-0', h: 'h0' }, { k: 'floor-2', h: 'h2' }], key, posted)).toEqual([])
+  })
+
+  it('names a refusal, a lost or altered post, a repeat and a post nobody expected', () => {
+    expect(handOnProblems(t, replay([200, 503, 200, 200]), [{ k: 'floor-0', h: 'h0' }, { k: 'floor-2', h: 'h2' }], key, posted)).toEqual(['#1: HTTP 503'])
+    expect(handOnProblems(t, replay([200, 200, 200, 200]), [{ k: 'floor-0', h: 'h0' }], key, posted)).toEqual(['#2: missing or altered at the sink'])
+    expect(handOnProblems(t, replay([200, 200, 200, 200]), [{ k: 'floor-0', h: 'h0' }, { k: 'floor-2', h: 'xx' }], key, posted)).toEqual(['#2: missing or altered at the sink'])
+    expect(handOnProblems(t, replay([200, 200, 200, 200]), [{ k: 'floor-0', h: 'h0' }, { k: 'floor-0', h: 'h0' }, { k: 'floor-2', h: 'h2' }], key, posted)).toEqual(['#floor-0 twice at the sink'])
+    expect(handOnProblems(t, replay([200, 200, 200, 200]), [{ k: 'floor-0', h: 'h0' }, { k: 'floor-1', h: 'h1' }, { k: 'floor-2', h: 'h2' }], key, posted)).toEqual(['3 documents at the sink, 2 expected'])
   })
 })
