@@ -4,6 +4,7 @@
 // Migration 10: no index for the stale-CoS report (docs/performance.md, "What grows with the store").
 // Migration 11: the audit rows found by receipt time and hash, one index in time order (docs/journal.md, "Projection").
 // Migration 12: a quarantine row keeps its message's receipt time (docs/journal.md, "One index in time order").
+// Migration 13: the kept originals in arrival order (docs/performance.md, "What fills the WAL").
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -53,7 +54,7 @@ describe('migration 8: messages in arrival order with a hash index', () => {
       const rows = store.db.prepare('SELECT id, id_hash AS h, message_id AS m FROM messages ORDER BY id').all() as { id: number; h: number; m: string }[]
       expect(rows.map((r) => r.m)).toEqual(['zz-first', 'aa-second', 'mm-third'])
       for (const r of rows) expect(r.h).toBe(hash52(r.m))
-      expect(store.db.pragma('user_version', { simple: true })).toBe(12)
+      expect(store.db.pragma('user_version', { simple: true })).toBe(13)
       expect(await store.commitAccepted(dropped('aa-second', 4_000))).toMatchObject({ decision: 'quarantine', reason: 'unknown-device', quarantineId: 'q-1', duplicate: true })
       expect(await store.commitAccepted(dropped('new-one', 5_000))).toMatchObject({ decision: 'drop', duplicate: false })
       expect(await store.commitAccepted(dropped('new-one', 6_000))).toMatchObject({ duplicate: true })
@@ -187,6 +188,39 @@ describe('migration 12: a quarantine row keeps its message\'s receipt time', () 
       expect(await store.releaseQuarantined('q-1', { ...dropped('m-1', 90_000), decision: { decision: 'deliver', reason: 'operator-released', deliverTo: 'ACME', critical: false, mpxn: '1000000000001' } }, 'operator-1'))
         .toMatchObject({ decision: 'deliver', duplicate: false })
       expect(store.db.prepare("SELECT decision, received_at AS at FROM messages WHERE message_id = 'm-1'").all()).toEqual([{ decision: 'deliver', at: 90_000 }])
+    } finally {
+      await store.close()
+    }
+  })
+})
+
+describe('migration 13: the kept originals in arrival order', () => {
+  it('keeps every original of a version-12 database in arrival order; the same record twice is one row; the purge reads a range of the index', async () => {
+    const { dir, old } = databaseAt(12)
+    const insert = old.prepare('INSERT INTO originals (message_id, received_at, content_type, body) VALUES (?, ?, ?, ?)')
+    insert.run('zz-first', 1_000, 'application/xml', Buffer.from('<a/>')) // key order is not arrival order
+    insert.run('aa-second', 2_000, 'application/xml', Buffer.from('<b/>'))
+    insert.run('mm-third', 3_000, 'text/xml', Buffer.from('<c/>'))
+    old.close()
+
+    const store = new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 16, synchronous: 'NORMAL' })
+    try {
+      const db = store.db
+      expect(db.prepare('SELECT message_id AS m, received_at AS at, content_type AS t, CAST(body AS TEXT) AS b FROM originals ORDER BY rowid').all()).toEqual([
+        { m: 'zz-first', at: 1_000, t: 'application/xml', b: '<a/>' },
+        { m: 'aa-second', at: 2_000, t: 'application/xml', b: '<b/>' },
+        { m: 'mm-third', at: 3_000, t: 'text/xml', b: '<c/>' },
+      ])
+      // a rowid table now: new rows append in arrival order
+      expect(db.prepare("SELECT sql FROM sqlite_schema WHERE name = 'originals'").pluck().get()).not.toMatch(/WITHOUT ROWID/)
+      // the projection applying one record twice (INSERT OR IGNORE) leaves one row
+      const again = db.prepare('INSERT OR IGNORE INTO originals (message_id, received_at, content_type, body) VALUES (?, ?, ?, ?)')
+      expect(again.run('aa-second', 2_000, 'application/xml', Buffer.from('<b/>')).changes).toBe(0)
+      expect(again.run('new-one', 4_000, 'application/xml', Buffer.from('<d/>')).changes).toBe(1)
+      const plan = (db.prepare('EXPLAIN QUERY PLAN DELETE FROM originals WHERE received_at < ?').all(2_500) as { detail: string }[]).map((r) => r.detail).join('; ')
+      expect(plan).toMatch(/USING (COVERING )?INDEX originals_received \(received_at<\?\)/)
+      expect(await store.purgeOriginals(2_500)).toBe(2)
+      expect(db.prepare('SELECT message_id FROM originals ORDER BY rowid').pluck().all()).toEqual(['mm-third', 'new-one'])
     } finally {
       await store.close()
     }

@@ -193,6 +193,22 @@ const MIGRATIONS: string[] = [
   // time, so a release finds the audit row by time and hash also when an adapter's refusal (a later
   // time, the row's received_at) put it there. NULL for a 422 (no audit row) and for rows from before.
   `ALTER TABLE quarantine ADD COLUMN message_received_at INTEGER;`,
+  // 13 (docs/performance.md, "What fills the WAL"): the kept originals in arrival order. Keyed by the
+  // DUIS message ID (random), each 1-2 KB row landed on a random leaf, a page of WAL per row and 28%
+  // of all the WAL. A rowid table appends; the time-ordered unique index keeps a record applied
+  // twice to one row and makes the age purge a range.
+  `CREATE TABLE originals_v13 (
+     id INTEGER PRIMARY KEY,
+     message_id TEXT NOT NULL,
+     received_at INTEGER NOT NULL,
+     content_type TEXT NOT NULL,
+     body BLOB NOT NULL
+   );
+   INSERT INTO originals_v13 (message_id, received_at, content_type, body)
+     SELECT message_id, received_at, content_type, body FROM originals ORDER BY received_at, message_id;
+   DROP TABLE originals;
+   ALTER TABLE originals_v13 RENAME TO originals;
+   CREATE UNIQUE INDEX originals_received ON originals(received_at, message_id);`,
 ]
 
 /** Applies what `PRAGMA user_version` says is missing, in one transaction each (up to `to`: tests). */
