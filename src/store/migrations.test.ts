@@ -5,6 +5,7 @@
 // Migration 11: the audit rows found by receipt time and hash, one index in time order (docs/journal.md, "Projection").
 // Migration 12: a quarantine row keeps its message's receipt time (docs/journal.md, "One index in time order").
 // Migration 13: the kept originals in arrival order (docs/performance.md, "What fills the WAL").
+// Migration 14: the obligations as a rowid table, their 2-3 KB rows in the leaf (the same section).
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -54,7 +55,7 @@ describe('migration 8: messages in arrival order with a hash index', () => {
       const rows = store.db.prepare('SELECT id, id_hash AS h, message_id AS m FROM messages ORDER BY id').all() as { id: number; h: number; m: string }[]
       expect(rows.map((r) => r.m)).toEqual(['zz-first', 'aa-second', 'mm-third'])
       for (const r of rows) expect(r.h).toBe(hash52(r.m))
-      expect(store.db.pragma('user_version', { simple: true })).toBe(13)
+      expect(store.db.pragma('user_version', { simple: true })).toBe(14)
       expect(await store.commitAccepted(dropped('aa-second', 4_000))).toMatchObject({ decision: 'quarantine', reason: 'unknown-device', quarantineId: 'q-1', duplicate: true })
       expect(await store.commitAccepted(dropped('new-one', 5_000))).toMatchObject({ decision: 'drop', duplicate: false })
       expect(await store.commitAccepted(dropped('new-one', 6_000))).toMatchObject({ duplicate: true })
@@ -221,6 +222,44 @@ describe('migration 13: the kept originals in arrival order', () => {
       expect(plan).toMatch(/USING (COVERING )?INDEX originals_received \(received_at<\?\)/)
       expect(await store.purgeOriginals(2_500)).toBe(2)
       expect(db.prepare('SELECT message_id FROM originals ORDER BY rowid').pluck().all()).toEqual(['mm-third', 'new-one'])
+    } finally {
+      await store.close()
+    }
+  })
+})
+
+describe('migration 14: the obligations as a rowid table', () => {
+  it('keeps every obligation of a version-13 database with its notice; the ID and the subject stay unique keys', async () => {
+    const { dir, old } = databaseAt(13)
+    const insert = old.prepare(`INSERT INTO obligations (id, type, status, message_id, from_party, to_party, mpxn, alert_code, alert_time, created_at, due_at,
+        level, notified_at, notice, text, subject) VALUES (?, ?, ?, ?, 'SUP00', 'SUP05', '1000000000001', '8F35', ?, ?, ?, 0, ?, ?, ?, ?)`)
+    const text = 'A critical alert for a meter you now supply.\n'.repeat(60) // ~2.7 KB: more than a WITHOUT ROWID leaf keeps
+    insert.run('ob-2', 'critical-forward', 'notified', 'm-2', 2_000, 2_000, 90_000, 2_500, JSON.stringify({ messageId: 'm-2' }), text, null)
+    insert.run('ob-1', 'critical-quarantined', 'open', 'm-1', 1_000, 1_000, 80_000, null, JSON.stringify({ messageId: 'm-1', quarantineId: 'q-1' }), text, 'critical-quarantined:q-1')
+    old.close()
+
+    const store = new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 16, synchronous: 'NORMAL' })
+    try {
+      const db = store.db
+      expect(db.prepare("SELECT sql FROM sqlite_schema WHERE name = 'obligations'").pluck().get()).not.toMatch(/WITHOUT ROWID/)
+      // in creation order now, every column kept
+      expect(db.prepare('SELECT id, status, due_at AS dueAt, notified_at AS n, subject, length(text) AS t FROM obligations ORDER BY rowid').all()).toEqual([
+        { id: 'ob-1', status: 'open', dueAt: 80_000, n: null, subject: 'critical-quarantined:q-1', t: text.length },
+        { id: 'ob-2', status: 'notified', dueAt: 90_000, n: 2_500, subject: null, t: text.length },
+      ])
+      expect(await store.getObligation('ob-1')).toMatchObject({ id: 'ob-1', status: 'open', notice: { messageId: 'm-1', quarantineId: 'q-1' }, text })
+      const plan = (sql: string) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('x') as { detail: string }[]).map((r) => r.detail).join('; ')
+      expect(plan('SELECT status FROM obligations WHERE id = ?')).toMatch(/USING INDEX sqlite_autoindex_obligations_1 \(id=\?\)/)
+      expect(plan('SELECT id FROM obligations WHERE subject = ?')).toMatch(/USING (COVERING )?INDEX obligations_subject \(subject=\?\)/)
+      expect(db.prepare("SELECT name FROM sqlite_schema WHERE tbl_name = 'obligations' AND type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all())
+        .toEqual(['obligations_counts', 'obligations_status', 'obligations_subject'])
+      expect(() => db.prepare("INSERT INTO obligations (id, type, status, to_party, created_at, due_at, notice, text) VALUES ('ob-1', 'install-code', 'open', 'SUP05', 3, 3, '{}', '')").run())
+        .toThrow(/UNIQUE constraint failed: obligations.id/)
+      expect(() => db.prepare("INSERT INTO obligations (id, type, status, to_party, created_at, due_at, notice, text, subject) VALUES ('ob-3', 'critical-quarantined', 'open', 'SUP05', 3, 3, '{}', '', 'critical-quarantined:q-1')").run())
+        .toThrow(/UNIQUE constraint failed: obligations.subject/)
+      // a status change of the migrated row, through the store
+      expect(await store.acknowledgeObligation('ob-2', 'SUP05', 95_000)).toBe('ok')
+      expect(await store.getObligation('ob-2')).toMatchObject({ status: 'acknowledged', ackedAt: 95_000, ackedBy: 'SUP05', text })
     } finally {
       await store.close()
     }

@@ -209,6 +209,41 @@ const MIGRATIONS: string[] = [
    DROP TABLE originals;
    ALTER TABLE originals_v13 RENAME TO originals;
    CREATE UNIQUE INDEX originals_received ON originals(received_at, message_id);`,
+  // 14 (docs/performance.md, "What fills the WAL"): the obligations as a rowid table. Each row holds
+  // its notice and their text (2-3 KB), more than a WITHOUT ROWID table keeps in its leaf (about
+  // 1 KB with 4 KB pages), so every row spilled into overflow pages, and every status change wrote
+  // the row and its overflow pages again: about 3 pages of WAL per obligation. A rowid table keeps such
+  // a row in its leaf; the ID stays the unique key (its own index, time-ordered UUIDs append).
+  `CREATE TABLE obligations_v14 (
+     id TEXT PRIMARY KEY,
+     type TEXT NOT NULL,
+     status TEXT NOT NULL,
+     message_id TEXT,
+     from_party TEXT,
+     to_party TEXT NOT NULL,
+     mpxn TEXT,
+     alert_code TEXT,
+     alert_time INTEGER,
+     created_at INTEGER NOT NULL,
+     due_at INTEGER NOT NULL,
+     level INTEGER NOT NULL DEFAULT 0,
+     notified_at INTEGER,
+     acked_at INTEGER,
+     acked_by TEXT,
+     notice TEXT NOT NULL,
+     text TEXT NOT NULL,
+     subject TEXT
+   );
+   INSERT INTO obligations_v14 (id, type, status, message_id, from_party, to_party, mpxn, alert_code, alert_time, created_at, due_at,
+       level, notified_at, acked_at, acked_by, notice, text, subject)
+     SELECT id, type, status, message_id, from_party, to_party, mpxn, alert_code, alert_time, created_at, due_at,
+       level, notified_at, acked_at, acked_by, notice, text, subject
+     FROM obligations ORDER BY created_at, id;
+   DROP TABLE obligations;
+   ALTER TABLE obligations_v14 RENAME TO obligations;
+   CREATE INDEX obligations_status ON obligations(status, due_at);
+   CREATE UNIQUE INDEX obligations_subject ON obligations(subject) WHERE subject IS NOT NULL;
+   CREATE INDEX obligations_counts ON obligations(type, status, due_at);`,
 ]
 
 /** Applies what `PRAGMA user_version` says is missing, in one transaction each (up to `to`: tests). */
