@@ -64,11 +64,12 @@ function grow(file: string, copies: number): void {
       copy('quarantine', 'id', (c) => (c === 'id' || c === 'message_id' ? `${c}||${sfx}` : c === 'received_at' ? `received_at-${dt}` : c))
       copy('originals', 'message_id', (c) => (c === 'message_id' ? `${c}||${sfx}` : c === 'received_at' ? `received_at-${dt}` : c))
       copy('obligations', 'id', (c) => (['id', 'message_id', 'subject'].includes(c) ? `${c}||${sfx}` : c))
+      copy('obligation_notices', 'obligation_id', (c) => (c === 'obligation_id' ? `${c}||${sfx}` : c))
       copy('obligation_events', 'obligation_id', (c) => (c === 'obligation_id' ? `${c}||${sfx}` : c), ['id'])
     })()
   }
   db.pragma('wal_checkpoint(TRUNCATE)')
-  for (const t of ['messages', 'quarantine', 'originals', 'obligations', 'obligation_events']) console.log(t, db.prepare(`SELECT COUNT(*) FROM ${t}`).pluck().get())
+  for (const t of ['messages', 'quarantine', 'originals', 'obligations', 'obligation_notices', 'obligation_events']) console.log(t, db.prepare(`SELECT COUNT(*) FROM ${t}`).pluck().get())
   db.close()
 }
 

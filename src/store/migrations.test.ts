@@ -6,6 +6,7 @@
 // Migration 12: a quarantine row keeps its message's receipt time (docs/journal.md, "One index in time order").
 // Migration 13: the kept originals in arrival order (docs/performance.md, "What fills the WAL").
 // Migration 14: the obligations as a rowid table, their 2-3 KB rows in the leaf (the same section).
+// Migration 15: an obligation's notice and its text in a table of their own, written once (the same section).
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -55,7 +56,7 @@ describe('migration 8: messages in arrival order with a hash index', () => {
       const rows = store.db.prepare('SELECT id, id_hash AS h, message_id AS m FROM messages ORDER BY id').all() as { id: number; h: number; m: string }[]
       expect(rows.map((r) => r.m)).toEqual(['zz-first', 'aa-second', 'mm-third'])
       for (const r of rows) expect(r.h).toBe(hash52(r.m))
-      expect(store.db.pragma('user_version', { simple: true })).toBe(14)
+      expect(store.db.pragma('user_version', { simple: true })).toBe(15)
       expect(await store.commitAccepted(dropped('aa-second', 4_000))).toMatchObject({ decision: 'quarantine', reason: 'unknown-device', quarantineId: 'q-1', duplicate: true })
       expect(await store.commitAccepted(dropped('new-one', 5_000))).toMatchObject({ decision: 'drop', duplicate: false })
       expect(await store.commitAccepted(dropped('new-one', 6_000))).toMatchObject({ duplicate: true })
@@ -91,7 +92,7 @@ describe('migration 9: the obligation counts from an index', () => {
     try {
       const plan = (store.db.prepare(`EXPLAIN QUERY PLAN ${OBLIGATION_COUNTS_SQL}`).all(0) as { detail: string }[]).map((r) => r.detail)
       expect(plan).toEqual(['SCAN obligations USING COVERING INDEX obligations_counts'])
-      const insert = store.db.prepare(`INSERT INTO obligations (id, type, status, to_party, created_at, due_at, notice, text) VALUES (?, ?, ?, 'BRITE', 0, ?, '{}', '')`)
+      const insert = store.db.prepare(`INSERT INTO obligations (id, type, status, to_party, created_at, due_at) VALUES (?, ?, ?, 'BRITE', 0, ?)`)
       insert.run('a', 'critical-forward', 'open', 100) // past due at 500: overdue
       insert.run('b', 'critical-forward', 'notified', 200) // past due: overdue
       insert.run('c', 'critical-forward', 'open', 900) // not yet due
@@ -242,10 +243,10 @@ describe('migration 14: the obligations as a rowid table', () => {
     try {
       const db = store.db
       expect(db.prepare("SELECT sql FROM sqlite_schema WHERE name = 'obligations'").pluck().get()).not.toMatch(/WITHOUT ROWID/)
-      // in creation order now, every column kept
-      expect(db.prepare('SELECT id, status, due_at AS dueAt, notified_at AS n, subject, length(text) AS t FROM obligations ORDER BY rowid').all()).toEqual([
-        { id: 'ob-1', status: 'open', dueAt: 80_000, n: null, subject: 'critical-quarantined:q-1', t: text.length },
-        { id: 'ob-2', status: 'notified', dueAt: 90_000, n: 2_500, subject: null, t: text.length },
+      // in creation order now, every column kept (the notice and its text moved on in migration 15)
+      expect(db.prepare('SELECT id, status, due_at AS dueAt, notified_at AS n, subject FROM obligations ORDER BY rowid').all()).toEqual([
+        { id: 'ob-1', status: 'open', dueAt: 80_000, n: null, subject: 'critical-quarantined:q-1' },
+        { id: 'ob-2', status: 'notified', dueAt: 90_000, n: 2_500, subject: null },
       ])
       expect(await store.getObligation('ob-1')).toMatchObject({ id: 'ob-1', status: 'open', notice: { messageId: 'm-1', quarantineId: 'q-1' }, text })
       const plan = (sql: string) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('x') as { detail: string }[]).map((r) => r.detail).join('; ')
@@ -253,13 +254,56 @@ describe('migration 14: the obligations as a rowid table', () => {
       expect(plan('SELECT id FROM obligations WHERE subject = ?')).toMatch(/USING (COVERING )?INDEX obligations_subject \(subject=\?\)/)
       expect(db.prepare("SELECT name FROM sqlite_schema WHERE tbl_name = 'obligations' AND type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all())
         .toEqual(['obligations_counts', 'obligations_status', 'obligations_subject'])
-      expect(() => db.prepare("INSERT INTO obligations (id, type, status, to_party, created_at, due_at, notice, text) VALUES ('ob-1', 'install-code', 'open', 'SUP05', 3, 3, '{}', '')").run())
+      expect(() => db.prepare("INSERT INTO obligations (id, type, status, to_party, created_at, due_at) VALUES ('ob-1', 'install-code', 'open', 'SUP05', 3, 3)").run())
         .toThrow(/UNIQUE constraint failed: obligations.id/)
-      expect(() => db.prepare("INSERT INTO obligations (id, type, status, to_party, created_at, due_at, notice, text, subject) VALUES ('ob-3', 'critical-quarantined', 'open', 'SUP05', 3, 3, '{}', '', 'critical-quarantined:q-1')").run())
+      expect(() => db.prepare("INSERT INTO obligations (id, type, status, to_party, created_at, due_at, subject) VALUES ('ob-3', 'critical-quarantined', 'open', 'SUP05', 3, 3, 'critical-quarantined:q-1')").run())
         .toThrow(/UNIQUE constraint failed: obligations.subject/)
       // a status change of the migrated row, through the store
       expect(await store.acknowledgeObligation('ob-2', 'SUP05', 95_000)).toBe('ok')
       expect(await store.getObligation('ob-2')).toMatchObject({ status: 'acknowledged', ackedAt: 95_000, ackedBy: 'SUP05', text })
+    } finally {
+      await store.close()
+    }
+  })
+})
+
+describe('migration 15: the notices in a table of their own', () => {
+  it('moves every notice and its text out of the obligation rows; the store reads them as before and writes both for a new obligation', async () => {
+    const { dir, old } = databaseAt(14)
+    const insert = old.prepare(`INSERT INTO obligations (id, type, status, message_id, to_party, created_at, due_at, notice, text, subject)
+      VALUES (?, 'critical-forward', ?, ?, 'SUP05', ?, ?, ?, ?, ?)`)
+    insert.run('ob-1', 'notified', 'm-1', 1_000, 80_000, JSON.stringify({ messageId: 'm-1' }), 'first notice', null)
+    insert.run('ob-2', 'open', 'm-2', 2_000, 90_000, JSON.stringify({ messageId: 'm-2', quarantineId: 'q-2' }), 'second notice', 'critical-quarantined:q-2')
+    old.close()
+
+    const store = new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 16, synchronous: 'NORMAL' })
+    try {
+      const db = store.db
+      const columns = db.prepare("SELECT name FROM pragma_table_info('obligations')").pluck().all()
+      expect(columns).not.toContain('notice')
+      expect(columns).not.toContain('text')
+      expect(db.prepare('SELECT obligation_id AS id, notice, text FROM obligation_notices ORDER BY rowid').all()).toEqual([
+        { id: 'ob-1', notice: '{"messageId":"m-1"}', text: 'first notice' },
+        { id: 'ob-2', notice: '{"messageId":"m-2","quarantineId":"q-2"}', text: 'second notice' },
+      ])
+      expect(await store.getObligation('ob-2')).toMatchObject({ id: 'ob-2', status: 'open', notice: { messageId: 'm-2', quarantineId: 'q-2' }, text: 'second notice' })
+      expect((await store.listObligations('open', 0)).map((o) => [o.id, o.text])).toEqual([['ob-1', 'first notice'], ['ob-2', 'second notice']])
+      expect((await store.listObligations('all', 0)).map((o) => [o.id, o.notice])).toEqual([['ob-1', { messageId: 'm-1' }], ['ob-2', { messageId: 'm-2', quarantineId: 'q-2' }]])
+      // the notice is found by its obligation's ID through its own index
+      const plan = (db.prepare(`EXPLAIN QUERY PLAN SELECT notice FROM obligation_notices WHERE obligation_id = ?`).all('x') as { detail: string }[]).map((r) => r.detail).join('; ')
+      expect(plan).toMatch(/USING INDEX obligation_notices_obligation \(obligation_id=\?\)/)
+      // a status change touches the row alone; the notice stays as written
+      expect(await store.acknowledgeObligation('ob-2', 'SUP05', 95_000)).toBe('ok')
+      expect(await store.getObligation('ob-2')).toMatchObject({ status: 'acknowledged', notice: { messageId: 'm-2', quarantineId: 'q-2' }, text: 'second notice' })
+      // a new obligation is written with its notice; one opened twice (same subject) keeps its first
+      const draft = { id: 'ob-4', type: 'install-code' as const, toParty: 'SUP05', dueAt: 200_000, notice: { device: 'd-1' }, text: 'install code', subject: 'install-code:d-1:m:SUP05' }
+      expect(await store.openObligations([draft], 150_000, 'gateway')).toEqual(['ob-4'])
+      expect(await store.openObligations([{ ...draft, id: 'ob-5', text: 'again' }], 160_000, 'gateway')).toEqual([])
+      expect(await store.getObligation('ob-4')).toMatchObject({ status: 'open', notice: { device: 'd-1' }, text: 'install code' })
+      expect(db.prepare("SELECT COUNT(*) FROM obligation_notices WHERE obligation_id IN ('ob-4', 'ob-5')").pluck().get()).toBe(1)
+      // an obligation without a notice row (none is written so) is still listed, with an empty notice
+      db.prepare("INSERT INTO obligations (id, type, status, to_party, created_at, due_at) VALUES ('ob-3', 'install-code', 'open', 'SUP05', 3, 100_000)").run()
+      expect(await store.getObligation('ob-3')).toMatchObject({ id: 'ob-3', notice: {}, text: '' })
     } finally {
       await store.close()
     }

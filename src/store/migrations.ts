@@ -7,6 +7,7 @@ import { hash52 } from './message-hash.js'
 //   quarantine   raw bytes kept for inspection and release (critical flag and alert code for the worklist)
 //   originals    originals of forwarded critical alerts (docs/cluster.md, "Ingest")
 //   obligations  acknowledgement duties (critical-forward, install-code)
+//   obligation_notices  each obligation's notice and its text, written once (migration 15)
 //   obligation_events  every obligation status transition (open, notified, overdue, escalated, acknowledged)
 //   admin_audit  who did what through the admin API or CLI
 //   journal_position  how far the projection has applied the journal (journaled-store.ts)
@@ -244,6 +245,18 @@ const MIGRATIONS: string[] = [
    CREATE INDEX obligations_status ON obligations(status, due_at);
    CREATE UNIQUE INDEX obligations_subject ON obligations(subject) WHERE subject IS NOT NULL;
    CREATE INDEX obligations_counts ON obligations(type, status, due_at);`,
+  // 15 (docs/performance.md, "What fills the WAL"): an obligation's notice and its text in a table of
+  // their own, written once. The row that changes with every status (notified, escalated,
+  // acknowledged) is then ~300 bytes, many to a page, where with its 2-3 KB notice it filled one.
+  `CREATE TABLE obligation_notices (
+     obligation_id TEXT NOT NULL,
+     notice TEXT NOT NULL,
+     text TEXT NOT NULL
+   );
+   INSERT INTO obligation_notices (obligation_id, notice, text) SELECT id, notice, text FROM obligations ORDER BY rowid;
+   CREATE UNIQUE INDEX obligation_notices_obligation ON obligation_notices(obligation_id);
+   ALTER TABLE obligations DROP COLUMN notice;
+   ALTER TABLE obligations DROP COLUMN text;`,
 ]
 
 /** Applies what `PRAGMA user_version` says is missing, in one transaction each (up to `to`: tests). */

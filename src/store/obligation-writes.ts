@@ -9,7 +9,7 @@ import { DONE_STATUSES, quarantineSubject } from './types.js'
 // States: open -> notified -> acknowledged
 //                \-> overdue -> escalated (next contact level, new deadline) -> ... -> acknowledged
 
-const cache = new WeakMap<Db, Record<'event' | 'update' | 'notifiedFirst' | 'notifiedAgain' | 'insert' | 'spool' | 'status', Statement>>()
+const cache = new WeakMap<Db, Record<'event' | 'update' | 'notifiedFirst' | 'notifiedAgain' | 'insert' | 'insertIfNew' | 'notice' | 'spool' | 'status', Statement>>()
 
 function stmts(db: Db) {
   let s = cache.get(db)
@@ -22,9 +22,14 @@ function stmts(db: Db) {
       notifiedFirst: db.prepare("UPDATE obligations SET status = 'notified', notified_at = ? WHERE id = ? AND status = 'open'"),
       notifiedAgain: db.prepare('UPDATE obligations SET notified_at = ? WHERE id = ?'),
       insert: db.prepare(
-        `INSERT OR IGNORE INTO obligations (id, type, status, message_id, from_party, to_party, mpxn, alert_code, alert_time,
-           created_at, due_at, notice, text, subject) VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO obligations (id, type, status, message_id, from_party, to_party, mpxn, alert_code, alert_time,
+           created_at, due_at, subject) VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      insertIfNew: db.prepare(
+        `INSERT OR IGNORE INTO obligations (id, type, status, message_id, from_party, to_party, mpxn, alert_code, alert_time,
+           created_at, due_at, subject) VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      notice: db.prepare('INSERT INTO obligation_notices (obligation_id, notice, text) VALUES (?, ?, ?)'),
       spool: db.prepare(
         `INSERT INTO spool (message_id, target, party, mpxn, content_type, body, headers, next_attempt_at, created_at, obligation_id)
          VALUES (?, 'notice', ?, ?, 'application/json', ?, '{}', ?, ?, ?)`,
@@ -34,6 +39,21 @@ function stmts(db: Db) {
     cache.set(db, s)
   }
   return s
+}
+
+/**
+ * Writes an obligation's row and, in its own table, its notice and their text (written once; the
+ * row changes with its status). `ifNew`: a row with the same ID or subject is left as it is and
+ * false returned; otherwise such a row is an error.
+ */
+export function insertObligation(db: Db, o: ObligationDraft, messageId: string | null, notice: Record<string, unknown>, subject: string | null, now: number, ifNew: boolean): boolean {
+  const s = stmts(db)
+  const r = (ifNew ? s.insertIfNew : s.insert).run(
+    o.id, o.type, messageId, o.fromParty ?? null, o.toParty, o.mpxn ?? null, o.alertCode ?? null, o.alertTime ?? null, now, o.dueAt, subject,
+  )
+  if (r.changes === 0) return false
+  s.notice.run(o.id, JSON.stringify(notice), o.text)
+  return true
 }
 
 export function recordObligationEvent(db: Db, id: string, at: number, e: ObligationEvent, actor: string): void {
@@ -75,11 +95,7 @@ export function openObligations(db: Db, drafts: readonly ObligationDraft[], now:
   const opened: string[] = []
   for (const o of drafts) {
     const key = `${o.type}:${o.id}`
-    const r = s.insert.run(
-      o.id, o.type, null, o.fromParty ?? null, o.toParty, o.mpxn ?? null, o.alertCode ?? null, o.alertTime ?? null,
-      now, o.dueAt, JSON.stringify(o.notice), o.text, o.subject ?? null,
-    )
-    if (r.changes === 0) continue
+    if (!insertObligation(db, o, null, o.notice, o.subject ?? null, now, true)) continue
     recordObligationEvent(db, o.id, now, { status: 'open', level: 0, dueAt: o.dueAt, ...(o.subject !== undefined && { detail: o.subject }) }, actor)
     s.spool.run(key, o.toParty, o.mpxn ?? null, Buffer.from(JSON.stringify({ ...o.notice, text: o.text })), now, now, o.id)
     opened.push(o.id)
@@ -94,16 +110,12 @@ export function obligationStatus(db: Db, id: string): { status: ObligationStatus
 // --- critical-quarantined obligations and redirects (docs/obligations.md) -------------------------------
 
 const DONE_SQL = DONE_STATUSES.map((s) => `'${s}'`).join(', ')
-const cache15 = new WeakMap<Db, Record<'insertMsg' | 'openBySubject' | 'close' | 'spool' | 'done', Statement>>()
+const cache15 = new WeakMap<Db, Record<'openBySubject' | 'close' | 'spool' | 'done', Statement>>()
 
 function stmts15(db: Db) {
   let s = cache15.get(db)
   if (s === undefined) {
     s = {
-      insertMsg: db.prepare(
-        `INSERT OR IGNORE INTO obligations (id, type, status, message_id, from_party, to_party, mpxn, alert_code, alert_time,
-           created_at, due_at, notice, text, subject) VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
       openBySubject: db.prepare(`SELECT id, level, due_at AS dueAt, status FROM obligations WHERE subject = ? AND status NOT IN (${DONE_SQL})`),
       close: db.prepare(`UPDATE obligations SET status = ?, acked_at = ?, acked_by = ? WHERE id = ? AND status NOT IN (${DONE_SQL})`),
       spool: db.prepare(
@@ -125,11 +137,7 @@ function stmts15(db: Db) {
 export function openQuarantinedObligation(db: Db, o: ObligationDraft, messageId: string, quarantineId: string, now: number): void {
   const s = stmts15(db)
   const notice = { ...o.notice, quarantineId }
-  const r = s.insertMsg.run(
-    o.id, o.type, messageId, o.fromParty ?? null, o.toParty, o.mpxn ?? null, o.alertCode ?? null, o.alertTime ?? null,
-    now, o.dueAt, JSON.stringify(notice), o.text, quarantineSubject(quarantineId),
-  )
-  if (r.changes === 0) return
+  if (!insertObligation(db, o, messageId, notice, quarantineSubject(quarantineId), now, true)) return
   recordObligationEvent(db, o.id, now, { status: 'open', level: 0, dueAt: o.dueAt, detail: String(o.notice.quarantineReason ?? 'quarantined') }, 'gateway')
   s.spool.run(`${o.type}:${o.id}`, o.toParty, o.mpxn ?? null, Buffer.from(JSON.stringify({ ...notice, text: o.text })), now, now, o.id)
 }

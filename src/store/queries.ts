@@ -74,7 +74,9 @@ export function quarantineCounts(db: Database): { reason: string; n: number }[] 
 
 const OBLIGATION_COLUMNS = `id, type, status, message_id AS messageId, from_party AS fromParty, to_party AS toParty, mpxn,
   alert_code AS alertCode, alert_time AS alertTime, created_at AS createdAt, due_at AS dueAt, level,
-  notified_at AS notifiedAt, acked_at AS ackedAt, acked_by AS ackedBy, notice, text`
+  notified_at AS notifiedAt, acked_at AS ackedAt, acked_by AS ackedBy, COALESCE(notice, '{}') AS notice, COALESCE(text, '') AS text`
+/** An obligation's row with its notice and their text (migration 15); a row is never hidden for want of its notice. */
+const OBLIGATIONS = 'obligations LEFT JOIN obligation_notices ON obligation_id = id'
 
 function toObligation(r: Omit<ObligationRow, 'notice'> & { notice: string }): ObligationRow {
   return { ...r, notice: JSON.parse(r.notice) as Record<string, unknown> }
@@ -89,12 +91,12 @@ export function listObligations(db: Database, status: ObligationListStatus, now:
   const where =
     status === 'all' ? '1' : status === 'done' ? `status IN (${DONE_SQL})` : status === 'overdue' ? `${pending} AND due_at < ?` : pending
   const args = status === 'overdue' ? [now, limit] : [limit]
-  const rows = db.prepare(`SELECT ${OBLIGATION_COLUMNS} FROM obligations WHERE ${where} ORDER BY due_at LIMIT ?`).all(...args)
+  const rows = db.prepare(`SELECT ${OBLIGATION_COLUMNS} FROM ${OBLIGATIONS} WHERE ${where} ORDER BY due_at LIMIT ?`).all(...args)
   return (rows as (Omit<ObligationRow, 'notice'> & { notice: string })[]).map(toObligation)
 }
 
 export function getObligation(db: Database, id: string): ObligationRow | undefined {
-  const r = db.prepare(`SELECT ${OBLIGATION_COLUMNS} FROM obligations WHERE id = ?`).get(id)
+  const r = db.prepare(`SELECT ${OBLIGATION_COLUMNS} FROM ${OBLIGATIONS} WHERE id = ?`).get(id)
   return r === undefined ? undefined : toObligation(r as Omit<ObligationRow, 'notice'> & { notice: string })
 }
 
@@ -142,7 +144,7 @@ export function obligationCounts(db: Database, now: number): { type: string; sta
  * Obligations the scheduler must look at: not acknowledged, past due, and not already overdue
  * with no contact level left (status 'overdue' is terminal until someone acknowledges).
  */
-const DUE_OBLIGATIONS_SQL = `SELECT ${OBLIGATION_COLUMNS} FROM obligations WHERE status IN (${PENDING_SQL}) AND due_at < ? ORDER BY due_at LIMIT ?`
+const DUE_OBLIGATIONS_SQL = `SELECT ${OBLIGATION_COLUMNS} FROM ${OBLIGATIONS} WHERE status IN (${PENDING_SQL}) AND due_at < ? ORDER BY due_at LIMIT ?`
 
 /** Run by the obligation timer on every check (and by each late alert's): prepared once per connection. */
 export function dueObligations(db: Database, now: number, limit = 500): ObligationRow[] {

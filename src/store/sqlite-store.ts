@@ -11,7 +11,7 @@ import { DEFAULT_PAGE_CACHE_MIB, setPageCache } from './page-cache.js'
 import { migrate } from './migrations.js'
 import { decisionRecord } from './decision-record.js'
 import { hash52 } from './message-hash.js'
-import { applyObligationTransitions, markObligationNotified, openObligations, recordObligationEvent } from './obligation-writes.js'
+import { applyObligationTransitions, insertObligation, markObligationNotified, openObligations, recordObligationEvent } from './obligation-writes.js'
 import {
   dueObligations, getObligation, getQuarantine, getQuarantineBody, listAudit, listObligations, listQuarantine, obligationCounts,
   obligationEvents, quarantineCounts, staleCosRows, credentialsUpdatedTimes,
@@ -47,7 +47,7 @@ export interface StoreOptions {
 }
 
 type StatementName =
-  | 'insertMessage' | 'messageBetween' | 'messageAnyTime' | 'insertSpool' | 'insertQuarantine' | 'insertOriginal' | 'insertObligation'
+  | 'insertMessage' | 'messageBetween' | 'messageAnyTime' | 'insertSpool' | 'insertQuarantine' | 'insertOriginal'
   | 'dueSpool' | 'nextDue' | 'deleteSpool' | 'retrySpool' | 'spoolDepth' | 'rejectMessage'
   | 'purgeMessages' | 'spoolBounds' | 'spoolWaiting' | 'deleteMessage'
 export type Statements = Record<StatementName, Statement>
@@ -107,10 +107,6 @@ function prepare(db: Db): Record<StatementName, Statement> {
     ),
     insertOriginal: db.prepare(
       'INSERT OR IGNORE INTO originals (message_id, received_at, content_type, body) VALUES (?, ?, ?, ?)',
-    ),
-    insertObligation: db.prepare(
-      `INSERT INTO obligations (id, type, status, message_id, from_party, to_party, mpxn, alert_code, alert_time,
-         created_at, due_at, notice, text) VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     dueSpool: db.prepare(
       `SELECT id, message_id AS messageId, target, party, mpxn, content_type AS contentType, body, headers, attempts,
@@ -271,10 +267,7 @@ export class SqliteStore implements GatewayStore {
         const o = rec.obligation
         if (o === undefined) throw new Error(`forward decision for ${rec.messageId} has no obligation`)
         this.sql.insertOriginal.run(rec.messageId, now, rec.contentType, body)
-        this.sql.insertObligation.run(
-          o.id, o.type, rec.messageId, o.fromParty ?? null, o.toParty, o.mpxn ?? null, o.alertCode ?? null,
-          o.alertTime ?? null, now, o.dueAt, JSON.stringify(o.notice), o.text,
-        )
+        insertObligation(this.db, o, rec.messageId, o.notice, null, now, false)
         recordObligationEvent(this.db, o.id, now, { status: 'open', level: 0, dueAt: o.dueAt, detail: d.reason }, 'gateway')
         if (spool) row = Number(this.sql.insertSpool.run(rec.messageId, 'notice', o.toParty, o.mpxn ?? null, 'application/json', noticeBody(o), headers, now, now, o.id).lastInsertRowid)
         break
