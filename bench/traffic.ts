@@ -191,7 +191,9 @@ function malform(body: string, k: number): string {
 /** Loads (generating first if needed) the traffic into memory for replay. */
 export async function loadTraffic(cacheDir: string, p: TrafficParams, log?: (s: string) => void): Promise<Traffic> {
   const file = await generateTraffic(cacheDir, p, log)
-  const meta = JSON.parse(readFileSync(`${file}.meta.json`, 'utf8')) as { worldDir: string }
+  // the world's folder follows from the cache and the parameters, not from the path written when
+  // the traffic was made: that path may name a checkout (a worktree) that has gone since
+  const worldDir = await ensureWorld(cacheDir, p)
   const bodies: Buffer[] = []
   const expected: Expected[] = []
   const hashes: string[] = []
@@ -209,5 +211,5 @@ export async function loadTraffic(cacheDir: string, p: TrafficParams, log?: (s: 
     const key = `${line.e.decision}/${line.e.reason}`
     counts[key] = (counts[key] ?? 0) + 1
   }
-  return { params: p, worldDir: meta.worldDir, file, bodies, expected, hashes, mix: counts }
+  return { params: p, worldDir, file, bodies, expected, hashes, mix: counts }
 }

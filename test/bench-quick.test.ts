@@ -3,7 +3,11 @@
 // baseline, with the three-way zero-loss accounting. Fails on any accounting difference, never on
 // speed. The second block shows the accounting can fail: each kind of loss is named.
 import { describe, expect, it } from 'vitest'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { handOnProblems, runBenchmark } from '../bench/replay-run.js'
+import { loadTraffic } from '../bench/traffic.js'
 import { benchOptions } from '../bench/replay.bench.js'
 import { account, type AccountingInput } from '../bench/report-accounting.js'
 import type { ReplayResult } from '../bench/replay.js'
@@ -117,5 +121,24 @@ describe("the baseline's and the durable floor's hand-on check", () => {
     expect(handOnProblems(t, replay([200, 200, 200, 200]), [{ k: 'floor-0', h: 'h0' }, { k: 'floor-2', h: 'xx' }], key, posted)).toEqual(['#2: missing or altered at the sink'])
     expect(handOnProblems(t, replay([200, 200, 200, 200]), [{ k: 'floor-0', h: 'h0' }, { k: 'floor-0', h: 'h0' }, { k: 'floor-2', h: 'h2' }], key, posted)).toEqual(['#floor-0 twice at the sink'])
     expect(handOnProblems(t, replay([200, 200, 200, 200]), [{ k: 'floor-0', h: 'h0' }, { k: 'floor-1', h: 'h1' }, { k: 'floor-2', h: 'h2' }], key, posted)).toEqual(['3 documents at the sink, 2 expected'])
+  })
+})
+
+describe('the traffic cache', () => {
+  it('finds its world in the cache it is read from, whatever folder the traffic was made in', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'dccgw-traffic-'))
+    try {
+      const p = { messages: 50, mpxns: 5_000, seed: 1, cosRate: 0.18, no623Share: 0.1 }
+      const first = await loadTraffic(cache, p)
+      expect(first.worldDir).toBe(join(cache, 'world-5000-s1-c0.18'))
+      // made by a checkout that is gone (a removed worktree whose bench/.cache linked to this one)
+      const meta = `${first.file}.meta.json`
+      writeFileSync(meta, JSON.stringify({ ...JSON.parse(readFileSync(meta, 'utf8')), worldDir: '/gone/bench/.cache/world-5000-s1-c0.18' }))
+      const again = await loadTraffic(cache, p)
+      expect(again.worldDir).toBe(first.worldDir)
+      expect(again.bodies).toHaveLength(50)
+    } finally {
+      rmSync(cache, { recursive: true, force: true })
+    }
   })
 })
