@@ -72,15 +72,12 @@ function fail(g: Pending[]): void {
 
 function answer(p: Pending): void {
   p.res.writeHead(200, { 'content-type': 'application/json', 'content-length': OK.length }).end(OK)
-  if (posts !== undefined) {
-    if (posts[p.seq] === 1) {
-      agent.dispatch({ origin: adapter.origin, path: '/floor', method: 'POST', body: p.body,
-        headers: { 'content-type': 'application/xml', 'idempotency-key': `floor-${p.seq}` } }, handler)
-    }
-  } else if (p.n % 20 < 13) {
-    agent.dispatch({ origin: adapter.origin, path: '/adapter', method: 'POST', body: p.body,
-      headers: { 'content-type': 'application/xml', 'idempotency-key': `floor-${p.n}` } }, handler)
-  }
+  // with POSTS: the oracle's choice, keyed by the replay's sequence number; else 13 in 20
+  const post = posts !== undefined ? (posts[p.seq] === 1 ? { path: '/floor', key: p.seq } : undefined)
+    : p.n % 20 < 13 ? { path: '/adapter', key: p.n } : undefined
+  if (post === undefined) return
+  agent.dispatch({ origin: adapter.origin, path: post.path, method: 'POST', body: p.body,
+    headers: { 'content-type': 'application/xml', 'idempotency-key': `floor-${post.key}` } }, handler)
 }
 
 const server = createServer((req, res) => {
