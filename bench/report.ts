@@ -98,6 +98,46 @@ function floorSection(r: BenchResult): string[] {
   ]
 }
 
+/**
+ * What one message costs the machine in a target's rounds: the server process's CPU and the load's
+ * (replayer and sink), in µs per message, and the rate the cores could carry at that cost if every
+ * one of them were busy (cores / CPU per message). A ratio the ceiling cannot reach needs less CPU
+ * per message, not more parallelism. Medians over the target's rounds.
+ */
+export function cpuBudget(rounds: RoundStats[], target: RoundStats['target'], messages: number, cores: number): { serverMicros: number; loadMicros: number; busyPercent: number; ceiling: number } | undefined {
+  const rs = rounds.filter((r) => r.target === target && r.loadCpuPercent !== undefined)
+  if (rs.length === 0) return undefined
+  const per = rs.map((r) => {
+    const wall = (r.replayMs + r.drainMs) / 1000
+    const serverMicros = (r.cpuSeconds * 1e6) / messages
+    const loadMicros = (((r.loadCpuPercent!.replayer + r.loadCpuPercent!.sink) / 100) * wall * 1e6) / messages
+    return { serverMicros, loadMicros, busyPercent: (r.cpuPercent + r.loadCpuPercent!.replayer + r.loadCpuPercent!.sink) / cores, ceiling: (cores * 1e6) / (serverMicros + loadMicros) }
+  })
+  const med = (k: keyof (typeof per)[number]) => median(per.map((x) => x[k]))
+  return { serverMicros: med('serverMicros'), loadMicros: med('loadMicros'), busyPercent: med('busyPercent'), ceiling: med('ceiling') }
+}
+
+function budgetSection(r: BenchResult): string[] {
+  const targets = (['gateway', 'floor', 'baseline'] as const).filter((t) => r.rounds.some((x) => x.target === t && x.loadCpuPercent !== undefined))
+  const base = summarise(r.rounds, 'baseline').throughput
+  const rows = targets.map((t) => {
+    const c = cpuBudget(r.rounds, t, r.params.messages, r.machine.cpus)!
+    return `| ${t} | ${f(c.serverMicros, 0)} | ${f(c.loadMicros, 0)} | ${f(c.busyPercent, 0)}% | ${f(c.ceiling, 0)} | ${f(c.ceiling / base, 2)}× |`
+  })
+  if (rows.length === 0) return []
+  return [
+    '## CPU per message and the cores',
+    '',
+    `Each target's CPU per message (server process; the load: replayer and sink), how much of the ${r.machine.cpus} cores the three took, and the rate`,
+    'the cores would carry at that CPU per message if all of them were busy. A ratio above the ceiling needs less CPU per message, not more parallelism.',
+    '',
+    '| target | server µs/msg | load µs/msg | cores busy | ceiling (msg/s) | ceiling × baseline |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...rows,
+    '',
+  ]
+}
+
 /** The round whose throughput is the median of its target's rounds (for the chart). */
 function medianRound(rounds: RoundStats[], target: RoundStats['target']): RoundStats {
   const rs = rounds.filter((r) => r.target === target).sort((a, b) => a.throughput - b.throughput)
@@ -139,6 +179,7 @@ export function renderMarkdown(r: BenchResult, base: string): string {
     `![throughput and latency](${base}.svg)`,
     '',
     ...floorSection(r),
+    ...budgetSection(r),
   ]
   if (acc) {
     lines.push('Accounting (last gateway round): sent = delivered + forwarded + dropped + quarantined + rejected', '',

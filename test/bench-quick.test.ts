@@ -10,6 +10,8 @@ import { handOnProblems, runBenchmark } from '../bench/replay-run.js'
 import { loadTraffic } from '../bench/traffic.js'
 import { benchOptions } from '../bench/replay.bench.js'
 import { account, type AccountingInput } from '../bench/report-accounting.js'
+import { cpuBudget } from '../bench/report.js'
+import type { RoundStats } from '../bench/replay-run.js'
 import type { ReplayResult } from '../bench/replay.js'
 import type { Receipt } from '../bench/sink.js'
 import type { Expected } from '../bench/traffic-oracle.js'
@@ -140,5 +142,27 @@ describe('the traffic cache', () => {
     } finally {
       rmSync(cache, { recursive: true, force: true })
     }
+  })
+})
+
+describe('the CPU budget of a target', () => {
+  const round = (n: number, cpuSeconds: number, load: { replayer: number; sink: number } | undefined): RoundStats => ({
+    target: 'gateway', round: n, throughput: 1000, replayMs: 800, drainMs: 200, p50: 1, p95: 2, p99: 3, max: 4,
+    cpuSeconds, cpuPercent: cpuSeconds * 100, loadCpuPercent: load, peakRssMiB: 1, retries: 0, timeline: [], bucketMs: 1000,
+  })
+
+  it('charges the server and the load per message and gives the rate the cores could carry at that cost', () => {
+    // 1,000 messages over 1 s of replay + drain: 0.3 s of server CPU is 300 µs a message, 15% of a core for the load 150 µs
+    const c = cpuBudget([round(1, 0.3, { replayer: 10, sink: 5 })], 'gateway', 1000, 2)!
+    expect(c.serverMicros).toBeCloseTo(300)
+    expect(c.loadMicros).toBeCloseTo(150)
+    expect(c.busyPercent).toBeCloseTo(22.5)
+    expect(c.ceiling).toBeCloseTo(2e6 / 450)
+  })
+
+  it('takes the median over the rounds and ignores rounds without the load measured', () => {
+    const rs = [round(1, 0.2, { replayer: 10, sink: 0 }), round(2, 0.4, { replayer: 10, sink: 0 }), round(3, 0.9, { replayer: 10, sink: 0 }), round(4, 5, undefined)]
+    expect(cpuBudget(rs, 'gateway', 1000, 2)!.serverMicros).toBeCloseTo(400)
+    expect(cpuBudget(rs, 'floor', 1000, 2)).toBeUndefined()
   })
 })
