@@ -13,6 +13,23 @@ describe('UK local time in words (issue 15, point 8)', () => {
     expect(ukDayWords(Date.parse('2025-06-13T23:30:00.000Z'))).toBe('Saturday 14 June 2025')
   })
 
+  it('says what Intl says for every minute around the clock changes and hour and day ends (the per-hour cache)', () => {
+    const clock = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+    const day = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' })
+    const intl = (ms: number) => `${clock.format(ms)} on ${day.format(ms).replace(',', '')}, UK time`
+    // BST starts 2026-03-29 01:00 UTC and ends 2026-10-25 01:00 UTC; the year turns in GMT; and
+    // 1968-1971 (British Standard Time) kept UTC+1 all winter
+    for (const around of ['2026-03-29T01:00:00Z', '2026-10-25T01:00:00Z', '2026-12-31T23:00:00Z', '2026-06-30T23:00:00Z', '1970-01-01T00:00:00Z']) {
+      const t = Date.parse(around)
+      for (let ms = t - 3 * 3_600_000; ms <= t + 3 * 3_600_000; ms += 59_999) {
+        expect(ukTimeWords(ms)).toBe(intl(ms))
+        expect(ukDayWords(ms)).toBe(intl(ms).replace(/^.* on (.*), UK time$/, '$1'))
+      }
+    }
+    // before 1847 London kept its own mean time (UTC-0:01:15): not on the hour, so not cached
+    expect(ukTimeWords(Date.parse('1800-06-01T12:00:00Z'))).toBe(intl(Date.parse('1800-06-01T12:00:00Z')))
+  })
+
   it('durations in the two largest units', () => {
     expect(durationWords(7 * 86_400_000 + 3_600_000 + 60_000)).toBe('7 days 1 hour')
     expect(durationWords(45 * 60_000)).toBe('45 minutes')

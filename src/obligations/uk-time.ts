@@ -5,14 +5,40 @@
 const DAY = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' })
 const CLOCK = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
 
+const HOUR_MS = 3_600_000
+
+/**
+ * The UK clock hour and day of each UTC hour, formatted once. Since 1847 London's offset from UTC
+ * is a whole number of hours that changes only on a UTC hour, so within one UTC hour the UK date
+ * and hour are fixed and the minutes are UTC's; an hour whose formatted clock is not on the hour
+ * (an offset in minutes) is not cached and each call asks Intl. ICU formatting costs microseconds
+ * and cache misses on the hot path: every forwarded critical alert's notice says two times.
+ */
+interface UkHour { clock: string; day: string }
+const hours = new Map<number, UkHour | null>()
+function ukHour(epochMs: number): UkHour | null {
+  const start = Math.floor(epochMs / HOUR_MS) * HOUR_MS
+  let h = hours.get(start)
+  if (h === undefined) {
+    const clock = CLOCK.format(start)
+    h = clock.endsWith(':00') ? { clock: clock.slice(0, -3), day: DAY.format(start).replace(',', '') } : null
+    if (hours.size >= 4096) hours.clear()
+    hours.set(start, h)
+  }
+  return h
+}
+
 /** "Monday 7 December 2026" (the UK calendar day at the instant). */
 export function ukDayWords(epochMs: number): string {
-  return DAY.format(epochMs).replace(',', '')
+  return (Number.isFinite(epochMs) ? ukHour(epochMs)?.day : undefined) ?? DAY.format(epochMs).replace(',', '')
 }
 
 /** "14:05 on Thursday 2 April 2026, UK time". */
 export function ukTimeWords(epochMs: number): string {
-  return `${CLOCK.format(epochMs)} on ${ukDayWords(epochMs)}, UK time`
+  const h = Number.isFinite(epochMs) ? ukHour(epochMs) : null
+  if (h === null) return `${CLOCK.format(epochMs)} on ${DAY.format(epochMs).replace(',', '')}, UK time`
+  const minute = Math.floor(epochMs / 60_000) - Math.floor(epochMs / HOUR_MS) * 60
+  return `${h.clock}:${minute < 10 ? '0' : ''}${minute} on ${h.day}, UK time`
 }
 
 /**
