@@ -73,9 +73,10 @@ export const startGatewayProcess = (configFile: string) =>
 const CLK_TCK = 100 // USER_HZ on Linux
 
 /** CPU seconds (user + system) of a process so far, from /proc/<pid>/stat; NaN off Linux. */
-export function cpuSeconds(pid: number): number {
+/** CPU seconds of a process so far (all its threads), or with `mainThread` of its main thread only; NaN off Linux. */
+export function cpuSeconds(pid: number, mainThread = false): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const stat = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8')
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ') // fields from 3 (state) on
     return (Number(f[11]) + Number(f[12])) / CLK_TCK // utime (14), stime (15)
   } catch {

@@ -45,6 +45,8 @@ export interface RoundStats {
   /** CPU seconds of the server process during replay + drain, and as % of one core */
   cpuSeconds: number
   cpuPercent: number
+  /** of those, the main thread's (the event loop: HTTP, parse, decide, journal appends, delivery) */
+  mainCpuSeconds?: number
   /** the same for the replayer (this process) and the sink: what the load itself took of the machine */
   loadCpuPercent?: { replayer: number; sink: number }
   peakRssMiB: number
@@ -69,21 +71,22 @@ export interface BenchResult {
   ok: boolean
 }
 
-/** CPU seconds of the replayer (this process) and the sink so far. */
-interface LoadCpu { replayer: number; sink: number }
-function loadCpu(sinkPid: number): LoadCpu {
+/** CPU seconds so far of the server process (all threads, and its main thread), the replayer (this process) and the sink. */
+interface CpuMark { server: number; main: number; replayer: number; sink: number }
+function cpuMark(serverPid: number, sinkPid: number): CpuMark {
   const u = process.cpuUsage()
-  return { replayer: (u.user + u.system) / 1e6, sink: cpuSeconds(sinkPid) }
+  return { server: cpuSeconds(serverPid), main: cpuSeconds(serverPid, true), replayer: (u.user + u.system) / 1e6, sink: cpuSeconds(sinkPid) }
 }
 
-function stats(target: RoundStats['target'], round: number, r: ReplayResult, drainMs: number, cpu: number, rss: number, load0: LoadCpu, sinkPid: number): RoundStats {
+function stats(target: RoundStats['target'], round: number, r: ReplayResult, drainMs: number, rss: number, cpu0: CpuMark, serverPid: number, sinkPid: number): RoundStats {
   const [p50, p95, p99, max] = percentiles(r.latencyMs, [50, 95, 99, 100])
   const wall = (r.elapsedMs + drainMs) / 1000
-  const load1 = loadCpu(sinkPid)
+  const cpu1 = cpuMark(serverPid, sinkPid)
+  const cpu = cpu1.server - cpu0.server
   return {
     target, round, throughput: r.sent / (r.elapsedMs / 1000), replayMs: r.elapsedMs, drainMs,
-    p50: p50!, p95: p95!, p99: p99!, max: max!, cpuSeconds: cpu, cpuPercent: (100 * cpu) / wall,
-    loadCpuPercent: { replayer: (100 * (load1.replayer - load0.replayer)) / wall, sink: (100 * (load1.sink - load0.sink)) / wall },
+    p50: p50!, p95: p95!, p99: p99!, max: max!, cpuSeconds: cpu, cpuPercent: (100 * cpu) / wall, mainCpuSeconds: cpu1.main - cpu0.main,
+    loadCpuPercent: { replayer: (100 * (cpu1.replayer - cpu0.replayer)) / wall, sink: (100 * (cpu1.sink - cpu0.sink)) / wall },
     peakRssMiB: rss, retries: r.retries, timeline: r.timeline, bucketMs: r.bucketMs,
   }
 }
@@ -114,10 +117,9 @@ async function baselineRound(t: Traffic, o: BenchOptions, sink: Sink, round: num
   await resetSink(sink.url)
   const proxy = await startBaselineProcess(sink.url, o.concurrency)
   try {
-    const cpu0 = cpuSeconds(proxy.pid)
-    const load0 = loadCpu(sink.pid)
+    const cpu0 = cpuMark(proxy.pid, sink.pid)
     const r = await replayAll(`${proxy.url}/duis`, t.bodies, o.concurrency)
-    const s = stats('baseline', round, r, 0, cpuSeconds(proxy.pid) - cpu0, peakRssMiB(proxy.pid), load0, sink.pid)
+    const s = stats('baseline', round, r, 0, peakRssMiB(proxy.pid), cpu0, proxy.pid, sink.pid)
     s.baselineProblems = handOnProblems(t, r, await fetchReceipts(sink.url), String, () => true)
     return s
   } finally {
@@ -138,14 +140,13 @@ async function floorRound(t: Traffic, o: BenchOptions, sink: Sink, round: number
   writeFileSync(postsFile, posts)
   const floor = await startFloorProcess(sink.url, dir, postsFile)
   try {
-    const cpu0 = cpuSeconds(floor.pid)
-    const load0 = loadCpu(sink.pid)
+    const cpu0 = cpuMark(floor.pid, sink.pid)
     const r = await replayAll(`${floor.url}/duis`, t.bodies, o.concurrency)
     // drained: the posts made after the last answer have reached the sink
     const want = posts.reduce((n, x) => n + x, 0)
     const d0 = performance.now()
     while ((await receiptCount(sink.url)) < want && performance.now() - d0 < 60_000) await new Promise((res) => setTimeout(res, 50))
-    const s = stats('floor', round, r, performance.now() - d0, cpuSeconds(floor.pid) - cpu0, peakRssMiB(floor.pid), load0, sink.pid)
+    const s = stats('floor', round, r, performance.now() - d0, peakRssMiB(floor.pid), cpu0, floor.pid, sink.pid)
     s.baselineProblems = handOnProblems(t, r, await fetchReceipts(sink.url), (i) => `floor-${i}`, posted)
     return s
   } finally {
@@ -182,11 +183,10 @@ async function gatewayRound(t: Traffic, o: BenchOptions, sink: Sink, round: numb
   const { dir, configFile } = writeGatewayRun(o.cacheDir, t.worldDir, sink.url, tenant)
   const gw = await startGatewayProcess(configFile)
   try {
-    const cpu0 = cpuSeconds(gw.pid)
-    const load0 = loadCpu(sink.pid)
+    const cpu0 = cpuMark(gw.pid, sink.pid)
     const r = await replayAll(`${gw.url}/duis`, t.bodies, o.concurrency)
     const drainMs = await waitForDrain(gw.url, 600_000)
-    const s = stats('gateway', round, r, drainMs, cpuSeconds(gw.pid) - cpu0, peakRssMiB(gw.pid), load0, sink.pid)
+    const s = stats('gateway', round, r, drainMs, peakRssMiB(gw.pid), cpu0, gw.pid, sink.pid)
     const metrics = await scrapeMetrics(gw.url)
     s.registryLoadSeconds = metricSum(metrics, 'dccgw_registry_load_duration_seconds')
     s.accounting = account({ expected: t.expected, hashes: t.hashes, replay: r, receipts: await fetchReceipts(sink.url), metrics })

@@ -148,16 +148,19 @@ describe('the traffic cache', () => {
 describe('the CPU budget of a target', () => {
   const round = (n: number, cpuSeconds: number, load: { replayer: number; sink: number } | undefined): RoundStats => ({
     target: 'gateway', round: n, throughput: 1000, replayMs: 800, drainMs: 200, p50: 1, p95: 2, p99: 3, max: 4,
-    cpuSeconds, cpuPercent: cpuSeconds * 100, loadCpuPercent: load, peakRssMiB: 1, retries: 0, timeline: [], bucketMs: 1000,
+    cpuSeconds, cpuPercent: cpuSeconds * 100, mainCpuSeconds: cpuSeconds / 2, loadCpuPercent: load, peakRssMiB: 1, retries: 0, timeline: [], bucketMs: 1000,
   })
 
-  it('charges the server and the load per message and gives the rate the cores could carry at that cost', () => {
+  it('charges the server, its main thread and the load per message and gives the rates the cores and the main thread could carry at that cost', () => {
     // 1,000 messages over 1 s of replay + drain: 0.3 s of server CPU is 300 µs a message, 15% of a core for the load 150 µs
     const c = cpuBudget([round(1, 0.3, { replayer: 10, sink: 5 })], 'gateway', 1000, 2)!
     expect(c.serverMicros).toBeCloseTo(300)
     expect(c.loadMicros).toBeCloseTo(150)
     expect(c.busyPercent).toBeCloseTo(22.5)
-    expect(c.ceiling).toBeCloseTo(2e6 / 450)
+    expect(c.coresCeiling).toBeCloseTo(2e6 / 450)
+    // half of the server's CPU on the main thread: 150 µs a message, at most 6,667 msg/s
+    expect(c.mainMicros).toBeCloseTo(150)
+    expect(c.mainCeiling).toBeCloseTo(1e6 / 150)
   })
 
   it('takes the median over the rounds and ignores rounds without the load measured', () => {
