@@ -72,8 +72,10 @@ export const startGatewayProcess = (configFile: string) =>
 
 const CLK_TCK = 100 // USER_HZ on Linux
 
-/** CPU seconds (user + system) of a process so far, from /proc/<pid>/stat; NaN off Linux. */
-/** CPU seconds of a process so far (all its threads), or with `mainThread` of its main thread only; NaN off Linux. */
+/**
+ * CPU seconds (user + system) of a process so far, all its threads (/proc/<pid>/stat), or with
+ * `mainThread` its main thread's only (/proc/<pid>/task/<pid>/stat); NaN off Linux.
+ */
 export function cpuSeconds(pid: number, mainThread = false): number {
   try {
     const stat = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8')
