@@ -9,6 +9,9 @@
 // PROFILE_RATE=N makes the --cpu-prof run an open loop at N msg/s (PROFILE_ARGS: more Node flags for it)
 // and prints the slowest answer of each second (as the p99 runs at half the peak rate do); CPU_PROF=0
 // runs it without --cpu-prof (the profiler's sampling costs the main thread) and lists no frames.
+// TAIL_TRACE=DIR with PROFILE_RATE: that run also traces where its slow answers waited (each request's
+// latency, the gateway's GC pauses and event-loop gaps with its time on and off a core:
+// bench/lib/loop-trace.mjs, bench/lib/tail-trace.ts) and prints the join; the traces stay in DIR.
 // NODE_ARGS="--max-semi-space-size=2" adds the gateway with those Node flags as a contender;
 // CHECKPOINT_MS=N the gateway with store.checkpointIntervalMs N.
 // BASE_DIST=DIR adds the same gateway (FULL, pool 0) started from another compiled dist/ (e.g. a copy of
@@ -33,6 +36,7 @@ import { parse, stringify } from 'yaml'
 import { buildDuisDocument } from '../test/support/duis-builder.js'
 import { generateWorld, type WorldManifest } from './world.js'
 import { openLoop } from './lib/open-loop.js'
+import { tailReport } from './lib/tail-trace.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const RUNS = Number(process.env.RUNS ?? 3)
@@ -509,14 +513,22 @@ async function startupRuns(adapterUrl: string): Promise<void> {
 /** One FULL pool-0 run under --cpu-prof: the gateway's top frames by self time. */
 async function cpuProfile(adapterUrl: string): Promise<{ frame: string; selfPct: number }[]> {
   const profDir = mkdtempSync(join(os.tmpdir(), 'dccgw-prof-'))
-  const t = await startGateway(adapterUrl, 'FULL', 0, [...(process.env.CPU_PROF === '0' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`]), ...(process.env.PROFILE_ARGS ?? '').split(' ').filter((a) => a !== '')])
+  // TAIL_TRACE=DIR (with PROFILE_RATE): the gateway's GC pauses and event-loop gaps and each request's latency, joined at the end
+  const trace = process.env.TAIL_TRACE
+  if (trace !== undefined) {
+    mkdirSync(trace, { recursive: true })
+    process.env.LOOP_TRACE = join(trace, 'gateway.log') // the gateway inherits it; bench/lib/loop-trace.mjs writes there
+  }
+  const traceArgs = trace === undefined ? [] : ['--import', join(ROOT, 'bench/lib/loop-trace.mjs')]
+  const t = await startGateway(adapterUrl, 'FULL', 0, [...(process.env.CPU_PROF === '0' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`]), ...traceArgs, ...(process.env.PROFILE_ARGS ?? '').split(' ').filter((a) => a !== '')])
   // PROFILE_RATE=N: open loop at N msg/s (e.g. the half-peak rate of the p99 measurement) instead of the closed-loop peak
   const profileRate = Number(process.env.PROFILE_RATE ?? 0)
   if (profileRate > 0) {
-    const s = await openLoop(`${t.url}/duis`, profileRate, SECONDS, (i) => mix[i % mix.length]!.join(String(counter++)))
+    const s = await openLoop(`${t.url}/duis`, profileRate, SECONDS, (i) => mix[i % mix.length]!.join(String(counter++)), 64, 1, 1000, trace === undefined ? undefined : join(trace, 'client.log'))
     process.stdout.write(`profile run: open loop at ${profileRate}/s, p50 ${s.p50} ms p99 ${s.p99} ms; slowest per second ${s.maxBySecond.join(' ')} ms\n`)
   } else await load(t.url, SECONDS)
   await stop(t)
+  if (trace !== undefined && profileRate > 0) process.stdout.write(tailReport(join(trace, 'client.log'), join(trace, 'gateway.log')) + '\n')
   if (process.env.CPU_PROF === '0') {
     rmSync(profDir, { recursive: true, force: true })
     rmSync(t.dir!, { recursive: true, force: true })

@@ -3,6 +3,7 @@
 // in the server shows in full (no coordinated omission). autocannon's overallRate mode sends in
 // bursts: a bare node:http server measured p99 109 ms at 2,500/s with it, against 4 ms closed-loop
 // (bench/results/ingress.e2e.md), which is the load generator's burst, not the server.
+import { writeFileSync } from 'node:fs'
 import { Pool } from 'undici'
 
 export interface OpenLoopResult {
@@ -22,8 +23,9 @@ export interface OpenLoopResult {
 /**
  * The first `warmupSeconds` open the connections and warm the JIT: sent, but not in the percentiles
  * (0: a cold start is measured from its first request). `bucketMs` sets the width of `buckets`.
+ * `traceFile`: every request after the warm-up as a line "<due, epoch ms> <latency ms>" (bench/lib/tail-trace.ts).
  */
-export async function openLoop(url: string, rate: number, seconds: number, body: (i: number) => string, connections = 64, warmupSeconds = 1, bucketMs = 1000): Promise<OpenLoopResult> {
+export async function openLoop(url: string, rate: number, seconds: number, body: (i: number) => string, connections = 64, warmupSeconds = 1, bucketMs = 1000, traceFile?: string): Promise<OpenLoopResult> {
   const target = new URL(url)
   const pool = new Pool(target.origin, { connections, pipelining: 1 })
   const warm = Math.round(rate * warmupSeconds)
@@ -53,6 +55,11 @@ export async function openLoop(url: string, rate: number, seconds: number, body:
   await Promise.all(inFlight)
   const elapsed = (performance.now() - t0) / 1000
   await pool.close()
+  if (traceFile !== undefined) {
+    const lines: string[] = []
+    for (let i = warm; i < total; i++) lines.push(`${(performance.timeOrigin + t0 + (i * 1000) / rate).toFixed(1)} ${latencies[i]!.toFixed(2)}`)
+    writeFileSync(traceFile, lines.join('\n') + '\n')
+  }
   const sorted = Array.from(latencies.subarray(warm)).sort((a, b) => a - b)
   const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10
   const maxBySecond: number[] = []

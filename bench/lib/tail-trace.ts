@@ -1,0 +1,81 @@
+// Where the slow answers of an open-loop run waited (docs/performance.md, "The tail at half the
+// peak, today"): joins the client's per-request latencies (openLoop's trace file: due time in epoch
+// ms, latency ms) with the gateway's GC pauses and event-loop gaps (bench/lib/loop-trace.mjs) and
+// names, for every answer over a threshold, what overlapped it.
+import { readFileSync } from 'node:fs'
+
+export interface TracedRequest { due: number; latency: number }
+export type LoopEvent =
+  | { kind: 'gc'; at: number; ms: number; gc: string }
+  | { kind: 'gap'; at: number; ms: number; onCore: number; waiting: number }
+
+export interface SlowCauses {
+  requests: number
+  slow: number
+  /** each slow answer once, by the first that applies: a major GC, a scavenge of 2 ms or more, an event-loop gap that is not GC, a shorter GC, nothing seen */
+  byCause: { majorGc: number; scavenge: number; gap: number; smallGc: number; none: number }
+  /** the gaps over the whole trace: how long, and how much of it the main thread was on a core or waiting for one */
+  gaps: { count: number; ms: number; onCore: number; waiting: number }
+}
+
+export function parseRequests(text: string): TracedRequest[] {
+  return text.split('\n').filter((l) => l.trim() !== '').map((l) => {
+    const [due, latency] = l.split(' ').map(Number)
+    return { due: due!, latency: latency! }
+  })
+}
+
+export function parseLoopEvents(text: string): LoopEvent[] {
+  const out: LoopEvent[] = []
+  for (const l of text.split('\n')) {
+    const p = l.split(' ')
+    if (p[0] === 'gc') out.push({ kind: 'gc', at: Number(p[1]), ms: Number(p[2]), gc: p[3]! })
+    else if (p[0] === 'gap') out.push({ kind: 'gap', at: Number(p[1]), ms: Number(p[2]), onCore: Number(p[3]), waiting: Number(p[4]) })
+  }
+  return out
+}
+
+/** Requests due from `from` (epoch ms) on: each answer of `thresholdMs` or more is charged to what overlapped [due, due + latency]. */
+export function slowCauses(requests: readonly TracedRequest[], events: readonly LoopEvent[], thresholdMs: number, from = -Infinity): SlowCauses {
+  const rs = requests.filter((r) => r.due >= from)
+  const es = [...events].sort((a, b) => a.at - b.at)
+  const byCause = { majorGc: 0, scavenge: 0, gap: 0, smallGc: 0, none: 0 }
+  let slow = 0
+  for (const r of rs) {
+    if (r.latency < thresholdMs) continue
+    slow++
+    const end = r.due + r.latency
+    const hits = es.filter((e) => e.at < end && e.at + e.ms > r.due)
+    if (hits.some((e) => e.kind === 'gc' && e.gc === 'major')) byCause.majorGc++
+    else if (hits.some((e) => e.kind === 'gc' && e.gc === 'minor' && e.ms >= 2)) byCause.scavenge++
+    else if (hits.some((e) => e.kind === 'gap')) byCause.gap++
+    else if (hits.length > 0) byCause.smallGc++
+    else byCause.none++
+  }
+  const gaps = { count: 0, ms: 0, onCore: 0, waiting: 0 }
+  for (const e of es) {
+    if (e.kind !== 'gap' || e.at < from) continue
+    gaps.count++
+    gaps.ms += e.ms
+    gaps.onCore += e.onCore
+    gaps.waiting += e.waiting
+  }
+  return { requests: rs.length, slow, byCause, gaps }
+}
+
+/** The report `TAIL_TRACE=DIR` prints: answers over 8 and 12 ms after the first `skipSeconds`. */
+export function tailReport(clientFile: string, gatewayFile: string, skipSeconds = 3): string {
+  const requests = parseRequests(readFileSync(clientFile, 'utf8'))
+  const events = parseLoopEvents(readFileSync(gatewayFile, 'utf8'))
+  if (requests.length === 0) return 'tail trace: no requests traced'
+  const from = requests[0]!.due + skipSeconds * 1000
+  const lines = [`tail trace (after the first ${skipSeconds} s):`]
+  for (const threshold of [8, 12]) {
+    const c = slowCauses(requests, events, threshold, from)
+    const b = c.byCause
+    lines.push(`  answers >= ${threshold} ms: ${c.slow} of ${c.requests}; overlapping a major GC ${b.majorGc}, a scavenge >= 2 ms ${b.scavenge}, an event-loop gap (not GC) ${b.gap}, a shorter GC ${b.smallGc}, nothing seen ${b.none}`)
+  }
+  const g = slowCauses(requests, events, Infinity, from).gaps
+  lines.push(`  event-loop gaps over 4 ms: ${g.count}, ${g.ms.toFixed(0)} ms in all: the main thread on a core ${g.onCore.toFixed(0)} ms, waiting for one ${g.waiting.toFixed(0)} ms`)
+  return lines.join('\n')
+}
