@@ -6,6 +6,7 @@ const DAY = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', weekda
 const CLOCK = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
 
 const HOUR_MS = 3_600_000
+const intlDayWords = (epochMs: number): string => DAY.format(epochMs).replace(',', '')
 
 /**
  * The UK clock hour and day of each UTC hour, formatted once. Since 1847 London's offset from UTC
@@ -16,12 +17,14 @@ const HOUR_MS = 3_600_000
  */
 interface UkHour { clock: string; day: string }
 const hours = new Map<number, UkHour | null>()
+/** The cached hour of the instant; null when it cannot be cached (not finite, or not on the hour). */
 function ukHour(epochMs: number): UkHour | null {
+  if (!Number.isFinite(epochMs)) return null
   const start = Math.floor(epochMs / HOUR_MS) * HOUR_MS
   let h = hours.get(start)
   if (h === undefined) {
     const clock = CLOCK.format(start)
-    h = clock.endsWith(':00') ? { clock: clock.slice(0, -3), day: DAY.format(start).replace(',', '') } : null
+    h = clock.endsWith(':00') ? { clock: clock.slice(0, -3), day: intlDayWords(start) } : null
     if (hours.size >= 4096) hours.clear()
     hours.set(start, h)
   }
@@ -30,13 +33,13 @@ function ukHour(epochMs: number): UkHour | null {
 
 /** "Monday 7 December 2026" (the UK calendar day at the instant). */
 export function ukDayWords(epochMs: number): string {
-  return (Number.isFinite(epochMs) ? ukHour(epochMs)?.day : undefined) ?? DAY.format(epochMs).replace(',', '')
+  return ukHour(epochMs)?.day ?? intlDayWords(epochMs)
 }
 
 /** "14:05 on Thursday 2 April 2026, UK time". */
 export function ukTimeWords(epochMs: number): string {
-  const h = Number.isFinite(epochMs) ? ukHour(epochMs) : null
-  if (h === null) return `${CLOCK.format(epochMs)} on ${DAY.format(epochMs).replace(',', '')}, UK time`
+  const h = ukHour(epochMs)
+  if (h === null) return `${CLOCK.format(epochMs)} on ${intlDayWords(epochMs)}, UK time`
   const minute = Math.floor(epochMs / 60_000) - Math.floor(epochMs / HOUR_MS) * 60
   return `${h.clock}:${minute < 10 ? '0' : ''}${minute} on ${h.day}, UK time`
 }
