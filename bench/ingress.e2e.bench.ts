@@ -29,7 +29,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { cpSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { parse, stringify } from 'yaml'
@@ -515,20 +515,21 @@ async function cpuProfile(adapterUrl: string): Promise<{ frame: string; selfPct:
   const profDir = mkdtempSync(join(os.tmpdir(), 'dccgw-prof-'))
   // TAIL_TRACE=DIR (with PROFILE_RATE): the gateway's GC pauses and event-loop gaps and each request's latency, joined at the end
   const trace = process.env.TAIL_TRACE
-  if (trace !== undefined) {
-    mkdirSync(trace, { recursive: true })
-    process.env.LOOP_TRACE = join(trace, 'gateway.log') // the gateway inherits it; bench/lib/loop-trace.mjs writes there
+  const logs = trace === undefined ? undefined : { client: join(trace, 'client.log'), gateway: join(trace, 'gateway.log') }
+  if (logs !== undefined) {
+    mkdirSync(dirname(logs.gateway), { recursive: true })
+    process.env.LOOP_TRACE = logs.gateway // the gateway inherits it; bench/lib/loop-trace.mjs writes there
   }
-  const traceArgs = trace === undefined ? [] : ['--import', join(ROOT, 'bench/lib/loop-trace.mjs')]
+  const traceArgs = logs === undefined ? [] : ['--import', join(ROOT, 'bench/lib/loop-trace.mjs')]
   const t = await startGateway(adapterUrl, 'FULL', 0, [...(process.env.CPU_PROF === '0' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`]), ...traceArgs, ...(process.env.PROFILE_ARGS ?? '').split(' ').filter((a) => a !== '')])
   // PROFILE_RATE=N: open loop at N msg/s (e.g. the half-peak rate of the p99 measurement) instead of the closed-loop peak
   const profileRate = Number(process.env.PROFILE_RATE ?? 0)
   if (profileRate > 0) {
-    const s = await openLoop(`${t.url}/duis`, profileRate, SECONDS, (i) => mix[i % mix.length]!.join(String(counter++)), 64, 1, 1000, trace === undefined ? undefined : join(trace, 'client.log'))
+    const s = await openLoop(`${t.url}/duis`, profileRate, SECONDS, (i) => mix[i % mix.length]!.join(String(counter++)), 64, 1, 1000, logs?.client)
     process.stdout.write(`profile run: open loop at ${profileRate}/s, p50 ${s.p50} ms p99 ${s.p99} ms; slowest per second ${s.maxBySecond.join(' ')} ms\n`)
   } else await load(t.url, SECONDS)
   await stop(t)
-  if (trace !== undefined && profileRate > 0) process.stdout.write(tailReport(join(trace, 'client.log'), join(trace, 'gateway.log')) + '\n')
+  if (logs !== undefined && profileRate > 0) process.stdout.write(tailReport(logs.client, logs.gateway) + '\n')
   if (process.env.CPU_PROF === '0') {
     rmSync(profDir, { recursive: true, force: true })
     rmSync(t.dir!, { recursive: true, force: true })

@@ -124,14 +124,14 @@ export function cpuBudget(rounds: RoundStats[], target: RoundStats['target'], me
 }
 
 function budgetSection(r: BenchResult): string[] {
-  const targets = (['gateway', 'floor', 'baseline'] as const).filter((t) => r.rounds.some((x) => x.target === t && x.loadCpuPercent !== undefined))
-  if (targets.length === 0) return []
   const base = summarise(r.rounds, 'baseline').throughput
-  const rows = targets.map((t) => {
-    const c = cpuBudget(r.rounds, t, r.params.messages, r.machine.cpus)!
+  const rows = (['gateway', 'floor', 'baseline'] as const).flatMap((t) => {
+    const c = cpuBudget(r.rounds, t, r.params.messages, r.machine.cpus)
+    if (c === undefined) return []
     const low = Number.isFinite(c.mainCeiling) ? Math.min(c.coresCeiling, c.mainCeiling) : c.coresCeiling
-    return `| ${t} | ${f(c.serverMicros, 0)} (${f(c.mainMicros, 0)}) | ${f(c.loadMicros, 0)} | ${f(c.busyPercent, 0)}% | ${f(c.coresCeiling, 0)} | ${f(c.mainCeiling, 0)} | ${f(low / base, 2)}× |`
+    return [`| ${t} | ${f(c.serverMicros, 0)} (${f(c.mainMicros, 0)}) | ${f(c.loadMicros, 0)} | ${f(c.busyPercent, 0)}% | ${f(c.coresCeiling, 0)} | ${f(c.mainCeiling, 0)} | ${f(low / base, 2)}× |`]
   })
+  if (rows.length === 0) return []
   return [
     '## CPU per message and the ceilings',
     '',

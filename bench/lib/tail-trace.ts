@@ -52,15 +52,20 @@ export function slowCauses(requests: readonly TracedRequest[], events: readonly 
     else if (hits.length > 0) byCause.smallGc++
     else byCause.none++
   }
+  return { requests: rs.length, slow, byCause, gaps: gapTotals(events, from) }
+}
+
+/** The event-loop gaps from `from` (epoch ms) on: how many, how long, and the main thread's time on a core and waiting for one in them. */
+export function gapTotals(events: readonly LoopEvent[], from = -Infinity): SlowCauses['gaps'] {
   const gaps = { count: 0, ms: 0, onCore: 0, waiting: 0 }
-  for (const e of es) {
+  for (const e of events) {
     if (e.kind !== 'gap' || e.at < from) continue
     gaps.count++
     gaps.ms += e.ms
     gaps.onCore += e.onCore
     gaps.waiting += e.waiting
   }
-  return { requests: rs.length, slow, byCause, gaps }
+  return gaps
 }
 
 /** The report `TAIL_TRACE=DIR` prints: answers over 8 and 12 ms after the first `skipSeconds`. */
@@ -75,7 +80,7 @@ export function tailReport(clientFile: string, gatewayFile: string, skipSeconds 
     const b = c.byCause
     lines.push(`  answers >= ${threshold} ms: ${c.slow} of ${c.requests}; overlapping a major GC ${b.majorGc}, a scavenge >= 2 ms ${b.scavenge}, an event-loop gap (not GC) ${b.gap}, a shorter GC ${b.smallGc}, nothing seen ${b.none}`)
   }
-  const g = slowCauses(requests, events, Infinity, from).gaps
+  const g = gapTotals(events, from)
   lines.push(`  event-loop gaps over 4 ms: ${g.count}, ${g.ms.toFixed(0)} ms in all: the main thread on a core ${g.onCore.toFixed(0)} ms, waiting for one ${g.waiting.toFixed(0)} ms`)
   return lines.join('\n')
 }
