@@ -12,6 +12,7 @@
 // TAIL_TRACE=DIR with PROFILE_RATE: that run also traces where its slow answers waited (each request's
 // latency, the gateway's GC pauses and event-loop gaps with its time on and off a core:
 // bench/lib/loop-trace.mjs, bench/lib/tail-trace.ts) and prints the join; the traces stay in DIR.
+// Unless CPU_PROF=0 it also prints what the main thread ran inside those gaps (the profile laid over them).
 // NODE_ARGS="--max-semi-space-size=2" adds the gateway with those Node flags as a contender;
 // CHECKPOINT_MS=N the gateway with store.checkpointIntervalMs N.
 // BASE_DIST=DIR adds the same gateway (FULL, pool 0) started from another compiled dist/ (e.g. a copy of
@@ -36,7 +37,7 @@ import { parse, stringify } from 'yaml'
 import { buildDuisDocument } from '../test/support/duis-builder.js'
 import { generateWorld, type WorldManifest } from './world.js'
 import { openLoop } from './lib/open-loop.js'
-import { tailReport } from './lib/tail-trace.js'
+import { type CpuProfile, gapReport, tailReport } from './lib/tail-trace.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const RUNS = Number(process.env.RUNS ?? 3)
@@ -538,9 +539,8 @@ async function cpuProfile(adapterUrl: string): Promise<{ frame: string; selfPct:
   // the main thread's (thread id 0): the checkpoint and projection worker threads write their own
   const file = readdirSync(profDir).find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f))!
   if (process.env.PROFILE_KEEP) copyFileSync(join(profDir, file), process.env.PROFILE_KEEP) // for a closer look (bench/lib/profile-share.ts)
-  const prof = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as {
-    nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]; samples: number[]
-  }
+  const prof = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as CpuProfile
+  if (logs !== undefined && profileRate > 0) process.stdout.write(gapReport(prof, logs.client, logs.gateway) + '\n')
   const byId = new Map(prof.nodes.map((n) => [n.id, n.callFrame]))
   const self = new Map<string, number>()
   for (const id of prof.samples) {

@@ -11,7 +11,8 @@ import { isMainThread } from 'node:worker_threads'
 const GAP_MS = 4
 const file = process.env.LOOP_TRACE
 if (isMainThread && file) {
-  const lines = []
+  // one pair of clocks, so a --cpu-prof profile (monotonic µs) can be laid over the epoch-ms lines
+  const lines = [`clock ${(performance.timeOrigin + performance.now()).toFixed(3)} ${(process.hrtime.bigint() / 1000n).toString()}`]
   const kinds = { [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major', [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor', [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak' }
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) lines.push(`gc ${(performance.timeOrigin + e.startTime).toFixed(1)} ${e.duration.toFixed(2)} ${kinds[e.detail?.kind] ?? 'other'}`)

@@ -84,3 +84,70 @@ export function tailReport(clientFile: string, gatewayFile: string, skipSeconds 
   lines.push(`  event-loop gaps over 4 ms: ${g.count}, ${g.ms.toFixed(0)} ms in all: the main thread on a core ${g.onCore.toFixed(0)} ms, waiting for one ${g.waiting.toFixed(0)} ms`)
   return lines.join('\n')
 }
+
+/** The loop trace's pair of clocks: an instant in epoch ms and the same instant on the monotonic clock in µs (what a --cpu-prof profile's times count). */
+export function parseClock(text: string): { epochMs: number; monoUs: number } | undefined {
+  const l = text.split('\n').find((x) => x.startsWith('clock '))
+  if (l === undefined) return undefined
+  const [, epochMs, monoUs] = l.split(' ')
+  return { epochMs: Number(epochMs), monoUs: Number(monoUs) }
+}
+
+export interface CpuProfile { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[]; startTime: number; samples: number[]; timeDeltas: number[] }
+
+/**
+ * What the main thread ran inside the event-loop gaps that are not GC: each profile sample taken in
+ * a gap is charged to the innermost frame of ours (dist/<folder>/<file> function) on its stack, else
+ * to its leaf. Returns the frames by their share of the in-gap samples, with their share of all.
+ */
+export function gapProfile(profile: CpuProfile, events: readonly LoopEvent[], clock: { epochMs: number; monoUs: number }, from = -Infinity): { inGap: number; total: number; frames: { frame: string; inGap: number; overall: number }[] } {
+  const parent = new Map<number, number>()
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+  const keyOf = (id: number): string => {
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const f = byId.get(at)!.callFrame
+      const m = /\/dist\/(.+)$/.exec(f.url)
+      if (m) return `${m[1]} ${f.functionName || '(anonymous)'}`
+    }
+    const f = byId.get(id)!.callFrame
+    return `(outside) ${f.functionName || '(anonymous)'}`
+  }
+  // non-GC gaps as [start, end) in epoch ms, sorted; GC pauses inside them are left to the GC's own line
+  const gaps = events.filter((e): e is Extract<LoopEvent, { kind: 'gap' }> => e.kind === 'gap' && e.at >= from).map((e) => [e.at, e.at + e.ms] as const).sort((a, b) => a[0] - b[0])
+  const inGap = new Map<string, number>()
+  const overall = new Map<string, number>()
+  let t = profile.startTime
+  let g = 0
+  let nIn = 0
+  let nAll = 0
+  profile.samples.forEach((id, k) => {
+    t += profile.timeDeltas[k]!
+    const at = clock.epochMs + (t - clock.monoUs) / 1000
+    if (at < from) return
+    const key = keyOf(id)
+    nAll++
+    overall.set(key, (overall.get(key) ?? 0) + 1)
+    while (g < gaps.length && gaps[g]![1] <= at) g++
+    if (g < gaps.length && gaps[g]![0] <= at) {
+      nIn++
+      inGap.set(key, (inGap.get(key) ?? 0) + 1)
+    }
+  })
+  const frames = [...inGap].sort((a, b) => b[1] - a[1]).map(([frame, n]) => ({ frame, inGap: n / nIn, overall: (overall.get(frame) ?? 0) / nAll }))
+  return { inGap: nIn, total: nAll, frames }
+}
+
+/** The report `TAIL_TRACE=DIR` prints when the run was profiled: the frames the main thread ran in its gaps, after the first `skipSeconds`. */
+export function gapReport(profile: CpuProfile, clientFile: string, gatewayFile: string, skipSeconds = 3, top = 20): string {
+  const text = readFileSync(gatewayFile, 'utf8')
+  const clock = parseClock(text)
+  const requests = parseRequests(readFileSync(clientFile, 'utf8'))
+  if (clock === undefined || requests.length === 0) return 'gap profile: no clock line or no requests traced'
+  const p = gapProfile(profile, parseLoopEvents(text), clock, requests[0]!.due + skipSeconds * 1000)
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`.padStart(6)
+  return [
+    `gap profile: ${p.inGap} of ${p.total} samples in event-loop gaps over 4 ms (share in gaps, share overall):`,
+    ...p.frames.slice(0, top).map((f) => `  ${pct(f.inGap)} ${pct(f.overall)}  ${f.frame}`),
+  ].join('\n')
+}
