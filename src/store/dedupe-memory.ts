@@ -95,6 +95,11 @@ export class DedupeMemory {
     return n
   }
 
+  /** Messages kept whole (the recent part). */
+  get wholeCount(): number {
+    return this.#recent.size
+  }
+
   /** Bytes the hashed part holds (its tables). */
   get hashedBytes(): number {
     let n = 0

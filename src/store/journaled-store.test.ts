@@ -267,6 +267,7 @@ describe('journaled store', () => {
     const s2 = await openSmall()
     const anyTime2 = vi.spyOn(s2.sql.messageAnyTime, 'get')
     expect(s2.dedupeEntries()).toBe(11)
+    expect(s2.dedupeWholeEntries()).toBe(0) // a start loads the window as hashes only
     expect(await s2.commitAccepted(first[1]!)).toMatchObject({ decision: 'drop', duplicate: true })
     expect(await s2.commitAccepted(fresh)).toMatchObject({ decision: 'drop', duplicate: true })
     expect(await s2.commitAccepted(dropped())).toMatchObject({ duplicate: false })

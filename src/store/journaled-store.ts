@@ -188,22 +188,15 @@ export class JournaledStore extends SqliteStore {
       this.journal.projectedThrough(this.#projected)
     }
     // dedupe memory: the messages of the last dedupe window the projection knows (all of them now),
-    // oldest first (the newest whole, the rest as hashes); the audit rows before it stay in SQLite only
+    // as the 52-bit hashes their audit rows keep: no ID is read or hashed, no outcome object made.
+    // A repeat of one of them is answered from its audit row ('maybe', then the row: the decision
+    // as it stands now), as a repeat past the recent part always is. Loading the newest 65,536 whole
+    // took ~250 ms of a restart's ~2.3 s on a soak's store (docs/operations.md, "Restarts"); after a
+    // kill only the few messages whose answer the kill cut off come again.
     const newest = (this.db.prepare('SELECT MAX(received_at) FROM messages').pluck().get() as number | null) ?? -Infinity
-    const from = newest - this.#dedupeWindowMs
-    // (the older ones as the hashes their rows keep: no ID read or hashed; both reads walk the
-    // received_at index, so LIMIT and OFFSET split one order)
-    const total = this.db.prepare('SELECT COUNT(*) FROM messages WHERE received_at >= ?').pluck().get(from) as number
-    const older = Math.max(0, total - this.#dedupe.recentLimit)
-    const db = this.db
     this.#dedupe.load(
-      db.prepare('SELECT id_hash, received_at FROM messages WHERE received_at >= ? ORDER BY received_at LIMIT ?').raw().iterate(from, older) as IterableIterator<[number, number]>,
-      (function* () {
-        const rows = db.prepare(
-          'SELECT message_id AS m, decision AS d, reason AS r, quarantine_id AS q, obligation_id AS o, received_at AS t FROM messages WHERE received_at >= ? ORDER BY received_at LIMIT -1 OFFSET ?',
-        ).raw().iterate(from, older) as IterableIterator<[string, Seen['decision'], Seen['reason'], string | null, string | null, number]>
-        for (const [m, d, r, q, o, t] of rows) yield [m, { decision: d, reason: r, quarantineId: q, obligationId: o, receivedAt: t }] as [string, Seen]
-      })(),
+      this.db.prepare('SELECT id_hash, received_at FROM messages WHERE received_at >= ? ORDER BY received_at').raw().iterate(newest - this.#dedupeWindowMs) as IterableIterator<[number, number]>,
+      [],
     )
     // waiting deliveries: every spool row, in arrival order
     this.#loadSpoolRows(true)
@@ -251,6 +244,11 @@ export class JournaledStore extends SqliteStore {
   /** messages the dedupe memory holds (tests) */
   dedupeEntries(): number {
     return this.#dedupe.size
+  }
+
+  /** of those, the ones kept whole (tests: a start loads none whole) */
+  dedupeWholeEntries(): number {
+    return this.#dedupe.wholeCount
   }
 
   /** body bytes of waiting deliveries in memory, and how many were dropped over the cap (tests) */
