@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { packageRoot, run } from './common.js'
 import { registryCheck, registryCompile } from './registry-check.js'
-import { replay } from './replay.js'
 import { serve } from './serve.js'
 import {
   obligationsList, quarantineDelete, quarantineList, quarantinePurge, quarantineRelease, quarantineShow, reportStaleCos,
@@ -49,6 +48,6 @@ program.command('report').description('reports')
 
 program.command('replay <source>').description('post DUIS documents (file, folder, NDJSON or tar) to a gateway and print outcome counts')
   .requiredOption('--url <url>', 'ingress URL, e.g. http://127.0.0.1:8080/duis').option('--concurrency <n>', 'requests in flight', '16')
-  .option('--content-type <type>', 'Content-Type to send', 'application/xml').action((src, o) => run(() => replay(src, o)))
+  .option('--content-type <type>', 'Content-Type to send', 'application/xml').action((src, o) => run(async () => (await import('./replay.js')).replay(src, o))) // loaded when used: tar-stream and the rest are no part of serve
 
 await program.parseAsync()

@@ -32,8 +32,19 @@ export interface SignedXmlInstance {
 
 const require = createRequire(import.meta.url)
 
-export const SignedXml = (require('xml-crypto') as { SignedXml: new (opts: Record<string, unknown>) => SignedXmlInstance }).SignedXml
+// Loaded on first use: only a gateway with security.verifySignatures checks signatures, and the two
+// libraries took ~75 ms of every start (and of every pool worker's) that never does.
+type SignedXmlClass = new (opts: Record<string, unknown>) => SignedXmlInstance
+type DomParserClass = new (opts?: { errorHandler?: Record<string, (msg: string) => void> }) => { parseFromString(xml: string, mime: string): XDocument }
+let signedXml: SignedXmlClass | undefined
+let domParser: DomParserClass | undefined
 
-export const DOMParser = (require('@xmldom/xmldom') as {
-  DOMParser: new (opts?: { errorHandler?: Record<string, (msg: string) => void> }) => { parseFromString(xml: string, mime: string): XDocument }
-}).DOMParser
+/** xml-crypto's SignedXml */
+export function SignedXml(): SignedXmlClass {
+  return (signedXml ??= (require('xml-crypto') as { SignedXml: SignedXmlClass }).SignedXml)
+}
+
+/** @xmldom/xmldom's DOMParser */
+export function DOMParser(): DomParserClass {
+  return (domParser ??= (require('@xmldom/xmldom') as { DOMParser: DomParserClass }).DOMParser)
+}

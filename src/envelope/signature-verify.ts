@@ -44,7 +44,7 @@ export function verifyEnvelopedSignature(body: Uint8Array, keys: readonly KeyObj
     return fail('signature check: the document is not UTF-8')
   }
   let problem: string | undefined
-  const doc = new DOMParser({ errorHandler: { error: (m: string) => (problem ??= m), fatalError: (m: string) => (problem ??= m) } })
+  const doc = new (DOMParser())({ errorHandler: { error: (m: string) => (problem ??= m), fatalError: (m: string) => (problem ??= m) } })
     .parseFromString(xml, 'text/xml')
   const root = doc?.documentElement
   if (problem !== undefined || root == null) return fail('signature check: the document could not be read')
@@ -55,7 +55,7 @@ export function verifyEnvelopedSignature(body: Uint8Array, keys: readonly KeyObj
   if (keys.length === 0) return fail('security.dccCertificates holds no key')
   let last = 'signature does not verify'
   for (const key of keys) {
-    const sx = new SignedXml({ publicCert: key, getCertFromKeyInfo: () => null })
+    const sx = new (SignedXml())({ publicCert: key, getCertFromKeyInfo: () => null })
     sx.SignatureAlgorithms[ECDSA_SHA256] = EcdsaSha256
     try {
       sx.loadSignature(sig)

@@ -8,7 +8,7 @@ import { SignedXml } from '../../src/envelope/signature-lib.js'
  * as the last child of Response, one Reference URI="" with enveloped-signature + exclusive c14n.
  */
 export async function signEnvelopedDuis(xml: string, privateKeyPem: string): Promise<string> {
-  const sx = new SignedXml({ privateKey: privateKeyPem, signatureAlgorithm: ECDSA_SHA256, canonicalizationAlgorithm: EXC_C14N })
+  const sx = new (SignedXml())({ privateKey: privateKeyPem, signatureAlgorithm: ECDSA_SHA256, canonicalizationAlgorithm: EXC_C14N })
   sx.SignatureAlgorithms[ECDSA_SHA256] = EcdsaSha256
   sx.addReference({ xpath: '/*', transforms: [ENVELOPED_SIGNATURE, EXC_C14N], digestAlgorithm: DIGEST_SHA256, uri: '', isEmptyUri: true })
   sx.computeSignature(xml, { prefix: 'ds', location: { reference: '/*', action: 'append' } })
