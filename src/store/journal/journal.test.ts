@@ -1,4 +1,4 @@
-import { constants as osConstants, linkSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs'
+import { constants as osConstants, cpSync, linkSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -234,6 +234,61 @@ describe('Journal', () => {
     expect(err).toMatchObject({ code: 'DCCGW_ERR_JOURNAL_CORRUPT', file: files[0], offset: at })
     expect((err as Error).message).toContain(`${files[0]} at byte offset ${at}`)
     expect((err as Error).message).toContain('CRC mismatch')
+  })
+
+  it('a recovery reads a segment through a small window exactly as through the whole file: records across windows, a torn tail, garbage, a bad CRC', async () => {
+    // one outcome per window size: the report, or the refusal with its place
+    const recover = async (windowBytes: number | undefined) => {
+      const j = new Journal({ dir, segmentBytes: SEG, ...(windowBytes !== undefined && { recoveryWindowBytes: windowBytes }) })
+      try {
+        const report = await j.open()
+        const seqs = (await all(j, j.firstSeq)).map((r) => r.seq)
+        await j.close()
+        return { report, seqs }
+      } catch (err) {
+        return { error: (err as JournalCorruptError).message }
+      }
+    }
+    const scenarios: [string, () => Promise<void>][] = [
+      ['sealed segments and a clean last one', async () => void (await closedJournal(30, 700))],
+      ['a record torn mid-way', async () => {
+        const [file] = await closedJournal(5)
+        truncateSync(join(dir, file!), SEG) // keep the size: cut the 5th record by zeroing its second half
+        scribble(join(dir, file!), Buffer.alloc(150), recordAt(4) + RECORD_HEADER_BYTES + 100)
+      }],
+      ['garbage after the last record', async () => {
+        const [file] = await closedJournal(3)
+        scribble(join(dir, file!), Buffer.from('garbage from a torn write '.repeat(9)), recordAt(3))
+      }],
+      ['a bad CRC in a sealed segment', async () => {
+        const files = await closedJournal(40, 1000)
+        scribble(join(dir, files[0]!), Buffer.from('Z'), recordAt(2, 1000) + RECORD_HEADER_BYTES + 500)
+      }],
+    ]
+    for (const [what, make] of scenarios) {
+      rmSync(dir, { recursive: true, force: true })
+      await make()
+      const copy = join(root, 'copy')
+      rmSync(copy, { recursive: true, force: true })
+      cpSync(dir, copy, { recursive: true })
+      const whole = await recover(undefined)
+      for (const w of [57, 300, 1100]) {
+        rmSync(dir, { recursive: true, force: true })
+        cpSync(copy, dir, { recursive: true })
+        expect(await recover(w), `${what}, window ${w}`).toEqual(whole)
+      }
+      // through a window, no read is larger than the window or the record it must hold whole
+      rmSync(dir, { recursive: true, force: true })
+      cpSync(copy, dir, { recursive: true })
+      let largest = 0
+      const counting = trackedFs(() => ({ read: (fd, buffer, offset, length, position) => ((largest = Math.max(largest, length)), nodeJournalFs.read(fd, buffer, offset, length, position)) }))
+      const windowed = new Journal({ dir, segmentBytes: SEG, fs: counting, recoveryWindowBytes: 1100 })
+      await windowed.open().then(() => windowed.close(), () => undefined)
+      expect(largest, what).toBeLessThanOrEqual(1100)
+      if (what.startsWith('a bad CRC')) expect(whole.error).toContain('CRC mismatch')
+      else expect(whole.report!.records).toBeGreaterThan(0)
+      if (what !== 'sealed segments and a clean last one' && !what.startsWith('a bad CRC')) expect(whole.report!.truncated).not.toBeNull()
+    }
   })
 
   it('an fdatasync failure rejects every append of its group, acknowledges none, never syncs that segment again, and loses no acknowledged record', async () => {

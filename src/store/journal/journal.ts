@@ -11,11 +11,10 @@ import {
   encodeMarkBody,
   encodeRecordHeader,
   encodeSegmentHeader,
-  isZero,
-  lastNonZero,
   type RecordTypeCode,
 } from './frame.js'
 import { nodeJournalFs, type JournalFs } from './fs-ops.js'
+import { SegmentReader } from './segment-reader.js'
 
 export interface JournalOptions {
   /** directory of the segment files (created if missing) */
@@ -26,6 +25,8 @@ export interface JournalOptions {
   maxGroupBytes?: number
   /** file operations; tests inject failures here */
   fs?: JournalFs
+  /** bytes a recovery reads of a segment at a time (default 4 MiB; tests make records span windows) */
+  recoveryWindowBytes?: number
 }
 
 export interface AppendOptions {
@@ -132,6 +133,7 @@ export class Journal {
   readonly #dir: string
   readonly #segmentBytes: number
   readonly #maxGroupBytes: number
+  readonly #recoveryWindowBytes: number
   #segments: Segment[] = []
   /** the segment groups are written to; undefined until the next roll */
   #cur: Segment | undefined
@@ -157,6 +159,7 @@ export class Journal {
     this.#dir = options.dir
     this.#segmentBytes = options.segmentBytes ?? 64 * MiB
     this.#maxGroupBytes = options.maxGroupBytes ?? 4 * MiB
+    this.#recoveryWindowBytes = options.recoveryWindowBytes ?? 4 * MiB
     if (this.#segmentBytes < 4096) throw new RangeError('journal: segmentBytes must be at least 4096')
   }
 
@@ -196,14 +199,14 @@ export class Journal {
     for (const [i, name] of segNames.entries()) {
       const id = Number(SEGMENT_NAME.exec(name)![1])
       this.#nextId = Math.max(this.#nextId, id + 1)
-      const h = decodeSegmentHeader(await this.#readAll(name, SEGMENT_HEADER_BYTES))
+      const h = decodeSegmentHeader(await this.#readHead(name, SEGMENT_HEADER_BYTES))
       if (h.ok && h.id !== id) throw new JournalCorruptError(name, 0, `segment header names segment ${h.id}`)
       if (!h.ok) {
         // The header goes out with a segment's first group: a file without one holds no
         // acknowledged record (a spare, or a roll whose first group failed). A damaged header
         // in front of later segments is corruption; on the last one it is a torn first write.
         if (!h.zero && i < segNames.length - 1) throw new JournalCorruptError(name, 0, 'segment header unreadable')
-        await this.#destroy(name, !isZero(await this.#readAll(name))) // a clean spare needs no overwrite
+        await this.#destroy(name, !(await this.#withReader(name, (r) => r.zeroFrom(0)))) // a clean spare needs no overwrite
         report.removed.push(name)
         continue
       }
@@ -215,38 +218,37 @@ export class Journal {
         throw new JournalCorruptError(next.name, 0, `first sequence number ${next.firstSeq} is below ${firstSeq} of ${name}`)
       }
       if (i === 0) this.#nextSeq = firstSeq
-      const buf = await this.#readAll(name)
       const seg: Segment = { id, name, firstSeq, lastSeq: firstSeq - 1, end: SEGMENT_HEADER_BYTES, holdsPayload: false, open: 0, index: [] }
       this.#segments.push(seg)
-      // A sealed segment must hold every record up to the next one's first; past that is the
-      // unacknowledged tail of a failed group. Only the last segment may end in a torn record.
-      const limit = next?.firstSeq ?? Infinity
-      let off = SEGMENT_HEADER_BYTES
-      while (this.#nextSeq < limit) {
-        const r = decodeRecord(buf, off, buf.length)
-        const wrongSeq = r.ok && r.record.seq !== this.#nextSeq
-        if (!r.ok || wrongSeq) {
-          if (next === undefined) break
-          const what = r.ok ? `record ${r.record.seq} where ${this.#nextSeq} was expected` : r.why === 'end' ? `the data ends before record ${this.#nextSeq}` : `${r.detail} (expected record ${this.#nextSeq})`
-          throw new JournalCorruptError(name, off, `${what}; ${next.name} starts at record ${next.firstSeq}`)
+      const tail = await this.#withReader(name, async (reader) => {
+        // A sealed segment must hold every record up to the next one's first; past that is the
+        // unacknowledged tail of a failed group. Only the last segment may end in a torn record.
+        const limit = next?.firstSeq ?? Infinity
+        let off = SEGMENT_HEADER_BYTES
+        while (this.#nextSeq < limit) {
+          const r = await reader.record(off, reader.size)
+          const wrongSeq = r.ok && r.record.seq !== this.#nextSeq
+          if (!r.ok || wrongSeq) {
+            if (next === undefined) break
+            const what = r.ok ? `record ${r.record.seq} where ${this.#nextSeq} was expected` : r.why === 'end' ? `the data ends before record ${this.#nextSeq}` : `${r.detail} (expected record ${this.#nextSeq})`
+            throw new JournalCorruptError(name, off, `${what}; ${next.name} starts at record ${next.firstSeq}`)
+          }
+          const rec = r.record
+          if ((rec.seq - firstSeq) % INDEX_EVERY === 0) seg.index.push(rec.seq, off)
+          this.#apply(seg, rec.seq, rec.type, rec.flags, rec.type >= RecordType.delivered ? decodeMarkBody(rec.body) : -1)
+          off += rec.size
+          this.#nextSeq++
+          report.records++
         }
-        const rec = r.record
-        if ((rec.seq - firstSeq) % INDEX_EVERY === 0) seg.index.push(rec.seq, off)
-        this.#apply(seg, rec.seq, rec.type, rec.flags, rec.type >= RecordType.delivered ? decodeMarkBody(rec.body) : -1)
-        off += rec.size
-        this.#nextSeq++
-        report.records++
-      }
-      seg.end = off
-      seg.lastSeq = this.#nextSeq - 1
-      if (next !== undefined) {
-        if (!isZero(buf.subarray(off))) seg.holdsPayload = true // a failed group's bytes may be there
-      } else {
-        const tail = lastNonZero(buf, off)
-        if (tail > off) {
-          await this.#zeroFill(name, off, tail)
-          report.truncated = { file: name, offset: off, bytes: tail - off }
-        }
+        seg.end = off
+        seg.lastSeq = this.#nextSeq - 1
+        if (next === undefined) return reader.lastNonZero(off)
+        if (!(await reader.zeroFrom(off))) seg.holdsPayload = true // a failed group's bytes may be there
+        return off
+      })
+      if (tail > seg.end) {
+        await this.#zeroFill(name, seg.end, tail)
+        report.truncated = { file: name, offset: seg.end, bytes: tail - seg.end }
       }
     }
     this.#durableSeq = this.#nextSeq - 1
@@ -656,12 +658,22 @@ export class Journal {
   }
 
   /** the file's bytes, or its first `limit` bytes */
-  async #readAll(name: string, limit = Infinity): Promise<Buffer> {
+  async #readHead(name: string, limit: number): Promise<Buffer> {
     const fd = await this.#fs.open(join(this.#dir, name), 'r')
     try {
       const buf = Buffer.alloc(Math.min(limit, await this.#fs.fstatSize(fd)))
       await this.#readFully(fd, buf, 0)
       return buf
+    } finally {
+      await this.#fs.close(fd).catch(noop)
+    }
+  }
+
+  /** `use` with a SegmentReader over the file (recovery: one window of #recoveryWindowBytes at a time). */
+  async #withReader<T>(name: string, use: (r: SegmentReader) => Promise<T>): Promise<T> {
+    const fd = await this.#fs.open(join(this.#dir, name), 'r')
+    try {
+      return await use(new SegmentReader(this.#fs, fd, await this.#fs.fstatSize(fd), this.#recoveryWindowBytes))
     } finally {
       await this.#fs.close(fd).catch(noop)
     }
