@@ -1,21 +1,33 @@
-// One ajv validator, compiled on first use from schemas/config.schema.json. It also
-// fills in every default, so defaults exist only in the schema. Errors become one line each:
+// One ajv validator for schemas/config.schema.json: compiled ahead of time by the build when the
+// schema is the one it was built from (validator-code.ts), else on first use. It also fills in every
+// default, so defaults exist only in the schema. Errors become one line each:
 //   gateway.yaml: /policy/nonCritical must be one of "drop", "quarantine" (got "delete")
 import { readFileSync } from 'node:fs'
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv'
 import type { SchemaNode } from './env.js'
 import { schemaFile } from './paths.js'
 import { getAt, isPlainObject } from './pointer.js'
+import { AJV_OPTIONS, precompiledValidator, VALIDATOR_FILE } from './validator-code.js'
 
+let schemaText: string | undefined
 let schema: SchemaNode | undefined
 let validator: ValidateFunction | undefined
 
 export function configSchema(): SchemaNode {
-  return (schema ??= JSON.parse(readFileSync(schemaFile(), 'utf8')) as SchemaNode)
+  return (schema ??= JSON.parse((schemaText ??= readFileSync(schemaFile(), 'utf8'))) as SchemaNode)
 }
 
 function compiled(): ValidateFunction {
-  return (validator ??= new Ajv({ strict: true, allErrors: true, useDefaults: true, verbose: true }).compile(configSchema()))
+  const schema = configSchema()
+  return (validator ??= precompiledValidator(fileURLToPath(new URL(VALIDATOR_FILE, import.meta.url)), schemaText!) ?? compileNow(schema))
+}
+
+/** Compiles the schema now (from source, or a schema edited after the build): only then does this module ask for ajv. */
+function compileNow(schema: SchemaNode): ValidateFunction {
+  const { Ajv: AjvClass } = createRequire(import.meta.url)('ajv') as { Ajv: typeof Ajv }
+  return new AjvClass(AJV_OPTIONS).compile(schema)
 }
 
 /**
