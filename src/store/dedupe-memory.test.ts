@@ -56,16 +56,18 @@ describe('dedupe memory', () => {
     expect(m.get('id-0')).toBeUndefined()
   })
 
-  it('a start loads the newest rows whole and the rest as hashes', () => {
+  it('a start loads the window as hashes; what is accepted after it is kept whole again', () => {
     const m = new DedupeMemory(60_000, 3)
-    const older: [number, number][] = Array.from({ length: 997 }, (_, i) => [hash52(`id-${i}`), i])
-    const recent: [string, Seen][] = Array.from({ length: 3 }, (_, i) => [`id-${997 + i}`, seen(997 + i)])
-    m.load(older, recent)
+    m.load(Array.from({ length: 1000 }, (_, i): [number, number] => [hash52(`id-${i}`), i]))
     expect(m.size).toBe(1000)
-    expect(m.recent('id-999')).toBeDefined()
-    expect(m.recent('id-996')).toBeUndefined()
+    expect(m.wholeCount).toBe(0)
+    expect(m.get('id-999')).toBe('maybe')
     expect(m.get('id-0')).toBe('maybe')
+    expect(m.get('id-1000')).toBeUndefined()
     expect(m.newestAt).toBe(999)
+    m.set('id-1000', seen(1000))
+    expect(m.recent('id-1000')).toBeDefined()
+    expect(m.wholeCount).toBe(1)
   })
 
   it('says when a hashed ID came, to a 32,768th of its generation\'s span, also one received out of order (a release)', () => {

@@ -17,8 +17,9 @@ export type Recent = Seen | Promise<CommitOutcome>
  * The journaled store's dedupe memory (docs/journal.md, "Dedupe"): which message IDs were accepted
  * within `dedupe.window`, counted back from the newest.
  *
- * - The newest `recentLimit` messages are kept whole in a Map (insertion order = arrival order): a
- *   repeat of one of them, or of one still syncing, is answered from memory.
+ * - The newest `recentLimit` messages accepted since the start are kept whole in a Map (insertion
+ *   order = arrival order): a repeat of one of them, or of one still syncing, is answered from
+ *   memory. A start loads the window as hashes only (`load`).
  * - Older ones keep only a 52-bit hash of the ID (8 bytes in an open-addressing table, 16-32 bytes
  *   of memory per message with the table's slack, where a Map entry cost about 300), in
  *   generations of a tenth of the window that are dropped whole once wholly outside it. A hit
@@ -169,22 +170,16 @@ export class DedupeMemory {
     g.add(h, receivedAt)
   }
 
-  /** How many of the newest messages are kept whole. */
-  get recentLimit(): number {
-    return this.#recentLimit
-  }
-
   /**
-   * A start, oldest first: `older` as [52-bit hash (message-hash.ts), receivedAt] straight to the
-   * hashed part (the audit table keeps that hash, so no ID is read or hashed for them), then
-   * `recent` whole (at most `recentLimit` of them stay whole).
+   * A start, oldest first: [52-bit hash (message-hash.ts), receivedAt] straight to the hashed part
+   * (the audit table keeps that hash, so no ID is read or hashed); the recent part fills again
+   * with what is accepted from then on.
    */
-  load(older: Iterable<[number, number]>, recent: Iterable<[string, Seen]>): void {
-    for (const [h, at] of older) {
+  load(hashes: Iterable<[number, number]>): void {
+    for (const [h, at] of hashes) {
       this.#addHash(h, at)
       if (at > this.newestAt) this.newestAt = at
     }
-    for (const [id, s] of recent) this.set(id, s)
   }
 }
 

@@ -196,7 +196,6 @@ export class JournaledStore extends SqliteStore {
     const newest = (this.db.prepare('SELECT MAX(received_at) FROM messages').pluck().get() as number | null) ?? -Infinity
     this.#dedupe.load(
       this.db.prepare('SELECT id_hash, received_at FROM messages WHERE received_at >= ? ORDER BY received_at').raw().iterate(newest - this.#dedupeWindowMs) as IterableIterator<[number, number]>,
-      [],
     )
     // waiting deliveries: every spool row, in arrival order
     this.#loadSpoolRows(true)

@@ -657,7 +657,7 @@ export class Journal {
     for (const go of waiting) go()
   }
 
-  /** the file's bytes, or its first `limit` bytes */
+  /** the file's first `limit` bytes (all of it when shorter) */
   async #readHead(name: string, limit: number): Promise<Buffer> {
     const fd = await this.#fs.open(join(this.#dir, name), 'r')
     try {
