@@ -96,9 +96,10 @@ export function parseClock(text: string): { epochMs: number; monoUs: number } | 
 export interface CpuProfile { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[]; startTime: number; samples: number[]; timeDeltas: number[] }
 
 /**
- * What the main thread ran inside the event-loop gaps that are not GC: each profile sample taken in
- * a gap is charged to the innermost frame of ours (dist/<folder>/<file> function) on its stack, else
- * to its leaf. Returns the frames by their share of the in-gap samples, with their share of all.
+ * What the main thread ran inside the event-loop gaps: each profile sample taken in a gap is
+ * charged to the innermost frame of ours (dist/<folder>/<file> function) on its stack, else to its
+ * leaf (a GC pause inside a gap shows as "(outside) (garbage collector)"). Returns the frames by
+ * their share of the in-gap samples, with their share of all.
  */
 export function gapProfile(profile: CpuProfile, events: readonly LoopEvent[], clock: { epochMs: number; monoUs: number }, from = -Infinity): { inGap: number; total: number; frames: { frame: string; inGap: number; overall: number }[] } {
   const parent = new Map<number, number>()
@@ -113,7 +114,7 @@ export function gapProfile(profile: CpuProfile, events: readonly LoopEvent[], cl
     const f = byId.get(id)!.callFrame
     return `(outside) ${f.functionName || '(anonymous)'}`
   }
-  // non-GC gaps as [start, end) in epoch ms, sorted; GC pauses inside them are left to the GC's own line
+  // the gaps as [start, end) in epoch ms, sorted
   const gaps = events.filter((e): e is Extract<LoopEvent, { kind: 'gap' }> => e.kind === 'gap' && e.at >= from).map((e) => [e.at, e.at + e.ms] as const).sort((a, b) => a[0] - b[0])
   const inGap = new Map<string, number>()
   const overall = new Map<string, number>()

@@ -63,3 +63,12 @@ export const nodeJournalFs: JournalFs = {
   rename: (from, to) => fs.promises.rename(from, to),
   unlink: (path) => fs.promises.unlink(path),
 }
+
+/** Fills `buf` from the file at `position`; a file that ends first is an error. */
+export async function readFully(fs: JournalFs, fd: number, buf: Buffer, position: number): Promise<void> {
+  for (let got = 0; got < buf.length; ) {
+    const n = await fs.read(fd, buf, got, buf.length - got, position + got)
+    if (n === 0) throw new Error(`journal: unexpected end of file at ${position + got}`)
+    got += n
+  }
+}

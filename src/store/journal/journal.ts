@@ -6,14 +6,13 @@ import {
   RecordType,
   SEGMENT_HEADER_BYTES,
   decodeMarkBody,
-  decodeRecord,
   decodeSegmentHeader,
   encodeMarkBody,
   encodeRecordHeader,
   encodeSegmentHeader,
   type RecordTypeCode,
 } from './frame.js'
-import { nodeJournalFs, type JournalFs } from './fs-ops.js'
+import { nodeJournalFs, readFully, type JournalFs } from './fs-ops.js'
 import { SegmentReader } from './segment-reader.js'
 
 export interface JournalOptions {
@@ -348,17 +347,9 @@ export class Journal {
       const stop = Math.min(seg.lastSeq, until)
       const fd = await this.#fs.open(join(this.#dir, seg.name), 'r')
       try {
-        let buf = Buffer.alloc(0)
-        let bufAt = off
+        const reader = new SegmentReader(this.#fs, fd, seg.end, MiB, true)
         while (seq <= stop) {
-          let r = decodeRecord(buf, off - bufAt, this.#segmentBytes)
-          if (!r.ok && r.why !== 'bad') {
-            const want = Math.max(MiB, r.why === 'short' && buf.length - (off - bufAt) >= RECORD_HEADER_BYTES ? RECORD_HEADER_BYTES + buf.readUInt32LE(off - bufAt) : 0)
-            buf = Buffer.allocUnsafe(Math.min(want, seg.end - off))
-            bufAt = off
-            await this.#readFully(fd, buf, off)
-            r = decodeRecord(buf, 0, this.#segmentBytes)
-          }
+          const r = await reader.record(off, this.#segmentBytes)
           if (!r.ok || r.record.seq !== seq) throw new JournalCorruptError(seg.name, off, r.ok ? `record ${r.record.seq} where ${seq} was expected` : r.detail)
           const rec = r.record
           if (seq >= fromSeq) {
@@ -658,32 +649,26 @@ export class Journal {
   }
 
   /** the file's first `limit` bytes (all of it when shorter) */
-  async #readHead(name: string, limit: number): Promise<Buffer> {
-    const fd = await this.#fs.open(join(this.#dir, name), 'r')
-    try {
+  #readHead(name: string, limit: number): Promise<Buffer> {
+    return this.#withFile(name, async (fd) => {
       const buf = Buffer.alloc(Math.min(limit, await this.#fs.fstatSize(fd)))
-      await this.#readFully(fd, buf, 0)
+      await readFully(this.#fs, fd, buf, 0)
       return buf
-    } finally {
-      await this.#fs.close(fd).catch(noop)
-    }
+    })
   }
 
   /** `use` with a SegmentReader over the file (recovery: one window of #recoveryWindowBytes at a time). */
-  async #withReader<T>(name: string, use: (r: SegmentReader) => Promise<T>): Promise<T> {
-    const fd = await this.#fs.open(join(this.#dir, name), 'r')
-    try {
-      return await use(new SegmentReader(this.#fs, fd, await this.#fs.fstatSize(fd), this.#recoveryWindowBytes))
-    } finally {
-      await this.#fs.close(fd).catch(noop)
-    }
+  #withReader<T>(name: string, use: (r: SegmentReader) => Promise<T>): Promise<T> {
+    return this.#withFile(name, async (fd) => use(new SegmentReader(this.#fs, fd, await this.#fs.fstatSize(fd), this.#recoveryWindowBytes)))
   }
 
-  async #readFully(fd: number, buf: Buffer, position: number): Promise<void> {
-    for (let got = 0; got < buf.length; ) {
-      const n = await this.#fs.read(fd, buf, got, buf.length - got, position + got)
-      if (n === 0) throw new Error(`journal: unexpected end of file at ${position + got}`)
-      got += n
+  /** `use` with the file open for reading; closed after, whatever happens */
+  async #withFile<T>(name: string, use: (fd: number) => Promise<T>): Promise<T> {
+    const fd = await this.#fs.open(join(this.#dir, name), 'r')
+    try {
+      return await use(fd)
+    } finally {
+      await this.#fs.close(fd).catch(noop)
     }
   }
 

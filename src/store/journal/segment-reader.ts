@@ -1,5 +1,5 @@
 import { decodeRecord, lastNonZero, RECORD_HEADER_BYTES, type DecodeResult } from './frame.js'
-import type { JournalFs } from './fs-ops.js'
+import { readFully, type JournalFs } from './fs-ops.js'
 
 /**
  * A recovery's view of one segment file through one reused window: it touches a few MiB of memory,
@@ -10,30 +10,35 @@ import type { JournalFs } from './fs-ops.js'
 export class SegmentReader {
   readonly #fs: JournalFs
   readonly #fd: number
-  /** the file's size */
+  /** the bytes of the file read (its size, or where its records end) */
   readonly size: number
-  #buf: Buffer
+  readonly #windowBytes: number
+  readonly #freshWindows: boolean
+  #buf = Buffer.alloc(0)
   /** file offset of #buf[0], and how many bytes of #buf hold the file */
   #at = 0
   #len = 0
 
-  constructor(fs: JournalFs, fd: number, size: number, windowBytes: number) {
+  /**
+   * `freshWindows`: each window is a new buffer, so a record's body stays valid after the reader
+   * moves on (records() hands its bodies to a caller that keeps them); else one buffer is reused.
+   */
+  constructor(fs: JournalFs, fd: number, size: number, windowBytes: number, freshWindows = false) {
     this.#fs = fs
     this.#fd = fd
     this.size = size
-    this.#buf = Buffer.allocUnsafe(Math.max(RECORD_HEADER_BYTES, Math.min(windowBytes, size)))
+    this.#windowBytes = windowBytes
+    this.#freshWindows = freshWindows
   }
 
-  /** The record at `off` (as decodeRecord; its body is valid until the next call). */
+  /** The record at `off` (as decodeRecord; without freshWindows its body is valid until the next call). */
   async record(off: number, maxBody: number): Promise<DecodeResult> {
-    let v = await this.#from(off, RECORD_HEADER_BYTES)
-    let r = decodeRecord(v, 0, maxBody)
+    const v = await this.#from(off, RECORD_HEADER_BYTES)
+    const r = decodeRecord(v, 0, maxBody)
     if (r.ok || r.why === 'bad' || off + v.length >= this.size) return r
     // cut off by the window, not by the file: read again from `off`, as much as the record needs
     const need = v.length >= RECORD_HEADER_BYTES ? RECORD_HEADER_BYTES + v.readUInt32LE(0) : RECORD_HEADER_BYTES
-    v = await this.#from(off, need)
-    r = decodeRecord(v, 0, maxBody)
-    return r
+    return decodeRecord(await this.#from(off, need), 0, maxBody)
   }
 
   /** Whether the file is all zero from `off` to its end. */
@@ -57,13 +62,9 @@ export class SegmentReader {
   async #from(off: number, min: number): Promise<Buffer> {
     const want = Math.min(min, this.size - off)
     if (off < this.#at || off + want > this.#at + this.#len) {
-      if (want > this.#buf.length) this.#buf = Buffer.allocUnsafe(want)
-      const len = Math.min(this.#buf.length, this.size - off)
-      for (let got = 0; got < len; ) {
-        const n = await this.#fs.read(this.#fd, this.#buf, got, len - got, off + got)
-        if (n === 0) throw new Error(`journal: unexpected end of file at ${off + got}`)
-        got += n
-      }
+      const len = Math.min(Math.max(this.#windowBytes, want), this.size - off)
+      if (this.#freshWindows || len > this.#buf.length) this.#buf = Buffer.allocUnsafe(len)
+      await readFully(this.#fs, this.#fd, this.#buf.subarray(0, len), off)
       this.#at = off
       this.#len = len
     }
