@@ -7,6 +7,15 @@
 // sender does) for 13 of every 20 messages (the bench mix's 12 deliver + 1 forward). No parsing,
 // no registry, no decision, no SQLite, no dedupe, no retries, no metrics: a lower bound on the
 // gateway's CPU, not a gateway.
+// With FLOOR_MODE=contract, the floor also does the per-message work the contract itself asks of any
+// gateway, through the gateway's own parts: parse the envelope (src/envelope, 422 if it is not a
+// DUIS Response), append one journal record carrying the decision (encodeFact, framed with its
+// length, CRC32 and sequence number by the gateway's Journal, one durable writev per group), and
+// write its audit row (every accepted message has one: README, "Decisions and reasons") through the
+// gateway's projection worker in the same 100 ms batches; the 200 names the message's ID, decision and
+// reason (docs/http.md, "Ingress"). Still no registry, policy, dedupe, delivery queue, retries,
+// obligations, metrics or logs: the record says `drop`, so the projection writes the audit row
+// alone. It answers how much of the bare server the contract's own minimum leaves.
 // With POSTS (the replay, bench/replay-run.ts): a file of one byte per replayed document, 1 where the
 // gateway would deliver or forward it (the oracle's); the request's X-Bench-Seq picks its byte, and
 // the POST goes to /floor with the Idempotency-Key floor-<seq>, so the sink can account for it.
@@ -31,6 +40,7 @@ for (let at = 0, zeros = Buffer.alloc(8 * 1024 * 1024); at < PREALLOCATED; at +=
 fdatasyncSync(fd)
 const OK = '{"decision":"deliver","reason":"floor"}'
 const posts = postsFile === undefined ? undefined : readFileSync(postsFile)
+const contract = process.env.FLOOR_MODE === 'contract' ? await contractParts(dir) : undefined
 
 /** The adapter's answer is read and dropped; nothing is retried (a floor, not a sender). */
 const handler: Dispatcher.DispatchHandler = {
@@ -70,8 +80,9 @@ function fail(g: Pending[]): void {
   for (const p of g) p.res.writeHead(503).end()
 }
 
-function answer(p: Pending): void {
-  p.res.writeHead(200, { 'content-type': 'application/json', 'content-length': OK.length }).end(OK)
+/** ok: the answer's body (the contract floor's names the message, as docs/http.md "Ingress" has it) */
+function answer(p: Pending, ok = OK): void {
+  p.res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(ok) }).end(ok)
   // with POSTS: the oracle's choice, keyed by the replay's sequence number; else 13 in 20
   const post = posts !== undefined ? (posts[p.seq] === 1 ? { path: '/floor', key: p.seq } : undefined)
     : p.n % 20 < 13 ? { path: '/adapter', key: p.n } : undefined
@@ -84,7 +95,9 @@ const server = createServer((req, res) => {
   const chunks: Buffer[] = []
   req.on('data', (c: Buffer) => chunks.push(c))
   req.on('end', () => {
-    group.push({ res, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), n: n++, seq: Number(req.headers['x-bench-seq'] ?? -1) })
+    const p = { res, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), n: n++, seq: Number(req.headers['x-bench-seq'] ?? -1) }
+    if (contract !== undefined) return contract.keep(p)
+    group.push(p)
     flush()
   })
 })
@@ -93,8 +106,66 @@ server.listen(0, '127.0.0.1', () => console.log(`listening on http://127.0.0.1:$
 process.once('SIGTERM', () => {
   server.closeAllConnections()
   server.close()
-  void agent.close().then(() => {
+  void agent.close().then(() => contract?.close()).then(() => {
     closeSync(fd)
     process.exit(0)
   })
 })
+
+/** FLOOR_MODE=contract: parse, journal record, audit row (above), with the gateway's compiled parts (npm run build first). */
+async function contractParts(dir: string): Promise<{ keep(p: Pending): void; close(): Promise<void> }> {
+  const dist = new URL('../dist/', import.meta.url)
+  const { parseEnvelope, DEFAULT_ENVELOPE_LIMITS, messageIdOf } = await import(new URL('envelope/index.js', dist).href) as typeof import('../src/envelope/index.js')
+  const { encodeFact } = await import(new URL('store/journal-record.js', dist).href) as typeof import('../src/store/journal-record.js')
+  const { Journal } = await import(new URL('store/journal/journal.js', dist).href) as typeof import('../src/store/journal/journal.js')
+  const { SqliteStore } = await import(new URL('store/sqlite-store.js', dist).href) as typeof import('../src/store/sqlite-store.js')
+  const { ProjectionThread } = await import(new URL('store/projection-thread.js', dist).href) as typeof import('../src/store/projection-thread.js')
+  const store = new SqliteStore({ path: dir, commitIntervalMs: 0, commitBatch: 1, synchronous: 'FULL' }) // creates and migrates gateway.db
+  const journal = new Journal({ dir: join(dir, 'journal') })
+  await journal.open()
+  const projector = new ProjectionThread(new URL('store/projection-worker.js', dist), { path: dir, synchronous: 'FULL', autocheckpoint: 1000, pageCacheMiB: store.pageCacheMiB })
+  let waiting: { seq: number; bytes: Buffer }[] = []
+  let applying = false
+  let refused = 0
+  const project = (): void => {
+    if (applying || waiting.length === 0) return
+    applying = true
+    const batch = waiting
+    waiting = []
+    projector.apply(batch, false, (a) => {
+      applying = false
+      if ('error' in a) throw a.error
+      refused += a.result.refused.length
+    })
+  }
+  const timer = setInterval(project, 100)
+  return {
+    keep(p) {
+      const parsed = parseEnvelope(p.body, DEFAULT_ENVELOPE_LIMITS)
+      if (!parsed.ok) return void p.res.writeHead(422).end()
+      const env = parsed.value
+      const messageId = messageIdOf(env, p.body)
+      const bytes = encodeFact({
+        t: 'accepted', quarantineId: null, obligationId: null,
+        rec: {
+          messageId, receivedAt: Date.now(), kind: env.kind, responseTime: env.responseTime,
+          ...(env.alertCode !== undefined && { alertCode: env.alertCode }),
+          decision: { decision: 'drop', reason: 'stale-cos-noncritical', critical: false }, contentType: 'application/xml', headers: {},
+        },
+      })
+      journal.append(bytes, { open: false, payload: false }).then((seq) => {
+        waiting.push({ seq, bytes })
+        answer(p, JSON.stringify({ messageId, decision: 'drop', reason: 'stale-cos-noncritical' }))
+      }, () => fail([p]))
+    },
+    async close() {
+      clearInterval(timer)
+      project()
+      while (applying) await new Promise((r) => setTimeout(r, 10))
+      await projector.stop()
+      await journal.close()
+      await store.close()
+      if (refused > 0) console.error(`contract floor: the projection refused ${refused} records`)
+    },
+  }
+}

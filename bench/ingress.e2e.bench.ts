@@ -24,7 +24,9 @@
 // medians of RUNS): writes bench/results/startup.md.
 // FLOOR=0 leaves out the durable floor (bench/durable-floor.ts: body to a file with a group
 // fdatasync, 200, one POST per delivered message; none of the gateway's work), the bound on what any
-// gateway could reach here. EXTRA=1 adds store.synchronous NORMAL and the in-commit checkpoint (both only touch the SQLite
+// gateway could reach here. CONTRACT=0 leaves out the contract floor (the same with FLOOR_MODE=contract:
+// also the envelope parse, a journal record through the gateway's Journal and its audit row
+// through the gateway's projection worker: the least the contract itself asks). EXTRA=1 adds store.synchronous NORMAL and the in-commit checkpoint (both only touch the SQLite
 // projection now). Writes bench/results/ingress.e2e.{json,md}. PROFILE=1 adds one --cpu-prof run
 // of the gateway (FULL, pool 0) and lists its top self-time frames.
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -47,6 +49,7 @@ const POOL_SIZES = (process.env.POOL_SIZES ?? '0').split(',').map(Number)
 const EXTRA = process.env.EXTRA === '1'
 const PROFILE = process.env.PROFILE !== '0'
 const FLOOR = process.env.FLOOR !== '0'
+const CONTRACT = process.env.CONTRACT !== '0'
 const MARK = '777777777777'
 const WORLD_MPXNS = Number(process.env.WORLD_MPXNS ?? 20_000)
 
@@ -133,9 +136,9 @@ function makeWorld(adapterUrl: string): string {
   return dir
 }
 
-async function startFloor(adapterUrl: string): Promise<Target> {
+async function startFloor(adapterUrl: string, mode: 'durable' | 'contract' = 'durable', nodeArgs: string[] = []): Promise<Target> {
   const dir = mkdtempSync(join(os.tmpdir(), 'dccgw-floor-'))
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/durable-floor.ts'), adapterUrl, dir], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT })
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'bench/durable-floor.ts'), adapterUrl, dir], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT, env: { ...process.env, FLOOR_MODE: mode } })
   return { child, dir, url: await waitListening(child, /listening on (http\S+)/) }
 }
 
@@ -289,6 +292,7 @@ async function main(): Promise<void> {
     { name: 'bare node:http', start: async () => bare, gateway: false, owned: false },
   ]
   if (FLOOR) contenders.push({ name: 'durable floor (bench/durable-floor.ts)', start: () => startFloor(bare.url), gateway: false, owned: true })
+  if (CONTRACT) contenders.push({ name: 'contract floor (bench/durable-floor.ts, FLOOR_MODE=contract)', start: () => startFloor(bare.url, 'contract'), gateway: false, owned: true })
   for (const size of POOL_SIZES) for (const sync of ['FULL', 'NORMAL'] as const) {
     if ((size > 0 || !EXTRA) && sync === 'NORMAL') continue // the pool's effect is read on FULL
     contenders.push({ name: `gateway ${sync} pool.size=${size}`, start: () => startGateway(bare.url, sync, size), gateway: true, owned: true })
@@ -349,7 +353,7 @@ async function main(): Promise<void> {
   // p99 at half of the median peak, for the durable gateways on the main thread
   // Open loop, evenly spaced (bench/lib/open-loop.ts), with the bare server measured at the same
   // rate in the same round as the baseline.
-  const half: { name: string; rate: number; p99: number[]; p50: number[]; bareP99: number[]; floorP99: number[] }[] = []
+  const half: { name: string; rate: number; p99: number[]; p50: number[]; bareP99: number[]; floorP99: number[]; contractP99: number[] }[] = []
   const nextBody = () => {
     const n = counter++
     return mix[n % mix.length]!.join(String(n))
@@ -361,7 +365,7 @@ async function main(): Promise<void> {
   const halfContenders = contenders.filter((x) => x.gateway && x.name.includes('pool.size=0'))
   const halves = halfContenders.map((c) => {
     const rate = halfRate > 0 ? halfRate : Math.round(summary.find((s) => s.name === c.name)!.rate / 2)
-    return { c, h: { name: c.name, rate, p99: [] as number[], p50: [] as number[], bareP99: [] as number[], floorP99: [] as number[] } }
+    return { c, h: { name: c.name, rate, p99: [] as number[], p50: [] as number[], bareP99: [] as number[], floorP99: [] as number[], contractP99: [] as number[] } }
   })
   for (let run = 0; run < RUNS; run++) {
     for (const { c, h } of run % 2 === 0 ? halves : [...halves].reverse()) {
@@ -379,6 +383,13 @@ async function main(): Promise<void> {
         const f = await startFloor(bare.url)
         await openLoop(`${f.url}/duis`, rate, 1, nextBody)
         h.floorP99.push((await openLoop(`${f.url}/duis`, rate, SECONDS, nextBody)).p99)
+        await stop(f)
+        spent.push(f.dir!)
+      }
+      if (CONTRACT) { // and the contract floor: parse, journal record, audit row
+        const f = await startFloor(bare.url, 'contract')
+        await openLoop(`${f.url}/duis`, rate, 1, nextBody)
+        h.contractP99.push((await openLoop(`${f.url}/duis`, rate, SECONDS, nextBody)).p99)
         await stop(f)
         spent.push(f.dir!)
       }
@@ -522,7 +533,10 @@ async function cpuProfile(adapterUrl: string): Promise<{ frame: string; selfPct:
     process.env.LOOP_TRACE = logs.gateway // the gateway inherits it; bench/lib/loop-trace.mjs writes there
   }
   const traceArgs = logs === undefined ? [] : ['--import', join(ROOT, 'bench/lib/loop-trace.mjs')]
-  const t = await startGateway(adapterUrl, 'FULL', 0, [...(process.env.CPU_PROF === '0' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`]), ...traceArgs, ...(process.env.PROFILE_ARGS ?? '').split(' ').filter((a) => a !== '')])
+  const args = [...(process.env.CPU_PROF === '0' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`]), ...traceArgs, ...(process.env.PROFILE_ARGS ?? '').split(' ').filter((a) => a !== '')]
+  // PROFILE_TARGET=contract|durable: profile that floor instead of the gateway (what the gateway adds to it)
+  const floorMode = process.env.PROFILE_TARGET
+  const t = floorMode === 'contract' || floorMode === 'durable' ? await startFloor(adapterUrl, floorMode, args) : await startGateway(adapterUrl, 'FULL', 0, args)
   // PROFILE_RATE=N: open loop at N msg/s (e.g. the half-peak rate of the p99 measurement) instead of the closed-loop peak
   const profileRate = Number(process.env.PROFILE_RATE ?? 0)
   if (profileRate > 0) {
@@ -558,7 +572,7 @@ interface Summary { name: string; rate: number; p50: number; p99: number; runs: 
 
 interface VsBase { name: string; rate: number[]; mainUs: number[]; processUs: number[] }
 
-function writeResults(r: { bareRate: number; summary: Summary[]; vsBase: VsBase[]; half: { name: string; rate: number; p99: number[]; p50: number[]; bareP99: number[]; floorP99: number[] }[]; profile: { frame: string; selfPct: number }[]; load: number[] }): void {
+function writeResults(r: { bareRate: number; summary: Summary[]; vsBase: VsBase[]; half: { name: string; rate: number; p99: number[]; p50: number[]; bareP99: number[]; floorP99: number[]; contractP99: number[] }[]; profile: { frame: string; selfPct: number }[]; load: number[] }): void {
   const machine = `${os.cpus()[0]?.model.trim()} (${os.cpus().length} CPUs), Node ${process.version}`
   const out = join(ROOT, 'bench/results')
   mkdirSync(out, { recursive: true })
@@ -589,9 +603,9 @@ function writeResults(r: { bareRate: number; summary: Summary[]; vsBase: VsBase[
     '', '## p99 at half the peak rate', '',
     ...(process.env.HALF_RATE ? [`HALF_RATE=${process.env.HALF_RATE}: every gateway at that rate, not half its own peak; runs interleaved.`, ''] : []),
     'Open loop (bench/lib/open-loop.ts): requests evenly spaced at the offered rate, latency counted from when each was due;',
-    'the bare server and the durable floor at the same rate in the same round are the baselines.', '',
-    '| gateway | offered msg/s | p50 ms (median) | p99 ms (median) | p99 runs | bare p99 ms (median) | durable floor p99 ms (median; runs) |', '|---|---:|---:|---:|---|---:|---|',
-    ...r.half.map((h) => `| ${h.name} | ${f0(h.rate)} | ${median(h.p50)} | ${median(h.p99)} | ${h.p99.join(', ')} | ${median(h.bareP99)} | ${h.floorP99.length > 0 ? `${median(h.floorP99)}; ${h.floorP99.join(', ')}` : '-'} |`),
+    'the bare server, the durable floor and the contract floor at the same rate in the same round are the baselines.', '',
+    '| gateway | offered msg/s | p50 ms (median) | p99 ms (median) | p99 runs | bare p99 ms (median) | durable floor p99 ms (median; runs) | contract floor p99 ms (median; runs) |', '|---|---:|---:|---:|---|---:|---|---|',
+    ...r.half.map((h) => `| ${h.name} | ${f0(h.rate)} | ${median(h.p50)} | ${median(h.p99)} | ${h.p99.join(', ')} | ${median(h.bareP99)} | ${h.floorP99.length > 0 ? `${median(h.floorP99)}; ${h.floorP99.join(', ')}` : '-'} | ${h.contractP99.length > 0 ? `${median(h.contractP99)}; ${h.contractP99.join(', ')}` : '-'} |`),
   ]
   if (r.profile.length > 0) lines.push('', '## Top self-time frames (gateway FULL, pool.size=0, --cpu-prof, one run at peak)', '',
     '| frame | self % |', '|---|---:|', ...r.profile.map((p) => `| \`${p.frame}\` | ${p.selfPct} |`))

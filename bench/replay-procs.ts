@@ -63,9 +63,9 @@ export async function spawnNode(args: string[], ready: RegExp, env: Record<strin
 export const startSinkProcess = () => spawnNode(['--import', 'tsx', join(ROOT, 'bench/sink.ts')], /SINK_URL (\S+)/)
 export const startBaselineProcess = (sinkUrl: string, connections: number) =>
   spawnNode(['--import', 'tsx', join(ROOT, 'bench/baseline-proxy.ts'), sinkUrl, String(connections)], /PROXY_URL (\S+)/)
-/** The durable floor (bench/durable-floor.ts) posting the documents marked in `postsFile` to the sink; its journal file in `dir`. */
-export const startFloorProcess = (sinkUrl: string, dir: string, postsFile: string) =>
-  spawnNode(['--import', 'tsx', join(ROOT, 'bench/durable-floor.ts'), sinkUrl, dir, postsFile], /listening on (http\S+)/)
+/** The durable (or contract) floor (bench/durable-floor.ts) posting the documents marked in `postsFile` to the sink; its journal in `dir`. */
+export const startFloorProcess = (sinkUrl: string, dir: string, postsFile: string, mode: 'durable' | 'contract' = 'durable') =>
+  spawnNode(['--import', 'tsx', join(ROOT, 'bench/durable-floor.ts'), sinkUrl, dir, postsFile], /listening on (http\S+)/, { FLOOR_MODE: mode })
 /** GATEWAY_NODE_ARGS: extra node flags for the gateway only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p" (not allowed in NODE_OPTIONS). */
 export const startGatewayProcess = (configFile: string) =>
   spawnNode([...(process.env.GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), join(ROOT, 'dist/cli/main.js'), 'serve', '--config', configFile], /listening on (http\S+)/, { DCC_GATEWAY_LOG_LEVEL: 'warn' })

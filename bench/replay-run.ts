@@ -21,9 +21,11 @@ export interface BenchOptions extends TrafficParams {
   /**
    * --floor: the durable floor (bench/durable-floor.ts) as a third contender in every round: each
    * document appended to a file with one fdatasync per group before its 200, then posted to the
-   * sink when the oracle says the gateway delivers or forwards it; none of the gateway's other work
+   * sink when the oracle says the gateway delivers or forwards it; none of the gateway's other work.
+   * 'contract' (--contract-floor): the contract floor instead (FLOOR_MODE=contract), which also
+   * parses each document (422 where the gateway answers 422), journals it and writes its audit row
    */
-  floor?: boolean
+  floor?: boolean | 'contract'
   cacheDir: string
   /** the command line, for the report */
   command?: string
@@ -92,7 +94,8 @@ function stats(target: RoundStats['target'], round: number, r: ReplayResult, dra
 }
 
 /** Checks a contender that hands on what it accepts: every document answered 200 and, for those in `posted`, at the sink once under its key with its bytes. */
-export function handOnProblems(t: Pick<Traffic, 'bodies' | 'hashes'>, r: ReplayResult, receipts: { k: string; h: string }[], keyOf: (i: number) => string, posted: (i: number) => boolean): string[] {
+/** statusOf: the answer each document must get (default 200; the contract floor answers 422 where the gateway does) */
+export function handOnProblems(t: Pick<Traffic, 'bodies' | 'hashes'>, r: ReplayResult, receipts: { k: string; h: string }[], keyOf: (i: number) => string, posted: (i: number) => boolean, statusOf: (i: number) => number = () => 200): string[] {
   const problems: string[] = []
   const got = new Map<string, string>()
   for (const x of receipts) {
@@ -101,7 +104,7 @@ export function handOnProblems(t: Pick<Traffic, 'bodies' | 'hashes'>, r: ReplayR
   }
   let expected = 0
   for (let i = 0; i < t.bodies.length && problems.length < 25; i++) {
-    if (r.status[i] !== 200) problems.push(`#${i}: HTTP ${r.status[i]}`)
+    if (r.status[i] !== statusOf(i)) problems.push(`#${i}: HTTP ${r.status[i]}, expected ${statusOf(i)}`)
     else if (posted(i)) {
       expected++
       if (got.get(keyOf(i)) !== t.hashes[i]) problems.push(`#${i}: missing or altered at the sink`)
@@ -138,7 +141,8 @@ async function floorRound(t: Traffic, o: BenchOptions, sink: Sink, round: number
   const posted = (i: number) => posts[i] === 1
   const postsFile = join(dir, 'posts')
   writeFileSync(postsFile, posts)
-  const floor = await startFloorProcess(sink.url, dir, postsFile)
+  const contract = o.floor === 'contract'
+  const floor = await startFloorProcess(sink.url, dir, postsFile, contract ? 'contract' : 'durable')
   try {
     const cpu0 = cpuMark(floor.pid, sink.pid)
     const r = await replayAll(`${floor.url}/duis`, t.bodies, o.concurrency)
@@ -147,7 +151,7 @@ async function floorRound(t: Traffic, o: BenchOptions, sink: Sink, round: number
     const d0 = performance.now()
     while ((await receiptCount(sink.url)) < want && performance.now() - d0 < 60_000) await new Promise((res) => setTimeout(res, 50))
     const s = stats('floor', round, r, performance.now() - d0, peakRssMiB(floor.pid), cpu0, floor.pid, sink.pid)
-    s.baselineProblems = handOnProblems(t, r, await fetchReceipts(sink.url), (i) => `floor-${i}`, posted)
+    s.baselineProblems = handOnProblems(t, r, await fetchReceipts(sink.url), (i) => `floor-${i}`, posted, contract ? (i) => t.expected[i]!.status : undefined)
     return s
   } finally {
     await floor.stop()

@@ -4,6 +4,8 @@
 //   npm run bench -- --quick      CI: 20,000 documents, 100k-MPxN world, 1 round
 // Options: --messages N --mpxns N --seed N --rounds N --concurrency N --no623-share X --name NAME --out DIR
 //   --floor   adds the durable floor (bench/durable-floor.ts) to every round: what any gateway could reach here
+//   --contract-floor  the same with the contract floor (FLOOR_MODE=contract: also the envelope parse, a
+//             journal record and its audit row, through the gateway's own parts)
 // Exits 1 on any accounting difference (never on speed). Needs `npm run build` (gateway from dist/).
 import { join } from 'node:path'
 import { runBenchmark, type BenchOptions } from './replay-run.js'
@@ -34,7 +36,7 @@ export function benchOptions(argv: readonly string[]): BenchOptions & { out: str
     no623Share: num('no623-share', quick ? 0.1 : 0.05),
     rounds: num('rounds', quick ? 1 : 3),
     concurrency: num('concurrency', 32),
-    floor: argv.includes('--floor'),
+    floor: argv.includes('--contract-floor') ? 'contract' : argv.includes('--floor'),
     cacheDir: join(ROOT, 'bench/.cache'),
     command: ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' '),
     // quick runs (CI) do not touch the committed results

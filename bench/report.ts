@@ -70,7 +70,9 @@ function loadCpu(rounds: RoundStats[], target: RoundStats['target']): string {
   return `${f(median(rs.map((r) => r.loadCpuPercent!.replayer)), 0)} / ${f(median(rs.map((r) => r.loadCpuPercent!.sink)), 0)}`
 }
 
-/** With --floor: the three contenders side by side, and the ratios of each round. */
+const floorName = (r: BenchResult) => (r.params.floor === 'contract' ? 'contract floor' : 'durable floor')
+
+/** With --floor or --contract-floor: the three contenders side by side, and the ratios of each round. */
 function floorSection(r: BenchResult): string[] {
   if (!r.rounds.some((x) => x.target === 'floor')) return []
   const [g, fl, b] = (['gateway', 'floor', 'baseline'] as const).map((t) => summarise(r.rounds, t))
@@ -78,14 +80,21 @@ function floorSection(r: BenchResult): string[] {
   const fb = roundRatio(r.rounds, 'floor', 'baseline')
   const gf = roundRatio(r.rounds, 'gateway', 'floor')
   const each = (x: { each: number[] }) => x.each.map((v) => f(v, 2)).join(', ')
+  const name = floorName(r)
   return [
-    '## The durable floor in the same rounds',
+    `## The ${name} in the same rounds`,
     '',
-    'The durable floor (bench/durable-floor.ts, `--floor`): each document appended to a file with one fdatasync per group',
-    'before its 200, then posted to the sink when the oracle says the gateway delivers or forwards it. No parsing, no registry,',
-    'no decision, no SQLite, no dedupe, no retries: the least any gateway under the contract does, not a gateway.',
+    ...(r.params.floor === 'contract'
+      ? ['The contract floor (bench/durable-floor.ts with FLOOR_MODE=contract, `--contract-floor`): each document parsed with the',
+          "gateway's envelope parser (422 where the gateway answers 422), one journal record through the gateway's Journal (one",
+          "durable write per group) before its 200, its audit row through the gateway's projection worker, then posted to the sink",
+          'when the oracle says the gateway delivers or forwards it. No registry, policy, dedupe, delivery queue, retries,',
+          'obligations or metrics: the least the contract itself asks, not a gateway.']
+      : ['The durable floor (bench/durable-floor.ts, `--floor`): each document appended to a file with one fdatasync per group',
+          'before its 200, then posted to the sink when the oracle says the gateway delivers or forwards it. No parsing, no registry,',
+          'no decision, no SQLite, no dedupe, no retries: the least any gateway under the contract does, not a gateway.']),
     '',
-    '| | gateway | durable floor | pass-through baseline |',
+    `| | gateway | ${name} | pass-through baseline |`,
     '|---|---:|---:|---:|',
     `| throughput (msg/s, median) | ${f(g!.throughput, 0)} | ${f(fl!.throughput, 0)} | ${f(b!.throughput, 0)} |`,
     `| × baseline, median of the rounds' ratios (each round) | ${f(gb.median, 2)} (${each(gb)}) | ${f(fb.median, 2)} (${each(fb)}) | 1 |`,
@@ -129,7 +138,7 @@ function budgetSection(r: BenchResult): string[] {
     const c = cpuBudget(r.rounds, t, r.params.messages, r.machine.cpus)
     if (c === undefined) return []
     const low = Number.isFinite(c.mainCeiling) ? Math.min(c.coresCeiling, c.mainCeiling) : c.coresCeiling
-    return [`| ${t} | ${f(c.serverMicros, 0)} (${f(c.mainMicros, 0)}) | ${f(c.loadMicros, 0)} | ${f(c.busyPercent, 0)}% | ${f(c.coresCeiling, 0)} | ${f(c.mainCeiling, 0)} | ${f(low / base, 2)}× |`]
+    return [`| ${t === 'floor' ? floorName(r) : t} | ${f(c.serverMicros, 0)} (${f(c.mainMicros, 0)}) | ${f(c.loadMicros, 0)} | ${f(c.busyPercent, 0)}% | ${f(c.coresCeiling, 0)} | ${f(c.mainCeiling, 0)} | ${f(low / base, 2)}× |`]
   })
   if (rows.length === 0) return []
   return [
@@ -163,7 +172,7 @@ export function renderMarkdown(r: BenchResult, base: string): string {
     `# Benchmark: ${r.name} (${r.date.slice(0, 10)})`,
     '',
     `Command: \`${r.command}\`. Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memGiB} GiB, Node ${r.machine.node}, ${r.machine.platform}` +
-      ` (${r.machine.note}). ${r.params.rounds} round(s), ${r.params.floor ? 'gateway, durable floor and baseline' : 'gateway and baseline'} interleaved (the order reversed every other round); medians. Concurrency ${r.params.concurrency} (HTTP/1.1 keep-alive, undici Pool).`,
+      ` (${r.machine.note}). ${r.params.rounds} round(s), ${r.params.floor ? `gateway, ${floorName(r)} and baseline` : 'gateway and baseline'} interleaved (the order reversed every other round); medians. Concurrency ${r.params.concurrency} (HTTP/1.1 keep-alive, undici Pool).`,
     '',
     `World: ${r.world.mpans + r.world.mprns} MPxNs (${r.world.mpans} MPANs, ${r.world.mprns} MPRNs), ${r.world.devices} devices, ${r.world.registrationRows} registration rows;` +
       ` tenant ${r.world.tenant} (the losing supplier), ${r.world.failed} failed with the tenant as SRP; ${r.params.no623Share * 100}% of the tenant's lost switches never had SR 6.23 run.`,

@@ -118,11 +118,18 @@ describe("the baseline's and the durable floor's hand-on check", () => {
   })
 
   it('names a refusal, a lost or altered post, a repeat and a post nobody expected', () => {
-    expect(handOnProblems(t, replay([200, 503, 200, 200]), [{ k: 'floor-0', h: 'h0' }, { k: 'floor-2', h: 'h2' }], key, posted)).toEqual(['#1: HTTP 503'])
+    expect(handOnProblems(t, replay([200, 503, 200, 200]), [{ k: 'floor-0', h: 'h0' }, { k: 'floor-2', h: 'h2' }], key, posted)).toEqual(['#1: HTTP 503, expected 200'])
     expect(handOnProblems(t, replay([200, 200, 200, 200]), [{ k: 'floor-0', h: 'h0' }], key, posted)).toEqual(['#2: missing or altered at the sink'])
     expect(handOnProblems(t, replay([200, 200, 200, 200]), [{ k: 'floor-0', h: 'h0' }, { k: 'floor-2', h: 'xx' }], key, posted)).toEqual(['#2: missing or altered at the sink'])
     expect(handOnProblems(t, replay([200, 200, 200, 200]), [{ k: 'floor-0', h: 'h0' }, { k: 'floor-0', h: 'h0' }, { k: 'floor-2', h: 'h2' }], key, posted)).toEqual(['#floor-0 twice at the sink'])
     expect(handOnProblems(t, replay([200, 200, 200, 200]), [{ k: 'floor-0', h: 'h0' }, { k: 'floor-1', h: 'h1' }, { k: 'floor-2', h: 'h2' }], key, posted)).toEqual(['3 documents at the sink, 2 expected'])
+  })
+
+  it("holds the contract floor to the gateway's answers: a 422 where the oracle has one, 200 elsewhere", () => {
+    const oracle = (i: number) => (i === 1 ? 422 : 200)
+    expect(handOnProblems(t, replay([200, 422, 200, 200]), [{ k: 'floor-0', h: 'h0' }, { k: 'floor-2', h: 'h2' }], key, posted, oracle)).toEqual([])
+    expect(handOnProblems(t, replay([200, 200, 200, 200]), [{ k: 'floor-0', h: 'h0' }, { k: 'floor-2', h: 'h2' }], key, posted, oracle)).toEqual(['#1: HTTP 200, expected 422'])
+    expect(handOnProblems(t, replay([200, 422, 200, 200]), [{ k: 'floor-0', h: 'h0' }, { k: 'floor-2', h: 'h2' }], key, posted)).toEqual(['#1: HTTP 422, expected 200'])
   })
 })
 
