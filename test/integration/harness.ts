@@ -162,13 +162,17 @@ export async function post(url: string, body: string | Buffer, contentType = 'ap
 }
 
 /**
- * Nothing waits in the gateway's spool (every dccgw_spool_depth series reads 0): nothing more can be
- * delivered, so a test can check what was not, without waiting for a timer it cannot see.
+ * Nothing waits in the gateway's spool (every dccgw_spool_depth series reads 0) and the projection
+ * has applied every journal record (dccgw_projection_lag_records 0, where the store has a journal):
+ * nothing more can be delivered, so a test can check what was not, without waiting for a timer it
+ * cannot see. The projection matters: a notice it writes beside a record (a quarantined critical
+ * alert's obligation) joins the spool only with its batch's answer (docs/journal.md).
  */
 export async function spoolEmpty(gatewayUrl: string): Promise<boolean> {
-  const text = await fetch(`${gatewayUrl}/metrics`).then((r) => r.text())
-  const depth = text.split('\n').filter((l) => l.startsWith('dccgw_spool_depth{'))
-  return depth.length > 0 && depth.every((l) => l.endsWith(' 0'))
+  const lines = (await fetch(`${gatewayUrl}/metrics`).then((r) => r.text())).split('\n')
+  const depth = lines.filter((l) => l.startsWith('dccgw_spool_depth{'))
+  const lag = lines.find((l) => l.startsWith('dccgw_projection_lag_records '))
+  return depth.length > 0 && depth.every((l) => l.endsWith(' 0')) && (lag === undefined || lag.endsWith(' 0'))
 }
 
 /** The gateway as a child process (`dcc-alert-gateway serve --config`), for crash/restart tests. */
