@@ -33,14 +33,15 @@ if (!adapterUrl || !dir) {
 }
 const adapter = new URL(adapterUrl)
 const agent = new Agent({ connections: 16 })
-// preallocated, as the journal's segments are, so a sync need not also write the file's new size
-const fd = openSync(join(dir, 'floor.log'), 'w+')
-const PREALLOCATED = 256 * 1024 * 1024
-for (let at = 0, zeros = Buffer.alloc(8 * 1024 * 1024); at < PREALLOCATED; at += zeros.length) writeSync(fd, zeros, 0, zeros.length, at)
-fdatasyncSync(fd)
 const OK = '{"decision":"deliver","reason":"floor"}'
 const posts = postsFile === undefined ? undefined : readFileSync(postsFile)
 const contract = process.env.FLOOR_MODE === 'contract' ? await contractParts(dir) : undefined
+// preallocated, as the journal's segments are, so a sync need not also write the file's new size
+// (the contract floor appends to the gateway's Journal instead, which preallocates its own)
+const fd = openSync(join(dir, 'floor.log'), 'w+')
+const PREALLOCATED = contract === undefined ? 256 * 1024 * 1024 : 0
+for (let at = 0, zeros = Buffer.alloc(8 * 1024 * 1024); at < PREALLOCATED; at += zeros.length) writeSync(fd, zeros, 0, zeros.length, at)
+fdatasyncSync(fd)
 
 /** The adapter's answer is read and dropped; nothing is retried (a floor, not a sender). */
 const handler: Dispatcher.DispatchHandler = {

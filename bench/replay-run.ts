@@ -93,8 +93,11 @@ function stats(target: RoundStats['target'], round: number, r: ReplayResult, dra
   }
 }
 
-/** Checks a contender that hands on what it accepts: every document answered 200 and, for those in `posted`, at the sink once under its key with its bytes. */
-/** statusOf: the answer each document must get (default 200; the contract floor answers 422 where the gateway does) */
+/**
+ * Checks a contender that hands on what it accepts: every document answered as `statusOf` says (200
+ * unless given; the contract floor answers 422 where the gateway does) and, for those in `posted`,
+ * at the sink once under its key with its bytes.
+ */
 export function handOnProblems(t: Pick<Traffic, 'bodies' | 'hashes'>, r: ReplayResult, receipts: { k: string; h: string }[], keyOf: (i: number) => string, posted: (i: number) => boolean, statusOf: (i: number) => number = () => 200): string[] {
   const problems: string[] = []
   const got = new Map<string, string>()
