@@ -126,18 +126,19 @@ async function contractParts(dir: string): Promise<{ keep(p: Pending): void; clo
   await journal.open()
   const projector = new ProjectionThread(new URL('store/projection-worker.js', dist), { path: dir, synchronous: 'FULL', autocheckpoint: 1000, pageCacheMiB: store.pageCacheMiB })
   let waiting: { seq: number; bytes: Buffer }[] = []
-  let applying = false
+  /** the batch the worker is applying */
+  let applying: Promise<void> | undefined
   let refused = 0
   const project = (): void => {
-    if (applying || waiting.length === 0) return
-    applying = true
+    if (applying !== undefined || waiting.length === 0) return
     const batch = waiting
     waiting = []
-    projector.apply(batch, false, (a) => {
-      applying = false
+    applying = new Promise((done) => projector.apply(batch, false, (a) => {
+      applying = undefined
       if ('error' in a) throw a.error
       refused += a.result.refused.length
-    })
+      done()
+    }))
   }
   const timer = setInterval(project, 100)
   return {
@@ -161,8 +162,8 @@ async function contractParts(dir: string): Promise<{ keep(p: Pending): void; clo
     },
     async close() {
       clearInterval(timer)
-      project()
-      while (applying) await new Promise((r) => setTimeout(r, 10))
+      // every record appended, including those that came while a batch was applying
+      for (project(); applying !== undefined; project()) await applying
       await projector.stop()
       await journal.close()
       await store.close()

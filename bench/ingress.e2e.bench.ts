@@ -353,7 +353,7 @@ async function main(): Promise<void> {
   // p99 at half of the median peak, for the durable gateways on the main thread
   // Open loop, evenly spaced (bench/lib/open-loop.ts), with the bare server measured at the same
   // rate in the same round as the baseline.
-  const half: { name: string; rate: number; p99: number[]; p50: number[]; bareP99: number[]; floorP99: number[]; contractP99: number[] }[] = []
+  const half: HalfPeak[] = []
   const nextBody = () => {
     const n = counter++
     return mix[n % mix.length]!.join(String(n))
@@ -365,7 +365,8 @@ async function main(): Promise<void> {
   const halfContenders = contenders.filter((x) => x.gateway && x.name.includes('pool.size=0'))
   const halves = halfContenders.map((c) => {
     const rate = halfRate > 0 ? halfRate : Math.round(summary.find((s) => s.name === c.name)!.rate / 2)
-    return { c, h: { name: c.name, rate, p99: [] as number[], p50: [] as number[], bareP99: [] as number[], floorP99: [] as number[], contractP99: [] as number[] } }
+    const h: HalfPeak = { name: c.name, rate, p99: [], p50: [], bareP99: [], floorP99: [], contractP99: [] }
+    return { c, h }
   })
   for (let run = 0; run < RUNS; run++) {
     for (const { c, h } of run % 2 === 0 ? halves : [...halves].reverse()) {
@@ -379,17 +380,14 @@ async function main(): Promise<void> {
       await stop(t)
       spent.push(t.dir!)
       h.bareP99.push((await openLoop(`${bare.url}/duis`, rate, SECONDS, nextBody)).p99)
-      if (FLOOR) { // the durable floor at the same rate: the latency of a group fdatasync and two HTTP exchanges alone
-        const f = await startFloor(bare.url)
+      // the floors at the same rate: the latency of a group fdatasync and two HTTP exchanges alone,
+      // then with the parse, the journal record and the audit row
+      const floors = [[FLOOR, 'durable', h.floorP99], [CONTRACT, 'contract', h.contractP99]] as const
+      for (const [on, mode, p99s] of floors) {
+        if (!on) continue
+        const f = await startFloor(bare.url, mode)
         await openLoop(`${f.url}/duis`, rate, 1, nextBody)
-        h.floorP99.push((await openLoop(`${f.url}/duis`, rate, SECONDS, nextBody)).p99)
-        await stop(f)
-        spent.push(f.dir!)
-      }
-      if (CONTRACT) { // and the contract floor: parse, journal record, audit row
-        const f = await startFloor(bare.url, 'contract')
-        await openLoop(`${f.url}/duis`, rate, 1, nextBody)
-        h.contractP99.push((await openLoop(`${f.url}/duis`, rate, SECONDS, nextBody)).p99)
+        p99s.push((await openLoop(`${f.url}/duis`, rate, SECONDS, nextBody)).p99)
         await stop(f)
         spent.push(f.dir!)
       }
@@ -572,7 +570,13 @@ interface Summary { name: string; rate: number; p50: number; p99: number; runs: 
 
 interface VsBase { name: string; rate: number[]; mainUs: number[]; processUs: number[] }
 
-function writeResults(r: { bareRate: number; summary: Summary[]; vsBase: VsBase[]; half: { name: string; rate: number; p99: number[]; p50: number[]; bareP99: number[]; floorP99: number[]; contractP99: number[] }[]; profile: { frame: string; selfPct: number }[]; load: number[] }): void {
+/** One gateway's p99 runs at half its peak, with the baselines' at the same rate in the same rounds. */
+interface HalfPeak { name: string; rate: number; p99: number[]; p50: number[]; bareP99: number[]; floorP99: number[]; contractP99: number[] }
+
+/** "median; run, run, ..." or "-" when not measured */
+const medianAndRuns = (xs: number[]) => (xs.length > 0 ? `${median(xs)}; ${xs.join(', ')}` : '-')
+
+function writeResults(r: { bareRate: number; summary: Summary[]; vsBase: VsBase[]; half: HalfPeak[]; profile: { frame: string; selfPct: number }[]; load: number[] }): void {
   const machine = `${os.cpus()[0]?.model.trim()} (${os.cpus().length} CPUs), Node ${process.version}`
   const out = join(ROOT, 'bench/results')
   mkdirSync(out, { recursive: true })
@@ -605,7 +609,7 @@ function writeResults(r: { bareRate: number; summary: Summary[]; vsBase: VsBase[
     'Open loop (bench/lib/open-loop.ts): requests evenly spaced at the offered rate, latency counted from when each was due;',
     'the bare server, the durable floor and the contract floor at the same rate in the same round are the baselines.', '',
     '| gateway | offered msg/s | p50 ms (median) | p99 ms (median) | p99 runs | bare p99 ms (median) | durable floor p99 ms (median; runs) | contract floor p99 ms (median; runs) |', '|---|---:|---:|---:|---|---:|---|---|',
-    ...r.half.map((h) => `| ${h.name} | ${f0(h.rate)} | ${median(h.p50)} | ${median(h.p99)} | ${h.p99.join(', ')} | ${median(h.bareP99)} | ${h.floorP99.length > 0 ? `${median(h.floorP99)}; ${h.floorP99.join(', ')}` : '-'} | ${h.contractP99.length > 0 ? `${median(h.contractP99)}; ${h.contractP99.join(', ')}` : '-'} |`),
+    ...r.half.map((h) => `| ${h.name} | ${f0(h.rate)} | ${median(h.p50)} | ${median(h.p99)} | ${h.p99.join(', ')} | ${median(h.bareP99)} | ${medianAndRuns(h.floorP99)} | ${medianAndRuns(h.contractP99)} |`),
   ]
   if (r.profile.length > 0) lines.push('', '## Top self-time frames (gateway FULL, pool.size=0, --cpu-prof, one run at peak)', '',
     '| frame | self % |', '|---|---:|', ...r.profile.map((p) => `| \`${p.frame}\` | ${p.selfPct} |`))

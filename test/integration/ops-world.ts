@@ -3,7 +3,7 @@
 // a 415 and a 422, so /metrics shows the series dashboards and alert rules rely on.
 import type { Gateway } from '../../dist/index.js'
 import { buildDuisDocument } from '../support/duis-builder.js'
-import { ACME_USER, makeWorld, post, Recorder, startInProcess, waitFor, type World } from './harness.js'
+import { ACME_USER, makeWorld, post, Recorder, spoolEmpty, startInProcess, waitFor, type World } from './harness.js'
 
 export const OWN_DEVICE = '00-12-34-56-78-AB-CD-EF' // MPAN 1200012345679: ACME
 export const STALE_ELEC_DEVICE = '00-12-34-56-78-AB-CD-F0' // MPAN 1412345678901: ACME until 2025-03-01, then BRIT
@@ -47,10 +47,9 @@ export async function startBusyGateway(): Promise<BusyGateway> {
   if ((await post(ingress, '<not-duis/>')).status !== 422) throw new Error('expected 422')
   if ((await post(ingress, 'x', 'text/plain')).status !== 415) throw new Error('expected 415')
   await waitFor('deliveries and the notice', () => adapter.received.length >= 3 && webhook.received.length >= 1)
-  // The quarantined critical alert's obligation notice is a spool row the projection writes and
-  // hands over with its batch's answer (docs/journal.md), up to a batch interval after the 200: an
-  // empty spool counts only once the projection has caught up, or a scrape can find that notice.
-  await waitFor('delivery attempts recorded', () => gw.store.spoolDepth().length === 0 && (gw.store.journalStats()?.projectionLagRecords ?? 0) === 0)
+  // (the quarantined critical alert's obligation notice joins the spool only with the projection's
+  // batch answer: spoolEmpty waits for that too, or a scrape could find it)
+  await waitFor('delivery attempts recorded', () => spoolEmpty(gw.url))
   return {
     gw, world, adapter, webhook,
     scrape: () => fetch(`${gw.url}/metrics`).then((r) => r.text()),
